@@ -1,0 +1,176 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { GeneraError } from "./errors.js";
+
+/**
+ * One typed configuration for the whole of genera.
+ * Precedence: defaults < config file (`genera.config.json`, or the path in
+ * GENERA_CONFIG) < environment (GENERA_*) < explicit overrides (CLI flags).
+ */
+export const ConfigSchema = z.object({
+  /** Folder for everything genera writes: index, caches, sessions. */
+  dataDir: z.string().default(".genera"),
+  embeddings: z
+    .object({
+      /** "use" = Universal Sentence Encoder lite (offline default); "transformersjs" = any feature-extraction model. */
+      provider: z.enum(["use", "transformersjs"]).default("use"),
+      /** Hub id or local folder for transformersjs. */
+      model: z.string().optional(),
+      /** Worker threads for USE; 0 = one per core. */
+      workers: z.number().int().min(0).default(0),
+      /** Persist embeddings by content hash under dataDir/embedding-cache. */
+      cache: z.boolean().default(true),
+    })
+    .default({}),
+  ingest: z
+    .object({
+      chunkSize: z.number().int().positive().default(800),
+      chunkOverlap: z.number().int().min(0).default(100),
+      include: z.array(z.string()).default([]),
+      exclude: z.array(z.string()).default([]),
+      /** Files larger than this many bytes are reported, not read. */
+      maxFileBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(50 * 1024 * 1024),
+    })
+    .default({}),
+  retrieval: z
+    .object({
+      mode: z.enum(["hybrid", "keyword", "dense"]).default("hybrid"),
+      k: z.number().int().positive().default(5),
+    })
+    .default({}),
+  llm: z
+    .object({
+      provider: z.enum(["extractive", "transformer", "transformersjs", "openai", "ollama"]).default("extractive"),
+      model: z.string().optional(),
+      baseUrl: z.string().optional(),
+      apiKey: z.string().optional(),
+      temperature: z.number().min(0).max(2).default(0.2),
+      maxTokens: z.number().int().positive().default(512),
+      /** Milliseconds before an HTTP provider is declared unreachable. */
+      timeoutMs: z.number().int().positive().default(30_000),
+    })
+    .default({}),
+  server: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(3000),
+      /** When set, /api, /rag and /v1 routes need `Authorization: Bearer <apiKey>`. */
+      apiKey: z.string().optional(),
+      /** Folders indexed at start-up. */
+      folders: z.array(z.string()).default(["examples/knowledge"]),
+    })
+    .default({}),
+});
+
+export type GeneraConfig = z.infer<typeof ConfigSchema>;
+export type GeneraConfigInput = z.input<typeof ConfigSchema>;
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
+
+/** Environment variables and the config path they set. */
+const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
+  ["GENERA_DATA_DIR", ["dataDir"], "string"],
+  ["GENERA_EMBEDDINGS_PROVIDER", ["embeddings", "provider"], "string"],
+  ["GENERA_EMBEDDINGS_MODEL", ["embeddings", "model"], "string"],
+  ["GENERA_EMBEDDINGS_WORKERS", ["embeddings", "workers"], "number"],
+  ["GENERA_RETRIEVAL_MODE", ["retrieval", "mode"], "string"],
+  ["GENERA_LLM_PROVIDER", ["llm", "provider"], "string"],
+  ["GENERA_LLM_MODEL", ["llm", "model"], "string"],
+  ["GENERA_LLM_BASE_URL", ["llm", "baseUrl"], "string"],
+  ["GENERA_LLM_API_KEY", ["llm", "apiKey"], "string"],
+  ["GENERA_LLM_TEMPERATURE", ["llm", "temperature"], "number"],
+  ["GENERA_LLM_MAX_TOKENS", ["llm", "maxTokens"], "number"],
+  ["GENERA_LLM_TIMEOUT_MS", ["llm", "timeoutMs"], "number"],
+  ["GENERA_HOST", ["server", "host"], "string"],
+  ["GENERA_PORT", ["server", "port"], "number"],
+  ["PORT", ["server", "port"], "number"],
+  ["GENERA_API_KEY", ["server", "apiKey"], "string"],
+  ["GENERA_FOLDERS", ["server", "folders"], "list"],
+];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    out[key] = isObject(value) && isObject(out[key]) ? deepMerge(out[key] as Record<string, unknown>, value) : value;
+  }
+  return out;
+}
+
+function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const layer: Record<string, unknown> = {};
+  for (const [name, path, kind] of ENV_MAP) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    let value: unknown = raw;
+    if (kind === "number") {
+      value = Number(raw);
+      if (!Number.isFinite(value)) {
+        throw new GeneraError("CONFIG_INVALID", `Environment variable ${name}="${raw}" is not a number`);
+      }
+    } else if (kind === "list") {
+      value = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    }
+    let node = layer;
+    for (const key of path.slice(0, -1)) {
+      node[key] = isObject(node[key]) ? node[key] : {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1] as string] = value;
+  }
+  return layer;
+}
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file; defaults to GENERA_CONFIG or ./genera.config.json when present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Highest-precedence values, e.g. from CLI flags. */
+  overrides?: DeepPartial<GeneraConfigInput>;
+  cwd?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): GeneraConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.GENERA_CONFIG;
+  const file = explicit ? resolve(cwd, explicit) : resolve(cwd, "genera.config.json");
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+      if (!isObject(parsed)) throw new Error("the top level is not an object");
+      fromFile = parsed;
+    } catch (error) {
+      throw new GeneraError("CONFIG_INVALID", `Config file ${file} is not valid JSON: ${(error as Error).message}`, {
+        cause: error,
+        details: { file },
+      });
+    }
+  } else if (explicit) {
+    throw new GeneraError("NOT_FOUND", `Config file ${file} does not exist`, { details: { file } });
+  }
+  const merged = deepMerge(deepMerge(fromFile, envLayer(env)), (options.overrides ?? {}) as Record<string, unknown>);
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    throw new GeneraError("CONFIG_INVALID", `Invalid configuration: ${issues}`, {
+      details: { issues: result.error.issues },
+    });
+  }
+  return result.data;
+}
