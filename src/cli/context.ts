@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import type { Command } from "commander";
+import { type GeneraConfig, loadConfig } from "../config.js";
+import { createEmbeddings } from "../embeddings/createEmbeddings.js";
+import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+
+/** Options every command understands (set on the root program). */
+export interface GlobalCliOptions {
+  config?: string;
+}
+
+/** The configuration for a CLI run: file/env layers from loadConfig, then the command's own flags. */
+export function loadCliConfig(command: Command, overrides: Parameters<typeof loadConfig>[0]["overrides"] = {}): GeneraConfig {
+  const globals = command.optsWithGlobals() as GlobalCliOptions;
+  return loadConfig({ file: globals.config, overrides });
+}
+
+/** Where the index lives: `--store DIR`, else `<dataDir>/index`. */
+export function storeDir(config: GeneraConfig, store?: string): string {
+  return store ?? join(config.dataDir, "index");
+}
+
+/** Opens the configured knowledge base with the configured embeddings; `close()` also stops their workers. */
+export async function openKnowledgeBase(config: GeneraConfig, options: { store?: string } = {}): Promise<KnowledgeBase> {
+  const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
+  try {
+    return await KnowledgeBase.open({ dir: storeDir(config, options.store), embeddings, ownsEmbeddings: true });
+  } catch (error) {
+    await (embeddings as { close?: () => Promise<void> }).close?.();
+    throw error;
+  }
+}

@@ -1,0 +1,174 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "genera-kb-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const TOPICS = ["attention", "tokenizer", "diffusion", "retrieval", "optimizer", "embedding", "decoder", "gradient"];
+
+function writeCorpus(root: string, files: number): void {
+  mkdirSync(root, { recursive: true });
+  for (let i = 0; i < files; i++) {
+    const topic = TOPICS[i % TOPICS.length] as string;
+    const body = Array.from(
+      { length: 6 },
+      (_, p) => `Paragraph ${p} of note ${i} explains the ${topic} idea number ${i * 7 + p} in plain words.`,
+    ).join("\n\n");
+    writeFileSync(join(root, `note-${i}.md`), `# Note ${i} about ${topic}\n\n## Details\n\n${body}\n`);
+  }
+}
+
+async function open(store: string, embeddings = new HashEmbeddings()): Promise<KnowledgeBase> {
+  return KnowledgeBase.open({ dir: store, embeddings });
+}
+
+function assertConsistent(kb: KnowledgeBase): void {
+  const storeIds = new Set(kb.vectorStore.ids());
+  let owned = 0;
+  for (const entry of kb.record.entries.values()) {
+    for (const id of entry.chunkIds) {
+      expect(storeIds.has(id)).toBe(true);
+      expect(kb.keywordIndex.has(id)).toBe(true);
+    }
+    owned += entry.chunkIds.length;
+  }
+  expect(storeIds.size).toBe(owned);
+  expect(kb.keywordIndex.size).toBe(owned);
+}
+
+describe("KnowledgeBase incremental indexing", () => {
+  it("adds, skips unchanged, replaces changed and removes deleted files", async () => {
+    const root = join(tempDir(), "docs");
+    const store = join(tempDir(), "store");
+    writeCorpus(root, 10);
+    const embeddings = new HashEmbeddings();
+    let kb = await open(store, embeddings);
+    const first = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
+    expect(first).toMatchObject({ added: 10, updated: 0, unchanged: 0, deleted: 0, failed: 0 });
+    expect(first.chunksAdded).toBeGreaterThan(10);
+    assertConsistent(kb);
+    const chunks = kb.stats().chunks;
+    await kb.close();
+
+    // Unchanged re-run: nothing is embedded again.
+    const embeddedBefore = embeddings.embedded;
+    kb = await open(store, embeddings);
+    expect(kb.stats()).toMatchObject({ documents: 10, chunks });
+    const again = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
+    expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 10, deleted: 0, chunksAdded: 0 });
+    expect(embeddings.embedded).toBe(embeddedBefore);
+
+    // Touched without a change: still unchanged (hash matches).
+    const now = new Date(Date.now() + 5000);
+    utimesSync(join(root, "note-1.md"), now, now);
+    expect((await kb.index([root], { chunkSize: 200, chunkOverlap: 20 })).unchanged).toBe(10);
+
+    // A changed file replaces its old chunks; a deleted one disappears from both indexes.
+    writeFileSync(join(root, "note-2.md"), "# Note 2\n\nThe zebra quokka paragraph is new text.\n");
+    unlinkSync(join(root, "note-3.md"));
+    const third = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
+    expect(third).toMatchObject({ added: 0, updated: 1, deleted: 1, unchanged: 8 });
+    assertConsistent(kb);
+    const hits = await kb.asRetriever({ k: 3, mode: "keyword" }).invoke("zebra quokka");
+    expect(hits[0]?.metadata.source).toBe("note-2.md");
+    const gone = await kb.asRetriever({ k: 20, mode: "hybrid" }).invoke("note 3 about optimizer");
+    expect(gone.some((d) => d.metadata.source === "note-3.md")).toBe(false);
+    expect(kb.listSources().map((s) => s.source)).not.toContain("note-3.md");
+    await kb.close();
+  });
+
+  it("reports unreadable files, keeps going and keeps what was stored", async () => {
+    const root = join(tempDir(), "docs");
+    const store = join(tempDir(), "store");
+    writeCorpus(root, 3);
+    let kb = await open(store);
+    await kb.index([root]);
+    const before = kb.stats().chunks;
+    writeFileSync(join(root, "broken.pdf"), "%PDF-1.7 this is not really a pdf");
+    writeFileSync(join(root, "note-4.md"), "# Fresh\n\nA fresh file about walruses.\n");
+    const summary = await kb.index([root]);
+    expect(summary.failed).toBe(1);
+    expect(summary.failures[0]?.path).toBe("broken.pdf");
+    expect(summary.failures[0]?.reason).toBeTruthy();
+    expect(summary.added).toBe(1);
+    expect(kb.stats().chunks).toBeGreaterThan(before);
+    await kb.close();
+    kb = await open(store);
+    assertConsistent(kb);
+    await kb.close();
+  });
+
+  it("rebuilds a missing keyword index from the docstore", async () => {
+    const root = join(tempDir(), "docs");
+    const store = join(tempDir(), "store");
+    writeCorpus(root, 4);
+    let kb = await open(store);
+    await kb.index([root]);
+    await kb.close();
+    rmSync(join(store, "keyword"), { recursive: true, force: true });
+    kb = await open(store);
+    assertConsistent(kb);
+    const hits = await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("note 2 about diffusion");
+    expect(hits[0]?.metadata.source).toBe("note-2.md");
+    await kb.close();
+  });
+
+  it("refuses an index built with another embedding model", async () => {
+    const root = join(tempDir(), "docs");
+    const store = join(tempDir(), "store");
+    writeCorpus(root, 2);
+    const kb = await open(store);
+    await kb.index([root]);
+    await kb.close();
+    await expect(open(store, new HashEmbeddings({ modelId: "other-model" }))).rejects.toMatchObject({
+      code: "MODEL_MISMATCH",
+    });
+  });
+
+  it("survives SIGKILL at any moment and the next run finishes the job", async () => {
+    const root = join(tempDir(), "docs");
+    const store = join(tempDir(), "store");
+    writeCorpus(root, 60);
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const child = spawn(process.execPath, ["--import", "tsx", "tests/ingest/fixtures/indexChild.ts", store, root], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      // Kill after a varying number of checkpoints so the kill lands in different phases.
+      await new Promise<void>((resolve) => {
+        let saves = 0;
+        child.stdout.on("data", (data: Buffer) => {
+          saves += (data.toString().match(/saved/g) ?? []).length;
+          if (saves >= attempt + 1) child.kill("SIGKILL");
+        });
+        child.on("exit", () => resolve());
+      });
+      const kb = await open(store);
+      assertConsistent(kb);
+      await kb.close();
+    }
+
+    const kb = await open(store);
+    const summary = await kb.index([root], { saveEveryChunks: 40 });
+    expect(summary.failed).toBe(0);
+    expect(kb.stats().documents).toBe(60);
+    assertConsistent(kb);
+    const clean = await open(join(tempDir(), "clean"));
+    await clean.index([root]);
+    expect(kb.stats().chunks).toBe(clean.stats().chunks);
+    await kb.close();
+    await clean.close();
+  });
+});
