@@ -63,6 +63,15 @@ export const ConfigSchema = z.object({
       apiKey: z.string().optional(),
       /** Folders indexed at start-up. */
       folders: z.array(z.string()).default(["examples/knowledge"]),
+      /** Requests per minute per client on /api, /rag and /v1; 0 turns the limit off. */
+      rateLimitPerMinute: z.number().int().min(0).default(600),
+      /** Generations that run at once; further ones queue up to maxQueuedGenerations, then get 429. */
+      maxConcurrentGenerations: z.number().int().positive().default(4),
+      maxQueuedGenerations: z.number().int().min(0).default(32),
+      /** A non-streaming request that takes longer gets a 503. */
+      requestTimeoutMs: z.number().int().positive().default(120_000),
+      maxUploadBytes: z.number().int().positive().default(25 * 1024 * 1024),
+      maxBodyBytes: z.number().int().positive().default(1024 * 1024),
     })
     .default({}),
 });
@@ -93,6 +102,7 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["PORT", ["server", "port"], "number"],
   ["GENERA_API_KEY", ["server", "apiKey"], "string"],
   ["GENERA_FOLDERS", ["server", "folders"], "list"],
+  ["GENERA_RATE_LIMIT", ["server", "rateLimitPerMinute"], "number"],
 ];
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -11,8 +11,12 @@ export class HashEmbeddings extends Embeddings {
   calls = 0;
   embedded = 0;
 
-  constructor(options: { dimension?: number; modelId?: string } = {}) {
+  /** Artificial latency per call, to hold a request open in concurrency tests. */
+  delayMs: number;
+
+  constructor(options: { dimension?: number; modelId?: string; delayMs?: number } = {}) {
     super({});
+    this.delayMs = options.delayMs ?? 0;
     this.dimension = options.dimension ?? 64;
     this.modelId = options.modelId ?? `hash-${this.dimension}`;
   }
@@ -35,6 +39,7 @@ export class HashEmbeddings extends Embeddings {
   }
 
   async embedQuery(text: string): Promise<number[]> {
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     return this.embedText(text);
   }
 }

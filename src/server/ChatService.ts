@@ -1,0 +1,110 @@
+import type { Runnable } from "@langchain/core/runnables";
+import type { CitedSource } from "../llms/citedSource.js";
+import type { GenerationLimiter } from "./GenerationLimiter.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { SessionStore } from "./SessionStore.js";
+
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
+export interface RagAnswer {
+  answer: string;
+  sources: CitedSource[];
+}
+
+/** Input of the conversational RAG chain: the question and the turns before it. */
+export interface ConversationalInput {
+  question: string;
+  chatHistory: ChatTurn[];
+}
+
+export type ChatStreamEvent = { type: "sources"; sources: CitedSource[] } | { type: "token"; text: string };
+
+export interface ChatServiceOptions {
+  /** The conversational RAG chain: invoke → { answer, sources }; stream → partial chunks of that. */
+  chain: Runnable<ConversationalInput, RagAnswer>;
+  sessions: SessionStore;
+  limiter: GenerationLimiter;
+  metrics: ServerMetrics;
+  /** Turns of history passed to the chain (older ones are dropped). */
+  historyTurns?: number;
+}
+
+/** Chat with sessions: loads history, asks the chain under the generation limit, stores both turns. */
+export class ChatService {
+  constructor(private readonly options: ChatServiceOptions) {}
+
+  private history(sessionId: string): ChatTurn[] {
+    const turns = this.options.sessions.messages(sessionId).map(({ role, content }) => ({ role, content }));
+    return turns.slice(-(this.options.historyTurns ?? 10));
+  }
+
+  async chat(message: string, sessionId?: string): Promise<RagAnswer & { sessionId: string }> {
+    const { sessions, limiter, chain } = this.options;
+    const id = sessions.ensure(sessionId, message);
+    const chatHistory = this.history(id);
+    const result = await limiter.run(() => chain.invoke({ question: message, chatHistory }));
+    sessions.append(id, { role: "user", content: message });
+    sessions.append(id, { role: "assistant", content: result.answer, sources: result.sources });
+    return { answer: result.answer, sources: result.sources, sessionId: id };
+  }
+
+  /**
+   * Streams an answer. The user turn and the full answer are stored once the stream
+   * completes; an aborted stream stores nothing, so history never holds half answers.
+   */
+  async *chatStream(
+    message: string,
+    sessionId: string | undefined,
+    signal?: AbortSignal,
+  ): AsyncGenerator<ChatStreamEvent, RagAnswer & { sessionId: string }> {
+    const { sessions, limiter, chain, metrics } = this.options;
+    const id = sessions.ensure(sessionId, message);
+    const chatHistory = this.history(id);
+    const events: ChatStreamEvent[] = [];
+    let wake: (() => void) | undefined;
+    let finished = false;
+    let failure: unknown;
+    let answer = "";
+    let sources: CitedSource[] = [];
+    // The limiter wraps the whole generation; events are handed to this generator through a small queue.
+    const run = limiter
+      .run(async () => {
+        const stream = await chain.stream({ question: message, chatHistory }, { signal });
+        for await (const chunk of stream as AsyncIterable<Partial<RagAnswer>>) {
+          if (chunk.sources) {
+            sources = chunk.sources;
+            events.push({ type: "sources", sources });
+          }
+          if (chunk.answer) {
+            answer += chunk.answer;
+            metrics.tokensStreamed.inc();
+            events.push({ type: "token", text: chunk.answer });
+          }
+          wake?.();
+        }
+      })
+      .catch((error: unknown) => {
+        failure = error;
+      })
+      .finally(() => {
+        finished = true;
+        wake?.();
+      });
+    while (true) {
+      while (events.length) yield events.shift() as ChatStreamEvent;
+      if (finished) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    await run;
+    if (failure) throw failure;
+    sessions.append(id, { role: "user", content: message });
+    sessions.append(id, { role: "assistant", content: answer, sources });
+    return { answer, sources, sessionId: id };
+  }
+}

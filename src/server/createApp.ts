@@ -1,0 +1,151 @@
+import { timingSafeEqual } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { Runnable } from "@langchain/core/runnables";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import type { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import type { GeneraConfig } from "../config.js";
+import { GeneraError } from "../errors.js";
+import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
+import { GenerationLimiter } from "./GenerationLimiter.js";
+import { errorBody, errorHandler } from "./httpErrors.js";
+import { ServerMetrics } from "./metrics.js";
+import { apiRouter } from "./routes/api.js";
+import { langServeRouter } from "./routes/langserve.js";
+import { openAiRouter } from "./routes/openai.js";
+import type { SessionStore } from "./SessionStore.js";
+
+export interface AppOptions {
+  config: GeneraConfig["server"];
+  kb: KnowledgeBase;
+  embeddings: EmbeddingsInterface;
+  embeddingsModelId: string;
+  /** { question, chatHistory } → { answer, sources } */
+  conversationalChain: Runnable<ConversationalInput, RagAnswer>;
+  /** { question } → { answer, sources } (served as LangServe at /rag) */
+  ragChain: Runnable<{ question: string }, RagAnswer>;
+  sessions: SessionStore;
+  uploadsDir: string;
+  retrievalMode: GeneraConfig["retrieval"]["mode"];
+  log?: (line: string) => void;
+}
+
+function bearerMatches(header: string | undefined, key: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  if (!match) return false;
+  const given = Buffer.from(match[1] as string);
+  const expected = Buffer.from(key);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The Express app: middleware in the order requests meet it, then thin routers over the services. */
+export function createApp(options: AppOptions): { app: express.Express; metrics: ServerMetrics; limiter: GenerationLimiter } {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const metrics = new ServerMetrics();
+  const limiter = new GenerationLimiter(config.maxConcurrentGenerations, config.maxQueuedGenerations);
+  const chat = new ChatService({
+    chain: options.conversationalChain,
+    sessions: options.sessions,
+    limiter,
+    metrics,
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"] },
+      },
+    }),
+  );
+
+  // Metrics: the route pattern (not the raw path) keeps label cardinality bounded.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.latency.startTimer({ method: req.method });
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.baseUrl || "unmatched";
+      end({ route });
+      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", documents: options.kb.stats().documents, chunks: options.kb.stats().chunks });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  const protectedPrefixes = ["/api", "/rag", "/v1"];
+  if (config.apiKey) {
+    const key = config.apiKey;
+    app.use(protectedPrefixes, (req: Request, res: Response, next: NextFunction) => {
+      if (bearerMatches(req.headers.authorization, key)) return next();
+      res.setHeader("WWW-Authenticate", 'Bearer realm="genera"');
+      res.status(401).json(errorBody(new GeneraError("UNAUTHORIZED", "Missing or wrong API key: send Authorization: Bearer <key>")));
+    });
+  }
+  if (config.rateLimitPerMinute > 0) {
+    app.use(
+      protectedPrefixes,
+      rateLimit({
+        windowMs: 60_000,
+        limit: config.rateLimitPerMinute,
+        standardHeaders: "draft-7",
+        legacyHeaders: false,
+        handler: (_req, res) => {
+          res.status(429).json(errorBody(new GeneraError("RATE_LIMITED", "Too many requests; slow down")));
+        },
+      }),
+    );
+  }
+  app.use(protectedPrefixes, express.json({ limit: config.maxBodyBytes }));
+  // Non-streaming requests get an answer or a 503 within the timeout; streams manage their own lifetime.
+  app.use(protectedPrefixes, (req: Request, res: Response, next: NextFunction) => {
+    if (req.path.endsWith("/stream") || req.body?.stream === true) return next();
+    const timer = setTimeout(() => {
+      if (!res.headersSent) {
+        res.status(503).json({ error: { code: "TIMEOUT", message: `Request took longer than ${config.requestTimeoutMs} ms` } });
+      }
+    }, config.requestTimeoutMs);
+    res.on("close", () => clearTimeout(timer));
+    next();
+  });
+  app.use(
+    "/api",
+    apiRouter({
+      kb: options.kb,
+      chat,
+      sessions: options.sessions,
+      metrics,
+      uploadsDir: options.uploadsDir,
+      maxUploadBytes: config.maxUploadBytes,
+      retrievalMode: options.retrievalMode,
+    }),
+  );
+  app.use("/rag", langServeRouter(options.ragChain, limiter));
+  app.use(
+    "/v1",
+    openAiRouter({
+      chain: options.conversationalChain,
+      embeddings: options.embeddings,
+      embeddingsModelId: options.embeddingsModelId,
+      limiter,
+      metrics,
+    }),
+  );
+
+  app.use(express.static(fileURLToPath(new URL("./public", import.meta.url)), { index: "index.html" }));
+  app.use((req: Request, res: Response) => {
+    res.status(404).json(errorBody(new GeneraError("NOT_FOUND", `No route for ${req.method} ${req.path}`)));
+  });
+  app.use(errorHandler(log));
+  return { app, metrics, limiter };
+}

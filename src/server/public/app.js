@@ -1,0 +1,349 @@
+// The genera web chat: plain ES modules, no framework, nothing from a CDN.
+const $ = (id) => document.getElementById(id);
+const state = { sessionId: null, busy: false, apiKey: localStorage.getItem("genera.apiKey") || "" };
+
+function headers(extra = {}) {
+  return state.apiKey ? { ...extra, Authorization: `Bearer ${state.apiKey}` } : extra;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: headers(options.headers) });
+  if (response.status === 401) {
+    const key = prompt("This server needs an API key:");
+    if (key) {
+      state.apiKey = key;
+      localStorage.setItem("genera.apiKey", key);
+      return api(path, options);
+    }
+  }
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = await response.json();
+      if (body?.error?.message) message = body.error.message;
+    } catch {}
+    throw new Error(message);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function sourceLabel(s) {
+  const where = [];
+  if (s.page != null) where.push(`p. ${s.page}`);
+  if (s.headings?.length) where.push(s.headings.join(" › "));
+  return where.length ? `${s.source} (${where.join(" · ")})` : s.source;
+}
+
+function openPassage(source) {
+  $("passage-title").textContent = `[${source.index}] ${source.title || source.source}`;
+  $("passage-where").textContent = sourceLabel(source);
+  $("passage-text").textContent = source.text;
+  $("passage").showModal();
+}
+
+/** Renders answer text with its [n] markers as buttons that open the cited passage. */
+function renderAnswer(target, text, sources) {
+  target.replaceChildren();
+  const byIndex = new Map((sources || []).map((s) => [s.index, s]));
+  let last = 0;
+  for (const match of text.matchAll(/\[(\d+)\]/g)) {
+    target.append(text.slice(last, match.index));
+    const source = byIndex.get(Number(match[1]));
+    if (source) {
+      const cite = document.createElement("button");
+      cite.className = "cite";
+      cite.type = "button";
+      cite.textContent = match[1];
+      cite.title = sourceLabel(source);
+      cite.addEventListener("click", () => openPassage(source));
+      target.append(cite);
+    } else {
+      target.append(match[0]);
+    }
+    last = match.index + match[0].length;
+  }
+  target.append(text.slice(last));
+}
+
+function renderSources(list, sources) {
+  list.replaceChildren();
+  for (const source of sources || []) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.innerHTML = `<span class="cite"></span> <span class="label"></span>`;
+    button.querySelector(".cite").textContent = source.index;
+    button.querySelector(".label").textContent = sourceLabel(source);
+    button.addEventListener("click", () => openPassage(source));
+    item.append(button);
+    list.append(item);
+  }
+  list.hidden = !sources?.length;
+}
+
+function addMessage(role, text = "", sources = []) {
+  $("empty").hidden = true;
+  const box = document.createElement("div");
+  box.className = `message ${role}`;
+  const answer = document.createElement("div");
+  answer.className = "answer";
+  box.append(answer);
+  if (role === "assistant") {
+    const list = document.createElement("ol");
+    list.className = "sources";
+    box.append(list);
+    renderAnswer(answer, text, sources);
+    renderSources(list, sources);
+  } else {
+    answer.textContent = text;
+  }
+  $("messages").append(box);
+  box.scrollIntoView({ block: "end" });
+  return box;
+}
+
+/** Reads a POST response as Server-Sent Events (EventSource cannot POST). */
+async function* readEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data += line.slice(5).trim();
+      }
+      yield { event, data: data ? JSON.parse(data) : null };
+    }
+  }
+}
+
+async function ask(message) {
+  showError("");
+  addMessage("user", message);
+  const box = addMessage("assistant");
+  box.classList.add("streaming");
+  const answerEl = box.querySelector(".answer");
+  const list = box.querySelector(".sources");
+  let text = "";
+  let sources = [];
+  try {
+    const response = await fetch("/api/chat/stream", {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify(state.sessionId ? { message, sessionId: state.sessionId } : { message }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new Error(body?.error?.message || `${response.status} ${response.statusText}`);
+    }
+    for await (const { event, data } of readEvents(response)) {
+      if (event === "token") {
+        text += data.text;
+        renderAnswer(answerEl, text, sources);
+      } else if (event === "sources") {
+        sources = data.sources;
+        renderSources(list, sources);
+        renderAnswer(answerEl, text, sources);
+      } else if (event === "done") {
+        state.sessionId = data.sessionId;
+      } else if (event === "error") {
+        throw new Error(data.message);
+      }
+      box.scrollIntoView({ block: "end" });
+    }
+  } catch (error) {
+    showError(error.message);
+    if (!text) box.remove();
+  } finally {
+    box.classList.remove("streaming");
+    await loadSessions();
+  }
+}
+
+async function loadSessions() {
+  const { sessions } = await api("/api/sessions");
+  const list = $("sessions");
+  list.replaceChildren();
+  for (const s of sessions) {
+    const item = document.createElement("li");
+    item.classList.toggle("active", s.id === state.sessionId);
+    const open = document.createElement("button");
+    open.className = "open";
+    open.textContent = s.title;
+    open.title = `${s.messages} messages`;
+    open.addEventListener("click", () => openSession(s.id));
+    const del = document.createElement("button");
+    del.className = "delete";
+    del.textContent = "🗑";
+    del.title = "Delete chat";
+    del.addEventListener("click", async () => {
+      await api(`/api/sessions/${s.id}`, { method: "DELETE" });
+      if (s.id === state.sessionId) newChat();
+      await loadSessions();
+    });
+    item.append(open, del);
+    list.append(item);
+  }
+  const current = sessions.find((s) => s.id === state.sessionId);
+  $("chat-title").textContent = current ? current.title : "New chat";
+}
+
+async function openSession(id) {
+  const session = await api(`/api/sessions/${id}`);
+  state.sessionId = id;
+  $("messages").querySelectorAll(".message").forEach((m) => m.remove());
+  for (const m of session.history) addMessage(m.role, m.content, m.sources);
+  if (!session.history.length) $("empty").hidden = false;
+  $("sidebar").classList.remove("open");
+  await loadSessions();
+}
+
+function newChat() {
+  state.sessionId = null;
+  $("messages").querySelectorAll(".message").forEach((m) => m.remove());
+  $("empty").hidden = false;
+  $("chat-title").textContent = "New chat";
+}
+
+async function loadDocuments() {
+  const { documents } = await api("/api/documents");
+  $("doc-count").textContent = `(${documents.length})`;
+  const list = $("documents");
+  list.replaceChildren();
+  for (const d of documents) {
+    const item = document.createElement("li");
+    item.textContent = d.title ? `${d.title} — ${d.source}` : d.source;
+    item.title = `${d.chunks} chunks`;
+    list.append(item);
+  }
+}
+
+/** Upload with byte progress (XHR), then poll the indexing job until it is done. */
+function upload(files) {
+  if (!files.length) return;
+  const item = document.createElement("li");
+  const label = document.createElement("div");
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  item.append(label, bar);
+  $("uploads").prepend(item);
+  const names = [...files].map((f) => f.name).join(", ");
+  label.textContent = `Uploading ${names}…`;
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/documents");
+  if (state.apiKey) xhr.setRequestHeader("Authorization", `Bearer ${state.apiKey}`);
+  xhr.upload.onprogress = (e) => {
+    if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 50);
+  };
+  xhr.onload = async () => {
+    let body;
+    try {
+      body = JSON.parse(xhr.responseText);
+    } catch {
+      body = null;
+    }
+    if (xhr.status >= 400) {
+      label.textContent = `Upload failed: ${body?.error?.message || xhr.status}`;
+      showError(label.textContent);
+      bar.remove();
+      return;
+    }
+    label.textContent = `Indexing ${names}…`;
+    let job = body;
+    while (job.status === "queued" || job.status === "indexing") {
+      bar.value = 50 + Math.round((job.filesDone / Math.max(1, job.files.length)) * 50);
+      await new Promise((r) => setTimeout(r, 300));
+      job = await api(`/api/documents/jobs/${job.id}`);
+    }
+    bar.value = 100;
+    if (job.status === "failed" || job.error) {
+      label.textContent = `Indexing problem: ${job.error?.message || "failed"}`;
+      showError(label.textContent);
+    } else {
+      label.textContent = `Indexed ${names} (${job.summary.chunksAdded} chunks)`;
+      item.dataset.done = "true";
+    }
+    await loadDocuments();
+  };
+  xhr.onerror = () => showError("Upload failed: the server could not be reached");
+  xhr.send(form);
+}
+
+function setupUploads() {
+  const zone = $("dropzone");
+  zone.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    upload(e.dataTransfer.files);
+  });
+  zone.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") $("file-input").click();
+  });
+  $("file-input").addEventListener("change", (e) => {
+    upload(e.target.files);
+    e.target.value = "";
+  });
+}
+
+function setupComposer() {
+  const input = $("question");
+  const send = $("send");
+  const submit = async () => {
+    const message = input.value.trim();
+    if (!message || state.busy) return;
+    state.busy = true;
+    send.disabled = true;
+    input.value = "";
+    input.style.height = "";
+    try {
+      await ask(message);
+    } finally {
+      state.busy = false;
+      send.disabled = false;
+      input.focus();
+    }
+  };
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight}px`;
+  });
+}
+
+$("new-chat").addEventListener("click", newChat);
+$("open-sidebar").addEventListener("click", () => $("sidebar").classList.add("open"));
+$("close-sidebar").addEventListener("click", () => $("sidebar").classList.remove("open"));
+setupUploads();
+setupComposer();
+Promise.all([loadSessions(), loadDocuments()]).catch((error) => showError(error.message));

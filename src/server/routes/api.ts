@@ -1,0 +1,193 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { extname, join } from "node:path";
+import { type Request, type Response, Router } from "express";
+import multer from "multer";
+import { z } from "zod";
+import type { IndexSummary, KnowledgeBase } from "../../../loaders/KnowledgeBase.js";
+import { supportedExtensions } from "../../../loaders/loadFile.js";
+import { GeneraError } from "../../errors.js";
+import { atomicWriteFileSync } from "../../util/atomicWrite.js";
+import type { ChatService } from "../ChatService.js";
+import { errorBody, parseInput, statusOf } from "../httpErrors.js";
+import type { ServerMetrics } from "../metrics.js";
+import type { SessionStore } from "../SessionStore.js";
+import { openEventStream } from "../sse.js";
+
+const ChatBody = z.object({
+  message: z.string().trim().min(1, "must not be empty").max(8000, "must be at most 8000 characters"),
+  sessionId: z.string().uuid().optional(),
+});
+
+const SearchQuery = z.object({
+  q: z.string().trim().min(1, "must not be empty").max(2000),
+  k: z.coerce.number().int().min(1).max(100).default(5),
+  mode: z.enum(["hybrid", "keyword", "dense"]).optional(),
+});
+
+export interface UploadJob {
+  id: string;
+  status: "queued" | "indexing" | "done" | "failed";
+  files: string[];
+  filesDone: number;
+  chunksDone: number;
+  summary?: IndexSummary;
+  error?: { code: string; message: string };
+}
+
+export interface ApiRouterOptions {
+  kb: KnowledgeBase;
+  chat: ChatService;
+  sessions: SessionStore;
+  metrics: ServerMetrics;
+  uploadsDir: string;
+  maxUploadBytes: number;
+  retrievalMode: "hybrid" | "keyword" | "dense";
+}
+
+/**
+ * A file name from a client is only a label: anything that could climb out of the
+ * uploads folder or hide is refused rather than "cleaned", so the user sees why.
+ */
+export function safeUploadName(name: string): string {
+  const decoded = Buffer.from(name, "latin1").toString("utf8");
+  if (
+    !decoded ||
+    decoded.length > 200 ||
+    /[/\\\0]/.test(decoded) ||
+    decoded === "." ||
+    decoded === ".." ||
+    decoded.startsWith(".") ||
+    decoded.includes("..")
+  ) {
+    throw new GeneraError("INVALID_INPUT", `File name "${decoded}" is not allowed (path separators, "..", hidden names)`, {
+      details: { name: decoded },
+    });
+  }
+  if (!supportedExtensions.includes(extname(decoded).toLowerCase())) {
+    throw new GeneraError("UNSUPPORTED_FILE", `File "${decoded}" has an unsupported type "${extname(decoded) || "(none)"}"`, {
+      details: { name: decoded, supported: supportedExtensions },
+    });
+  }
+  return decoded;
+}
+
+export function apiRouter(options: ApiRouterOptions): Router {
+  const { kb, chat, sessions, metrics } = options;
+  const router = Router();
+  const jobs = new Map<string, UploadJob>();
+  mkdirSync(options.uploadsDir, { recursive: true });
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: options.maxUploadBytes, files: 20 } });
+
+  router.post("/chat", async (req, res) => {
+    const body = parseInput(ChatBody, req.body, "chat request");
+    res.json(await chat.chat(body.message, body.sessionId));
+  });
+
+  router.post("/chat/stream", async (req: Request, res: Response) => {
+    const body = parseInput(ChatBody, req.body, "chat request");
+    if (body.sessionId && !sessions.exists(body.sessionId)) {
+      throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
+    }
+    const abort = new AbortController();
+    const sse = openEventStream(res);
+    res.on("close", () => abort.abort());
+    try {
+      const stream = chat.chatStream(body.message, body.sessionId, abort.signal);
+      let step = await stream.next();
+      while (!step.done) {
+        const event = step.value;
+        if (event.type === "token") sse.send("token", { text: event.text });
+        else sse.send("sources", { sources: event.sources });
+        step = await stream.next();
+      }
+      sse.send("done", { sessionId: step.value.sessionId, answer: step.value.answer });
+    } catch (error) {
+      const g =
+        error instanceof GeneraError ? error : new GeneraError("INTERNAL", "The answer could not be completed", { cause: error });
+      sse.send("error", { ...errorBody(g).error, status: statusOf(g) });
+    } finally {
+      sse.close();
+    }
+  });
+
+  router.get("/sessions", (_req, res) => {
+    res.json({ sessions: sessions.list() });
+  });
+
+  router.get("/sessions/:id", (req, res) => {
+    res.json(sessions.get(req.params.id as string));
+  });
+
+  router.delete("/sessions/:id", (req, res) => {
+    sessions.delete(req.params.id as string);
+    res.status(204).end();
+  });
+
+  router.get("/search", async (req, res) => {
+    const query = parseInput(SearchQuery, req.query, "search query");
+    const docs = await kb.asRetriever({ k: query.k, mode: query.mode ?? options.retrievalMode }).invoke(query.q);
+    res.json({
+      query: query.q,
+      results: docs.map((d) => ({ id: d.id, text: d.pageContent, ...d.metadata })),
+    });
+  });
+
+  router.get("/documents", (_req, res) => {
+    res.json({ documents: kb.listSources().map((s) => ({ id: s.source, ...s })), stats: kb.stats() });
+  });
+
+  router.delete("/documents/:id", async (req, res) => {
+    await kb.removeSource(req.params.id as string);
+    res.status(204).end();
+  });
+
+  router.post("/documents", upload.array("files", 20), async (req, res) => {
+    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+    if (!files.length) throw new GeneraError("INVALID_INPUT", 'No files uploaded: send multipart/form-data with field "files"');
+    // Validate every name before writing anything, so a bad batch changes nothing.
+    const named = files.map((f) => ({ name: safeUploadName(f.originalname), data: f.buffer }));
+    const paths = named.map(({ name, data }) => {
+      const path = join(options.uploadsDir, name);
+      atomicWriteFileSync(path, data);
+      return path;
+    });
+    const job: UploadJob = { id: randomUUID(), status: "queued", files: named.map((n) => n.name), filesDone: 0, chunksDone: 0 };
+    jobs.set(job.id, job);
+    const done = kb
+      .index(paths, {
+        cleanup: "none",
+        onProgress: (e) => {
+          job.status = "indexing";
+          job.filesDone = e.filesDone;
+          job.chunksDone = e.chunksDone;
+        },
+      })
+      .then((summary) => {
+        job.status = summary.failed === named.length ? "failed" : "done";
+        job.summary = summary;
+        metrics.documentsIndexed.inc(summary.added + summary.updated);
+        if (summary.failed) {
+          job.error = { code: "FILE_UNREADABLE", message: summary.failures.map((f) => `${f.path}: ${f.reason}`).join("; ") };
+        }
+      })
+      .catch((error: unknown) => {
+        job.status = "failed";
+        job.error = { code: (error as GeneraError).code ?? "INTERNAL", message: (error as Error).message };
+      });
+    if (req.query.wait === "true" || req.query.wait === "1") {
+      await done;
+      res.status(job.status === "failed" ? 422 : 200).json(job);
+      return;
+    }
+    res.status(202).json(job);
+  });
+
+  router.get("/documents/jobs/:id", (req, res) => {
+    const job = jobs.get(req.params.id as string);
+    if (!job) throw new GeneraError("NOT_FOUND", `Upload job "${req.params.id}" does not exist`);
+    res.json(job);
+  });
+
+  return router;
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { type Harness, removeDir, startHarness } from "./serverHarness.js";
+import { join } from "node:path";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ maxConcurrentGenerations: 2, maxQueuedGenerations: 100 });
+});
+afterAll(async () => {
+  await h.close();
+  removeDir(h.dataDir);
+});
+
+describe("index writes under load", () => {
+  it("uploads while others query lose nothing and corrupt nothing", async () => {
+    const url = h.running.url;
+    const uploads = Array.from({ length: 12 }, (_, i) => {
+      const form = new FormData();
+      form.append("files", new Blob([`# Animal ${i}\n\nThe animal number ${i} is called zorblax${i} and eats ${i} apples.\n`]), `animal-${i}.md`);
+      return fetch(`${url}/api/documents?wait=true`, { method: "POST", body: form });
+    });
+    const queries = Array.from({ length: 40 }, (_, i) =>
+      i % 2
+        ? fetch(`${url}/api/search?q=animal%20apples&k=3`)
+        : fetch(`${url}/api/chat`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ message: `What does animal ${i % 12} eat?` }),
+          }),
+    );
+    const results = await Promise.all([...uploads, ...queries]);
+    for (const res of results) expect(res.status).toBeLessThan(300);
+
+    const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ id: string }> };
+    for (let i = 0; i < 12; i++) expect(docs.documents.map((d) => d.id)).toContain(`animal-${i}.md`);
+    for (let i = 0; i < 12; i += 5) {
+      const hit = (await (await fetch(`${url}/api/search?q=zorblax${i}&k=1&mode=keyword`)).json()) as {
+        results: Array<{ source: string }>;
+      };
+      expect(hit.results[0]?.source).toBe(`animal-${i}.md`);
+    }
+
+    // What was saved reloads with the same content.
+    await h.kb.save();
+    const reopened = await KnowledgeBase.open({ dir: join(h.dataDir, "index"), embeddings: new HashEmbeddings() });
+    expect(reopened.stats().chunks).toBe(h.kb.stats().chunks);
+    expect(reopened.stats().documents).toBe(h.kb.stats().documents);
+    await reopened.close();
+  });
+
+  it("turns away generations beyond the queue with 429", async () => {
+    // Slow query embeddings hold the one generation slot long enough for the others to arrive.
+    const tight = await startHarness(
+      { maxConcurrentGenerations: 1, maxQueuedGenerations: 0 },
+      undefined,
+      new HashEmbeddings({ delayMs: 300 }),
+    );
+    try {
+      const ask = () =>
+        fetch(`${tight.running.url}/api/chat`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ message: "Why is attention scaled by the square root of the key dimension?" }),
+        });
+      const statuses = (await Promise.all(Array.from({ length: 8 }, ask))).map((r) => r.status);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(429);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    } finally {
+      await tight.close();
+      removeDir(tight.dataDir);
+    }
+  });
+});
