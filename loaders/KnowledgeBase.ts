@@ -99,10 +99,6 @@ function modelIdOf(embeddings: EmbeddingsInterface): string {
   return typeof id === "string" ? id : embeddings.constructor.name;
 }
 
-function hasSavedFiles(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).length > 0;
-}
-
 function dirBytes(path: string): number {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
@@ -157,12 +153,12 @@ export class KnowledgeBase {
     const modelId = options.modelId ?? modelIdOf(options.embeddings);
     const record = IndexRecord.load(join(dir, RECORD_FILE), modelId);
     const hnswDir = join(dir, HNSW_DIR);
-    const vectorStore = hasSavedFiles(hnswDir)
+    const vectorStore = HNSWVectorStore.exists(hnswDir)
       ? await HNSWVectorStore.load(hnswDir, options.embeddings, { modelId, efSearch: options.hnsw?.efSearch })
       : new HNSWVectorStore(options.embeddings, { ...options.hnsw, modelId });
     const keywordDir = join(dir, KEYWORD_DIR);
     let keywordIndex: KeywordIndex | undefined;
-    if (hasSavedFiles(keywordDir)) {
+    if (KeywordIndex.exists(keywordDir)) {
       try {
         keywordIndex = KeywordIndex.load(keywordDir);
       } catch (error) {

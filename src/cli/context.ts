@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { type GeneraConfig, loadConfig } from "../config.js";
+import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import { createEmbeddings } from "../embeddings/createEmbeddings.js";
 import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 
@@ -10,7 +10,7 @@ export interface GlobalCliOptions {
 }
 
 /** The configuration for a CLI run: file/env layers from loadConfig, then the command's own flags. */
-export function loadCliConfig(command: Command, overrides: Parameters<typeof loadConfig>[0]["overrides"] = {}): GeneraConfig {
+export function loadCliConfig(command: Command, overrides: LoadConfigOptions["overrides"] = {}): GeneraConfig {
   const globals = command.optsWithGlobals() as GlobalCliOptions;
   return loadConfig({ file: globals.config, overrides });
 }

@@ -8,7 +8,18 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 export type CommandRegistrar = (program: Command) => void;
 
 const registrars: Array<() => Promise<{ register: CommandRegistrar }>> = [
-  // Filled in as commands land, e.g. () => import("./commands/index.js"),
+  () => import("./commands/index.js"),
+  () => import("./commands/search.js"),
+  () => import("./commands/stats.js"),
+  () => import("./commands/ask.js"),
+  () => import("./commands/chat.js"),
+  () => import("./commands/summarize.js"),
+  () => import("./commands/translate.js"),
+  () => import("./commands/eval.js"),
+  () => import("./commands/train.js"),
+  () => import("./commands/tune.js"),
+  () => import("./commands/generate.js"),
+  () => import("./commands/serve.js"),
 ];
 
 export async function buildProgram(): Promise<Command> {

@@ -88,7 +88,7 @@ describe("chat API", () => {
 
   it("rejects unsafe or unsupported uploads without storing anything", async () => {
     const before = h.kb.stats();
-    const upload = async (name: string, content: string | Uint8Array = "hello") => {
+    const upload = async (name: string, content = "hello") => {
       const form = new FormData();
       form.append("files", new Blob([content]), name);
       return fetch(`${url}/api/documents?wait=true`, { method: "POST", body: form });

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 interface RagOutput {
   answer: string;
-  sources: Array<{ index: number; source: string; text: string }>;
+  sources: Array<{ index: number; source: string; page_content: string }>;
 }
 
 describe("LangServe routes with RemoteRunnable", () => {
@@ -25,6 +25,7 @@ describe("LangServe routes with RemoteRunnable", () => {
     const out = (await remote.invoke({ question: "What are the default betas of Adam?" })) as RagOutput;
     expect(out.answer).toMatch(/0\.999/);
     expect(out.sources[0]?.source).toBe("optimizers.md");
+    expect(out.sources[0]?.page_content).toMatch(/betas/);
 
     const many = (await remote.batch([
       { question: "How many noise steps does DDPM use?" },

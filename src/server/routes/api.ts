@@ -77,7 +77,12 @@ export function apiRouter(options: ApiRouterOptions): Router {
   const router = Router();
   const jobs = new Map<string, UploadJob>();
   mkdirSync(options.uploadsDir, { recursive: true });
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: options.maxUploadBytes, files: 20 } });
+  // preservePath: see the name the client sent, so "../x" is refused instead of silently renamed.
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    preservePath: true,
+    limits: { fileSize: options.maxUploadBytes, files: 20 },
+  });
 
   router.post("/chat", async (req, res) => {
     const body = parseInput(ChatBody, req.body, "chat request");

@@ -46,14 +46,27 @@ const OUTPUT_SCHEMA = {
           headings: { type: "array", items: { type: "string" } },
           page: { type: "integer" },
           score: { type: "number" },
-          text: { type: "string" },
+          page_content: { type: "string", description: "the cited passage" },
         },
-        required: ["index", "source", "text"],
+        required: ["index", "source", "page_content"],
       },
     },
   },
   required: ["answer", "sources"],
 };
+
+/**
+ * RemoteRunnable revives any object with a `text` key as a StringPromptValue, which
+ * would swallow every source; sources go over the wire with LangServe's document
+ * field name, `page_content`, instead.
+ */
+function toWire(output: Partial<RagAnswer>): Record<string, unknown> {
+  if (!output.sources) return output;
+  return {
+    ...output,
+    sources: output.sources.map(({ text, ...rest }) => ({ ...rest, page_content: text })),
+  };
+}
 
 function question(input: z.infer<typeof RagInput>): { question: string } {
   return { question: typeof input === "string" ? input : input.question };
@@ -80,13 +93,13 @@ export function langServeRouter(chain: Runnable<{ question: string }, RagAnswer>
   router.post("/invoke", async (req, res) => {
     const body = parseInput(InvokeBody, req.body, "invoke request");
     const output = await limiter.run(() => chain.invoke(question(body.input)));
-    res.json({ output, metadata: { run_id: randomUUID(), feedback_tokens: [] } });
+    res.json({ output: toWire(output), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
   });
 
   router.post("/batch", async (req, res) => {
     const body = parseInput(BatchBody, req.body, "batch request");
     const output = await limiter.run(() => chain.batch(body.inputs.map(question)));
-    res.json({ output, metadata: { run_ids: output.map(() => randomUUID()) } });
+    res.json({ output: output.map(toWire), metadata: { run_ids: output.map(() => randomUUID()) } });
   });
 
   router.post("/stream", async (req, res) => {
@@ -98,7 +111,7 @@ export function langServeRouter(chain: Runnable<{ question: string }, RagAnswer>
       sse.send("metadata", { run_id: randomUUID() });
       await limiter.run(async () => {
         for await (const chunk of await chain.stream(question(body.input), { signal: abort.signal })) {
-          sse.send("data", chunk);
+          sse.send("data", toWire(chunk));
         }
       });
       sse.send("end", undefined);

@@ -1,0 +1,195 @@
+/**
+ * USE-lite throughput: chunks/s of ~90-token English-like chunks for one worker thread
+ * versus the pool, at several batch sizes, with each configuration's peak RSS.
+ *
+ *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32]
+ *
+ * Every configuration runs in its own child process so that peak RSS belongs to it
+ * alone; model loading is excluded from the timing (one warm-up call first).
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SentencePieceTokenizer, type SentencePieceVocabulary } from "../src/embeddings/SentencePieceTokenizer.js";
+import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
+import { defaultUseModelDir } from "../src/embeddings/UseLiteModel.js";
+
+const SUBJECTS = [
+  "the committee",
+  "our engineering team",
+  "the city council",
+  "a small bakery",
+  "the research group",
+  "the new library",
+  "most customers",
+  "the hospital board",
+  "several farmers",
+  "the museum",
+  "the software update",
+  "the railway company",
+];
+const VERBS = [
+  "reviewed",
+  "postponed",
+  "announced",
+  "questioned",
+  "improved",
+  "measured",
+  "replaced",
+  "described",
+  "funded",
+  "criticised",
+  "designed",
+  "explained",
+];
+const OBJECTS = [
+  "the annual budget",
+  "a plan for cheaper housing",
+  "the results of the survey",
+  "its policy on remote work",
+  "the water supply in the northern district",
+  "a faster way to process invoices",
+  "the schedule for the summer festival",
+  "new rules for parking near schools",
+  "the safety of older bridges",
+  "a study of soil quality",
+  "the opening hours at weekends",
+  "how the data would be stored",
+];
+const TAILS = [
+  "after a long public debate",
+  "because costs had risen sharply",
+  "although many residents disagreed",
+  "to reduce delays next year",
+  "with help from local volunteers",
+  "before the end of the quarter",
+  "in a report published on Monday",
+  "despite concerns about privacy",
+  "following complaints from visitors",
+  "as part of a wider review",
+];
+
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Chunks of whole sentences, grown until the USE tokenizer counts ~90 tokens. */
+function makeChunks(n: number, tokenizer: SentencePieceTokenizer): string[] {
+  const rnd = random(7);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const chunks: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let text = "";
+    // Sentences are ~20 tokens: stopping past 80 lands the chunks around 90.
+    while (tokenizer.encode(text).length < 80) {
+      const sentence = `${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)} ${pick(TAILS)}.`;
+      text += `${sentence[0]?.toUpperCase()}${sentence.slice(1)} `;
+    }
+    chunks.push(text.trim());
+  }
+  return chunks;
+}
+
+interface ChildResult {
+  label: string;
+  workers: number;
+  batch: number;
+  chunks: number;
+  seconds: number;
+  chunksPerSecond: number;
+  peakRssMiB: number;
+  meanTokens: number;
+}
+
+async function child(mode: string, workers: number, batch: number, n: number): Promise<void> {
+  const vocab = JSON.parse(readFileSync(join(defaultUseModelDir(), "vocab.json"), "utf8")) as SentencePieceVocabulary;
+  const tokenizer = new SentencePieceTokenizer(vocab);
+  const chunks = makeChunks(n, tokenizer);
+  const meanTokens = chunks.reduce((s, c) => s + tokenizer.encode(c).length, 0) / chunks.length;
+  const use = new UniversalSentenceEncoderEmbeddings(
+    mode === "main" ? { inProcess: true, batchSize: batch } : { workers, batchSize: batch },
+  );
+  // Warm-up: loads the model in every worker (one batch per worker).
+  await use.embedDocuments(makeChunks(batch * Math.max(1, workers), tokenizer).map((c) => `${c} warm`));
+  const started = performance.now();
+  const vectors = await use.embedDocuments(chunks);
+  const seconds = (performance.now() - started) / 1000;
+  if (vectors.length !== n) throw new Error(`expected ${n} vectors, got ${vectors.length}`);
+  await use.close();
+  const result: ChildResult = {
+    label: mode === "main" ? "main thread" : `${workers} worker${workers > 1 ? "s" : ""}`,
+    workers,
+    batch,
+    chunks: n,
+    seconds,
+    chunksPerSecond: n / seconds,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    meanTokens,
+  };
+  console.log(JSON.stringify(result));
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === "--child") {
+    const [, , , mode, workers, batch, n] = process.argv;
+    await child(mode as string, Number(workers), Number(batch), Number(n));
+    return;
+  }
+  const n = Number(arg("n", "192"));
+  const poolSize = Number(arg("pool", "2"));
+  const batches = arg("batches", "8,16,32").split(",").map(Number);
+  const self = fileURLToPath(import.meta.url);
+  const runs: ChildResult[] = [];
+  const configs: Array<[string, number, number]> = [];
+  for (const batch of batches) {
+    configs.push(["pool", 1, batch], ["pool", poolSize, batch]);
+  }
+  configs.push(["main", 1, 16]);
+  for (const [mode, workers, batch] of configs) {
+    const out = spawnSync(
+      process.execPath,
+      ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n)],
+      {
+        encoding: "utf8",
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const line = out.stdout.trim().split("\n").pop() ?? "";
+    if (out.status !== 0 || !line.startsWith("{")) {
+      console.error(`configuration ${mode}/${workers}/${batch} failed:\n${out.stderr}`);
+      process.exitCode = 1;
+      continue;
+    }
+    const result = JSON.parse(line) as ChildResult;
+    runs.push(result);
+    process.stderr.write(`${result.label}, batch ${batch}: ${result.chunksPerSecond.toFixed(1)} chunks/s\n`);
+  }
+  const baseline = (batch: number) => runs.find((r) => r.label === "1 worker" && r.batch === batch);
+  console.log(
+    `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores\n`,
+  );
+  console.log("| configuration | batch | chunks/s | vs 1 worker | seconds | peak RSS (MiB) |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of runs) {
+    const base = baseline(r.batch) ?? baseline(16);
+    const ratio = base ? `${(r.chunksPerSecond / base.chunksPerSecond).toFixed(2)}×` : "–";
+    console.log(
+      `| ${r.label} | ${r.batch} | ${r.chunksPerSecond.toFixed(1)} | ${ratio} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
+    );
+  }
+}
+
+await main();

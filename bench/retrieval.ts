@@ -1,0 +1,238 @@
+/**
+ * Query latency of keyword-only, dense-only and hybrid retrieval over 10,000 chunks,
+ * and the size of both indexes on disk.
+ *
+ * Run: npx tsx bench/retrieval.ts   (npm run bench:retrieval)
+ *      GENERA_BENCH_CHUNKS=2000 for a quicker run; GENERA_BENCH_QUERIES (default 200)
+ *
+ * The corpus is generated (Zipf-distributed words, names and numbers, 1,000 files × 10
+ * chunks). Embedding 10k chunks with USE-lite takes ~8 minutes, so corpus vectors come
+ * from a cheap deterministic stand-in (hashed bag of words, 512-d like USE): the HNSW
+ * graph has the same size and search cost, only the ranking is meaningless. QUERIES are
+ * embedded with the real USE-lite model on every call, because that is what a user
+ * waits for. A second table uses pre-computed query vectors to isolate the retrieval
+ * work itself. Ratios are against dense-only in the same run; modes are interleaved
+ * query by query so machine noise hits them alike.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Document } from "@langchain/core/documents";
+import { Embeddings, type EmbeddingsInterface } from "@langchain/core/embeddings";
+import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
+import { HybridRetriever, type RetrievalMode } from "../vectorstores/HybridRetriever.js";
+import { HNSWVectorStore } from "../vectorstores/hnsw.js";
+import { KeywordIndex } from "../vectorstores/KeywordIndex.js";
+
+const CHUNKS = Number(process.env.GENERA_BENCH_CHUNKS ?? 10_000);
+const QUERIES = Number(process.env.GENERA_BENCH_QUERIES ?? 200);
+const DIM = 512;
+
+/** Deterministic PRNG (mulberry32) so every run indexes the same corpus. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SYLLABLES = ["ka", "lo", "mi", "ren", "tor", "va", "sel", "qui", "dan", "por", "el", "ix", "um", "bra", "sto"];
+const COMMON = "the of and to in is that for it as with was on be by this are from at or an which".split(" ");
+
+function makeWord(r: () => number): string {
+  const n = 2 + Math.floor(r() * 3);
+  let w = "";
+  for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(r() * SYLLABLES.length)];
+  return w;
+}
+
+function generateCorpus(chunks: number): Document[] {
+  const r = rng(42);
+  const vocab = Array.from({ length: 8000 }, () => makeWord(r));
+  // Zipf: word i drawn with probability ∝ 1 / (i + 1).
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let i = 0; i < vocab.length; i++) {
+    total += 1 / (i + 1);
+    cumulative.push(total);
+  }
+  const zipf = () => {
+    const x = r() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocab[lo];
+  };
+  const docs: Document[] = [];
+  const perFile = 10;
+  for (let i = 0; i < chunks; i++) {
+    const file = Math.floor(i / perFile);
+    const title = `${makeWord(r)} ${makeWord(r)}`;
+    const words: string[] = [];
+    while (words.join(" ").length < 750) {
+      const x = r();
+      if (x < 0.3) words.push(COMMON[Math.floor(r() * COMMON.length)]);
+      else if (x < 0.31) words.push(String(Math.floor(r() * 100_000)));
+      else if (x < 0.32) words.push(`${makeWord(r)[0].toUpperCase()}${makeWord(r)}`);
+      else words.push(zipf());
+    }
+    docs.push(
+      new Document({
+        id: `f${file}#${i % perFile}`,
+        pageContent: `${words.join(" ")}.`,
+        metadata: { source: `docs/file-${file}.md`, title, headings: [title, `section ${i % perFile}`] },
+      }),
+    );
+  }
+  return docs;
+}
+
+/** The cheap stand-in for corpus vectors: a hashed bag of words, unit length. */
+function hashVector(text: string): number[] {
+  const v = new Array<number>(DIM).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const h = createHash("md5").update(word).digest();
+    v[h.readUInt32LE(0) % DIM] += h[4] & 1 ? 1 : -1;
+  }
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+/** Serves pre-computed query vectors, to time retrieval without the encoder. */
+class FixedQueryEmbeddings extends Embeddings {
+  constructor(private readonly vectors: Map<string, number[]>) {
+    super({});
+  }
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    return texts.map((t) => this.vectors.get(t) ?? hashVector(t));
+  }
+  async embedQuery(text: string): Promise<number[]> {
+    return this.vectors.get(text) ?? hashVector(text);
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function dirBytes(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((sum, name) => sum + dirBytes(join(path, name)), 0);
+}
+
+async function timeModes(
+  store: HNSWVectorStore,
+  keywordIndex: KeywordIndex,
+  embeddings: EmbeddingsInterface,
+  queries: string[],
+): Promise<Map<RetrievalMode, number[]>> {
+  // A view of the same HNSW graph with another query encoder: the retriever reads `embeddings` from the store.
+  const view = Object.create(store, { embeddings: { value: embeddings } }) as HNSWVectorStore;
+  const modes: RetrievalMode[] = ["keyword", "dense", "hybrid"];
+  const retrievers = new Map(
+    modes.map((mode) => [mode, new HybridRetriever({ vectorStore: view, keywordIndex, mode })]),
+  );
+  const times = new Map<RetrievalMode, number[]>(modes.map((m) => [m, []]));
+  for (const [i, query] of queries.entries()) {
+    // Rotate the order so no mode always runs first (cache warmth, GC timing).
+    for (let j = 0; j < modes.length; j++) {
+      const mode = modes[(i + j) % modes.length];
+      const t = performance.now();
+      await retrievers.get(mode)!.invoke(query);
+      times.get(mode)!.push(performance.now() - t);
+    }
+  }
+  return times;
+}
+
+function printTable(title: string, times: Map<RetrievalMode, number[]>): void {
+  const stats = new Map(
+    [...times].map(([mode, t]) => {
+      const sorted = [...t].sort((a, b) => a - b);
+      return [
+        mode,
+        { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: t.reduce((a, b) => a + b, 0) / t.length },
+      ];
+    }),
+  );
+  const dense = stats.get("dense")!.p50;
+  console.log(`\n### ${title}\n`);
+  console.log("| mode | p50 ms | p99 ms | mean ms | p50 / dense p50 |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [mode, s] of stats) {
+    console.log(
+      `| ${mode} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.mean.toFixed(2)} | ${(s.p50 / dense).toFixed(2)} |`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  let t = performance.now();
+  const docs = generateCorpus(CHUNKS);
+  const vectors = docs.map((d) => hashVector(d.pageContent));
+  const use = new UniversalSentenceEncoderEmbeddings();
+  const store = new HNSWVectorStore(use, { initialCapacity: CHUNKS, modelId: use.modelId });
+  await store.addVectors(vectors, docs);
+  const buildDense = performance.now() - t;
+  t = performance.now();
+  const keywordIndex = KeywordIndex.rebuildFrom(docs);
+  const buildKeyword = performance.now() - t;
+
+  const dir = mkdtempSync(join(tmpdir(), "genera-bench-retrieval-"));
+  try {
+    await store.save(join(dir, "hnsw"));
+    t = performance.now();
+    keywordIndex.save(join(dir, "keyword"));
+    const saveKeyword = performance.now() - t;
+    t = performance.now();
+    KeywordIndex.load(join(dir, "keyword"));
+    const loadKeyword = performance.now() - t;
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+    // Questions built from chunk words: a rare word or two plus common ones, like a user's query.
+    const r = rng(7);
+    const queries = Array.from({ length: QUERIES }, () => {
+      const words = docs[Math.floor(r() * docs.length)].pageContent.replace(/\.$/, "").split(" ");
+      const start = Math.floor(r() * Math.max(1, words.length - 8));
+      return `what about ${words.slice(start, start + 3 + Math.floor(r() * 5)).join(" ")}?`;
+    });
+
+    // Warm up the encoder workers (model load) and the code paths.
+    await Promise.all(queries.slice(0, 8).map((q) => use.embedQuery(q)));
+    await timeModes(store, keywordIndex, use, queries.slice(0, 10));
+
+    console.log(`\n## Retrieval latency, ${docs.length.toLocaleString("en")} chunks, ${queries.length} queries\n`);
+    console.log(
+      `Build: HNSW ${(buildDense / 1000).toFixed(1)} s (vectors precomputed), keyword ${(buildKeyword / 1000).toFixed(1)} s. ` +
+        `Keyword index save ${(saveKeyword / 1000).toFixed(2)} s, load ${(loadKeyword / 1000).toFixed(2)} s.`,
+    );
+    console.log(
+      `On disk: HNSW ${mib(dirBytes(join(dir, "hnsw")))} MiB, keyword ${mib(dirBytes(join(dir, "keyword")))} MiB ` +
+        `(the keyword file stores the chunk texts too).`,
+    );
+    printTable("Query embedded with USE-lite on every call", await timeModes(store, keywordIndex, use, queries));
+
+    const queryVectors = new Map<string, number[]>();
+    for (const q of queries) queryVectors.set(q, await use.embedQuery(q));
+    printTable(
+      "Retrieval only (query vectors precomputed)",
+      await timeModes(store, keywordIndex, new FixedQueryEmbeddings(queryVectors), queries),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await use.close();
+  }
+}
+
+await main();

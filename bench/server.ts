@@ -1,0 +1,85 @@
+// npm run bench:server — autocannon against /api/search and /api/chat (extractive
+// answerer) at 1/10/50 connections, on an index of ~10,000 chunks, three rounds.
+// Goals: no errors; RSS steady across rounds; /api/search p99 ≤ 100 ms at 10 connections.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { loadConfig } from "../src/config.js";
+import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
+import { startServer } from "../src/server/startServer.js";
+import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const FILES = Number(process.env.BENCH_FILES ?? 1250);
+const dataDir = join(".genera", "bench-server");
+const corpus = join(dataDir, "corpus");
+const TOPICS = ["attention", "tokenizer", "optimizer", "diffusion", "retrieval", "embedding", "decoder", "sampling"];
+const VERBS = ["improves", "reduces", "stabilises", "scales", "explains", "normalises", "caches", "ranks"];
+
+// ~8 chunks per file of ~800 characters → ~10,000 chunks. Files persist, so later runs re-use the index.
+mkdirSync(corpus, { recursive: true });
+for (let f = 0; f < FILES; f++) {
+  const sections = Array.from({ length: 8 }, (_, s) => {
+    const topic = TOPICS[(f + s) % TOPICS.length];
+    const lines = Array.from(
+      { length: 7 },
+      (_, l) => `The ${topic} method ${VERBS[(f * 7 + s * 3 + l) % VERBS.length]} result ${f}-${s}-${l} in experiment ${f * 13 + l}.`,
+    );
+    return `## Section ${s} on ${topic}\n\n${lines.join(" ")}\n`;
+  });
+  writeFileSync(join(corpus, `doc-${f}.md`), `# Document ${f}\n\n${sections.join("\n")}`);
+}
+
+const config = loadConfig({
+  env: {},
+  overrides: { dataDir, server: { port: 0, rateLimitPerMinute: 0, maxQueuedGenerations: 1000 } },
+});
+const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(dataDir, "embedding-cache") });
+const kb = await KnowledgeBase.open({ dir: join(dataDir, "index"), embeddings, ownsEmbeddings: true });
+const summary = await kb.index([corpus], {
+  onProgress: (e) => e.phase === "index" && process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
+});
+process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
+const running = await startServer({ config, kb, log: () => {} });
+
+const rssMiB = () => process.memoryUsage().rss / 1024 / 1024;
+const rows: string[] = [];
+const roundRss: number[] = [];
+let errors = 0;
+for (let round = 1; round <= ROUNDS; round++) {
+  const before = rssMiB();
+  for (const [name, opts] of [
+    ["GET /api/search", { path: "/api/search?q=how%20does%20the%20optimizer%20scale%20results&k=5", method: "GET" }],
+    [
+      "POST /api/chat",
+      {
+        path: "/api/chat",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "What does the diffusion method stabilise?" }),
+      },
+    ],
+  ] as const) {
+    for (const connections of [1, 10, 50]) {
+      const result = await autocannon({ url: running.url, duration: DURATION, connections, ...opts });
+      const failed = result.errors + result.timeouts + result.non2xx;
+      errors += failed;
+      rows.push(
+        `| ${round} | ${name} | ${connections} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${failed} |`,
+      );
+    }
+  }
+  const after = rssMiB();
+  roundRss.push(after);
+  rows.push(`| ${round} | RSS before → after | | | | | ${before.toFixed(0)} → ${after.toFixed(0)} MiB |`);
+}
+await running.close();
+await kb.close();
+
+console.log(`\nIndex: ${kb.stats().chunks} chunks; ${DURATION} s per cell; extractive answerer\n`);
+console.log("| round | route | connections | req/s | p50 ms | p99 ms | errors |");
+console.log("|---:|---|---:|---:|---:|---:|---|");
+for (const row of rows) console.log(row);
+const growth = roundRss.length > 1 ? ((roundRss[roundRss.length - 1]! - roundRss[0]!) / roundRss[0]!) * 100 : 0;
+console.log(`\nTotal errors: ${errors}. RSS change from round 1 to ${ROUNDS}: ${growth.toFixed(1)}%`);

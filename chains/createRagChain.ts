@@ -1,0 +1,219 @@
+import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
+import type { DocumentInterface } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { BasePromptTemplate } from "@langchain/core/prompts";
+import { patchConfig, Runnable, type RunnableConfig, type RunnableInterface } from "@langchain/core/runnables";
+import { GeneraError } from "../src/errors.js";
+import { type CitedSource, citedNumbers, toCitedSource } from "../src/llms/citedSource.js";
+import { ExtractiveAnswerer, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
+import { type AnswerModel, outputText, type ResolvedModel, resolveAnswerModel } from "./answerModel.js";
+import { RAG_PROMPT } from "./prompts.js";
+
+export type RagInput = string | { question: string };
+
+export interface RagOutput {
+  /** The answer, with `[n]` markers that refer to `sources[].index`. */
+  answer: string;
+  /**
+   * Extractive answerer: the quoted chunks, numbered 1.. by first use. Generator: the
+   * passages the answer cites (numbered as they were in the prompt), or every passage
+   * when it cites none.
+   */
+  sources: CitedSource[];
+  /** The question actually used for retrieval, when a chain rewrote it (conversational RAG). */
+  standaloneQuestion?: string;
+}
+
+/**
+ * What `.stream()` yields, in this order:
+ * 1. `{ standaloneQuestion }` (conversational chain only, when the question was rewritten);
+ * 2. `{ sources }` once — for the extractive answerer the cited chunks, for a generator
+ *    every passage in the prompt (the answer's `[n]` refer to these numbers);
+ * 3. `{ answer }` pieces (words for the extractive answerer, tokens for a generator).
+ * LangChain's `concat` of the chunks gives an object of the RagOutput shape.
+ */
+export type RagChunk = Partial<RagOutput>;
+
+/** A retriever (or any runnable) from a query string to documents, best first. */
+export type DocumentRetriever = RunnableInterface<string, DocumentInterface[]>;
+
+export interface RagChainOptions {
+  retriever: DocumentRetriever;
+  /** The extractive answerer (default), a LangChain chat model / LLM, or a createChatModel handle. */
+  llm?: AnswerModel;
+  /** Prompt for generators, with input variables `context` and `question` (default RAG_PROMPT). */
+  prompt?: BasePromptTemplate;
+  /** At most this many retrieved passages are used (default: all the retriever returns). */
+  k?: number;
+  /** Embeddings for the default extractive answerer's dense score. */
+  embeddings?: EmbeddingsInterface;
+}
+
+/** Numbered passages for a prompt: "[n] (title › heading, p. 3 — file.md)\ntext". */
+export function formatContext(sources: CitedSource[]): string {
+  return sources
+    .map((s) => {
+      // Headings usually start with the document title; print it once.
+      const where = [s.title, ...s.headings.filter((h) => h !== s.title)].filter(Boolean).join(" › ");
+      const label = [where, s.page !== undefined ? `p. ${s.page}` : undefined].filter(Boolean).join(", ");
+      return `[${s.index}] (${label ? `${label} — ` : ""}${s.source})\n${s.text.trim()}`;
+    })
+    .join("\n\n");
+}
+
+export function questionOf(input: unknown, chain: string): string {
+  const question =
+    typeof input === "string"
+      ? input
+      : typeof input === "object" && input !== null && typeof (input as { question?: unknown }).question === "string"
+        ? (input as { question: string }).question
+        : undefined;
+  if (question === undefined || question.trim() === "") {
+    throw new GeneraError("INVALID_INPUT", `${chain} needs a non-empty question (a string or { question })`);
+  }
+  return question.trim();
+}
+
+/**
+ * Retrieval-augmented QA with numbered citations. With the extractive answerer it quotes
+ * the best sentences; with a generator it numbers the passages in the prompt and asks for
+ * `[n]` citations, then keeps the cited passages as `sources` (all of them if none is cited).
+ */
+export class RagChain<I extends RagInput = RagInput> extends Runnable<I, RagOutput> {
+  static override lc_name(): string {
+    return "RagChain";
+  }
+
+  lc_namespace = ["genera", "chains"];
+
+  readonly retriever: DocumentRetriever;
+  readonly model: ResolvedModel;
+  readonly prompt: BasePromptTemplate;
+  readonly k?: number;
+
+  constructor(options: RagChainOptions) {
+    super();
+    if (!options?.retriever || typeof options.retriever.invoke !== "function") {
+      throw new GeneraError("INVALID_INPUT", "createRagChain needs a `retriever` (a LangChain retriever or runnable)");
+    }
+    if (options.k !== undefined && (!Number.isInteger(options.k) || options.k < 1)) {
+      throw new GeneraError("INVALID_INPUT", `createRagChain option k=${options.k} must be a positive integer`);
+    }
+    this.retriever = options.retriever;
+    this.model = resolveAnswerModel(options.llm, () => new ExtractiveAnswerer({ embeddings: options.embeddings }));
+    this.prompt = options.prompt ?? RAG_PROMPT;
+    this.k = options.k;
+  }
+
+  /** The question to answer and the query to retrieve with; subclasses rewrite follow-ups here. */
+  protected async prepare(
+    input: I,
+    _config: RunnableConfig,
+  ): Promise<{ question: string; query: string; standaloneQuestion?: string }> {
+    const question = questionOf(input, "The RAG chain");
+    return { question, query: question };
+  }
+
+  protected async retrieve(query: string, config: RunnableConfig): Promise<DocumentInterface[]> {
+    const docs = await this.retriever.invoke(query, config);
+    if (!Array.isArray(docs)) {
+      throw new GeneraError("INTERNAL", "The retriever returned something other than an array of documents");
+    }
+    return this.k === undefined ? docs : docs.slice(0, this.k);
+  }
+
+  override async invoke(input: I, options?: Partial<RunnableConfig>): Promise<RagOutput> {
+    return this._callWithConfig(
+      (i: I, config?: Partial<RunnableConfig>, runManager?: CallbackManagerForChainRun) =>
+        this.run(i, childConfig(config, runManager)),
+      input,
+      options,
+    );
+  }
+
+  private async run(input: I, config: RunnableConfig): Promise<RagOutput> {
+    const { question, query, standaloneQuestion } = await this.prepare(input, config);
+    const documents = await this.retrieve(query, config);
+    const extra = standaloneQuestion !== undefined ? { standaloneQuestion } : {};
+    if (this.model.kind === "extractive") {
+      const result = await this.model.answerer.invoke({ question, documents }, config);
+      return { answer: result.answer, sources: result.sources, ...extra };
+    }
+    const passages = documents.map((doc, i) => toCitedSource(doc, i + 1));
+    if (passages.length === 0) return { answer: NO_ANSWER_TEXT, sources: [], ...extra };
+    const promptValue = await this.prompt.invoke({ context: formatContext(passages), question }, config);
+    const answer = outputText(await this.model.model.invoke(promptValue, config)).trim();
+    return { answer, sources: citedPassages(answer, passages), ...extra };
+  }
+
+  override async *_streamIterator(input: I, options?: Partial<RunnableConfig>): AsyncGenerator<RagOutput> {
+    async function* once() {
+      yield input;
+    }
+    yield* this._transformStreamWithConfig(
+      once(),
+      (inputs, runManager, config) => this.streamRun(inputs, childConfig(config, runManager)),
+      options,
+    );
+  }
+
+  override _concatOutputChunks<O>(first: O, second: O): O {
+    const a = first as RagChunk;
+    const b = second as RagChunk;
+    const out: RagChunk = { ...a, ...b, answer: (a.answer ?? "") + (b.answer ?? "") };
+    if (a.sources || b.sources) out.sources = [...(a.sources ?? []), ...(b.sources ?? [])];
+    return out as O;
+  }
+
+  // Chunks are partial by contract (RagChunk); the casts only satisfy Runnable's output typing.
+  private async *streamRun(inputs: AsyncGenerator<I>, config: RunnableConfig): AsyncGenerator<RagOutput> {
+    let input: I | undefined;
+    for await (const value of inputs) input = value;
+    const { question, query, standaloneQuestion } = await this.prepare(input as I, config);
+    if (standaloneQuestion !== undefined) yield { standaloneQuestion } as RagOutput;
+    const documents = await this.retrieve(query, config);
+    if (this.model.kind === "extractive") {
+      for await (const chunk of await this.model.answerer.stream({ question, documents }, config)) {
+        if (chunk.sources) yield { sources: chunk.sources } as RagOutput;
+        if (chunk.answer) yield { answer: chunk.answer } as RagOutput;
+      }
+      return;
+    }
+    const passages = documents.map((doc, i) => toCitedSource(doc, i + 1));
+    yield { sources: passages } as RagOutput;
+    if (passages.length === 0) {
+      yield { answer: NO_ANSWER_TEXT } as RagOutput;
+      return;
+    }
+    const promptValue = await this.prompt.invoke({ context: formatContext(passages), question }, config);
+    for await (const chunk of await this.model.model.stream(promptValue, config)) {
+      const text = outputText(chunk);
+      if (text !== "") yield { answer: text } as RagOutput;
+    }
+  }
+}
+
+/** The passages an answer cites (in citation-number order), or all of them when it cites none. */
+export function citedPassages(answer: string, passages: CitedSource[]): CitedSource[] {
+  const cited = new Set(citedNumbers(answer).filter((n) => n >= 1 && n <= passages.length));
+  if (cited.size === 0) return passages;
+  return passages.filter((p) => cited.has(p.index));
+}
+
+/**
+ * Config for the steps a chain runs: their callbacks hang under this chain's run. The
+ * parent's `runId` is dropped — when streaming it is still set at this point, and a child
+ * sharing it would end the parent's run in the tracers.
+ */
+export function childConfig(config: Partial<RunnableConfig> | undefined, runManager?: CallbackManagerForChainRun) {
+  const { runId: _parentRunId, ...rest } = config ?? {};
+  return patchConfig(rest, { callbacks: runManager?.getChild() });
+}
+
+/**
+ * Question answering over a retriever with numbered citations; see RagChain.
+ * `invoke("question")` or `invoke({ question })` → `{ answer, sources }`; `.stream()` yields RagChunk.
+ */
+export function createRagChain(options: RagChainOptions): RagChain {
+  return new RagChain(options);
+}

@@ -1,0 +1,145 @@
+/**
+ * Renders knowledge-src/word-embeddings.txt into knowledge/word-embeddings.pdf.
+ *
+ * The source uses a tiny Markdown subset ("# " title, "## " headings, "- " bullets,
+ * blank-line-separated paragraphs) so that the text the eval set checks against is the
+ * same text a PDF loader will extract. Standard Helvetica is used because it needs no
+ * embedded font file; that limits the source to the WinAnsi character set, which is
+ * checked up front rather than letting pdf-lib fail halfway through a page.
+ *
+ * Run: npx tsx examples/knowledge-src/build-pdf.ts
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sourcePath = join(here, "word-embeddings.txt");
+const outputPath = join(here, "..", "knowledge", "word-embeddings.pdf");
+
+const PAGE_WIDTH = 595.28; // A4 in points
+const PAGE_HEIGHT = 841.89;
+const MARGIN = 64;
+const BODY_SIZE = 11;
+const LEADING = 1.42;
+// Fixed dates keep the committed file byte-identical across rebuilds.
+const FIXED_DATE = new Date("2024-03-01T12:00:00Z");
+
+type Block = { kind: "title" | "heading" | "paragraph" | "bullet"; text: string };
+
+function parseBlocks(source: string): Block[] {
+  const blocks: Block[] = [];
+  for (const raw of source.split(/\n\s*\n/)) {
+    const lines = raw.split("\n").filter((l) => l.trim() !== "");
+    if (lines.length === 0) continue;
+    if (lines.every((l) => l.startsWith("- "))) {
+      for (const l of lines) blocks.push({ kind: "bullet", text: l.slice(2).trim() });
+    } else if (lines[0].startsWith("## ")) {
+      blocks.push({ kind: "heading", text: lines.join(" ").slice(3).trim() });
+    } else if (lines[0].startsWith("# ")) {
+      blocks.push({ kind: "title", text: lines.join(" ").slice(2).trim() });
+    } else {
+      blocks.push({ kind: "paragraph", text: lines.join(" ").trim() });
+    }
+  }
+  return blocks;
+}
+
+function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    const candidate = line === "" ? word : `${line} ${word}`;
+    if (line !== "" && font.widthOfTextAtSize(candidate, size) > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+async function build(): Promise<void> {
+  const source = readFileSync(sourcePath, "utf8");
+  const nonLatin = source.match(/[^\x09\x0a\x0d\x20-\x7e]/);
+  if (nonLatin) {
+    throw new Error(`${sourcePath}: character ${JSON.stringify(nonLatin[0])} is not drawable with standard Helvetica`);
+  }
+  const blocks = parseBlocks(source);
+  const title = blocks.find((b) => b.kind === "title")?.text ?? "Untitled";
+
+  const doc = await PDFDocument.create();
+  doc.setTitle(title);
+  doc.setAuthor("genera examples");
+  doc.setSubject("A short history of word embeddings");
+  doc.setKeywords(["word embeddings", "word2vec", "GloVe", "fastText"]);
+  doc.setProducer("genera build-pdf.ts (pdf-lib)");
+  doc.setCreator("genera build-pdf.ts");
+  doc.setCreationDate(FIXED_DATE);
+  doc.setModificationDate(FIXED_DATE);
+
+  const regular = await doc.embedFont(StandardFonts.Helvetica);
+  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
+  const textWidth = PAGE_WIDTH - 2 * MARGIN;
+
+  let page: PDFPage = doc.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+  let y = PAGE_HEIGHT - MARGIN;
+
+  const ensureRoom = (needed: number) => {
+    if (y - needed < MARGIN + 20) {
+      page = doc.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+      y = PAGE_HEIGHT - MARGIN;
+    }
+  };
+  const drawLines = (lines: string[], font: PDFFont, size: number, x: number) => {
+    for (const line of lines) {
+      ensureRoom(size * LEADING);
+      y -= size * LEADING;
+      page.drawText(line, { x, y, size, font, color: rgb(0, 0, 0) });
+    }
+  };
+
+  for (const block of blocks) {
+    switch (block.kind) {
+      case "title":
+        drawLines(wrap(block.text, bold, 18, textWidth), bold, 18, MARGIN);
+        y -= 10;
+        break;
+      case "heading":
+        // Keep a heading together with at least two lines of what follows it.
+        ensureRoom(14 * LEADING + 3 * BODY_SIZE * LEADING);
+        y -= 8;
+        drawLines(wrap(block.text, bold, 14, textWidth), bold, 14, MARGIN);
+        y -= 2;
+        break;
+      case "paragraph":
+        drawLines(wrap(block.text, regular, BODY_SIZE, textWidth), regular, BODY_SIZE, MARGIN);
+        y -= BODY_SIZE * 0.6;
+        break;
+      case "bullet": {
+        const lines = wrap(block.text, regular, BODY_SIZE, textWidth - 14);
+        ensureRoom(BODY_SIZE * LEADING);
+        page.drawText("-", { x: MARGIN + 2, y: y - BODY_SIZE * LEADING, size: BODY_SIZE, font: regular });
+        drawLines(lines, regular, BODY_SIZE, MARGIN + 14);
+        y -= BODY_SIZE * 0.3;
+        break;
+      }
+    }
+  }
+
+  const pages = doc.getPages();
+  pages.forEach((p, i) => {
+    const label = `Page ${i + 1} of ${pages.length}`;
+    const w = regular.widthOfTextAtSize(label, 9);
+    p.drawText(label, { x: (PAGE_WIDTH - w) / 2, y: MARGIN / 2, size: 9, font: regular, color: rgb(0.3, 0.3, 0.3) });
+  });
+
+  const bytes = await doc.save({ useObjectStreams: false });
+  writeFileSync(outputPath, bytes);
+  console.log(`wrote ${outputPath}: ${pages.length} pages, ${bytes.length} bytes`);
+}
+
+await build();

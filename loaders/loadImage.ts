@@ -1,0 +1,78 @@
+import { Document } from "@langchain/core/documents";
+import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
+import { fileError } from "./fileError.js";
+
+export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".webp"];
+
+export interface OcrLine {
+  text: string;
+  /** Mean per-character confidence from the recogniser, 0–1. */
+  confidence: number;
+}
+
+export interface OcrResult {
+  lines: OcrLine[];
+  meanConfidence: number;
+}
+
+interface OcrEngine {
+  /** A path or encoded image bytes: both go straight to sharp. */
+  detect(image: string | Buffer): Promise<Array<{ text: string; mean: number }>>;
+}
+
+let engine: Promise<OcrEngine> | undefined;
+
+/**
+ * The PaddleOCR models take about a second to load, so one engine serves the whole
+ * process. It is imported lazily: a run without images never loads onnxruntime.
+ * A failed load is forgotten so a later call can try again.
+ */
+export function getOcrEngine(): Promise<OcrEngine> {
+  engine ??= (async () => {
+    const { default: Ocr } = await import("@gutenye/ocr-node");
+    return (await Ocr.create()) as OcrEngine;
+  })().catch((error: unknown) => {
+    engine = undefined;
+    throw error;
+  });
+  return engine;
+}
+
+/**
+ * Recognises the text lines of an image: a file path or encoded bytes (PNG, JPEG,
+ * WebP; decoded by sharp). `label` names the image in errors (defaults to the path).
+ */
+export async function recognizeText(image: string | Buffer, label = String(image)): Promise<OcrResult> {
+  const absPath = label;
+  let ocr: OcrEngine;
+  try {
+    ocr = await getOcrEngine();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw fileError("FILE_UNREADABLE", absPath, `OCR engine unavailable (${message})`, error);
+  }
+  let raw: Array<{ text: string; mean: number }>;
+  try {
+    raw = await ocr.detect(image);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw fileError("FILE_UNREADABLE", absPath, `corrupt or unreadable image (${message})`, error);
+  }
+  const lines = raw
+    .map((line) => ({ text: line.text.trim(), confidence: line.mean }))
+    .filter((line) => line.text.length > 0);
+  const meanConfidence = lines.length ? lines.reduce((s, l) => s + l.confidence, 0) / lines.length : 0;
+  return { lines, meanConfidence };
+}
+
+/** An image becomes one document of its recognised lines; an image without text yields none. */
+export async function loadImage(ctx: FileContext): Promise<Document[]> {
+  const ocr = await recognizeText(ctx.absPath);
+  if (!ocr.lines.length) return [];
+  return [
+    new Document({
+      pageContent: ocr.lines.map((l) => l.text).join("\n"),
+      metadata: { ...fileMetadata(ctx, "image", fileTitle(ctx)), ocr },
+    }),
+  ];
+}

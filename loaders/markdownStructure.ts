@@ -1,0 +1,84 @@
+/** An ATX heading line (`## Title`), located by char offsets into the text. */
+export interface MarkdownHeading {
+  /** Offset of the line's first character. */
+  start: number;
+  /** Offset just past the line (after its newline, or the text's end). */
+  end: number;
+  level: number;
+  text: string;
+}
+
+/** A fenced code block (``` or ~~~), from its opening line to just past its closing line. */
+export interface MarkdownFence {
+  start: number;
+  end: number;
+}
+
+export interface MarkdownStructure {
+  headings: MarkdownHeading[];
+  fences: MarkdownFence[];
+}
+
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * One pass over the lines: headings inside fenced code (a `# comment` in a shell
+ * snippet) are not headings. An unclosed fence runs to the end, as CommonMark says.
+ */
+export function markdownStructure(text: string): MarkdownStructure {
+  const headings: MarkdownHeading[] = [];
+  const fences: MarkdownFence[] = [];
+  let fence: { start: number; char: string; length: number } | undefined;
+  let pos = 0;
+  while (pos < text.length) {
+    const nl = text.indexOf("\n", pos);
+    const lineEnd = nl === -1 ? text.length : nl + 1;
+    const line = text.slice(pos, nl === -1 ? text.length : nl).replace(/\r$/, "");
+    if (fence) {
+      const close = line.match(/^ {0,3}(`{3,}|~{3,})[ \t]*$/);
+      if (close?.[1] && close[1][0] === fence.char && close[1].length >= fence.length) {
+        fences.push({ start: fence.start, end: lineEnd });
+        fence = undefined;
+      }
+    } else {
+      const open = line.match(FENCE_OPEN);
+      if (open?.[1]) {
+        fence = { start: pos, char: open[1][0] as string, length: open[1].length };
+      } else {
+        const heading = line.match(HEADING);
+        if (heading?.[1]) {
+          const title = cleanHeadingText(heading[2] ?? "");
+          if (title) headings.push({ start: pos, end: lineEnd, level: heading[1].length, text: title });
+        }
+      }
+    }
+    pos = lineEnd;
+  }
+  if (fence) fences.push({ start: fence.start, end: text.length });
+  return { headings, fences };
+}
+
+/** Heading text without inline Markdown: `**Bold** [link](url) \`code\`` → `Bold link code`. */
+export function cleanHeadingText(raw: string): string {
+  return raw
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/[*_`]+/g, "")
+    .replace(/<[^>]+>/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * The heading path in force at each heading: `paths[i]` for `headings[i]`, e.g.
+ * ["Attention", "Scaled dot-product"]. A level-3 heading under a level-1 heading
+ * (skipping level 2) simply nests one deeper.
+ */
+export function headingPaths(headings: MarkdownHeading[]): string[][] {
+  const stack: MarkdownHeading[] = [];
+  return headings.map((h) => {
+    while (stack.length && (stack[stack.length - 1] as MarkdownHeading).level >= h.level) stack.pop();
+    stack.push(h);
+    return stack.map((s) => s.text);
+  });
+}

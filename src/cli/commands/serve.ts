@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { startServer } from "../../server/startServer.js";
+import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { createProgressReporter } from "../progress.js";
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("serve the web chat and the HTTP APIs over the indexed documents")
+    .option("--host <host>", "interface to listen on (default 127.0.0.1)")
+    .option("--port <port>", "port to listen on (default 3000)", Number)
+    .option("--store <dir>", "index folder (default <dataDir>/index)")
+    .option("--folder <dir...>", "folders to index at start-up (default examples/knowledge)")
+    .option("--no-index", "serve the existing index without refreshing it")
+    .action(async (opts, command: Command) => {
+      const config = loadCliConfig(command, {
+        server: { host: opts.host, port: opts.port, folders: opts.folder },
+      });
+      const kb = await openKnowledgeBase(config, { store: opts.store });
+      if (opts.index !== false && config.server.folders.length) {
+        // Incremental: the first start builds the index, later starts only look for changes.
+        const progress = createProgressReporter("indexing");
+        const summary = await kb.index(config.server.folders, {
+          chunkSize: config.ingest.chunkSize,
+          chunkOverlap: config.ingest.chunkOverlap,
+          cleanup: "full",
+          onProgress: (e) => {
+            if (e.phase !== "scan" && (e.chunksDone > 0 || e.filesDone === e.filesTotal))
+              progress.update({
+                done: e.filesDone,
+                total: e.filesTotal,
+                etaSeconds: e.etaSeconds,
+                fields: { chunks: e.chunksDone, "chunks/s": e.chunksPerSecond.toFixed(1) },
+              });
+          },
+        });
+        progress.stop();
+        process.stderr.write(
+          `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
+            ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,
+        );
+        for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
+      }
+      const running = await startServer({ config, kb });
+      process.stdout.write(`genera is serving on ${running.url}\n`);
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`${signal}: finishing in-flight requests and saving…\n`);
+        await running.close();
+        await kb.close();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void stop("SIGTERM"));
+      process.on("SIGINT", () => void stop("SIGINT"));
+    });
+}

@@ -1,0 +1,227 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Embeddings, type EmbeddingsInterface, type EmbeddingsParams } from "@langchain/core/embeddings";
+import Database from "better-sqlite3";
+import { GeneraError } from "../errors.js";
+import { embeddingsModelId } from "./embeddingsModelId.js";
+
+export interface CachedEmbeddingsParams extends EmbeddingsParams {
+  /** The embeddings to wrap. */
+  embeddings: EmbeddingsInterface;
+  /** Folder of the cache (created if missing); holds embeddings.sqlite. */
+  dir: string;
+  /** Cache key namespace; default embeddingsModelId(embeddings). */
+  modelId?: string;
+  /** Also cache embedQuery results (default false: questions rarely repeat, documents do). */
+  cacheQueries?: boolean;
+  /** Texts sent to the wrapped embeddings per call; each slice is stored before the next starts. Default 512. */
+  writeEvery?: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+}
+
+/** One key per (model, text): vectors from different models never mix. */
+function textHash(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+function toBlob(vector: number[]): Buffer {
+  const f = Float32Array.from(vector);
+  return Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+}
+
+function fromBlob(blob: Buffer): number[] {
+  const copy = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(copy.buffer).set(blob);
+  return Array.from(copy);
+}
+
+/**
+ * Wraps any embeddings with a persistent cache keyed by model id + sha256(text), so
+ * re-indexing only embeds new or changed text. Storage is one SQLite file in WAL mode:
+ * every batch of new vectors is one transaction, so a crash loses at most the batch
+ * being computed and never corrupts what is stored; lookups stay fast at 100k+ rows.
+ * Vectors are stored as float32 (the precision the models compute in).
+ */
+export class CachedEmbeddings extends Embeddings {
+  readonly modelId: string;
+  readonly path: string;
+  readonly stats: CacheStats = { hits: 0, misses: 0 };
+  private readonly inner: EmbeddingsInterface;
+  private readonly cacheQueries: boolean;
+  private readonly writeEvery: number;
+  private db?: Database.Database;
+  private statements?: {
+    get: Database.Statement<[string, Buffer], { vector: Buffer }>;
+    put: Database.Statement<[string, Buffer, number, Buffer]>;
+  };
+
+  constructor(params: CachedEmbeddingsParams) {
+    super(params);
+    if (!params?.embeddings || typeof params.embeddings.embedDocuments !== "function") {
+      throw new GeneraError("INVALID_INPUT", "CachedEmbeddings needs `embeddings` with embedDocuments/embedQuery");
+    }
+    if (typeof params.dir !== "string" || params.dir === "") {
+      throw new GeneraError("INVALID_INPUT", "CachedEmbeddings needs `dir`, the cache folder");
+    }
+    const writeEvery = params.writeEvery ?? 512;
+    if (!Number.isInteger(writeEvery) || writeEvery < 1) {
+      throw new GeneraError("INVALID_INPUT", `writeEvery must be a positive integer, got ${writeEvery}`);
+    }
+    this.inner = params.embeddings;
+    this.modelId = params.modelId ?? embeddingsModelId(params.embeddings);
+    this.path = join(resolve(params.dir), "embeddings.sqlite");
+    this.cacheQueries = params.cacheQueries ?? false;
+    this.writeEvery = writeEvery;
+  }
+
+  /** The wrapped embeddings. */
+  get embeddings(): EmbeddingsInterface {
+    return this.inner;
+  }
+
+  /** Number of vectors stored for this model id. */
+  size(): number {
+    const db = this.open();
+    return (db.prepare("SELECT COUNT(*) AS n FROM embeddings WHERE model = ?").get(this.modelId) as { n: number }).n;
+  }
+
+  async embedDocuments(documents: string[]): Promise<number[][]> {
+    if (!Array.isArray(documents)) {
+      throw new GeneraError("INVALID_INPUT", "embedDocuments expects an array of strings");
+    }
+    documents.forEach((d, i) => {
+      if (typeof d !== "string") {
+        throw new GeneraError("INVALID_INPUT", `embedDocuments: item ${i} is ${typeof d}, not a string`);
+      }
+    });
+    const { get } = this.prepared();
+    const out: number[][] = new Array(documents.length);
+    // Repeated texts within one call are embedded once.
+    const missing = new Map<string, { hash: Buffer; indices: number[] }>();
+    documents.forEach((text, i) => {
+      const pending = missing.get(text);
+      if (pending) {
+        pending.indices.push(i);
+        return;
+      }
+      const hash = textHash(text);
+      const row = get.get(this.modelId, hash);
+      if (row) {
+        out[i] = fromBlob(row.vector);
+        this.stats.hits++;
+      } else {
+        missing.set(text, { hash, indices: [i] });
+      }
+    });
+    const texts = [...missing.keys()];
+    for (let start = 0; start < texts.length; start += this.writeEvery) {
+      const slice = texts.slice(start, start + this.writeEvery);
+      const vectors = await this.inner.embedDocuments(slice);
+      this.check(vectors, slice.length);
+      const blobs = vectors.map(toBlob);
+      this.store(slice.map((text, k) => [(missing.get(text) as { hash: Buffer }).hash, blobs[k] as Buffer]));
+      slice.forEach((text, k) => {
+        const entry = missing.get(text) as { indices: number[] };
+        this.stats.misses++;
+        // Returned through float32 like a cache hit, so a text's vector does not depend on whether it was cached.
+        for (const i of entry.indices) out[i] = fromBlob(blobs[k] as Buffer);
+        // Later copies of a text in the same call count as hits: they cost nothing.
+        this.stats.hits += entry.indices.length - 1;
+      });
+    }
+    return out;
+  }
+
+  async embedQuery(document: string): Promise<number[]> {
+    if (typeof document !== "string") {
+      throw new GeneraError("INVALID_INPUT", `embedQuery expects a string, got ${typeof document}`);
+    }
+    if (!this.cacheQueries) return this.inner.embedQuery(document);
+    const [vector] = await this.embedDocuments([document]);
+    return vector as number[];
+  }
+
+  /** Closes the cache file (the wrapped embeddings are closed too when they have close()). */
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    this.statements = undefined;
+    const inner = this.inner as EmbeddingsInterface & { close?: () => unknown };
+    if (typeof inner.close === "function") await inner.close();
+  }
+
+  private check(vectors: unknown, expected: number): asserts vectors is number[][] {
+    if (!Array.isArray(vectors) || vectors.length !== expected) {
+      throw new GeneraError(
+        "INTERNAL",
+        `Embeddings ${this.modelId} returned ${Array.isArray(vectors) ? vectors.length : typeof vectors} vectors for ${expected} texts`,
+      );
+    }
+    const width = (vectors[0] as unknown[] | undefined)?.length;
+    for (const v of vectors) {
+      if (!Array.isArray(v) || v.length !== width || v.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
+        throw new GeneraError("INTERNAL", `Embeddings ${this.modelId} returned a malformed vector; nothing was cached`);
+      }
+    }
+  }
+
+  private store(rows: Array<[Buffer, Buffer]>): void {
+    const db = this.open();
+    const { put } = this.prepared();
+    db.transaction(() => {
+      for (const [hash, blob] of rows) put.run(this.modelId, hash, blob.byteLength / 4, blob);
+    })();
+  }
+
+  private prepared(): NonNullable<CachedEmbeddings["statements"]> {
+    const db = this.open();
+    this.statements ??= {
+      get: db.prepare("SELECT vector FROM embeddings WHERE model = ? AND hash = ?"),
+      put: db.prepare("INSERT OR REPLACE INTO embeddings (model, hash, dim, vector) VALUES (?, ?, ?, ?)"),
+    };
+    return this.statements;
+  }
+
+  private open(): Database.Database {
+    if (this.db) return this.db;
+    try {
+      mkdirSync(join(this.path, ".."), { recursive: true });
+    } catch (error) {
+      throw new GeneraError("FILE_UNREADABLE", `Cannot create the embedding cache folder for ${this.path}`, {
+        cause: error,
+        details: { path: this.path },
+      });
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.path);
+      db.pragma("journal_mode = WAL");
+      // NORMAL in WAL mode: a power cut may drop the last transactions but never corrupts the file.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("busy_timeout = 5000");
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS embeddings (
+           model TEXT NOT NULL,
+           hash BLOB NOT NULL,
+           dim INTEGER NOT NULL,
+           vector BLOB NOT NULL,
+           PRIMARY KEY (model, hash)
+         ) WITHOUT ROWID`,
+      );
+    } catch (error) {
+      db?.close();
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `The embedding cache ${this.path} cannot be opened (${(error as Error).message}); move it away to rebuild it`,
+        { cause: error, details: { path: this.path } },
+      );
+    }
+    this.db = db;
+    return db;
+  }
+}

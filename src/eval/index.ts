@@ -1,0 +1,2 @@
+export * from "./evaluateAnswers.js";
+export * from "./retrievalMetrics.js";

@@ -1,0 +1,19 @@
+/**
+ * genera's public API. Everything a library user composes — embeddings, the
+ * vector and keyword stores, loaders and the knowledge base, chains, model
+ * providers, the from-scratch transformer, the server — is exported here.
+ * Subpaths `genera/vectorstores`, `genera/loaders` and `genera/chains` expose
+ * the same classes for smaller imports.
+ */
+export * from "./errors.js";
+export * from "./config.js";
+export * from "./embeddings/index.js";
+export * from "./llms/index.js";
+export * from "./eval/index.js";
+export * from "./transformer/index.js";
+export * from "../vectorstores/index.js";
+export * from "../loaders/index.js";
+export * from "../chains/index.js";
+export { createApp, type AppOptions } from "./server/createApp.js";
+export { startServer, type RunningServer, type StartServerOptions } from "./server/startServer.js";
+export { SessionStore } from "./server/SessionStore.js";

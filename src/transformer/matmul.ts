@@ -1,0 +1,261 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { gemmRows } from "./matmulKernel.mjs";
+import { buildGemmModule, ROWS, VECS } from "./matmulWasm.js";
+
+/**
+ * The matrix multiply behind every Linear layer and attention product, the
+ * engine's hot spot. Three tiers, picked by size:
+ *
+ * 1. tiny products: the scalar JavaScript kernel in matmulKernel.mjs, in place;
+ * 2. larger ones: operands are copied (transposed and padded as needed) into
+ *    a shared WebAssembly memory and multiplied by the SIMD kernel of
+ *    matmulWasm.ts — the O(n²) copy is paid back by the O(n³) product;
+ * 3. the largest: the same, with row blocks shared out among worker threads
+ *    that instantiate the kernel over the same shared memory.
+ *
+ * The API stays synchronous: the main thread posts the job, takes row blocks
+ * itself from an atomic counter, then waits (Atomics.wait) only for blocks a
+ * worker has already claimed. A worker still starting simply finds no work
+ * left, so a cold pool can never stall a multiply.
+ */
+
+/** One batched GEMM: C[p] += op(A[p]) · op(B[p]) for p < batch (strideB = 0 shares one B). */
+export interface GemmJob {
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+}
+
+/** Below this many multiply-adds the copy into wasm memory costs more than it saves. */
+const WASM_MIN_MACS = 16_384;
+/** Below this many multiply-adds a thread hand-off (~50 µs) costs more than it saves. */
+const POOL_MIN_MACS = 1 << 21;
+/** Row panels (of ROWS rows) per unit of work handed to a thread. */
+const PANELS_PER_BLOCK = 8;
+
+// The WebAssembly JS API, typed here because the project's lib (ES2023, no DOM) leaves it out.
+interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface WasmKernel {
+  memory: WasmMemory;
+  module: object;
+  gemm: (a: number, b: number, c: number, K: number, N: number, i0: number, i1: number, rsA: number, ksA: number) => void;
+}
+
+let wasm: WasmKernel | null | undefined;
+
+function wasmKernel(): WasmKernel | null {
+  if (wasm !== undefined) return wasm;
+  try {
+    const module = new WebAssembly.Module(buildGemmModule());
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    wasm = { memory, module, gemm: instance.exports.gemm as WasmKernel["gemm"] };
+  } catch {
+    // No wasm SIMD or shared memory (an old or locked-down runtime): the JS kernel still works.
+    wasm = null;
+  }
+  return wasm;
+}
+
+let threadsWanted = Math.max(1, Math.min(8, availableParallelism()));
+
+/**
+ * The pool talks through one shared Int32Array, not postMessage (which
+ * measured ~4 ms a message on a busy machine — longer than the products).
+ * Slots: SEQ job number (BUSY while the main thread rewrites the job), ACTIVE
+ * workers inside the current job, NEXT block to claim, DONE blocks finished,
+ * then the job's parameters. Protocol (all Atomics, sequentially consistent):
+ *
+ *   main:   SEQ = BUSY; wait until ACTIVE = 0; write params; NEXT = DONE = 0; SEQ = n; notify
+ *   worker: wake on SEQ change to n; ACTIVE += 1; if SEQ ≠ n back out;
+ *           claim blocks from NEXT until none, DONE += 1 per block; ACTIVE −= 1
+ *
+ * A worker can only enter a job while it is published, and the main thread
+ * never rewrites a job a worker is inside, so parameters are always whole.
+ */
+export const CTRL = { SEQ: 0, ACTIVE: 1, NEXT: 2, DONE: 3, PARAMS: 4 } as const;
+const BUSY = -1;
+
+interface Pool {
+  ctrl: Int32Array;
+  workers: Worker[];
+  seq: number;
+}
+let activePool: Pool | null = null;
+
+/**
+ * Sets how many threads (the calling thread included) large products use;
+ * 1 disables the pool. Defaults to the number of cores, at most 8.
+ */
+export function setMatmulThreads(n: number): void {
+  const want = Math.max(1, Math.floor(n));
+  if (want === threadsWanted) return;
+  threadsWanted = want;
+  // Resize by starting over: a worker stopped mid-job would leave ACTIVE raised for good.
+  if (activePool) for (const w of activePool.workers) void w.terminate();
+  activePool = null;
+}
+
+export function getMatmulThreads(): number {
+  return threadsWanted;
+}
+
+/** Starts the workers on first use; unref'd so an idle pool never keeps the process alive. */
+function pool(k: WasmKernel): Pool {
+  if (activePool) return activePool;
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * 32));
+  const workers: Worker[] = [];
+  for (let t = 1; t < threadsWanted; t++) {
+    const w = new Worker(new URL("./matmulWorker.mjs", import.meta.url), {
+      workerData: { module: k.module, memory: k.memory, ctrl },
+      // Plain .mjs: skip the parent's loaders (tsx, vitest), which cost start-up time per thread.
+      execArgv: [],
+    });
+    w.unref();
+    // A worker that dies only does less work: blocks it never claimed go to the others.
+    w.on("error", () => undefined);
+    workers.push(w);
+  }
+  activePool = { ctrl, workers, seq: 0 };
+  return activePool;
+}
+
+/** Publishes a job to the pool (see CTRL). */
+function publish(pl: Pool, params: number[]): void {
+  const { ctrl } = pl;
+  Atomics.store(ctrl, CTRL.SEQ, BUSY);
+  for (let v = Atomics.load(ctrl, CTRL.ACTIVE); v !== 0; v = Atomics.load(ctrl, CTRL.ACTIVE)) Atomics.wait(ctrl, CTRL.ACTIVE, v, 10);
+  ctrl.set(params, CTRL.PARAMS);
+  Atomics.store(ctrl, CTRL.NEXT, 0);
+  Atomics.store(ctrl, CTRL.DONE, 0);
+  pl.seq = pl.seq >= 0x3fffffff ? 1 : pl.seq + 1;
+  Atomics.store(ctrl, CTRL.SEQ, pl.seq);
+  Atomics.notify(ctrl, CTRL.SEQ);
+}
+
+/** Runs a GEMM job on this thread with the scalar JS kernel. */
+export function gemmJS(job: GemmJob): void {
+  const { a, b, c, batch, M, N, K, transA, transB, strideA, strideB, strideC } = job;
+  for (let p = 0; p < batch; p++) gemmRows(a, p * strideA, b, p * strideB, c, p * strideC, M, N, K, transA, transB, 0, M);
+}
+
+/** Makes sure the shared memory holds `bytes`; growing keeps the same buffer object for workers. */
+function reserve(k: WasmKernel, bytes: number): Float32Array {
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  return new Float32Array(k.memory.buffer);
+}
+
+const ceil = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** C += op(A)·op(B) for every batch entry, choosing the JS kernel, wasm, or wasm across threads. */
+export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
+  const { batch, M, N, K } = job;
+  const macs = batch * M * N * K;
+  if (macs === 0) return;
+  const k = macs >= WASM_MIN_MACS ? wasmKernel() : null;
+  if (!k) return gemmJS(job);
+
+  // Layout in wasm memory (floats): each A[p] as given (the kernel reads it
+  // row-major or transposed through strides), B[p] as K×Np, C[p] as Mp×Np.
+  // Rows of A past M are read (into the next region) but only feed rows of C
+  // that are never copied out.
+  const Mp = ceil(M, ROWS);
+  const Np = ceil(N, 4 * VECS);
+  const nB = job.strideB === 0 ? 1 : batch;
+  const aSize = M * K;
+  const bSize = K * Np;
+  const cSize = Mp * Np;
+  const aBase = 0;
+  const bBase = ceil(batch * aSize + ROWS * (K + 1), 4);
+  const cBase = bBase + nB * bSize;
+  const heap = reserve(k, (cBase + batch * cSize) * 4);
+  const rsA = (job.transA ? 1 : K) * 4;
+  const ksA = (job.transA ? M : 1) * 4;
+
+  const { a, c, strideA, strideC } = job;
+  for (let p = 0; p < batch; p++) {
+    heap.set(a.subarray(p * strideA, p * strideA + aSize), aBase + p * aSize);
+    if (p < nB) stageB(job, p, heap, bBase + p * bSize, Np);
+    // C is accumulated in place: copy it in, add, copy it back.
+    const cOff = cBase + p * cSize;
+    if (Np === N) heap.set(c.subarray(p * strideC, p * strideC + M * N), cOff);
+    else {
+      for (let i = 0; i < M; i++) {
+        heap.set(c.subarray(p * strideC + i * N, p * strideC + (i + 1) * N), cOff + i * Np);
+        heap.fill(0, cOff + i * Np + N, cOff + (i + 1) * Np);
+      }
+    }
+    heap.fill(0, cOff + M * Np, cOff + cSize);
+  }
+
+  const rowsPerBlock = ROWS * PANELS_PER_BLOCK;
+  const blocksPerBatch = Math.ceil(Mp / rowsPerBlock);
+  const items = batch * blocksPerBatch;
+  const run = (item: number) => {
+    const p = Math.floor(item / blocksPerBatch);
+    const r0 = (item % blocksPerBatch) * rowsPerBlock;
+    const r1 = Math.min(r0 + rowsPerBlock, Mp);
+    k.gemm((aBase + p * aSize) * 4, (bBase + (nB === 1 ? 0 : p) * bSize) * 4, (cBase + p * cSize) * 4, K, Np, r0, r1, rsA, ksA);
+  };
+
+  const threads = Math.min(opts.threads ?? threadsWanted, threadsWanted);
+  if (threads > 1 && items > 1 && macs >= POOL_MIN_MACS) {
+    const pl = pool(k);
+    // Order must match matmulWorker.mjs.
+    publish(pl, [items, blocksPerBatch, rowsPerBlock, Mp, K, Np, aBase, bBase, cBase, aSize, bSize, cSize, nB === 1 ? 1 : 0, rsA, ksA]);
+    const { ctrl } = pl;
+    for (let item = Atomics.add(ctrl, CTRL.NEXT, 1); item < items; item = Atomics.add(ctrl, CTRL.NEXT, 1)) {
+      run(item);
+      Atomics.add(ctrl, CTRL.DONE, 1);
+    }
+    // Only blocks a running worker has claimed remain; wait for those.
+    for (let done = Atomics.load(ctrl, CTRL.DONE); done < items; done = Atomics.load(ctrl, CTRL.DONE)) {
+      Atomics.wait(ctrl, CTRL.DONE, done, 10);
+    }
+  } else {
+    for (let item = 0; item < items; item++) run(item);
+  }
+
+  for (let p = 0; p < batch; p++) {
+    const cOff = cBase + p * cSize;
+    if (Np === N) c.set(heap.subarray(cOff, cOff + M * N), p * strideC);
+    else for (let i = 0; i < M; i++) c.set(heap.subarray(cOff + i * Np, cOff + i * Np + N), p * strideC + i * N);
+  }
+}
+
+/** op(B[p]) as K×Np row-major at heap[off], zero columns right of N. */
+function stageB(job: GemmJob, p: number, heap: Float32Array, off: number, Np: number): void {
+  const { b, N, K, transB, strideB } = job;
+  const base = p * strideB;
+  if (!transB && Np === N) {
+    heap.set(b.subarray(base, base + K * N), off);
+    return;
+  }
+  for (let kk = 0; kk < K; kk++) {
+    const d = off + kk * Np;
+    if (!transB) heap.set(b.subarray(base + kk * N, base + kk * N + N), d);
+    else for (let j = 0; j < N; j++) heap[d + j] = b[base + j * K + kk];
+    heap.fill(0, d + N, d + Np);
+  }
+}

@@ -1,0 +1,169 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Embeddings } from "@langchain/core/embeddings";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
+
+/** Deterministic 16-d vectors from the text's hash; counts what it is asked to embed. */
+class CountingEmbeddings extends Embeddings {
+  readonly modelId: string;
+  embedded: string[] = [];
+  queries = 0;
+  constructor(
+    modelId = "counting-16",
+    private readonly broken = false,
+  ) {
+    super({});
+    this.modelId = modelId;
+  }
+  vector(text: string): number[] {
+    const digest = createHash("sha256").update(`${this.modelId}\u0000${text}`).digest();
+    return Array.from({ length: 16 }, (_, i) => (digest[i] as number) / 255 - 0.5);
+  }
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    this.embedded.push(...texts);
+    if (this.broken) return texts.map(() => [Number.NaN]);
+    return texts.map((t) => this.vector(t));
+  }
+  async embedQuery(text: string): Promise<number[]> {
+    this.queries++;
+    return this.vector(text);
+  }
+}
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "genera-cache-"));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const f32 = (v: number[]) => Array.from(Float32Array.from(v));
+
+describe("CachedEmbeddings", () => {
+  it("embeds only what it has not seen, across instances (persisted on disk)", async () => {
+    const dir = join(root, "persist");
+    const inner = new CountingEmbeddings();
+    const first = new CachedEmbeddings({ embeddings: inner, dir });
+    expect(first.modelId).toBe("counting-16");
+    const v1 = await first.embedDocuments(["alpha", "beta", "alpha", "gamma"]);
+    expect(inner.embedded).toEqual(["alpha", "beta", "gamma"]);
+    expect(first.stats).toEqual({ hits: 1, misses: 3 });
+    expect(v1[0]).toEqual(v1[2]);
+    expect(v1[1]).toEqual(f32(inner.vector("beta")));
+    await first.close();
+
+    const inner2 = new CountingEmbeddings();
+    const second = new CachedEmbeddings({ embeddings: inner2, dir });
+    const v2 = await second.embedDocuments(["gamma", "delta", "alpha", "beta"]);
+    expect(inner2.embedded).toEqual(["delta"]);
+    expect(second.stats).toEqual({ hits: 3, misses: 1 });
+    expect(v2[0]).toEqual(v1[3]);
+    expect(v2[2]).toEqual(v1[0]);
+    expect(second.size()).toBe(4);
+    await second.close();
+  });
+
+  it("keeps models apart: the same text under another model id is a miss", async () => {
+    const dir = join(root, "models");
+    const a = new CachedEmbeddings({ embeddings: new CountingEmbeddings("model-a"), dir });
+    const innerB = new CountingEmbeddings("model-b");
+    const b = new CachedEmbeddings({ embeddings: innerB, dir });
+    const [va] = await a.embedDocuments(["shared text"]);
+    const [vb] = await b.embedDocuments(["shared text"]);
+    expect(innerB.embedded).toEqual(["shared text"]);
+    expect(va).not.toEqual(vb);
+    await a.close();
+    await b.close();
+  });
+
+  it("passes queries through unless cacheQueries is on", async () => {
+    const inner = new CountingEmbeddings();
+    const plain = new CachedEmbeddings({ embeddings: inner, dir: join(root, "queries") });
+    await plain.embedQuery("what is up");
+    await plain.embedQuery("what is up");
+    expect(inner.queries).toBe(2);
+    expect(plain.stats).toEqual({ hits: 0, misses: 0 });
+    const cachedInner = new CountingEmbeddings();
+    const cached = new CachedEmbeddings({ embeddings: cachedInner, dir: join(root, "queries"), cacheQueries: true });
+    const q1 = await cached.embedQuery("what is up");
+    const q2 = await cached.embedQuery("what is up");
+    expect(q1).toEqual(q2);
+    expect(cachedInner.embedded).toEqual(["what is up"]);
+    expect(cached.stats).toEqual({ hits: 1, misses: 1 });
+    await plain.close();
+    await cached.close();
+  });
+
+  it("stores each slice as it completes, so an interrupted run keeps its progress", async () => {
+    const dir = join(root, "slices");
+    class FailingAfterFirst extends CountingEmbeddings {
+      override async embedDocuments(texts: string[]): Promise<number[][]> {
+        if (this.embedded.length > 0) throw new Error("simulated crash");
+        return super.embedDocuments(texts);
+      }
+    }
+    const texts = Array.from({ length: 10 }, (_, i) => `chunk ${i}`);
+    const failing = new CachedEmbeddings({ embeddings: new FailingAfterFirst(), dir, writeEvery: 4 });
+    await expect(failing.embedDocuments(texts)).rejects.toThrow(/simulated crash/);
+    await failing.close();
+    const inner = new CountingEmbeddings();
+    const resumed = new CachedEmbeddings({ embeddings: inner, dir, writeEvery: 4 });
+    await resumed.embedDocuments(texts);
+    expect(inner.embedded).toEqual(texts.slice(4));
+    await resumed.close();
+  });
+
+  it("refuses malformed vectors and stores nothing", async () => {
+    const dir = join(root, "broken");
+    const cache = new CachedEmbeddings({ embeddings: new CountingEmbeddings("broken", true), dir });
+    await expect(cache.embedDocuments(["x"])).rejects.toMatchObject({ code: "INTERNAL" });
+    expect(cache.size()).toBe(0);
+    await cache.close();
+  });
+
+  it("reports a damaged cache file as INDEX_CORRUPT and leaves it in place", async () => {
+    const dir = join(root, "corrupt");
+    const healthy = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir });
+    await healthy.embedDocuments(["keep me"]);
+    await healthy.close();
+    const path = join(dir, "embeddings.sqlite");
+    const garbage = Buffer.alloc(8192, 0x5a);
+    writeFileSync(path, garbage);
+    rmSync(`${path}-wal`, { force: true });
+    rmSync(`${path}-shm`, { force: true });
+    const cache = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir });
+    await expect(cache.embedDocuments(["x"])).rejects.toMatchObject({ code: "INDEX_CORRUPT" });
+    expect(existsSync(path)).toBe(true);
+    expect(readFileSync(path).equals(garbage)).toBe(true);
+  });
+
+  it("handles tens of thousands of entries quickly", async () => {
+    const dir = join(root, "bulk");
+    const inner = new CountingEmbeddings();
+    const cache = new CachedEmbeddings({ embeddings: inner, dir, writeEvery: 5_000 });
+    const texts = Array.from({ length: 20_000 }, (_, i) => `document number ${i} with some text`);
+    const t0 = performance.now();
+    await cache.embedDocuments(texts);
+    const writeMs = performance.now() - t0;
+    const t1 = performance.now();
+    const again = await cache.embedDocuments(texts);
+    const readMs = performance.now() - t1;
+    expect(again).toHaveLength(20_000);
+    expect(cache.stats).toEqual({ hits: 20_000, misses: 20_000 });
+    expect(inner.embedded).toHaveLength(20_000);
+    // Generous bounds for a shared 2-core machine; typical figures are ~10x lower.
+    expect(writeMs).toBeLessThan(15_000);
+    expect(readMs).toBeLessThan(10_000);
+    await cache.close();
+  });
+
+  it("validates its options and input", async () => {
+    expect(() => new CachedEmbeddings({ embeddings: undefined as never, dir: root })).toThrow(/embeddings/);
+    expect(() => new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir: "" })).toThrow(/dir/);
+    const cache = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir: join(root, "validate") });
+    await expect(cache.embedDocuments([null as unknown as string])).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await cache.close();
+  });
+});

@@ -1,0 +1,248 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { GeneraError } from "../../src/errors.js";
+import { analyzeText, foldText, KEYWORD_INDEX_FILE, KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { porterStem } from "../../vectorstores/porterStem.js";
+import { chunk } from "./hybridFixtures.js";
+
+const corpus = () => [
+  chunk("pike#0", "Zebulon Pike led an expedition to the southern Louisiana Territory in 1806.", {
+    title: "Early explorers",
+    headings: ["Early explorers", "Expeditions"],
+  }),
+  chunk("errors#0", "The server answers with error code 4021 when the upload quota is exhausted.", {
+    title: "Error reference",
+  }),
+  chunk("errors#1", "Error codes below 4000 are transient; retry them with exponential backoff.", {
+    title: "Error reference",
+  }),
+  chunk("config#0", "Configuration lives in genera.config.json; configuring ports needs a restart.", {
+    title: "Setup",
+  }),
+  chunk("cafe#0", "The Café Müller menu lists crème brûlée and espresso.", { title: "Menus" }),
+  chunk("gpt#0", "GPT-4 and GPT-3.5 differ in context length; version 2.4.1 of the client supports both.", {
+    title: "Models",
+  }),
+  chunk("hash#0", "Hash tables give constant average lookup time.", { title: "Hashing", source: "cs/hashing.md" }),
+  chunk("trees#0", "Binary search trees keep keys ordered for range queries.", {
+    title: "Trees",
+    source: "cs/trees.md",
+  }),
+];
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "genera-kw-"));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function expectGeneraError(fn: () => unknown, code: string): GeneraError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(GeneraError);
+    expect((error as GeneraError).code).toBe(code);
+    return error as GeneraError;
+  }
+  throw new Error(`expected GeneraError ${code}`);
+}
+
+describe("porterStem", () => {
+  it("matches the reference algorithm on the paper's examples", () => {
+    const cases: Record<string, string> = {
+      caresses: "caress",
+      ponies: "poni",
+      cats: "cat",
+      agreed: "agre",
+      plastered: "plaster",
+      motoring: "motor",
+      hopping: "hop",
+      falling: "fall",
+      filing: "file",
+      happy: "happi",
+      relational: "relat",
+      conditional: "condit",
+      generalization: "gener",
+      connection: "connect",
+      connecting: "connect",
+      adjustment: "adjust",
+      electrical: "electr",
+      hopeful: "hope",
+      goodness: "good",
+      controlling: "control",
+    };
+    for (const [word, stem] of Object.entries(cases)) expect(porterStem(word), word).toBe(stem);
+  });
+
+  it("leaves short words, numbers and non-ASCII words alone", () => {
+    expect(porterStem("is")).toBe("is");
+    expect(porterStem("v2s")).toBe("v2s");
+    expect(porterStem("ñandús")).toBe("ñandús");
+  });
+});
+
+describe("text analysis", () => {
+  it("folds Unicode compatibility forms, diacritics and case", () => {
+    expect(foldText("Ångström CAFÉ naïve ﬁle Straße")).toBe("angstrom cafe naive file strasse");
+  });
+
+  it("drops stop words, stems, and keeps compounds whole and in parts", () => {
+    expect(analyzeText("The configuring of the servers")).toEqual(["configur", "server"]);
+    expect(analyzeText("GPT-4 costs 1,000 dollars")).toEqual(["gpt-4", "gpt", "4", "cost", "1000", "dollar"]);
+    expect(analyzeText("users' don't", { stem: false })).toEqual(["users", "dont"]);
+  });
+
+  it("splits scripts without spaces into characters and pairs", () => {
+    expect(analyzeText("東京都")).toEqual(["東", "東京", "京", "京都", "都"]);
+  });
+});
+
+describe("KeywordIndex search", () => {
+  it("finds rare names and exact numbers", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    expect(index.search("who was Zebulon Pike?", { k: 3 })[0].id).toBe("pike#0");
+    expect(index.search("what does 4021 mean", { k: 3 })[0].id).toBe("errors#0");
+    expect(index.search("1806", { k: 3 }).map((r) => r.id)).toEqual(["pike#0"]);
+    expect(index.search("client 2.4.1", { k: 1 })[0].id).toBe("gpt#0");
+  });
+
+  it("matches across word forms and accents", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    expect(index.search("how do I configure it", { k: 1 })[0].id).toBe("config#0");
+    expect(index.search("cafe muller creme brulee", { k: 1 })[0].id).toBe("cafe#0");
+    const unstemmed = KeywordIndex.rebuildFrom(corpus(), { stem: false });
+    expect(unstemmed.search("configure", { k: 1 })).toEqual([]);
+  });
+
+  it("returns results best first with positive scores and copies of the documents", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    const results = index.search("error code retry", { k: 5 });
+    expect(results.map((r) => r.id).sort()).toEqual(["errors#0", "errors#1"]);
+    expect(results[0].score).toBeGreaterThanOrEqual(results[1].score);
+    results[0].document.metadata.title = "changed";
+    expect(index.getDocument(results[0].id)?.metadata.title).toBe("Error reference");
+    expect(index.search("the of and", { k: 5 })).toEqual([]);
+  });
+
+  it("weights a title match above a body match", () => {
+    const index = KeywordIndex.rebuildFrom([
+      chunk("a#0", "Some notes on many things, including hashing in passing.", { title: "Miscellany" }),
+      chunk("b#0", "Buckets and collisions explained.", { title: "Hashing" }),
+    ]);
+    expect(index.search("hashing", { k: 2 }).map((r) => r.id)).toEqual(["b#0", "a#0"]);
+  });
+
+  it("applies metadata and predicate filters", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    expect(index.search("hash trees keys", { k: 5, filter: { source: "cs/trees.md" } }).map((r) => r.id)).toEqual([
+      "trees#0",
+    ]);
+    const ids = index.search("error code", { k: 5, filter: (doc) => doc.id !== "errors#0" }).map((r) => r.id);
+    expect(ids).toEqual(["errors#1"]);
+  });
+
+  it("supports fuzzy and prefix matching on request", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    expect(index.search("zebulom", { k: 1 })).toEqual([]);
+    expect(index.search("zebulom", { k: 1, fuzzy: true })[0].id).toBe("pike#0");
+    expect(index.search("zebu", { k: 1, prefix: true })[0].id).toBe("pike#0");
+  });
+
+  it("rejects bad k and filters", () => {
+    const index = KeywordIndex.rebuildFrom(corpus());
+    expectGeneraError(() => index.search("x", { k: 0 }), "INVALID_INPUT");
+    expectGeneraError(() => index.search("x", { filter: [1] as unknown as Record<string, unknown> }), "INVALID_INPUT");
+  });
+});
+
+describe("KeywordIndex updates", () => {
+  it("adds, replaces (upserts) and removes by id", () => {
+    const index = new KeywordIndex();
+    index.add(corpus().slice(0, 3));
+    expect(index.size).toBe(3);
+    expect(index.has("pike#0")).toBe(true);
+
+    index.replace([
+      chunk("pike#0", "Meriwether Lewis and William Clark crossed the continent.", { title: "Early explorers" }),
+      chunk("new#0", "Zebulon appears here now.", { title: "New" }),
+    ]);
+    expect(index.size).toBe(4);
+    expect(index.search("zebulon", { k: 5 }).map((r) => r.id)).toEqual(["new#0"]);
+    expect(index.search("meriwether", { k: 5 }).map((r) => r.id)).toEqual(["pike#0"]);
+
+    expect(index.remove(["errors#0", "missing"])).toBe(1);
+    expect(index.has("errors#0")).toBe(false);
+    expect(index.search("4021", { k: 5 })).toEqual([]);
+    expect(index.size).toBe(3);
+  });
+
+  it("refuses duplicates and documents without ids, storing nothing from the failed call", () => {
+    const index = KeywordIndex.rebuildFrom(corpus().slice(0, 2));
+    expectGeneraError(() => index.add([chunk("other#0", "fresh text"), corpus()[0]]), "CONFLICT");
+    expect(index.has("other#0")).toBe(false);
+    const noId = chunk("x#0", "text");
+    noId.id = undefined;
+    noId.metadata.id = undefined;
+    expectGeneraError(() => index.add([chunk("y#0", "fine"), noId]), "INVALID_INPUT");
+    expectGeneraError(() => index.add([chunk("z#0", "a"), chunk("z#0", "b")]), "INVALID_INPUT");
+    expect(index.size).toBe(2);
+  });
+});
+
+describe("KeywordIndex persistence", () => {
+  it("round-trips through save and load", () => {
+    const dir = tempDir();
+    const index = KeywordIndex.rebuildFrom(corpus(), { boosts: { title: 3 } });
+    index.remove(["cafe#0"]);
+    index.save(dir);
+    expect(KeywordIndex.exists(dir)).toBe(true);
+    const loaded = KeywordIndex.load(dir);
+    expect(loaded.size).toBe(index.size);
+    for (const q of ["Zebulon 1806", "error code", "configuring", "GPT-4", "café"]) {
+      expect(loaded.search(q, { k: 5 })).toEqual(index.search(q, { k: 5 }));
+    }
+    expect(loaded.getDocument("pike#0")?.metadata.headings).toEqual(["Early explorers", "Expeditions"]);
+    loaded.add([chunk("after#0", "added after load")]);
+    expect(loaded.search("added", { k: 1 })[0].id).toBe("after#0");
+  });
+
+  it("reports damaged and unknown files as INDEX_CORRUPT and a missing one as NOT_FOUND", () => {
+    const dir = tempDir();
+    expectGeneraError(() => KeywordIndex.load(dir), "NOT_FOUND");
+    KeywordIndex.rebuildFrom(corpus()).save(dir);
+    const path = join(dir, KEYWORD_INDEX_FILE);
+    const good = readFileSync(path, "utf8");
+
+    writeFileSync(path, good.slice(0, good.length / 2));
+    const truncated = expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
+    expect(truncated.message).toContain(path);
+
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(good), version: 99 }));
+    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
+
+    const parsed = JSON.parse(good);
+    parsed.documents.pop();
+    writeFileSync(path, JSON.stringify(parsed));
+    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
+
+    writeFileSync(path, JSON.stringify({ hello: "world" }));
+    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
+  });
+
+  it("compacts removed entries when saving", () => {
+    const dir = tempDir();
+    const index = KeywordIndex.rebuildFrom(corpus());
+    index.remove(["pike#0", "errors#0", "errors#1", "config#0"]);
+    const json = index.toJSON();
+    expect(json.index.dirtCount).toBe(0);
+    expect(JSON.stringify(json.index)).not.toContain("zebulon");
+    index.save(dir);
+    expect(KeywordIndex.load(dir).search("hash", { k: 1 })[0].id).toBe("hash#0");
+  });
+});

@@ -1,0 +1,388 @@
+import type { CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
+import { GeneraError } from "../src/errors.js";
+import { type DocumentFilter, documentTitle, type KeywordIndex } from "./KeywordIndex.js";
+import {
+  aggregateByDocument,
+  convexFusion,
+  cosineSimilarity,
+  maximalMarginalRelevance,
+  rankIds,
+  reciprocalRankFusion,
+  type ScoreNormalization,
+  topIds,
+} from "./scoreFusion.js";
+
+/**
+ * The dense side: any LangChain vector store (HNSWVectorStore, MemoryVectorStore…).
+ * `getVector` is optional; with it the retriever scores keyword-only candidates on the
+ * dense side too, and MMR can compare chunks.
+ */
+export interface HybridDenseStore {
+  embeddings: EmbeddingsInterface;
+  similaritySearchVectorWithScore(
+    query: number[],
+    k: number,
+    // biome-ignore lint/suspicious/noExplicitAny: each store has its own filter type; ours is passed through as is
+    filter?: any,
+  ): Promise<[DocumentInterface, number][]>;
+  getVector?(id: string): number[] | undefined;
+}
+
+export type RetrievalMode = "hybrid" | "keyword" | "dense";
+export type FusionMethod = "convex" | "rrf";
+
+/**
+ * Defaults chosen by `bench/retrieval-eval.ts`, averaged over every shipped QA set
+ * (see the table in that file's header). Keyword weight above 0.5 because BM25 alone
+ * beat the offline encoder alone on every set; document aggregation because the
+ * questions are about documents, and it stops one long file filling all k slots.
+ */
+export const HYBRID_DEFAULTS = {
+  mode: "hybrid" as RetrievalMode,
+  k: 5,
+  fetchK: 50,
+  fusion: "convex" as FusionMethod,
+  keywordWeight: 0.6,
+  normalization: "minmax" as ScoreNormalization,
+  rrfK: 60,
+  aggregate: "document" as "none" | "document",
+  aggregateBonus: 0.1,
+  chunksPerDocument: 1,
+  titleBoost: 0.2,
+  titleMinCoverage: 1,
+  denseCompletion: true,
+};
+
+export interface HybridRetrieverOptions extends BaseRetrieverInput {
+  vectorStore: HybridDenseStore;
+  keywordIndex: KeywordIndex;
+  /** Which sides to use (default "hybrid"); "keyword" never embeds the query. */
+  mode?: RetrievalMode;
+  /** Documents to return (default 5). */
+  k?: number;
+  /** Candidates fetched from each side before fusion (default 50, at least k). */
+  fetchK?: number;
+  /** "convex" (default): weighted sum of normalised scores; "rrf": reciprocal rank fusion, equal weights. */
+  fusion?: FusionMethod;
+  /** Convex fusion weight of the keyword side in [0, 1]; dense gets the rest. */
+  keywordWeight?: number;
+  normalization?: ScoreNormalization;
+  /** The k in RRF's 1 / (k + rank). */
+  rrfK?: number;
+  /**
+   * "document": rank documents (grouped by `metadata.source`) by their best chunk's fused
+   * score plus `aggregateBonus` × the sum of their next two best chunks' scores, then return
+   * each document's best `chunksPerDocument` chunks. "none": rank chunks.
+   */
+  aggregate?: "none" | "document";
+  aggregateBonus?: number;
+  chunksPerDocument?: number;
+  /**
+   * Added to a document's fused score when the question's content words cover at least
+   * `titleMinCoverage` (default all) of its title's content words; scaled by the covered share.
+   */
+  titleBoost?: number;
+  titleMinCoverage?: number;
+  /**
+   * Score keyword-only candidates on the dense side from their stored vectors (default true;
+   * needs `vectorStore.getVector`). Off: they take the dense side's lowest normalised score.
+   */
+  denseCompletion?: boolean;
+  /** Diversify the fused list: MMR over its top `fetchK` (default 20) using stored vectors. */
+  mmr?: { lambda?: number; fetchK?: number };
+  /** Passed to both sides: a metadata object (every key must match) or a predicate. */
+  filter?: DocumentFilter;
+}
+
+interface Candidate {
+  id: string;
+  doc: DocumentInterface;
+  dense: number | null;
+  keyword: number | null;
+  fused: number;
+}
+
+function checkNumber(name: string, value: number, min: number, max: number, integer = false): void {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new GeneraError(
+      "INVALID_INPUT",
+      `HybridRetriever option ${name} must be ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${String(value)}`,
+      { details: { option: name, value } },
+    );
+  }
+}
+
+function checkEnum<T extends string>(name: string, value: T, allowed: readonly T[]): void {
+  if (!allowed.includes(value)) {
+    throw new GeneraError(
+      "INVALID_INPUT",
+      `HybridRetriever option ${name} must be one of ${allowed.join(", ")}, got ${String(value)}`,
+      {
+        details: { option: name, value },
+      },
+    );
+  }
+}
+
+function chunkId(doc: DocumentInterface): string | undefined {
+  const id = doc.id ?? doc.metadata?.id;
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+/**
+ * Hybrid retrieval over a dense vector store and a BM25 keyword index holding the
+ * same chunks (same ids).
+ *
+ * One call: embed the query once; take the top `fetchK` from each side; score every
+ * candidate on both sides where possible (keyword scores are exact — 0 when no term
+ * matches; dense scores for keyword-only candidates come from their stored vectors);
+ * normalise each side over the candidates; fuse; add the title boost; optionally
+ * aggregate per document and diversify with MMR; return copies of the chunks with
+ * `metadata.score` (what the list is ranked by), `denseScore`, `keywordScore`
+ * (null when that side has no score for the chunk) and `id`.
+ */
+export class HybridRetriever extends BaseRetriever {
+  static override lc_name(): string {
+    return "HybridRetriever";
+  }
+
+  lc_namespace = ["genera", "vectorstores", "hybrid_retriever"];
+
+  readonly vectorStore: HybridDenseStore;
+  readonly keywordIndex: KeywordIndex;
+  mode: RetrievalMode;
+  k: number;
+  fetchK: number;
+  fusion: FusionMethod;
+  keywordWeight: number;
+  normalization: ScoreNormalization;
+  rrfK: number;
+  aggregate: "none" | "document";
+  aggregateBonus: number;
+  chunksPerDocument: number;
+  titleBoost: number;
+  titleMinCoverage: number;
+  denseCompletion: boolean;
+  mmr?: { lambda: number; fetchK: number };
+  filter?: DocumentFilter;
+
+  private readonly titleTermCache = new Map<string, string[]>();
+
+  constructor(options: HybridRetrieverOptions) {
+    super(options);
+    if (!options?.vectorStore || !options.keywordIndex) {
+      throw new GeneraError("INVALID_INPUT", "HybridRetriever needs both a vectorStore and a keywordIndex");
+    }
+    const d = HYBRID_DEFAULTS;
+    this.vectorStore = options.vectorStore;
+    this.keywordIndex = options.keywordIndex;
+    this.mode = options.mode ?? d.mode;
+    this.k = options.k ?? d.k;
+    this.fetchK = options.fetchK ?? d.fetchK;
+    this.fusion = options.fusion ?? d.fusion;
+    this.keywordWeight = options.keywordWeight ?? d.keywordWeight;
+    this.normalization = options.normalization ?? d.normalization;
+    this.rrfK = options.rrfK ?? d.rrfK;
+    this.aggregate = options.aggregate ?? d.aggregate;
+    this.aggregateBonus = options.aggregateBonus ?? d.aggregateBonus;
+    this.chunksPerDocument = options.chunksPerDocument ?? d.chunksPerDocument;
+    this.titleBoost = options.titleBoost ?? d.titleBoost;
+    this.titleMinCoverage = options.titleMinCoverage ?? d.titleMinCoverage;
+    this.denseCompletion = options.denseCompletion ?? d.denseCompletion;
+    this.filter = options.filter;
+    if (options.mmr) this.mmr = { lambda: options.mmr.lambda ?? 0.7, fetchK: options.mmr.fetchK ?? 20 };
+
+    checkEnum("mode", this.mode, ["hybrid", "keyword", "dense"]);
+    checkEnum("fusion", this.fusion, ["convex", "rrf"]);
+    checkEnum("normalization", this.normalization, ["minmax", "zscore"]);
+    checkEnum("aggregate", this.aggregate, ["none", "document"]);
+    checkNumber("k", this.k, 1, 10_000, true);
+    checkNumber("fetchK", this.fetchK, 1, 100_000, true);
+    checkNumber("keywordWeight", this.keywordWeight, 0, 1);
+    checkNumber("rrfK", this.rrfK, 0, 1e6);
+    checkNumber("aggregateBonus", this.aggregateBonus, 0, 10);
+    checkNumber("chunksPerDocument", this.chunksPerDocument, 1, 10_000, true);
+    checkNumber("titleBoost", this.titleBoost, 0, 10);
+    checkNumber("titleMinCoverage", this.titleMinCoverage, 0, 1);
+    if (this.mmr) {
+      checkNumber("mmr.lambda", this.mmr.lambda, 0, 1);
+      checkNumber("mmr.fetchK", this.mmr.fetchK, 1, 100_000, true);
+    }
+  }
+
+  override async _getRelevantDocuments(
+    query: string,
+    _runManager?: CallbackManagerForRetrieverRun,
+  ): Promise<Document[]> {
+    return (await this.retrieveWithScores(query)).map(([doc]) => doc);
+  }
+
+  /** Like `invoke`, with each document's ranking score alongside (also in `metadata.score`). */
+  async retrieveWithScores(query: string): Promise<[Document, number][]> {
+    if (typeof query !== "string") {
+      throw new GeneraError("INVALID_INPUT", "HybridRetriever query must be a string", { details: { query } });
+    }
+    if (query.trim() === "") return [];
+    const candidates = await this.collectCandidates(query);
+    if (candidates.size === 0) return [];
+    this.fuse(candidates);
+
+    const queryTerms = new Set(this.keywordIndex.analyze(query));
+    const titleBonus = (doc: DocumentInterface) => this.titleBonus(doc, queryTerms);
+
+    // Ranked (chunk, score) pairs; with document aggregation the score is the document's.
+    let ranked: Array<{ c: Candidate; score: number }>;
+    if (this.aggregate === "document") {
+      const fused = new Map([...candidates.values()].map((c) => [c.id, c.fused]));
+      const keyOf = (id: string) => {
+        const source = candidates.get(id)!.doc.metadata?.source;
+        return typeof source === "string" && source !== "" ? source : id;
+      };
+      const docs = aggregateByDocument(fused, keyOf, { bonus: this.aggregateBonus }).map((agg) => ({
+        ...agg,
+        score: agg.score + titleBonus(candidates.get(agg.chunkIds[0])!.doc),
+      }));
+      docs.sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      ranked = docs.flatMap((agg) =>
+        agg.chunkIds.slice(0, this.chunksPerDocument).map((id) => ({ c: candidates.get(id)!, score: agg.score })),
+      );
+    } else {
+      const scores = new Map([...candidates.values()].map((c) => [c.id, c.fused + titleBonus(c.doc)]));
+      ranked = rankIds(scores).map((id) => ({ c: candidates.get(id)!, score: scores.get(id)! }));
+    }
+
+    if (this.mmr) ranked = this.diversify(ranked);
+    return ranked.slice(0, this.k).map(({ c, score }) => {
+      const doc = new Document({
+        pageContent: c.doc.pageContent,
+        metadata: { ...c.doc.metadata, id: c.id, score, denseScore: c.dense, keywordScore: c.keyword },
+        id: c.id,
+      });
+      return [doc, score] as [Document, number];
+    });
+  }
+
+  private async collectCandidates(query: string): Promise<Map<string, Candidate>> {
+    const useDense = this.mode !== "keyword";
+    const useKeyword = this.mode !== "dense";
+    const fetchK = Math.max(this.fetchK, this.k, this.mmr?.fetchK ?? 0);
+    const candidates = new Map<string, Candidate>();
+
+    // Start the query embedding first: encoders run in worker threads or remote servers,
+    // so the keyword search and vector look-ups below happen while it is in flight.
+    const pendingVector = useDense ? this.vectorStore.embeddings.embedQuery(query) : undefined;
+    pendingVector?.catch(() => undefined); // awaited below; this only stops an "unhandled" report meanwhile
+
+    // Exact BM25 scores of every matching chunk: the keyword side's top fetchK are
+    // candidates, and dense candidates absent from the map truly have score 0.
+    const keywordScores = useKeyword
+      ? this.keywordIndex.scores(query, { filter: this.filter })
+      : new Map<string, number>();
+    for (const id of topIds(keywordScores, fetchK)) {
+      const doc = this.keywordIndex.getDocument(id);
+      if (doc) candidates.set(id, { id, doc, dense: null, keyword: keywordScores.get(id)!, fused: 0 });
+    }
+    // Stored vectors of the keyword candidates, fetched before the query vector arrives;
+    // the stores we ship report cosine similarity, so the cosine to these puts keyword-only
+    // candidates on the same scale as the dense hits.
+    const vectors = new Map<string, number[]>();
+    const getVector = this.vectorStore.getVector?.bind(this.vectorStore);
+    if (useDense && this.denseCompletion && getVector) {
+      for (const id of candidates.keys()) {
+        const vector = getVector(id);
+        if (vector) vectors.set(id, vector);
+      }
+    }
+    if (!pendingVector) return candidates;
+
+    const queryVector = await pendingVector;
+    const hits = await this.vectorStore.similaritySearchVectorWithScore(queryVector, fetchK, this.filter);
+    for (const [doc, score] of hits) {
+      const id = chunkId(doc);
+      if (!id) continue;
+      const existing = candidates.get(id);
+      if (existing) existing.dense = score;
+      else
+        candidates.set(id, {
+          id,
+          doc,
+          dense: score,
+          keyword: useKeyword ? (keywordScores.get(id) ?? null) : null,
+          fused: 0,
+        });
+    }
+    for (const c of candidates.values()) {
+      const vector = c.dense === null ? vectors.get(c.id) : undefined;
+      if (vector) c.dense = cosineSimilarity(queryVector, vector);
+    }
+    return candidates;
+  }
+
+  private fuse(candidates: Map<string, Candidate>): void {
+    const dense = new Map<string, number>();
+    const keyword = new Map<string, number>();
+    for (const c of candidates.values()) {
+      if (c.dense !== null) dense.set(c.id, c.dense);
+      // No keyword match is a known BM25 score of 0, not an unknown one.
+      if (this.mode !== "dense") keyword.set(c.id, c.keyword ?? 0);
+    }
+    const weight = this.mode === "keyword" ? 1 : this.mode === "dense" ? 0 : this.keywordWeight;
+    let fused: Map<string, number>;
+    if (this.fusion === "rrf") {
+      const lists: string[][] = [];
+      const weights: number[] = [];
+      if (weight > 0) {
+        lists.push(rankIds(new Map([...keyword].filter(([, s]) => s > 0))));
+        weights.push(1);
+      }
+      if (weight < 1) {
+        lists.push(rankIds(dense));
+        weights.push(1);
+      }
+      fused = reciprocalRankFusion(lists, { k: this.rrfK, weights });
+    } else {
+      fused = convexFusion(weight < 1 ? dense : new Map(), weight > 0 ? keyword : new Map(), {
+        keywordWeight: weight,
+        normalization: this.normalization,
+      });
+    }
+    for (const c of candidates.values()) c.fused = fused.get(c.id) ?? 0;
+  }
+
+  private titleBonus(doc: DocumentInterface, queryTerms: ReadonlySet<string>): number {
+    if (this.titleBoost === 0) return 0;
+    const title = documentTitle(doc);
+    if (!title) return 0;
+    let terms = this.titleTermCache.get(title);
+    if (!terms) {
+      terms = [...new Set(this.keywordIndex.analyze(title, { compounds: false }))];
+      if (this.titleTermCache.size > 10_000) this.titleTermCache.clear();
+      this.titleTermCache.set(title, terms);
+    }
+    if (terms.length === 0) return 0;
+    const covered = terms.filter((t) => queryTerms.has(t)).length / terms.length;
+    return covered > 0 && covered >= this.titleMinCoverage ? this.titleBoost * covered : 0;
+  }
+
+  private diversify(ranked: Array<{ c: Candidate; score: number }>): Array<{ c: Candidate; score: number }> {
+    const { lambda, fetchK } = this.mmr!;
+    const pool = ranked.slice(0, Math.max(fetchK, this.k));
+    const byId = new Map(pool.map((r) => [r.c.id, r]));
+    const getVector = this.vectorStore.getVector?.bind(this.vectorStore);
+    const order = maximalMarginalRelevance(
+      pool.map((r) => ({ id: r.c.id, score: r.score, vector: getVector?.(r.c.id) })),
+      this.k,
+      lambda,
+    );
+    return order.map((id) => byId.get(id)!);
+  }
+}
