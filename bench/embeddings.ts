@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SentencePieceTokenizer, type SentencePieceVocabulary } from "../src/embeddings/SentencePieceTokenizer.js";
@@ -105,6 +105,10 @@ interface ChildResult {
   chunks: number;
   seconds: number;
   chunksPerSecond: number;
+  /** CPU seconds (all threads) per wall second: how many cores the configuration kept busy. */
+  coresBusy: number;
+  /** Throughput per CPU second: shows whether the pool adds overhead, independent of machine load. */
+  chunksPerCpuSecond: number;
   peakRssMiB: number;
   meanTokens: number;
 }
@@ -120,8 +124,11 @@ async function child(mode: string, workers: number, batch: number, n: number): P
   // Warm-up: loads the model in every worker (one batch per worker).
   await use.embedDocuments(makeChunks(batch * Math.max(1, workers), tokenizer).map((c) => `${c} warm`));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const vectors = await use.embedDocuments(chunks);
+  const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (vectors.length !== n) throw new Error(`expected ${n} vectors, got ${vectors.length}`);
   await use.close();
   const result: ChildResult = {
@@ -131,6 +138,8 @@ async function child(mode: string, workers: number, batch: number, n: number): P
     chunks: n,
     seconds,
     chunksPerSecond: n / seconds,
+    coresBusy: cpuSeconds / seconds,
+    chunksPerCpuSecond: n / cpuSeconds,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     meanTokens,
   };
@@ -181,15 +190,24 @@ async function main(): Promise<void> {
   console.log(
     `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores\n`,
   );
-  console.log("| configuration | batch | chunks/s | vs 1 worker | seconds | peak RSS (MiB) |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log(
+    "| configuration | batch | chunks/s | vs 1 worker | cores busy | chunks per CPU-s | vs 1 worker | seconds | peak RSS (MiB) |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of runs) {
     const base = baseline(r.batch) ?? baseline(16);
-    const ratio = base ? `${(r.chunksPerSecond / base.chunksPerSecond).toFixed(2)}×` : "–";
+    const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : "–");
     console.log(
-      `| ${r.label} | ${r.batch} | ${r.chunksPerSecond.toFixed(1)} | ${ratio} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
+      `| ${r.label} | ${r.batch} | ${r.chunksPerSecond.toFixed(1)} | ${ratio(r.chunksPerSecond, base?.chunksPerSecond)} | ` +
+        `${r.coresBusy.toFixed(2)} | ${r.chunksPerCpuSecond.toFixed(1)} | ${ratio(r.chunksPerCpuSecond, base?.chunksPerCpuSecond)} | ` +
+        `${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
     );
   }
+  const load = loadavg()[0] ?? 0;
+  console.log(
+    `\nLoad average during the run: ${load.toFixed(1)} on ${availableParallelism()} cores. On a busy machine chunks/s ` +
+      "shrinks for every row; 'cores busy' shows how many cores each configuration managed to use.",
+  );
 }
 
 await main();

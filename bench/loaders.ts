@@ -19,12 +19,17 @@ const dir = mkdtempSync(join(tmpdir(), "genera-bench-loaders-"));
 const paragraph = (i: number) =>
   `Paragraph ${i} explains how retrieval finds the right chunk for a question, and why keyword search helps with names and numbers.`;
 const makers: Record<string, (i: number) => string> = {
-  md: (i) => `---\ntitle: Note ${i}\n---\n# Note ${i}\n\n${Array.from({ length: 12 }, (_, p) => `## Part ${p}\n\n${paragraph(p)}`).join("\n\n")}\n`,
+  md: (i) =>
+    `---\ntitle: Note ${i}\n---\n# Note ${i}\n\n${Array.from({ length: 12 }, (_, p) => `## Part ${p}\n\n${paragraph(p)}`).join("\n\n")}\n`,
   html: (i) =>
     `<html><head><title>Page ${i}</title><script>var x=1</script></head><body><nav>menu</nav><main><h1>Page ${i}</h1>${Array.from({ length: 12 }, (_, p) => `<h2>Part ${p}</h2><p>${paragraph(p)}</p>`).join("")}</main></body></html>`,
   txt: (i) => Array.from({ length: 12 }, (_, p) => paragraph(p + i)).join("\n\n"),
   csv: () => `name,description\n${Array.from({ length: 12 }, (_, p) => `item${p},"${paragraph(p)}"`).join("\n")}\n`,
-  ts: (i) => Array.from({ length: 12 }, (_, p) => `export function f${i}_${p}(x: number): number {\n  // ${paragraph(p)}\n  return x * ${p};\n}\n`).join("\n"),
+  ts: (i) =>
+    Array.from(
+      { length: 12 },
+      (_, p) => `export function f${i}_${p}(x: number): number {\n  // ${paragraph(p)}\n  return x * ${p};\n}\n`,
+    ).join("\n"),
 };
 const exts = Object.keys(makers);
 let bytes = 0;
@@ -55,7 +60,13 @@ t = performance.now();
 const walked: string[] = [];
 for await (const f of walkFiles(dir)) walked.push(f.absPath);
 const walkS = (performance.now() - t) / 1000;
-rows.push(["walkFiles", String(walked.length), walkS.toFixed(2), (walked.length / walkS).toFixed(0), (bareS / walkS).toFixed(2)]);
+rows.push([
+  "walkFiles",
+  String(walked.length),
+  walkS.toFixed(2),
+  (walked.length / walkS).toFixed(0),
+  (bareS / walkS).toFixed(2),
+]);
 
 console.log(`\n${files} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB, Node ${process.version}\n`);
 console.log("| listing | files | seconds | files/s | speed vs baseline |\n|---|---|---|---|---|");

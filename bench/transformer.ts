@@ -75,8 +75,18 @@ function matmulModel(M: number, K: number, N: number): Uint8Array {
   ).finish();
 }
 
-async function ortGflops(M: number, K: number, N: number, threads: number, a: Float32Array, b: Float32Array): Promise<number> {
-  const session = await ort.InferenceSession.create(matmulModel(M, K, N), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+async function ortGflops(
+  M: number,
+  K: number,
+  N: number,
+  threads: number,
+  a: Float32Array,
+  b: Float32Array,
+): Promise<number> {
+  const session = await ort.InferenceSession.create(matmulModel(M, K, N), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
   const feeds = { A: new ort.Tensor("float32", a, [M, K]), B: new ort.Tensor("float32", b, [K, N]) };
   const r = await rate(() => session.run(feeds));
   await session.release();
@@ -104,7 +114,20 @@ async function benchMatmul(): Promise<void> {
   for (const [M, K, N, use] of shapes) {
     const a = Float32Array.from({ length: M * K }, () => rng() - 0.5);
     const b = Float32Array.from({ length: K * N }, () => rng() - 0.5);
-    const job: GemmJob = { a, b, c: new Float32Array(M * N), batch: 1, M, N, K, transA: false, transB: false, strideA: M * K, strideB: 0, strideC: M * N };
+    const job: GemmJob = {
+      a,
+      b,
+      c: new Float32Array(M * N),
+      batch: 1,
+      M,
+      N,
+      K,
+      transA: false,
+      transB: false,
+      strideA: M * K,
+      strideB: 0,
+      strideC: M * N,
+    };
     const flop = 2 * M * N * K;
     const js = ((await rate(() => gemmJS(job))) * flop) / 1e9;
     setMatmulThreads(1);
@@ -113,7 +136,9 @@ async function benchMatmul(): Promise<void> {
     const pool = ((await rate(() => gemm(job))) * flop) / 1e9;
     const ort1 = await ortGflops(M, K, N, 1, a, b);
     const ortN = await ortGflops(M, K, N, cores, a, b);
-    console.log(`| [${M}×${K}]·[${K}×${N}] | ${use} | ${f(js)} | ${f(one)} | ${f(pool)} | ${f(ort1)} | ${f(ortN)} | ${f((100 * one) / ort1, 0)}% |`);
+    console.log(
+      `| [${M}×${K}]·[${K}×${N}] | ${use} | ${f(js)} | ${f(one)} | ${f(pool)} | ${f(ort1)} | ${f(ortN)} | ${f((100 * one) / ort1, 0)}% |`,
+    );
   }
 }
 
@@ -132,7 +157,9 @@ async function benchGeneration(): Promise<void> {
   const cached = time(true);
   const full = time(false);
   const same = cached.out.join() === full.out.join();
-  console.log(`\n### Generation, ${tokens} new tokens, "small" preset (dModel ${config.dModel}, ${config.nLayers} layers)\n`);
+  console.log(
+    `\n### Generation, ${tokens} new tokens, "small" preset (dModel ${config.dModel}, ${config.nLayers} layers)\n`,
+  );
   console.log("| mode | tokens/s | ms/token |");
   console.log("|---|---:|---:|");
   console.log(`| KV cache | ${f((tokens * 1000) / cached.ms)} | ${f(cached.ms / tokens, 2)} |`);
@@ -164,7 +191,9 @@ async function benchTraining(): Promise<void> {
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) step();
   const ms = (performance.now() - t0) / steps;
-  console.log(`\n### Training, "small" preset (${(model.numParameters() / 1e6).toFixed(2)}M parameters), batch ${B}×${T}\n`);
+  console.log(
+    `\n### Training, "small" preset (${(model.numParameters() / 1e6).toFixed(2)}M parameters), batch ${B}×${T}\n`,
+  );
   console.log("| step (fwd+bwd+SGD) ms | tokens/s |");
   console.log("|---:|---:|");
   console.log(`| ${f(ms)} | ${f((B * T * 1000) / ms, 0)} |`);

@@ -53,7 +53,10 @@ export class InMemoryRetriever extends BaseRetriever {
     for (const set of this.terms) for (const t of set) this.df.set(t, (this.df.get(t) ?? 0) + 1);
   }
 
-  override async _getRelevantDocuments(query: string, _runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
+  override async _getRelevantDocuments(
+    query: string,
+    _runManager?: CallbackManagerForRetrieverRun,
+  ): Promise<DocumentInterface[]> {
     if (this.documents.length === 0) return [];
     const n = this.documents.length;
     const queryTerms = [...new Set(contentTerms(query))];

@@ -1,9 +1,9 @@
 import type { BaseLanguageModelInput, BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { RunnableInterface } from "@langchain/core/runnables";
-import { ExtractiveAnswerer, isExtractiveAnswerer } from "../src/llms/ExtractiveAnswerer.js";
-import type { ChatModelHandle } from "../src/llms/createChatModel.js";
 import { GeneraError } from "../src/errors.js";
+import type { ChatModelHandle } from "../src/llms/createChatModel.js";
+import { ExtractiveAnswerer, isExtractiveAnswerer } from "../src/llms/ExtractiveAnswerer.js";
 
 /**
  * A text generator: any LangChain chat model or LLM, or any runnable from a prompt value to
@@ -28,11 +28,15 @@ export function resolveAnswerModel(llm: AnswerModel | undefined, fallback: () =>
   if (handle.kind === "extractive" && "answerer" in handle && handle.answerer) {
     return { kind: "extractive", answerer: handle.answerer };
   }
-  if (handle.kind === "generator" && "model" in handle && handle.model) return { kind: "generator", model: handle.model };
+  if (handle.kind === "generator" && "model" in handle && handle.model)
+    return { kind: "generator", model: handle.model };
   if (typeof (llm as GeneratorModel).invoke === "function" && typeof (llm as GeneratorModel).stream === "function") {
     return { kind: "generator", model: llm as GeneratorModel };
   }
-  throw new GeneraError("INVALID_INPUT", "`llm` must be an ExtractiveAnswerer, a LangChain chat model / LLM, or a createChatModel handle");
+  throw new GeneraError(
+    "INVALID_INPUT",
+    "`llm` must be an ExtractiveAnswerer, a LangChain chat model / LLM, or a createChatModel handle",
+  );
 }
 
 /** The generator, or NO_GENERATOR for operations that must write new text. */
@@ -53,7 +57,9 @@ export function outputText(output: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((part) => (typeof part === "string" ? part : part?.type === "text" ? String((part as { text?: unknown }).text ?? "") : ""))
+      .map((part) =>
+        typeof part === "string" ? part : part?.type === "text" ? String((part as { text?: unknown }).text ?? "") : "",
+      )
       .join("");
   }
   return "";

@@ -4,7 +4,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
 import { contentTerms, looksLikeFollowUp, wordTokens } from "../src/llms/textUnits.js";
 import { outputText } from "./answerModel.js";
-import { RagChain, type RagChainOptions, questionOf } from "./createRagChain.js";
+import { questionOf, RagChain, type RagChainOptions } from "./createRagChain.js";
 import { CONDENSE_QUESTION_PROMPT } from "./prompts.js";
 
 export type ChatTurn = { role: "user" | "human" | "assistant" | "ai" | "system"; content: string };

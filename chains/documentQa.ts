@@ -89,7 +89,10 @@ export class DocumentQaChain extends Runnable<DocumentQaInput, RagOutput> {
     return chain.invoke({ question: input.question }, options);
   }
 
-  override async *_streamIterator(input: DocumentQaInput, options?: Partial<RunnableConfig>): AsyncGenerator<RagOutput> {
+  override async *_streamIterator(
+    input: DocumentQaInput,
+    options?: Partial<RunnableConfig>,
+  ): AsyncGenerator<RagOutput> {
     const retriever = new InMemoryRetriever({
       documents: await this.passages(input?.document),
       embeddings: this.options.embeddings,

@@ -66,7 +66,10 @@ export class SummarizeChain extends Runnable<SummarizeInput, string> {
       throw new GeneraError("INVALID_INPUT", `Summarisation chunkSize=${this.chunkSize} must be an integer ≥ 200`);
     }
     if (this.chunkOverlap < 0 || this.chunkOverlap >= this.chunkSize / 2) {
-      throw new GeneraError("INVALID_INPUT", `Summarisation chunkOverlap=${this.chunkOverlap} must be in [0, chunkSize/2)`);
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `Summarisation chunkOverlap=${this.chunkOverlap} must be in [0, chunkSize/2)`,
+      );
     }
     this.stuffPrompt = options.stuffPrompt ?? SUMMARIZE_STUFF_PROMPT;
     this.mapPrompt = options.mapPrompt ?? SUMMARIZE_MAP_PROMPT;

@@ -67,7 +67,7 @@ export class TranslateChain extends Runnable<TranslateInput, string> {
       throw new GeneraError("INVALID_INPUT", "Translation needs a non-empty `text`");
     }
     if (typeof input.to !== "string" || input.to.trim() === "") {
-      throw new GeneraError("INVALID_INPUT", "Translation needs a target language `to` (e.g. \"German\" or \"de\")");
+      throw new GeneraError("INVALID_INPUT", 'Translation needs a target language `to` (e.g. "German" or "de")');
     }
     const source_language = input.from?.trim() ? input.from.trim() : "the source language";
     return splitParagraphs(input.text.trim(), this.chunkSize).map((text) => ({

@@ -5,7 +5,8 @@ import { KnowledgeBase, UniversalSentenceEncoderEmbeddings } from "genera";
 
 const question = process.argv[2] ?? "How does multi-head attention combine its heads?";
 const embeddings = new UniversalSentenceEncoderEmbeddings();
-const kb = await KnowledgeBase.open({ dir: join(".genera", "quickstart"), embeddings, ownsEmbeddings: true });
+const dir = join(process.env.GENERA_DATA_DIR ?? ".genera", "quickstart");
+const kb = await KnowledgeBase.open({ dir, embeddings, ownsEmbeddings: true });
 
 // Only new or changed files are embedded; a second run takes a moment.
 const summary = await kb.index([new URL("./knowledge", import.meta.url).pathname], {

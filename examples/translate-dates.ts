@@ -22,8 +22,8 @@ import {
   cosineWithWarmup,
   EncoderDecoder,
   type EncoderDecoderConfig,
-  saveCheckpoint,
   SeededRng,
+  saveCheckpoint,
   type Tokenizer,
 } from "../src/transformer/index.js";
 import { DATE_FORMATS, type DatePair, daysInMonth, isoDate, MONTHS, makeDateDataset } from "./dateData.js";
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     out: { type: "string", default: ".genera/dates" },
     test: { type: "string", default: "1000" },
     "batch-size": { type: "string", default: "32" },
-    lr: { type: "string", default: "2e-3" },
+    lr: { type: "string", default: "1e-3" },
     seed: { type: "string", default: "7" },
     tokenizer: { type: "string", default: "bpe" },
   },

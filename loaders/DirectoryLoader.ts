@@ -59,7 +59,8 @@ interface RootPlan {
 /**
  * Lists the files under the given folders, files or globs, one at a time: each folder
  * is read when the walk reaches it, so memory grows with the depth and the largest
- * single folder, not with the tree. Skips hidden entries, node_modules and binary
+ * single folder, not with the tree. Within a folder, files come before sub-folders,
+ * each in name order. Skips hidden entries, node_modules and binary
  * files (except the binary formats a loader reads: PDF, DOCX, images). Follows
  * symbolic links, remembering the real path of every folder (and file) already seen,
  * so a link loop ends and a file reachable twice is listed once.
@@ -92,25 +93,58 @@ export async function* walkFiles(roots: string | string[], options: WalkOptions 
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
 
-  async function fileEntry(absPath: string, relPath: string, root: string): Promise<WalkedFile | undefined> {
-    let real: string;
+  /**
+   * Everything about one file that needs the disk (link target, size, binary sniff),
+   * or undefined when it is passed over. `real` is its path with no links in it.
+   */
+  async function inspectFile(
+    absPath: string,
+    relPath: string,
+    real: string | undefined,
+    glob: Matcher | undefined,
+  ): Promise<{ file: Omit<WalkedFile, "root">; real: string } | undefined> {
+    if ((include && !include(relPath)) || (glob && !glob(relPath))) return undefined;
+    if (exclude?.(relPath)) {
+      skip(absPath, "excluded");
+      return undefined;
+    }
+    const ext = extname(absPath).toLowerCase();
+    if (options.images === false && IMAGE_EXTENSIONS.includes(ext)) {
+      skip(absPath, "image (OCR turned off)");
+      return undefined;
+    }
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(absPath);
-      real = await realpath(absPath);
+      real ??= await realpath(absPath);
     } catch {
       skip(absPath, "broken symbolic link");
       return undefined;
     }
-    if (seenFiles.has(real)) {
-      skip(absPath, "already listed through another path");
+    if (!info.isFile()) {
+      skip(absPath, "not a regular file");
       return undefined;
     }
-    seenFiles.add(real);
-    return { absPath, relPath, root, size: Number(info.size), mtimeMs: Number(info.mtimeMs) };
+    if (needsSniff(absPath, ext) && (await looksBinary(absPath))) {
+      skip(absPath, "binary");
+      return undefined;
+    }
+    return { file: { absPath, relPath, size: Number(info.size), mtimeMs: Number(info.mtimeMs) }, real };
   }
 
-  async function* walkDir(root: string, dir: string, relDir: string, glob?: Matcher): AsyncGenerator<WalkedFile> {
+  /**
+   * One folder: its files first (inspected a batch at a time, since the disk work
+   * overlaps well), then its sub-folders, each in name order so runs are repeatable.
+   * `realDir` is the folder's link-free path: a child that is not itself a link has
+   * the real path realDir/name, so only links cost a realpath call.
+   */
+  async function* walkDir(
+    root: string,
+    dir: string,
+    realDir: string,
+    relDir: string,
+    glob?: Matcher,
+  ): AsyncGenerator<WalkedFile> {
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -118,86 +152,105 @@ export async function* walkFiles(roots: string | string[], options: WalkOptions 
       skip(dir, `cannot read folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       return;
     }
-    // Sorted so that runs are repeatable (chunk order, progress, failure lists).
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const files: Dirent[] = [];
+    const dirs: Array<{ entry: Dirent; real?: string }> = [];
     for (const entry of entries) {
       const absPath = join(dir, entry.name);
+      if (entry.name.startsWith(".")) skip(absPath, "hidden");
+      else if (entry.name === "node_modules") skip(absPath, "node_modules");
+      else if (entry.isDirectory()) dirs.push({ entry, real: join(realDir, entry.name) });
+      else if (entry.isFile()) files.push(entry);
+      else if (entry.isSymbolicLink()) {
+        try {
+          if ((await stat(absPath)).isDirectory()) dirs.push({ entry });
+          else files.push(entry);
+        } catch {
+          skip(absPath, "broken symbolic link");
+        }
+      } else skip(absPath, "not a regular file");
+    }
+
+    for (let i = 0; i < files.length; i += INSPECT_BATCH) {
+      const batch = files.slice(i, i + INSPECT_BATCH);
+      const inspected = await Promise.all(
+        batch.map((entry) =>
+          inspectFile(
+            join(dir, entry.name),
+            relDir ? `${relDir}/${entry.name}` : entry.name,
+            entry.isSymbolicLink() ? undefined : join(realDir, entry.name),
+            glob,
+          ),
+        ),
+      );
+      for (const item of inspected) {
+        if (!item) continue;
+        if (seenFiles.has(item.real)) {
+          skip(item.file.absPath, "already listed through another path");
+          continue;
+        }
+        seenFiles.add(item.real);
+        yield { ...item.file, root };
+      }
+    }
+
+    for (const { entry, real: known } of dirs) {
+      const absPath = join(dir, entry.name);
       const relPath = relDir ? `${relDir}/${entry.name}` : entry.name;
-      if (entry.name.startsWith(".")) {
-        skip(absPath, "hidden");
-        continue;
-      }
-      if (entry.name === "node_modules") {
-        skip(absPath, "node_modules");
-        continue;
-      }
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        try {
-          const target = await stat(absPath);
-          isDir = target.isDirectory();
-          isFile = target.isFile();
-        } catch {
-          skip(absPath, "broken symbolic link");
-          continue;
-        }
-      }
-      if (isDir) {
-        if (exclude?.(relPath)) {
-          skip(absPath, "excluded");
-          continue;
-        }
-        let real: string;
-        try {
-          real = await realpath(absPath);
-        } catch {
-          skip(absPath, "broken symbolic link");
-          continue;
-        }
-        if (seenDirs.has(real)) {
-          skip(absPath, "folder already visited (symbolic link loop or duplicate)");
-          continue;
-        }
-        seenDirs.add(real);
-        yield* walkDir(root, absPath, relPath, glob);
-        continue;
-      }
-      if (!isFile) {
-        skip(absPath, "not a regular file");
-        continue;
-      }
-      if ((include && !include(relPath)) || (glob && !glob(relPath))) continue;
       if (exclude?.(relPath)) {
         skip(absPath, "excluded");
         continue;
       }
-      const ext = extname(entry.name).toLowerCase();
-      if (options.images === false && IMAGE_EXTENSIONS.includes(ext)) {
-        skip(absPath, "image (OCR turned off)");
+      let real = known;
+      try {
+        real ??= await realpath(absPath);
+      } catch {
+        skip(absPath, "broken symbolic link");
         continue;
       }
-      if (!BINARY_FORMAT_EXTENSIONS.includes(ext) && (await looksBinary(absPath))) {
-        skip(absPath, "binary");
+      if (seenDirs.has(real)) {
+        skip(absPath, "folder already visited (symbolic link loop or duplicate)");
         continue;
       }
-      const file = await fileEntry(absPath, relPath, root);
-      if (file) yield file;
+      seenDirs.add(real);
+      yield* walkDir(root, absPath, real, relPath, glob);
     }
   }
 
   for (const plan of plans) {
+    const real = await realpath(plan.abs);
     if (plan.isFile) {
       // A file named explicitly is always listed: if it cannot be loaded, the user should hear why.
-      const file = await fileEntry(plan.abs, basename(plan.abs), dirname(plan.abs));
-      if (file) yield file;
+      if (seenFiles.has(real)) continue;
+      seenFiles.add(real);
+      const info = await stat(plan.abs);
+      yield {
+        absPath: plan.abs,
+        relPath: basename(plan.abs),
+        root: dirname(plan.abs),
+        size: Number(info.size),
+        mtimeMs: Number(info.mtimeMs),
+      };
       continue;
     }
-    const real = await realpath(plan.abs);
     if (seenDirs.has(real)) continue;
     seenDirs.add(real);
-    yield* walkDir(plan.abs, plan.abs, "", plan.glob);
+    yield* walkDir(plan.abs, plan.abs, real, "", plan.glob);
   }
+}
+
+/** Files inspected at once in a folder: enough to keep the disk busy, few enough to bound open handles. */
+const INSPECT_BATCH = 16;
+
+/**
+ * Prose and data formats are never binary by convention, so a surprise there is
+ * reported by the loader (as an encoding failure) rather than skipped; code extensions
+ * are sniffed because some clash with binary formats (`.ts` is also MPEG transport stream).
+ */
+function needsSniff(absPath: string, ext: string): boolean {
+  if (BINARY_FORMAT_EXTENSIONS.includes(ext)) return false;
+  const format = formatForPath(absPath);
+  return format === undefined || format === "code";
 }
 
 /**

@@ -24,6 +24,8 @@ export interface LoadFileOptions {
   root?: string;
   /** Larger files fail with TOO_LARGE before being read. Default 50 MiB. */
   maxFileBytes?: number;
+  /** The file's content when the caller has read it already (e.g. to hash it): saves a second read. */
+  bytes?: Uint8Array;
   json?: JsonLoadOptions;
   csv?: CsvLoadOptions;
   pdf?: PdfLoadOptions;
@@ -81,15 +83,19 @@ export async function loadFile(absPath: string, options: LoadFileOptions = {}): 
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
 
   let size: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw fileError("FILE_UNREADABLE", path, "not a regular file");
-    size = info.size;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw fileError("FILE_UNREADABLE", path, "file not found", error);
-    if (code === "EACCES" || code === "EPERM") throw fileError("FILE_UNREADABLE", path, "permission denied", error);
-    throw asFileError(error, path, "cannot stat");
+  if (options.bytes) {
+    size = options.bytes.byteLength;
+  } else {
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw fileError("FILE_UNREADABLE", path, "not a regular file");
+      size = info.size;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw fileError("FILE_UNREADABLE", path, "file not found", error);
+      if (code === "EACCES" || code === "EPERM") throw fileError("FILE_UNREADABLE", path, "permission denied", error);
+      throw asFileError(error, path, "cannot stat");
+    }
   }
   if (size > maxFileBytes) {
     throw fileError("TOO_LARGE", path, `too large (${size} bytes; the limit is ${maxFileBytes})`);
@@ -98,8 +104,8 @@ export async function loadFile(absPath: string, options: LoadFileOptions = {}): 
   const format = formatForPath(path);
   try {
     // OCR reads the file itself (sharp decodes it), so images skip the read here.
-    if (format === "image") return await loadImage(ctx);
-    const bytes = await readBytes(path);
+    if (format === "image") return await loadImage(ctx, options.bytes);
+    const bytes = options.bytes ?? (await readBytes(path));
     switch (format) {
       case "markdown":
         return loadMarkdown(bytes, ctx);

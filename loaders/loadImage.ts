@@ -66,8 +66,9 @@ export async function recognizeText(image: string | Buffer, label = String(image
 }
 
 /** An image becomes one document of its recognised lines; an image without text yields none. */
-export async function loadImage(ctx: FileContext): Promise<Document[]> {
-  const ocr = await recognizeText(ctx.absPath);
+export async function loadImage(ctx: FileContext, bytes?: Uint8Array): Promise<Document[]> {
+  const image = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : ctx.absPath;
+  const ocr = await recognizeText(image, ctx.absPath);
   if (!ocr.lines.length) return [];
   return [
     new Document({

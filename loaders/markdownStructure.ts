@@ -1,4 +1,4 @@
-/** An ATX heading line (`## Title`), located by char offsets into the text. */
+/** An ATX (`## Title`) or setext (`Title` over `===`) heading, located by char offsets into the text. */
 export interface MarkdownHeading {
   /** Offset of the line's first character. */
   start: number;
@@ -30,11 +30,15 @@ export function markdownStructure(text: string): MarkdownStructure {
   const headings: MarkdownHeading[] = [];
   const fences: MarkdownFence[] = [];
   let fence: { start: number; char: string; length: number } | undefined;
+  // The previous line, if it could be the text of a setext heading (a one-line paragraph).
+  let candidate: { start: number; text: string } | undefined;
+  let previousBlank = true;
   let pos = 0;
   while (pos < text.length) {
     const nl = text.indexOf("\n", pos);
     const lineEnd = nl === -1 ? text.length : nl + 1;
     const line = text.slice(pos, nl === -1 ? text.length : nl).replace(/\r$/, "");
+    let nextCandidate: typeof candidate;
     if (fence) {
       const close = line.match(/^ {0,3}(`{3,}|~{3,})[ \t]*$/);
       if (close?.[1] && close[1][0] === fence.char && close[1].length >= fence.length) {
@@ -43,21 +47,38 @@ export function markdownStructure(text: string): MarkdownStructure {
       }
     } else {
       const open = line.match(FENCE_OPEN);
+      const heading = open ? null : line.match(HEADING);
+      const underline = candidate ? SETEXT_UNDERLINE.exec(line) : null;
       if (open?.[1]) {
         fence = { start: pos, char: open[1][0] as string, length: open[1].length };
-      } else {
-        const heading = line.match(HEADING);
-        if (heading?.[1]) {
-          const title = cleanHeadingText(heading[2] ?? "");
-          if (title) headings.push({ start: pos, end: lineEnd, level: heading[1].length, text: title });
+      } else if (heading?.[1]) {
+        const title = cleanHeadingText(heading[2] ?? "");
+        if (title) headings.push({ start: pos, end: lineEnd, level: heading[1].length, text: title });
+      } else if (candidate && underline?.[1]) {
+        const title = cleanHeadingText(candidate.text);
+        if (title) {
+          headings.push({ start: candidate.start, end: lineEnd, level: underline[1][0] === "=" ? 1 : 2, text: title });
         }
+      } else if (previousBlank && line.trim() && !NOT_PARAGRAPH.test(line)) {
+        nextCandidate = { start: pos, text: line };
       }
     }
+    previousBlank = !line.trim();
+    candidate = nextCandidate;
     pos = lineEnd;
   }
   if (fence) fences.push({ start: fence.start, end: text.length });
   return { headings, fences };
 }
+
+/** `Title` over `=====` (level 1) or `-----` (level 2). */
+const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
+/**
+ * Lines that start something other than a paragraph, so a `---` under them is a rule
+ * or list item, not a heading underline. Only one-line paragraphs after a blank line
+ * are taken as setext headings: multi-line ones are rare and easy to misread.
+ */
+const NOT_PARAGRAPH = /^(?: {4,}|\t| {0,3}(?:[-*+>|]|\d+[.)]\s|<))/;
 
 /** Heading text without inline Markdown: `**Bold** [link](url) \`code\`` → `Bold link code`. */
 export function cleanHeadingText(raw: string): string {

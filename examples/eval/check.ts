@@ -138,7 +138,8 @@ export async function checkQaFile(qaPath: string, corpusDir: string): Promise<Ch
     if (seen.has(key)) result.errors.push(`${where}: duplicate question "${item.question}"`);
     seen.add(key);
     const answer = normalise(item.answer);
-    if (normalise(item.question).toLowerCase().includes(answer.toLowerCase())) {
+    const escaped = answer.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    if (new RegExp(`(^|[^\\p{L}\\p{N}_-])${escaped}($|[^\\p{L}\\p{N}_-])`, "iu").test(normalise(item.question))) {
       result.warnings.push(`${where}: the question contains its own answer "${item.answer}"`);
     }
     for (const source of item.sources) {

@@ -6,36 +6,51 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 
 /** Sub-commands register themselves on the program; each lives in ./commands/<name>.ts. */
 export type CommandRegistrar = (program: Command) => void;
+type CommandModule = () => Promise<{ register: CommandRegistrar }>;
 
-const registrars: Array<() => Promise<{ register: CommandRegistrar }>> = [
-  () => import("./commands/index.js"),
-  () => import("./commands/search.js"),
-  () => import("./commands/stats.js"),
-  () => import("./commands/ask.js"),
-  () => import("./commands/chat.js"),
-  () => import("./commands/summarize.js"),
-  () => import("./commands/translate.js"),
-  () => import("./commands/eval.js"),
-  () => import("./commands/train.js"),
-  () => import("./commands/tune.js"),
-  () => import("./commands/generate.js"),
-  () => import("./commands/serve.js"),
-];
+/**
+ * Each command's module pulls in heavy dependencies (TensorFlow, hnswlib, Express,
+ * the transformer), so only the one being run is loaded; the top-level help lists
+ * them from this table.
+ */
+const COMMANDS: Record<string, [summary: string, load: CommandModule]> = {
+  index: ["index files, folders or globs; re-runs only touch what changed", () => import("./commands/index.js")],
+  search: ["show the chunks that best match a query", () => import("./commands/search.js")],
+  stats: ["documents, chunks, model, dimension and index size", () => import("./commands/stats.js")],
+  ask: ["answer a question from the indexed documents, with numbered citations", () => import("./commands/ask.js")],
+  chat: ["talk with the indexed documents (/sources, /reset, /exit)", () => import("./commands/chat.js")],
+  summarize: ["summarise a file or a folder (needs a generative model)", () => import("./commands/summarize.js")],
+  translate: ["translate a text or a file (needs a generative model)", () => import("./commands/translate.js")],
+  eval: ["score retrieval (recall@k, MRR, nDCG@k) and answers on a QA file", () => import("./commands/eval.js")],
+  train: ["train a GPT from scratch; writes a checkpoint, metrics.jsonl and loss.svg", () => import("./commands/train.js")],
+  tune: ["short training runs over lr, batch size, width and depth", () => import("./commands/tune.js")],
+  generate: ["stream text from a model trained by `genera train`", () => import("./commands/generate.js")],
+  serve: ["serve the web chat and the HTTP APIs over the indexed documents", () => import("./commands/serve.js")],
+};
 
-export async function buildProgram(): Promise<Command> {
+/** The command named on the command line (also after `help`), if any. */
+function requestedCommand(args: string[]): string | undefined {
+  const words = args.filter((a, i) => !a.startsWith("-") && !(i > 0 && /^(-c|--config)$/.test(args[i - 1] ?? "")));
+  const first = words[0] === "help" ? words[1] : words[0];
+  return first && first in COMMANDS ? first : undefined;
+}
+
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command("genera")
-    .description(
-      "Generative AI on your own machine: index documents, ask with citations, train a transformer, serve a chatbot",
-    )
+    .description("Generative AI on your own machine: index documents, ask with citations, train a transformer, serve a chatbot")
     .version(pkg.version, "-v, --version")
     .option("-c, --config <file>", "config file (JSON); default ./genera.config.json")
     .showHelpAfterError();
-  for (const load of registrars) (await load()).register(program);
+  const wanted = requestedCommand(argv.slice(2));
+  for (const [name, [summary, load]] of Object.entries(COMMANDS)) {
+    if (name === wanted) (await load()).register(program);
+    else program.command(name).description(summary).allowUnknownOption().helpOption(false);
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   try {
     await program.parseAsync(argv);

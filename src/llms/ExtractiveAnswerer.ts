@@ -81,14 +81,14 @@ interface Candidate {
  *     relevance(s) = w · max(0, cos(E(q), E(s))) + (1 − w) · lexical(q, s)
  *     lexical(q, s) = Σ_{t ∈ T(q) ∩ T(s)} idf(t) / Σ_{t ∈ T(q)} idf(t)
  *     context(s)   = lexical(q, chunk of s, with its title and headings)
- *     score(s)     = relevance(s) · (1 + contextWeight · context(s)) / (1 + rankDecay · r)
+ *     score(s)     = relevance(s) · [(1 + c · context(s)) / (1 + c)] / (1 + rankDecay · r),   c = contextWeight
  *
  * where T(·) are stemmed content terms (stopwords removed), idf(t) = ln(1 + N / (1 + df(t)))
  * over the N candidate sentences, and w = denseWeight (0.6; 0 without embeddings). The context
  * factor prefers a sentence whose chunk is about the question ("It has 3.7 million
  * inhabitants" in the Berlin chunk, not in the Paris one); the rank factor breaks near-ties in
- * favour of the retriever's better chunks. Both are multipliers, so neither can lift an
- * irrelevant sentence over `minScore` on its own. The best sentence must reach `minScore`; up to
+ * favour of the retriever's better chunks. Both factors are at most 1, so scores stay in
+ * [0, 1] and neither can lift an irrelevant sentence over `minScore`. The best sentence must reach `minScore`; up to
  * `maxSentences` more are added while they reach `relativeCutoff` × best and are not
  * redundant with a chosen one.
  */
@@ -193,7 +193,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     }
     for (const c of candidates) {
       const relevance = this.denseWeight * c.dense + (1 - this.denseWeight) * c.lexical;
-      c.score = (relevance * (1 + this.contextWeight * c.context)) / (1 + this.rankDecay * c.docIndex);
+      c.score =
+        (relevance * (1 + this.contextWeight * c.context)) /
+        (1 + this.contextWeight) /
+        (1 + this.rankDecay * c.docIndex);
     }
     candidates.sort((a, b) => b.score - a.score || a.docIndex - b.docIndex);
 
@@ -265,7 +268,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     }
     if (all.length <= this.maxCandidates) return all;
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
-    const prescore = (c: Candidate) => (c.lexical * (1 + this.contextWeight * c.context)) / (1 + this.rankDecay * c.docIndex);
+    const prescore = (c: Candidate) =>
+      (c.lexical * (1 + this.contextWeight * c.context)) / (1 + this.rankDecay * c.docIndex);
     return [...all].sort((a, b) => prescore(b) - prescore(a)).slice(0, this.maxCandidates);
   }
 

@@ -16,7 +16,10 @@ export class OllamaChatModel extends ChatOllama {
     this.where = { provider: "ollama", url: fields.baseUrl };
   }
 
-  override async invoke(input: BaseLanguageModelInput, options?: Partial<ChatOllamaCallOptions>): Promise<AIMessageChunk> {
+  override async invoke(
+    input: BaseLanguageModelInput,
+    options?: Partial<ChatOllamaCallOptions>,
+  ): Promise<AIMessageChunk> {
     try {
       return await super.invoke(input, options);
     } catch (error) {

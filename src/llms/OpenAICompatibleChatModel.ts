@@ -21,7 +21,10 @@ export class OpenAICompatibleChatModel extends ChatOpenAI {
     this.where = { provider: "openai", url: baseURL };
   }
 
-  override async invoke(input: BaseLanguageModelInput, options?: Partial<ChatOpenAICallOptions>): Promise<AIMessageChunk> {
+  override async invoke(
+    input: BaseLanguageModelInput,
+    options?: Partial<ChatOpenAICallOptions>,
+  ): Promise<AIMessageChunk> {
     try {
       return await super.invoke(input, options);
     } catch (error) {

@@ -6,7 +6,7 @@ import { type LoadedCheckpoint, loadCheckpoint } from "../transformer/checkpoint
 import type { EncoderDecoder } from "../transformer/encoderDecoder.js";
 import { generateTokens, StopSequenceFilter } from "../transformer/generateStream.js";
 import type { GPT } from "../transformer/gpt.js";
-import { TokenStreamDecoder, type Tokenizer } from "../transformer/tokenizers/index.js";
+import { type Tokenizer, TokenStreamDecoder } from "../transformer/tokenizers/index.js";
 
 export interface TransformerSamplingOptions {
   /** Softmax temperature; 0 = greedy. Default 0.8. */
@@ -56,7 +56,8 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
 
   constructor(fields: TransformerLLMInput) {
     super(fields);
-    if (!fields?.modelPath) throw new GeneraError("INVALID_INPUT", "TransformerLLM needs modelPath (a checkpoint folder)");
+    if (!fields?.modelPath)
+      throw new GeneraError("INVALID_INPUT", "TransformerLLM needs modelPath (a checkpoint folder)");
     this.modelPath = fields.modelPath;
     this.temperature = fields.temperature ?? 0.8;
     this.topK = fields.topK;
@@ -104,7 +105,11 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
   }
 
   /** Token ids of new text, one at a time (synchronous; the async wrappers interleave them with the event loop). */
-  private *tokenIds(ck: LoadedCheckpoint, prompt: string, s: ReturnType<TransformerLLM["settings"]>): Generator<number> {
+  private *tokenIds(
+    ck: LoadedCheckpoint,
+    prompt: string,
+    s: ReturnType<TransformerLLM["settings"]>,
+  ): Generator<number> {
     const tok = ck.tokenizer;
     const endIds = END_TOKENS.map((t) => tok.specialTokens.get(t)).filter((id): id is number => id !== undefined);
     if (ck.config.model_type === "encoder-decoder") {
@@ -133,7 +138,11 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
     });
   }
 
-  async _call(prompt: string, options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<string> {
+  async _call(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<string> {
     let text = "";
     for await (const chunk of this._streamResponseChunks(prompt, options, runManager)) text += chunk.text;
     return text;

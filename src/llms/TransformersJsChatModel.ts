@@ -224,7 +224,11 @@ export class TransformersJsChatModel extends BaseChatModel {
 
 async function defaultStreamer(tokenizer: ChatTokenizerLike, onText: (text: string) => void): Promise<unknown> {
   const { TextStreamer } = await import("@huggingface/transformers");
-  return new TextStreamer(tokenizer as never, { skip_prompt: true, skip_special_tokens: true, callback_function: onText });
+  return new TextStreamer(tokenizer as never, {
+    skip_prompt: true,
+    skip_special_tokens: true,
+    callback_function: onText,
+  });
 }
 
 function roleOf(message: BaseMessage): string {

@@ -161,7 +161,13 @@ async function createTransformerLlm(llm: LlmConfig, options: CreateChatModelOpti
   if (typeof mod.TransformerLLM !== "function") {
     throw new GeneraError("NOT_IMPLEMENTED", "src/llms/TransformerLLM.ts does not export a TransformerLLM class");
   }
-  return new mod.TransformerLLM({ modelDir, temperature: llm.temperature, maxTokens: llm.maxTokens });
+  // `modelPath` is the engine's name for the folder; `modelDir` is kept for older builds of it.
+  return new mod.TransformerLLM({
+    modelPath: modelDir,
+    modelDir,
+    temperature: llm.temperature,
+    maxTokens: llm.maxTokens,
+  });
 }
 
 function isModuleMissing(error: unknown): boolean {
@@ -221,7 +227,10 @@ export async function checkProvider(
       { details: { provider: llm.provider, url, status: response.status } },
     );
   }
-  const body = (await response.json().catch(() => ({}))) as { data?: Array<{ id?: unknown }>; models?: Array<{ name?: unknown }> };
+  const body = (await response.json().catch(() => ({}))) as {
+    data?: Array<{ id?: unknown }>;
+    models?: Array<{ name?: unknown }>;
+  };
   const models =
     llm.provider === "openai"
       ? (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string")

@@ -14,7 +14,12 @@ const CONNECTION_CODES = new Set([
   "UND_ERR_HEADERS_TIMEOUT",
 ]);
 
-const CONNECTION_NAMES = new Set(["APIConnectionError", "APIConnectionTimeoutError", "TimeoutError", "ConnectTimeoutError"]);
+const CONNECTION_NAMES = new Set([
+  "APIConnectionError",
+  "APIConnectionTimeoutError",
+  "TimeoutError",
+  "ConnectTimeoutError",
+]);
 
 /**
  * True when an error (or anything in its `cause` chain) says the server could not be

@@ -99,7 +99,12 @@ export function markdownToBlocks(text: string): string[] {
       flush();
       continue;
     }
-    if (/^#{1,6}(\s|$)/.test(line) || /^\|.*\|$/.test(line) || /^[-=*_]{3,}$/.test(line) || /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line)) {
+    if (
+      /^#{1,6}(\s|$)/.test(line) ||
+      /^\|.*\|$/.test(line) ||
+      /^[-=*_]{3,}$/.test(line) ||
+      /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line)
+    ) {
       flush();
       continue;
     }

@@ -18,7 +18,7 @@ import type { Tokenizer } from "./tokenizers/Tokenizer.js";
  *                            training: { step, train_loss, val_loss, best_val_loss, unigram_baseline, ... } }
  *   tokenizer.json         see tokenizers/Tokenizer.ts
  *   model.safetensors      F32 weights under Module.namedParameters() names ("tokEmb.weight",
- *                          "blocks.0.attn.wq.weight", ...); metadata { format: "pt", model_type, step }
+ *                          "blocks.0.attn.q.weight", ...; full list in safetensors.ts); metadata { format: "pt", model_type, step }
  *   optimizer.safetensors  resumable optimizer moments ("exp_avg.<param>", "exp_avg_sq.<param>")
  *   trainer_state.json     { step, rng_state, best_val_loss, tokens_seen, elapsed_seconds, ... }
  *

@@ -28,12 +28,15 @@ export function readCorpusFiles(path: string): CorpusFile[] {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       const p = join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && TEXT_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push({ path: p, text: readText(p) });
+      else if (entry.isFile() && TEXT_EXTENSIONS.has(extname(entry.name).toLowerCase()))
+        out.push({ path: p, text: readText(p) });
     }
   };
   walk(path);
   if (out.length === 0) {
-    throw new GeneraError("INVALID_INPUT", `corpus folder ${path} contains no .md or .txt files`, { details: { path } });
+    throw new GeneraError("INVALID_INPUT", `corpus folder ${path} contains no .md or .txt files`, {
+      details: { path },
+    });
   }
   return out.map((f) => ({ ...f, path: relative(process.cwd(), f.path) || f.path }));
 }

@@ -111,12 +111,18 @@ export class BatchSampler {
  * Fixed, evenly spaced validation windows: every evaluation sees the same text, so
  * successive validation losses are comparable and the curve is not sampling noise.
  */
-export function evaluationBatches(tokens: Int32Array, blockSize: number, batchSize: number, numBatches: number): Batch[] {
+export function evaluationBatches(
+  tokens: Int32Array,
+  blockSize: number,
+  batchSize: number,
+  numBatches: number,
+): Batch[] {
   const span = tokens.length - blockSize;
   const total = Math.max(1, Math.min(batchSize * numBatches, span));
   const starts = Array.from({ length: total }, (_, i) => Math.floor((i * span) / total));
   const out: Batch[] = [];
-  for (let i = 0; i < starts.length; i += batchSize) out.push(windowsAt(tokens, starts.slice(i, i + batchSize), blockSize));
+  for (let i = 0; i < starts.length; i += batchSize)
+    out.push(windowsAt(tokens, starts.slice(i, i + batchSize), blockSize));
   return out;
 }
 

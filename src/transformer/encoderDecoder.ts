@@ -61,14 +61,28 @@ export const ENCODER_DECODER_TINY: Omit<EncoderDecoderConfig, "srcVocabSize" | "
 };
 
 function validate(c: EncoderDecoderConfig): void {
-  for (const k of ["srcVocabSize", "tgtVocabSize", "maxLen", "dModel", "nHeads", "nEncoderLayers", "nDecoderLayers", "dFF"] as const) {
+  for (const k of [
+    "srcVocabSize",
+    "tgtVocabSize",
+    "maxLen",
+    "dModel",
+    "nHeads",
+    "nEncoderLayers",
+    "nDecoderLayers",
+    "dFF",
+  ] as const) {
     const v = c[k];
     if (!(Number.isInteger(v) && v > 0)) {
-      throw new GeneraError("CONFIG_INVALID", `encoder-decoder config ${k} must be a positive integer, got ${String(v)}`);
+      throw new GeneraError(
+        "CONFIG_INVALID",
+        `encoder-decoder config ${k} must be a positive integer, got ${String(v)}`,
+      );
     }
   }
-  if (c.dModel % c.nHeads !== 0) throw new GeneraError("CONFIG_INVALID", `dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new GeneraError("CONFIG_INVALID", `dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.dModel % c.nHeads !== 0)
+    throw new GeneraError("CONFIG_INVALID", `dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new GeneraError("CONFIG_INVALID", `dropout must be in [0, 1), got ${c.dropout}`);
 }
 
 /**
@@ -100,9 +114,12 @@ export class EncoderDecoder extends Module {
     const std = dModel ** -0.5;
     this.tgtEmb = new Embedding(config.tgtVocabSize, dModel, { rng, std });
     this.srcEmb =
-      config.tieWeights && config.srcVocabSize === config.tgtVocabSize ? this.tgtEmb : new Embedding(config.srcVocabSize, dModel, { rng, std });
+      config.tieWeights && config.srcVocabSize === config.tgtVocabSize
+        ? this.tgtEmb
+        : new Embedding(config.srcVocabSize, dModel, { rng, std });
     this.srcPos = new PositionalEncoding(config.positional, maxLen, dModel, rng);
-    this.tgtPos = config.positional === "sinusoidal" ? this.srcPos : new PositionalEncoding(config.positional, maxLen, dModel, rng);
+    this.tgtPos =
+      config.positional === "sinusoidal" ? this.srcPos : new PositionalEncoding(config.positional, maxLen, dModel, rng);
     this.encoder = Array.from({ length: config.nEncoderLayers }, () => new EncoderLayer(dModel, nHeads, dFF, p, rng));
     this.decoder = Array.from({ length: config.nDecoderLayers }, () => new DecoderLayer(dModel, nHeads, dFF, p, rng));
     this.head = config.tieWeights ? null : new Linear(dModel, config.tgtVocabSize, { bias: false, rng, std });
@@ -150,7 +167,8 @@ export class EncoderDecoder extends Module {
     for (const layer of this.decoder) y = layer.forward(y, memory, tgtMask, srcMask);
     const logits = this.logits(y);
     if (!targets) return { logits };
-    if (targets.length !== B * T) throw new GeneraError("INVALID_INPUT", `targets have ${targets.length} ids, expected ${B * T}`);
+    if (targets.length !== B * T)
+      throw new GeneraError("INVALID_INPUT", `targets have ${targets.length} ids, expected ${B * T}`);
     return { logits, loss: crossEntropy(logits, targets, ignoreIndex) };
   }
 
@@ -170,7 +188,10 @@ export class EncoderDecoder extends Module {
       return noGrad(() => {
         const { memory } = this.encode(Int32Array.from(src), 1, src.length);
         const { nHeads, dModel } = this.config;
-        const caches = this.decoder.map(() => ({ self: new KVCache(1, nHeads, dModel / nHeads), memory: {} as MemoryCache }));
+        const caches = this.decoder.map(() => ({
+          self: new KVCache(1, nHeads, dModel / nHeads),
+          memory: {} as MemoryCache,
+        }));
         const out: number[] = [];
         let prev = bos;
         for (let t = 0; t < limit; t++) {
@@ -195,7 +216,9 @@ export class EncoderDecoder extends Module {
 
 function checkIds(what: string, ids: Int32Array, B: number, T: number, V: number): void {
   if (!(Number.isInteger(B) && Number.isInteger(T) && B > 0 && T > 0) || ids.length !== B * T) {
-    throw new GeneraError("INVALID_INPUT", `${what} has ${ids.length} token ids, expected ${B}·${T}`, { details: { B, T } });
+    throw new GeneraError("INVALID_INPUT", `${what} has ${ids.length} token ids, expected ${B}·${T}`, {
+      details: { B, T },
+    });
   }
   for (let i = 0; i < ids.length; i++) {
     if (!(ids[i] >= 0 && ids[i] < V)) {

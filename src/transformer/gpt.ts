@@ -22,14 +22,59 @@ export interface GPTConfig {
 
 export const GPT_PRESETS: Record<string, Omit<GPTConfig, "vocabSize">> = {
   /** Seconds to train on a laptop core; for tests and demos. */
-  tiny: { blockSize: 64, dModel: 64, nHeads: 4, nLayers: 2, dFF: 256, dropout: 0, positional: "learned", tieWeights: true },
+  tiny: {
+    blockSize: 64,
+    dModel: 64,
+    nHeads: 4,
+    nLayers: 2,
+    dFF: 256,
+    dropout: 0,
+    positional: "learned",
+    tieWeights: true,
+  },
   /** The default for `genera train`: a character/BPE model of a small corpus in minutes. */
-  small: { blockSize: 128, dModel: 128, nHeads: 4, nLayers: 4, dFF: 512, dropout: 0.1, positional: "learned", tieWeights: true },
-  base: { blockSize: 256, dModel: 256, nHeads: 8, nLayers: 6, dFF: 1024, dropout: 0.1, positional: "learned", tieWeights: true },
+  small: {
+    blockSize: 128,
+    dModel: 128,
+    nHeads: 4,
+    nLayers: 4,
+    dFF: 512,
+    dropout: 0.1,
+    positional: "learned",
+    tieWeights: true,
+  },
+  base: {
+    blockSize: 256,
+    dModel: 256,
+    nHeads: 8,
+    nLayers: 6,
+    dFF: 1024,
+    dropout: 0.1,
+    positional: "learned",
+    tieWeights: true,
+  },
   /** The paper's base sizes (d_model 512, 8 heads, d_ff 2048, 6 layers) as a decoder-only model; slow on a CPU. */
-  paper: { blockSize: 512, dModel: 512, nHeads: 8, nLayers: 6, dFF: 2048, dropout: 0.1, positional: "sinusoidal", tieWeights: true },
+  paper: {
+    blockSize: 512,
+    dModel: 512,
+    nHeads: 8,
+    nLayers: 6,
+    dFF: 2048,
+    dropout: 0.1,
+    positional: "sinusoidal",
+    tieWeights: true,
+  },
   /** GPT-2 small's shape (124M parameters with its 50257-token vocabulary). */
-  gpt2: { blockSize: 1024, dModel: 768, nHeads: 12, nLayers: 12, dFF: 3072, dropout: 0.1, positional: "learned", tieWeights: true },
+  gpt2: {
+    blockSize: 1024,
+    dModel: 768,
+    nHeads: 12,
+    nLayers: 12,
+    dFF: 3072,
+    dropout: 0.1,
+    positional: "learned",
+    tieWeights: true,
+  },
 };
 
 export function validateGPTConfig(c: GPTConfig): void {
@@ -37,15 +82,21 @@ export function validateGPTConfig(c: GPTConfig): void {
   for (const k of ints) {
     const v = c[k];
     if (!(typeof v === "number" && Number.isInteger(v) && v > 0)) {
-      throw new GeneraError("CONFIG_INVALID", `GPT config ${k} must be a positive integer, got ${String(v)}`, { details: { [k]: v } });
+      throw new GeneraError("CONFIG_INVALID", `GPT config ${k} must be a positive integer, got ${String(v)}`, {
+        details: { [k]: v },
+      });
     }
   }
   if (c.dModel % c.nHeads !== 0) {
     throw new GeneraError("CONFIG_INVALID", `GPT config dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
   }
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new GeneraError("CONFIG_INVALID", `GPT config dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new GeneraError("CONFIG_INVALID", `GPT config dropout must be in [0, 1), got ${c.dropout}`);
   if (c.positional !== "learned" && c.positional !== "sinusoidal") {
-    throw new GeneraError("CONFIG_INVALID", `GPT config positional must be "learned" or "sinusoidal", got ${String(c.positional)}`);
+    throw new GeneraError(
+      "CONFIG_INVALID",
+      `GPT config positional must be "learned" or "sinusoidal", got ${String(c.positional)}`,
+    );
   }
 }
 
@@ -138,11 +189,14 @@ export class GPT extends Module {
    */
   generate(prompt: number[], options: SampleOptions & { onToken?: (id: number) => boolean | void }): number[] {
     validateSampleOptions(options);
-    if (prompt.length === 0) throw new GeneraError("INVALID_INPUT", "generate needs a prompt of at least one token (e.g. BOS)");
+    if (prompt.length === 0)
+      throw new GeneraError("INVALID_INPUT", "generate needs a prompt of at least one token (e.g. BOS)");
     const V = this.config.vocabSize;
     for (const id of prompt) {
       if (!(Number.isInteger(id) && id >= 0 && id < V)) {
-        throw new GeneraError("INVALID_INPUT", `prompt token ${id} is outside the vocabulary of ${V}`, { details: { id } });
+        throw new GeneraError("INVALID_INPUT", `prompt token ${id} is outside the vocabulary of ${V}`, {
+          details: { id },
+        });
       }
     }
     const { blockSize } = this.config;

@@ -97,9 +97,13 @@ export class PositionalEncoding extends Module {
   /** [T, D] encodings for positions start … start+T−1 (broadcast over the batch by add). */
   forward(start: number, T: number): Tensor {
     if (start + T > this.maxLen) {
-      throw new GeneraError("INVALID_INPUT", `sequence of ${start + T} positions exceeds the model's maximum of ${this.maxLen}`, {
-        details: { length: start + T, maxLen: this.maxLen },
-      });
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `sequence of ${start + T} positions exceeds the model's maximum of ${this.maxLen}`,
+        {
+          details: { length: start + T, maxLen: this.maxLen },
+        },
+      );
     }
     const ids = new Int32Array(T);
     for (let t = 0; t < T; t++) ids[t] = start + t;
@@ -239,7 +243,10 @@ export class MultiHeadAttention extends Module {
     return x.reshape([B, T, this.nHeads, this.dk]).permute([0, 2, 1, 3]);
   }
 
-  forward(x: Tensor, opts: { kv?: Tensor; mask?: Tensor | null; cache?: KVCache; memoryCache?: MemoryCache } = {}): Tensor {
+  forward(
+    x: Tensor,
+    opts: { kv?: Tensor; mask?: Tensor | null; cache?: KVCache; memoryCache?: MemoryCache } = {},
+  ): Tensor {
     const [B, T, D] = x.shape;
     const q = this.splitHeads(this.q.forward(x));
     let k: Tensor;
@@ -344,7 +351,9 @@ export class EncoderLayer extends Module {
   }
 
   forward(x: Tensor, srcMask: Tensor | null): Tensor {
-    const h = this.ln1.forward(x.add(dropout(this.selfAttn.forward(x, { mask: srcMask }), this.dropoutP, this.training, this.rng)));
+    const h = this.ln1.forward(
+      x.add(dropout(this.selfAttn.forward(x, { mask: srcMask }), this.dropoutP, this.training, this.rng)),
+    );
     return this.ln2.forward(h.add(dropout(this.ffn.forward(h), this.dropoutP, this.training, this.rng)));
   }
 }

@@ -58,7 +58,17 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
 interface WasmKernel {
   memory: WasmMemory;
   module: object;
-  gemm: (a: number, b: number, c: number, K: number, N: number, i0: number, i1: number, rsA: number, ksA: number) => void;
+  gemm: (
+    a: number,
+    b: number,
+    c: number,
+    K: number,
+    N: number,
+    i0: number,
+    i1: number,
+    rsA: number,
+    ksA: number,
+  ) => void;
 }
 
 let wasm: WasmKernel | null | undefined;
@@ -93,7 +103,7 @@ let threadsWanted = Math.max(1, Math.min(8, availableParallelism()));
  * A worker can only enter a job while it is published, and the main thread
  * never rewrites a job a worker is inside, so parameters are always whole.
  */
-export const CTRL = { SEQ: 0, ACTIVE: 1, NEXT: 2, DONE: 3, PARAMS: 4 } as const;
+export const CTRL = { SEQ: 0, ACTIVE: 1, NEXT: 2, DONE: 3, PARAMS: 4, WORKER_BLOCKS: 24 } as const;
 const BUSY = -1;
 
 interface Pool {
@@ -120,6 +130,15 @@ export function getMatmulThreads(): number {
   return threadsWanted;
 }
 
+/** Threads in use, workers started, and row blocks the workers (not the main thread) computed. */
+export function matmulPoolStats(): { threads: number; workers: number; workerBlocks: number } {
+  return {
+    threads: threadsWanted,
+    workers: activePool?.workers.length ?? 0,
+    workerBlocks: activePool ? Atomics.load(activePool.ctrl, CTRL.WORKER_BLOCKS) : 0,
+  };
+}
+
 /** Starts the workers on first use; unref'd so an idle pool never keeps the process alive. */
 function pool(k: WasmKernel): Pool {
   if (activePool) return activePool;
@@ -144,7 +163,8 @@ function pool(k: WasmKernel): Pool {
 function publish(pl: Pool, params: number[]): void {
   const { ctrl } = pl;
   Atomics.store(ctrl, CTRL.SEQ, BUSY);
-  for (let v = Atomics.load(ctrl, CTRL.ACTIVE); v !== 0; v = Atomics.load(ctrl, CTRL.ACTIVE)) Atomics.wait(ctrl, CTRL.ACTIVE, v, 10);
+  for (let v = Atomics.load(ctrl, CTRL.ACTIVE); v !== 0; v = Atomics.load(ctrl, CTRL.ACTIVE))
+    Atomics.wait(ctrl, CTRL.ACTIVE, v, 10);
   ctrl.set(params, CTRL.PARAMS);
   Atomics.store(ctrl, CTRL.NEXT, 0);
   Atomics.store(ctrl, CTRL.DONE, 0);
@@ -156,7 +176,8 @@ function publish(pl: Pool, params: number[]): void {
 /** Runs a GEMM job on this thread with the scalar JS kernel. */
 export function gemmJS(job: GemmJob): void {
   const { a, b, c, batch, M, N, K, transA, transB, strideA, strideB, strideC } = job;
-  for (let p = 0; p < batch; p++) gemmRows(a, p * strideA, b, p * strideB, c, p * strideC, M, N, K, transA, transB, 0, M);
+  for (let p = 0; p < batch; p++)
+    gemmRows(a, p * strideA, b, p * strideB, c, p * strideC, M, N, K, transA, transB, 0, M);
 }
 
 /** Makes sure the shared memory holds `bytes`; growing keeps the same buffer object for workers. */
@@ -174,7 +195,10 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   const macs = batch * M * N * K;
   if (macs === 0) return;
   const k = macs >= WASM_MIN_MACS ? wasmKernel() : null;
-  if (!k) return gemmJS(job);
+  if (!k) {
+    gemmJS(job);
+    return;
+  }
 
   // Layout in wasm memory (floats): each A[p] as given (the kernel reads it
   // row-major or transposed through strides), B[p] as K×Np, C[p] as Mp×Np.
@@ -216,14 +240,40 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
     const p = Math.floor(item / blocksPerBatch);
     const r0 = (item % blocksPerBatch) * rowsPerBlock;
     const r1 = Math.min(r0 + rowsPerBlock, Mp);
-    k.gemm((aBase + p * aSize) * 4, (bBase + (nB === 1 ? 0 : p) * bSize) * 4, (cBase + p * cSize) * 4, K, Np, r0, r1, rsA, ksA);
+    k.gemm(
+      (aBase + p * aSize) * 4,
+      (bBase + (nB === 1 ? 0 : p) * bSize) * 4,
+      (cBase + p * cSize) * 4,
+      K,
+      Np,
+      r0,
+      r1,
+      rsA,
+      ksA,
+    );
   };
 
   const threads = Math.min(opts.threads ?? threadsWanted, threadsWanted);
   if (threads > 1 && items > 1 && macs >= POOL_MIN_MACS) {
     const pl = pool(k);
     // Order must match matmulWorker.mjs.
-    publish(pl, [items, blocksPerBatch, rowsPerBlock, Mp, K, Np, aBase, bBase, cBase, aSize, bSize, cSize, nB === 1 ? 1 : 0, rsA, ksA]);
+    publish(pl, [
+      items,
+      blocksPerBatch,
+      rowsPerBlock,
+      Mp,
+      K,
+      Np,
+      aBase,
+      bBase,
+      cBase,
+      aSize,
+      bSize,
+      cSize,
+      nB === 1 ? 1 : 0,
+      rsA,
+      ksA,
+    ]);
     const { ctrl } = pl;
     for (let item = Atomics.add(ctrl, CTRL.NEXT, 1); item < items; item = Atomics.add(ctrl, CTRL.NEXT, 1)) {
       run(item);

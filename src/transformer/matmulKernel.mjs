@@ -20,6 +20,7 @@
  * @param {boolean} transA @param {boolean} transB
  * @param {number} i0 @param {number} i1
  */
+// biome-ignore format: the 4×4 tile reads best laid out as a grid
 export function gemmRows(a, aOff, b, bOff, c, cOff, M, N, K, transA, transB, i0, i1) {
   const sai = transA ? 1 : K; // step in A to the next row of op(A)
   const sak = transA ? M : 1; // step in A to the next k

@@ -31,7 +31,16 @@ const OP = {
   i32Shl: 0x74,
   simd: 0xfd,
 } as const;
-const SIMD = { v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, f32x4Splat: 0x13, f32x4Add: 0xe4, f32x4Mul: 0xe6 } as const;
+const SIMD = {
+  v128Load: 0x00,
+  v128Load32Splat: 0x09,
+  v128Store: 0x0b,
+  v128Const: 0x0c,
+  f32x4Splat: 0x13,
+  f32x4Add: 0xe4,
+  f32x4Mul: 0xe6,
+} as const;
+const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]; // "\0asm", version 1
 const I32 = 0x7f;
 const V128 = 0x7b;
 const EMPTY = 0x40;
@@ -133,49 +142,65 @@ export function buildGemmModule(R = ROWS, W = VECS): Uint8Array {
   const f = new Code();
 
   f.get(N).i32(2).op(OP.i32Shl).set(N4); // row stride of B and C in bytes
-  for (let r = 1; r < R; r++) f.get(rsA).i32(r).op(OP.i32Mul).set(rsMul + r - 1);
+  for (let r = 1; r < R; r++)
+    f.get(rsA)
+      .i32(r)
+      .op(OP.i32Mul)
+      .set(rsMul + r - 1);
   f.get(i0).set(i);
   f.op(OP.loop, EMPTY); // for i in [i0, i1) step R
-  {
-    f.get(a).get(i).get(rsA).op(OP.i32Mul, OP.i32Add).set(rowA);
-    f.i32(0).set(j);
-    f.op(OP.loop, EMPTY); // for j in [0, N) step 4·W
-    {
-      for (let r = 0; r < R * W; r++) f.zero().set(acc0 + r);
-      f.get(rowA).set(pa);
-      f.get(b).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pb);
-      f.get(K).set(k);
-      f.op(OP.loop, EMPTY); // for k = K … 1
-      {
-        for (let h = 0; h < W; h++) f.get(pb).vload(16 * h).set(bv0 + h);
-        for (let r = 0; r < R; r++) {
-          // x = A[i + r, k] in all four lanes
-          f.get(pa);
-          if (r > 0) f.get(rsMul + r - 1).op(OP.i32Add);
-          f.simd(SIMD.v128Load32Splat).bytes.push(2, 0);
-          f.set(x);
-          for (let h = 0; h < W; h++) {
-            f.get(acc0 + W * r + h).get(x).get(bv0 + h).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc0 + W * r + h);
-          }
-        }
-        f.get(pa).get(ksA).op(OP.i32Add).set(pa);
-        f.get(pb).get(N4).op(OP.i32Add).set(pb);
-        f.get(k).i32(-1).op(OP.i32Add).tee(k).op(OP.brIf, 0);
-      }
-      f.op(OP.end);
-      // C[i + r, j : j + 4W] += acc
-      f.get(c).get(i).get(N4).op(OP.i32Mul, OP.i32Add).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pc);
-      for (let r = 0; r < R; r++) {
-        for (let h = 0; h < W; h++) {
-          f.get(pc).get(pc).vload(16 * h).get(acc0 + W * r + h).simd(SIMD.f32x4Add).vstore(16 * h);
-        }
-        if (r < R - 1) f.get(pc).get(N4).op(OP.i32Add).set(pc);
-      }
-      f.get(j).i32(4 * W).op(OP.i32Add).tee(j).get(N).op(OP.i32LtU, OP.brIf, 0);
+  f.get(a).get(i).get(rsA).op(OP.i32Mul, OP.i32Add).set(rowA);
+  f.i32(0).set(j);
+  f.op(OP.loop, EMPTY); // for j in [0, N) step 4·W
+  for (let r = 0; r < R * W; r++) f.zero().set(acc0 + r);
+  f.get(rowA).set(pa);
+  f.get(b).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pb);
+  f.get(K).set(k);
+  f.op(OP.loop, EMPTY); // for k = K … 1
+  for (let h = 0; h < W; h++)
+    f.get(pb)
+      .vload(16 * h)
+      .set(bv0 + h);
+  for (let r = 0; r < R; r++) {
+    // x = A[i + r, k] in all four lanes
+    f.get(pa);
+    if (r > 0) f.get(rsMul + r - 1).op(OP.i32Add);
+    f.simd(SIMD.v128Load32Splat).bytes.push(2, 0);
+    f.set(x);
+    for (let h = 0; h < W; h++) {
+      f.get(acc0 + W * r + h)
+        .get(x)
+        .get(bv0 + h)
+        .simd(SIMD.f32x4Mul)
+        .simd(SIMD.f32x4Add)
+        .set(acc0 + W * r + h);
     }
-    f.op(OP.end);
-    f.get(i).i32(R).op(OP.i32Add).tee(i).get(i1).op(OP.i32LtU, OP.brIf, 0);
   }
+  f.get(pa).get(ksA).op(OP.i32Add).set(pa);
+  f.get(pb).get(N4).op(OP.i32Add).set(pb);
+  f.get(k).i32(-1).op(OP.i32Add).tee(k).op(OP.brIf, 0);
+  f.op(OP.end);
+  // C[i + r, j : j + 4W] += acc
+  f.get(c).get(i).get(N4).op(OP.i32Mul, OP.i32Add).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pc);
+  for (let r = 0; r < R; r++) {
+    for (let h = 0; h < W; h++) {
+      f.get(pc)
+        .get(pc)
+        .vload(16 * h)
+        .get(acc0 + W * r + h)
+        .simd(SIMD.f32x4Add)
+        .vstore(16 * h);
+    }
+    if (r < R - 1) f.get(pc).get(N4).op(OP.i32Add).set(pc);
+  }
+  f.get(j)
+    .i32(4 * W)
+    .op(OP.i32Add)
+    .tee(j)
+    .get(N)
+    .op(OP.i32LtU, OP.brIf, 0);
+  f.op(OP.end);
+  f.get(i).i32(R).op(OP.i32Add).tee(i).get(i1).op(OP.i32LtU, OP.brIf, 0);
   f.op(OP.end);
   f.op(OP.end);
 
@@ -185,7 +210,7 @@ export function buildGemmModule(R = ROWS, W = VECS): Uint8Array {
   ];
   const body = [...vec(locals), ...f.bytes];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...MAGIC_AND_VERSION,
     ...section(1, vec([[0x60, ...vec(new Array(9).fill([I32])), 0x00]])),
     // import "env" "memory": shared memory (flags 3 = has max + shared), min 1 page, max 65536 pages (4 GiB)
     ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),

@@ -13,6 +13,7 @@ const ACTIVE = 1;
 const NEXT = 2;
 const DONE = 3;
 const PARAMS = 4;
+const WORKER_BLOCKS = 24;
 const BUSY = -1;
 
 let seen = 0;
@@ -27,13 +28,39 @@ for (;;) {
   Atomics.add(ctrl, ACTIVE, 1);
   if (Atomics.load(ctrl, SEQ) === seq) {
     seen = seq;
-    const [items, blocksPerBatch, rowsPerBlock, Mp, K, Np, aBase, bBase, cBase, aSize, bSize, cSize, sharedB, rsA, ksA] =
-      ctrl.subarray(PARAMS, PARAMS + 15);
+    const [
+      items,
+      blocksPerBatch,
+      rowsPerBlock,
+      Mp,
+      K,
+      Np,
+      aBase,
+      bBase,
+      cBase,
+      aSize,
+      bSize,
+      cSize,
+      sharedB,
+      rsA,
+      ksA,
+    ] = ctrl.subarray(PARAMS, PARAMS + 15);
     for (let item = Atomics.add(ctrl, NEXT, 1); item < items; item = Atomics.add(ctrl, NEXT, 1)) {
       const p = Math.floor(item / blocksPerBatch);
       const r0 = (item % blocksPerBatch) * rowsPerBlock;
       const r1 = Math.min(r0 + rowsPerBlock, Mp);
-      gemm((aBase + p * aSize) * 4, (bBase + (sharedB ? 0 : p) * bSize) * 4, (cBase + p * cSize) * 4, K, Np, r0, r1, rsA, ksA);
+      gemm(
+        (aBase + p * aSize) * 4,
+        (bBase + (sharedB ? 0 : p) * bSize) * 4,
+        (cBase + p * cSize) * 4,
+        K,
+        Np,
+        r0,
+        r1,
+        rsA,
+        ksA,
+      );
+      Atomics.add(ctrl, WORKER_BLOCKS, 1);
       Atomics.add(ctrl, DONE, 1);
       Atomics.notify(ctrl, DONE);
     }

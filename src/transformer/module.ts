@@ -86,13 +86,22 @@ export abstract class Module {
    * Copies weights in by name. Every parameter must be present with the same
    * shape; the model is left untouched when anything is missing or mismatched.
    */
-  loadStateDict(state: Map<string, { data: Float32Array; shape: number[] }> | Record<string, { data: Float32Array; shape: number[] }>): void {
+  loadStateDict(
+    state:
+      | Map<string, { data: Float32Array; shape: number[] }>
+      | Record<string, { data: Float32Array; shape: number[] }>,
+  ): void {
     const get = (name: string) => (state instanceof Map ? state.get(name) : state[name]);
     const params = this.namedParameters();
     for (const [name, p] of params) {
       const src = get(name);
-      if (!src) throw new GeneraError("MODEL_MISMATCH", `weights are missing parameter "${name}"`, { details: { name } });
-      if (src.shape.length !== p.shape.length || src.shape.some((d, i) => d !== p.shape[i]) || src.data.length !== p.size) {
+      if (!src)
+        throw new GeneraError("MODEL_MISMATCH", `weights are missing parameter "${name}"`, { details: { name } });
+      if (
+        src.shape.length !== p.shape.length ||
+        src.shape.some((d, i) => d !== p.shape[i]) ||
+        src.data.length !== p.size
+      ) {
         throw new GeneraError(
           "MODEL_MISMATCH",
           `parameter "${name}" has shape [${src.shape}] in the weights but [${p.shape}] in the model`,

@@ -42,7 +42,8 @@ function checkParams(params: NamedParams): void {
 }
 
 function checkLr(lr: number, what: string): void {
-  if (!Number.isFinite(lr) || lr < 0) throw new GeneraError("INVALID_INPUT", `${what}: learning rate must be ≥ 0, got ${lr}`);
+  if (!Number.isFinite(lr) || lr < 0)
+    throw new GeneraError("INVALID_INPUT", `${what}: learning rate must be ≥ 0, got ${lr}`);
 }
 
 function importBuffers(
@@ -251,7 +252,8 @@ export class AdamW implements Optimizer {
   }
 
   importState(state: OptimizerState): void {
-    if (state.type !== "adamw") throw new GeneraError("MODEL_MISMATCH", `optimizer state is for ${state.type}, not adamw`);
+    if (state.type !== "adamw")
+      throw new GeneraError("MODEL_MISMATCH", `optimizer state is for ${state.type}, not adamw`);
     importBuffers(this.params, state, ["exp_avg", "exp_avg_sq"], [this.m, this.v]);
     this.stepCount = state.step;
   }

@@ -110,22 +110,29 @@ export function lineChartSvg(options: LineChartOptions): string {
   }
   if (options.yLabel) {
     const cy = m.top + ph / 2;
-    parts.push(`<text x="16" y="${cy}" text-anchor="middle" transform="rotate(-90 16 ${cy})">${escapeXml(options.yLabel)}</text>`);
+    parts.push(
+      `<text x="16" y="${cy}" text-anchor="middle" transform="rotate(-90 16 ${cy})">${escapeXml(options.yLabel)}</text>`,
+    );
   }
   for (const h of options.hLines ?? []) {
     if (!Number.isFinite(h.y)) continue;
     const y = r(sy(h.y));
     const c = h.color ?? "#777";
     parts.push(`<line x1="${m.left}" y1="${y}" x2="${m.left + pw}" y2="${y}" stroke="${c}" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${m.left + pw - 4}" y="${Number(y) - 5}" text-anchor="end" fill="${c}">${escapeXml(h.label)}</text>`);
+    parts.push(
+      `<text x="${m.left + pw - 4}" y="${Number(y) - 5}" text-anchor="end" fill="${c}">${escapeXml(h.label)}</text>`,
+    );
   }
   options.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const pts = s.points.filter(finite);
     if (pts.length === 0) return;
     const d = pts.map((p, j) => `${j === 0 ? "M" : "L"}${r(sx(p[0]))},${r(sy(p[1]))}`).join(" ");
-    parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeXml(s.name)}</title></path>`);
-    if (s.markers) for (const p of pts) parts.push(`<circle cx="${r(sx(p[0]))}" cy="${r(sy(p[1]))}" r="2.5" fill="${color}"/>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeXml(s.name)}</title></path>`,
+    );
+    if (s.markers)
+      for (const p of pts) parts.push(`<circle cx="${r(sx(p[0]))}" cy="${r(sy(p[1]))}" r="2.5" fill="${color}"/>`);
   });
   // Legend, top right inside the plot.
   const items = options.series.filter((s) => s.points.some(finite));

@@ -15,10 +15,17 @@ import { writeFileAtomic } from "./fsAtomic.js";
  * We write F32 only (the engine is Float32 throughout) and read F32, F16, BF16 and F64
  * (converted to Float32), so weights exported elsewhere in half precision still load.
  *
- * Tensor names in genera checkpoints are the engine's Module.namedParameters() names,
- * e.g. for a GPT: "tok_emb.weight", "pos_emb.weight", "blocks.0.ln1.weight",
- * "blocks.0.attn.q.weight", ..., "ln_f.weight", "lm_head.weight" (whatever the model
- * classes call their fields; tied weights appear once). Optimizer state files use
+ * Tensor names in genera checkpoints are the engine's Module.namedParameters() names
+ * (field names joined by dots). A GPT with nLayers blocks (Linear weights are
+ * [out, in], as in PyTorch):
+ *   tokEmb.weight [V, d]            posEmb.weight [blockSize, d] (learned positions only)
+ *   blocks.{i}.ln1.weight/bias [d]  blocks.{i}.attn.{q,k,v,o}.weight [d, d], .bias [d]
+ *   blocks.{i}.ln2.weight/bias [d]  blocks.{i}.mlp.fc1.weight [dFF, d], .bias [dFF]
+ *   blocks.{i}.mlp.fc2.weight [d, dFF], .bias [d]
+ *   lnF.weight/bias [d]             head.weight [V, d] (only when tieWeights is false)
+ * An EncoderDecoder uses srcEmb / tgtEmb / srcPos / tgtPos, encoder.{i}.{selfAttn,ln1,ffn,ln2}.*,
+ * decoder.{i}.{selfAttn,crossAttn,ln1,ln2,ln3,ffn}.* and head.weight; a shared tensor
+ * (tied embeddings) is stored once, under its first name. Optimizer state files use
  * "exp_avg.<param name>" / "exp_avg_sq.<param name>" (AdamW) or "momentum.<param name>" (SGD).
  */
 
@@ -103,7 +110,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) {
-    throw corrupt(`header length ${n} exceeds the file size (${bytes.length} bytes); the file is truncated or not safetensors`);
+    throw corrupt(
+      `header length ${n} exceeds the file size (${bytes.length} bytes); the file is truncated or not safetensors`,
+    );
   }
   const headerLen = Number(n);
   let header: Record<string, unknown>;
@@ -141,7 +150,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     const width = BYTES[dtype as SafetensorsDType];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataLen) {
-      throw corrupt(`tensor "${name}" data [${begin}, ${end}) lies outside the ${dataLen} data bytes (truncated file?)`);
+      throw corrupt(
+        `tensor "${name}" data [${begin}, ${end}) lies outside the ${dataLen} data bytes (truncated file?)`,
+      );
     }
     if (end - begin !== count * width) {
       throw corrupt(`tensor "${name}" needs ${count * width} bytes for shape [${shape}] but has ${end - begin}`);

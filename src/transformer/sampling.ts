@@ -21,9 +21,13 @@ export interface SampleOptions {
 
 export function validateSampleOptions(o: SampleOptions): void {
   const bad = (name: string, why: string) =>
-    new GeneraError("INVALID_INPUT", `sampling option ${name} ${why}`, { details: { [name]: (o as unknown as Record<string, unknown>)[name] } });
-  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0)) throw bad("maxNewTokens", "must be a non-negative integer");
-  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature))) throw bad("temperature", "must be ≥ 0");
+    new GeneraError("INVALID_INPUT", `sampling option ${name} ${why}`, {
+      details: { [name]: (o as unknown as Record<string, unknown>)[name] },
+    });
+  if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0))
+    throw bad("maxNewTokens", "must be a non-negative integer");
+  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature)))
+    throw bad("temperature", "must be ≥ 0");
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw bad("topK", "must be an integer ≥ 1");
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw bad("topP", "must be in (0, 1]");
 }
@@ -39,7 +43,11 @@ function argmax(x: Float32Array): number {
  * softmax(logits / temperature) restricted to the top-k tokens and then to
  * the top-p nucleus (both applied when both are set, as in Hugging Face).
  */
-export function sampleNext(logits: Float32Array, options: Omit<SampleOptions, "maxNewTokens">, rng: () => number): number {
+export function sampleNext(
+  logits: Float32Array,
+  options: Omit<SampleOptions, "maxNewTokens">,
+  rng: () => number,
+): number {
   const temperature = options.temperature ?? 1;
   if (options.greedy || temperature === 0) return argmax(logits);
   const V = logits.length;

@@ -47,7 +47,8 @@ function invalid(message: string, details?: Record<string, unknown>): GeneraErro
 
 function normAxis(axis: number, ndim: number, what: string): number {
   const a = axis < 0 ? axis + ndim : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= ndim) throw invalid(`${what}: axis ${axis} is out of range for ${ndim} dims`);
+  if (!Number.isInteger(a) || a < 0 || a >= ndim)
+    throw invalid(`${what}: axis ${axis} is out of range for ${ndim} dims`);
   return a;
 }
 
@@ -69,7 +70,8 @@ export class Tensor {
   backwardFn: (() => void) | null = null;
 
   constructor(data: Float32Array, shape: number[], requiresGrad = false) {
-    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw invalid(`tensor shape [${shape}] must be non-negative integers`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw invalid(`tensor shape [${shape}] must be non-negative integers`);
     if (data.length !== sizeOf(shape)) {
       throw invalid(`tensor data has ${data.length} values but shape [${shape}] needs ${sizeOf(shape)}`);
     }
@@ -102,7 +104,11 @@ export class Tensor {
   }
 
   /** From a (possibly nested) number array; the shape is inferred unless given. */
-  static fromArray(values: ArrayLike<number> | number[][] | number[][][], shape?: number[], requiresGrad = false): Tensor {
+  static fromArray(
+    values: ArrayLike<number> | number[][] | number[][][],
+    shape?: number[],
+    requiresGrad = false,
+  ): Tensor {
     const inferred: number[] = [];
     let probe: unknown = values;
     while (Array.isArray(probe)) {
@@ -140,7 +146,8 @@ export class Tensor {
   /** Reverse pass from a scalar: seeds d(this)/d(this) = 1 and runs every backwardFn once. */
   backward(): void {
     if (this.size !== 1) throw invalid(`backward() starts from a scalar, got shape [${this.shape}]`);
-    if (!this.requiresGrad) throw invalid("backward() on a tensor that does not require grad (built under noGrad or from constants)");
+    if (!this.requiresGrad)
+      throw invalid("backward() on a tensor that does not require grad (built under noGrad or from constants)");
     // Iterative DFS: deep graphs (many layers × many ops) would overflow a recursive one.
     const order: Tensor[] = [];
     const visited = new Set<Tensor>();
@@ -276,7 +283,11 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
  * to `outShape`. The common cases (same shape, scalar, repeating suffix such
  * as a bias) skip the table entirely.
  */
-type IndexMap = { kind: "same" } | { kind: "scalar" } | { kind: "repeat"; period: number } | { kind: "table"; index: Int32Array };
+type IndexMap =
+  | { kind: "same" }
+  | { kind: "scalar" }
+  | { kind: "repeat"; period: number }
+  | { kind: "table"; index: Int32Array };
 
 function indexMap(shape: readonly number[], outShape: readonly number[]): IndexMap {
   const n = sizeOf(shape);
@@ -432,7 +443,8 @@ export interface MatmulOptions {
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const transB = opts.transB ?? false;
-  if (a.ndim < 2 || b.ndim < 2) throw invalid(`matmul needs tensors of at least 2 dims, got [${a.shape}] and [${b.shape}]`);
+  if (a.ndim < 2 || b.ndim < 2)
+    throw invalid(`matmul needs tensors of at least 2 dims, got [${a.shape}] and [${b.shape}]`);
   const K = a.shape[a.ndim - 1];
   const M = a.shape[a.ndim - 2];
   const bRows = b.shape[b.ndim - 2];
@@ -458,22 +470,74 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     strideB = K * N;
   }
   const c = new Float32Array(batch * rows * N);
-  gemm({ a: a.data, b: b.data, c, batch, M: rows, N, K, transA: false, transB, strideA: rows * K, strideB, strideC: rows * N });
+  gemm({
+    a: a.data,
+    b: b.data,
+    c,
+    batch,
+    M: rows,
+    N,
+    K,
+    transA: false,
+    transB,
+    strideA: rows * K,
+    strideB,
+    strideC: rows * N,
+  });
   const out = new Tensor(c, [...batchShape, M, N]);
   return record(out, "matmul", [a, b], () => {
     const g = out.grad!;
     if (a.requiresGrad) {
       // dA[rows,K] += dC[rows,N] · op(B)ᵀ
-      gemm({ a: g, b: b.data, c: gradOf(a), batch, M: rows, N: K, K: N, transA: false, transB: !transB, strideA: rows * N, strideB, strideC: rows * K });
+      gemm({
+        a: g,
+        b: b.data,
+        c: gradOf(a),
+        batch,
+        M: rows,
+        N: K,
+        K: N,
+        transA: false,
+        transB: !transB,
+        strideA: rows * N,
+        strideB,
+        strideC: rows * K,
+      });
     }
     if (b.requiresGrad) {
       const gb = gradOf(b);
       if (!transB) {
         // dB[K,N] += Aᵀ[K,rows] · dC[rows,N]; with a shared 2-D weight the batch is already folded into rows.
-        gemm({ a: a.data, b: g, c: gb, batch, M: K, N, K: rows, transA: true, transB: false, strideA: rows * K, strideB: rows * N, strideC: strideB });
+        gemm({
+          a: a.data,
+          b: g,
+          c: gb,
+          batch,
+          M: K,
+          N,
+          K: rows,
+          transA: true,
+          transB: false,
+          strideA: rows * K,
+          strideB: rows * N,
+          strideC: strideB,
+        });
       } else {
         // B is [N,K]: dB[N,K] += dCᵀ[N,rows] · A[rows,K]
-        gemm({ a: g, b: a.data, c: gb, batch, M: N, N: K, K: rows, transA: true, transB: false, strideA: rows * N, strideB: rows * K, strideC: strideB });
+        gemm({
+          a: g,
+          b: a.data,
+          c: gb,
+          batch,
+          M: N,
+          N: K,
+          K: rows,
+          transA: true,
+          transB: false,
+          strideA: rows * N,
+          strideB: rows * K,
+          strideC: strideB,
+        });
       }
     }
   });
@@ -646,7 +710,8 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   for (const x of xs) {
     offsets.push(off);
     const n = x.shape[ax];
-    for (let p = 0; p < outer; p++) o.set(x.data.subarray(p * n * inner, (p + 1) * n * inner), (p * total + off) * inner);
+    for (let p = 0; p < outer; p++)
+      o.set(x.data.subarray(p * n * inner, (p + 1) * n * inner), (p * total + off) * inner);
     off += n;
   }
   const out = new Tensor(
@@ -684,27 +749,9 @@ function unary(x: Tensor, op: string, f: (v: number) => number, df: (v: number, 
   });
 }
 
-export const exp = (x: Tensor): Tensor =>
-  unary(
-    x,
-    "exp",
-    Math.exp,
-    (_v, y) => y,
-  );
-export const log = (x: Tensor): Tensor =>
-  unary(
-    x,
-    "log",
-    Math.log,
-    (v) => 1 / v,
-  );
-export const tanh = (x: Tensor): Tensor =>
-  unary(
-    x,
-    "tanh",
-    Math.tanh,
-    (_v, y) => 1 - y * y,
-  );
+export const exp = (x: Tensor): Tensor => unary(x, "exp", Math.exp, (_v, y) => y);
+export const log = (x: Tensor): Tensor => unary(x, "log", Math.log, (v) => 1 / v);
+export const tanh = (x: Tensor): Tensor => unary(x, "tanh", Math.tanh, (_v, y) => 1 - y * y);
 export const relu = (x: Tensor): Tensor =>
   unary(
     x,
@@ -884,7 +931,8 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = 
  */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
   const D = x.shape[x.ndim - 1];
-  if (gamma.size !== D || beta.size !== D) throw invalid(`layerNorm: γ/β must have ${D} values, got ${gamma.size}/${beta.size}`);
+  if (gamma.size !== D || beta.size !== D)
+    throw invalid(`layerNorm: γ/β must have ${D} values, got ${gamma.size}/${beta.size}`);
   const rows = x.size / D;
   const xd = x.data;
   const gd = gamma.data;
@@ -945,7 +993,8 @@ export function embedding(weight: Tensor, ids: Int32Array | number[], shape: num
   const o = new Float32Array(n * D);
   for (let i = 0; i < n; i++) {
     const id = ids[i];
-    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw invalid(`embedding: id ${id} at position ${i} is outside the vocabulary of ${V}`);
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw invalid(`embedding: id ${id} at position ${i} is outside the vocabulary of ${V}`);
     o.set(weight.data.subarray(id * D, id * D + D), i * D);
   }
   const out = new Tensor(o, [...shape, D]);

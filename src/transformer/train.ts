@@ -1,13 +1,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GeneraError } from "../errors.js";
-import {
-  isCheckpointDir,
-  loadCheckpoint,
-  loadTrainingState,
-  saveCheckpoint,
-  type TrainerState,
-} from "./checkpoint.js";
+import { isCheckpointDir, loadCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from "./checkpoint.js";
 import { BatchSampler, evaluationBatches, splitTokens, unigramBaseline, unigramEntropy } from "./data.js";
 import { writeFileAtomic } from "./fsAtomic.js";
 import { GPT, GPT_PRESETS, type GPTConfig } from "./gpt.js";
@@ -114,7 +108,8 @@ export const METRICS_FILE = "metrics.jsonl";
 export const LOSS_SVG = "loss.svg";
 
 function positiveInt(name: string, v: number): number {
-  if (!(Number.isInteger(v) && v > 0)) throw new GeneraError("INVALID_INPUT", `${name} must be a positive integer, got ${v}`);
+  if (!(Number.isInteger(v) && v > 0))
+    throw new GeneraError("INVALID_INPUT", `${name} must be a positive integer, got ${v}`);
   return v;
 }
 
@@ -282,7 +277,9 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
   let metrics: Array<Record<string, unknown>> = [];
   if (metricsPath) {
     // Lines logged after the last checkpoint describe steps the resumed run will redo.
-    metrics = options.resume ? readMetrics(metricsPath).filter((m) => !(typeof m.step === "number" && m.step > startStep)) : [];
+    metrics = options.resume
+      ? readMetrics(metricsPath).filter((m) => !(typeof m.step === "number" && m.step > startStep))
+      : [];
     if (!metrics.some((m) => m.type === "meta")) {
       metrics.unshift({
         type: "meta",
@@ -467,4 +464,3 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
     resumedFrom,
   };
 }
-

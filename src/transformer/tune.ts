@@ -65,7 +65,8 @@ function cartesian(space: Required<TuneSpace>): TrialParams[] {
   const out: TrialParams[] = [];
   for (const lr of space.lr)
     for (const batchSize of space.batchSize)
-      for (const dModel of space.dModel) for (const nLayers of space.nLayers) out.push({ lr, batchSize, dModel, nLayers });
+      for (const dModel of space.dModel)
+        for (const nLayers of space.nLayers) out.push({ lr, batchSize, dModel, nLayers });
   return out;
 }
 

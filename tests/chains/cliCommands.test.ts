@@ -28,7 +28,11 @@ const extractive = () => new ExtractiveAnswerer({ embeddings: new FakeEmbeddings
 describe("genera ask", () => {
   it("prints the answer, then the cited sources", async () => {
     const out = new Capture();
-    const result = await runAsk("When was the Aurora Lab founded?", { retriever: corpusRetriever(), llm: extractive(), out });
+    const result = await runAsk("When was the Aurora Lab founded?", {
+      retriever: corpusRetriever(),
+      llm: extractive(),
+      out,
+    });
     expect(out.text).toContain("1987");
     expect(out.text).toMatch(/\nSources:\n\[1\] aurora-lab\.md \(Aurora Lab\)\n/);
     expect(result.sources[0]?.source).toBe("aurora-lab.md");
@@ -51,7 +55,9 @@ describe("genera ask", () => {
     const llm = new FakeListChatModel({ responses: ["Its budget is 12 million kroner [2]."] });
     const result = await runAsk("What is the budget of the Aurora Lab?", { retriever: corpusRetriever(3), llm, out });
     expect(result.sources.map((s) => s.index)).toEqual([2]);
-    expect(out.text).toMatch(/Its budget is 12 million kroner \[2\]\.\n\nSources:\n\[2\] aurora-lab\.md \(Aurora Lab.*\)\n$/);
+    expect(out.text).toMatch(
+      /Its budget is 12 million kroner \[2\]\.\n\nSources:\n\[2\] aurora-lab\.md \(Aurora Lab.*\)\n$/,
+    );
   });
 });
 
@@ -85,7 +91,10 @@ describe("genera summarize / translate", () => {
     const file = join(dir, "a.md");
     writeFileSync(file, "# Notes\n\nThe pump runs at night. It stops at dawn.");
     const out = new Capture();
-    const summary = await runSummarize(file, { llm: new FakeListChatModel({ responses: ["Pump runs nightly."] }), out });
+    const summary = await runSummarize(file, {
+      llm: new FakeListChatModel({ responses: ["Pump runs nightly."] }),
+      out,
+    });
     expect(summary).toBe("Pump runs nightly.");
     expect(out.text).toBe("Pump runs nightly.\n");
   });
@@ -97,9 +106,9 @@ describe("genera summarize / translate", () => {
     const out = new Capture();
     const llm = new FakeListChatModel({ responses: ["Guten Morgen"] });
     expect(await runTranslate(file, { llm, to: "German", out })).toBe("Guten Morgen");
-    expect(await runTranslate("Good night", { llm: new FakeListChatModel({ responses: ["Gute Nacht"] }), to: "de" })).toBe(
-      "Gute Nacht",
-    );
+    expect(
+      await runTranslate("Good night", { llm: new FakeListChatModel({ responses: ["Gute Nacht"] }), to: "de" }),
+    ).toBe("Gute Nacht");
   });
 
   it("without a generator: a clear message and exit code 2", async () => {
@@ -147,7 +156,11 @@ describe("genera eval", () => {
   it("scores retrieval and answers; --json prints one object", async () => {
     const file = qaFile([
       JSON.stringify({ question: "When was the Aurora Lab founded?", answer: "1987", sources: ["aurora-lab.md"] }),
-      JSON.stringify({ question: "How long is the Velora River?", answer: "820 kilometres", sources: ["velora-river.md"] }),
+      JSON.stringify({
+        question: "How long is the Velora River?",
+        answer: "820 kilometres",
+        sources: ["velora-river.md"],
+      }),
       "",
       JSON.stringify({ question: "Which Node version is required?", sources: ["install.md"] }),
     ]);

@@ -61,5 +61,10 @@ export function corpusRetriever(k = 3): InMemoryRetriever {
 
 /** Every word of the corpus (lower-cased), to check that extractive answers quote it. */
 export function corpusWords(): Set<string> {
-  return new Set(Object.values(CORPUS).join("\n").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  return new Set(
+    Object.values(CORPUS)
+      .join("\n")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [],
+  );
 }

@@ -64,12 +64,17 @@ describe("createConversationalRagChain with a generator", () => {
     const { retriever } = recordingRetriever();
     const chain = createConversationalRagChain({
       retriever,
-      llm: new FakeListChatModel({ responses: ["What is the annual budget of the Aurora Lab?", "12 million kroner [1]."] }),
+      llm: new FakeListChatModel({
+        responses: ["What is the annual budget of the Aurora Lab?", "12 million kroner [1]."],
+      }),
     });
     const chunks: RagChunk[] = [];
     const stream = await chain.stream({
       question: "And its budget?",
-      chatHistory: [new HumanMessage("Who funds the Aurora Lab?"), new AIMessage("The Norwegian Research Council [1].")],
+      chatHistory: [
+        new HumanMessage("Who funds the Aurora Lab?"),
+        new AIMessage("The Norwegian Research Council [1]."),
+      ],
     });
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0]).toEqual({ standaloneQuestion: "What is the annual budget of the Aurora Lab?" });
@@ -116,7 +121,10 @@ describe("createConversationalRagChain with the extractive answerer", () => {
     const { retriever } = recordingRetriever();
     const chain = createConversationalRagChain({ retriever, embeddings });
     const results = await chain.batch([
-      { question: "How fast does it boil water?", chatHistory: [{ role: "user", content: "What is the Quantum Kettle?" }] },
+      {
+        question: "How fast does it boil water?",
+        chatHistory: [{ role: "user", content: "What is the Quantum Kettle?" }],
+      },
       { question: "Where does it flow to?", chatHistory: [{ role: "human", content: "Describe the Velora River" }] },
     ]);
     expect(results[0]?.answer).toContain("40 seconds");

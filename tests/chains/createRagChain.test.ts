@@ -125,7 +125,11 @@ describe("createRagChain with the extractive answerer (default)", () => {
       // Each quoted sentence appears word for word in the source it cites.
       for (const part of result.answer.split(/(?<=\[\d+\])\s*/).filter(Boolean)) {
         const n = Number(/\[(\d+)\]$/.exec(part)?.[1]);
-        const sentenceWords = part.replace(/\s\[\d+\]$/, "").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+        const sentenceWords =
+          part
+            .replace(/\s\[\d+\]$/, "")
+            .toLowerCase()
+            .match(/[\p{L}\p{N}]+/gu) ?? [];
         const sourceText = result.sources.find((s) => s.index === n)?.text ?? "";
         const sourceWords = (sourceText.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(" ");
         expect(sourceWords).toContain(sentenceWords.join(" "));

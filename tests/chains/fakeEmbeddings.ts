@@ -37,7 +37,11 @@ export class FakeEmbeddings extends Embeddings {
   }
 }
 
-const STOP = new Set("a an the is are was were of in on at to for and or how what which who does do did has have it its this that with by".split(" "));
+const STOP = new Set(
+  "a an the is are was were of in on at to for and or how what which who does do did has have it its this that with by".split(
+    " ",
+  ),
+);
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { createDocumentQaChain } from "../../chains/documentQa.js";
 import { createSummarizeChain, summarizeFile, summarizeQueryResults } from "../../chains/summarize.js";
 import { createTranslateChain, splitParagraphs } from "../../chains/translate.js";
-import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
 import { createChatModel } from "../../src/llms/createChatModel.js";
+import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
 import { CORPUS, corpusRetriever } from "./corpus.js";
 import { FakeEmbeddings } from "./fakeEmbeddings.js";
 
@@ -39,9 +39,10 @@ describe("summarisation", () => {
 
   it("map-reduces a long text", async () => {
     const { model, prompts } = recordingModel();
-    const long = Array.from({ length: 30 }, (_, i) => `Paragraph ${i}. ${"The lab measures the aurora. ".repeat(8)}`).join(
-      "\n\n",
-    );
+    const long = Array.from(
+      { length: 30 },
+      (_, i) => `Paragraph ${i}. ${"The lab measures the aurora. ".repeat(8)}`,
+    ).join("\n\n");
     const chain = createSummarizeChain({ llm: model, chunkSize: 1000, chunkOverlap: 0 });
     const summary = await chain.invoke({ text: long });
     const maps = prompts.filter((p) => p.includes("Part:\n"));
@@ -78,7 +79,9 @@ describe("summarisation", () => {
     expect(() => createSummarizeChain({ llm: new ExtractiveAnswerer() })).toThrowError(
       expect.objectContaining({ code: "NO_GENERATOR" }),
     );
-    expect(() => createSummarizeChain({ llm: undefined })).toThrowError(expect.objectContaining({ code: "NO_GENERATOR" }));
+    expect(() => createSummarizeChain({ llm: undefined })).toThrowError(
+      expect.objectContaining({ code: "NO_GENERATOR" }),
+    );
   });
 
   it("rejects empty input", async () => {

@@ -64,7 +64,11 @@ describe("prompt library", () => {
   it("few-shot prompt rejects examples without the input key", async () => {
     const embeddings = new FakeEmbeddings();
     await expect(
-      createFewShotPrompt({ examples: [{ question: "x" }], embeddings, vectorStore: new MemoryVectorStore(embeddings) }),
+      createFewShotPrompt({
+        examples: [{ question: "x" }],
+        embeddings,
+        vectorStore: new MemoryVectorStore(embeddings),
+      }),
     ).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });
 });

@@ -5,9 +5,16 @@ import { pathToFileURL } from "node:url";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GeneraError } from "../../src/errors.js";
-import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
 import { checkProvider, createChatModel } from "../../src/llms/createChatModel.js";
-import { closedPort, type FakeServer, replyFor, startOllamaServer, startOpenAiServer, tokenPieces } from "./fakeServers.js";
+import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
+import {
+  closedPort,
+  type FakeServer,
+  replyFor,
+  startOllamaServer,
+  startOpenAiServer,
+  tokenPieces,
+} from "./fakeServers.js";
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<GeneraError> {
   const error = await promise.then(
@@ -55,7 +62,7 @@ describe("createChatModel: openai-compatible server", () => {
     expect(request?.body?.temperature).toBe(0.5);
     expect(request?.body?.max_tokens ?? request?.body?.max_completion_tokens).toBe(42);
     expect(request?.headers.authorization).toBe("Bearer not-needed");
-    expect((request?.body?.messages as Array<{ role: string }>).map((m) => m.role)).toEqual(["system", "user"]);
+    expect(((request?.body?.messages ?? []) as Array<{ role: string }>).map((m) => m.role)).toEqual(["system", "user"]);
   });
 
   it("streams token by token over SSE", async () => {
@@ -102,13 +109,18 @@ describe("createChatModel: ollama server", () => {
   });
 
   it("invokes and streams NDJSON", async () => {
-    const handle = await createChatModel({ provider: "ollama", baseUrl: server.url, model: "tiny-llama", maxTokens: 9 });
+    const handle = await createChatModel({
+      provider: "ollama",
+      baseUrl: server.url,
+      model: "tiny-llama",
+      maxTokens: 9,
+    });
     if (handle.kind !== "generator") throw new Error("expected a generator");
     const reply = await handle.model.invoke("what is up");
     expect(textOf(reply.content)).toBe("You said: what is up");
     const request = server.requests.at(-1);
     expect(request?.url).toBe("/api/chat");
-    expect((request?.body?.options as { num_predict?: number }).num_predict).toBe(9);
+    expect(((request?.body?.options ?? {}) as { num_predict?: number }).num_predict).toBe(9);
     const pieces: string[] = [];
     for await (const chunk of await handle.model.stream("stream this")) pieces.push(textOf(chunk.content));
     expect(pieces.join("")).toBe("You said: stream this");
@@ -162,7 +174,10 @@ describe("createChatModel: local providers", () => {
   });
 
   it("asks for a model name when an HTTP provider has none", async () => {
-    const error = await expectCode(createChatModel({ provider: "openai", baseUrl: "http://127.0.0.1:1/v1" }), "CONFIG_INVALID");
+    const error = await expectCode(
+      createChatModel({ provider: "openai", baseUrl: "http://127.0.0.1:1/v1" }),
+      "CONFIG_INVALID",
+    );
     expect(error.message).toMatch(/llm\.model/);
   });
 
@@ -191,6 +206,7 @@ describe("createChatModel: local providers", () => {
     );
     if (handle.kind !== "generator") throw new Error("expected a generator");
     expect((handle.model as unknown as { fields: Record<string, unknown> }).fields).toEqual({
+      modelPath: dir,
       modelDir: dir,
       temperature: 0.7,
       maxTokens: 11,

@@ -71,7 +71,9 @@ export function startOpenAiServer(models = ["tiny-chat"]): Promise<FakeServer> {
   return listen((req, res, body) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", owned_by: "test" })) }));
+      res.end(
+        JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", owned_by: "test" })) }),
+      );
       return;
     }
     if (req.method === "POST" && req.url === "/v1/chat/completions" && body) {
@@ -157,7 +159,9 @@ export function startOllamaServer(models = ["tiny-llama"]): Promise<FakeServer> 
       }
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       for (const piece of tokenPieces(text)) {
-        res.write(`${JSON.stringify({ model: body.model, created_at, message: { role: "assistant", content: piece }, done: false })}\n`);
+        res.write(
+          `${JSON.stringify({ model: body.model, created_at, message: { role: "assistant", content: piece }, done: false })}\n`,
+        );
       }
       res.end(`${JSON.stringify(final)}\n`);
       return;

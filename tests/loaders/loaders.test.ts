@@ -240,6 +240,12 @@ describe("loadFile", () => {
     expect(doc?.metadata.title).toBe("Post title");
   });
 
+  it("uses bytes the caller already read instead of reading again", async () => {
+    const [doc] = await load("src/util.ts", { bytes: Buffer.from("export const fromBytes = 1;\n") });
+    expect(doc?.pageContent).toBe("export const fromBytes = 1;\n");
+    expect((await failureOf(load("src/util.ts", { bytes: Buffer.alloc(20), maxFileBytes: 10 }))).code).toBe("TOO_LARGE");
+  });
+
   it("too large, missing, unsupported binary and empty files", async () => {
     const big = await failureOf(load("notes/attention.md", { maxFileBytes: 10 }));
     expect(big.code).toBe("TOO_LARGE");

@@ -72,6 +72,16 @@ describe("splitDocuments", () => {
     ]);
   });
 
+  it("recognises setext headings but not rules or list items", () => {
+    const text = "Project\n=======\n\nIntro.\n\nUsage\n-----\n\nRun it.\n\n- item\n---\n\nAfter a rule.";
+    const chunks = splitText(text, { chunkSize: 30, chunkOverlap: 0, markdown: true });
+    expect(chunks.map((c) => [c.text, c.headings])).toEqual([
+      ["Project\n=======\n\nIntro.", ["Project"]],
+      ["Usage\n-----\n\nRun it.", ["Project", "Usage"]],
+      ["- item\n---\n\nAfter a rule.", ["Project", "Usage"]],
+    ]);
+  });
+
   it("keeps fenced code blocks whole unless one alone is too big", async () => {
     const code = `\`\`\`ts\n${Array.from({ length: 8 }, (_, i) => `const value${i} = compute(${i}); // step ${i}.`).join("\n")}\n\`\`\``;
     const prose = Array.from(

@@ -34,7 +34,10 @@ export function gradcheck(
     if (!x.requiresGrad) continue;
     const analytic = x.grad ?? new Float32Array(x.size);
     const n = x.size;
-    const picks = opts.samples && opts.samples < n ? Array.from({ length: opts.samples }, () => Math.floor(rng() * n)) : [...Array(n).keys()];
+    const picks =
+      opts.samples && opts.samples < n
+        ? Array.from({ length: opts.samples }, () => Math.floor(rng() * n))
+        : [...Array(n).keys()];
     for (const i of picks) {
       const orig = x.data[i];
       x.data[i] = orig + eps;
@@ -48,7 +51,9 @@ export function gradcheck(
     }
   }
   if (!(maxError <= tol * scale)) {
-    throw new Error(`gradcheck failed: max |numeric − analytic| = ${maxError.toExponential(3)} > ${tol} × ${scale.toExponential(3)}`);
+    throw new Error(
+      `gradcheck failed: max |numeric − analytic| = ${maxError.toExponential(3)} > ${tol} × ${scale.toExponential(3)}`,
+    );
   }
   return { maxError, scale };
 }

@@ -6,9 +6,10 @@ import { PromptTemplate } from "@langchain/core/prompts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TransformerLLM } from "../../src/llms/TransformerLLM.js";
 import { saveCheckpoint } from "../../src/transformer/checkpoint.js";
+import { ENCODER_DECODER_TINY, EncoderDecoder } from "../../src/transformer/encoderDecoder.js";
 import { StopSequenceFilter } from "../../src/transformer/generateStream.js";
 import { GPT } from "../../src/transformer/gpt.js";
-import { BPETokenizer } from "../../src/transformer/tokenizers/index.js";
+import { BPETokenizer, CharTokenizer } from "../../src/transformer/tokenizers/index.js";
 import { trainGPT } from "../../src/transformer/train.js";
 import { syntheticCorpus, TINY_CONFIG } from "./helpers/corpus.js";
 
@@ -89,6 +90,25 @@ describe("TransformerLLM", () => {
     expect(chunks.join("")).toBe(await llm.invoke("café "));
     // No chunk starts with a UTF-8 continuation that was split off its character.
     for (const c of chunks) expect(c.codePointAt(0)! < 0xdc00 || c.codePointAt(0)! > 0xdfff).toBe(true);
+  });
+
+  it("decodes greedily from an encoder-decoder checkpoint, treating the prompt as the source", async () => {
+    const tok = CharTokenizer.fromCorpus("0123456789-abc ", { specialTokens: ["<pad>", "<bos>", "<eos>"] });
+    const config = { ...ENCODER_DECODER_TINY, srcVocabSize: tok.vocabSize, tgtVocabSize: tok.vocabSize, maxLen: 16 };
+    const path = join(dir, "seq2seq");
+    saveCheckpoint(path, {
+      model: new EncoderDecoder(config, 3),
+      modelType: "encoder-decoder",
+      config,
+      tokenizer: tok,
+    });
+    const llm = new TransformerLLM({ modelPath: path, maxTokens: 8 });
+    const out = await llm.invoke("abc 12");
+    expect(out.length).toBeLessThanOrEqual(8);
+    for (const ch of out) expect("0123456789-abc ").toContain(ch);
+    const chunks: string[] = [];
+    for await (const c of await llm.stream("abc 12")) chunks.push(c);
+    expect(chunks.join("")).toBe(out);
   });
 
   it("reports a missing checkpoint folder clearly", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { type GemmJob, gemm, gemmJS, getMatmulThreads, setMatmulThreads } from "../../src/transformer/matmul.js";
+import { type GemmJob, gemm, gemmJS, getMatmulThreads, matmulPoolStats, setMatmulThreads } from "../../src/transformer/matmul.js";
 import { seededRandom } from "../../src/transformer/random.js";
 
 const rng = seededRandom(17);
@@ -23,7 +23,15 @@ function reference(job: GemmJob): Float64Array {
   return c;
 }
 
-function job(batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean, sharedB: boolean): GemmJob {
+function job(
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  sharedB: boolean,
+): GemmJob {
   return {
     a: rand(batch * M * K),
     b: rand((sharedB ? 1 : batch) * K * N),
@@ -77,10 +85,15 @@ describe("matmul kernels", () => {
     j.c.fill(1);
     gemm(j);
     const want = reference(j);
-    expect(maxDiff(j.c, Array.from(want, (v) => v + 1))).toBeLessThan(1e-3);
+    expect(
+      maxDiff(
+        j.c,
+        Array.from(want, (v) => v + 1),
+      ),
+    ).toBeLessThan(1e-3);
   });
 
-  it("the worker pool gives exactly the single-thread result", () => {
+  it("the worker pool gives exactly the single-thread result", async () => {
     for (const [batch, M, N, K, tA, tB, shared] of [
       [1, 256, 256, 64, false, false, true],
       [1, 150, 130, 130, true, false, true],
@@ -91,7 +104,7 @@ describe("matmul kernels", () => {
       gemm(j);
       const single = j.c.slice();
       j.c.fill(0);
-      setMatmulThreads(4);
+      setMatmulThreads(3);
       // Repeat: the first calls may run before the workers are up; later ones use them.
       for (let r = 0; r < 3; r++) {
         j.c.fill(0);
@@ -99,5 +112,16 @@ describe("matmul kernels", () => {
         expect(Array.from(j.c)).toEqual(Array.from(single));
       }
     }
+    // The workers really took part (given a moment to start on a busy machine).
+    const j = job(1, 256, 256, 256, false, false, true);
+    const want = reference(j);
+    for (let tries = 0; tries < 100 && matmulPoolStats().workerBlocks === 0; tries++) {
+      await new Promise((r) => setTimeout(r, 20));
+      j.c.fill(0);
+      gemm(j);
+      expect(maxDiff(j.c, want)).toBeLessThan(1e-3);
+    }
+    expect(matmulPoolStats()).toMatchObject({ threads: 3, workers: 2 });
+    expect(matmulPoolStats().workerBlocks).toBeGreaterThan(0);
   });
 });

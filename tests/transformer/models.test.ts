@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EncoderDecoder, ENCODER_DECODER_TINY, PAPER_BASE } from "../../src/transformer/encoderDecoder.js";
+import { ENCODER_DECODER_TINY, EncoderDecoder, PAPER_BASE } from "../../src/transformer/encoderDecoder.js";
 import { GPT, GPT_PRESETS, type GPTConfig } from "../../src/transformer/gpt.js";
 import { sinusoidalPositionalEncoding } from "../../src/transformer/layers.js";
 import { Module } from "../../src/transformer/module.js";
@@ -7,14 +7,22 @@ import { seededRandom } from "../../src/transformer/random.js";
 import { sampleNext } from "../../src/transformer/sampling.js";
 import { noGrad } from "../../src/transformer/tensor.js";
 
-const tinyConfig = (over: Partial<GPTConfig> = {}): GPTConfig => ({ ...GPT_PRESETS.tiny, blockSize: 32, vocabSize: 23, ...over });
+const tinyConfig = (over: Partial<GPTConfig> = {}): GPTConfig => ({
+  ...GPT_PRESETS.tiny,
+  blockSize: 32,
+  vocabSize: 23,
+  ...over,
+});
 
 /** Plain SGD with momentum, written here so the test depends on nothing but the engine. */
 function sgdStep(model: Module, lr: number, velocity: Map<unknown, Float32Array>): void {
   for (const p of model.parameters()) {
     if (!p.grad) continue;
     let v = velocity.get(p);
-    if (!v) velocity.set(p, (v = new Float32Array(p.size)));
+    if (!v) {
+      v = new Float32Array(p.size);
+      velocity.set(p, v);
+    }
     for (let i = 0; i < p.size; i++) {
       v[i] = 0.9 * v[i] + p.grad[i];
       p.data[i] -= lr * v[i];
@@ -162,21 +170,36 @@ describe("sampleNext", () => {
     // p(1) ≈ 0.48, p(3) ≈ 0.44: a 0.5 nucleus needs both, 0.4 only the first.
     const nucleus = new Set(Array.from({ length: 200 }, () => sampleNext(logits, { topP: 0.4 }, rng)));
     expect([...nucleus]).toEqual([1]);
-    const draw = (seed: number) => Array.from({ length: 20 }, ((r) => () => sampleNext(logits, {}, r))(seededRandom(seed)));
+    const draw = (seed: number) =>
+      Array.from(
+        { length: 20 },
+        (
+          (r) => () =>
+            sampleNext(logits, {}, r)
+        )(seededRandom(seed)),
+      );
     expect(draw(9)).toEqual(draw(9));
   });
 });
 
 describe("EncoderDecoder", () => {
   it("has the paper's base sizes as a preset", () => {
-    expect(PAPER_BASE).toMatchObject({ dModel: 512, nHeads: 8, dFF: 2048, nEncoderLayers: 6, nDecoderLayers: 6, dropout: 0.1 });
+    expect(PAPER_BASE).toMatchObject({
+      dModel: 512,
+      nHeads: 8,
+      dFF: 2048,
+      nEncoderLayers: 6,
+      nDecoderLayers: 6,
+      dropout: 0.1,
+    });
     expect(PAPER_BASE.positional).toBe("sinusoidal");
   });
 
   it("ignores source padding: logits do not depend on padded positions' ids being masked", () => {
     const m = new EncoderDecoder({ ...ENCODER_DECODER_TINY, srcVocabSize: 12, tgtVocabSize: 12 }).eval();
     const tgt = Int32Array.from([1, 4, 5]);
-    const run = (src: number[], pad?: number) => noGrad(() => m.forward(Int32Array.from(src), pad, tgt, 1, src.length, 3).logits.data);
+    const run = (src: number[], pad?: number) =>
+      noGrad(() => m.forward(Int32Array.from(src), pad, tgt, 1, src.length, 3).logits.data);
     const short = run([6, 7, 8]);
     const padded = run([6, 7, 8, 0, 0], 0);
     for (let i = 0; i < short.length; i++) expect(padded[i]).toBeCloseTo(short[i], 4);
@@ -184,7 +207,10 @@ describe("EncoderDecoder", () => {
 
   it("learns to copy a sequence, and greedy decoding with caches equals full recomputation", () => {
     const V = 10; // 0 pad, 1 bos, 2 eos, 3..9 symbols
-    const m = new EncoderDecoder({ ...ENCODER_DECODER_TINY, dModel: 32, dFF: 64, nHeads: 2, srcVocabSize: V, tgtVocabSize: V }, 3);
+    const m = new EncoderDecoder(
+      { ...ENCODER_DECODER_TINY, dModel: 32, dFF: 64, nHeads: 2, srcVocabSize: V, tgtVocabSize: V },
+      3,
+    );
     const rng = seededRandom(8);
     const velocity = new Map<unknown, Float32Array>();
     const B = 8;
@@ -221,7 +247,8 @@ describe("EncoderDecoder", () => {
       m.eval();
       const prefix = [1];
       for (let t = 0; t < 6; t++) {
-        const logits = m.forward(Int32Array.from(src), undefined, Int32Array.from(prefix), 1, 4, prefix.length).logits.data;
+        const logits = m.forward(Int32Array.from(src), undefined, Int32Array.from(prefix), 1, 4, prefix.length).logits
+          .data;
         const row = logits.subarray((prefix.length - 1) * V);
         let best = 0;
         for (let j = 1; j < V; j++) if (row[j] > row[best]) best = j;

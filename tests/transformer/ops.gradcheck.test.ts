@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DecoderLayer, DecoderOnlyBlock, EncoderLayer, causalMask, paddingMask } from "../../src/transformer/layers.js";
+import { causalMask, DecoderLayer, DecoderOnlyBlock, EncoderLayer, paddingMask } from "../../src/transformer/layers.js";
 import { seededRandom } from "../../src/transformer/random.js";
 import {
   concat,
@@ -24,10 +24,19 @@ const positive = (shape: number[]) => {
 describe("gradcheck of every op", () => {
   it("add / sub / mul / div with broadcasting", () => {
     for (const [sa, sb] of [
-      [[2, 3, 4], [2, 3, 4]],
+      [
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
       [[2, 3, 4], [4]],
-      [[2, 3, 4], [2, 1, 4]],
-      [[3, 1], [1, 4]],
+      [
+        [2, 3, 4],
+        [2, 1, 4],
+      ],
+      [
+        [3, 1],
+        [1, 4],
+      ],
       [[2, 3], []],
     ] as const) {
       gradcheck(([a, b]) => a.add(b), [rand([...sa]), rand([...sb])]);
@@ -126,7 +135,8 @@ describe("gradcheck of whole transformer blocks", () => {
   it("post-LN encoder and decoder layers with padding and causal masks", () => {
     const enc = new EncoderLayer(D, H, 16, 0, seededRandom(4));
     const dec = new DecoderLayer(D, H, 16, 0, seededRandom(5));
-    for (const p of [...enc.parameters(), ...dec.parameters()]) for (let i = 0; i < p.size; i++) p.data[i] += 0.3 * (rng() - 0.5);
+    for (const p of [...enc.parameters(), ...dec.parameters()])
+      for (let i = 0; i < p.size; i++) p.data[i] += 0.3 * (rng() - 0.5);
     const srcMask = paddingMask(Int32Array.from([5, 6, 0, 7, 8, 9]), 2, 3, 0);
     const src = rand([2, 3, D]);
     const tgt = rand([2, 2, D]);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
+import {
+  BatchSampler,
+  evaluationBatches,
+  splitTokens,
+  unigramBaseline,
+  unigramEntropy,
+} from "../../src/transformer/data.js";
 import { AdamW, clipGradNorm, SGD } from "../../src/transformer/optim.js";
-import { cosineWithWarmup } from "../../src/transformer/schedule.js";
-import { BatchSampler, evaluationBatches, splitTokens, unigramBaseline, unigramEntropy } from "../../src/transformer/data.js";
 import { lineChartSvg, niceTicks } from "../../src/transformer/plotSvg.js";
+import { cosineWithWarmup } from "../../src/transformer/schedule.js";
 import { Tensor } from "../../src/transformer/tensor.js";
 
 function param(values: number[], shape: number[], grad: number[]): Tensor {
@@ -153,8 +159,22 @@ describe("lineChartSvg", () => {
       xLabel: "step",
       yLabel: "loss (nats/token)",
       series: [
-        { name: "train", points: [[0, 4], [10, 3], [20, 2.5]] },
-        { name: "val", points: [[10, 3.1], [20, 2.7]], markers: true },
+        {
+          name: "train",
+          points: [
+            [0, 4],
+            [10, 3],
+            [20, 2.5],
+          ],
+        },
+        {
+          name: "val",
+          points: [
+            [10, 3.1],
+            [20, 2.7],
+          ],
+          markers: true,
+        },
       ],
       hLines: [{ y: 3.5, label: "unigram 3.5" }],
     });

@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from "../../src/transformer/safetensors.js";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  saveSafetensors,
+} from "../../src/transformer/safetensors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "genera-st-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

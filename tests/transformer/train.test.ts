@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, loadTrainingState, saveCheckpoint } from "../../src/transformer/checkpoint.js";
 import { GPT } from "../../src/transformer/gpt.js";
 import { loadSafetensors } from "../../src/transformer/safetensors.js";
-import { readMetrics, trainGPT } from "../../src/transformer/train.js";
 import { CharTokenizer } from "../../src/transformer/tokenizers/index.js";
+import { readMetrics, trainGPT } from "../../src/transformer/train.js";
 import { syntheticCorpus, TINY_CONFIG } from "./helpers/corpus.js";
 
 const dir = mkdtempSync(join(tmpdir(), "genera-train-"));
@@ -67,7 +67,9 @@ describe("trainGPT", () => {
   });
 
   it("refuses to overwrite an existing checkpoint unless told to resume or overwrite", async () => {
-    await expect(trainGPT({ ...common, outDir: join(dir, "run"), steps: 2 })).rejects.toThrow(/already holds a checkpoint/);
+    await expect(trainGPT({ ...common, outDir: join(dir, "run"), steps: 2 })).rejects.toThrow(
+      /already holds a checkpoint/,
+    );
   });
 
   it("resumes after SIGKILL and ends with exactly the weights of an uninterrupted run", async () => {
@@ -76,7 +78,9 @@ describe("trainGPT", () => {
     const out = join(dir, "killed");
     // Start a real child process and SIGKILL it mid-run.
     const killedAt = await new Promise<number>((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let buf = "";
       let stderr = "";
       let last = 0;
@@ -91,14 +95,18 @@ describe("trainGPT", () => {
       p.stderr.on("data", (d) => {
         stderr += d;
       });
-      p.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve(last) : reject(new Error(`child exited ${code}: ${stderr}`))));
+      p.on("exit", (code, signal) =>
+        signal === "SIGKILL" ? resolve(last) : reject(new Error(`child exited ${code}: ${stderr}`)),
+      );
     });
     expect(killedAt).toBeLessThan(steps);
     const saved = loadTrainingState(out)!;
     expect(saved.trainerState.step % 3).toBe(0);
     expect(saved.trainerState.step).toBeLessThanOrEqual(killedAt);
     const resumed = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let s = "";
       p.stdout.on("data", (d) => {
         s += d;

@@ -194,7 +194,13 @@ function toMarkdown(
     if (block.length === 0) return;
     const ls = block;
     block = [];
-    if (section === "SYNOPSIS" || section === "NAME") {
+    if (section === "NAME") {
+      const paragraph = squash(ls.join(" "));
+      out.push(paragraph, "");
+      addSectionText(paragraph);
+      return;
+    }
+    if (section === "SYNOPSIS") {
       emitPre(ls);
       addSectionText(squash(ls.join(" ")));
       return;
@@ -407,7 +413,15 @@ function generateQuestions(pages: ManPage[]): QaItem[] {
       sources: source(p),
     }));
     // Reverse lookup: which command performs the task?
-    if (VERB_START.test(p.description) && descCount.get(p.description.toLowerCase()) === 1) {
+    const giveaway = new RegExp(`(^|[^\\w-])${p.command.replace(/[.+]/g, "\\$&")}($|[^\\w-])`, "i");
+    if (
+      VERB_START.test(p.description) &&
+      descCount.get(p.description.toLowerCase()) === 1 &&
+      // Long NAME lines would be copied word for word into the question, and a description that
+      // contains the command's own name gives the answer away.
+      (p.description.match(/[\p{L}\p{N}]+/gu) ?? []).length <= 7 &&
+      !giveaway.test(p.description)
+    ) {
       const task = p.description.charAt(0).toLowerCase() + p.description.slice(1);
       kinds.push(() => ({
         question: pick([
@@ -438,7 +452,7 @@ function generateQuestions(pages: ManPage[]): QaItem[] {
     }
     const explained = p.options
       .filter((o) => !/^--(help|version)\b/.test(o.tag) && (o.long ?? o.short) !== undefined)
-      .filter((o) => !/\b(help|usage|version information)\b/i.test(o.description))
+      .filter((o) => !/\b(help|usage|version)\b/i.test(o.description))
       .map((o) => ({ o, sentence: firstSentence(o.description) }))
       .filter((x): x is { o: OptionEntry; sentence: string } => x.sentence !== undefined);
     if (explained.length) {

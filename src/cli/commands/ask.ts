@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
-import { citedPassages, createRagChain, type DocumentRetriever } from "../../../chains/createRagChain.js";
 import type { AnswerModel } from "../../../chains/answerModel.js";
+import { citedPassages, createRagChain, type DocumentRetriever } from "../../../chains/createRagChain.js";
 import type { CitedSource } from "../../llms/citedSource.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, printSources } from "./llmOptions.js";
@@ -36,7 +36,10 @@ export function askJson(question: string, answer: string, sources: CitedSource[]
 }
 
 /** Answers one question; text mode streams the answer and then lists the cited sources. */
-export async function runAsk(question: string, options: AskOptions): Promise<{ answer: string; sources: CitedSource[] }> {
+export async function runAsk(
+  question: string,
+  options: AskOptions,
+): Promise<{ answer: string; sources: CitedSource[] }> {
   const out = options.out ?? process.stdout;
   const chain = createRagChain({ retriever: options.retriever, llm: options.llm });
   if (options.json || options.stream === false) {

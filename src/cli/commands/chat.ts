@@ -70,9 +70,11 @@ export async function runChat(options: ChatOptions): Promise<number> {
         }
         output.write("\n");
         lastSources = citedPassages(answer, passages);
-        history = [...history, { role: "user" as const, content: line }, { role: "assistant" as const, content: answer }].slice(
-          -maxHistory,
-        );
+        history = [
+          ...history,
+          { role: "user" as const, content: line },
+          { role: "assistant" as const, content: answer },
+        ].slice(-maxHistory);
         answered++;
       } catch (error) {
         // One failed turn (e.g. the model server went away) should not end the session.

@@ -18,12 +18,9 @@ export function addLlmOptions(command: Command): Command {
     .option("--temperature <t>", "sampling temperature", Number);
 }
 
-export function llmOverrides(opts: {
-  provider?: string;
-  model?: string;
-  baseUrl?: string;
-  temperature?: number;
-}): { llm: Record<string, unknown> } {
+export function llmOverrides(opts: { provider?: string; model?: string; baseUrl?: string; temperature?: number }): {
+  llm: Record<string, unknown>;
+} {
   return { llm: { provider: opts.provider, model: opts.model, baseUrl: opts.baseUrl, temperature: opts.temperature } };
 }
 
@@ -31,7 +28,10 @@ export function llmOverrides(opts: {
  * The configured answer model; HTTP providers are probed first so a dead server fails in
  * seconds with PROVIDER_UNAVAILABLE instead of at the first token.
  */
-export async function openAnswerModel(config: GeneraConfig, embeddings?: EmbeddingsInterface): Promise<ChatModelHandle> {
+export async function openAnswerModel(
+  config: GeneraConfig,
+  embeddings?: EmbeddingsInterface,
+): Promise<ChatModelHandle> {
   const handle = await createChatModel(config.llm, { embeddings });
   if (handle.kind === "generator" && handle.url) await checkProvider(config.llm);
   return handle;

@@ -25,21 +25,36 @@ export function register(program: Command): void {
     .option("--grad-clip <x>", "max gradient norm (0 = off)", numberFlag("--grad-clip", { min: 0 }))
     .option("--eval-every <n>", "steps between validation runs", numberFlag("--eval-every", { integer: true, min: 1 }))
     .option("--eval-batches <n>", "validation batches per run", numberFlag("--eval-batches", { integer: true, min: 1 }))
-    .option("--checkpoint-every <n>", "steps between checkpoints", numberFlag("--checkpoint-every", { integer: true, min: 1 }))
+    .option(
+      "--checkpoint-every <n>",
+      "steps between checkpoints",
+      numberFlag("--checkpoint-every", { integer: true, min: 1 }),
+    )
     .option("--block-size <n>", "context length", numberFlag("--block-size", { integer: true, min: 1 }))
     .option("--d-model <n>", "model width", numberFlag("--d-model", { integer: true, min: 1 }))
     .option("--n-layers <n>", "transformer blocks", numberFlag("--n-layers", { integer: true, min: 1 }))
     .option("--n-heads <n>", "attention heads", numberFlag("--n-heads", { integer: true, min: 1 }))
     .option("--dropout <p>", "dropout probability", numberFlag("--dropout", { min: 0, max: 0.99 }))
-    .option("--val-fraction <x>", "share of the corpus held out for validation", numberFlag("--val-fraction", { min: 0.001, max: 0.5 }))
-    .option("--max-minutes <x>", "stop (with a checkpoint) after this much time", numberFlag("--max-minutes", { min: 0 }))
+    .option(
+      "--val-fraction <x>",
+      "share of the corpus held out for validation",
+      numberFlag("--val-fraction", { min: 0.001, max: 0.5 }),
+    )
+    .option(
+      "--max-minutes <x>",
+      "stop (with a checkpoint) after this much time",
+      numberFlag("--max-minutes", { min: 0 }),
+    )
     .option("--seed <n>", "random seed", numberFlag("--seed", { integer: true, min: 0 }))
     .option("--resume", "continue the run in --out from its last checkpoint")
     .option("--overwrite", "replace a checkpoint already in --out")
     .option("--json", "print the result as one JSON object")
     .action(async (opts) => {
       if (opts.tokenizer !== "char" && opts.tokenizer !== "bpe") {
-        throw new GeneraError("INVALID_INPUT", `--tokenizer must be char or bpe, got ${JSON.stringify(opts.tokenizer)}`);
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `--tokenizer must be char or bpe, got ${JSON.stringify(opts.tokenizer)}`,
+        );
       }
       const files = readCorpusFiles(opts.corpus);
       const corpus = files.map((f) => f.text.trim()).join("\n\n");
@@ -143,7 +158,9 @@ export function register(program: Command): void {
             `(best ${result.bestValLoss.toFixed(3)}), unigram baseline ${result.unigramBaseline.toFixed(3)}`,
           `${result.tokensSeen.toLocaleString()} tokens in ${formatDuration(result.seconds)}`,
           `checkpoint: ${opts.out} (metrics.jsonl, loss.svg); try: genera generate --model ${opts.out} "Once"`,
-        ].join("\n") + "\n",
+        ]
+          .map((line) => `${line}\n`)
+          .join(""),
       );
     });
 }

@@ -11,10 +11,16 @@ export function numberFlag(flag: string, opts: { integer?: boolean; min?: number
       (opts.min === undefined || n >= opts.min) &&
       (opts.max === undefined || n <= opts.max);
     if (!ok) {
-      const range = [opts.integer ? "an integer" : "a number", opts.min !== undefined ? `≥ ${opts.min}` : "", opts.max !== undefined ? `≤ ${opts.max}` : ""]
+      const range = [
+        opts.integer ? "an integer" : "a number",
+        opts.min !== undefined ? `≥ ${opts.min}` : "",
+        opts.max !== undefined ? `≤ ${opts.max}` : "",
+      ]
         .filter(Boolean)
         .join(" ");
-      throw new GeneraError("INVALID_INPUT", `${flag} must be ${range}, got ${JSON.stringify(value)}`, { details: { flag, value } });
+      throw new GeneraError("INVALID_INPUT", `${flag} must be ${range}, got ${JSON.stringify(value)}`, {
+        details: { flag, value },
+      });
     }
     return n;
   };

@@ -9,7 +9,19 @@ function row(cells: Array<string | number>, widths: number[]): string {
 }
 
 export function formatTrialTable(trials: TrialResult[], baseline: number): string {
-  const header = ["rank", "lr", "batch", "d_model", "layers", "heads", "params", "steps", "val loss", "train loss", "time"];
+  const header = [
+    "rank",
+    "lr",
+    "batch",
+    "d_model",
+    "layers",
+    "heads",
+    "params",
+    "steps",
+    "val loss",
+    "train loss",
+    "time",
+  ];
   const rows = trials.map((t, i) => [
     i + 1,
     t.params.lr.toExponential(1),
@@ -46,13 +58,20 @@ export function register(program: Command): void {
     .option("--d-model <list>", "widths", numberListFlag("--d-model", { integer: true, min: 1 }))
     .option("--n-layers <list>", "depths", numberListFlag("--n-layers", { integer: true, min: 1 }))
     .option("--block-size <n>", "context length", numberFlag("--block-size", { integer: true, min: 1 }))
-    .option("--random <n>", "try n random combinations instead of the full grid", numberFlag("--random", { integer: true, min: 1 }))
+    .option(
+      "--random <n>",
+      "try n random combinations instead of the full grid",
+      numberFlag("--random", { integer: true, min: 1 }),
+    )
     .option("--max-minutes <x>", "time cap per trial", numberFlag("--max-minutes", { min: 0 }))
     .option("--seed <n>", "random seed", numberFlag("--seed", { integer: true, min: 0 }))
     .option("--json", "print the results as JSON")
     .action(async (opts) => {
       if (opts.tokenizer !== "char" && opts.tokenizer !== "bpe") {
-        throw new GeneraError("INVALID_INPUT", `--tokenizer must be char or bpe, got ${JSON.stringify(opts.tokenizer)}`);
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `--tokenizer must be char or bpe, got ${JSON.stringify(opts.tokenizer)}`,
+        );
       }
       const result = await tune({
         corpus: readCorpus(opts.corpus),

@@ -115,9 +115,9 @@ export class BPETokenizer implements Tokenizer {
         const k = pairKey(w[i], w[i + 1]);
         counts.set(k, (counts.get(k) ?? 0) + f);
         if (sign > 0) {
-          let s = where.get(k);
-          if (!s) where.set(k, (s = new Set()));
-          s.add(wi);
+          const s = where.get(k);
+          if (s) s.add(wi);
+          else where.set(k, new Set([wi]));
         }
       }
     };
@@ -237,7 +237,8 @@ export class BPETokenizer implements Tokenizer {
 
   tokenBytes(id: number): Uint8Array {
     const b = Number.isInteger(id) ? this.bytes[id] : undefined;
-    if (b === undefined) throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+    if (b === undefined)
+      throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
     return b;
   }
 
@@ -279,7 +280,9 @@ export class BPETokenizer implements Tokenizer {
     const vocab: Record<string, number> = {};
     for (let id = 0; id < 256 + this.merges.length; id++) vocab[bytesToUnicodeString(this.bytes[id])] = id;
     for (const [s, id] of this.specialTokens) vocab[s] = id;
-    const merges = this.merges.map(([a, b]) => `${bytesToUnicodeString(this.bytes[a])} ${bytesToUnicodeString(this.bytes[b])}`);
+    const merges = this.merges.map(
+      ([a, b]) => `${bytesToUnicodeString(this.bytes[a])} ${bytesToUnicodeString(this.bytes[b])}`,
+    );
     const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
     return {
       version: "1.0",
@@ -319,7 +322,8 @@ export class BPETokenizer implements Tokenizer {
     const corrupt = (why: string) => new GeneraError("INDEX_CORRUPT", `${source}: ${why}`);
     const vocab = json.model?.vocab;
     const rawMerges = json.model?.merges;
-    if (!vocab || typeof vocab !== "object" || !Array.isArray(rawMerges)) throw corrupt("BPE model needs vocab and merges");
+    if (!vocab || typeof vocab !== "object" || !Array.isArray(rawMerges))
+      throw corrupt("BPE model needs vocab and merges");
     const byId = new Map<number, Uint8Array>();
     const specials = new Map<number, string>();
     for (const t of json.added_tokens ?? []) specials.set(t.id, t.content);
@@ -332,7 +336,8 @@ export class BPETokenizer implements Tokenizer {
     const idOfBytes = new Map<string, number>();
     for (const [id, b] of byId) idOfBytes.set(bytesToUnicodeString(b), id);
     for (let b = 0; b < 256; b++) {
-      if (idOfBytes.get(BYTE_TO_UNICODE[b]) === undefined) throw corrupt(`vocab lacks the single byte 0x${b.toString(16)}`);
+      if (idOfBytes.get(BYTE_TO_UNICODE[b]) === undefined)
+        throw corrupt(`vocab lacks the single byte 0x${b.toString(16)}`);
     }
     // Derive the id every token would have in our layout (bytes by value, merges by rank) and insist the file agrees.
     const fileToOurs = new Map<number, number>();
@@ -343,19 +348,25 @@ export class BPETokenizer implements Tokenizer {
       const li = idOfBytes.get(l);
       const ri = idOfBytes.get(r);
       const joined = idOfBytes.get(`${l}${r}`);
-      if (li === undefined || ri === undefined || joined === undefined) throw corrupt(`merge ${i} "${l} ${r}" uses tokens missing from the vocab`);
+      if (li === undefined || ri === undefined || joined === undefined)
+        throw corrupt(`merge ${i} "${l} ${r}" uses tokens missing from the vocab`);
       const a = fileToOurs.get(li);
       const b = fileToOurs.get(ri);
-      if (a === undefined || b === undefined) throw corrupt(`merge ${i} "${l} ${r}" comes before the merges that build its parts`);
+      if (a === undefined || b === undefined)
+        throw corrupt(`merge ${i} "${l} ${r}" comes before the merges that build its parts`);
       fileToOurs.set(joined, 256 + i);
       merges.push([a, b]);
     });
     for (const [fileId, ours] of fileToOurs) {
-      if (fileId !== ours) throw corrupt(`token id ${fileId} would be ${ours} here; only vocabularies laid out as bytes then merges are supported`);
+      if (fileId !== ours)
+        throw corrupt(
+          `token id ${fileId} would be ${ours} here; only vocabularies laid out as bytes then merges are supported`,
+        );
     }
     const specialList = [...specials].sort((x, y) => x[0] - y[0]);
     specialList.forEach(([id, content], i) => {
-      if (id !== 256 + merges.length + i) throw corrupt(`special token ${JSON.stringify(content)} has id ${id}, expected ${256 + merges.length + i}`);
+      if (id !== 256 + merges.length + i)
+        throw corrupt(`special token ${JSON.stringify(content)} has id ${id}, expected ${256 + merges.length + i}`);
     });
     try {
       return new BPETokenizer(

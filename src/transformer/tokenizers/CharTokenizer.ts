@@ -42,7 +42,10 @@ export class CharTokenizer implements Tokenizer {
     this.charToId = new Map();
     for (const ch of this.chars) {
       if ([...ch].length !== 1) {
-        throw new GeneraError("INVALID_INPUT", `CharTokenizer vocabulary entry ${JSON.stringify(ch)} is not one character`);
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `CharTokenizer vocabulary entry ${JSON.stringify(ch)} is not one character`,
+        );
       }
       if (this.charToId.has(ch)) {
         throw new GeneraError("INVALID_INPUT", `CharTokenizer vocabulary lists ${JSON.stringify(ch)} twice`);
@@ -79,8 +82,7 @@ export class CharTokenizer implements Tokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
-    const parts =
-      options.allowSpecial === false ? [{ text }] : splitOnSpecialTokens(text, this.specialTokens);
+    const parts = options.allowSpecial === false ? [{ text }] : splitOnSpecialTokens(text, this.specialTokens);
     for (const part of parts) {
       if ("special" in part) {
         ids.push(part.special);
@@ -108,7 +110,8 @@ export class CharTokenizer implements Tokenizer {
       if (id < this.chars.length && id >= 0) s += this.chars[id];
       else {
         const tok = this.idToToken(id);
-        if (tok === undefined) throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+        if (tok === undefined)
+          throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
         if (!options.skipSpecialTokens) s += tok;
       }
     }
@@ -117,7 +120,8 @@ export class CharTokenizer implements Tokenizer {
 
   tokenBytes(id: number): Uint8Array {
     const b = this.bytesCache[id];
-    if (b === undefined) throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+    if (b === undefined)
+      throw new GeneraError("INVALID_INPUT", `token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
     return b;
   }
 
@@ -166,10 +170,14 @@ export class CharTokenizer implements Tokenizer {
     const chars: string[] = [];
     const specials: string[] = [];
     entries.forEach(([tok, id], index) => {
-      if (id !== index) throw new GeneraError("INDEX_CORRUPT", `${source}: vocab ids are not 0..n-1 (missing id ${index})`);
+      if (id !== index)
+        throw new GeneraError("INDEX_CORRUPT", `${source}: vocab ids are not 0..n-1 (missing id ${index})`);
       if (specialSet.has(tok)) specials.push(tok);
       else if (specials.length > 0) {
-        throw new GeneraError("INDEX_CORRUPT", `${source}: character ${JSON.stringify(tok)} listed after the special tokens`);
+        throw new GeneraError(
+          "INDEX_CORRUPT",
+          `${source}: character ${JSON.stringify(tok)} listed after the special tokens`,
+        );
       } else chars.push(tok);
     });
     const unknown = json.model.unknown === "error" ? "error" : undefined;

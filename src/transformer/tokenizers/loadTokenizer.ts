@@ -13,7 +13,10 @@ export function tokenizerFromJSON(json: unknown, source = "tokenizer.json"): Tok
   const kind = t.genera?.kind ?? (t.model?.type === "BPE" ? "bpe" : t.model?.type === "WordLevel" ? "char" : undefined);
   if (kind === "bpe") return BPETokenizer.fromJSON(t, source);
   if (kind === "char") return CharTokenizer.fromJSON(t, source);
-  throw new GeneraError("INDEX_CORRUPT", `${source}: unsupported tokenizer model type ${JSON.stringify(t.model?.type)}`);
+  throw new GeneraError(
+    "INDEX_CORRUPT",
+    `${source}: unsupported tokenizer model type ${JSON.stringify(t.model?.type)}`,
+  );
 }
 
 /** Load a tokenizer.json written by CharTokenizer.save or BPETokenizer.save. */
@@ -25,7 +28,9 @@ export function loadTokenizer(path: string): Tokenizer {
     const code = (error as NodeJS.ErrnoException).code;
     throw new GeneraError(
       code === "ENOENT" ? "NOT_FOUND" : "FILE_UNREADABLE",
-      code === "ENOENT" ? `tokenizer file ${path} does not exist` : `cannot read tokenizer file ${path}: ${(error as Error).message}`,
+      code === "ENOENT"
+        ? `tokenizer file ${path} does not exist`
+        : `cannot read tokenizer file ${path}: ${(error as Error).message}`,
       { cause: error, details: { path } },
     );
   }
@@ -33,7 +38,10 @@ export function loadTokenizer(path: string): Tokenizer {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new GeneraError("INDEX_CORRUPT", `tokenizer file ${path} is not valid JSON`, { cause: error, details: { path } });
+    throw new GeneraError("INDEX_CORRUPT", `tokenizer file ${path} is not valid JSON`, {
+      cause: error,
+      details: { path },
+    });
   }
   return tokenizerFromJSON(json, path);
 }
