@@ -8,7 +8,7 @@
  * alone; model loading is excluded from the timing (one warm-up call first).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -98,6 +98,22 @@ function makeChunks(n: number, tokenizer: SentencePieceTokenizer): string[] {
   return chunks;
 }
 
+/** CPU seconds used so far by each thread of this process (Linux /proc; empty elsewhere). */
+function threadCpuSeconds(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    const ticks = 100; // USER_HZ on Linux
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    }
+  } catch {
+    // Not Linux: the parallelism column stays empty.
+  }
+  return out;
+}
+
 interface ChildResult {
   label: string;
   workers: number;
@@ -109,6 +125,8 @@ interface ChildResult {
   coresBusy: number;
   /** Throughput per CPU second: shows whether the pool adds overhead, independent of machine load. */
   chunksPerCpuSecond: number;
+  /** Sum of the model threads' CPU time over the busiest one's: the speedup the work split allows on idle cores. */
+  parallelism: number;
   peakRssMiB: number;
   meanTokens: number;
 }
@@ -125,8 +143,18 @@ async function child(mode: string, workers: number, batch: number, n: number): P
   await use.embedDocuments(makeChunks(batch * Math.max(1, workers), tokenizer).map((c) => `${c} warm`));
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
+  const threadsBefore = threadCpuSeconds();
   const vectors = await use.embedDocuments(chunks);
   const cpu = process.cpuUsage(cpuBefore);
+  const threadsAfter = threadCpuSeconds();
+  // The `workers` busiest threads are the model threads; sum / max is the speedup their
+  // split of the work allows on idle cores, whatever else the machine is doing.
+  const busiest = [...threadsAfter]
+    .map(([tid, v]) => v - (threadsBefore.get(tid) ?? 0))
+    .sort((a, b) => b - a)
+    .slice(0, Math.max(1, workers));
+  const parallelism =
+    busiest.length > 0 && (busiest[0] ?? 0) > 0 ? busiest.reduce((a, b) => a + b, 0) / (busiest[0] ?? 1) : 0;
   const seconds = (performance.now() - started) / 1000;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (vectors.length !== n) throw new Error(`expected ${n} vectors, got ${vectors.length}`);
@@ -140,6 +168,7 @@ async function child(mode: string, workers: number, batch: number, n: number): P
     chunksPerSecond: n / seconds,
     coresBusy: cpuSeconds / seconds,
     chunksPerCpuSecond: n / cpuSeconds,
+    parallelism,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     meanTokens,
   };
@@ -191,22 +220,24 @@ async function main(): Promise<void> {
     `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores\n`,
   );
   console.log(
-    "| configuration | batch | chunks/s | vs 1 worker | cores busy | chunks per CPU-s | vs 1 worker | seconds | peak RSS (MiB) |",
+    "| configuration | batch | chunks/s | vs 1 worker | cores busy | chunks per CPU-s | vs 1 worker | work split allows | seconds | peak RSS (MiB) |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of runs) {
     const base = baseline(r.batch) ?? baseline(16);
     const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : "–");
     console.log(
       `| ${r.label} | ${r.batch} | ${r.chunksPerSecond.toFixed(1)} | ${ratio(r.chunksPerSecond, base?.chunksPerSecond)} | ` +
         `${r.coresBusy.toFixed(2)} | ${r.chunksPerCpuSecond.toFixed(1)} | ${ratio(r.chunksPerCpuSecond, base?.chunksPerCpuSecond)} | ` +
-        `${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
+        `${r.parallelism > 0 ? `${r.parallelism.toFixed(2)}×` : "–"} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
     );
   }
   const load = loadavg()[0] ?? 0;
   console.log(
     `\nLoad average during the run: ${load.toFixed(1)} on ${availableParallelism()} cores. On a busy machine chunks/s ` +
-      "shrinks for every row; 'cores busy' shows how many cores each configuration managed to use.",
+      "shrinks for every row; 'cores busy' shows how many cores each configuration managed to use, and " +
+      "'work split allows' (sum of the model threads' CPU time / the busiest thread's) the speedup over one " +
+      "thread that the division of work permits when the cores are free.",
   );
 }
 

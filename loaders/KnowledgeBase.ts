@@ -9,7 +9,7 @@ import { HybridRetriever, type HybridRetrieverOptions } from "../vectorstores/Hy
 import { KeywordIndex } from "../vectorstores/KeywordIndex.js";
 import { type WalkedFile, walkFiles } from "./DirectoryLoader.js";
 import { IndexRecord } from "./IndexRecord.js";
-import { loadFile } from "./loadFile.js";
+import { DEFAULT_MAX_FILE_BYTES, loadFile } from "./loadFile.js";
 import { splitDocuments } from "./splitter.js";
 
 export interface KnowledgeBaseOptions {
@@ -123,6 +123,8 @@ export function embeddingText(doc: Document): string {
  * A knowledge base: the HNSW dense index, the BM25 keyword index over the same
  * chunks, and the record of which file produced which chunks — kept in step, saved
  * together, and repaired on open after a crash. Writes go through one queue.
+ * A document's `source` is its path relative to the folder it was indexed from, so
+ * folders indexed into one store must not hold the same relative paths.
  */
 export class KnowledgeBase {
   readonly dir: string;
@@ -314,6 +316,12 @@ export class KnowledgeBase {
         if (previous && previous.size === file.size && previous.mtimeMs === file.mtimeMs) {
           summary.unchanged++;
         } else {
+          const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+          if (file.size > maxFileBytes) {
+            throw new GeneraError("TOO_LARGE", `${file.relPath} is ${file.size} bytes, over the ${maxFileBytes}-byte limit`, {
+              details: { path: file.relPath, reason: `larger than ${maxFileBytes} bytes` },
+            });
+          }
           const bytes = readFileSync(file.absPath);
           const hash = sha256(bytes);
           if (previous && previous.hash === hash) {
@@ -321,7 +329,7 @@ export class KnowledgeBase {
             previous.mtimeMs = file.mtimeMs;
             summary.unchanged++;
           } else {
-            const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root });
+            const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root, maxFileBytes, bytes });
             const chunks = await splitDocuments(docs, {
               chunkSize: options.chunkSize ?? 800,
               chunkOverlap: options.chunkOverlap ?? 100,

@@ -10,7 +10,7 @@ import { headingPaths, type MarkdownFence, type MarkdownHeading, markdownStructu
 export interface SplitOptions {
   /** Largest chunk, in `unit`s. Default 800. */
   chunkSize?: number;
-  /** Text repeated from the end of one chunk at the start of the next, in `unit`s. Default 100. */
+  /** Text repeated from the end of one chunk at the start of the next, in `unit`s. Default min(100, chunkSize / 4). */
   chunkOverlap?: number;
   /** "chars" (default) or "tokens" (counted by `tokenCounter`, default {@link estimateTokens}). */
   unit?: "chars" | "tokens";
@@ -117,7 +117,13 @@ export async function splitDocuments(docs: Document[], options: SplitOptions = {
 /** Splits one text into trimmed spans; see {@link splitDocuments} for the strategy. */
 export function splitText(text: string, options: TextSplitOptions = {}): TextChunk[] {
   const chunkSize = options.chunkSize ?? 800;
-  const chunkOverlap = options.chunkOverlap ?? 100;
+  // Without an explicit overlap, a small chunk size still gets a valid one.
+  const chunkOverlap = options.chunkOverlap ?? Math.min(100, Math.floor(chunkSize / 4));
+  if (options.unit !== undefined && options.unit !== "chars" && options.unit !== "tokens") {
+    throw new GeneraError("INVALID_INPUT", `unit must be "chars" or "tokens", got ${JSON.stringify(options.unit)}`, {
+      details: { unit: options.unit },
+    });
+  }
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new GeneraError("INVALID_INPUT", `chunkSize must be a positive integer, got ${chunkSize}`, {
       details: { chunkSize },

@@ -64,9 +64,10 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
 
 async function build(): Promise<void> {
   const source = readFileSync(sourcePath, "utf8");
-  const nonLatin = source.match(/[^\x09\x0a\x0d\x20-\x7e]/);
-  if (nonLatin) {
-    throw new Error(`${sourcePath}: character ${JSON.stringify(nonLatin[0])} is not drawable with standard Helvetica`);
+  const drawable = (ch: string) => ch === "\n" || ch === "\r" || ch === "\t" || (ch >= " " && ch <= "~");
+  const nonLatin = [...source].find((ch) => !drawable(ch));
+  if (nonLatin !== undefined) {
+    throw new Error(`${sourcePath}: character ${JSON.stringify(nonLatin)} is not drawable with standard Helvetica`);
   }
   const blocks = parseBlocks(source);
   const title = blocks.find((b) => b.kind === "title")?.text ?? "Untitled";

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import {
   type DataType,
   env,
@@ -78,8 +78,10 @@ export class TransformersJsEmbeddings extends Embeddings {
       throw new GeneraError("INVALID_INPUT", `batchSize must be a positive integer, got ${batchSize}`);
     }
     const localFolder = resolve(params.model);
-    // A folder on disk wins over a hub id of the same spelling, and is named by its absolute path.
-    this.model = isDirectory(localFolder) ? localFolder : params.model;
+    // A folder on disk wins over a hub id of the same spelling, and is named by its absolute path;
+    // so is anything spelled as a path, existing or not, so that errors name the right place.
+    const spelledAsPath = isAbsolute(params.model) || /^\.{1,2}[\\/]/.test(params.model);
+    this.model = spelledAsPath || isDirectory(localFolder) ? localFolder : params.model;
     this.pooling = pooling;
     this.normalize = params.normalize ?? true;
     this.dtype = params.dtype ?? (params.quantized ? "q8" : "fp32");
@@ -142,7 +144,7 @@ export class TransformersJsEmbeddings extends Embeddings {
 
   /** The folders where transformers.js would look for this model without the network. */
   searchedFolders(): string[] {
-    if (this.model.startsWith("/") || isDirectory(this.model)) return [this.model];
+    if (isAbsolute(this.model)) return [this.model];
     const roots = [this.localModelPath ?? env.localModelPath, this.cacheDir ?? env.cacheDir];
     return [
       ...new Set(roots.filter((r): r is string => typeof r === "string" && r !== "").map((r) => join(r, this.model))),

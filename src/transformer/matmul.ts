@@ -38,8 +38,11 @@ export interface GemmJob {
 
 /** Below this many multiply-adds the copy into wasm memory costs more than it saves. */
 const WASM_MIN_MACS = 16_384;
-/** Below this many multiply-adds a thread hand-off (~50 µs) costs more than it saves. */
-const POOL_MIN_MACS = 1 << 21;
+/**
+ * Below this many multiply-adds (~0.5 ms on one thread) waking the workers
+ * (measured 50–150 µs on a busy 2-core machine) costs more than it saves.
+ */
+const POOL_MIN_MACS = 1 << 22;
 /** Row panels (of ROWS rows) per unit of work handed to a thread. */
 const PANELS_PER_BLOCK = 8;
 
@@ -87,24 +90,28 @@ function wasmKernel(): WasmKernel | null {
   return wasm;
 }
 
-let threadsWanted = Math.max(1, Math.min(8, availableParallelism()));
+/** GENERA_MATMUL_THREADS overrides the default (the number of cores, at most 8); 1 turns the pool off. */
+const envThreads = Number.parseInt(process.env.GENERA_MATMUL_THREADS ?? "", 10);
+let threadsWanted = envThreads >= 1 ? envThreads : Math.max(1, Math.min(8, availableParallelism()));
 
 /**
  * The pool talks through one shared Int32Array, not postMessage (which
  * measured ~4 ms a message on a busy machine — longer than the products).
- * Slots: SEQ job number (BUSY while the main thread rewrites the job), ACTIVE
- * workers inside the current job, NEXT block to claim, DONE blocks finished,
- * then the job's parameters. Protocol (all Atomics, sequentially consistent):
  *
- *   main:   SEQ = BUSY; wait until ACTIVE = 0; write params; NEXT = DONE = 0; SEQ = n; notify
- *   worker: wake on SEQ change to n; ACTIVE += 1; if SEQ ≠ n back out;
- *           claim blocks from NEXT until none, DONE += 1 per block; ACTIVE −= 1
+ * - SEQ: number of the latest job; workers sleep on it (Atomics.wait).
+ * - NEXT: (job tag << 20) | next unclaimed block. A thread claims a block by
+ *   compare-and-swap, so a claim only succeeds while its job is current.
+ * - four job slots (job n uses slot n mod 4): DONE count, then parameters.
  *
- * A worker can only enter a job while it is published, and the main thread
- * never rewrites a job a worker is inside, so parameters are always whole.
+ * A thread reads the job's parameters, then claims; a successful claim proves
+ * the job was still current, so the slot had not been reused and the
+ * parameters it read were whole. Nobody ever waits for a late worker to
+ * leave a finished job: the main thread waits only for blocks actually claimed.
  */
-export const CTRL = { SEQ: 0, ACTIVE: 1, NEXT: 2, DONE: 3, PARAMS: 4, WORKER_BLOCKS: 24 } as const;
-const BUSY = -1;
+export const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 16, RING: 4 } as const;
+const ITEM_BITS = 20;
+const ITEM_MASK = (1 << ITEM_BITS) - 1;
+const TAG_MASK = 0x7ff;
 
 interface Pool {
   ctrl: Int32Array;
@@ -121,7 +128,7 @@ export function setMatmulThreads(n: number): void {
   const want = Math.max(1, Math.floor(n));
   if (want === threadsWanted) return;
   threadsWanted = want;
-  // Resize by starting over: a worker stopped mid-job would leave ACTIVE raised for good.
+  // Resize by starting over with a fresh control block.
   if (activePool) for (const w of activePool.workers) void w.terminate();
   activePool = null;
 }
@@ -142,7 +149,7 @@ export function matmulPoolStats(): { threads: number; workers: number; workerBlo
 /** Starts the workers on first use; unref'd so an idle pool never keeps the process alive. */
 function pool(k: WasmKernel): Pool {
   if (activePool) return activePool;
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * 32));
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (CTRL.SLOTS + CTRL.RING * CTRL.SLOT_SIZE)));
   const workers: Worker[] = [];
   for (let t = 1; t < threadsWanted; t++) {
     const w = new Worker(new URL("./matmulWorker.mjs", import.meta.url), {
@@ -159,18 +166,29 @@ function pool(k: WasmKernel): Pool {
   return activePool;
 }
 
-/** Publishes a job to the pool (see CTRL). */
-function publish(pl: Pool, params: number[]): void {
+/** Publishes a job (see CTRL) and returns the index of its DONE counter. */
+function publish(pl: Pool, params: number[]): number {
   const { ctrl } = pl;
-  Atomics.store(ctrl, CTRL.SEQ, BUSY);
-  for (let v = Atomics.load(ctrl, CTRL.ACTIVE); v !== 0; v = Atomics.load(ctrl, CTRL.ACTIVE))
-    Atomics.wait(ctrl, CTRL.ACTIVE, v, 10);
-  ctrl.set(params, CTRL.PARAMS);
-  Atomics.store(ctrl, CTRL.NEXT, 0);
-  Atomics.store(ctrl, CTRL.DONE, 0);
   pl.seq = pl.seq >= 0x3fffffff ? 1 : pl.seq + 1;
+  const slot = CTRL.SLOTS + (pl.seq % CTRL.RING) * CTRL.SLOT_SIZE;
+  ctrl.set(params, slot + 1);
+  Atomics.store(ctrl, slot, 0);
+  Atomics.store(ctrl, CTRL.NEXT, (pl.seq & TAG_MASK) << ITEM_BITS);
   Atomics.store(ctrl, CTRL.SEQ, pl.seq);
   Atomics.notify(ctrl, CTRL.SEQ);
+  return slot;
+}
+
+/** Claims the next block of job `seq`, or returns −1 when it has none left (or is no longer current). */
+export function claim(ctrl: Int32Array, seq: number, items: number): number {
+  const tag = (seq & TAG_MASK) << ITEM_BITS;
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL.NEXT);
+    if ((v & ~ITEM_MASK) !== tag) return -1;
+    const item = v & ITEM_MASK;
+    if (item >= items) return -1;
+    if (Atomics.compareExchange(ctrl, CTRL.NEXT, v, v + 1) === v) return item;
+  }
 }
 
 /** Runs a GEMM job on this thread with the scalar JS kernel. */
@@ -254,10 +272,10 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   };
 
   const threads = Math.min(opts.threads ?? threadsWanted, threadsWanted);
-  if (threads > 1 && items > 1 && macs >= POOL_MIN_MACS) {
+  if (threads > 1 && items > 1 && items <= ITEM_MASK && macs >= POOL_MIN_MACS) {
     const pl = pool(k);
     // Order must match matmulWorker.mjs.
-    publish(pl, [
+    const slot = publish(pl, [
       items,
       blocksPerBatch,
       rowsPerBlock,
@@ -274,14 +292,14 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
       rsA,
       ksA,
     ]);
-    const { ctrl } = pl;
-    for (let item = Atomics.add(ctrl, CTRL.NEXT, 1); item < items; item = Atomics.add(ctrl, CTRL.NEXT, 1)) {
+    const { ctrl, seq } = pl;
+    for (let item = claim(ctrl, seq, items); item >= 0; item = claim(ctrl, seq, items)) {
       run(item);
-      Atomics.add(ctrl, CTRL.DONE, 1);
+      Atomics.add(ctrl, slot, 1);
     }
     // Only blocks a running worker has claimed remain; wait for those.
-    for (let done = Atomics.load(ctrl, CTRL.DONE); done < items; done = Atomics.load(ctrl, CTRL.DONE)) {
-      Atomics.wait(ctrl, CTRL.DONE, done, 10);
+    for (let done = Atomics.load(ctrl, slot); done < items; done = Atomics.load(ctrl, slot)) {
+      Atomics.wait(ctrl, slot, done, 10);
     }
   } else {
     for (let item = 0; item < items; item++) run(item);

@@ -113,6 +113,13 @@ class Code {
     this.bytes.push(OP.f32Load, 2, ...uleb(offset));
     return this;
   }
+  /** A do-while loop: `body` ends with its own br_if 0 back to the top. */
+  loop(body: () => void) {
+    this.bytes.push(OP.loop, EMPTY);
+    body();
+    this.bytes.push(OP.end);
+    return this;
+  }
   zero() {
     this.simd(SIMD.v128Const).bytes.push(...new Array(16).fill(0));
     return this;
@@ -131,6 +138,7 @@ class Code {
  */
 export const ROWS = 4;
 export const VECS = 2;
+// biome-ignore format: one chained instruction sequence per line mirrors the pseudo-code
 export function buildGemmModule(R = ROWS, W = VECS): Uint8Array {
   const [a, b, c, K, N, i0, i1, rsA, ksA] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [i, j, k, pa, pb, pc, N4, rowA] = [9, 10, 11, 12, 13, 14, 15, 16];
@@ -142,66 +150,45 @@ export function buildGemmModule(R = ROWS, W = VECS): Uint8Array {
   const f = new Code();
 
   f.get(N).i32(2).op(OP.i32Shl).set(N4); // row stride of B and C in bytes
-  for (let r = 1; r < R; r++)
-    f.get(rsA)
-      .i32(r)
-      .op(OP.i32Mul)
-      .set(rsMul + r - 1);
+  for (let r = 1; r < R; r++) f.get(rsA).i32(r).op(OP.i32Mul).set(rsMul + r - 1);
   f.get(i0).set(i);
-  f.op(OP.loop, EMPTY); // for i in [i0, i1) step R
-  f.get(a).get(i).get(rsA).op(OP.i32Mul, OP.i32Add).set(rowA);
-  f.i32(0).set(j);
-  f.op(OP.loop, EMPTY); // for j in [0, N) step 4·W
-  for (let r = 0; r < R * W; r++) f.zero().set(acc0 + r);
-  f.get(rowA).set(pa);
-  f.get(b).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pb);
-  f.get(K).set(k);
-  f.op(OP.loop, EMPTY); // for k = K … 1
-  for (let h = 0; h < W; h++)
-    f.get(pb)
-      .vload(16 * h)
-      .set(bv0 + h);
-  for (let r = 0; r < R; r++) {
-    // x = A[i + r, k] in all four lanes
-    f.get(pa);
-    if (r > 0) f.get(rsMul + r - 1).op(OP.i32Add);
-    f.simd(SIMD.v128Load32Splat).bytes.push(2, 0);
-    f.set(x);
-    for (let h = 0; h < W; h++) {
-      f.get(acc0 + W * r + h)
-        .get(x)
-        .get(bv0 + h)
-        .simd(SIMD.f32x4Mul)
-        .simd(SIMD.f32x4Add)
-        .set(acc0 + W * r + h);
-    }
-  }
-  f.get(pa).get(ksA).op(OP.i32Add).set(pa);
-  f.get(pb).get(N4).op(OP.i32Add).set(pb);
-  f.get(k).i32(-1).op(OP.i32Add).tee(k).op(OP.brIf, 0);
-  f.op(OP.end);
-  // C[i + r, j : j + 4W] += acc
-  f.get(c).get(i).get(N4).op(OP.i32Mul, OP.i32Add).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pc);
-  for (let r = 0; r < R; r++) {
-    for (let h = 0; h < W; h++) {
-      f.get(pc)
-        .get(pc)
-        .vload(16 * h)
-        .get(acc0 + W * r + h)
-        .simd(SIMD.f32x4Add)
-        .vstore(16 * h);
-    }
-    if (r < R - 1) f.get(pc).get(N4).op(OP.i32Add).set(pc);
-  }
-  f.get(j)
-    .i32(4 * W)
-    .op(OP.i32Add)
-    .tee(j)
-    .get(N)
-    .op(OP.i32LtU, OP.brIf, 0);
-  f.op(OP.end);
-  f.get(i).i32(R).op(OP.i32Add).tee(i).get(i1).op(OP.i32LtU, OP.brIf, 0);
-  f.op(OP.end);
+  f.loop(() => {
+    // for i in [i0, i1) step R
+    f.get(a).get(i).get(rsA).op(OP.i32Mul, OP.i32Add).set(rowA);
+    f.i32(0).set(j);
+    f.loop(() => {
+      // for j in [0, N) step 4·W
+      for (let r = 0; r < R * W; r++) f.zero().set(acc0 + r);
+      f.get(rowA).set(pa);
+      f.get(b).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pb);
+      f.get(K).set(k);
+      f.loop(() => {
+        // for k = K … 1: acc[r][h] += A[i + r, k] · B[k, j + 4h : j + 4h + 4]
+        for (let h = 0; h < W; h++) f.get(pb).vload(16 * h).set(bv0 + h);
+        for (let r = 0; r < R; r++) {
+          f.get(pa);
+          if (r > 0) f.get(rsMul + r - 1).op(OP.i32Add);
+          f.simd(SIMD.v128Load32Splat).bytes.push(2, 0);
+          f.set(x);
+          for (let h = 0; h < W; h++) {
+            const acc = acc0 + W * r + h;
+            f.get(acc).get(x).get(bv0 + h).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc);
+          }
+        }
+        f.get(pa).get(ksA).op(OP.i32Add).set(pa);
+        f.get(pb).get(N4).op(OP.i32Add).set(pb);
+        f.get(k).i32(-1).op(OP.i32Add).tee(k).op(OP.brIf, 0);
+      });
+      // C[i + r, j : j + 4W] += acc
+      f.get(c).get(i).get(N4).op(OP.i32Mul, OP.i32Add).get(j).i32(2).op(OP.i32Shl, OP.i32Add).set(pc);
+      for (let r = 0; r < R; r++) {
+        for (let h = 0; h < W; h++) f.get(pc).get(pc).vload(16 * h).get(acc0 + W * r + h).simd(SIMD.f32x4Add).vstore(16 * h);
+        if (r < R - 1) f.get(pc).get(N4).op(OP.i32Add).set(pc);
+      }
+      f.get(j).i32(4 * W).op(OP.i32Add).tee(j).get(N).op(OP.i32LtU, OP.brIf, 0);
+    });
+    f.get(i).i32(R).op(OP.i32Add).tee(i).get(i1).op(OP.i32LtU, OP.brIf, 0);
+  });
   f.op(OP.end);
 
   const locals = [

@@ -8,63 +8,54 @@ import { workerData } from "node:worker_threads";
 
 const { module, memory, ctrl } = workerData;
 const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+// Must match CTRL in matmul.ts.
 const SEQ = 0;
-const ACTIVE = 1;
-const NEXT = 2;
-const DONE = 3;
-const PARAMS = 4;
-const WORKER_BLOCKS = 24;
-const BUSY = -1;
+const NEXT = 1;
+const WORKER_BLOCKS = 2;
+const SLOTS = 8;
+const SLOT_SIZE = 16;
+const RING = 4;
+const ITEM_BITS = 20;
+const ITEM_MASK = (1 << ITEM_BITS) - 1;
+const TAG_MASK = 0x7ff;
+
+/** Same as claim() in matmul.ts. */
+function claim(seq, items) {
+  const tag = (seq & TAG_MASK) << ITEM_BITS;
+  for (;;) {
+    const v = Atomics.load(ctrl, NEXT);
+    if ((v & ~ITEM_MASK) !== tag) return -1;
+    const item = v & ITEM_MASK;
+    if (item >= items) return -1;
+    if (Atomics.compareExchange(ctrl, NEXT, v, v + 1) === v) return item;
+  }
+}
 
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, SEQ, seen);
   const seq = Atomics.load(ctrl, SEQ);
-  if (seq === seen) continue;
-  if (seq === BUSY) {
-    Atomics.wait(ctrl, SEQ, BUSY); // the main thread is writing a job; it notifies when done
-    continue;
-  }
-  Atomics.add(ctrl, ACTIVE, 1);
-  if (Atomics.load(ctrl, SEQ) === seq) {
-    seen = seq;
-    const [
-      items,
-      blocksPerBatch,
-      rowsPerBlock,
-      Mp,
+  seen = seq;
+  const slot = SLOTS + (seq % RING) * SLOT_SIZE;
+  const [items, blocksPerBatch, rowsPerBlock, Mp, K, Np, aBase, bBase, cBase, aSize, bSize, cSize, sharedB, rsA, ksA] =
+    ctrl.slice(slot + 1, slot + 16);
+  for (let item = claim(seq, items); item >= 0; item = claim(seq, items)) {
+    const p = Math.floor(item / blocksPerBatch);
+    const r0 = (item % blocksPerBatch) * rowsPerBlock;
+    const r1 = Math.min(r0 + rowsPerBlock, Mp);
+    gemm(
+      (aBase + p * aSize) * 4,
+      (bBase + (sharedB ? 0 : p) * bSize) * 4,
+      (cBase + p * cSize) * 4,
       K,
       Np,
-      aBase,
-      bBase,
-      cBase,
-      aSize,
-      bSize,
-      cSize,
-      sharedB,
+      r0,
+      r1,
       rsA,
       ksA,
-    ] = ctrl.subarray(PARAMS, PARAMS + 15);
-    for (let item = Atomics.add(ctrl, NEXT, 1); item < items; item = Atomics.add(ctrl, NEXT, 1)) {
-      const p = Math.floor(item / blocksPerBatch);
-      const r0 = (item % blocksPerBatch) * rowsPerBlock;
-      const r1 = Math.min(r0 + rowsPerBlock, Mp);
-      gemm(
-        (aBase + p * aSize) * 4,
-        (bBase + (sharedB ? 0 : p) * bSize) * 4,
-        (cBase + p * cSize) * 4,
-        K,
-        Np,
-        r0,
-        r1,
-        rsA,
-        ksA,
-      );
-      Atomics.add(ctrl, WORKER_BLOCKS, 1);
-      Atomics.add(ctrl, DONE, 1);
-      Atomics.notify(ctrl, DONE);
-    }
+    );
+    Atomics.add(ctrl, WORKER_BLOCKS, 1);
+    Atomics.add(ctrl, slot, 1);
+    Atomics.notify(ctrl, slot);
   }
-  Atomics.sub(ctrl, ACTIVE, 1);
-  Atomics.notify(ctrl, ACTIVE);
 }

@@ -81,7 +81,11 @@ describe("TransformersJsEmbeddings from the download cache", () => {
   it("loads a hub id found in cacheDir, offline", async () => {
     const cacheDir = join(root, "hub-cache");
     const cachedModel = writeTinyOnnxModel(join(cacheDir, "genera", "tiny-cached"), { seed: 7, hiddenSize: 4 });
-    const e = new TransformersJsEmbeddings({ model: "genera/tiny-cached", cacheDir, localModelPath: join(root, "none") });
+    const e = new TransformersJsEmbeddings({
+      model: "genera/tiny-cached",
+      cacheDir,
+      localModelPath: join(root, "none"),
+    });
     try {
       expect(e.searchedFolders()).toContain(cachedModel.dir);
       expectClose(await e.embedQuery("price rose"), cachedModel.expectedMean("price rose", true));
@@ -116,6 +120,14 @@ describe("TransformersJsEmbeddings when the model is missing", () => {
     expect(message).toContain(join(cacheDir, "nobody", "no-such-model"));
     expect(fetchSpy).not.toHaveBeenCalled();
     fetchSpy.mockRestore();
+  });
+
+  it("names the absolute folder when a relative path is missing", async () => {
+    const e = new TransformersJsEmbeddings({ model: "./no/such/folder" });
+    await expect(e.embedQuery("hello")).rejects.toMatchObject({
+      code: "MODEL_NOT_FOUND",
+      message: expect.stringContaining(join(process.cwd(), "no", "such", "folder")),
+    });
   });
 
   it("reports missing weights for the requested dtype as MODEL_NOT_FOUND", async () => {

@@ -103,6 +103,17 @@ describe("loadFile", () => {
     expect((await load("untitled.md"))[0]?.metadata.title).toBe("untitled");
   });
 
+  it("MDX: import/export lines are blanked, keeping line numbers", async () => {
+    writeFileSync(
+      join(dir, "page.mdx"),
+      'import Chart from "./Chart"\n\n# Charts\n\n<Chart />\n\n```js\nimport x from "y";\n```\n',
+    );
+    const [doc] = await load("page.mdx");
+    expect(doc?.pageContent.startsWith("\n\n# Charts")).toBe(true);
+    expect(doc?.pageContent).toContain('import x from "y";');
+    expect(doc?.metadata.title).toBe("Charts");
+  });
+
   it("HTML: main text only, headings as # lines, title from <title>", async () => {
     const [doc] = await load("web/guide.html");
     const text = doc?.pageContent ?? "";
@@ -243,7 +254,9 @@ describe("loadFile", () => {
   it("uses bytes the caller already read instead of reading again", async () => {
     const [doc] = await load("src/util.ts", { bytes: Buffer.from("export const fromBytes = 1;\n") });
     expect(doc?.pageContent).toBe("export const fromBytes = 1;\n");
-    expect((await failureOf(load("src/util.ts", { bytes: Buffer.alloc(20), maxFileBytes: 10 }))).code).toBe("TOO_LARGE");
+    expect((await failureOf(load("src/util.ts", { bytes: Buffer.alloc(20), maxFileBytes: 10 }))).code).toBe(
+      "TOO_LARGE",
+    );
   });
 
   it("too large, missing, unsupported binary and empty files", async () => {

@@ -240,7 +240,9 @@ describe("splitDocuments", () => {
   });
 
   it("rejects bad sizes with INVALID_INPUT", async () => {
-    for (const opts of [{ chunkSize: 0 }, { chunkSize: 100, chunkOverlap: 100 }, { chunkSize: 10.5 }]) {
+    expect(splitText("a b c d e f g h", { chunkSize: 5 }).length).toBeGreaterThan(1);
+    const bad = [{ chunkSize: 0 }, { chunkSize: 100, chunkOverlap: 100 }, { chunkSize: 10.5 }, { unit: "words" }];
+    for (const opts of bad as Array<Parameters<typeof splitDocuments>[1]>) {
       await expect(splitDocuments([md("text")], opts)).rejects.toSatisfy(
         (e: unknown) => isGeneraError(e) && e.code === "INVALID_INPUT",
       );

@@ -534,6 +534,7 @@ function main(): void {
   const pages: ManPage[] = [];
   const seen = new Set<string>();
   for (const pkg of PACKAGES) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
     const version = run("dpkg-query", ["-W", "-f", "${Version}", pkg]).trim();
     const licence = packageLicence(pkg);
     for (const file of manPageFiles(pkg)) {
