@@ -2,7 +2,7 @@
  * USE-lite throughput: chunks/s of ~90-token English-like chunks for one worker thread
  * versus the pool, at several batch sizes, with each configuration's peak RSS.
  *
- *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32]
+ *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32] [--repeat 1]
  *
  * Every configuration runs in its own child process so that peak RSS belongs to it
  * alone; model loading is excluded from the timing (one warm-up call first).
@@ -189,6 +189,7 @@ async function main(): Promise<void> {
   const n = Number(arg("n", "192"));
   const poolSize = Number(arg("pool", "2"));
   const batches = arg("batches", "8,16,32").split(",").map(Number);
+  const repeat = Math.max(1, Number(arg("repeat", "1")));
   const self = fileURLToPath(import.meta.url);
   const runs: ChildResult[] = [];
   const configs: Array<[string, number, number]> = [];
@@ -196,28 +197,35 @@ async function main(): Promise<void> {
     configs.push(["pool", 1, batch], ["pool", poolSize, batch]);
   }
   configs.push(["main", 1, 16]);
-  for (const [mode, workers, batch] of configs) {
-    const out = spawnSync(
-      process.execPath,
-      ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n)],
-      {
-        encoding: "utf8",
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-    const line = out.stdout.trim().split("\n").pop() ?? "";
-    if (out.status !== 0 || !line.startsWith("{")) {
-      console.error(`configuration ${mode}/${workers}/${batch} failed:\n${out.stderr}`);
-      process.exitCode = 1;
-      continue;
+  // Rounds run every configuration in turn, so a burst of outside load hits them alike;
+  // each configuration keeps its best round.
+  const best = new Map<string, ChildResult>();
+  for (let round = 0; round < repeat; round++) {
+    for (const [mode, workers, batch] of configs) {
+      const out = spawnSync(
+        process.execPath,
+        ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n)],
+        { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+      );
+      const line = out.stdout.trim().split("\n").pop() ?? "";
+      if (out.status !== 0 || !line.startsWith("{")) {
+        console.error(`configuration ${mode}/${workers}/${batch} failed:\n${out.stderr}`);
+        process.exitCode = 1;
+        continue;
+      }
+      const result = JSON.parse(line) as ChildResult;
+      const key = `${result.label}/${batch}`;
+      const previous = best.get(key);
+      if (!previous || result.chunksPerSecond > previous.chunksPerSecond) best.set(key, result);
+      process.stderr.write(
+        `round ${round + 1}: ${result.label}, batch ${batch}: ${result.chunksPerSecond.toFixed(1)} chunks/s\n`,
+      );
     }
-    const result = JSON.parse(line) as ChildResult;
-    runs.push(result);
-    process.stderr.write(`${result.label}, batch ${batch}: ${result.chunksPerSecond.toFixed(1)} chunks/s\n`);
   }
+  runs.push(...best.values());
   const baseline = (batch: number) => runs.find((r) => r.label === "1 worker" && r.batch === batch);
   console.log(
-    `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores\n`,
+    `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores, best of ${repeat}\n`,
   );
   console.log(
     "| configuration | batch | chunks/s | vs 1 worker | cores busy | chunks per CPU-s | vs 1 worker | work split allows | seconds | peak RSS (MiB) |",

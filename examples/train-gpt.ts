@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     minutes: { type: "string", default: "9.5" },
     out: { type: "string", default: ".genera/gpt-knowledge" },
     corpus: { type: "string" },
-    steps: { type: "string", default: "3000" },
+    steps: { type: "string", default: "5000" },
     resume: { type: "boolean", default: false },
   },
 });
@@ -78,6 +78,7 @@ const result = await trainGPT({
   checkpointEvery: 100,
   // Leave room for the final evaluation and checkpoint inside the budget.
   maxSeconds: budget - 15,
+  fitScheduleToTime: true,
   onProgress: (e) => {
     if (e.type === "start") {
       console.log(

@@ -10,7 +10,25 @@ export * from "./config.js";
 export * from "./embeddings/index.js";
 export * from "./llms/index.js";
 export * from "./eval/index.js";
-export * from "./transformer/index.js";
+// The engine's ops have short names (add, log, sum…): they live under `transformer`,
+// and the classes people reach for first are also exported by name.
+export * as transformer from "./transformer/index.js";
+export {
+  BPETokenizer,
+  CharTokenizer,
+  EncoderDecoder,
+  GPT,
+  GPT_PRESETS,
+  type GPTConfig,
+  loadCheckpoint,
+  loadTokenizer,
+  PAPER_BASE,
+  saveCheckpoint,
+  Tensor,
+  trainGPT,
+  type TrainOptions,
+  tune,
+} from "./transformer/index.js";
 export * from "../vectorstores/index.js";
 export * from "../loaders/index.js";
 export * from "../chains/index.js";

@@ -211,7 +211,7 @@ export class CachedEmbeddings extends Embeddings {
            dim INTEGER NOT NULL,
            vector BLOB NOT NULL,
            PRIMARY KEY (model, hash)
-         ) WITHOUT ROWID`,
+         )`,
       );
     } catch (error) {
       db?.close();

@@ -10,6 +10,7 @@ export * from "./encoderDecoder.js";
 export * from "./generateStream.js";
 export * from "./gpt.js";
 export * from "./layers.js";
+export * from "./matmul.js";
 export * from "./module.js";
 export * from "./optim.js";
 export * from "./plotSvg.js";

@@ -108,7 +108,7 @@ let threadsWanted = envThreads >= 1 ? envThreads : Math.max(1, Math.min(8, avail
  * parameters it read were whole. Nobody ever waits for a late worker to
  * leave a finished job: the main thread waits only for blocks actually claimed.
  */
-export const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 16, RING: 4 } as const;
+const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 16, RING: 4 } as const;
 const ITEM_BITS = 20;
 const ITEM_MASK = (1 << ITEM_BITS) - 1;
 const TAG_MASK = 0x7ff;
@@ -180,7 +180,7 @@ function publish(pl: Pool, params: number[]): number {
 }
 
 /** Claims the next block of job `seq`, or returns −1 when it has none left (or is no longer current). */
-export function claim(ctrl: Int32Array, seq: number, items: number): number {
+function claim(ctrl: Int32Array, seq: number, items: number): number {
   const tag = (seq & TAG_MASK) << ITEM_BITS;
   for (;;) {
     const v = Atomics.load(ctrl, CTRL.NEXT);
@@ -212,7 +212,9 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   const { batch, M, N, K } = job;
   const macs = batch * M * N * K;
   if (macs === 0) return;
-  const k = macs >= WASM_MIN_MACS ? wasmKernel() : null;
+  // Fewer than ROWS rows (one decoding step) would waste most of a wasm row panel
+  // and still pay for copying B in; the JS kernel reads B where it lies.
+  const k = macs >= WASM_MIN_MACS && M >= ROWS ? wasmKernel() : null;
   if (!k) {
     gemmJS(job);
     return;

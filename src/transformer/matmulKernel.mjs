@@ -56,15 +56,42 @@ export function gemmRows(a, aOff, b, bOff, c, cOff, M, N, K, transA, transB, i0,
   if (i < i1) edge(a, b, c, aOff, bOff, cOff, N, K, sai, sak, sbk, sbj, i, i1, 0, N);
 }
 
-/** Plain dot products for the ragged right and bottom edges of C. */
+/**
+ * Rows [i0, i1) × columns [j0, j1) one row at a time: the ragged edges of C,
+ * and all of it when op(A) has fewer than 4 rows (a single decoding step).
+ * Four columns at a time keep four independent sums in flight, which a
+ * single running sum (one add waiting on the previous) cannot.
+ */
 function edge(a, b, c, aOff, bOff, cOff, N, K, sai, sak, sbk, sbj, i0, i1, j0, j1) {
   for (let i = i0; i < i1; i++) {
-    for (let j = j0; j < j1; j++) {
+    const ra = aOff + i * sai;
+    const rc = cOff + i * N;
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let pa = ra;
+      let pb = bOff + j * sbj;
+      for (let k = 0; k < K; k++, pa += sak, pb += sbk) {
+        const x = a[pa];
+        s0 += x * b[pb];
+        s1 += x * b[pb + sbj];
+        s2 += x * b[pb + 2 * sbj];
+        s3 += x * b[pb + 3 * sbj];
+      }
+      c[rc + j] += s0;
+      c[rc + j + 1] += s1;
+      c[rc + j + 2] += s2;
+      c[rc + j + 3] += s3;
+    }
+    for (; j < j1; j++) {
       let s = 0;
-      let pa = aOff + i * sai;
+      let pa = ra;
       let pb = bOff + j * sbj;
       for (let k = 0; k < K; k++, pa += sak, pb += sbk) s += a[pa] * b[pb];
-      c[cOff + i * N + j] += s;
+      c[rc + j] += s;
     }
   }
 }

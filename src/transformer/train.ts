@@ -55,6 +55,12 @@ export interface TrainOptions {
   seed?: number;
   /** Stop early (with a final eval and checkpoint) once this much wall time has passed. */
   maxSeconds?: number;
+  /**
+   * With maxSeconds: plan the cosine decay for the number of steps the time budget
+   * allows (re-estimated as training runs), so the learning rate has decayed when the
+   * budget ends instead of stopping at a high rate.
+   */
+  fitScheduleToTime?: boolean;
   onProgress?: (event: TrainProgressEvent) => void;
   /** Stops training at the next step boundary, after a final checkpoint. */
   signal?: AbortSignal;
@@ -269,7 +275,10 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
   const valBatches = evaluationBatches(val, config.blockSize, batchSize, evalBatchCount);
 
   const params = model.namedParameters();
-  const schedule = cosineWithWarmup({ lr, minLr: Math.min(minLr, lr), warmupSteps: warmup, totalSteps });
+  let plannedSteps = totalSteps;
+  const makeSchedule = (total: number) =>
+    cosineWithWarmup({ lr, minLr: Math.min(minLr, lr), warmupSteps: Math.min(warmup, total), totalSteps: total });
+  let schedule = makeSchedule(plannedSteps);
   const optimizer = new AdamW(params, { lr, weightDecay, beta1: 0.9, beta2: 0.95 });
   if (optimizerState) optimizer.importState(optimizerState);
 
@@ -277,9 +286,10 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
   let metrics: Array<Record<string, unknown>> = [];
   if (metricsPath) {
     // Lines logged after the last checkpoint describe steps the resumed run will redo.
-    metrics = options.resume
-      ? readMetrics(metricsPath).filter((m) => !(typeof m.step === "number" && m.step > startStep))
-      : [];
+    metrics =
+      resumedFrom !== undefined
+        ? readMetrics(metricsPath).filter((m) => !(typeof m.step === "number" && m.step > startStep))
+        : [];
     if (!metrics.some((m) => m.type === "meta")) {
       metrics.unshift({
         type: "meta",
@@ -322,7 +332,7 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
   let lastVal = evals.length ? evals[evals.length - 1].valLoss : Number.NaN;
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   const emit = (e: Omit<TrainProgressEvent, "totalSteps" | "elapsedSeconds">) =>
-    options.onProgress?.({ ...e, totalSteps, elapsedSeconds: elapsed() });
+    options.onProgress?.({ ...e, totalSteps: plannedSteps, elapsedSeconds: elapsed() });
 
   const checkpoint = (step: number) => {
     if (!outDir) return;
@@ -333,7 +343,7 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
       tokens_seen: tokensSeen,
       elapsed_seconds: elapsed(),
       seed,
-      total_steps: totalSteps,
+      total_steps: plannedSteps,
       batch_size: batchSize,
       grad_accum_steps: accum,
       lr,
@@ -372,7 +382,8 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
   let step = startStep;
   let lastCheckpointStep = startStep;
   let lastEvalStep = evals.length ? evals[evals.length - 1].step : -1;
-  while (step < totalSteps) {
+  const loopStart = performance.now();
+  while (step < plannedSteps) {
     if (options.signal?.aborted) break;
     if (options.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= options.maxSeconds) break;
     const ts = performance.now();
@@ -415,9 +426,28 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
       tokens_per_second: Math.round(tokensPerSecond),
       elapsed_seconds: Number(elapsed().toFixed(3)),
     });
-    emit({ type: "step", step, loss, lr: stepLr, gradNorm, tokensPerSecond, etaSeconds: avgDt * (totalSteps - step) });
+    const done = step - startStep;
+    if (options.fitScheduleToTime && options.maxSeconds !== undefined && done >= 10 && done % 10 === 0) {
+      // Average over the whole run so far, evaluations included; keep 3% of the budget for the final eval and save.
+      const perStep = (performance.now() - loopStart) / 1000 / done;
+      const remaining = options.maxSeconds * 0.97 - (performance.now() - t0) / 1000;
+      const fit = Math.max(step + 1, Math.min(totalSteps, step + Math.floor(remaining / perStep)));
+      if (Math.abs(fit - plannedSteps) > Math.max(2, plannedSteps * 0.01)) {
+        plannedSteps = fit;
+        schedule = makeSchedule(plannedSteps);
+      }
+    }
+    emit({
+      type: "step",
+      step,
+      loss,
+      lr: stepLr,
+      gradNorm,
+      tokensPerSecond,
+      etaSeconds: avgDt * (plannedSteps - step),
+    });
 
-    if (step % evalEvery === 0 || step === totalSteps) {
+    if (step % evalEvery === 0 || step === plannedSteps) {
       lastVal = evaluate();
       lastEvalStep = step;
       bestVal = Math.min(bestVal, lastVal);

@@ -123,7 +123,7 @@ describe("matmul kernels", () => {
     // The workers really took part (given a moment to start on a busy machine).
     const j = job(1, 256, 256, 256, false, false, true);
     const want = reference(j);
-    for (let tries = 0; tries < 100 && matmulPoolStats().workerBlocks === 0; tries++) {
+    for (let tries = 0; tries < 250 && matmulPoolStats().workerBlocks === 0; tries++) {
       await new Promise((r) => setTimeout(r, 20));
       j.c.fill(0);
       gemm(j);

@@ -66,6 +66,26 @@ describe("trainGPT", () => {
     expect(b).toBeCloseTo(a, 5);
   });
 
+  it("fits the learning-rate decay to a time budget", async () => {
+    const lr = 3e-3;
+    const rates: number[] = [];
+    const r = await trainGPT({
+      ...common,
+      steps: 100_000,
+      lr,
+      maxSeconds: 2.5,
+      fitScheduleToTime: true,
+      evalEvery: 1000,
+      onProgress: (e) => {
+        if (e.type === "step") rates.push(e.lr!);
+      },
+    });
+    expect(r.step).toBeLessThan(100_000);
+    expect(r.seconds).toBeLessThan(5);
+    // Decayed to near minLr (lr / 10) by the end rather than cut off at the peak.
+    expect(rates.at(-1)!).toBeLessThan(lr * 0.3);
+  });
+
   it("refuses to overwrite an existing checkpoint unless told to resume or overwrite", async () => {
     await expect(trainGPT({ ...common, outDir: join(dir, "run"), steps: 2 })).rejects.toThrow(
       /already holds a checkpoint/,

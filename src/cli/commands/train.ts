@@ -42,7 +42,7 @@ export function register(program: Command): void {
     )
     .option(
       "--max-minutes <x>",
-      "stop (with a checkpoint) after this much time",
+      "time budget: the LR schedule is fitted to it and training stops (with a checkpoint) when it ends",
       numberFlag("--max-minutes", { min: 0 }),
     )
     .option("--seed <n>", "random seed", numberFlag("--seed", { integer: true, min: 0 }))
@@ -130,6 +130,8 @@ export function register(program: Command): void {
           checkpointEvery: opts.checkpointEvery,
           valFraction: opts.valFraction,
           maxSeconds: opts.maxMinutes !== undefined ? opts.maxMinutes * 60 : undefined,
+          // A time budget also shapes the learning-rate decay, so it ends decayed rather than cut off.
+          fitScheduleToTime: opts.maxMinutes !== undefined,
           seed: opts.seed,
           signal: abort.signal,
           onProgress,
