@@ -223,7 +223,9 @@ async function main(): Promise<void> {
       for (let q = 0; q < Math.min(100, QUERIES); q++) await search[impl](queries[q]);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const impl of impls) {
+      // Rotate the order each round so no implementation always runs right after another one's cache-warm pass.
+      const order = impls.map((_, i) => impls[(i + round) % impls.length]);
+      for (const impl of order) {
         setEf[impl](ef);
         const found: number[][] = [];
         t = process.cpuUsage();

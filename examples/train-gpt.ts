@@ -8,6 +8,10 @@
  *   npx tsx examples/train-gpt.ts [--minutes 9.5] [--out .genera/gpt-knowledge]
  *
  * Then: npx genera generate --model .genera/gpt-knowledge "Attention is"
+ *
+ * Measured (2 shared cores, Node 20, 31 notes = 114k characters, 112k parameters):
+ * validation loss 2.059 nats/char after 1,194 steps (1.22M tokens) in 543 s, against a
+ * unigram baseline of 3.328 (38% below it); val 2.81 at step 100, 2.42 at 500, 2.11 at 1000.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";

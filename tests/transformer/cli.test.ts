@@ -103,5 +103,18 @@ describe("genera train / generate / tune", () => {
     const table = formatTrialTable(result.trials, result.unigramBaseline);
     expect(table.split("\n")[0]).toMatch(/\| rank \| lr .*\| val loss \|/);
     expect(table).toContain("unigram baseline");
+    // Random search draws distinct combinations from the same grid.
+    const random = await tune({
+      corpus: syntheticCorpus(6000),
+      preset: "tiny",
+      config: TINY_CONFIG,
+      space: { lr: [1e-3, 3e-3], batchSize: [2, 4], nLayers: [1, 2] },
+      mode: "random",
+      trials: 3,
+      stepsPerTrial: 2,
+      evalBatches: 1,
+    });
+    expect(random.trials).toHaveLength(3);
+    expect(new Set(random.trials.map((t) => JSON.stringify(t.params))).size).toBe(3);
   });
 });

@@ -163,7 +163,8 @@ describe("HybridRetriever fusion options", () => {
       }),
       chunk("rivers#0", "Rivers flow into the sea.", { source: "rivers.md", title: "Rivers" }),
     ];
-    const { make } = await setup(docs, { boosts: { title: 0 } });
+    const { make: makeDefault } = await setup(docs, { boosts: { title: 0 } });
+    const make = (options: Partial<HybridRetrieverOptions>) => makeDefault({ normalization: "minmax", ...options });
     const question = "population, subway and housing";
     const chunkLevel = await make({ mode: "keyword", aggregate: "none", titleBoost: 0 }).invoke(question);
     expect(chunkLevel[0].id).toBe("lone#0");
@@ -228,7 +229,8 @@ describe("HybridRetriever fusion options", () => {
       chunk("paint#0", "Car maintenance: wash the paint and check the tyre pressure.", { source: "p.md" }),
       chunk("guitar#0", "Guitar strings.", { source: "g.md" }),
     ];
-    const { make } = await setup(docs);
+    const { make: makeDefault } = await setup(docs);
+    const make = (options: Partial<HybridRetrieverOptions>) => makeDefault({ normalization: "minmax", ...options });
     const question = "car engine maintenance";
     const plain = await make({ k: 2, aggregate: "none" }).invoke(question);
     expect(ids(plain).every((id) => id!.startsWith("dup"))).toBe(true);
