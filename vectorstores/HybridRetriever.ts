@@ -84,8 +84,8 @@ export interface HybridRetrieverOptions extends BaseRetrieverInput {
   rrfK?: number;
   /**
    * "document": rank documents (grouped by `metadata.source`) by their best chunk's fused
-   * score plus `aggregateBonus` × the sum of their next two best chunks' scores (fused scores
-   * shifted so the weakest candidate is 0), then return each document's best
+   * score plus `aggregateBonus` × the sum of their next two best chunks' scores (negative
+   * fused scores, as z-scores give, are first shifted so the weakest candidate is 0), then return each document's best
    * `chunksPerDocument` chunks, all carrying the document's score. "none": rank chunks.
    */
   aggregate?: "none" | "document";
@@ -253,9 +253,9 @@ export class HybridRetriever extends BaseRetriever {
     // Ranked (chunk, score) pairs; with document aggregation the score is the document's.
     let ranked: Array<{ c: Candidate; score: number }>;
     if (this.aggregate === "document") {
-      // Shifted so the weakest candidate scores 0: z-scores are negative below the mean, and
-      // "best chunk + bonus × further chunks" only means something on a non-negative scale.
-      let floor = Number.POSITIVE_INFINITY;
+      // "Best chunk + bonus × further chunks" needs a non-negative scale: z-scores below the
+      // mean are negative, so those are shifted up until the weakest candidate scores 0.
+      let floor = 0;
       for (const c of candidates.values()) floor = Math.min(floor, c.fused);
       const fused = new Map([...candidates.values()].map((c) => [c.id, c.fused - floor]));
       const keyOf = (id: string) => {

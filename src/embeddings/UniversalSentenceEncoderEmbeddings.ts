@@ -91,8 +91,10 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     if (order.length === 0) return out;
     order.sort((a, b) => (documents[a] as string).length - (documents[b] as string).length);
     const lanes = this.inProcess ? 1 : this.workers;
-    // Small calls are split evenly so that every worker gets a share.
-    const size = Math.max(1, Math.min(this.batchSize, Math.ceil(order.length / lanes)));
+    // The number of batches is rounded up to a multiple of the worker count and the texts
+    // spread evenly over them, so no worker is left with the last odd batch alone.
+    const count = Math.ceil(Math.ceil(order.length / this.batchSize) / lanes) * lanes;
+    const size = Math.max(1, Math.ceil(order.length / count));
     const batches: number[][] = [];
     for (let i = 0; i < order.length; i += size) batches.push(order.slice(i, i + size));
     const texts = batches.map((b) => b.map((i) => documents[i] as string));

@@ -40,7 +40,7 @@ describe("genera CLI", () => {
     expect((await genera("--version")).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it("indexes (partial run → exit 3), searches, reports stats and answers with citations", async () => {
+  it("indexes (partial run → exit 3), searches, reports stats and answers with citations", { timeout: 400_000 }, async () => {
     const index = await genera("index", join(dir, "docs"), "--json");
     expect(index.code).toBe(3);
     const summary = JSON.parse(index.stdout) as { added: number; failed: number; failures: Array<{ path: string }> };

@@ -122,7 +122,7 @@ describe("chat API", () => {
     expect(job.summary?.added).toBe(1);
     const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ id: string }> };
     expect(docs.documents.map((d) => d.id)).toContain("capybara.md");
-    const answer = (await (await post("/api/chat", { message: "How heavy can a capybara get?" })).json()) as {
+    const answer = (await (await post("/api/chat", { message: "How many kilograms can a capybara weigh?" })).json()) as {
       answer: string;
       sources: Array<{ source: string }>;
     };

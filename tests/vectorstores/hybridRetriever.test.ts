@@ -226,7 +226,9 @@ describe("HybridRetriever fusion options", () => {
       chunk("dup#0", "Car engine maintenance: change the engine oil.", { source: "d0.md" }),
       chunk("dup#1", "Car engine maintenance: change the engine oil often.", { source: "d1.md" }),
       chunk("dup#2", "Car engine maintenance: change engine oil yearly.", { source: "d2.md" }),
-      chunk("paint#0", "Car maintenance: wash the paint and check the tyre pressure.", { source: "p.md" }),
+      chunk("paint#0", "Car maintenance: wash the paint; car maintenance also means tyre checks.", {
+        source: "p.md",
+      }),
       chunk("guitar#0", "Guitar strings.", { source: "g.md" }),
     ];
     const { make: makeDefault } = await setup(docs);
