@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type IndexSummary, KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
-import { KnowledgeBase, type IndexSummary } from "../loaders/KnowledgeBase.js";
 
 const FILES = Number(process.argv.find((a) => a.startsWith("--files="))?.split("=")[1] ?? 1000);
 const WORDS = (
@@ -59,7 +59,8 @@ const rows: Array<{ phase: string; s: IndexSummary }> = [];
 const run = async (phase: string) => {
   const s = await kb.index([corpus], {
     onProgress: (e) => {
-      if (e.phase === "index" && e.filesDone % 100 === 0) process.stderr.write(`\r${phase}: ${e.filesDone}/${e.filesTotal}`);
+      if (e.phase === "index" && e.filesDone % 100 === 0)
+        process.stderr.write(`\r${phase}: ${e.filesDone}/${e.filesTotal}`);
     },
   });
   process.stderr.write("\n");
@@ -70,13 +71,15 @@ await run("first index");
 await run("unchanged re-index");
 const changed = Math.max(1, Math.round(FILES / 100));
 for (let i = 0; i < changed; i++) {
-  writeFileSync(join(corpus, `doc-${String(i * 97 % FILES).padStart(4, "0")}.md`), fileText(i * 97 % FILES, 1));
+  writeFileSync(join(corpus, `doc-${String((i * 97) % FILES).padStart(4, "0")}.md`), fileText((i * 97) % FILES, 1));
 }
 await run(`after changing ${changed} files`);
 await kb.close();
 
 const base = rows[0]!.s.seconds;
-console.log(`\nCorpus: ${FILES} files, ${(bytes / 1024 / 1024).toFixed(2)} MB, embeddings ${embeddings.constructor.name}\n`);
+console.log(
+  `\nCorpus: ${FILES} files, ${(bytes / 1024 / 1024).toFixed(2)} MB, embeddings ${embeddings.constructor.name}\n`,
+);
 console.log("| phase | time (s) | files/s | chunks embedded | chunks/s | ratio to first | goal |");
 console.log("|---|---:|---:|---:|---:|---:|---|");
 rows.forEach(({ phase, s }, i) => {

@@ -4,10 +4,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
 import { startServer } from "../src/server/startServer.js";
-import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -24,7 +24,8 @@ for (let f = 0; f < FILES; f++) {
     const topic = TOPICS[(f + s) % TOPICS.length];
     const lines = Array.from(
       { length: 7 },
-      (_, l) => `The ${topic} method ${VERBS[(f * 7 + s * 3 + l) % VERBS.length]} result ${f}-${s}-${l} in experiment ${f * 13 + l}.`,
+      (_, l) =>
+        `The ${topic} method ${VERBS[(f * 7 + s * 3 + l) % VERBS.length]} result ${f}-${s}-${l} in experiment ${f * 13 + l}.`,
     );
     return `## Section ${s} on ${topic}\n\n${lines.join(" ")}\n`;
   });
@@ -38,7 +39,8 @@ const config = loadConfig({
 const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(dataDir, "embedding-cache") });
 const kb = await KnowledgeBase.open({ dir: join(dataDir, "index"), embeddings, ownsEmbeddings: true });
 const summary = await kb.index([corpus], {
-  onProgress: (e) => e.phase === "index" && process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
+  onProgress: (e) =>
+    e.phase === "index" && process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
 });
 process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
 const running = await startServer({ config, kb, log: () => {} });

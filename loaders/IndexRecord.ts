@@ -39,7 +39,10 @@ export class IndexRecord {
     try {
       parsed = JSON.parse(readFileSync(path, "utf8")) as IndexRecordFile;
     } catch (error) {
-      throw new GeneraError("INDEX_CORRUPT", `Index record ${path} is not valid JSON`, { cause: error, details: { path } });
+      throw new GeneraError("INDEX_CORRUPT", `Index record ${path} is not valid JSON`, {
+        cause: error,
+        details: { path },
+      });
     }
     if (parsed?.format !== "genera-index-record" || parsed.version !== 1 || typeof parsed.entries !== "object") {
       throw new GeneraError("INDEX_CORRUPT", `Index record ${path} has an unknown format`, { details: { path } });

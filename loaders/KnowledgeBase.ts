@@ -4,8 +4,8 @@ import { join, resolve } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { GeneraError, isGeneraError } from "../src/errors.js";
-import { HNSWVectorStore, type HNSWVectorStoreOptions } from "../vectorstores/hnsw.js";
 import { HybridRetriever, type HybridRetrieverOptions } from "../vectorstores/HybridRetriever.js";
+import { HNSWVectorStore, type HNSWVectorStoreOptions } from "../vectorstores/hnsw.js";
 import { KeywordIndex } from "../vectorstores/KeywordIndex.js";
 import { type WalkedFile, walkFiles } from "./DirectoryLoader.js";
 import { IndexRecord } from "./IndexRecord.js";
@@ -197,7 +197,9 @@ export class KnowledgeBase {
       this.keywordIndex.size === owned.size &&
       [...owned].every((id) => this.keywordIndex.has(id));
     if (!keywordInStep) {
-      (this as { keywordIndex: KeywordIndex }).keywordIndex = KeywordIndex.rebuildFrom(this.vectorStore.listDocuments());
+      (this as { keywordIndex: KeywordIndex }).keywordIndex = KeywordIndex.rebuildFrom(
+        this.vectorStore.listDocuments(),
+      );
     }
   }
 
@@ -318,9 +320,13 @@ export class KnowledgeBase {
         } else {
           const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
           if (file.size > maxFileBytes) {
-            throw new GeneraError("TOO_LARGE", `${file.relPath} is ${file.size} bytes, over the ${maxFileBytes}-byte limit`, {
-              details: { path: file.relPath, reason: `larger than ${maxFileBytes} bytes` },
-            });
+            throw new GeneraError(
+              "TOO_LARGE",
+              `${file.relPath} is ${file.size} bytes, over the ${maxFileBytes}-byte limit`,
+              {
+                details: { path: file.relPath, reason: `larger than ${maxFileBytes} bytes` },
+              },
+            );
           }
           const bytes = readFileSync(file.absPath);
           const hash = sha256(bytes);
@@ -391,7 +397,8 @@ export class KnowledgeBase {
   removeSource(source: string): Promise<void> {
     return this.enqueue(async () => {
       const entry = this.record.entries.get(source);
-      if (!entry) throw new GeneraError("NOT_FOUND", `No indexed document has source "${source}"`, { details: { source } });
+      if (!entry)
+        throw new GeneraError("NOT_FOUND", `No indexed document has source "${source}"`, { details: { source } });
       await this.removeChunks(entry.chunkIds);
       this.record.entries.delete(source);
       await this.saveNow();
@@ -434,4 +441,3 @@ export class KnowledgeBase {
     if (this.ownsEmbeddings) await (this.embeddings as { close?: () => Promise<void> }).close?.();
   }
 }
-

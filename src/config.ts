@@ -70,8 +70,16 @@ export const ConfigSchema = z.object({
       maxQueuedGenerations: z.number().int().min(0).default(32),
       /** A non-streaming request that takes longer gets a 503. */
       requestTimeoutMs: z.number().int().positive().default(120_000),
-      maxUploadBytes: z.number().int().positive().default(25 * 1024 * 1024),
-      maxBodyBytes: z.number().int().positive().default(1024 * 1024),
+      maxUploadBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(25 * 1024 * 1024),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
     })
     .default({}),
 });

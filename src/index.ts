@@ -5,11 +5,18 @@
  * Subpaths `genera/vectorstores`, `genera/loaders` and `genera/chains` expose
  * the same classes for smaller imports.
  */
-export * from "./errors.js";
+
+export * from "../chains/index.js";
+export * from "../loaders/index.js";
+export * from "../vectorstores/index.js";
 export * from "./config.js";
 export * from "./embeddings/index.js";
-export * from "./llms/index.js";
+export * from "./errors.js";
 export * from "./eval/index.js";
+export * from "./llms/index.js";
+export { type AppOptions, createApp } from "./server/createApp.js";
+export { SessionStore } from "./server/SessionStore.js";
+export { type RunningServer, type StartServerOptions, startServer } from "./server/startServer.js";
 // The engine's ops have short names (add, log, sum…): they live under `transformer`,
 // and the classes people reach for first are also exported by name.
 export * as transformer from "./transformer/index.js";
@@ -25,13 +32,7 @@ export {
   PAPER_BASE,
   saveCheckpoint,
   Tensor,
-  trainGPT,
   type TrainOptions,
+  trainGPT,
   tune,
 } from "./transformer/index.js";
-export * from "../vectorstores/index.js";
-export * from "../loaders/index.js";
-export * from "../chains/index.js";
-export { createApp, type AppOptions } from "./server/createApp.js";
-export { startServer, type RunningServer, type StartServerOptions } from "./server/startServer.js";
-export { SessionStore } from "./server/SessionStore.js";

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import { createEmbeddings } from "../embeddings/createEmbeddings.js";
-import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 
 /** Options every command understands (set on the root program). */
 export interface GlobalCliOptions {
@@ -21,7 +21,10 @@ export function storeDir(config: GeneraConfig, store?: string): string {
 }
 
 /** Opens the configured knowledge base with the configured embeddings; `close()` also stops their workers. */
-export async function openKnowledgeBase(config: GeneraConfig, options: { store?: string } = {}): Promise<KnowledgeBase> {
+export async function openKnowledgeBase(
+  config: GeneraConfig,
+  options: { store?: string } = {},
+): Promise<KnowledgeBase> {
   const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
   try {
     return await KnowledgeBase.open({ dir: storeDir(config, options.store), embeddings, ownsEmbeddings: true });

@@ -22,7 +22,10 @@ const COMMANDS: Record<string, [summary: string, load: CommandModule]> = {
   summarize: ["summarise a file or a folder (needs a generative model)", () => import("./commands/summarize.js")],
   translate: ["translate a text or a file (needs a generative model)", () => import("./commands/translate.js")],
   eval: ["score retrieval (recall@k, MRR, nDCG@k) and answers on a QA file", () => import("./commands/eval.js")],
-  train: ["train a GPT from scratch; writes a checkpoint, metrics.jsonl and loss.svg", () => import("./commands/train.js")],
+  train: [
+    "train a GPT from scratch; writes a checkpoint, metrics.jsonl and loss.svg",
+    () => import("./commands/train.js"),
+  ],
   tune: ["short training runs over lr, batch size, width and depth", () => import("./commands/tune.js")],
   generate: ["stream text from a model trained by `genera train`", () => import("./commands/generate.js")],
   serve: ["serve the web chat and the HTTP APIs over the indexed documents", () => import("./commands/serve.js")],
@@ -37,7 +40,9 @@ function requestedCommand(args: string[]): string | undefined {
 
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command("genera")
-    .description("Generative AI on your own machine: index documents, ask with citations, train a transformer, serve a chatbot")
+    .description(
+      "Generative AI on your own machine: index documents, ask with citations, train a transformer, serve a chatbot",
+    )
     .version(pkg.version, "-v, --version")
     .option("-c, --config <file>", "config file (JSON); default ./genera.config.json")
     .showHelpAfterError();

@@ -60,7 +60,9 @@ export class SessionStore {
     const now = new Date().toISOString();
     const newId = randomUUID();
     const title = firstMessage.replace(/\s+/g, " ").trim().slice(0, 80) || "New chat";
-    this.db.prepare("INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)").run(newId, title, now, now);
+    this.db
+      .prepare("INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)")
+      .run(newId, title, now, now);
     return newId;
   }
 
@@ -82,7 +84,12 @@ export class SessionStore {
   messages(sessionId: string): ChatMessageRecord[] {
     const rows = this.db
       .prepare("SELECT role, content, sources, created_at FROM messages WHERE session_id = ? ORDER BY id")
-      .all(sessionId) as Array<{ role: "user" | "assistant"; content: string; sources: string | null; created_at: string }>;
+      .all(sessionId) as Array<{
+      role: "user" | "assistant";
+      content: string;
+      sources: string | null;
+      created_at: string;
+    }>;
     return rows.map((r) => ({
       role: r.role,
       content: r.content,
@@ -99,7 +106,13 @@ export class SessionStore {
          GROUP BY s.id ORDER BY s.updated_at DESC`,
       )
       .all() as Array<{ id: string; title: string; created_at: string; updated_at: string; messages: number }>;
-    return rows.map((r) => ({ id: r.id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at, messages: r.messages }));
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      messages: r.messages,
+    }));
   }
 
   get(id: string): SessionSummary & { history: ChatMessageRecord[] } {
@@ -110,7 +123,8 @@ export class SessionStore {
 
   delete(id: string): void {
     const result = this.db.prepare("DELETE FROM sessions WHERE id = ?").run(id);
-    if (result.changes === 0) throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
+    if (result.changes === 0)
+      throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
   }
 
   close(): void {

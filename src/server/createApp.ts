@@ -41,7 +41,11 @@ function bearerMatches(header: string | undefined, key: string): boolean {
 }
 
 /** The Express app: middleware in the order requests meet it, then thin routers over the services. */
-export function createApp(options: AppOptions): { app: express.Express; metrics: ServerMetrics; limiter: GenerationLimiter } {
+export function createApp(options: AppOptions): {
+  app: express.Express;
+  metrics: ServerMetrics;
+  limiter: GenerationLimiter;
+} {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const metrics = new ServerMetrics();
@@ -59,7 +63,12 @@ export function createApp(options: AppOptions): { app: express.Express; metrics:
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"] },
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", "data:"],
+        },
       },
     }),
   );
@@ -89,7 +98,9 @@ export function createApp(options: AppOptions): { app: express.Express; metrics:
     app.use(protectedPrefixes, (req: Request, res: Response, next: NextFunction) => {
       if (bearerMatches(req.headers.authorization, key)) return next();
       res.setHeader("WWW-Authenticate", 'Bearer realm="genera"');
-      res.status(401).json(errorBody(new GeneraError("UNAUTHORIZED", "Missing or wrong API key: send Authorization: Bearer <key>")));
+      res
+        .status(401)
+        .json(errorBody(new GeneraError("UNAUTHORIZED", "Missing or wrong API key: send Authorization: Bearer <key>")));
     });
   }
   if (config.rateLimitPerMinute > 0) {
@@ -112,7 +123,9 @@ export function createApp(options: AppOptions): { app: express.Express; metrics:
     if (req.path.endsWith("/stream") || req.body?.stream === true) return next();
     const timer = setTimeout(() => {
       if (!res.headersSent) {
-        res.status(503).json({ error: { code: "TIMEOUT", message: `Request took longer than ${config.requestTimeoutMs} ms` } });
+        res
+          .status(503)
+          .json({ error: { code: "TIMEOUT", message: `Request took longer than ${config.requestTimeoutMs} ms` } });
       }
     }, config.requestTimeoutMs);
     res.on("close", () => clearTimeout(timer));

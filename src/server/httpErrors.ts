@@ -43,7 +43,8 @@ function normalise(error: unknown): GeneraError {
   if (e?.type === "entity.parse.failed") return new GeneraError("INVALID_INPUT", "Request body is not valid JSON");
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported")
     return new GeneraError("INVALID_INPUT", e.message ?? "Unsupported body encoding");
-  if (e?.code === "LIMIT_FILE_SIZE") return new GeneraError("TOO_LARGE", `Uploaded file "${e.field ?? "file"}" is too large`);
+  if (e?.code === "LIMIT_FILE_SIZE")
+    return new GeneraError("TOO_LARGE", `Uploaded file "${e.field ?? "file"}" is too large`);
   if (typeof e?.code === "string" && e.code.startsWith("LIMIT_"))
     return new GeneraError("INVALID_INPUT", `Upload rejected: ${e.message}`);
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500)

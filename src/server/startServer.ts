@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
+import type { Runnable } from "@langchain/core/runnables";
 import { createConversationalRagChain } from "../../chains/createConversationalRagChain.js";
 import { createRagChain } from "../../chains/createRagChain.js";
 import type { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
@@ -9,7 +10,6 @@ import { createChatModel } from "../llms/createChatModel.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp } from "./createApp.js";
 import { SessionStore } from "./SessionStore.js";
-import type { Runnable } from "@langchain/core/runnables";
 
 export interface RunningServer {
   url: string;

@@ -196,7 +196,7 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
     );
   }
   const json = readJson(path, "checkpoint config") as Partial<CheckpointConfig> | null;
-  if (!json || json.format !== "genera-checkpoint" || !json.config || typeof json.config !== "object") {
+  if (json?.format !== "genera-checkpoint" || !json.config || typeof json.config !== "object") {
     throw new GeneraError("INDEX_CORRUPT", `${path} is not a genera checkpoint config`, { details: { path } });
   }
   if (json.format_version !== 1) {

@@ -187,7 +187,7 @@ export class GPT extends Module {
    * sequence outgrows blockSize the model slides its window over the last
    * blockSize tokens and recomputes, exactly as without the cache.
    */
-  generate(prompt: number[], options: SampleOptions & { onToken?: (id: number) => boolean | void }): number[] {
+  generate(prompt: number[], options: SampleOptions & { onToken?: (id: number) => boolean | undefined }): number[] {
     validateSampleOptions(options);
     if (prompt.length === 0)
       throw new GeneraError("INVALID_INPUT", "generate needs a prompt of at least one token (e.g. BOS)");

@@ -756,7 +756,7 @@ export const relu = (x: Tensor): Tensor =>
   unary(
     x,
     "relu",
-    (v) => (v > 0 ? v : 0),
+    (v) => Math.max(v, 0),
     (v) => (v > 0 ? 1 : 0),
   );
 

@@ -25,8 +25,14 @@ beforeAll(() => {
   env = { ...process.env, GENERA_DATA_DIR: join(dir, "data"), GENERA_EMBEDDINGS_WORKERS: "1" };
   const docs = join(dir, "docs");
   mkdirSync(docs);
-  writeFileSync(join(docs, "tea.md"), "# Tea\n\n## Green tea\n\nGreen tea is steeped at about 80 degrees Celsius for two minutes.\n");
-  writeFileSync(join(docs, "coffee.md"), "# Coffee\n\n## Espresso\n\nAn espresso shot is brewed with 9 bars of pressure in about 25 seconds.\n");
+  writeFileSync(
+    join(docs, "tea.md"),
+    "# Tea\n\n## Green tea\n\nGreen tea is steeped at about 80 degrees Celsius for two minutes.\n",
+  );
+  writeFileSync(
+    join(docs, "coffee.md"),
+    "# Coffee\n\n## Espresso\n\nAn espresso shot is brewed with 9 bars of pressure in about 25 seconds.\n",
+  );
   writeFileSync(join(docs, "broken.pdf"), "%PDF-1.4 not really");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +46,9 @@ describe("genera CLI", () => {
     expect((await genera("--version")).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it("indexes (partial run → exit 3), searches, reports stats and answers with citations", { timeout: 400_000 }, async () => {
+  it("indexes (partial run → exit 3), searches, reports stats and answers with citations", {
+    timeout: 400_000,
+  }, async () => {
     const index = await genera("index", join(dir, "docs"), "--json");
     expect(index.code).toBe(3);
     const summary = JSON.parse(index.stdout) as { added: number; failed: number; failures: Array<{ path: string }> };
@@ -54,7 +62,11 @@ describe("genera CLI", () => {
     expect(search.results[0]?.source).toBe("coffee.md");
     expect(search.results[0]?.denseScore).not.toBeNull();
 
-    const stats = JSON.parse((await genera("stats", "--json")).stdout) as { documents: number; model: string; dimension: number };
+    const stats = JSON.parse((await genera("stats", "--json")).stdout) as {
+      documents: number;
+      model: string;
+      dimension: number;
+    };
     expect(stats).toMatchObject({ documents: 2, dimension: 512 });
 
     const ask = JSON.parse((await genera("ask", "How hot should the water be for green tea?", "--json")).stdout) as {

@@ -24,14 +24,23 @@ describe("chat API", () => {
   it("answers with citations and keeps the session", async () => {
     const res = await post("/api/chat", { message: "What are the default betas of Adam?" });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { answer: string; sources: Array<{ index: number; source: string }>; sessionId: string };
+    const body = (await res.json()) as {
+      answer: string;
+      sources: Array<{ index: number; source: string }>;
+      sessionId: string;
+    };
     expect(body.answer).toMatch(/0\.9 and 0\.999/);
     expect(body.answer).toMatch(/\[1\]/);
     expect(body.sources[0]?.source).toBe("optimizers.md");
-    const follow = await post("/api/chat", { message: "How many noise steps does DDPM use?", sessionId: body.sessionId });
+    const follow = await post("/api/chat", {
+      message: "How many noise steps does DDPM use?",
+      sessionId: body.sessionId,
+    });
     expect(((await follow.json()) as { sessionId: string }).sessionId).toBe(body.sessionId);
 
-    const list = (await (await fetch(`${url}/api/sessions`)).json()) as { sessions: Array<{ id: string; messages: number }> };
+    const list = (await (await fetch(`${url}/api/sessions`)).json()) as {
+      sessions: Array<{ id: string; messages: number }>;
+    };
     expect(list.sessions.find((s) => s.id === body.sessionId)?.messages).toBe(4);
     const one = (await (await fetch(`${url}/api/sessions/${body.sessionId}`)).json()) as {
       history: Array<{ role: string; content: string; sources?: unknown[] }>;
@@ -110,7 +119,11 @@ describe("chat API", () => {
 
   it("uploads a document, finds it, and deletes it", async () => {
     const form = new FormData();
-    form.append("files", new Blob(["# Capybaras\n\nThe capybara is the largest living rodent, weighing up to 66 kilograms.\n"]), "capybara.md");
+    form.append(
+      "files",
+      new Blob(["# Capybaras\n\nThe capybara is the largest living rodent, weighing up to 66 kilograms.\n"]),
+      "capybara.md",
+    );
     const res = await fetch(`${url}/api/documents`, { method: "POST", body: form });
     expect(res.status).toBe(202);
     let job = (await res.json()) as { id: string; status: string; summary?: { added: number } };
@@ -122,7 +135,9 @@ describe("chat API", () => {
     expect(job.summary?.added).toBe(1);
     const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ id: string }> };
     expect(docs.documents.map((d) => d.id)).toContain("capybara.md");
-    const answer = (await (await post("/api/chat", { message: "How many kilograms can a capybara weigh?" })).json()) as {
+    const answer = (await (
+      await post("/api/chat", { message: "How many kilograms can a capybara weigh?" })
+    ).json()) as {
       answer: string;
       sources: Array<{ source: string }>;
     };

@@ -1,8 +1,8 @@
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { type Harness, removeDir, startHarness } from "./serverHarness.js";
-import { join } from "node:path";
 
 let h: Harness;
 beforeAll(async () => {
@@ -18,7 +18,11 @@ describe("index writes under load", () => {
     const url = h.running.url;
     const uploads = Array.from({ length: 12 }, (_, i) => {
       const form = new FormData();
-      form.append("files", new Blob([`# Animal ${i}\n\nThe animal number ${i} is called zorblax${i} and eats ${i} apples.\n`]), `animal-${i}.md`);
+      form.append(
+        "files",
+        new Blob([`# Animal ${i}\n\nThe animal number ${i} is called zorblax${i} and eats ${i} apples.\n`]),
+        `animal-${i}.md`,
+      );
       return fetch(`${url}/api/documents?wait=true`, { method: "POST", body: form });
     });
     const queries = Array.from({ length: 40 }, (_, i) =>

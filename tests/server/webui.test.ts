@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, removeDir, startHarness } from "./serverHarness.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const SCREENSHOT_DIR = "docs/screenshots";
+const SCREENSHOT_DIR = "docs/screenshots";
 
 let h: Harness;
 let browser: Browser;
@@ -44,14 +44,14 @@ describe("web UI in a real Chromium", () => {
     await page.fill("#question", "What are the default betas of Adam?");
     await page.click("#send");
     const answer = page.locator(".message.assistant").last();
-    await expect.poll(() => answer.locator(".answer").innerText(), { timeout: 20_000 }).toMatch(/0\.999/);
+    await expect.poll(() => answer.locator(".answer").textContent(), { timeout: 20_000 }).toMatch(/0\.999/);
     await answer.locator(".sources li").first().waitFor();
-    expect(await answer.locator(".sources").innerText()).toMatch(/optimizers\.md/);
+    expect(await answer.locator(".sources").textContent()).toMatch(/optimizers\.md/);
     await page.waitForFunction(() => !document.querySelector(".message.streaming"));
 
     // A citation opens the cited passage.
     await answer.locator(".answer .cite").first().click();
-    await expect.poll(() => page.locator("#passage-text").innerText()).toMatch(/betas/);
+    await expect.poll(() => page.locator("#passage-text").textContent()).toMatch(/betas/);
     await page.keyboard.press("Escape");
 
     // The session appears in the list.
@@ -65,9 +65,9 @@ describe("web UI in a real Chromium", () => {
     await page.fill("#question", "What is the okapi, the animal with zebra stripes on its legs?");
     await page.click("#send");
     const second = page.locator(".message.assistant").last();
-    await expect.poll(() => second.locator(".answer").innerText(), { timeout: 20_000 }).toMatch(/okapi/i);
+    await expect.poll(() => second.locator(".answer").textContent(), { timeout: 20_000 }).toMatch(/okapi/i);
     await page.waitForFunction(() => !document.querySelector(".message.streaming"));
-    expect(await second.locator(".sources").innerText()).toMatch(/okapi\.md/);
+    expect(await second.locator(".sources").textContent()).toMatch(/okapi\.md/);
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, "chat.png"), fullPage: true });
@@ -82,7 +82,7 @@ describe("web UI in a real Chromium", () => {
     );
     await page.fill("#question", "Anything?");
     await page.click("#send");
-    await expect.poll(() => page.locator("#error").innerText()).toMatch(/Too many requests/);
+    await expect.poll(() => page.locator("#error").textContent()).toMatch(/Too many requests/);
     expect(consoleErrors.filter((e) => !/429/.test(e))).toEqual([]);
     await page.close();
   });

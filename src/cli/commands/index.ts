@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { createProgressReporter } from "../progress.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { createProgressReporter } from "../progress.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -23,7 +23,12 @@ export function register(program: Command): void {
     .option("--json", "print the summary as one JSON object")
     .action(async (paths: string[], opts, command: Command) => {
       const config = loadCliConfig(command, {
-        ingest: { chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap, include: opts.include, exclude: opts.exclude },
+        ingest: {
+          chunkSize: opts.chunkSize,
+          chunkOverlap: opts.chunkOverlap,
+          include: opts.include,
+          exclude: opts.exclude,
+        },
       });
       const kb = await openKnowledgeBase(config, { store: opts.store });
       const progress = createProgressReporter("indexing");

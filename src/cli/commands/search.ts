@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import type { Document } from "@langchain/core/documents";
+import type { Command } from "commander";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 
 /** "file (page 2)" / "file (Heading > Sub)" — the position a person can open. */
@@ -37,7 +37,9 @@ export function register(program: Command): void {
         });
         const docs = await retriever.invoke(query);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ query, mode: config.retrieval.mode, results: docs.map(toJson) })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ query, mode: config.retrieval.mode, results: docs.map(toJson) })}\n`,
+          );
           return;
         }
         if (!docs.length) process.stdout.write("No matches. Is anything indexed? Try `genera stats`.\n");

@@ -116,8 +116,7 @@ async function* readEvents(response) {
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value;
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+    for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       let event = "message";
@@ -205,16 +204,20 @@ async function loadSessions() {
 async function openSession(id) {
   const session = await api(`/api/sessions/${id}`);
   state.sessionId = id;
-  $("messages").querySelectorAll(".message").forEach((m) => m.remove());
+  clearMessages();
   for (const m of session.history) addMessage(m.role, m.content, m.sources);
   if (!session.history.length) $("empty").hidden = false;
   $("sidebar").classList.remove("open");
   await loadSessions();
 }
 
+function clearMessages() {
+  for (const m of $("messages").querySelectorAll(".message")) m.remove();
+}
+
 function newChat() {
   state.sessionId = null;
-  $("messages").querySelectorAll(".message").forEach((m) => m.remove());
+  clearMessages();
   $("empty").hidden = false;
   $("chat-title").textContent = "New chat";
 }
@@ -297,9 +300,6 @@ function setupUploads() {
     e.preventDefault();
     zone.classList.remove("over");
     upload(e.dataTransfer.files);
-  });
-  zone.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" || e.key === " ") $("file-input").click();
   });
   $("file-input").addEventListener("change", (e) => {
     upload(e.target.files);

@@ -60,14 +60,22 @@ export function safeUploadName(name: string): string {
     decoded.startsWith(".") ||
     decoded.includes("..")
   ) {
-    throw new GeneraError("INVALID_INPUT", `File name "${decoded}" is not allowed (path separators, "..", hidden names)`, {
-      details: { name: decoded },
-    });
+    throw new GeneraError(
+      "INVALID_INPUT",
+      `File name "${decoded}" is not allowed (path separators, "..", hidden names)`,
+      {
+        details: { name: decoded },
+      },
+    );
   }
   if (!supportedExtensions.includes(extname(decoded).toLowerCase())) {
-    throw new GeneraError("UNSUPPORTED_FILE", `File "${decoded}" has an unsupported type "${extname(decoded) || "(none)"}"`, {
-      details: { name: decoded, supported: supportedExtensions },
-    });
+    throw new GeneraError(
+      "UNSUPPORTED_FILE",
+      `File "${decoded}" has an unsupported type "${extname(decoded) || "(none)"}"`,
+      {
+        details: { name: decoded, supported: supportedExtensions },
+      },
+    );
   }
   return decoded;
 }
@@ -109,7 +117,9 @@ export function apiRouter(options: ApiRouterOptions): Router {
       sse.send("done", { sessionId: step.value.sessionId, answer: step.value.answer });
     } catch (error) {
       const g =
-        error instanceof GeneraError ? error : new GeneraError("INTERNAL", "The answer could not be completed", { cause: error });
+        error instanceof GeneraError
+          ? error
+          : new GeneraError("INTERNAL", "The answer could not be completed", { cause: error });
       sse.send("error", { ...errorBody(g).error, status: statusOf(g) });
     } finally {
       sse.close();
@@ -149,7 +159,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/documents", upload.array("files", 20), async (req, res) => {
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-    if (!files.length) throw new GeneraError("INVALID_INPUT", 'No files uploaded: send multipart/form-data with field "files"');
+    if (!files.length)
+      throw new GeneraError("INVALID_INPUT", 'No files uploaded: send multipart/form-data with field "files"');
     // Validate every name before writing anything, so a bad batch changes nothing.
     const named = files.map((f) => ({ name: safeUploadName(f.originalname), data: f.buffer }));
     const paths = named.map(({ name, data }) => {
@@ -157,7 +168,13 @@ export function apiRouter(options: ApiRouterOptions): Router {
       atomicWriteFileSync(path, data);
       return path;
     });
-    const job: UploadJob = { id: randomUUID(), status: "queued", files: named.map((n) => n.name), filesDone: 0, chunksDone: 0 };
+    const job: UploadJob = {
+      id: randomUUID(),
+      status: "queued",
+      files: named.map((n) => n.name),
+      filesDone: 0,
+      chunksDone: 0,
+    };
     jobs.set(job.id, job);
     const done = kb
       .index(paths, {
@@ -173,7 +190,10 @@ export function apiRouter(options: ApiRouterOptions): Router {
         job.summary = summary;
         metrics.documentsIndexed.inc(summary.added + summary.updated);
         if (summary.failed) {
-          job.error = { code: "FILE_UNREADABLE", message: summary.failures.map((f) => `${f.path}: ${f.reason}`).join("; ") };
+          job.error = {
+            code: "FILE_UNREADABLE",
+            message: summary.failures.map((f) => `${f.path}: ${f.reason}`).join("; "),
+          };
         }
       })
       .catch((error: unknown) => {

@@ -14,7 +14,11 @@ const RagInput = z.union([
   z.object({ question: z.string().trim().min(1).max(8000) }).passthrough(),
 ]);
 
-const InvokeBody = z.object({ input: RagInput, config: z.record(z.unknown()).optional(), kwargs: z.unknown().optional() });
+const InvokeBody = z.object({
+  input: RagInput,
+  config: z.record(z.unknown()).optional(),
+  kwargs: z.unknown().optional(),
+});
 const BatchBody = z.object({
   inputs: z.array(RagInput).min(1).max(32),
   config: z.unknown().optional(),

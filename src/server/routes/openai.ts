@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { Runnable } from "@langchain/core/runnables";
 import { Router } from "express";
 import { z } from "zod";
 import { GeneraError } from "../../errors.js";
 import type { ChatTurn, ConversationalInput, RagAnswer } from "../ChatService.js";
-import type { Runnable } from "@langchain/core/runnables";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
@@ -75,7 +75,7 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     }
     const turns = body.messages.filter((m) => m.role === "user" || m.role === "assistant");
     const last = turns[turns.length - 1];
-    if (!last || last.role !== "user" || !text(last.content).trim()) {
+    if (last?.role !== "user" || !text(last.content).trim()) {
       throw new GeneraError("INVALID_INPUT", "messages must end with a non-empty user message");
     }
     const input: ConversationalInput = {
@@ -93,8 +93,14 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
         object: "chat.completion",
         created: Math.floor(Date.now() / 1000),
         model: RAG_MODEL_ID,
-        choices: [{ index: 0, message: { role: "assistant", content: result.answer }, finish_reason: "stop", logprobs: null }],
-        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+        choices: [
+          { index: 0, message: { role: "assistant", content: result.answer }, finish_reason: "stop", logprobs: null },
+        ],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
         sources: result.sources,
       });
       return;
@@ -139,13 +145,18 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
             created: Math.floor(Date.now() / 1000),
             model: RAG_MODEL_ID,
             choices: [],
-            usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+            usage: {
+              prompt_tokens: promptTokens,
+              completion_tokens: completionTokens,
+              total_tokens: promptTokens + completionTokens,
+            },
           })}\n\n`,
         );
       }
       res.write("data: [DONE]\n\n");
     } catch (error) {
-      const g = error instanceof GeneraError ? error : new GeneraError("INTERNAL", "Generation failed", { cause: error });
+      const g =
+        error instanceof GeneraError ? error : new GeneraError("INTERNAL", "Generation failed", { cause: error });
       res.write(`data: ${JSON.stringify({ error: { code: g.code, message: g.message } })}\n\n`);
     } finally {
       res.end();
