@@ -154,20 +154,28 @@ async function main(): Promise<void> {
   const bruteQps = QUERIES / seconds(t);
   console.error(`ground truth in ${(QUERIES / bruteQps).toFixed(1)} s`);
 
-  // Plain-JS exact scan on a few queries.
+  // Plain-JS exact scan on a few queries: dot products over the flat Float32Array, top-k kept by insertion.
   t = process.cpuUsage();
   const jsExact: number[][] = [];
   for (let q = 0; q < EXACT_QUERIES; q++) {
     const query = queryData.subarray(q * DIM, (q + 1) * DIM);
-    const scores = new Float32Array(N);
+    const topScores = new Float64Array(K).fill(Number.NEGATIVE_INFINITY);
+    const topIds = new Int32Array(K).fill(-1);
     for (let i = 0; i < N; i++) {
       let s = 0;
       const o = i * DIM;
       for (let j = 0; j < DIM; j++) s += base[o + j] * query[j];
-      scores[i] = s;
+      if (s <= topScores[K - 1]) continue;
+      let p = K - 1;
+      while (p > 0 && topScores[p - 1] < s) {
+        topScores[p] = topScores[p - 1];
+        topIds[p] = topIds[p - 1];
+        p--;
+      }
+      topScores[p] = s;
+      topIds[p] = i;
     }
-    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]);
-    jsExact.push(order.slice(0, K));
+    jsExact.push(Array.from(topIds));
   }
   const jsExactQps = EXACT_QUERIES / seconds(t);
   const jsExactRecall = recall(jsExact, truth.slice(0, EXACT_QUERIES));
