@@ -6,6 +6,7 @@
  *
  * Run: npx tsx bench/retrieval-eval.ts            (first run embeds the corpora, later runs reuse them)
  *      npx tsx bench/retrieval-eval.ts --defaults  (baselines and the shipped defaults only, no grid)
+ *      npx tsx bench/retrieval-eval.ts --finalists (baselines, the finalists table and the defaults)
  *      GENERA_BENCH_CACHE=/some/dir  to move the cache (default: <os tmp>/genera-retrieval-eval)
  *
  * Prints, per set and averaged over sets, recall@1, recall@5 and MRR (over the top 10)
@@ -200,26 +201,37 @@ async function main(): Promise<void> {
       };
     };
 
-    const plain = { aggregate: "none", titleBoost: 0 } as const;
+    // Every knob is set explicitly so the tables do not shift when HYBRID_DEFAULTS change.
+    const plain = { aggregate: "none", titleBoost: 0, denseCompletion: true } as const;
     const baselines: Config[] = [
       { mode: "keyword", ...plain },
       { mode: "dense", ...plain },
       { mode: "hybrid", fusion: "rrf", ...plain },
       { mode: "hybrid", fusion: "convex", keywordWeight: 0.5, normalization: "minmax", ...plain },
-      { mode: "keyword", aggregate: "document", titleBoost: 0 },
+      { mode: "keyword", aggregate: "document", aggregateBonus: 0.1, titleBoost: 0 },
     ];
     const grid: Config[] = [];
     for (const keywordWeight of [0.3, 0.5, 0.6, 0.7, 0.8]) {
       for (const normalization of ["minmax", "zscore"] as const) {
         for (const titleBoost of [0, 0.1, 0.2, 0.3]) {
           for (const aggregate of ["none", "document"] as const) {
-            grid.push({ mode: "hybrid", fusion: "convex", keywordWeight, normalization, titleBoost, aggregate });
+            grid.push({
+              mode: "hybrid",
+              fusion: "convex",
+              keywordWeight,
+              normalization,
+              titleBoost,
+              aggregate,
+              aggregateBonus: 0.1,
+              denseCompletion: true,
+            });
           }
         }
       }
     }
 
-    const defaultsOnly = process.argv.includes("--defaults");
+    const finalistsOnly = process.argv.includes("--finalists");
+    const defaultsOnly = process.argv.includes("--defaults") || finalistsOnly;
     const results = new Map<string, Map<string, Scores>>();
     for (const config of defaultsOnly ? baselines : [...baselines, ...grid]) {
       results.set(describe(config), await run(config));
@@ -298,6 +310,34 @@ async function main(): Promise<void> {
       console.log(`\nBest grid point by average, ≥ keyword everywhere: ${describe(best.c)}`);
     };
     if (!defaultsOnly) await exploreGrid();
+
+    // Combinations of the secondary knobs that each helped alone around the grid's best point.
+    const finalists: Config[] = [];
+    for (const keywordWeight of [0.7, 0.8]) {
+      for (const titleBoost of [0, 0.1]) {
+        for (const aggregateBonus of [0, 0.1]) {
+          for (const denseCompletion of [true, false]) {
+            finalists.push({
+              keywordWeight,
+              normalization: "zscore",
+              titleBoost,
+              aggregate: "document",
+              aggregateBonus,
+              denseCompletion,
+            });
+          }
+        }
+      }
+    }
+    if (finalistsOnly || !defaultsOnly) {
+      const rows: Array<[string, Map<string, Scores>]> = [];
+      for (const c of finalists) rows.push([describe({ mode: "hybrid", fusion: "convex", ...c }), await run(c)]);
+      rows.sort((a, b) => avg(mean(b[1])) - avg(mean(a[1])));
+      table(
+        "Finalists (✓ = ≥ keyword-only on every metric of every set)",
+        rows.map(([name, scores]) => [`${beatsKeywordEverywhere(scores) ? "✓" : "✗"} ${name}`, scores]),
+      );
+    }
 
     const defaults = await run({});
     table("Shipped defaults (HYBRID_DEFAULTS) vs keyword-only", [

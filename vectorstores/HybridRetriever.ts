@@ -36,34 +36,36 @@ export type FusionMethod = "convex" | "rrf";
 
 /**
  * Defaults chosen by `bench/retrieval-eval.ts` with the offline USE-lite encoder: the
- * grid point with the best AVERAGE over every shipped QA set (knowledge: 99 questions,
- * 335 chunks; man-pages: 301 questions, 3,067 chunks) of (recall@1 + recall@5 + MRR) / 3,
- * among those at least as good as keyword-only BM25 on every metric of every set.
- * Measured (R@1 / R@5 / MRR):
- *   keyword-only BM25      knowledge .929/.975/.956   man-pages .874/.944/.906
- *   dense-only             knowledge .439/.687/.558   man-pages .312/.492/.394
- *   hybrid RRF             knowledge .707/.960/.812   man-pages .708/.890/.789
- *   these defaults         knowledge .939/.990/.968   man-pages .904/.957/.930  (1.019× BM25 on average)
- * The keyword side carries 0.7 because BM25 beat the offline encoder alone on both sets;
- * weights 0.6–0.8 with either normalisation were within one question of each other,
- * 0.3 lost 6%. Document aggregation helped on both sets (one long page no longer fills
- * every slot); a bonus above 0.1 for further chunks started to hurt. Turning off dense
- * completion or stemming each cost ~0.5–1.5%.
+ * setting with the best AVERAGE over every shipped QA set of (recall@1 + recall@5 + MRR) / 3
+ * among those at least as good as keyword-only BM25 on every metric of every set — tuned
+ * on one corpus alone it would overfit. Sets: knowledge (99 questions, 335 chunks),
+ * css-properties (360, 1,820), man-pages (318, 3,067). Measured R@1 / R@5 / MRR:
+ *   keyword-only BM25   .929/.975/.957   .922/.978/.945   .797/.899/.844
+ *   dense-only          .439/.687/.557   .461/.764/.584   .266/.454/.351
+ *   hybrid RRF (equal)  .707/.960/.812   .836/.956/.891   .678/.865/.758
+ *   these defaults      .929/1.00/.965   .922/.989/.947   .825/.937/.874   (1.017× BM25 on average)
+ * Why these values: BM25 beat the encoder alone on every set, so the keyword side carries
+ * 0.8 (0.6–0.8 were within a question or two of each other; 0.3 lost 3–6%); z-scores edged
+ * out min-max. Document aggregation won on every set (one long page no longer fills all k
+ * slots); a bonus for further chunks (0.1) tied, larger ones hurt. The BM25 title field
+ * (weight 2) already rewards questions that name a title, so the extra title boost is
+ * small. Scoring keyword-only candidates from stored vectors (denseCompletion) lost by a
+ * question or two on the current sets, and costs a vector read per candidate: off.
  */
 export const HYBRID_DEFAULTS = {
   mode: "hybrid" as RetrievalMode,
   k: 5,
   fetchK: 50,
   fusion: "convex" as FusionMethod,
-  keywordWeight: 0.7,
+  keywordWeight: 0.8,
   normalization: "zscore" as ScoreNormalization,
   rrfK: 60,
   aggregate: "document" as "none" | "document",
-  aggregateBonus: 0.1,
+  aggregateBonus: 0,
   chunksPerDocument: 1,
-  titleBoost: 0.3,
+  titleBoost: 0.1,
   titleMinCoverage: 1,
-  denseCompletion: true,
+  denseCompletion: false,
 };
 
 export interface HybridRetrieverOptions extends BaseRetrieverInput {
@@ -98,7 +100,7 @@ export interface HybridRetrieverOptions extends BaseRetrieverInput {
   titleBoost?: number;
   titleMinCoverage?: number;
   /**
-   * Score keyword-only candidates on the dense side from their stored vectors (default true;
+   * Score keyword-only candidates on the dense side from their stored vectors (default false;
    * needs `vectorStore.getVector`). Off: they take the dense side's lowest normalised score.
    */
   denseCompletion?: boolean;

@@ -45,6 +45,13 @@ export interface KeywordSearchOptions {
   fuzzy?: boolean | number;
   /** Also match terms that start with a query term (weighted lower than exact matches). */
   prefix?: boolean;
+  /**
+   * Drop query terms found in more than this share of chunks (default 0.5), unless that would
+   * drop them all. Such terms barely move BM25 (their IDF is near its floor), but scoring them
+   * means visiting most of the index: on 10k chunks they were most of a query's cost. Applies
+   * from 200 chunks up; 1 keeps every term.
+   */
+  maxDocFrequency?: number;
 }
 
 export interface KeywordSearchResult {
@@ -56,6 +63,9 @@ export interface KeywordSearchResult {
 export const KEYWORD_INDEX_FILE = "keyword-index.json";
 const FORMAT = "genera-keyword-index";
 const FORMAT_VERSION = 1;
+const DEFAULT_MAX_DOC_FREQUENCY = 0.5;
+/** Below this many chunks document frequencies are too coarse to call a term unselective. */
+const MIN_DOCS_FOR_DF_CUT = 200;
 const DEFAULT_BOOSTS: KeywordFieldBoosts = { title: 2, headings: 1.5, body: 1 };
 const FIELDS = ["title", "headings", "body"] as const;
 /** Above this share of discarded entries a save rebuilds the postings instead of persisting the garbage. */
@@ -380,8 +390,13 @@ export class KeywordIndex {
       throw new GeneraError("INVALID_INPUT", "Keyword search query must be a string", { details: { query } });
     }
     const out = new Map<string, number>();
-    const terms = [...new Set(analyzeText(query, { stem: this.stem }))];
+    let terms = [...new Set(analyzeText(query, { stem: this.stem }))];
     if (terms.length === 0 || this.docs.size === 0) return out;
+    const maxDf = options.maxDocFrequency ?? DEFAULT_MAX_DOC_FREQUENCY;
+    if (maxDf < 1 && this.docs.size >= MIN_DOCS_FOR_DF_CUT) {
+      const selective = terms.filter((t) => this.documentFrequency(t) <= maxDf * this.docs.size);
+      if (selective.length > 0) terms = selective;
+    }
     const { filter } = options;
     if (
       filter !== undefined &&
@@ -404,6 +419,20 @@ export class KeywordIndex {
     });
     for (const result of results) out.set(result.id as string, result.score);
     return out;
+  }
+
+  /**
+   * Chunks containing `term` (an analysed term) in any field, approximated by the largest
+   * per-field posting list. Reads MiniSearch's postings directly: its public API has no
+   * document-frequency call, and the package version is pinned.
+   */
+  private documentFrequency(term: string): number {
+    const postings = (
+      this.mini as unknown as { _index: { get(term: string): Map<number, Map<number, number>> | undefined } }
+    )._index.get(term);
+    let df = 0;
+    if (postings) for (const docs of postings.values()) df = Math.max(df, docs.size);
+    return df;
   }
 
   search(query: string, options: KeywordSearchOptions = {}): KeywordSearchResult[] {

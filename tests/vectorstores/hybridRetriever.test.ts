@@ -98,14 +98,21 @@ describe("HybridRetriever modes", () => {
   it("scores keyword-only candidates on the dense side from their stored vectors", async () => {
     const { make, store } = await setup(corpus());
     // fetchK 1: the dense side returns only its top hit; gadget#0 comes from BM25 alone.
-    const results = await make({ fetchK: 1, k: 5, aggregate: "none" }).invoke("Zorblax music");
+    // k = 2 fetches the dense top 2 (guitar, soup); gadget#0 comes from BM25 alone and, with
+    // keywordWeight 1, ranks first whatever its dense score.
+    const options = { fetchK: 1, k: 2, aggregate: "none", keywordWeight: 1 } as const;
+    const question = "Zorblax music soup";
+    const results = await make({ ...options, denseCompletion: true }).invoke(question);
     const gadget = results.find((d) => d.id === "gadget#0")!;
-    const q = await store.embeddings.embedQuery("Zorblax music");
+    const q = await store.embeddings.embedQuery(question);
     const v = store.getVector("gadget#0")!;
     expect(gadget.metadata.denseScore).toBeCloseTo(
       q.reduce((s, x, i) => s + x * v[i], 0),
       5,
     );
+    // Off, a keyword-only candidate has no dense score.
+    const plain = await make({ ...options, denseCompletion: false }).invoke(question);
+    expect(plain.find((d) => d.id === "gadget#0")!.metadata.denseScore).toBeNull();
   });
 
   it("works with a store that cannot return vectors (MemoryVectorStore)", async () => {
@@ -174,7 +181,12 @@ describe("HybridRetriever fusion options", () => {
     expect(docLevel[0].metadata.source).toBe("osaka.md");
     // One chunk per document: the Osaka file does not fill every slot.
     expect(docLevel.map((d) => d.metadata.source)).toEqual([...new Set(docLevel.map((d) => d.metadata.source))]);
-    const twoEach = await make({ mode: "keyword", aggregate: "document", chunksPerDocument: 2 }).invoke(question);
+    const twoEach = await make({
+      mode: "keyword",
+      aggregate: "document",
+      aggregateBonus: 0.1,
+      chunksPerDocument: 2,
+    }).invoke(question);
     expect(twoEach.slice(0, 2).every((d) => d.metadata.source === "osaka.md")).toBe(true);
   });
 
@@ -232,7 +244,8 @@ describe("HybridRetriever fusion options", () => {
       chunk("guitar#0", "Guitar strings.", { source: "g.md" }),
     ];
     const { make: makeDefault } = await setup(docs);
-    const make = (options: Partial<HybridRetrieverOptions>) => makeDefault({ normalization: "minmax", ...options });
+    const make = (options: Partial<HybridRetrieverOptions>) =>
+      makeDefault({ normalization: "minmax", keywordWeight: 0.6, ...options });
     const question = "car engine maintenance";
     const plain = await make({ k: 2, aggregate: "none" }).invoke(question);
     expect(ids(plain).every((id) => id!.startsWith("dup"))).toBe(true);

@@ -154,6 +154,16 @@ describe("KeywordIndex search", () => {
     expect(index.search("zebu", { k: 1, prefix: true })[0].id).toBe("pike#0");
   });
 
+  it("skips terms found in most chunks unless nothing else is left", () => {
+    const docs = Array.from({ length: 250 }, (_, i) =>
+      chunk(`c${i}#0`, i === 7 ? "common words and one zanzibar" : `common words number ${i}`),
+    );
+    const index = KeywordIndex.rebuildFrom(docs);
+    expect(index.search("common zanzibar", { k: 300 }).map((r) => r.id)).toEqual(["c7#0"]);
+    expect(index.search("common", { k: 300 })).toHaveLength(250);
+    expect(index.search("common zanzibar", { k: 300, maxDocFrequency: 1 })).toHaveLength(250);
+  });
+
   it("rejects bad k and filters", () => {
     const index = KeywordIndex.rebuildFrom(corpus());
     expectGeneraError(() => index.search("x", { k: 0 }), "INVALID_INPUT");
