@@ -16,6 +16,7 @@ import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import hnswlib from "hnswlib-node";
+import { seededRandom as mulberry32 } from "../src/transformer/random.js";
 import { HNSW_DEFAULTS, HNSWVectorStore } from "../vectorstores/index.js";
 
 function flag(name: string, fallback: number): number {
@@ -52,17 +53,6 @@ class NoEmbeddings extends Embeddings {
   async embedQuery(): Promise<number[]> {
     throw new Error("the benchmark passes vectors directly");
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function makeData() {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type IndexSummary, KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
+import { seededRandom as rng } from "../src/transformer/random.js";
 
 const FILES = Number(process.argv.find((a) => a.startsWith("--files="))?.split("=")[1] ?? 1000);
 const WORDS = (
@@ -13,17 +14,6 @@ const WORDS = (
   "gradient optimizer weight bias kernel matrix batch epoch sample noise image text audio prompt context window " +
   "latency memory cache thread worker queue server client request response session record store hash file"
 ).split(" ");
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fileText(i: number, version: number): string {
   const r = rng(i * 31 + version);

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { Embeddings, type EmbeddingsInterface } from "@langchain/core/embeddings";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
+import { seededRandom as rng } from "../src/transformer/random.js";
 import { HybridRetriever, type RetrievalMode } from "../vectorstores/HybridRetriever.js";
 import { HNSWVectorStore } from "../vectorstores/hnsw.js";
 import { KeywordIndex } from "../vectorstores/KeywordIndex.js";
@@ -30,17 +31,6 @@ const QUERIES = Number(process.env.GENERA_BENCH_QUERIES ?? 200);
 const DIM = 512;
 
 /** Deterministic PRNG (mulberry32) so every run indexes the same corpus. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SYLLABLES = ["ka", "lo", "mi", "ren", "tor", "va", "sel", "qui", "dan", "por", "el", "ix", "um", "bra", "sto"];
 const COMMON = "the of and to in is that for it as with was on be by this are from at or an which".split(" ");
 

@@ -1,3 +1,4 @@
+import { seededRandom as rng } from "../src/transformer/random.js";
 /**
  * A generated dataset of dates written many ways ("the twenty-fifth of December 2023",
  * "Dec 25, 2023", "25/12/2023", "December the 25th, 2023", …) paired with their ISO
@@ -103,17 +104,6 @@ export const DATE_FORMATS: Record<string, Formatter> = {
 
 export function isoDate(d: number, m: number, y: number): string {
   return `${y}-${pad2(m)}-${pad2(d)}`;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface DateDatasetOptions {

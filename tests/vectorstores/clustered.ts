@@ -1,15 +1,7 @@
-/** Seeded clustered unit vectors and exact k-NN, shared by the HNSW store tests. */
+import { seededRandom as mulberry32 } from "../../src/transformer/random.js";
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+/** Seeded clustered unit vectors and exact k-NN, shared by the HNSW store tests. */
 
 export function gaussian(random: () => number): number {
   const u = 1 - random();

@@ -23,6 +23,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { seededRandom as mulberry32 } from "../../../src/transformer/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "corpus");
@@ -355,17 +356,6 @@ function buildPage(pkg: string, version: string, licence: string, file: string):
 
 // ---------------------------------------------------------------------------------------------
 // Question generation
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rng = mulberry32(RNG_SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)];
