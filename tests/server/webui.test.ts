@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, removeDir, startHarness } from "./serverHarness.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOT_DIR = "docs/screenshots";
+// Screenshots of each run land here (git-ignored); docs/screenshots holds the README copy.
+const SCREENSHOT_DIR = "test-results/screenshots";
 
 let h: Harness;
 let browser: Browser;
