@@ -64,7 +64,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     ],
   ] as const) {
     for (const connections of [1, 10, 50]) {
-      const result = await autocannon({ url: running.url, duration: DURATION, connections, ...opts });
+      const { path, ...request } = opts;
+      const result = await autocannon({ url: `${running.url}${path}`, duration: DURATION, connections, ...request });
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(
