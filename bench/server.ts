@@ -1,9 +1,14 @@
 // npm run bench:server — autocannon against /api/search and /api/chat (extractive
 // answerer) at 1/10/50 connections, on an index of ~10,000 chunks, three rounds.
 // Goals: no errors; RSS steady across rounds; /api/search p99 ≤ 100 ms at 10 connections.
+// The load generator runs in a separate process so it does not share the server's thread.
+
+import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import autocannon from "autocannon";
+import { promisify } from "node:util";
+import type autocannon from "autocannon";
 import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
@@ -45,6 +50,24 @@ const summary = await kb.index([corpus], {
 process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
 const running = await startServer({ config, kb, log: () => {} });
 
+const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
+
+/**
+ * autocannon runs in its own process: in-process it would share the server's main
+ * thread and inflate every latency it measures.
+ */
+async function loadTest(
+  url: string,
+  connections: number,
+  request: { method: string; headers?: Record<string, string>; body?: string },
+): Promise<autocannon.Result> {
+  const args = [autocannonCli, "--json", "-d", String(DURATION), "-c", String(connections), "-m", request.method];
+  for (const [name, value] of Object.entries(request.headers ?? {})) args.push("-H", `${name}=${value}`);
+  if (request.body) args.push("-b", request.body);
+  const { stdout } = await promisify(execFile)(process.execPath, [...args, url], { maxBuffer: 16 << 20 });
+  return JSON.parse(stdout) as autocannon.Result;
+}
+
 const rssMiB = () => process.memoryUsage().rss / 1024 / 1024;
 const rows: string[] = [];
 const roundRss: number[] = [];
@@ -64,8 +87,11 @@ for (let round = 1; round <= ROUNDS; round++) {
     ],
   ] as const) {
     for (const connections of [1, 10, 50]) {
-      const { path, ...request } = opts;
-      const result = await autocannon({ url: `${running.url}${path}`, duration: DURATION, connections, ...request });
+      const result = await loadTest(
+        `${running.url}${opts.path}`,
+        connections,
+        opts as unknown as Parameters<typeof loadTest>[2],
+      );
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(
