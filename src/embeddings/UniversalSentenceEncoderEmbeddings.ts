@@ -136,8 +136,12 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     this.queriesInFlight++;
     this.embedDocuments(batch.map((q) => q.text))
       .then(
-        (vectors) => batch.forEach((q, i) => q.resolve(vectors[i] as number[])),
-        (error: unknown) => batch.forEach((q) => q.reject(error)),
+        (vectors) => {
+          for (const [i, q] of batch.entries()) q.resolve(vectors[i] as number[]);
+        },
+        (error: unknown) => {
+          for (const q of batch) q.reject(error);
+        },
       )
       .finally(() => {
         this.queriesInFlight--;
