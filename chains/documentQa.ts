@@ -74,18 +74,23 @@ export class DocumentQaChain extends Runnable<DocumentQaInput, RagOutput> {
     );
   }
 
-  override async invoke(input: DocumentQaInput, options?: Partial<RunnableConfig>): Promise<RagOutput> {
+  /** A RAG chain over the passages of this one document. */
+  private async ragChainFor(document: DocumentQaInput["document"]) {
     const retriever = new InMemoryRetriever({
-      documents: await this.passages(input?.document),
+      documents: await this.passages(document),
       embeddings: this.options.embeddings,
       k: this.options.k ?? 4,
     });
-    const chain = createRagChain({
+    return createRagChain({
       retriever,
       llm: this.options.llm,
       embeddings: this.options.embeddings,
       prompt: this.options.prompt ?? DOCUMENT_QA_PROMPT,
     });
+  }
+
+  override async invoke(input: DocumentQaInput, options?: Partial<RunnableConfig>): Promise<RagOutput> {
+    const chain = await this.ragChainFor(input?.document);
     return chain.invoke({ question: input.question }, options);
   }
 
@@ -93,17 +98,7 @@ export class DocumentQaChain extends Runnable<DocumentQaInput, RagOutput> {
     input: DocumentQaInput,
     options?: Partial<RunnableConfig>,
   ): AsyncGenerator<RagOutput> {
-    const retriever = new InMemoryRetriever({
-      documents: await this.passages(input?.document),
-      embeddings: this.options.embeddings,
-      k: this.options.k ?? 4,
-    });
-    const chain = createRagChain({
-      retriever,
-      llm: this.options.llm,
-      embeddings: this.options.embeddings,
-      prompt: this.options.prompt ?? DOCUMENT_QA_PROMPT,
-    });
+    const chain = await this.ragChainFor(input?.document);
     yield* await chain.stream({ question: input.question }, options);
   }
 }

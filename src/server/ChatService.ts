@@ -1,4 +1,5 @@
 import type { Runnable } from "@langchain/core/runnables";
+import type { RagOutput } from "../../chains/createRagChain.js";
 import type { CitedSource } from "../llms/citedSource.js";
 import type { GenerationLimiter } from "./GenerationLimiter.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -9,10 +10,8 @@ export interface ChatTurn {
   content: string;
 }
 
-export interface RagAnswer {
-  answer: string;
-  sources: CitedSource[];
-}
+/** What the RAG chains return, as the server passes it on. */
+export type RagAnswer = Pick<RagOutput, "answer" | "sources">;
 
 /** Input of the conversational RAG chain: the question and the turns before it. */
 export interface ConversationalInput {
