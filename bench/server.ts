@@ -5,7 +5,6 @@
 
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type autocannon from "autocannon";
@@ -17,6 +16,8 @@ import { startServer } from "../src/server/startServer.js";
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FILES = Number(process.env.BENCH_FILES ?? 1250);
+const ROUTES = (process.env.BENCH_ROUTES ?? "search,chat").split(",");
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "1,10,50").split(",").map(Number);
 const dataDir = join(".genera", "bench-server");
 const corpus = join(dataDir, "corpus");
 const TOPICS = ["attention", "tokenizer", "optimizer", "diffusion", "retrieval", "embedding", "decoder", "sampling"];
@@ -50,21 +51,18 @@ const summary = await kb.index([corpus], {
 process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
 const running = await startServer({ config, kb, log: () => {} });
 
-const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
+const VARIANTS = Number(process.env.BENCH_QUERIES ?? 2000);
 
 /**
- * autocannon runs in its own process: in-process it would share the server's main
- * thread and inflate every latency it measures.
+ * autocannon runs in its own process (bench/loadGenerator.mjs): in-process it would
+ * share the server's main thread and inflate every latency it measures. Every request
+ * asks a different question, so per-query caches cannot flatter the figures.
  */
-async function loadTest(
-  url: string,
-  connections: number,
-  request: { method: string; headers?: Record<string, string>; body?: string },
-): Promise<autocannon.Result> {
-  const args = [autocannonCli, "--json", "-d", String(DURATION), "-c", String(connections), "-m", request.method];
-  for (const [name, value] of Object.entries(request.headers ?? {})) args.push("-H", `${name}=${value}`);
-  if (request.body) args.push("-b", request.body);
-  const { stdout } = await promisify(execFile)(process.execPath, [...args, url], { maxBuffer: 16 << 20 });
+async function loadTest(url: string, connections: number, kind: "search" | "chat"): Promise<autocannon.Result> {
+  const spec = JSON.stringify({ url, connections, duration: DURATION, kind, variants: VARIANTS });
+  const { stdout } = await promisify(execFile)(process.execPath, ["bench/loadGenerator.mjs", spec], {
+    maxBuffer: 16 << 20,
+  });
   return JSON.parse(stdout) as autocannon.Result;
 }
 
@@ -74,24 +72,13 @@ const roundRss: number[] = [];
 let errors = 0;
 for (let round = 1; round <= ROUNDS; round++) {
   const before = rssMiB();
-  for (const [name, opts] of [
-    ["GET /api/search", { path: "/api/search?q=how%20does%20the%20optimizer%20scale%20results&k=5", method: "GET" }],
-    [
-      "POST /api/chat",
-      {
-        path: "/api/chat",
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message: "What does the diffusion method stabilise?" }),
-      },
-    ],
+  for (const [name, kind] of [
+    ["GET /api/search", "search"],
+    ["POST /api/chat", "chat"],
   ] as const) {
-    for (const connections of [1, 10, 50]) {
-      const result = await loadTest(
-        `${running.url}${opts.path}`,
-        connections,
-        opts as unknown as Parameters<typeof loadTest>[2],
-      );
+    if (!ROUTES.includes(kind)) continue;
+    for (const connections of CONNECTIONS) {
+      const result = await loadTest(running.url, connections, kind);
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(

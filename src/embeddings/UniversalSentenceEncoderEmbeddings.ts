@@ -103,26 +103,33 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     const size = Math.max(1, Math.ceil(order.length / count));
     const batches: number[][] = [];
     for (let i = 0; i < order.length; i += size) batches.push(order.slice(i, i + size));
-    const texts = batches.map((b) => b.map((i) => documents[i] as string));
-    const results = this.inProcess ? await this.runInProcess(texts) : await this.getPool().run(texts);
+    const vectors = await this.embedBatches(batches.map((b) => b.map((i) => documents[i] as string)));
     batches.forEach((batch, b) => {
-      const flat = results[b] as Float32Array;
       batch.forEach((docIndex, row) => {
-        out[docIndex] = unitRow(flat, row);
+        out[docIndex] = vectors[b]![row]!;
       });
     });
     return out;
   }
 
+  /** One model call per batch (each on one worker), as unit vectors; a text without tokens gets zeros. */
+  private async embedBatches(batches: string[][]): Promise<number[][][]> {
+    const results = this.inProcess ? await this.runInProcess(batches) : await this.getPool().run(batches);
+    return batches.map((batch, b) => batch.map((_, row) => unitRow(results[b] as Float32Array, row)));
+  }
+
   /**
    * Queries that arrive while earlier ones are being embedded wait and then go to the
-   * model together: one call per query is mostly fixed overhead for short texts, so a
-   * server under load answers many more searches per second this way.
+   * model together, as one batch on one worker: a call for a short text is mostly fixed
+   * overhead (graph dispatch, streaming the weights), so a server under load answers
+   * many more searches per second this way, and with one batch per worker no query
+   * waits for a sub-batch queued behind another worker's work.
    */
   embedQuery(document: string): Promise<number[]> {
     if (typeof document !== "string") {
       return Promise.reject(new GeneraError("INVALID_INPUT", `embedQuery expects a string, got ${typeof document}`));
     }
+    if (document.trim().length === 0) return Promise.resolve(new Array<number>(USE_DIMENSION).fill(0));
     return new Promise((resolve, reject) => {
       this.pendingQueries.push({ text: document, resolve, reject });
       this.flushQueries();
@@ -134,10 +141,10 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     if (this.queriesInFlight >= lanes || this.pendingQueries.length === 0) return;
     const batch = this.pendingQueries.splice(0, this.batchSize);
     this.queriesInFlight++;
-    this.embedDocuments(batch.map((q) => q.text))
+    this.embedBatches([batch.map((q) => q.text)])
       .then(
-        (vectors) => {
-          for (const [i, q] of batch.entries()) q.resolve(vectors[i] as number[]);
+        ([vectors]) => {
+          for (const [i, q] of batch.entries()) q.resolve(vectors![i]!);
         },
         (error: unknown) => {
           for (const q of batch) q.reject(error);

@@ -1,16 +1,17 @@
 import { availableParallelism } from "node:os";
+import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { gemmRows } from "./matmulKernel.mjs";
-import { buildGemmModule, ROWS, VECS } from "./matmulWasm.js";
+import { buildGemmModule, PANEL, ROWS } from "./matmulWasm.js";
 
 /**
  * The matrix multiply behind every Linear layer and attention product, the
  * engine's hot spot. Three tiers, picked by size:
  *
  * 1. tiny products: the scalar JavaScript kernel in matmulKernel.mjs, in place;
- * 2. larger ones: operands are copied (transposed and padded as needed) into
- *    a shared WebAssembly memory and multiplied by the SIMD kernel of
- *    matmulWasm.ts — the O(n²) copy is paid back by the O(n³) product;
+ * 2. larger ones: operands are copied into a shared WebAssembly memory (B
+ *    packed into column panels, see packB) and multiplied by the SIMD kernel
+ *    of matmulWasm.ts — the O(n²) copy is paid back by the O(n³) product;
  * 3. the largest: the same, with row blocks shared out among worker threads
  *    that instantiate the kernel over the same shared memory.
  *
@@ -34,6 +35,8 @@ export interface GemmJob {
   strideA: number;
   strideB: number;
   strideC: number;
+  /** C's contents are ignored and replaced (C = op(A)·op(B)): spares copying C in. Default false. */
+  overwrite?: boolean;
 }
 
 /** Below this many multiply-adds the copy into wasm memory costs more than it saves. */
@@ -58,20 +61,24 @@ interface WasmApi {
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+type WasmGemm = (
+  a: number,
+  b: number,
+  c: number,
+  K: number,
+  N: number,
+  i0: number,
+  i1: number,
+  rsA: number,
+  ksA: number,
+) => void;
+
 interface WasmKernel {
   memory: WasmMemory;
   module: object;
-  gemm: (
-    a: number,
-    b: number,
-    c: number,
-    K: number,
-    N: number,
-    i0: number,
-    i1: number,
-    rsA: number,
-    ksA: number,
-  ) => void;
+  fused: boolean;
+  /** [C += A·B, C = A·B] */
+  gemm: [WasmGemm, WasmGemm];
 }
 
 let wasm: WasmKernel | null | undefined;
@@ -79,15 +86,43 @@ let wasm: WasmKernel | null | undefined;
 function wasmKernel(): WasmKernel | null {
   if (wasm !== undefined) return wasm;
   try {
-    const module = new WebAssembly.Module(buildGemmModule());
+    const { module, fused } = compileKernel();
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    wasm = { memory, module, gemm: instance.exports.gemm as WasmKernel["gemm"] };
+    const { gemm: add, gemmSet: set } = instance.exports as Record<string, WasmGemm>;
+    wasm = { memory, module, fused, gemm: [add!, set!] };
   } catch {
     // No wasm SIMD or shared memory (an old or locked-down runtime): the JS kernel still works.
     wasm = null;
   }
   return wasm;
+}
+
+/**
+ * The fused multiply-add kernel where the runtime validates relaxed SIMD,
+ * else the mul + add one. V8 ships relaxed SIMD from 11.4 (Node 22); Node
+ * 20's V8 11.3 has it, complete, behind a flag that only affects wasm
+ * validation, so it is switched on here rather than asking every user for a
+ * command-line flag. GENERA_MATMUL_FMA=0 keeps the unfused kernel.
+ */
+function compileKernel(): { module: object; fused: boolean } {
+  if (process.env.GENERA_MATMUL_FMA !== "0") {
+    for (const enable of [false, true]) {
+      try {
+        if (enable) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+        return { module: new WebAssembly.Module(buildGemmModule(true)), fused: true };
+      } catch {
+        // Not validated: try the flag, then fall back to the unfused kernel.
+      }
+    }
+  }
+  return { module: new WebAssembly.Module(buildGemmModule(false)), fused: false };
+}
+
+/** Which kernel large products use: "wasm-fma", "wasm" (SIMD mul + add) or "js" (no wasm SIMD). */
+export function matmulKernelName(): "wasm-fma" | "wasm" | "js" {
+  const k = wasmKernel();
+  return k ? (k.fused ? "wasm-fma" : "wasm") : "js";
 }
 
 /** GENERA_MATMUL_THREADS overrides the default (the number of cores, at most 8); 1 turns the pool off. */
@@ -108,7 +143,7 @@ let threadsWanted = envThreads >= 1 ? envThreads : Math.max(1, Math.min(8, avail
  * parameters it read were whole. Nobody ever waits for a late worker to
  * leave a finished job: the main thread waits only for blocks actually claimed.
  */
-const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 16, RING: 4 } as const;
+const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 20, RING: 4 } as const;
 const ITEM_BITS = 20;
 const ITEM_MASK = (1 << ITEM_BITS) - 1;
 const TAG_MASK = 0x7ff;
@@ -194,6 +229,7 @@ function claim(ctrl: Int32Array, seq: number, items: number): number {
 /** Runs a GEMM job on this thread with the scalar JS kernel. */
 export function gemmJS(job: GemmJob): void {
   const { a, b, c, batch, M, N, K, transA, transB, strideA, strideB, strideC } = job;
+  if (job.overwrite) for (let p = 0; p < batch; p++) c.fill(0, p * strideC, p * strideC + M * N);
   for (let p = 0; p < batch; p++)
     gemmRows(a, p * strideA, b, p * strideB, c, p * strideC, M, N, K, transA, transB, 0, M);
 }
@@ -221,11 +257,11 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   }
 
   // Layout in wasm memory (floats): each A[p] as given (the kernel reads it
-  // row-major or transposed through strides), B[p] as K×Np, C[p] as Mp×Np.
+  // row-major or transposed through strides), B[p] packed (K×Np), C[p] as Mp×Np.
   // Rows of A past M are read (into the next region) but only feed rows of C
   // that are never copied out.
   const Mp = ceil(M, ROWS);
-  const Np = ceil(N, 4 * VECS);
+  const Np = ceil(N, PANEL);
   const nB = job.strideB === 0 ? 1 : batch;
   const aSize = M * K;
   const bSize = K * Np;
@@ -238,11 +274,14 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   const ksA = (job.transA ? M : 1) * 4;
 
   const { a, c, strideA, strideC } = job;
+  const overwrite = job.overwrite === true;
+  const kernel = k.gemm[overwrite ? 1 : 0];
   for (let p = 0; p < batch; p++) {
     heap.set(a.subarray(p * strideA, p * strideA + aSize), aBase + p * aSize);
-    if (p < nB) stageB(job, p, heap, bBase + p * bSize, Np);
-    // C is accumulated in place: copy it in, add, copy it back.
+    if (p < nB) packB(job, p, heap, bBase + p * bSize, Np);
+    // C is accumulated in place: copy it in, add, copy it back (or only back, when overwritten).
     const cOff = cBase + p * cSize;
+    if (overwrite) continue;
     if (Np === N) heap.set(c.subarray(p * strideC, p * strideC + M * N), cOff);
     else {
       for (let i = 0; i < M; i++) {
@@ -260,7 +299,7 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
     const p = Math.floor(item / blocksPerBatch);
     const r0 = (item % blocksPerBatch) * rowsPerBlock;
     const r1 = Math.min(r0 + rowsPerBlock, Mp);
-    k.gemm(
+    kernel(
       (aBase + p * aSize) * 4,
       (bBase + (nB === 1 ? 0 : p) * bSize) * 4,
       (cBase + p * cSize) * 4,
@@ -293,6 +332,7 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
       nB === 1 ? 1 : 0,
       rsA,
       ksA,
+      overwrite ? 1 : 0,
     ]);
     const { ctrl, seq } = pl;
     for (let item = claim(ctrl, seq, items); item >= 0; item = claim(ctrl, seq, items)) {
@@ -314,18 +354,28 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   }
 }
 
-/** op(B[p]) as K×Np row-major at heap[off], zero columns right of N. */
-function stageB(job: GemmJob, p: number, heap: Float32Array, off: number, Np: number): void {
+/**
+ * op(B[p]) packed at heap[off] as the kernel reads it: Np/PANEL panels of
+ * K×PANEL floats, panel q holding columns [q·PANEL, q·PANEL + PANEL), zero
+ * past N. Each k step of the kernel then reads PANEL consecutive floats.
+ */
+function packB(job: GemmJob, p: number, heap: Float32Array, off: number, Np: number): void {
   const { b, N, K, transB, strideB } = job;
   const base = p * strideB;
-  if (!transB && Np === N) {
-    heap.set(b.subarray(base, base + K * N), off);
-    return;
-  }
-  for (let kk = 0; kk < K; kk++) {
-    const d = off + kk * Np;
-    if (!transB) heap.set(b.subarray(base + kk * N, base + kk * N + N), d);
-    else for (let j = 0; j < N; j++) heap[d + j] = b[base + j * K + kk];
-    heap.fill(0, d + N, d + Np);
+  for (let q = 0; q < Np; q += PANEL) {
+    const panel = off + q * K;
+    const w = Math.min(PANEL, N - q);
+    if (w < PANEL) heap.fill(0, panel, panel + K * PANEL);
+    if (transB) {
+      // B is N×K: column q + t of op(B) is row q + t of B, read in order.
+      for (let t = 0; t < w; t++) {
+        const src = base + (q + t) * K;
+        for (let kk = 0, d = panel + t; kk < K; kk++, d += PANEL) heap[d] = b[src + kk];
+      }
+    } else {
+      for (let kk = 0, src = base + q, d = panel; kk < K; kk++, src += N, d += PANEL) {
+        for (let t = 0; t < w; t++) heap[d + t] = b[src + t];
+      }
+    }
   }
 }

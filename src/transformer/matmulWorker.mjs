@@ -7,13 +7,13 @@
 import { workerData } from "node:worker_threads";
 
 const { module, memory, ctrl } = workerData;
-const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { gemm, gemmSet } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 // Must match CTRL in matmul.ts.
 const SEQ = 0;
 const NEXT = 1;
 const WORKER_BLOCKS = 2;
 const SLOTS = 8;
-const SLOT_SIZE = 16;
+const SLOT_SIZE = 20;
 const RING = 4;
 const ITEM_BITS = 20;
 const ITEM_MASK = (1 << ITEM_BITS) - 1;
@@ -37,13 +37,30 @@ for (;;) {
   const seq = Atomics.load(ctrl, SEQ);
   seen = seq;
   const slot = SLOTS + (seq % RING) * SLOT_SIZE;
-  const [items, blocksPerBatch, rowsPerBlock, Mp, K, Np, aBase, bBase, cBase, aSize, bSize, cSize, sharedB, rsA, ksA] =
-    ctrl.slice(slot + 1, slot + 16);
+  const [
+    items,
+    blocksPerBatch,
+    rowsPerBlock,
+    Mp,
+    K,
+    Np,
+    aBase,
+    bBase,
+    cBase,
+    aSize,
+    bSize,
+    cSize,
+    sharedB,
+    rsA,
+    ksA,
+    set,
+  ] = ctrl.slice(slot + 1, slot + 17);
+  const kernel = set ? gemmSet : gemm;
   for (let item = claim(seq, items); item >= 0; item = claim(seq, items)) {
     const p = Math.floor(item / blocksPerBatch);
     const r0 = (item % blocksPerBatch) * rowsPerBlock;
     const r1 = Math.min(r0 + rowsPerBlock, Mp);
-    gemm(
+    kernel(
       (aBase + p * aSize) * 4,
       (bBase + (sharedB ? 0 : p) * bSize) * 4,
       (cBase + p * cSize) * 4,

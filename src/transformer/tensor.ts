@@ -483,6 +483,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     strideA: rows * K,
     strideB,
     strideC: rows * N,
+    overwrite: true,
   });
   const out = new Tensor(c, [...batchShape, M, N]);
   return record(out, "matmul", [a, b], () => {

@@ -1,9 +1,12 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type GemmJob,
   gemm,
   gemmJS,
   getMatmulThreads,
+  matmulKernelName,
   matmulPoolStats,
   setMatmulThreads,
 } from "../../src/transformer/matmul.js";
@@ -84,7 +87,40 @@ describe("matmul kernels", () => {
             setMatmulThreads(1);
             gemm(j); // ≥ 16k multiply-adds go through wasm
             expect(maxDiff(j.c, want)).toBeLessThan(1e-4 * K);
+            // overwrite replaces whatever C held, on both kernels
+            for (const run of [gemmJS, gemm]) {
+              j.c.fill(7);
+              run({ ...j, overwrite: true });
+              expect(maxDiff(j.c, want)).toBeLessThan(1e-4 * K);
+            }
           }
+  });
+
+  it("uses the fused multiply-add kernel on this runtime, and the unfused one when told to", () => {
+    // Node 20's V8 validates relaxed SIMD once its flag is set; newer V8 ships it.
+    expect(matmulKernelName()).toBe("wasm-fma");
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const script = `
+      import { gemm, matmulKernelName } from "./src/transformer/matmul.ts";
+      const M = 37, N = 29, K = 50;
+      const a = Float32Array.from({ length: M * K }, (_, i) => ((i * 7) % 11) - 5);
+      const b = Float32Array.from({ length: K * N }, (_, i) => ((i * 5) % 13) - 6);
+      const c = new Float32Array(M * N);
+      gemm({ a, b, c, batch: 1, M, N, K, transA: false, transB: false, strideA: 0, strideB: 0, strideC: 0 });
+      let bad = 0;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
+        if (s !== c[i * N + j]) bad++;
+      }
+      console.log(matmulKernelName(), bad);`;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: root,
+      env: { ...process.env, GENERA_MATMUL_FMA: "0" },
+      encoding: "utf8",
+    });
+    // Small integers: every partial sum is exact, so any layout slip shows as a mismatch.
+    expect(out.trim()).toBe("wasm 0");
   });
 
   it("accumulates into C (backward adds into existing gradients)", () => {
@@ -117,6 +153,9 @@ describe("matmul kernels", () => {
       for (let r = 0; r < 3; r++) {
         j.c.fill(0);
         gemm(j);
+        expect(Array.from(j.c)).toEqual(Array.from(single));
+        j.c.fill(-1);
+        gemm({ ...j, overwrite: true });
         expect(Array.from(j.c)).toEqual(Array.from(single));
       }
     }
