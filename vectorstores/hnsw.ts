@@ -76,8 +76,11 @@ export interface HNSWMaxMarginalRelevanceOptions {
 export const HNSW_DEFAULTS = {
   space: "cosine" as HNSWSpace,
   M: 16,
-  efConstruction: 200,
-  // ef=50 measured recall@10 0.9986 on the 100k×384 benchmark; 64 leaves margin for k > 10 and deletions.
+  // Insertion cost grows with efConstruction, recall saturates early: on the 100k×384 benchmark,
+  // 64 (with efSearch 64) gave recall@10 0.9999 at a fifth of hnswlib's usual 200's cost per add
+  // (0.34 vs 1.66 ms); 48 fell to 0.989 and M = 12 to 0.987.
+  efConstruction: 64,
+  // ef=50 measured recall@10 0.998 on the 100k×384 benchmark; 64 leaves margin for k > 10 and deletions.
   efSearch: 64,
   initialCapacity: 1024,
 } as const;

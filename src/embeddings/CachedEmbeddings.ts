@@ -13,8 +13,14 @@ export interface CachedEmbeddingsParams extends EmbeddingsParams {
   dir: string;
   /** Cache key namespace; default embeddingsModelId(embeddings). */
   modelId?: string;
-  /** Also cache embedQuery results (default false: questions rarely repeat, documents do). */
+  /** Also store embedQuery results on disk (default false: most questions are asked once, documents are re-read). */
   cacheQueries?: boolean;
+  /**
+   * Query vectors kept in memory, most recently used first (default 256; 0 turns it off).
+   * A question asked again (a retry, a chat turn and its search, a popular query) costs a
+   * model call only once, and identical questions in flight together share one call.
+   */
+  recentQueries?: number;
   /** Texts sent to the wrapped embeddings per call; each slice is stored before the next starts. Default 512. */
   writeEvery?: number;
 }
@@ -54,6 +60,9 @@ export class CachedEmbeddings extends Embeddings {
   private readonly inner: EmbeddingsInterface;
   private readonly cacheQueries: boolean;
   private readonly writeEvery: number;
+  private readonly recentQueries: number;
+  /** Query text → its vector (or the call computing it); Map order is least recently used first. */
+  private readonly recent = new Map<string, Promise<number[]>>();
   private db?: Database.Database;
   private statements?: {
     get: Database.Statement<[string, Buffer], { vector: Buffer }>;
@@ -75,8 +84,13 @@ export class CachedEmbeddings extends Embeddings {
     this.inner = params.embeddings;
     this.modelId = params.modelId ?? embeddingsModelId(params.embeddings);
     this.path = join(resolve(params.dir), "embeddings.sqlite");
+    const recentQueries = params.recentQueries ?? 256;
+    if (!Number.isInteger(recentQueries) || recentQueries < 0) {
+      throw new GeneraError("INVALID_INPUT", `recentQueries must be a non-negative integer, got ${recentQueries}`);
+    }
     this.cacheQueries = params.cacheQueries ?? false;
     this.writeEvery = writeEvery;
+    this.recentQueries = recentQueries;
   }
 
   /** The wrapped embeddings. */
@@ -141,6 +155,24 @@ export class CachedEmbeddings extends Embeddings {
     if (typeof document !== "string") {
       throw new GeneraError("INVALID_INPUT", `embedQuery expects a string, got ${typeof document}`);
     }
+    if (this.recentQueries === 0) return this.embedQueryUncached(document);
+    let pending = this.recent.get(document);
+    if (pending) {
+      this.recent.delete(document); // re-inserted below as the most recently used
+      this.stats.hits++;
+    } else {
+      pending = this.embedQueryUncached(document);
+      // A failed call is not remembered: the next ask tries again.
+      pending.catch(() => this.recent.get(document) === pending && this.recent.delete(document));
+      const oldest = this.recent.size >= this.recentQueries ? this.recent.keys().next() : undefined;
+      if (oldest && !oldest.done) this.recent.delete(oldest.value);
+    }
+    this.recent.set(document, pending);
+    // A copy each time: callers may modify what they get.
+    return (await pending).slice();
+  }
+
+  private async embedQueryUncached(document: string): Promise<number[]> {
     if (!this.cacheQueries) return this.inner.embedQuery(document);
     const [vector] = await this.embedDocuments([document]);
     return vector as number[];

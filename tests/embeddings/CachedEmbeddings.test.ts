@@ -78,9 +78,9 @@ describe("CachedEmbeddings", () => {
     await b.close();
   });
 
-  it("passes queries through unless cacheQueries is on", async () => {
+  it("passes queries through unless cacheQueries or recentQueries is on", async () => {
     const inner = new CountingEmbeddings();
-    const plain = new CachedEmbeddings({ embeddings: inner, dir: join(root, "queries") });
+    const plain = new CachedEmbeddings({ embeddings: inner, dir: join(root, "queries"), recentQueries: 0 });
     await plain.embedQuery("what is up");
     await plain.embedQuery("what is up");
     expect(inner.queries).toBe(2);
@@ -94,6 +94,43 @@ describe("CachedEmbeddings", () => {
     expect(cached.stats).toEqual({ hits: 1, misses: 1 });
     await plain.close();
     await cached.close();
+  });
+
+  it("keeps recent query vectors in memory: repeats and concurrent duplicates cost one call", async () => {
+    let failNext = false;
+    const inner = new CountingEmbeddings();
+    const embedQuery = inner.embedQuery.bind(inner);
+    inner.embedQuery = async (text: string) => {
+      if (failNext) {
+        failNext = false;
+        inner.queries++;
+        throw new Error("model down");
+      }
+      return embedQuery(text);
+    };
+    const cache = new CachedEmbeddings({ embeddings: inner, dir: join(root, "recent"), recentQueries: 2 });
+    const [a1, a2] = await Promise.all([cache.embedQuery("a"), cache.embedQuery("a")]);
+    expect(inner.queries).toBe(1);
+    expect(a1).toEqual(inner.vector("a"));
+    a1[0] = 99; // callers get copies
+    expect(a2).toEqual(inner.vector("a"));
+    expect(await cache.embedQuery("a")).toEqual(inner.vector("a"));
+    expect(inner.queries).toBe(1);
+    await cache.embedQuery("b");
+    await cache.embedQuery("a"); // "a" is now the most recent, so "c" pushes out "b"
+    await cache.embedQuery("c");
+    expect(inner.queries).toBe(3);
+    await cache.embedQuery("a");
+    expect(inner.queries).toBe(3);
+    await cache.embedQuery("b");
+    expect(inner.queries).toBe(4);
+    // A failure is not remembered.
+    failNext = true;
+    await expect(cache.embedQuery("d")).rejects.toThrow("model down");
+    expect(await cache.embedQuery("d")).toEqual(inner.vector("d"));
+    expect(inner.queries).toBe(6);
+    expect(() => new CachedEmbeddings({ embeddings: inner, dir: root, recentQueries: -1 })).toThrow(/recentQueries/);
+    await cache.close();
   });
 
   it("stores each slice as it completes, so an interrupted run keeps its progress", async () => {

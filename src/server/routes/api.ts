@@ -80,6 +80,9 @@ export function safeUploadName(name: string): string {
   return decoded;
 }
 
+/** Upload jobs remembered for GET /api/documents/jobs/:id; older finished ones are forgotten. */
+const KEPT_UPLOAD_JOBS = 200;
+
 export function apiRouter(options: ApiRouterOptions): Router {
   const { kb, chat, sessions, metrics } = options;
   const router = Router();
@@ -176,6 +179,11 @@ export function apiRouter(options: ApiRouterOptions): Router {
       chunksDone: 0,
     };
     jobs.set(job.id, job);
+    // A server left running keeps only the most recent finished jobs (Map order is oldest first).
+    for (const [id, old] of jobs) {
+      if (jobs.size <= KEPT_UPLOAD_JOBS) break;
+      if (old.status === "done" || old.status === "failed") jobs.delete(id);
+    }
     const done = kb
       .index(paths, {
         cleanup: "none",
