@@ -50,7 +50,9 @@ const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(dataD
 const kb = await KnowledgeBase.open({ dir: join(dataDir, "index"), embeddings, ownsEmbeddings: true });
 const summary = await kb.index([corpus], {
   onProgress: (e) =>
-    e.phase === "index" && process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
+    process.stderr.isTTY &&
+    e.phase === "index" &&
+    process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
 });
 process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
 const running = await startServer({ config, kb, log: () => {} });
@@ -94,6 +96,21 @@ function memory(): { rss: number; heap: number } {
   return { rss: m.rss / 1024 / 1024, heap: m.heapUsed / 1024 / 1024 };
 }
 
+/**
+ * Waits until the server has no generation running or queued, so a cell does not
+ * start while the last one's abandoned requests are still being answered.
+ */
+async function settle(): Promise<void> {
+  for (;;) {
+    const health = (await (await fetch(`${running.url}/healthz`)).json()) as {
+      generations: { running: number; queued: number };
+    };
+    if (health.generations.running + health.generations.queued === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}
+
 const rows: string[] = [];
 const rounds: Array<{ rss: number; heap: number }> = [];
 let errors = 0;
@@ -102,6 +119,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     if (!ROUTES.includes(mix.kind)) continue;
     for (const connections of CONNECTIONS) {
       const result = await loadTest(running.url, connections, mix.kind, mix.variants);
+      await settle();
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(

@@ -31,6 +31,7 @@ export type GeneraErrorCode =
   | "TOO_LARGE"
   | "UNAUTHORIZED"
   | "RATE_LIMITED"
+  | "ABORTED"
   | "INTERNAL";
 
 export interface GeneraErrorOptions {

@@ -40,11 +40,12 @@ export class ChatService {
     return turns.slice(-(this.options.historyTurns ?? 10));
   }
 
-  async chat(message: string, sessionId?: string): Promise<RagAnswer & { sessionId: string }> {
+  /** `signal`: the request's (see responseSignal); a closed request leaves the queue and stops its chain. */
+  async chat(message: string, sessionId?: string, signal?: AbortSignal): Promise<RagAnswer & { sessionId: string }> {
     const { sessions, limiter, chain } = this.options;
     const id = sessions.ensure(sessionId, message);
     const chatHistory = this.history(id);
-    const result = await limiter.run(() => chain.invoke({ question: message, chatHistory }));
+    const result = await limiter.run(() => chain.invoke({ question: message, chatHistory }, { signal }), signal);
     sessions.append(id, { role: "user", content: message });
     sessions.append(id, { role: "assistant", content: result.answer, sources: result.sources });
     return { answer: result.answer, sources: result.sources, sessionId: id };
@@ -84,7 +85,7 @@ export class ChatService {
           }
           wake?.();
         }
-      })
+      }, signal)
       .catch((error: unknown) => {
         failure = error;
       })

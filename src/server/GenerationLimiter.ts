@@ -21,14 +21,31 @@ export class GenerationLimiter {
     return this.waiting.length;
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free. A `signal` that fires while the call is still
+   * queued takes it out of the queue (ABORTED), so requests whose clients left do
+   * not run later for nobody.
+   */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw aborted();
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.maxQueue) {
         throw new GeneraError("RATE_LIMITED", "The server is busy answering other questions; retry shortly", {
           details: { running: this.running, queued: this.waiting.length },
         });
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(start), 1);
+          reject(aborted());
+        };
+        const start = () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        this.waiting.push(start);
+      });
     } else {
       this.running++;
     }
@@ -42,3 +59,5 @@ export class GenerationLimiter {
     }
   }
 }
+
+const aborted = () => new GeneraError("ABORTED", "The request was closed before its answer was ready");

@@ -86,7 +86,12 @@ export function createApp(options: AppOptions): {
 
   app.get("/healthz", (_req, res) => {
     // Counts only: stats() also walks the index folder for its size, too slow for a probe.
-    res.json({ status: "ok", documents: options.kb.record.entries.size, chunks: options.kb.vectorStore.size });
+    res.json({
+      status: "ok",
+      documents: options.kb.record.entries.size,
+      chunks: options.kb.vectorStore.size,
+      generations: { running: limiter.active, queued: limiter.queued },
+    });
   });
   app.get("/metrics", async (_req, res) => {
     res.setHeader("Content-Type", metrics.registry.contentType);

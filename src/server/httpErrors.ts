@@ -14,6 +14,8 @@ const STATUS: Partial<Record<GeneraErrorCode, number>> = {
   FILE_UNREADABLE: 422,
   NO_GENERATOR: 422,
   RATE_LIMITED: 429,
+  // nginx's "client closed request": only ever seen in logs, the client is gone.
+  ABORTED: 499,
   NOT_IMPLEMENTED: 501,
   PROVIDER_UNAVAILABLE: 502,
   MODEL_MISMATCH: 500,

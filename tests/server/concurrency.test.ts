@@ -54,6 +54,47 @@ describe("index writes under load", () => {
     await reopened.close();
   });
 
+  it("drops queued generations whose clients went away", async () => {
+    const slow = await startHarness(
+      { maxConcurrentGenerations: 1, maxQueuedGenerations: 10 },
+      undefined,
+      new HashEmbeddings({ delayMs: 400 }),
+    );
+    const health = async () =>
+      (
+        (await (await fetch(`${slow.running.url}/healthz`)).json()) as {
+          generations: { running: number; queued: number };
+        }
+      ).generations;
+    const ask = (signal?: AbortSignal) =>
+      fetch(`${slow.running.url}/api/chat`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ message: "Why is attention scaled?" }),
+        signal,
+      });
+    try {
+      const first = ask();
+      const leaving = new AbortController();
+      const gone = Array.from({ length: 3 }, () => ask(leaving.signal).catch((e: Error) => e.name));
+      for (let tries = 0; tries < 100 && (await health()).queued < 3; tries++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await health()).toEqual({ running: 1, queued: 3 });
+      leaving.abort();
+      expect(await Promise.all(gone)).toEqual(["AbortError", "AbortError", "AbortError"]);
+      for (let tries = 0; tries < 100 && (await health()).queued > 0; tries++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect((await health()).queued).toBe(0);
+      expect((await first).status).toBe(200);
+      // The slot is free again and still works.
+      expect((await ask()).status).toBe(200);
+      expect(await health()).toEqual({ running: 0, queued: 0 });
+    } finally {
+      await slow.close();
+      removeDir(slow.dataDir);
+    }
+  });
+
   it("turns away generations beyond the queue with 429", async () => {
     // Slow query embeddings hold the one generation slot long enough for the others to arrive.
     const tight = await startHarness(

@@ -11,6 +11,7 @@ import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
 import { errorBody, parseInput, statusOf } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
+import { responseSignal } from "../responseSignal.js";
 import type { SessionStore } from "../SessionStore.js";
 import { openEventStream } from "../sse.js";
 
@@ -97,7 +98,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/chat", async (req, res) => {
     const body = parseInput(ChatBody, req.body, "chat request");
-    res.json(await chat.chat(body.message, body.sessionId));
+    res.json(await chat.chat(body.message, body.sessionId, responseSignal(res)));
   });
 
   router.post("/chat/stream", async (req: Request, res: Response) => {
@@ -105,11 +106,10 @@ export function apiRouter(options: ApiRouterOptions): Router {
     if (body.sessionId && !sessions.exists(body.sessionId)) {
       throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
     }
-    const abort = new AbortController();
+    const signal = responseSignal(res);
     const sse = openEventStream(res);
-    res.on("close", () => abort.abort());
     try {
-      const stream = chat.chatStream(body.message, body.sessionId, abort.signal);
+      const stream = chat.chatStream(body.message, body.sessionId, signal);
       let step = await stream.next();
       while (!step.done) {
         const event = step.value;

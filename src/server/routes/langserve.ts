@@ -6,6 +6,7 @@ import { GeneraError } from "../../errors.js";
 import type { RagAnswer } from "../ChatService.js";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { errorBody, parseInput } from "../httpErrors.js";
+import { responseSignal } from "../responseSignal.js";
 import { openEventStream } from "../sse.js";
 
 /** A question as LangServe clients send it: a plain string or { question }. */
@@ -96,28 +97,29 @@ export function langServeRouter(chain: Runnable<{ question: string }, RagAnswer>
 
   router.post("/invoke", async (req, res) => {
     const body = parseInput(InvokeBody, req.body, "invoke request");
-    const output = await limiter.run(() => chain.invoke(question(body.input)));
+    const signal = responseSignal(res);
+    const output = await limiter.run(() => chain.invoke(question(body.input), { signal }), signal);
     res.json({ output: toWire(output), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
   });
 
   router.post("/batch", async (req, res) => {
     const body = parseInput(BatchBody, req.body, "batch request");
-    const output = await limiter.run(() => chain.batch(body.inputs.map(question)));
+    const signal = responseSignal(res);
+    const output = await limiter.run(() => chain.batch(body.inputs.map(question), { signal }), signal);
     res.json({ output: output.map(toWire), metadata: { run_ids: output.map(() => randomUUID()) } });
   });
 
   router.post("/stream", async (req, res) => {
     const body = parseInput(InvokeBody, req.body, "stream request");
-    const abort = new AbortController();
+    const signal = responseSignal(res);
     const sse = openEventStream(res);
-    res.on("close", () => abort.abort());
     try {
       sse.send("metadata", { run_id: randomUUID() });
       await limiter.run(async () => {
-        for await (const chunk of await chain.stream(question(body.input), { signal: abort.signal })) {
+        for await (const chunk of await chain.stream(question(body.input), { signal })) {
           sse.send("data", toWire(chunk));
         }
-      });
+      }, signal);
       sse.send("end", undefined);
     } catch (error) {
       const g = error instanceof GeneraError ? error : new GeneraError("INTERNAL", "Stream failed", { cause: error });

@@ -8,6 +8,7 @@ import type { ChatTurn, ConversationalInput, RagAnswer } from "../ChatService.js
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
+import { responseSignal } from "../responseSignal.js";
 
 export const RAG_MODEL_ID = "genera-rag";
 
@@ -84,9 +85,10 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     };
     const id = `chatcmpl-${randomUUID()}`;
     const promptTokens = countTokens(body.messages.map((m) => text(m.content)).join(" "));
+    const signal = responseSignal(res);
 
     if (!body.stream) {
-      const result = await limiter.run(() => chain.invoke(input));
+      const result = await limiter.run(() => chain.invoke(input, { signal }), signal);
       const completionTokens = countTokens(result.answer);
       res.json({
         id,
@@ -106,8 +108,6 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
       return;
     }
 
-    const abort = new AbortController();
-    res.on("close", () => abort.abort());
     res.status(200);
     res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
     res.setHeader("Cache-Control", "no-cache");
@@ -126,7 +126,7 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     try {
       res.write(chunk({ role: "assistant", content: "" }, null));
       await limiter.run(async () => {
-        for await (const part of await chain.stream(input, { signal: abort.signal })) {
+        for await (const part of await chain.stream(input, { signal })) {
           if (part.sources) sources = part.sources;
           if (part.answer) {
             answer += part.answer;
@@ -134,7 +134,7 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
             res.write(chunk({ content: part.answer }, null));
           }
         }
-      });
+      }, signal);
       res.write(chunk({}, "stop", { sources }));
       if (body.stream_options?.include_usage) {
         const completionTokens = countTokens(answer);
