@@ -5,7 +5,8 @@
 // Goals: no errors; memory steady across rounds; /api/search p99 ≤ 100 ms at 10 connections.
 // The load generator runs in a separate process so it does not share the server's thread.
 // Env: BENCH_DURATION (s per cell), BENCH_ROUNDS, BENCH_FILES, BENCH_QUERIES (distinct
-// questions), BENCH_ROUTES (search,chat), BENCH_CONNECTIONS (1,10,50).
+// questions), BENCH_ROUTES (mixes whose name contains one of these |-separated texts;
+// default "search|chat": all), BENCH_CONNECTIONS (1,10,50).
 
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { startServer } from "../src/server/startServer.js";
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FILES = Number(process.env.BENCH_FILES ?? 1250);
-const ROUTES = (process.env.BENCH_ROUTES ?? "search,chat").split(",");
+const ROUTES = (process.env.BENCH_ROUTES ?? "search|chat").split("|");
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "1,10,50").split(",").map(Number);
 const dataDir = join(".genera", "bench-server");
 const corpus = join(dataDir, "corpus");
@@ -116,14 +117,18 @@ const rounds: Array<{ rss: number; heap: number }> = [];
 let errors = 0;
 for (let round = 1; round <= ROUNDS; round++) {
   for (const mix of MIXES) {
-    if (!ROUTES.includes(mix.kind)) continue;
+    if (!ROUTES.some((r) => mix.name.includes(r))) continue;
     for (const connections of CONNECTIONS) {
+      const cpu = process.cpuUsage();
       const result = await loadTest(running.url, connections, mix.kind, mix.variants);
       await settle();
+      // This process's CPU (every thread: the server, its embedding workers), per answered request.
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000 / Math.max(1, result.requests.total);
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(
-        `| ${round} | ${mix.name} | ${connections} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${failed} |`,
+        `| ${round} | ${mix.name} | ${connections} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${cpuMs.toFixed(1)} | ${failed} |`,
       );
     }
   }
@@ -133,8 +138,8 @@ await running.close();
 await kb.close();
 
 console.log(`\nIndex: ${kb.stats().chunks} chunks; ${DURATION} s per cell; extractive answerer\n`);
-console.log("| round | requests | connections | req/s | p50 ms | p99 ms | errors |");
-console.log("|---:|---|---:|---:|---:|---:|---:|");
+console.log("| round | requests | connections | req/s | p50 ms | p99 ms | server CPU ms/req | errors |");
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
 for (const row of rows) console.log(row);
 console.log("\n| after round | RSS MiB | JS heap after GC MiB |");
 console.log("|---:|---:|---:|");
