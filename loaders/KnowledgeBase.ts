@@ -263,6 +263,7 @@ export class KnowledgeBase {
     const embedBatchSize = options.embedBatchSize ?? 64;
     const saveEvery = options.saveEveryChunks ?? 2000;
     let sinceSave = 0;
+    let touched = false; // a record entry changed (a new mtime) without any chunk changing
     let pending: Array<{ file: WalkedFile; hash: string; chunks: Document[]; isUpdate: boolean }> = [];
     let pendingChunks = 0;
     const indexStarted = performance.now();
@@ -333,6 +334,7 @@ export class KnowledgeBase {
           if (previous && previous.hash === hash) {
             // Touched but not changed: remember the new mtime so the next run skips it without reading.
             previous.mtimeMs = file.mtimeMs;
+            touched = true;
             summary.unchanged++;
           } else {
             const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root, maxFileBytes, bytes });
@@ -380,7 +382,10 @@ export class KnowledgeBase {
       }
     }
     emit({ ...progress, phase: "save" });
-    await this.saveNow();
+    // A run that changed nothing writes nothing: re-saving a large index on every start
+    // (npm start re-indexes its folders) costs seconds and wears the disk for no reason.
+    if (summary.added + summary.updated + summary.deleted > 0) await this.saveNow();
+    else if (touched) this.record.save(join(this.dir, RECORD_FILE));
     summary.seconds = (performance.now() - started) / 1000;
     emit({ ...progress, phase: "done", etaSeconds: 0 });
     return summary;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,18 +62,27 @@ describe("KnowledgeBase incremental indexing", () => {
     const chunks = kb.stats().chunks;
     await kb.close();
 
-    // Unchanged re-run: nothing is embedded again.
+    // Unchanged re-run: nothing is embedded again, and nothing is written.
     const embeddedBefore = embeddings.embedded;
     kb = await open(store, embeddings);
     expect(kb.stats()).toMatchObject({ documents: 10, chunks });
+    const written = () =>
+      readdirSync(store, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => `${e.name}@${statSync(join(e.parentPath, e.name)).mtimeMs}`)
+        .sort();
+    const filesBefore = written();
     const again = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
     expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 10, deleted: 0, chunksAdded: 0 });
     expect(embeddings.embedded).toBe(embeddedBefore);
+    expect(written()).toEqual(filesBefore);
 
-    // Touched without a change: still unchanged (hash matches).
+    // Touched without a change: still unchanged (hash matches); only the record learns the new mtime.
     const now = new Date(Date.now() + 5000);
     utimesSync(join(root, "note-1.md"), now, now);
     expect((await kb.index([root], { chunkSize: 200, chunkOverlap: 20 })).unchanged).toBe(10);
+    const changedFiles = written().filter((f) => !filesBefore.includes(f));
+    expect(changedFiles.map((f) => f.split("@")[0])).toEqual(["record.json"]);
 
     // A changed file replaces its old chunks; a deleted one disappears from both indexes.
     writeFileSync(join(root, "note-2.md"), "# Note 2\n\nThe zebra quokka paragraph is new text.\n");
