@@ -119,7 +119,9 @@ async function benchMatmul(): Promise<void> {
   console.log(
     `\n### GEMM throughput, GFLOP/s (${cores} cores; pool = ${pooled} threads; kernel ${matmulKernelName()})\n`,
   );
-  console.log("| shape [M×K]·[K×N] | use | ours JS | ours wasm 1T | ours pool | ort 1T | ort all | ours 1T / ort 1T | ours pool / ort 1T |");
+  console.log(
+    "| shape [M×K]·[K×N] | use | ours JS | ours wasm 1T | ours pool | ort 1T | ort all | ours 1T / ort 1T | ours pool / ort 1T |",
+  );
   console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const [M, K, N, use] of shapes) {
     const a = Float32Array.from({ length: M * K }, () => rng() - 0.5);
