@@ -131,6 +131,8 @@ export class KnowledgeBase {
   readonly embeddings: EmbeddingsInterface;
   readonly vectorStore: HNSWVectorStore;
   readonly keywordIndex: KeywordIndex;
+  /** What changed since the last save: nothing, only the record (a file's new mtime), or all three parts. */
+  private unsaved: "none" | "record" | "all" = "none";
   readonly record: IndexRecord;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private ownsEmbeddings = false;
@@ -182,6 +184,7 @@ export class KnowledgeBase {
    */
   private async reconcile(forceKeywordRebuild: boolean): Promise<void> {
     const storeIds = new Set(this.vectorStore.ids());
+    const entriesBefore = this.record.entries.size;
     const owned = new Set<string>();
     for (const [source, entry] of [...this.record.entries]) {
       if (entry.chunkIds.every((id) => storeIds.has(id))) {
@@ -192,6 +195,9 @@ export class KnowledgeBase {
     }
     const orphans = [...storeIds].filter((id) => !owned.has(id));
     if (orphans.length) await this.vectorStore.delete({ ids: orphans });
+    if (orphans.length || owned.size !== storeIds.size || this.record.entries.size !== entriesBefore) {
+      this.unsaved = "all";
+    }
     const keywordInStep =
       !forceKeywordRebuild &&
       this.keywordIndex.size === owned.size &&
@@ -200,6 +206,7 @@ export class KnowledgeBase {
       (this as { keywordIndex: KeywordIndex }).keywordIndex = KeywordIndex.rebuildFrom(
         this.vectorStore.listDocuments(),
       );
+      this.unsaved = "all";
     }
   }
 
@@ -215,10 +222,18 @@ export class KnowledgeBase {
     return this.enqueue(async () => this.saveNow());
   }
 
+  /**
+   * Writes what changed since the last save, nothing when nothing did: every write
+   * operation already ends with a save, so re-saving a large index on each start or
+   * shutdown would cost seconds and disk wear for no change.
+   */
   private async saveNow(): Promise<void> {
-    await this.vectorStore.save(join(this.dir, HNSW_DIR));
-    this.keywordIndex.save(join(this.dir, KEYWORD_DIR));
-    this.record.save(join(this.dir, RECORD_FILE));
+    if (this.unsaved === "all") {
+      await this.vectorStore.save(join(this.dir, HNSW_DIR));
+      this.keywordIndex.save(join(this.dir, KEYWORD_DIR));
+    }
+    if (this.unsaved !== "none") this.record.save(join(this.dir, RECORD_FILE));
+    this.unsaved = "none";
   }
 
   /** Indexes files, folders or globs; unchanged files are skipped, changed ones replaced. */
@@ -263,7 +278,6 @@ export class KnowledgeBase {
     const embedBatchSize = options.embedBatchSize ?? 64;
     const saveEvery = options.saveEveryChunks ?? 2000;
     let sinceSave = 0;
-    let touched = false; // a record entry changed (a new mtime) without any chunk changing
     let pending: Array<{ file: WalkedFile; hash: string; chunks: Document[]; isUpdate: boolean }> = [];
     let pendingChunks = 0;
     const indexStarted = performance.now();
@@ -284,6 +298,7 @@ export class KnowledgeBase {
         const newIds = item.chunks.map((c) => c.id as string);
         const stale = previous ? previous.chunkIds.filter((id) => !newIds.includes(id)) : [];
         if (stale.length) await this.removeChunks(stale);
+        this.unsaved = "all";
         if (n) {
           await this.vectorStore.addVectors(vectors.slice(offset, offset + n), item.chunks, { ids: newIds });
           this.keywordIndex.replace(item.chunks);
@@ -334,7 +349,7 @@ export class KnowledgeBase {
           if (previous && previous.hash === hash) {
             // Touched but not changed: remember the new mtime so the next run skips it without reading.
             previous.mtimeMs = file.mtimeMs;
-            touched = true;
+            if (this.unsaved === "none") this.unsaved = "record";
             summary.unchanged++;
           } else {
             const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root, maxFileBytes, bytes });
@@ -382,16 +397,14 @@ export class KnowledgeBase {
       }
     }
     emit({ ...progress, phase: "save" });
-    // A run that changed nothing writes nothing: re-saving a large index on every start
-    // (npm start re-indexes its folders) costs seconds and wears the disk for no reason.
-    if (summary.added + summary.updated + summary.deleted > 0) await this.saveNow();
-    else if (touched) this.record.save(join(this.dir, RECORD_FILE));
+    await this.saveNow();
     summary.seconds = (performance.now() - started) / 1000;
     emit({ ...progress, phase: "done", etaSeconds: 0 });
     return summary;
   }
 
   private async removeChunks(ids: string[]): Promise<void> {
+    this.unsaved = "all";
     const present = ids.filter((id) => this.vectorStore.has(id));
     if (present.length) await this.vectorStore.delete({ ids: present });
     const inKeyword = ids.filter((id) => this.keywordIndex.has(id));

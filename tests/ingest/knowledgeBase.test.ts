@@ -1,5 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -75,6 +85,7 @@ describe("KnowledgeBase incremental indexing", () => {
     const again = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
     expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 10, deleted: 0, chunksAdded: 0 });
     expect(embeddings.embedded).toBe(embeddedBefore);
+    await kb.save(); // as the server does on shutdown
     expect(written()).toEqual(filesBefore);
 
     // Touched without a change: still unchanged (hash matches); only the record learns the new mtime.
@@ -131,6 +142,9 @@ describe("KnowledgeBase incremental indexing", () => {
     assertConsistent(kb);
     const hits = await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("note 2 about diffusion");
     expect(hits[0]?.metadata.source).toBe("note-2.md");
+    // The repair counts as a change: the next save writes the rebuilt index.
+    await kb.save();
+    expect(existsSync(join(store, "keyword"))).toBe(true);
     await kb.close();
   });
 
