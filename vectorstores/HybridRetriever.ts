@@ -188,8 +188,6 @@ export class HybridRetriever extends BaseRetriever {
   mmr?: { lambda: number; fetchK: number };
   filter?: DocumentFilter;
 
-  private readonly titleTermCache = new Map<string, string[]>();
-
   constructor(options: HybridRetrieverOptions) {
     super(options);
     if (!options?.vectorStore || !options.keywordIndex) {
@@ -379,12 +377,7 @@ export class HybridRetriever extends BaseRetriever {
     if (this.titleBoost === 0) return 0;
     const title = documentTitle(doc);
     if (!title) return 0;
-    let terms = this.titleTermCache.get(title);
-    if (!terms) {
-      terms = [...new Set(this.keywordIndex.analyze(title, { compounds: false }))];
-      if (this.titleTermCache.size > 10_000) this.titleTermCache.clear();
-      this.titleTermCache.set(title, terms);
-    }
+    const terms = this.keywordIndex.titleTerms(title);
     if (terms.length === 0) return 0;
     const covered = terms.filter((t) => queryTerms.has(t)).length / terms.length;
     return covered > 0 && covered >= this.titleMinCoverage ? this.titleBoost * covered : 0;

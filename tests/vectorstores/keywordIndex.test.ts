@@ -164,6 +164,45 @@ describe("KeywordIndex search", () => {
     expect(index.search("common zanzibar", { k: 300, maxDocFrequency: 1 })).toHaveLength(250);
   });
 
+  it("scores exactly as MiniSearch's own search does, filters and repeated searches included", () => {
+    const words = ["attention", "layer", "norm", "token", "quokka", "retrieval", "Müller", "gpt-4", "2023", "scale"];
+    let seed = 7;
+    const pick = () => words[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % words.length];
+    const docs = Array.from({ length: 300 }, (_, i) =>
+      chunk(`d${i}#0`, Array.from({ length: 5 + (i % 17) }, pick).join(" "), {
+        title: i % 3 ? `Title ${pick()}` : "",
+        headings: i % 2 ? [pick() as string] : [],
+        group: i % 4,
+      }),
+    );
+    const index = KeywordIndex.rebuildFrom(docs);
+    // MiniSearch's own path, as scores() took it before: the same call on the same postings.
+    const mini = (index as unknown as { mini: { search(q: string, o: object): Array<{ id: string; score: number }> } })
+      .mini;
+    const reference = (query: string, filter?: (id: string) => boolean) => {
+      const terms = [...new Set(index.analyze(query))];
+      return new Map(
+        mini
+          .search(terms.join(" "), {
+            tokenize: (t: string) => t.split(" "),
+            processTerm: (t: string) => t,
+            fields: ["title", "headings", "body"],
+            boost: { title: 2, headings: 1.5, body: 1 },
+            filter: filter && ((r: { id: string }) => filter(r.id)),
+          })
+          .map((r) => [r.id, r.score]),
+      );
+    };
+    for (const query of ["attention layer", "quokka scale 2023", "gpt-4 müller", "token token norm", "absent words"]) {
+      const want = reference(query);
+      for (let repeat = 0; repeat < 2; repeat++) {
+        expect(index.scores(query, { maxDocFrequency: 1 })).toEqual(want);
+      }
+      const even = (id: string) => Number(id.slice(1, -2)) % 4 === 0;
+      expect(index.scores(query, { maxDocFrequency: 1, filter: { group: 0 } })).toEqual(reference(query, even));
+    }
+  });
+
   it("rejects bad k and filters", () => {
     const index = KeywordIndex.rebuildFrom(corpus());
     expectGeneraError(() => index.search("x", { k: 0 }), "INVALID_INPUT");
