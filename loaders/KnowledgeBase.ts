@@ -195,9 +195,7 @@ export class KnowledgeBase {
     }
     const orphans = [...storeIds].filter((id) => !owned.has(id));
     if (orphans.length) await this.vectorStore.delete({ ids: orphans });
-    if (orphans.length || owned.size !== storeIds.size || this.record.entries.size !== entriesBefore) {
-      this.unsaved = "all";
-    }
+    if (orphans.length || this.record.entries.size !== entriesBefore) this.unsaved = "all";
     const keywordInStep =
       !forceKeywordRebuild &&
       this.keywordIndex.size === owned.size &&

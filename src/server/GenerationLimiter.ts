@@ -36,7 +36,8 @@ export class GenerationLimiter {
       }
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
-          this.waiting.splice(this.waiting.indexOf(start), 1);
+          const at = this.waiting.indexOf(start);
+          if (at >= 0) this.waiting.splice(at, 1);
           reject(aborted());
         };
         const start = () => {
