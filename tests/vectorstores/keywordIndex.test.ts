@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { GeneraError } from "../../src/errors.js";
+import { seededRandom } from "../../src/transformer/random.js";
 import { analyzeText, foldText, KEYWORD_INDEX_FILE, KeywordIndex } from "../../vectorstores/KeywordIndex.js";
 import { porterStem } from "../../vectorstores/porterStem.js";
 import { chunk } from "./hybridFixtures.js";
@@ -166,8 +167,8 @@ describe("KeywordIndex search", () => {
 
   it("scores exactly as MiniSearch's own search does, filters and repeated searches included", () => {
     const words = ["attention", "layer", "norm", "token", "quokka", "retrieval", "Müller", "gpt-4", "2023", "scale"];
-    let seed = 7;
-    const pick = () => words[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % words.length];
+    const random = seededRandom(7);
+    const pick = () => words[Math.floor(random() * words.length)];
     const docs = Array.from({ length: 300 }, (_, i) =>
       chunk(`d${i}#0`, Array.from({ length: 5 + (i % 17) }, pick).join(" "), {
         title: i % 3 ? `Title ${pick()}` : "",
