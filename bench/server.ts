@@ -6,7 +6,8 @@
 // The load generator runs in a separate process so it does not share the server's thread.
 // Env: BENCH_DURATION (s per cell), BENCH_ROUNDS, BENCH_FILES, BENCH_QUERIES (distinct
 // questions), BENCH_ROUTES (mixes whose name contains one of these |-separated texts;
-// default "search|chat": all), BENCH_CONNECTIONS (1,10,50).
+// default "search|chat": all), BENCH_CONNECTIONS (1,10,50), BENCH_WORKERS (embedding
+// worker threads; default one per core).
 
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -45,7 +46,11 @@ for (let f = 0; f < FILES; f++) {
 
 const config = loadConfig({
   env: {},
-  overrides: { dataDir, server: { port: 0, rateLimitPerMinute: 0, maxQueuedGenerations: 1000 } },
+  overrides: {
+    dataDir,
+    server: { port: 0, rateLimitPerMinute: 0, maxQueuedGenerations: 1000 },
+    ...(process.env.BENCH_WORKERS ? { embeddings: { workers: Number(process.env.BENCH_WORKERS) } } : {}),
+  },
 });
 const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(dataDir, "embedding-cache") });
 const kb = await KnowledgeBase.open({ dir: join(dataDir, "index"), embeddings, ownsEmbeddings: true });
