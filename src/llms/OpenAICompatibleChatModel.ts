@@ -1,5 +1,6 @@
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
 import type { AIMessageChunk } from "@langchain/core/messages";
+import type { Runnable } from "@langchain/core/runnables";
 import { ChatOpenAI, type ChatOpenAICallOptions, type ChatOpenAIFields } from "@langchain/openai";
 import { type ProviderDescription, toProviderError } from "./providerErrors.js";
 
@@ -14,11 +15,26 @@ export class OpenAICompatibleChatModel extends ChatOpenAI {
   }
 
   readonly where: ProviderDescription;
+  private readonly ownFields: ChatOpenAIFields & { baseURL: string };
 
   constructor(fields: ChatOpenAIFields & { baseURL: string }) {
     const { baseURL, ...rest } = fields;
     super({ ...rest, configuration: { ...(rest.configuration ?? {}), baseURL } });
     this.where = { provider: "openai", url: baseURL };
+    this.ownFields = fields;
+  }
+
+  /**
+   * ChatOpenAI.withConfig (and so bindTools and withStructuredOutput, which use it)
+   * builds a plain `new ChatOpenAI`, which would drop the error mapping: build this
+   * class again instead, with the same defaults merged the same way.
+   */
+  override withConfig(
+    config: Partial<ChatOpenAICallOptions>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, ChatOpenAICallOptions> {
+    const model = new OpenAICompatibleChatModel(this.ownFields);
+    model.defaultOptions = { ...this.defaultOptions, ...config };
+    return model;
   }
 
   override async invoke(

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { GeneraError } from "../../src/errors.js";
 import { checkProvider, createChatModel } from "../../src/llms/createChatModel.js";
 import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
@@ -63,6 +64,16 @@ describe("createChatModel: openai-compatible server", () => {
     expect(request?.body?.max_tokens ?? request?.body?.max_completion_tokens).toBe(42);
     expect(request?.headers.authorization).toBe("Bearer not-needed");
     expect(((request?.body?.messages ?? []) as Array<{ role: string }>).map((m) => m.role)).toEqual(["system", "user"]);
+
+    // Bound tools reach the server, on the same model settings.
+    const tool = { name: "now", description: "the time", schema: z.object({ tz: z.string() }) };
+    const withTools = (
+      handle.model as unknown as { bindTools(t: unknown[]): { invoke(i: string): Promise<unknown> } }
+    ).bindTools([tool]);
+    await withTools.invoke("what time is it?");
+    const toolRequest = server.requests.at(-1);
+    expect(toolRequest?.body?.model).toBe("tiny-chat");
+    expect((toolRequest?.body?.tools as Array<{ function: { name: string } }>)[0]?.function.name).toBe("now");
   });
 
   it("streams token by token over SSE", async () => {
@@ -160,6 +171,14 @@ describe("createChatModel: unreachable providers fail fast", () => {
         }
       })();
       await expectCode(streamed, "PROVIDER_UNAVAILABLE");
+      // Still mapped once tools or options are bound (agents call models this way).
+      const tool = { name: "now", description: "the time", schema: z.object({ tz: z.string() }) };
+      const bound = handle.model as unknown as {
+        bindTools(tools: unknown[]): { invoke(input: string): Promise<unknown> };
+        withConfig(config: object): { invoke(input: string): Promise<unknown> };
+      };
+      await expectCode(bound.bindTools([tool]).invoke("hi"), "PROVIDER_UNAVAILABLE");
+      await expectCode(bound.withConfig({ tags: ["t"] }).invoke("hi"), "PROVIDER_UNAVAILABLE");
     }
     expect(Date.now() - started).toBeLessThan(15_000);
   });
