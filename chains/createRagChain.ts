@@ -1,13 +1,13 @@
-import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
-import { patchConfig, Runnable, type RunnableConfig, type RunnableInterface } from "@langchain/core/runnables";
+import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
 import { type CitedSource, citedNumbers, toCitedSource } from "../src/llms/citedSource.js";
 import { ExtractiveAnswerer, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
 import { type AnswerModel, outputText, type ResolvedModel, resolveAnswerModel } from "./answerModel.js";
 import { RAG_PROMPT } from "./prompts.js";
+import { SingleInputChain } from "./SingleInputChain.js";
 
 export type RagInput = string | { question: string };
 
@@ -79,7 +79,7 @@ export function questionOf(input: unknown, chain: string): string {
  * the best sentences; with a generator it numbers the passages in the prompt and asks for
  * `[n]` citations, then keeps the cited passages as `sources` (all of them if none is cited).
  */
-export class RagChain<I extends RagInput = RagInput> extends Runnable<I, RagOutput> {
+export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I, RagOutput> {
   static override lc_name(): string {
     return "RagChain";
   }
@@ -122,16 +122,7 @@ export class RagChain<I extends RagInput = RagInput> extends Runnable<I, RagOutp
     return this.k === undefined ? docs : docs.slice(0, this.k);
   }
 
-  override async invoke(input: I, options?: Partial<RunnableConfig>): Promise<RagOutput> {
-    return this._callWithConfig(
-      (i: I, config?: Partial<RunnableConfig>, runManager?: CallbackManagerForChainRun) =>
-        this.run(i, childConfig(config, runManager)),
-      input,
-      options,
-    );
-  }
-
-  private async run(input: I, config: RunnableConfig): Promise<RagOutput> {
+  protected async run(input: I, config: RunnableConfig): Promise<RagOutput> {
     const { question, query, standaloneQuestion } = await this.prepare(input, config);
     const documents = await this.retrieve(query, config);
     const extra = standaloneQuestion !== undefined ? { standaloneQuestion } : {};
@@ -146,17 +137,6 @@ export class RagChain<I extends RagInput = RagInput> extends Runnable<I, RagOutp
     return { answer, sources: citedPassages(answer, passages), ...extra };
   }
 
-  override async *_streamIterator(input: I, options?: Partial<RunnableConfig>): AsyncGenerator<RagOutput> {
-    async function* once() {
-      yield input;
-    }
-    yield* this._transformStreamWithConfig(
-      once(),
-      (inputs, runManager, config) => this.streamRun(inputs, childConfig(config, runManager)),
-      options,
-    );
-  }
-
   override _concatOutputChunks<O>(first: O, second: O): O {
     const a = first as RagChunk;
     const b = second as RagChunk;
@@ -166,10 +146,8 @@ export class RagChain<I extends RagInput = RagInput> extends Runnable<I, RagOutp
   }
 
   // Chunks are partial by contract (RagChunk); the casts only satisfy Runnable's output typing.
-  private async *streamRun(inputs: AsyncGenerator<I>, config: RunnableConfig): AsyncGenerator<RagOutput> {
-    let input: I | undefined;
-    for await (const value of inputs) input = value;
-    const { question, query, standaloneQuestion } = await this.prepare(input as I, config);
+  protected async *streamOutput(input: I, config: RunnableConfig): AsyncGenerator<RagOutput> {
+    const { question, query, standaloneQuestion } = await this.prepare(input, config);
     if (standaloneQuestion !== undefined) yield { standaloneQuestion } as RagOutput;
     const documents = await this.retrieve(query, config);
     if (this.model.kind === "extractive") {
@@ -198,16 +176,6 @@ export function citedPassages(answer: string, passages: CitedSource[]): CitedSou
   const cited = new Set(citedNumbers(answer).filter((n) => n >= 1 && n <= passages.length));
   if (cited.size === 0) return passages;
   return passages.filter((p) => cited.has(p.index));
-}
-
-/**
- * Config for the steps a chain runs: their callbacks hang under this chain's run. The
- * parent's `runId` is dropped — when streaming it is still set at this point, and a child
- * sharing it would end the parent's run in the tracers.
- */
-export function childConfig(config: Partial<RunnableConfig> | undefined, runManager?: CallbackManagerForChainRun) {
-  const { runId: _parentRunId, ...rest } = config ?? {};
-  return patchConfig(rest, { callbacks: runManager?.getChild() });
 }
 
 /**

@@ -4,5 +4,6 @@ export * from "./createRagChain.js";
 export * from "./documentQa.js";
 export * from "./InMemoryRetriever.js";
 export * from "./prompts.js";
+export * from "./SingleInputChain.js";
 export * from "./summarize.js";
 export * from "./translate.js";

@@ -1,14 +1,14 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
-import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { GeneraError } from "../src/errors.js";
 import { type AnswerModel, type GeneratorModel, outputText, requireGenerator } from "./answerModel.js";
-import { childConfig, type DocumentRetriever } from "./createRagChain.js";
+import type { DocumentRetriever } from "./createRagChain.js";
 import { SUMMARIZE_MAP_PROMPT, SUMMARIZE_REDUCE_PROMPT, SUMMARIZE_STUFF_PROMPT } from "./prompts.js";
+import { SingleInputChain } from "./SingleInputChain.js";
 
 /** A text, `{ text }`, or documents (their texts are joined in order). */
 export type SummarizeInput = string | { text: string } | DocumentInterface[];
@@ -41,7 +41,7 @@ function inputText(input: SummarizeInput): string {
  *   until they fit `chunkSize`, and a last reduce call writes the summary. Only that last
  *   call is streamed.
  */
-export class SummarizeChain extends Runnable<SummarizeInput, string> {
+export class SummarizeChain extends SingleInputChain<SummarizeInput, string> {
   static override lc_name(): string {
     return "SummarizeChain";
   }
@@ -76,38 +76,18 @@ export class SummarizeChain extends Runnable<SummarizeInput, string> {
     this.reducePrompt = options.reducePrompt ?? SUMMARIZE_REDUCE_PROMPT;
   }
 
-  override async invoke(input: SummarizeInput, options?: Partial<RunnableConfig>): Promise<string> {
-    return this._callWithConfig(
-      async (i: SummarizeInput, config?: Partial<RunnableConfig>, runManager?: CallbackManagerForChainRun) => {
-        const child = childConfig(config, runManager);
-        const { prompt, values } = await this.plan(inputText(i), child);
-        return this.call(prompt, values, child);
-      },
-      input,
-      options,
-    );
+  protected async run(input: SummarizeInput, config: RunnableConfig): Promise<string> {
+    const { prompt, values } = await this.plan(inputText(input), config);
+    return this.call(prompt, values, config);
   }
 
-  override async *_streamIterator(input: SummarizeInput, options?: Partial<RunnableConfig>): AsyncGenerator<string> {
-    async function* once() {
-      yield input;
+  protected async *streamOutput(input: SummarizeInput, config: RunnableConfig): AsyncGenerator<string> {
+    const { prompt, values } = await this.plan(inputText(input), config);
+    const promptValue = await prompt.invoke(values, config);
+    for await (const chunk of await this.model.stream(promptValue, config)) {
+      const text = outputText(chunk);
+      if (text !== "") yield text;
     }
-    const self = this;
-    yield* this._transformStreamWithConfig(
-      once(),
-      async function* (inputs, runManager, config) {
-        let value: SummarizeInput | undefined;
-        for await (const v of inputs) value = v;
-        const child = childConfig(config, runManager);
-        const { prompt, values } = await self.plan(inputText(value as SummarizeInput), child);
-        const promptValue = await prompt.invoke(values, child);
-        for await (const chunk of await self.model.stream(promptValue, child)) {
-          const text = outputText(chunk);
-          if (text !== "") yield text;
-        }
-      },
-      options,
-    );
   }
 
   /** Runs everything but the final call and returns that call's prompt and values. */

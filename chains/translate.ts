@@ -1,10 +1,9 @@
-import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
-import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
 import { type AnswerModel, type GeneratorModel, outputText, requireGenerator } from "./answerModel.js";
-import { childConfig } from "./createRagChain.js";
 import { TRANSLATE_PROMPT } from "./prompts.js";
+import { SingleInputChain } from "./SingleInputChain.js";
 
 export interface TranslateInput {
   text: string;
@@ -44,7 +43,7 @@ export function splitParagraphs(text: string, limit: number): string[] {
  * `.stream()` yields text pieces. Long texts are cut at paragraph boundaries so each call
  * fits a small model's context, and the translations are joined with blank lines.
  */
-export class TranslateChain extends Runnable<TranslateInput, string> {
+export class TranslateChain extends SingleInputChain<TranslateInput, string> {
   static override lc_name(): string {
     return "TranslateChain";
   }
@@ -77,45 +76,24 @@ export class TranslateChain extends Runnable<TranslateInput, string> {
     }));
   }
 
-  override async invoke(input: TranslateInput, options?: Partial<RunnableConfig>): Promise<string> {
-    return this._callWithConfig(
-      async (i: TranslateInput, config?: Partial<RunnableConfig>, runManager?: CallbackManagerForChainRun) => {
-        const child = childConfig(config, runManager);
-        const out: string[] = [];
-        for (const values of this.parts(i)) {
-          const promptValue = await this.prompt.invoke(values, child);
-          out.push(outputText(await this.model.invoke(promptValue, child)).trim());
-        }
-        return out.join("\n\n");
-      },
-      input,
-      options,
-    );
+  protected async run(input: TranslateInput, config: RunnableConfig): Promise<string> {
+    const out: string[] = [];
+    for (const values of this.parts(input)) {
+      const promptValue = await this.prompt.invoke(values, config);
+      out.push(outputText(await this.model.invoke(promptValue, config)).trim());
+    }
+    return out.join("\n\n");
   }
 
-  override async *_streamIterator(input: TranslateInput, options?: Partial<RunnableConfig>): AsyncGenerator<string> {
-    async function* once() {
-      yield input;
+  protected async *streamOutput(input: TranslateInput, config: RunnableConfig): AsyncGenerator<string> {
+    for (const [i, values] of this.parts(input).entries()) {
+      if (i > 0) yield "\n\n";
+      const promptValue = await this.prompt.invoke(values, config);
+      for await (const chunk of await this.model.stream(promptValue, config)) {
+        const text = outputText(chunk);
+        if (text !== "") yield text;
+      }
     }
-    const self = this;
-    yield* this._transformStreamWithConfig(
-      once(),
-      async function* (inputs, runManager, config) {
-        let value: TranslateInput | undefined;
-        for await (const v of inputs) value = v;
-        const child = childConfig(config, runManager);
-        const parts = self.parts(value as TranslateInput);
-        for (const [i, values] of parts.entries()) {
-          if (i > 0) yield "\n\n";
-          const promptValue = await self.prompt.invoke(values, child);
-          for await (const chunk of await self.model.stream(promptValue, child)) {
-            const text = outputText(chunk);
-            if (text !== "") yield text;
-          }
-        }
-      },
-      options,
-    );
   }
 }
 
