@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import MiniSearch, { type AsPlainObject } from "minisearch";
 import { GeneraError } from "../src/errors.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
+import { readFileOrThrow } from "../src/util/readFileOrThrow.js";
 import { porterStem } from "./porterStem.js";
 
 /**
@@ -284,20 +285,7 @@ export class KeywordIndex {
 
   static load(dir: string): KeywordIndex {
     const path = join(dir, KEYWORD_INDEX_FILE);
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") {
-        throw new GeneraError("NOT_FOUND", `No keyword index at ${path}`, { cause: error, details: { path } });
-      }
-      throw new GeneraError("FILE_UNREADABLE", `Cannot read keyword index ${path}: ${(error as Error).message}`, {
-        cause: error,
-        details: { path },
-      });
-    }
-    return KeywordIndex.fromJSON(text, path);
+    return KeywordIndex.fromJSON(readFileOrThrow(path, "keyword index", "utf8"), path);
   }
 
   /** Restore from `toJSON()` output (object or its JSON text). `origin` names the source in error messages. */

@@ -9,6 +9,8 @@
  * over the same candidate set, before the two are mixed.
  */
 
+import { cosineSimilarity } from "../src/util/cosineSimilarity.js";
+
 export type ScoreNormalization = "minmax" | "zscore";
 
 const EPSILON = 1e-12;
@@ -177,18 +179,7 @@ export function aggregateByDocument(
   return docs.sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
+export { cosineSimilarity };
 
 /**
  * Greedy maximal marginal relevance over an already ranked pool: repeatedly take the

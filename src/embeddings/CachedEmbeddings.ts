@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { Embeddings, type EmbeddingsInterface, type EmbeddingsParams } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { GeneraError } from "../errors.js";
+import { assertTexts } from "./assertTexts.js";
 import { embeddingsModelId } from "./embeddingsModelId.js";
 
 export interface CachedEmbeddingsParams extends EmbeddingsParams {
@@ -105,14 +106,7 @@ export class CachedEmbeddings extends Embeddings {
   }
 
   async embedDocuments(documents: string[]): Promise<number[][]> {
-    if (!Array.isArray(documents)) {
-      throw new GeneraError("INVALID_INPUT", "embedDocuments expects an array of strings");
-    }
-    documents.forEach((d, i) => {
-      if (typeof d !== "string") {
-        throw new GeneraError("INVALID_INPUT", `embedDocuments: item ${i} is ${typeof d}, not a string`);
-      }
-    });
+    assertTexts(documents);
     const { get } = this.prepared();
     const out: number[][] = new Array(documents.length);
     // Repeated texts within one call are embedded once.

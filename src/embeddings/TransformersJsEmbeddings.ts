@@ -9,6 +9,7 @@ import {
 } from "@huggingface/transformers";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
+import { assertTexts } from "./assertTexts.js";
 
 export type TransformersJsPooling = "mean" | "cls" | "none";
 
@@ -94,14 +95,7 @@ export class TransformersJsEmbeddings extends Embeddings {
   }
 
   async embedDocuments(documents: string[]): Promise<number[][]> {
-    if (!Array.isArray(documents)) {
-      throw new GeneraError("INVALID_INPUT", "embedDocuments expects an array of strings");
-    }
-    documents.forEach((d, i) => {
-      if (typeof d !== "string") {
-        throw new GeneraError("INVALID_INPUT", `embedDocuments: item ${i} is ${typeof d}, not a string`);
-      }
-    });
+    assertTexts(documents);
     if (documents.length === 0) return [];
     const extractor = await this.load();
     const out: number[][] = [];

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
+import { assertTexts } from "./assertTexts.js";
 import { USE_DIMENSION, USE_MAX_TOKENS, UseLiteModel } from "./UseLiteModel.js";
 import { UseWorkerPool } from "./UseWorkerPool.js";
 
@@ -78,14 +79,7 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   async embedDocuments(documents: string[]): Promise<number[][]> {
-    if (!Array.isArray(documents)) {
-      throw new GeneraError("INVALID_INPUT", "embedDocuments expects an array of strings");
-    }
-    documents.forEach((d, i) => {
-      if (typeof d !== "string") {
-        throw new GeneraError("INVALID_INPUT", `embedDocuments: item ${i} is ${typeof d}, not a string`);
-      }
-    });
+    assertTexts(documents);
     const out: number[][] = new Array(documents.length);
     const zero = (): number[] => new Array<number>(USE_DIMENSION).fill(0);
     // Texts of similar length share a batch: the model pads every row to the longest one.

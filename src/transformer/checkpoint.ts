@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GeneraError } from "../errors.js";
+import { atomicWriteFileSync, fsyncDir, fsyncPath } from "../util/atomicWrite.js";
+import { readFileOrThrow } from "../util/readFileOrThrow.js";
 import { EncoderDecoder, type EncoderDecoderConfig } from "./encoderDecoder.js";
-import { fsyncDir, fsyncPath, writeFileAtomic } from "./fsAtomic.js";
 import { GPT, type GPTConfig } from "./gpt.js";
 import type { Module } from "./module.js";
 import { type OptimizerState, optimizerStateFromSafetensors, optimizerStateToSafetensors } from "./optim.js";
@@ -122,7 +123,7 @@ export function saveCheckpoint(dir: string, options: SaveCheckpointOptions): voi
   // config.json goes last so a reader that sees the new config also sees the new weights.
   put(CHECKPOINT_FILES.config, `${JSON.stringify(config, null, 2)}\n`);
   fsyncDir(staging);
-  writeFileAtomic(join(staging, COMMIT), JSON.stringify({ files, step }));
+  atomicWriteFileSync(join(staging, COMMIT), JSON.stringify({ files, step }));
   recoverCheckpoint(dir, { discardIncomplete: false });
 }
 
@@ -158,19 +159,7 @@ export function recoverCheckpoint(dir: string, options: { discardIncomplete: boo
 }
 
 function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      throw new GeneraError("NOT_FOUND", `${what} ${path} does not exist`, { cause: error, details: { path } });
-    }
-    throw new GeneraError("FILE_UNREADABLE", `cannot read ${what} ${path}: ${(error as Error).message}`, {
-      cause: error,
-      details: { path },
-    });
-  }
+  const text = readFileOrThrow(path, what, "utf8");
   try {
     return JSON.parse(text);
   } catch (error) {

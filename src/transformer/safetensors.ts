@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { GeneraError } from "../errors.js";
-import { writeFileAtomic } from "./fsAtomic.js";
+import { atomicWriteFileSync } from "../util/atomicWrite.js";
+import { readFileOrThrow } from "../util/readFileOrThrow.js";
 
 /**
  * The safetensors format (https://github.com/huggingface/safetensors), byte for byte:
@@ -195,20 +195,9 @@ export function saveSafetensors(
   tensors: Iterable<[string, NamedTensorData]> | Map<string, NamedTensorData>,
   metadata: Record<string, string> = {},
 ): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  atomicWriteFileSync(path, encodeSafetensors(tensors, metadata));
 }
 
 export function loadSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new GeneraError(
-      code === "ENOENT" ? "NOT_FOUND" : "FILE_UNREADABLE",
-      code === "ENOENT" ? `weights file ${path} does not exist` : `cannot read ${path}: ${(error as Error).message}`,
-      { cause: error, details: { path } },
-    );
-  }
-  return decodeSafetensors(bytes, path);
+  return decodeSafetensors(readFileOrThrow(path, "weights file"), path);
 }

@@ -307,20 +307,29 @@ function indexMap(shape: readonly number[], outShape: readonly number[]): IndexM
     strides[i] = d === 1 ? 0 : stride;
     stride *= d;
   }
-  const index = new Int32Array(total);
-  const counter = new Array<number>(nd).fill(0);
+  return { kind: "table", index: stridedOffsets(outShape, strides, nd, total) };
+}
+
+/**
+ * Walks the first `dims` axes of `shape` in row-major order, `count` steps, and returns
+ * the source offset at each step, where moving one along axis i moves `strides[i]` in
+ * the source: the index table behind broadcasting and transposes.
+ */
+function stridedOffsets(shape: readonly number[], strides: readonly number[], dims: number, count: number): Int32Array {
+  const offsets = new Int32Array(count);
+  const counter = new Array<number>(dims).fill(0);
   let src = 0;
-  for (let k = 0; k < total; k++) {
-    index[k] = src;
-    for (let i = nd - 1; i >= 0; i--) {
+  for (let k = 0; k < count; k++) {
+    offsets[k] = src;
+    for (let i = dims - 1; i >= 0; i--) {
       counter[i]++;
       src += strides[i];
-      if (counter[i] < outShape[i]) break;
+      if (counter[i] < shape[i]) break;
       src -= strides[i] * counter[i];
       counter[i] = 0;
     }
   }
-  return { kind: "table", index };
+  return offsets;
 }
 
 function gather(data: Float32Array, map: IndexMap, total: number): Float32Array {
@@ -630,19 +639,8 @@ export function permute(x: Tensor, dims: number[]): Tensor {
   const outer = keepLast ? nd - 1 : nd;
   const total = x.size;
   const runs = run === 0 ? 0 : total / run;
-  const start = new Int32Array(runs); // start[r] = flat input index of output run r; reused by backward
-  const counter = new Array<number>(outer).fill(0);
-  let src = 0;
-  for (let r = 0; r < runs; r++) {
-    start[r] = src;
-    for (let i = outer - 1; i >= 0; i--) {
-      counter[i]++;
-      src += srcStride[i];
-      if (counter[i] < outShape[i]) break;
-      src -= srcStride[i] * counter[i];
-      counter[i] = 0;
-    }
-  }
+  // start[r] = flat input index of output run r; reused by backward
+  const start = stridedOffsets(outShape, srcStride, outer, runs);
   const o = new Float32Array(total);
   const xd = x.data;
   if (run === 1) for (let r = 0; r < runs; r++) o[r] = xd[start[r]];

@@ -1,9 +1,9 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GeneraError } from "../errors.js";
+import { atomicWriteFileSync } from "../util/atomicWrite.js";
 import { isCheckpointDir, loadCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from "./checkpoint.js";
 import { BatchSampler, evaluationBatches, splitTokens, unigramBaseline, unigramEntropy } from "./data.js";
-import { writeFileAtomic } from "./fsAtomic.js";
 import { GPT, GPT_PRESETS, type GPTConfig } from "./gpt.js";
 import { AdamW, clipGradNorm, type OptimizerState, scaleGrads } from "./optim.js";
 import { lineChartSvg } from "./plotSvg.js";
@@ -187,7 +187,7 @@ export function writeLossSvg(path: string, metrics: Array<Record<string, unknown
     ],
     hLines: baseline === undefined ? [] : [{ y: baseline, label: `unigram baseline ${baseline.toFixed(3)}` }],
   });
-  writeFileAtomic(path, svg);
+  atomicWriteFileSync(path, svg);
 }
 
 /**
@@ -303,7 +303,7 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
         config,
       });
     }
-    writeFileAtomic(metricsPath, metrics.map((m) => `${JSON.stringify(m)}\n`).join(""));
+    atomicWriteFileSync(metricsPath, metrics.map((m) => `${JSON.stringify(m)}\n`).join(""));
   }
   const log = (record: Record<string, unknown>) => {
     metrics.push(record);

@@ -1,5 +1,5 @@
 import { GeneraError } from "../../errors.js";
-import { writeFileAtomic } from "../fsAtomic.js";
+import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import { BYTE_TO_UNICODE, bytesToUnicodeString, unicodeStringToBytes } from "./byteUnicode.js";
 import {
   addedToken,
@@ -309,7 +309,7 @@ export class BPETokenizer implements Tokenizer {
   }
 
   save(path: string): void {
-    writeFileAtomic(path, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
+    atomicWriteFileSync(path, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { GeneraError } from "../../errors.js";
-import { writeFileAtomic } from "../fsAtomic.js";
+import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import {
   addedToken,
   type DecodeOptions,
@@ -157,7 +157,7 @@ export class CharTokenizer implements Tokenizer {
   }
 
   save(path: string): void {
-    writeFileAtomic(path, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
+    atomicWriteFileSync(path, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
   }
 
   static fromJSON(json: TokenizerJSON, source = "tokenizer.json"): CharTokenizer {

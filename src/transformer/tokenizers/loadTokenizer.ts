@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { GeneraError } from "../../errors.js";
+import { readFileOrThrow } from "../../util/readFileOrThrow.js";
 import { BPETokenizer } from "./BPETokenizer.js";
 import { CharTokenizer } from "./CharTokenizer.js";
 import type { Tokenizer, TokenizerJSON } from "./Tokenizer.js";
@@ -21,19 +21,7 @@ export function tokenizerFromJSON(json: unknown, source = "tokenizer.json"): Tok
 
 /** Load a tokenizer.json written by CharTokenizer.save or BPETokenizer.save. */
 export function loadTokenizer(path: string): Tokenizer {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new GeneraError(
-      code === "ENOENT" ? "NOT_FOUND" : "FILE_UNREADABLE",
-      code === "ENOENT"
-        ? `tokenizer file ${path} does not exist`
-        : `cannot read tokenizer file ${path}: ${(error as Error).message}`,
-      { cause: error, details: { path } },
-    );
-  }
+  const text = readFileOrThrow(path, "tokenizer file", "utf8");
   let json: unknown;
   try {
     json = JSON.parse(text);
