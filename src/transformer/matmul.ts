@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { gemmRows } from "./matmulKernel.mjs";
+import { CTRL, claim, ITEM_BITS, ITEM_MASK, runBlock, TAG_MASK, type WasmGemm } from "./matmulPool.mjs";
 import { buildGemmModule, PANEL, ROWS } from "./matmulWasm.js";
 
 /**
@@ -61,18 +62,6 @@ interface WasmApi {
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-type WasmGemm = (
-  a: number,
-  b: number,
-  c: number,
-  K: number,
-  N: number,
-  i0: number,
-  i1: number,
-  rsA: number,
-  ksA: number,
-) => void;
-
 interface WasmKernel {
   memory: WasmMemory;
   module: object;
@@ -130,8 +119,9 @@ const envThreads = Number.parseInt(process.env.GENERA_MATMUL_THREADS ?? "", 10);
 let threadsWanted = envThreads >= 1 ? envThreads : Math.max(1, Math.min(8, availableParallelism()));
 
 /**
- * The pool talks through one shared Int32Array, not postMessage (which
- * measured ~4 ms a message on a busy machine — longer than the products).
+ * The pool talks through one shared Int32Array (CTRL, in matmulPool.mjs, which
+ * the workers load too), not postMessage (which measured ~4 ms a message on a
+ * busy machine — longer than the products).
  *
  * - SEQ: number of the latest job; workers sleep on it (Atomics.wait).
  * - NEXT: (job tag << 20) | next unclaimed block. A thread claims a block by
@@ -143,10 +133,6 @@ let threadsWanted = envThreads >= 1 ? envThreads : Math.max(1, Math.min(8, avail
  * parameters it read were whole. Nobody ever waits for a late worker to
  * leave a finished job: the main thread waits only for blocks actually claimed.
  */
-const CTRL = { SEQ: 0, NEXT: 1, WORKER_BLOCKS: 2, SLOTS: 8, SLOT_SIZE: 20, RING: 4 } as const;
-const ITEM_BITS = 20;
-const ITEM_MASK = (1 << ITEM_BITS) - 1;
-const TAG_MASK = 0x7ff;
 
 interface Pool {
   ctrl: Int32Array;
@@ -214,18 +200,6 @@ function publish(pl: Pool, params: number[]): number {
   return slot;
 }
 
-/** Claims the next block of job `seq`, or returns −1 when it has none left (or is no longer current). */
-function claim(ctrl: Int32Array, seq: number, items: number): number {
-  const tag = (seq & TAG_MASK) << ITEM_BITS;
-  for (;;) {
-    const v = Atomics.load(ctrl, CTRL.NEXT);
-    if ((v & ~ITEM_MASK) !== tag) return -1;
-    const item = v & ITEM_MASK;
-    if (item >= items) return -1;
-    if (Atomics.compareExchange(ctrl, CTRL.NEXT, v, v + 1) === v) return item;
-  }
-}
-
 /** Runs a GEMM job on this thread with the scalar JS kernel. */
 export function gemmJS(job: GemmJob): void {
   const { a, b, c, batch, M, N, K, transA, transB, strideA, strideB, strideC } = job;
@@ -275,7 +249,6 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
 
   const { a, c, strideA, strideC } = job;
   const overwrite = job.overwrite === true;
-  const kernel = k.gemm[overwrite ? 1 : 0];
   for (let p = 0; p < batch; p++) {
     heap.set(a.subarray(p * strideA, p * strideA + aSize), aBase + p * aSize);
     if (p < nB) packB(job, p, heap, bBase + p * bSize, Np);
@@ -295,45 +268,31 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   const rowsPerBlock = ROWS * PANELS_PER_BLOCK;
   const blocksPerBatch = Math.ceil(Mp / rowsPerBlock);
   const items = batch * blocksPerBatch;
-  const run = (item: number) => {
-    const p = Math.floor(item / blocksPerBatch);
-    const r0 = (item % blocksPerBatch) * rowsPerBlock;
-    const r1 = Math.min(r0 + rowsPerBlock, Mp);
-    kernel(
-      (aBase + p * aSize) * 4,
-      (bBase + (nB === 1 ? 0 : p) * bSize) * 4,
-      (cBase + p * cSize) * 4,
-      K,
-      Np,
-      r0,
-      r1,
-      rsA,
-      ksA,
-    );
-  };
+  // The job in the order runBlock reads it (matmulPool.mjs), for this thread and the pool alike.
+  const jobParams = [
+    items,
+    blocksPerBatch,
+    rowsPerBlock,
+    Mp,
+    K,
+    Np,
+    aBase,
+    bBase,
+    cBase,
+    aSize,
+    bSize,
+    cSize,
+    nB === 1 ? 1 : 0,
+    rsA,
+    ksA,
+    overwrite ? 1 : 0,
+  ];
+  const run = (item: number) => runBlock(k.gemm, jobParams, item);
 
   const threads = Math.min(opts.threads ?? threadsWanted, threadsWanted);
   if (threads > 1 && items > 1 && items <= ITEM_MASK && macs >= POOL_MIN_MACS) {
     const pl = pool(k);
-    // Order must match matmulWorker.mjs.
-    const slot = publish(pl, [
-      items,
-      blocksPerBatch,
-      rowsPerBlock,
-      Mp,
-      K,
-      Np,
-      aBase,
-      bBase,
-      cBase,
-      aSize,
-      bSize,
-      cSize,
-      nB === 1 ? 1 : 0,
-      rsA,
-      ksA,
-      overwrite ? 1 : 0,
-    ]);
+    const slot = publish(pl, jobParams);
     const { ctrl, seq } = pl;
     for (let item = claim(ctrl, seq, items); item >= 0; item = claim(ctrl, seq, items)) {
       run(item);
