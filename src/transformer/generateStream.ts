@@ -6,10 +6,12 @@ import { type SampleOptions, sampleNext, validateSampleOptions } from "./samplin
 import { noGrad } from "./tensor.js";
 
 /**
- * GPT.generate as a pull-based generator: one token id per `next()`, so a caller
- * can stream each token out (and yield to the event loop) before the next one is
- * computed. Same decoding as GPT.generate: KV cache while the sequence fits in
- * blockSize, then a sliding window over the last blockSize tokens.
+ * Decoding as a pull-based generator (GPT.generate collects it): one token id per
+ * `next()`, so a caller can stream each token out (and yield to the event loop)
+ * before the next one is computed. With the KV cache (the default) each step runs
+ * one position through the model; once the sequence outgrows blockSize the model
+ * slides its window over the last blockSize tokens and recomputes, exactly as
+ * without the cache. A stop token ends generation and is not yielded.
  */
 export function* generateTokens(model: GPT, prompt: number[], options: SampleOptions): Generator<number, void, void> {
   validateSampleOptions(options);
@@ -17,7 +19,9 @@ export function* generateTokens(model: GPT, prompt: number[], options: SampleOpt
   const V = model.config.vocabSize;
   for (const id of prompt) {
     if (!(Number.isInteger(id) && id >= 0 && id < V)) {
-      throw new GeneraError("INVALID_INPUT", `prompt token ${id} is outside the vocabulary of ${V}`);
+      throw new GeneraError("INVALID_INPUT", `prompt token ${id} is outside the vocabulary of ${V}`, {
+        details: { id },
+      });
     }
   }
   const { blockSize } = model.config;

@@ -1,9 +1,10 @@
 import { GeneraError } from "../errors.js";
+import { generateTokens } from "./generateStream.js";
 import { causalMask, DecoderOnlyBlock, Embedding, KVCache, LayerNorm, Linear, PositionalEncoding } from "./layers.js";
 import { Module } from "./module.js";
 import { seededRandom } from "./random.js";
-import { type SampleOptions, sampleNext, validateSampleOptions } from "./sampling.js";
-import { crossEntropy, dropout, matmul, noGrad, type Tensor } from "./tensor.js";
+import { type SampleOptions } from "./sampling.js";
+import { crossEntropy, dropout, matmul, type Tensor } from "./tensor.js";
 
 export interface GPTConfig {
   vocabSize: number;
@@ -188,55 +189,10 @@ export class GPT extends Module {
    * blockSize tokens and recomputes, exactly as without the cache.
    */
   generate(prompt: number[], options: SampleOptions & { onToken?: (id: number) => boolean | undefined }): number[] {
-    validateSampleOptions(options);
-    if (prompt.length === 0)
-      throw new GeneraError("INVALID_INPUT", "generate needs a prompt of at least one token (e.g. BOS)");
-    const V = this.config.vocabSize;
-    for (const id of prompt) {
-      if (!(Number.isInteger(id) && id >= 0 && id < V)) {
-        throw new GeneraError("INVALID_INPUT", `prompt token ${id} is outside the vocabulary of ${V}`, {
-          details: { id },
-        });
-      }
-    }
-    const { blockSize } = this.config;
-    const rng = seededRandom(options.seed ?? 0);
-    const stop = new Set(options.stopTokens ?? []);
-    const useCache = options.useKVCache ?? true;
-    const wasTraining = this.training;
-    this.eval();
-    const seq = [...prompt];
     const out: number[] = [];
-    try {
-      noGrad(() => {
-        let caches: KVCache[] | null = null;
-        for (let step = 0; step < options.maxNewTokens; step++) {
-          let lastLogits: Float32Array;
-          if (useCache && seq.length <= blockSize) {
-            let fresh: number[];
-            if (!caches) {
-              caches = this.newCaches(1);
-              fresh = seq;
-            } else {
-              fresh = seq.slice(caches[0].length);
-            }
-            const past = caches[0].length;
-            const { logits } = this.forward(Int32Array.from(fresh), 1, fresh.length, undefined, caches, past);
-            lastLogits = logits.data.subarray((fresh.length - 1) * V, fresh.length * V);
-          } else {
-            const ctx = seq.slice(-blockSize);
-            const { logits } = this.forward(Int32Array.from(ctx), 1, ctx.length);
-            lastLogits = logits.data.subarray((ctx.length - 1) * V, ctx.length * V);
-          }
-          const next = sampleNext(lastLogits, options, rng);
-          if (stop.has(next)) break;
-          seq.push(next);
-          out.push(next);
-          if (options.onToken?.(next) === false) break;
-        }
-      });
-    } finally {
-      this.train(wasTraining);
+    for (const next of generateTokens(this, prompt, options)) {
+      out.push(next);
+      if (options.onToken?.(next) === false) break;
     }
     return out;
   }
