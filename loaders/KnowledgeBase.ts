@@ -21,6 +21,11 @@ export interface KnowledgeBaseOptions {
   hnsw?: Omit<HNSWVectorStoreOptions, "modelId">;
   /** When true, `close()` also closes the embeddings (their worker threads). */
   ownsEmbeddings?: boolean;
+  /**
+   * What every `index()` call starts from (a call's own options win): the configured
+   * ingest settings, so the CLI, `genera serve` and uploads all chunk and filter alike.
+   */
+  indexDefaults?: Pick<IndexOptions, "include" | "exclude" | "chunkSize" | "chunkOverlap" | "maxFileBytes">;
 }
 
 export interface IndexOptions {
@@ -136,6 +141,7 @@ export class KnowledgeBase {
   readonly record: IndexRecord;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private ownsEmbeddings = false;
+  private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
 
   private constructor(
     dir: string,
@@ -172,6 +178,7 @@ export class KnowledgeBase {
     }
     const kb = new KnowledgeBase(dir, options.embeddings, vectorStore, keywordIndex ?? new KeywordIndex(), record);
     kb.ownsEmbeddings = options.ownsEmbeddings ?? false;
+    kb.indexDefaults = options.indexDefaults ?? {};
     await kb.reconcile(keywordIndex === undefined);
     return kb;
   }
@@ -236,7 +243,8 @@ export class KnowledgeBase {
 
   /** Indexes files, folders or globs; unchanged files are skipped, changed ones replaced. */
   index(paths: string[], options: IndexOptions = {}): Promise<IndexSummary> {
-    return this.enqueue(() => this.indexNow(paths, options));
+    const given = Object.entries(options).filter(([, value]) => value !== undefined);
+    return this.enqueue(() => this.indexNow(paths, { ...this.indexDefaults, ...Object.fromEntries(given) }));
   }
 
   private async indexNow(paths: string[], options: IndexOptions): Promise<IndexSummary> {

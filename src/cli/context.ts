@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import { type IndexOptions, type IndexSummary, KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import { createEmbeddings } from "../embeddings/createEmbeddings.js";
+import { createProgressReporter } from "./progress.js";
 
 /** Options every command understands (set on the root program). */
 export interface GlobalCliOptions {
@@ -27,9 +28,39 @@ export async function openKnowledgeBase(
 ): Promise<KnowledgeBase> {
   const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
   try {
-    return await KnowledgeBase.open({ dir: storeDir(config, options.store), embeddings, ownsEmbeddings: true });
+    return await KnowledgeBase.open({
+      dir: storeDir(config, options.store),
+      embeddings,
+      ownsEmbeddings: true,
+      indexDefaults: config.ingest,
+    });
   } catch (error) {
     await (embeddings as { close?: () => Promise<void> }).close?.();
     throw error;
+  }
+}
+
+/** Indexes `paths` with the knowledge base's settings, showing progress (a bar on a terminal, lines otherwise). */
+export async function indexWithProgress(
+  kb: KnowledgeBase,
+  paths: string[],
+  cleanup: IndexOptions["cleanup"],
+): Promise<IndexSummary> {
+  const progress = createProgressReporter("indexing");
+  try {
+    return await kb.index(paths, {
+      cleanup,
+      onProgress: (e) => {
+        if (e.phase === "scan") return;
+        progress.update({
+          done: e.filesDone,
+          total: e.filesTotal,
+          etaSeconds: e.etaSeconds,
+          fields: { chunks: e.chunksDone, "chunks/s": e.chunksPerSecond.toFixed(1) },
+        });
+      },
+    });
+  } finally {
+    progress.stop();
   }
 }

@@ -109,6 +109,29 @@ describe("KnowledgeBase incremental indexing", () => {
     await kb.close();
   });
 
+  it("starts every index call from its indexDefaults; a call's own options win", async () => {
+    const root = join(tempDir(), "docs");
+    writeCorpus(root, 3);
+    writeFileSync(join(root, "skip.txt"), "a text file the defaults exclude");
+    const kb = await KnowledgeBase.open({
+      dir: join(tempDir(), "store"),
+      embeddings: new HashEmbeddings(),
+      indexDefaults: { chunkSize: 200, chunkOverlap: 0, exclude: ["**/*.txt"] },
+    });
+    const first = await kb.index([root]);
+    expect(first.added).toBe(3); // skip.txt excluded
+    const small = kb.stats().chunks;
+    // chunkSize undefined falls back to the default of 200, not to the built-in 800.
+    const again = await kb.index([root], { chunkSize: undefined, exclude: [] });
+    expect(again.added).toBe(1); // skip.txt now included
+    expect(kb.stats().chunks).toBe(small + 1);
+    const wide = await KnowledgeBase.open({ dir: join(tempDir(), "store2"), embeddings: new HashEmbeddings() });
+    await wide.index([root], { exclude: ["**/*.txt"] });
+    expect(wide.stats().chunks).toBeLessThan(small);
+    await kb.close();
+    await wide.close();
+  });
+
   it("reports unreadable files, keeps going and keeps what was stored", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");

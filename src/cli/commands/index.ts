@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { loadCliConfig, openKnowledgeBase } from "../context.js";
-import { createProgressReporter } from "../progress.js";
+import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -31,26 +30,8 @@ export function register(program: Command): void {
         },
       });
       const kb = await openKnowledgeBase(config, { store: opts.store });
-      const progress = createProgressReporter("indexing");
       try {
-        const summary = await kb.index(paths, {
-          include: config.ingest.include,
-          exclude: config.ingest.exclude,
-          chunkSize: config.ingest.chunkSize,
-          chunkOverlap: config.ingest.chunkOverlap,
-          maxFileBytes: config.ingest.maxFileBytes,
-          cleanup: opts.cleanup === false ? "none" : "full",
-          onProgress: (e) => {
-            if (e.phase === "scan") return;
-            progress.update({
-              done: e.filesDone,
-              total: e.filesTotal,
-              etaSeconds: e.etaSeconds,
-              fields: { chunks: e.chunksDone, "chunks/s": e.chunksPerSecond.toFixed(1) },
-            });
-          },
-        });
-        progress.stop();
+        const summary = await indexWithProgress(kb, paths, opts.cleanup === false ? "none" : "full");
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...summary, stats: kb.stats() })}\n`);
         } else {
@@ -63,7 +44,6 @@ export function register(program: Command): void {
         }
         if (summary.failed > 0) process.exitCode = EXIT_PARTIAL;
       } finally {
-        progress.stop();
         await kb.close();
       }
     });

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { startServer } from "../../server/startServer.js";
-import { loadCliConfig, openKnowledgeBase } from "../context.js";
-import { createProgressReporter } from "../progress.js";
+import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 
 export function register(program: Command): void {
   program
@@ -19,22 +18,7 @@ export function register(program: Command): void {
       const kb = await openKnowledgeBase(config, { store: opts.store });
       if (opts.index !== false && config.server.folders.length) {
         // Incremental: the first start builds the index, later starts only look for changes.
-        const progress = createProgressReporter("indexing");
-        const summary = await kb.index(config.server.folders, {
-          chunkSize: config.ingest.chunkSize,
-          chunkOverlap: config.ingest.chunkOverlap,
-          cleanup: "full",
-          onProgress: (e) => {
-            if (e.phase !== "scan" && (e.chunksDone > 0 || e.filesDone === e.filesTotal))
-              progress.update({
-                done: e.filesDone,
-                total: e.filesTotal,
-                etaSeconds: e.etaSeconds,
-                fields: { chunks: e.chunksDone, "chunks/s": e.chunksPerSecond.toFixed(1) },
-              });
-          },
-        });
-        progress.stop();
+        const summary = await indexWithProgress(kb, config.server.folders, "full");
         process.stderr.write(
           `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
             ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,

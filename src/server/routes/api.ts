@@ -186,6 +186,9 @@ export function apiRouter(options: ApiRouterOptions): Router {
     }
     const done = kb
       .index(paths, {
+        // The configured chunking applies; folder include/exclude globs do not: the user chose these files.
+        include: [],
+        exclude: [],
         cleanup: "none",
         onProgress: (e) => {
           job.status = "indexing";
