@@ -1,6 +1,7 @@
 /**
  * USE-lite throughput: chunks/s of ~90-token English-like chunks for one worker thread
- * versus the pool, at several batch sizes, with each configuration's peak RSS.
+ * versus the pool, at several batch sizes, with each configuration's peak RSS; then
+ * the three runtimes (onnxruntime, genera's engine, stock tfjs) on one worker.
  *
  *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32] [--repeat 1]
  *
@@ -12,9 +13,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { UseLiteRuntime } from "../src/embeddings/loadUseLiteModel.js";
 import { SentencePieceTokenizer, type SentencePieceVocabulary } from "../src/embeddings/SentencePieceTokenizer.js";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
-import { defaultUseModelDir } from "../src/embeddings/UseLiteModel.js";
+import { defaultUseModelDir } from "../src/embeddings/useLiteAssets.js";
 
 const SUBJECTS = [
   "the committee",
@@ -116,6 +118,7 @@ function threadCpuSeconds(): Map<string, number> {
 
 interface ChildResult {
   label: string;
+  runtime: UseLiteRuntime;
   workers: number;
   batch: number;
   chunks: number;
@@ -131,13 +134,13 @@ interface ChildResult {
   meanTokens: number;
 }
 
-async function child(mode: string, workers: number, batch: number, n: number): Promise<void> {
+async function child(mode: string, workers: number, batch: number, n: number, runtime: UseLiteRuntime): Promise<void> {
   const vocab = JSON.parse(readFileSync(join(defaultUseModelDir(), "vocab.json"), "utf8")) as SentencePieceVocabulary;
   const tokenizer = new SentencePieceTokenizer(vocab);
   const chunks = makeChunks(n, tokenizer);
   const meanTokens = chunks.reduce((s, c) => s + tokenizer.encode(c).length, 0) / chunks.length;
   const use = new UniversalSentenceEncoderEmbeddings(
-    mode === "main" ? { inProcess: true, batchSize: batch } : { workers, batchSize: batch },
+    mode === "main" ? { inProcess: true, batchSize: batch, runtime } : { workers, batchSize: batch, runtime },
   );
   // Warm-up: loads the model in every worker (one batch per worker).
   await use.embedDocuments(makeChunks(batch * Math.max(1, workers), tokenizer).map((c) => `${c} warm`));
@@ -160,7 +163,9 @@ async function child(mode: string, workers: number, batch: number, n: number): P
   if (vectors.length !== n) throw new Error(`expected ${n} vectors, got ${vectors.length}`);
   await use.close();
   const result: ChildResult = {
-    label: mode === "main" ? "main thread" : `${workers} worker${workers > 1 ? "s" : ""}`,
+    // `workers` is the embeddings' setting: worker threads (engine, tfjs) or onnxruntime threads in one worker.
+    label: mode === "main" ? "main thread" : `workers: ${workers}`,
+    runtime,
     workers,
     batch,
     chunks: n,
@@ -182,8 +187,8 @@ function arg(name: string, fallback: string): string {
 
 async function main(): Promise<void> {
   if (process.argv[2] === "--child") {
-    const [, , , mode, workers, batch, n] = process.argv;
-    await child(mode as string, Number(workers), Number(batch), Number(n));
+    const [, , , mode, workers, batch, n, runtime] = process.argv;
+    await child(mode as string, Number(workers), Number(batch), Number(n), runtime as UseLiteRuntime);
     return;
   }
   const n = Number(arg("n", "192"));
@@ -192,43 +197,43 @@ async function main(): Promise<void> {
   const repeat = Math.max(1, Number(arg("repeat", "1")));
   const self = fileURLToPath(import.meta.url);
   const runs: ChildResult[] = [];
-  const configs: Array<[string, number, number]> = [];
+  const configs: Array<[string, number, number, UseLiteRuntime]> = [];
   for (const batch of batches) {
-    configs.push(["pool", 1, batch], ["pool", poolSize, batch]);
+    configs.push(["pool", 1, batch, "onnxruntime"], ["pool", poolSize, batch, "onnxruntime"]);
   }
-  configs.push(["main", 1, 16]);
+  configs.push(["main", 1, 16, "onnxruntime"], ["pool", 1, 16, "engine"], ["pool", 1, 16, "tfjs"]);
   // Rounds run every configuration in turn, so a burst of outside load hits them alike;
   // each configuration keeps its best round.
   const best = new Map<string, ChildResult>();
   for (let round = 0; round < repeat; round++) {
-    for (const [mode, workers, batch] of configs) {
+    for (const [mode, workers, batch, runtime] of configs) {
       const out = spawnSync(
         process.execPath,
-        ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n)],
+        ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n), runtime],
         { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
       );
       const line = out.stdout.trim().split("\n").pop() ?? "";
       if (out.status !== 0 || !line.startsWith("{")) {
-        console.error(`configuration ${mode}/${workers}/${batch} failed:\n${out.stderr}`);
+        console.error(`configuration ${mode}/${workers}/${batch}/${runtime} failed:\n${out.stderr}`);
         process.exitCode = 1;
         continue;
       }
       const result = JSON.parse(line) as ChildResult;
-      const key = `${result.label}/${batch}`;
+      const key = `${result.label}/${batch}/${runtime}`;
       const previous = best.get(key);
       if (!previous || result.chunksPerSecond > previous.chunksPerSecond) best.set(key, result);
       process.stderr.write(
-        `round ${round + 1}: ${result.label}, batch ${batch}: ${result.chunksPerSecond.toFixed(1)} chunks/s\n`,
+        `round ${round + 1}: ${result.label}, batch ${batch}, ${runtime}: ${result.chunksPerSecond.toFixed(1)} chunks/s\n`,
       );
     }
   }
-  runs.push(...best.values());
-  const baseline = (batch: number) => runs.find((r) => r.label === "1 worker" && r.batch === batch);
+  runs.push(...[...best.values()].filter((r) => r.runtime === "onnxruntime"));
+  const baseline = (batch: number) => runs.find((r) => r.label === "workers: 1" && r.batch === batch);
   console.log(
-    `\nUSE-lite on tfjs-backend-wasm, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores, best of ${repeat}\n`,
+    `\nUSE-lite on onnxruntime, ${n} chunks of ~${runs[0]?.meanTokens.toFixed(0)} tokens, ${availableParallelism()} cores, best of ${repeat}\n`,
   );
   console.log(
-    "| configuration | batch | chunks/s | vs 1 worker | cores busy | chunks per CPU-s | vs 1 worker | work split allows | seconds | peak RSS (MiB) |",
+    "| configuration | batch | chunks/s | vs workers: 1 | cores busy | chunks per CPU-s | vs workers: 1 | work split allows | seconds | peak RSS (MiB) |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of runs) {
@@ -238,6 +243,19 @@ async function main(): Promise<void> {
       `| ${r.label} | ${r.batch} | ${r.chunksPerSecond.toFixed(1)} | ${ratio(r.chunksPerSecond, base?.chunksPerSecond)} | ` +
         `${r.coresBusy.toFixed(2)} | ${r.chunksPerCpuSecond.toFixed(1)} | ${ratio(r.chunksPerCpuSecond, base?.chunksPerCpuSecond)} | ` +
         `${r.parallelism > 0 ? `${r.parallelism.toFixed(2)}×` : "–"} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
+    );
+  }
+  const one = (runtime: UseLiteRuntime) =>
+    [...best.values()].find((r) => r.runtime === runtime && r.label === "workers: 1" && r.batch === 16);
+  const tfjs = one("tfjs");
+  console.log("\n| runtime (1 worker, batch 16) | chunks/s | vs tfjs | chunks per CPU-s | peak RSS (MiB) |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const runtime of ["tfjs", "engine", "onnxruntime"] as const) {
+    const r = one(runtime);
+    if (!r) continue;
+    const vs = tfjs ? `${(r.chunksPerSecond / tfjs.chunksPerSecond).toFixed(2)}×` : "–";
+    console.log(
+      `| ${runtime} | ${r.chunksPerSecond.toFixed(1)} | ${vs} | ${r.chunksPerCpuSecond.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
     );
   }
   const load = loadavg()[0] ?? 0;

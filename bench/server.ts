@@ -12,6 +12,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import type autocannon from "autocannon";
 import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
@@ -125,7 +126,10 @@ for (let round = 1; round <= ROUNDS; round++) {
     if (!ROUTES.some((r) => mix.name.includes(r))) continue;
     for (const connections of CONNECTIONS) {
       const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
       const result = await loadTest(running.url, connections, mix.kind, mix.variants);
+      // How busy the server's main thread was during the load (1 = saturated: requests queue there).
+      const mainBusy = performance.eventLoopUtilization(loop).utilization;
       await settle();
       // This process's CPU (every thread: the server, its embedding workers), per answered request.
       const used = process.cpuUsage(cpu);
@@ -133,7 +137,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       const failed = result.errors + result.timeouts + result.non2xx;
       errors += failed;
       rows.push(
-        `| ${round} | ${mix.name} | ${connections} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${cpuMs.toFixed(1)} | ${failed} |`,
+        `| ${round} | ${mix.name} | ${connections} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${cpuMs.toFixed(1)} | ${(mainBusy * 100).toFixed(0)}% | ${failed} |`,
       );
     }
   }
@@ -143,8 +147,10 @@ await running.close();
 await kb.close();
 
 console.log(`\nIndex: ${kb.stats().chunks} chunks; ${DURATION} s per cell; extractive answerer\n`);
-console.log("| round | requests | connections | req/s | p50 ms | p99 ms | server CPU ms/req | errors |");
-console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
+console.log(
+  "| round | requests | connections | req/s | p50 ms | p99 ms | server CPU ms/req | main thread busy | errors |",
+);
+console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const row of rows) console.log(row);
 console.log("\n| after round | RSS MiB | JS heap after GC MiB |");
 console.log("|---:|---:|---:|");

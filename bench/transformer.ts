@@ -5,8 +5,8 @@
  *
  * 1. GEMM GFLOP/s at the shapes training the default preset uses: our scalar
  *    JS kernel, our wasm SIMD kernel on one thread, the same over the worker
- *    pool, and onnxruntime-node's MatMul (a one-node ONNX model built here
- *    with protobufjs) with intraOpNumThreads 1 and with all cores.
+ *    pool, and onnxruntime-node's MatMul (a one-node ONNX model, encodeOnnxModel)
+ *    with intraOpNumThreads 1 and with all cores.
  * 2. Generation tokens/s with and without the KV cache (256 new tokens).
  * 3. Training tokens/s (forward + backward + SGD) for the default preset.
  *
@@ -15,10 +15,10 @@
  */
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
-import protobuf from "protobufjs";
 import { GPT, GPT_PRESETS } from "../src/transformer/gpt.js";
 import { type GemmJob, gemm, gemmJS, getMatmulThreads, matmulKernelName } from "../src/transformer/matmul.js";
 import { seededRandom } from "../src/transformer/random.js";
+import { encodeOnnxModel } from "../src/util/onnxModel.js";
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -57,38 +57,17 @@ async function rates(fns: Bench[]): Promise<number[]> {
 
 const rate = async (fn: Bench): Promise<number> => (await rates([fn]))[0]!;
 
-// --- a one-node ONNX MatMul model, from the relevant slice of onnx.proto -------------------------
-const ONNX_SCHEMA = `syntax = "proto3"; package onnx;
-message OperatorSetIdProto { string domain = 1; int64 version = 2; }
-message Dimension { int64 dim_value = 1; string dim_param = 2; }
-message TensorShapeProto { repeated Dimension dim = 1; }
-message TensorTypeProto { int32 elem_type = 1; TensorShapeProto shape = 2; }
-message TypeProto { TensorTypeProto tensor_type = 1; }
-message ValueInfoProto { string name = 1; TypeProto type = 2; }
-message NodeProto { repeated string input = 1; repeated string output = 2; string name = 3; string op_type = 4; string domain = 7; }
-message GraphProto { repeated NodeProto node = 1; string name = 2; repeated ValueInfoProto input = 11; repeated ValueInfoProto output = 12; }
-message ModelProto { int64 ir_version = 1; string producer_name = 2; GraphProto graph = 7; repeated OperatorSetIdProto opset_import = 8; }`;
-const ModelProto = protobuf.parse(ONNX_SCHEMA).root.lookupType("onnx.ModelProto");
-const FLOAT = 1; // TensorProto.DataType.FLOAT
-
+/** A one-node ONNX MatMul model with fixed shapes. */
 function matmulModel(M: number, K: number, N: number): Uint8Array {
-  const value = (name: string, dims: number[]) => ({
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+  return encodeOnnxModel({
+    name: "matmul",
+    nodes: [{ op: "MatMul", inputs: ["A", "B"], outputs: ["C"] }],
+    inputs: [
+      { name: "A", dims: [M, K] },
+      { name: "B", dims: [K, N] },
+    ],
+    outputs: [{ name: "C", dims: [M, N] }],
   });
-  return ModelProto.encode(
-    ModelProto.fromObject({
-      irVersion: 8,
-      producerName: "genera-bench",
-      opsetImport: [{ domain: "", version: 17 }],
-      graph: {
-        name: "matmul",
-        node: [{ input: ["A", "B"], output: ["C"], opType: "MatMul", name: "mm" }],
-        input: [value("A", [M, K]), value("B", [K, N])],
-        output: [value("C", [M, N])],
-      },
-    }),
-  ).finish();
 }
 
 /** A one-node onnxruntime MatMul session on `threads` threads, as a benchmark function. */

@@ -19,6 +19,8 @@ export const ConfigSchema = z.object({
       model: z.string().optional(),
       /** Worker threads for USE; 0 = one per core. */
       workers: z.number().int().min(0).default(0),
+      /** What runs USE: "onnxruntime" (fastest), "engine" (genera's wasm matmul) or "tfjs" (stock TensorFlow.js); same vectors. */
+      runtime: z.enum(["onnxruntime", "engine", "tfjs"]).default("onnxruntime"),
       /** Persist embeddings by content hash under dataDir/embedding-cache. */
       cache: z.boolean().default(true),
     })
@@ -97,6 +99,7 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_EMBEDDINGS_PROVIDER", ["embeddings", "provider"], "string"],
   ["GENERA_EMBEDDINGS_MODEL", ["embeddings", "model"], "string"],
   ["GENERA_EMBEDDINGS_WORKERS", ["embeddings", "workers"], "number"],
+  ["GENERA_EMBEDDINGS_RUNTIME", ["embeddings", "runtime"], "string"],
   ["GENERA_RETRIEVAL_MODE", ["retrieval", "mode"], "string"],
   ["GENERA_LLM_PROVIDER", ["llm", "provider"], "string"],
   ["GENERA_LLM_MODEL", ["llm", "model"], "string"],

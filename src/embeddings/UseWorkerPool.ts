@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { GeneraError, type GeneraErrorCode } from "../errors.js";
-import type { UseLiteModelOptions } from "./UseLiteModel.js";
+import type { UseLiteLoadOptions } from "./loadUseLiteModel.js";
 import type { EmbedRequest, EmbedResponse, WorkerHello } from "./useWorker.js";
 
 const require = createRequire(import.meta.url);
@@ -78,7 +78,7 @@ export class UseWorkerPool {
 
   constructor(
     readonly size: number,
-    private readonly modelOptions: UseLiteModelOptions = {},
+    private readonly modelOptions: UseLiteLoadOptions = {},
   ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new GeneraError("INVALID_INPUT", `Worker pool size must be a positive integer, got ${size}`);

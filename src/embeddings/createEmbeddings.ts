@@ -27,7 +27,7 @@ export function createEmbeddings(config: CreateEmbeddingsOptions = {}): GeneraEm
   switch (provider) {
     case "use":
       // Config's workers 0 means one per core, the class's default too.
-      base = new UniversalSentenceEncoderEmbeddings({ workers: config.workers ?? 0 });
+      base = new UniversalSentenceEncoderEmbeddings({ workers: config.workers ?? 0, runtime: config.runtime });
       break;
     case "transformersjs":
       if (!config.model) {

@@ -17,4 +17,5 @@ export {
   USE_DEFAULT_BATCH_SIZE,
   USE_DIMENSION,
   USE_MAX_TOKENS,
+  type UseLiteRuntime,
 } from "./UniversalSentenceEncoderEmbeddings.js";

@@ -1,10 +1,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { GeneraError } from "../errors.js";
-import { UseLiteModel, type UseLiteModelOptions } from "./UseLiteModel.js";
+import { loadUseLiteModel, type UseLiteLoadOptions } from "./loadUseLiteModel.js";
 
 /**
- * Worker-thread side of the USE pool: loads its own copy of the model (tfjs state is
- * per thread) and answers one batch per message. Vectors go back as transferred
+ * Worker-thread side of the USE pool: loads its own copy of the model (a runtime
+ * instance is single-threaded) and answers one batch per message. Vectors go back as transferred
  * Float32Array buffers, so nothing is copied on the way home.
  */
 export interface EmbedRequest {
@@ -32,7 +32,7 @@ function describe(error: unknown): { message: string; code?: string; stack?: str
 }
 
 try {
-  const model = await UseLiteModel.load((workerData?.modelOptions ?? {}) as UseLiteModelOptions);
+  const model = await loadUseLiteModel((workerData?.modelOptions ?? {}) as UseLiteLoadOptions);
   port.on("message", async (request: EmbedRequest) => {
     try {
       const vectors = await model.embedBatch(request.texts);

@@ -13,6 +13,7 @@ export * from "./layers.js";
 export * from "./matmul.js";
 export * from "./module.js";
 export * from "./optim.js";
+export * from "./PackedGemm.js";
 export * from "./plotSvg.js";
 export * from "./safetensors.js";
 export * from "./sampling.js";

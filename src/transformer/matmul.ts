@@ -11,7 +11,7 @@ import { buildGemmModule, PANEL, ROWS } from "./matmulWasm.js";
  *
  * 1. tiny products: the scalar JavaScript kernel in matmulKernel.mjs, in place;
  * 2. larger ones: operands are copied into a shared WebAssembly memory (B
- *    packed into column panels, see packB) and multiplied by the SIMD kernel
+ *    packed into column panels, see packPanels) and multiplied by the SIMD kernel
  *    of matmulWasm.ts — the O(n²) copy is paid back by the O(n³) product;
  * 3. the largest: the same, with row blocks shared out among worker threads
  *    that instantiate the kernel over the same shared memory.
@@ -51,7 +51,7 @@ const POOL_MIN_MACS = 1 << 22;
 const PANELS_PER_BLOCK = 8;
 
 // The WebAssembly JS API, typed here because the project's lib (ES2023, no DOM) leaves it out.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
@@ -74,18 +74,27 @@ let wasm: WasmKernel | null | undefined;
 
 function wasmKernel(): WasmKernel | null {
   if (wasm !== undefined) return wasm;
-  try {
-    const { module, fused } = compileKernel();
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    const { gemm: add, gemmSet: set } = instance.exports as Record<string, WasmGemm>;
-    wasm = { memory, module, fused, gemm: [add!, set!] };
-  } catch {
-    // No wasm SIMD or shared memory (an old or locked-down runtime): the JS kernel still works.
-    wasm = null;
-  }
+  const instance = instantiateGemmKernel(256);
+  wasm = instance && { ...instance, module: (compiled as { module: object }).module };
   return wasm;
 }
+
+/** A wasm kernel instance over a fresh shared memory of `pages` 64 KiB pages, or null without wasm SIMD. */
+export function instantiateGemmKernel(
+  pages: number,
+): { memory: WasmMemory; fused: boolean; gemm: [WasmGemm, WasmGemm] } | null {
+  try {
+    compiled ??= compileKernel();
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+    const instance = new WebAssembly.Instance(compiled.module, { env: { memory } });
+    const { gemm: add, gemmSet: set } = instance.exports as Record<string, WasmGemm>;
+    return { memory, fused: compiled.fused, gemm: [add!, set!] };
+  } catch {
+    // No wasm SIMD or shared memory (an old or locked-down runtime): the JS kernel still works.
+    return null;
+  }
+}
+let compiled: { module: object; fused: boolean } | undefined;
 
 /**
  * The fused multiply-add kernel where the runtime validates relaxed SIMD,
@@ -251,7 +260,7 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
   const overwrite = job.overwrite === true;
   for (let p = 0; p < batch; p++) {
     heap.set(a.subarray(p * strideA, p * strideA + aSize), aBase + p * aSize);
-    if (p < nB) packB(job, p, heap, bBase + p * bSize, Np);
+    if (p < nB) packPanels(job.b, p * job.strideB, K, N, job.transB, heap, bBase + p * bSize);
     // C is accumulated in place: copy it in, add, copy it back (or only back, when overwritten).
     const cOff = cBase + p * cSize;
     if (overwrite) continue;
@@ -314,13 +323,21 @@ export function gemm(job: GemmJob, opts: { threads?: number } = {}): void {
 }
 
 /**
- * op(B[p]) packed at heap[off] as the kernel reads it: Np/PANEL panels of
- * K×PANEL floats, panel q holding columns [q·PANEL, q·PANEL + PANEL), zero
- * past N. Each k step of the kernel then reads PANEL consecutive floats.
+ * op(B) (K×N, B read from b[base]) packed at heap[off] as the kernel reads it:
+ * ceil(N/PANEL) panels of K×PANEL floats, panel q holding columns
+ * [q·PANEL, q·PANEL + PANEL), zero past N. Each k step of the kernel then
+ * reads PANEL consecutive floats.
  */
-function packB(job: GemmJob, p: number, heap: Float32Array, off: number, Np: number): void {
-  const { b, N, K, transB, strideB } = job;
-  const base = p * strideB;
+export function packPanels(
+  b: Float32Array,
+  base: number,
+  K: number,
+  N: number,
+  transB: boolean,
+  heap: Float32Array,
+  off: number,
+): void {
+  const Np = ceil(N, PANEL);
   for (let q = 0; q < Np; q += PANEL) {
     const panel = off + q * K;
     const w = Math.min(PANEL, N - q);
@@ -329,11 +346,11 @@ function packB(job: GemmJob, p: number, heap: Float32Array, off: number, Np: num
       // B is N×K: column q + t of op(B) is row q + t of B, read in order.
       for (let t = 0; t < w; t++) {
         const src = base + (q + t) * K;
-        for (let kk = 0, d = panel + t; kk < K; kk++, d += PANEL) heap[d] = b[src + kk];
+        for (let kk = 0, d = panel + t; kk < K; kk++, d += PANEL) heap[d] = b[src + kk] as number;
       }
     } else {
       for (let kk = 0, src = base + q, d = panel; kk < K; kk++, src += N, d += PANEL) {
-        for (let t = 0; t < w; t++) heap[d + t] = b[src + t];
+        for (let t = 0; t < w; t++) heap[d + t] = b[src + t] as number;
       }
     }
   }

@@ -143,7 +143,7 @@ class Code {
  * (K·4, 4) or stored transposed (4, M·4), which serves Aᵀ·B in backward
  * without a copy. C (rows × N) is row-major, N a multiple of PANEL. B (K×N)
  * is packed: panel q holds columns [q·PANEL, q·PANEL + PANEL) as K rows of
- * PANEL floats, and panels follow each other (see packB in matmul.ts).
+ * PANEL floats, and panels follow each other (see packPanels in matmul.ts).
  * `fma` selects f32x4.relaxed_madd, which only validates where the runtime
  * has relaxed SIMD.
  */

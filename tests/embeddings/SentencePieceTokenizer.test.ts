@@ -6,7 +6,7 @@ import {
   SentencePieceTokenizer,
   type SentencePieceVocabulary,
 } from "../../src/embeddings/SentencePieceTokenizer.js";
-import { defaultUseModelDir } from "../../src/embeddings/UseLiteModel.js";
+import { defaultUseModelDir } from "../../src/embeddings/useLiteAssets.js";
 import { isGeneraError } from "../../src/errors.js";
 
 // A toy unigram vocabulary: ids 0-5 are reserved like USE-lite's.

@@ -99,7 +99,8 @@ describe("UniversalSentenceEncoderEmbeddings in the calling thread", () => {
   });
 
   describe("with a pool of two worker threads", () => {
-    const pooled = new UniversalSentenceEncoderEmbeddings({ workers: 2, batchSize: 8 });
+    // The engine runtime runs one model per worker; onnxruntime uses one worker whose own pool has `workers` threads.
+    const pooled = new UniversalSentenceEncoderEmbeddings({ workers: 2, batchSize: 8, runtime: "engine" });
     afterAll(() => pooled.close());
 
     it("matches the in-thread vectors row for row", async () => {
@@ -112,6 +113,19 @@ describe("UniversalSentenceEncoderEmbeddings in the calling thread", () => {
       expect((fromPool[SENTENCES.length] as number[]).every((x) => x === 0)).toBe(true);
       // The pool runs the batches in both workers.
       expect((pooled as unknown as { pool: { liveWorkers: number } }).pool.liveWorkers).toBe(2);
+    });
+
+    it("keeps onnxruntime to one worker thread, its threads inside it", async () => {
+      const ort = new UniversalSentenceEncoderEmbeddings({ workers: 2 });
+      try {
+        const fromOrt = await ort.embedDocuments(SENTENCES);
+        SENTENCES.forEach((_, i) => {
+          expect(dot(fromOrt[i] as number[], vectors[i] as number[])).toBeCloseTo(1, 4);
+        });
+        expect((ort as unknown as { pool: { liveWorkers: number } }).pool.liveWorkers).toBe(1);
+      } finally {
+        await ort.close();
+      }
     });
 
     it("serves concurrent calls and restarts after close()", async () => {
