@@ -1,12 +1,12 @@
 import { GeneraError } from "../errors.js";
-import { engineLinearBackend, onnxRuntimeLinearBackend } from "./linearBackends.js";
 import { UseLiteForward } from "./UseLiteForward.js";
+import { UseLiteOnnxModel } from "./UseLiteOnnxModel.js";
 
 /**
  * Which code runs USE-lite. All give the same vectors (to float rounding, ~1e-6), so an
  * index built with one is searched with another.
- * - "onnxruntime" (default): UseLiteForward with onnxruntime's native matmul, the fastest.
- * - "engine": UseLiteForward with genera's WebAssembly SIMD matmul, no native code.
+ * - "onnxruntime" (default): the model rebuilt as an ONNX graph (UseLiteOnnxModel), the fastest.
+ * - "engine": its forward pass on genera's WebAssembly SIMD matmul (UseLiteForward), no native code.
  * - "tfjs": the model's own graph executed by stock TensorFlow.js on its WebAssembly
  *   backend, the reference the others are tested against; the slowest.
  */
@@ -32,8 +32,8 @@ export interface UseLiteRunner {
 
 export async function loadUseLiteModel(options: UseLiteLoadOptions = {}): Promise<UseLiteRunner> {
   const { runtime = "onnxruntime", threads = 1, ...rest } = options;
-  if (runtime === "onnxruntime") return UseLiteForward.load(await onnxRuntimeLinearBackend(threads), rest);
-  if (runtime === "engine") return UseLiteForward.load(engineLinearBackend(), rest);
+  if (runtime === "onnxruntime") return UseLiteOnnxModel.load({ ...rest, threads });
+  if (runtime === "engine") return UseLiteForward.load(rest);
   if (runtime === "tfjs") {
     // Loaded only when chosen: TensorFlow.js takes ~0.5 s to import.
     const { UseLiteModel } = await import("./UseLiteModel.js");
