@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     await child(mode as string, Number(workers), Number(batch), Number(n), runtime as UseLiteRuntime);
     return;
   }
-  const n = Number(arg("n", "192"));
+  const n = Number(arg("n", "768"));
   const poolSize = Number(arg("pool", "2"));
   const batches = arg("batches", "8,16,32").split(",").map(Number);
   const repeat = Math.max(1, Number(arg("repeat", "1")));
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   const one = (runtime: UseLiteRuntime) =>
     [...best.values()].find((r) => r.runtime === runtime && r.label === "workers: 1" && r.batch === 16);
   const tfjs = one("tfjs");
-  console.log("\n| runtime (1 worker, batch 16) | chunks/s | vs tfjs | chunks per CPU-s | peak RSS (MiB) |");
+  console.log("\n| runtime (workers: 1, batch 16) | chunks/s | vs tfjs | chunks per CPU-s | peak RSS (MiB) |");
   console.log("|---|---:|---:|---:|---:|");
   for (const runtime of ["tfjs", "engine", "onnxruntime"] as const) {
     const r = one(runtime);

@@ -17,7 +17,7 @@ export const ConfigSchema = z.object({
       provider: z.enum(["use", "transformersjs"]).default("use"),
       /** Hub id or local folder for transformersjs. */
       model: z.string().optional(),
-      /** Worker threads for USE; 0 = one per core. */
+      /** Parallelism for USE (worker threads, or onnxruntime threads); 0 = one per core. */
       workers: z.number().int().min(0).default(0),
       /** What runs USE: "onnxruntime" (fastest), "engine" (genera's wasm matmul) or "tfjs" (stock TensorFlow.js); same vectors. */
       runtime: z.enum(["onnxruntime", "engine", "tfjs"]).default("onnxruntime"),

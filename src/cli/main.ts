@@ -9,7 +9,7 @@ export type CommandRegistrar = (program: Command) => void;
 type CommandModule = () => Promise<{ register: CommandRegistrar }>;
 
 /**
- * Each command's module pulls in heavy dependencies (TensorFlow, hnswlib, Express,
+ * Each command's module pulls in heavy dependencies (onnxruntime, hnswlib, Express,
  * the transformer), so only the one being run is loaded; the top-level help lists
  * them from this table.
  */
