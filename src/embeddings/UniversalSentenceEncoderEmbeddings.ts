@@ -131,10 +131,10 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
 
   /**
    * Queries that arrive while earlier ones are being embedded wait and then go to the
-   * model together, as one batch on one worker: a short text costs ~3 ms alone and
-   * ~2 ms in a batch of five (onnxruntime), so a server under load answers more
-   * searches per second this way, and with one batch per worker no query waits for a
-   * sub-batch queued behind another worker's work.
+   * model together, as one batch on one worker: a short text costs ~1.6 ms alone and
+   * ~0.9 ms in a batch of five (onnxruntime; tfjs 18 and 8 ms), so a server under load
+   * answers more searches per second this way, and with one batch per worker no query
+   * waits for a sub-batch queued behind another worker's work.
    */
   embedQuery(document: string): Promise<number[]> {
     if (typeof document !== "string") {
@@ -148,10 +148,11 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   private flushQueries(): void {
-    // One worker fewer than the pool for queries: the caller's thread does the rest of
-    // every search (keyword scoring, the vector index, the HTTP response) and needs a
-    // core of its own. On 2 cores, one worker for queries gave a server p99 of 73–84 ms
-    // at 10 connections where two gave 103–127 ms (bench:server); documents still use all.
+    // One worker fewer than the pool for queries (onnxruntime has one anyway): the
+    // caller's thread does the rest of every search (keyword scoring, the vector index,
+    // the HTTP response) and needs a core of its own. On 2 cores, one query lane gave a
+    // server p99 of 73–84 ms at 10 connections where two gave 103–127 ms (bench:server,
+    // two model workers); documents still use every worker.
     const lanes = this.inProcess ? 1 : Math.max(1, this.poolSize() - 1);
     if (this.queriesInFlight >= lanes || this.pendingQueries.length === 0) return;
     const batch = this.pendingQueries.splice(0, this.batchSize);

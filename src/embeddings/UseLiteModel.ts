@@ -79,8 +79,8 @@ export interface UseLiteModelOptions {
 
 /**
  * USE-lite in the current thread: tokenizer plus the model's own graph executed by
- * stock TensorFlow.js on its WebAssembly backend (runtime "tfjs"). The reference the
- * engine runtime (UseLiteEngineModel) is tested against.
+ * stock TensorFlow.js on its WebAssembly backend (runtime "tfjs"): the reference the
+ * other runtimes (UseLiteOnnxModel, UseLiteForward) are tested against.
  */
 export class UseLiteModel {
   private constructor(

@@ -1,5 +1,4 @@
-import { gemmJS, instantiateGemmKernel, packPanels, type WasmMemory } from "./matmul.js";
-import type { WasmGemm } from "./matmulPool.mjs";
+import { gemmJS, instantiateGemmKernel, packPanels, type WasmKernel } from "./matmul.js";
 import { PANEL, ROWS } from "./matmulWasm.js";
 
 /** A weight matrix (K×N) held by a PackedGemm. */
@@ -23,7 +22,7 @@ const ceil = (n: number, m: number) => Math.ceil(n / m) * m;
  * worker thread. Without wasm SIMD it falls back to the scalar JS kernel.
  */
 export class PackedGemm {
-  private readonly kernel: { memory: WasmMemory; gemm: [WasmGemm, WasmGemm] } | null;
+  private readonly kernel: WasmKernel | null;
   /** End of the packed weights (floats); scratch for activations starts here. */
   private weightsEnd = 0;
 
@@ -81,7 +80,7 @@ export class PackedGemm {
 
   private run(a: Float32Array, M: number, w: PackedMatrix, out: Float32Array): void {
     const { K, N, offset } = w;
-    const kernel = this.kernel as { gemm: [WasmGemm, WasmGemm] };
+    const kernel = this.kernel as WasmKernel;
     const Mp = ceil(M, ROWS);
     const Np = ceil(N, PANEL);
     // A, then ROWS·K floats the kernel may read past M (rows whose results are dropped), then C.
@@ -96,7 +95,7 @@ export class PackedGemm {
 
   /** The kernel's memory as floats, grown to hold `floats`. */
   private heap(floats: number): Float32Array {
-    const memory = (this.kernel as { memory: WasmMemory }).memory;
+    const memory = (this.kernel as WasmKernel).memory;
     const have = memory.buffer.byteLength;
     if (floats * 4 > have) memory.grow(Math.ceil((floats * 4 - have) / 65536));
     return new Float32Array(memory.buffer);

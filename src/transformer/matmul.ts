@@ -51,7 +51,7 @@ const POOL_MIN_MACS = 1 << 22;
 const PANELS_PER_BLOCK = 8;
 
 // The WebAssembly JS API, typed here because the project's lib (ES2023, no DOM) leaves it out.
-export interface WasmMemory {
+interface WasmMemory {
   readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
@@ -62,7 +62,7 @@ interface WasmApi {
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-interface WasmKernel {
+export interface WasmKernel {
   memory: WasmMemory;
   module: object;
   fused: boolean;
@@ -73,22 +73,18 @@ interface WasmKernel {
 let wasm: WasmKernel | null | undefined;
 
 function wasmKernel(): WasmKernel | null {
-  if (wasm !== undefined) return wasm;
-  const instance = instantiateGemmKernel(256);
-  wasm = instance && { ...instance, module: (compiled as { module: object }).module };
+  if (wasm === undefined) wasm = instantiateGemmKernel(256);
   return wasm;
 }
 
-/** A wasm kernel instance over a fresh shared memory of `pages` 64 KiB pages, or null without wasm SIMD. */
-export function instantiateGemmKernel(
-  pages: number,
-): { memory: WasmMemory; fused: boolean; gemm: [WasmGemm, WasmGemm] } | null {
+/** A kernel instance over a fresh shared memory of `pages` 64 KiB pages (the module is compiled once), or null without wasm SIMD. */
+export function instantiateGemmKernel(pages: number): WasmKernel | null {
   try {
     compiled ??= compileKernel();
     const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
     const instance = new WebAssembly.Instance(compiled.module, { env: { memory } });
     const { gemm: add, gemmSet: set } = instance.exports as Record<string, WasmGemm>;
-    return { memory, fused: compiled.fused, gemm: [add!, set!] };
+    return { memory, module: compiled.module, fused: compiled.fused, gemm: [add!, set!] };
   } catch {
     // No wasm SIMD or shared memory (an old or locked-down runtime): the JS kernel still works.
     return null;
@@ -346,11 +342,11 @@ export function packPanels(
       // B is N×K: column q + t of op(B) is row q + t of B, read in order.
       for (let t = 0; t < w; t++) {
         const src = base + (q + t) * K;
-        for (let kk = 0, d = panel + t; kk < K; kk++, d += PANEL) heap[d] = b[src + kk] as number;
+        for (let kk = 0, d = panel + t; kk < K; kk++, d += PANEL) heap[d] = b[src + kk];
       }
     } else {
       for (let kk = 0, src = base + q, d = panel; kk < K; kk++, src += N, d += PANEL) {
-        for (let t = 0; t < w; t++) heap[d + t] = b[src + t] as number;
+        for (let t = 0; t < w; t++) heap[d + t] = b[src + t];
       }
     }
   }
