@@ -6,7 +6,7 @@
  *      GENERA_BENCH_CHUNKS=2000 for a quicker run; GENERA_BENCH_QUERIES (default 200)
  *
  * The corpus is generated (Zipf-distributed words, names and numbers, 1,000 files × 10
- * chunks). Embedding 10k chunks with USE-lite takes ~8 minutes, so corpus vectors come
+ * chunks). Embedding 10k chunks with USE-lite takes ~1 minute (8 on tfjs), so corpus vectors come
  * from a cheap deterministic stand-in (hashed bag of words, 512-d like USE): the HNSW
  * graph has the same size and search cost, only the ranking is meaningless. QUERIES are
  * embedded with the real USE-lite model on every call, because that is what a user
