@@ -256,10 +256,21 @@ function validBoosts(boosts: Partial<KeywordFieldBoosts> | undefined): KeywordFi
   return merged;
 }
 
+/** Terms whose BM25 shares a KeywordIndex keeps (a common term's arrays hold one entry per matching chunk). */
+const TERM_SCORE_CACHE_SIZE = 1024;
+
 export class KeywordIndex {
   private readonly stem: boolean;
   private readonly boosts: KeywordFieldBoosts;
   private scratch?: ScoreScratch;
+  /**
+   * Term → each matching document's BM25 share for it (summed over fields, boosts
+   * applied), as flat arrays in MiniSearch's posting order. A term's shares depend only on
+   * the index, so searches reuse them until it changes (every change clears this); adding
+   * arrays is several times cheaper than walking a posting Map and redoing the formula.
+   * Least recently used terms go first past TERM_SCORE_CACHE_SIZE.
+   */
+  private readonly termScores = new Map<string, { docs: Int32Array; scores: Float64Array }>();
   /** Title → its distinct terms; a retriever is made per search, so the cache lives here. */
   private readonly titleTermCache = new Map<string, string[]>();
   private readonly docs = new Map<string, Document>();
@@ -394,6 +405,7 @@ export class KeywordIndex {
       if (this.docs.has(id)) {
         this.mini.discard(id);
         this.docs.delete(id);
+        this.termScores.clear();
       }
     }
     this.insert(docs, ids);
@@ -405,6 +417,7 @@ export class KeywordIndex {
     for (const id of ids) {
       if (this.docs.delete(id)) {
         this.mini.discard(id);
+        this.termScores.clear();
         removed++;
       }
     }
@@ -460,51 +473,22 @@ export class KeywordIndex {
    */
   private exactScores(terms: string[], keep: ((id: string) => boolean) | undefined): Map<string, number> {
     const mini = this.mini as unknown as MiniSearchInternals;
-    const { k, b, d } = { ...DEFAULT_BM25, ...mini._options.searchOptions?.bm25 };
     const live = mini._documentIds;
-    const dirty = mini._dirtCount > 0;
     const s = this.scratchFor(mini._nextId, terms.length + 1);
     const query = ++s.stamp;
     const docs: number[] = [];
-    const termDocs: number[] = [];
     for (const term of terms) {
-      const fieldData = mini._index.get(term);
-      if (!fieldData) continue;
-      const t = ++s.stamp;
-      termDocs.length = 0;
-      for (const field of FIELDS) {
-        const boost = this.boosts[field];
-        const fieldId = mini._fieldIds[field]!;
-        const freqs = boost > 0 ? fieldData.get(fieldId) : undefined;
-        if (!freqs) continue;
-        let df = freqs.size;
-        if (dirty) {
-          df = 0;
-          for (const doc of freqs.keys()) if (live.has(doc)) df++;
-        }
-        const avgLength = mini._avgFieldLength[fieldId]!;
-        for (const [doc, tf] of freqs) {
-          if (dirty && !live.has(doc)) continue;
-          const length = mini._fieldLength.get(doc)![fieldId]!;
-          // calcBM25Score, term by term as MiniSearch writes it, times the field boost.
-          const idf = Math.log(1 + (mini._documentCount - df + 0.5) / (df + 0.5));
-          const score = boost * (idf * (d + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / avgLength))));
-          if (s.termOf[doc] === t) s.partial[doc]! += score;
-          else {
-            s.termOf[doc] = t;
-            s.partial[doc] = score;
-            termDocs.push(doc);
-          }
-        }
-      }
-      for (const doc of termDocs) {
+      const shares = this.termShares(term, s);
+      if (!shares) continue;
+      for (let i = 0; i < shares.docs.length; i++) {
+        const doc = shares.docs[i] as number;
         if (s.queryOf[doc] !== query) {
           s.queryOf[doc] = query;
           s.total[doc] = 0;
           s.matched[doc] = 0;
           docs.push(doc);
         }
-        s.total[doc]! += s.partial[doc]!;
+        s.total[doc]! += shares.scores[i] as number;
         s.matched[doc]!++;
       }
     }
@@ -515,6 +499,53 @@ export class KeywordIndex {
       if (!keep || keep(id)) out.set(id, s.total[doc]! * s.matched[doc]!);
     }
     return out;
+  }
+
+  /** A term's BM25 share per matching live document (see termScores), computed on first use. */
+  private termShares(term: string, s: ScoreScratch): { docs: Int32Array; scores: Float64Array } | undefined {
+    const cached = this.termScores.get(term);
+    if (cached) {
+      this.termScores.delete(term); // re-inserted as the most recently used
+      this.termScores.set(term, cached);
+      return cached;
+    }
+    const mini = this.mini as unknown as MiniSearchInternals;
+    const fieldData = mini._index.get(term);
+    if (!fieldData) return undefined;
+    const { k, b, d } = { ...DEFAULT_BM25, ...mini._options.searchOptions?.bm25 };
+    const live = mini._documentIds;
+    const dirty = mini._dirtCount > 0;
+    const t = ++s.stamp;
+    const termDocs: number[] = [];
+    for (const field of FIELDS) {
+      const boost = this.boosts[field];
+      const fieldId = mini._fieldIds[field]!;
+      const freqs = boost > 0 ? fieldData.get(fieldId) : undefined;
+      if (!freqs) continue;
+      let df = freqs.size;
+      if (dirty) {
+        df = 0;
+        for (const doc of freqs.keys()) if (live.has(doc)) df++;
+      }
+      const avgLength = mini._avgFieldLength[fieldId]!;
+      for (const [doc, tf] of freqs) {
+        if (dirty && !live.has(doc)) continue;
+        const length = mini._fieldLength.get(doc)![fieldId]!;
+        // calcBM25Score, term by term as MiniSearch writes it, times the field boost.
+        const idf = Math.log(1 + (mini._documentCount - df + 0.5) / (df + 0.5));
+        const score = boost * (idf * (d + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / avgLength))));
+        if (s.termOf[doc] === t) s.partial[doc]! += score;
+        else {
+          s.termOf[doc] = t;
+          s.partial[doc] = score;
+          termDocs.push(doc);
+        }
+      }
+    }
+    const shares = { docs: Int32Array.from(termDocs), scores: Float64Array.from(termDocs, (doc) => s.partial[doc]!) };
+    if (this.termScores.size >= TERM_SCORE_CACHE_SIZE) this.termScores.delete(this.termScores.keys().next().value!);
+    this.termScores.set(term, shares);
+    return shares;
   }
 
   /**
@@ -569,6 +600,7 @@ export class KeywordIndex {
     if (this.mini.dirtCount > 0 && this.mini.dirtCount > COMPACT_DIRT_RATIO * Math.max(1, this.docs.size)) {
       this.mini = this.createMiniSearch();
       this.mini.addAll([...this.docs.entries()].map(([id, doc]) => this.fields(doc, id)));
+      this.termScores.clear();
     }
     return {
       format: FORMAT,
@@ -616,6 +648,7 @@ export class KeywordIndex {
   }
 
   private insert(docs: DocumentInterface[], ids: string[]): void {
+    this.termScores.clear();
     docs.forEach((doc, i) => {
       const copy = copyDocument(doc, ids[i]);
       this.mini.add(this.fields(copy, ids[i]));

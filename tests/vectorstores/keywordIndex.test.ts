@@ -202,6 +202,24 @@ describe("KeywordIndex search", () => {
       const even = (id: string) => Number(id.slice(1, -2)) % 4 === 0;
       expect(index.scores(query, { maxDocFrequency: 1, filter: { group: 0 } })).toEqual(reference(query, even));
     }
+    // Term scores are reused between searches: every change to the index must drop them,
+    // so a search right after one equals a search with nothing reused.
+    const queries = ["attention layer", "quokka scale 2023", "token norm"];
+    const cache = (index as unknown as { termScores: Map<string, unknown> }).termScores;
+    const check = () => {
+      const reused = queries.map((q) => index.scores(q, { maxDocFrequency: 1 }));
+      cache.clear();
+      expect(reused).toEqual(queries.map((q) => index.scores(q, { maxDocFrequency: 1 })));
+    };
+    for (const query of queries) index.scores(query, { maxDocFrequency: 1 });
+    index.add([chunk("new#0", "attention attention quokka token"), chunk("new#1", "layer scale norm")]);
+    check();
+    index.remove(["d3#0", "d10#0", "new#1"]);
+    check();
+    index.replace([chunk("d5#0", "quokka quokka quokka 2023 attention")]);
+    check();
+    index.toJSON(); // may rebuild MiniSearch, renumbering its documents
+    check();
   });
 
   it("rejects bad k and filters", () => {
