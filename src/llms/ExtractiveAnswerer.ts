@@ -3,7 +3,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
-import { contentTerms, cosineSimilarity, textToSentences, wordTokens } from "./textUnits.js";
+import { contentTerms, cosineSimilarity, sentencesUnderHeadings, wordTokens } from "./textUnits.js";
 
 /** The fixed sentence returned when no retrieved sentence is relevant enough. */
 export const NO_ANSWER_TEXT = "The indexed documents do not answer this question.";
@@ -231,7 +231,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const all: Candidate[] = [];
     documents.forEach((doc, docIndex) => {
       const text = typeof doc?.pageContent === "string" ? doc.pageContent : "";
-      for (const sentence of textToSentences(text)) {
+      for (const { sentence, heading } of sentencesUnderHeadings(text)) {
         if (wordTokens(sentence).length < this.minWords) continue;
         // Overlapping chunks repeat sentences; the first (best-ranked) copy wins.
         const key = wordTokens(sentence).join(" ");
@@ -240,7 +240,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         all.push({
           sentence,
           docIndex,
-          terms: new Set(contentTerms(sentence)),
+          // A section's opening sentence also matches its heading's words (see sentencesUnderHeadings).
+          terms: new Set([...contentTerms(sentence), ...(heading ? contentTerms(heading) : [])]),
           lexical: 0,
           context: 0,
           dense: 0,
@@ -250,7 +251,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     });
     if (all.length === 0) return all;
 
-    const questionTerms = [...new Set(contentTerms(question))];
+    const frame = HOW_DOES_IT_WORK.test(question) ? new Set(contentTerms("work")) : undefined;
+    const questionTerms = [...new Set(contentTerms(question))].filter((t) => !frame?.has(t));
     const df = new Map<string, number>();
     for (const c of all) for (const t of c.terms) df.set(t, (df.get(t) ?? 0) + 1);
     const idf = (t: string) => Math.log(1 + all.length / (1 + (df.get(t) ?? 0)));
@@ -296,6 +298,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     return union === 0 ? 1 : inter / union;
   }
 }
+
+/**
+ * "How does X work?" asks about X: its "work" is the question's frame, not a term to
+ * match (it otherwise favoured any sentence that "works", or a section on "a worked example").
+ */
+const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\b.*\bwork\s*\??\s*$/i;
 
 function noAnswer(): ExtractiveAnswer {
   return { answer: NO_ANSWER_TEXT, sources: [], citations: [] };

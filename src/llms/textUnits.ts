@@ -159,4 +159,25 @@ export function textToSentences(text: string): string[] {
   return markdownToBlocks(text).flatMap(splitSentences);
 }
 
+/**
+ * textToSentences, with the first sentence under each Markdown heading carrying that
+ * heading's text: a section's opening sentence usually says what its heading names
+ * ("## HNSW" / "Hierarchical Navigable Small World graphs … are the most widely used
+ * ANN index."), though it rarely repeats the heading's words.
+ */
+export function sentencesUnderHeadings(text: string): Array<{ sentence: string; heading?: string }> {
+  const sections: Array<{ heading?: string; lines: string[] }> = [{ lines: [] }];
+  let inFence = false;
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    const trimmed = line.trim();
+    if (/^(```|~~~)/.test(trimmed)) inFence = !inFence;
+    const heading = inFence ? null : /^#{1,6}\s+(.+?)\s*#*$/.exec(trimmed);
+    if (heading) sections.push({ heading: stripInlineMarkdown(heading[1] as string), lines: [] });
+    else (sections[sections.length - 1] as { lines: string[] }).lines.push(line);
+  }
+  return sections.flatMap(({ heading, lines }) =>
+    textToSentences(lines.join("\n")).map((sentence, i) => ({ sentence, heading: i === 0 ? heading : undefined })),
+  );
+}
+
 export { cosineSimilarity } from "../util/cosineSimilarity.js";

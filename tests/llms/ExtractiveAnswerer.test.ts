@@ -53,6 +53,28 @@ describe("ExtractiveAnswerer", () => {
     expect(result.answer.match(/built in 1889/g)).toHaveLength(1);
   });
 
+  it("answers from a section's opening sentence when the question names its heading", async () => {
+    const sections = [
+      new Document({
+        pageContent:
+          "## HNSW\n\nHierarchical Navigable Small World graphs are the most widely used approximate nearest-neighbour index. Each vector is a node linked to its near neighbours.",
+        metadata: { source: "indexes.md", id: "i1" },
+      }),
+      new Document({
+        pageContent:
+          "## A worked example\n\nSuppose the single relevant document is ranked third. It works as well in practice.",
+        metadata: { source: "metrics.md", id: "m1" },
+      }),
+    ];
+    for (const question of ["What is HNSW?", "How does HNSW work?"]) {
+      const result = await answerer.invoke({ question, documents: sections });
+      // The heading's word counts for the sentence under it; "work" only frames the question.
+      expect(result.citations.map((c) => c.sentence)).toEqual([
+        "Hierarchical Navigable Small World graphs are the most widely used approximate nearest-neighbour index.",
+      ]);
+    }
+  });
+
   it("keeps Markdown structure and code out of the answer", async () => {
     const result = await answerer.invoke({
       question: "Eiffel Tower built code console log",
