@@ -16,8 +16,8 @@ import {
 /**
  * USE-lite on onnxruntime, the default runtime: the model's computation (see
  * useLiteWeights.ts) rebuilt at load time as one ONNX graph over its weights and
- * run by onnxruntime's CPU kernels (AVX2/AVX-512 where the CPU has them), 4–6× the
- * model's own graph on tfjs. Texts of a batch are padded to the longest and padding
+ * run by onnxruntime's CPU kernels (AVX2/AVX-512 where the CPU has them): 8× the
+ * model's own graph on tfjs for documents, ~10× for a question (bench:embeddings). Texts of a batch are padded to the longest and padding
  * is masked out of attention and pooling, as the original graph does.
  */
 export class UseLiteOnnxModel {
