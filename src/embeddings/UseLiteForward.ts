@@ -1,5 +1,6 @@
-import { gemm } from "../transformer/matmul.js";
+import { scaledDotProductAttention } from "../transformer/layers.js";
 import { PackedGemm, type PackedMatrix } from "../transformer/PackedGemm.js";
+import { layerNorm, noGrad, permute, reshape, slice, Tensor } from "../transformer/tensor.js";
 import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
 import { defaultUseModelDir, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 import {
@@ -73,12 +74,12 @@ export class UseLiteForward {
 
     let x = this.embed(encoded, rows, tokens);
     for (const layer of this.weights.layers) {
-      const normed = this.layerNorm(x, tokens, layer.width, layer.attentionNorm);
-      const context = attention(this.dense(layer.qkv, normed, tokens), layer.width, layer.queryScale, spans);
+      const normed = this.layerNorm(x, tokens, layer.attentionNorm);
+      const context = attention(this.dense(layer.qkv, normed, tokens), layer.width, spans);
       const h = this.dense(layer.output, context, tokens);
       const residual = layer.residual ? this.dense(layer.residual, x, tokens) : x;
       for (let i = 0; i < h.length; i++) h[i] = (h[i] as number) + (residual[i] as number);
-      const inner = this.dense(layer.ffnIn, this.layerNorm(h, tokens, USE_WIDTH, layer.ffnNorm), tokens);
+      const inner = this.dense(layer.ffnIn, this.layerNorm(h, tokens, layer.ffnNorm), tokens);
       for (let i = 0; i < inner.length; i++) if ((inner[i] as number) < 0) inner[i] = 0;
       const ffn = this.dense(layer.ffnOut, inner, tokens);
       for (let i = 0; i < h.length; i++) h[i] = (h[i] as number) + (ffn[i] as number);
@@ -126,78 +127,33 @@ export class UseLiteForward {
     return x;
   }
 
-  private layerNorm(x: Float32Array, tokens: number, width: number, { scale, bias }: LayerNormWeights): Float32Array {
-    const out = new Float32Array(tokens * width);
-    const epsilon = this.weights.epsilon;
-    for (let t = 0; t < tokens; t++) {
-      const o = t * width;
-      let mean = 0;
-      for (let j = 0; j < width; j++) mean += x[o + j] as number;
-      mean /= width;
-      let variance = 0;
-      for (let j = 0; j < width; j++) variance += ((x[o + j] as number) - mean) ** 2;
-      const r = 1 / Math.sqrt(variance / width + epsilon);
-      for (let j = 0; j < width; j++) {
-        out[o + j] = ((x[o + j] as number) - mean) * r * (scale[j] as number) + (bias[j] as number);
-      }
-    }
-    return out;
+  private layerNorm(x: Float32Array, tokens: number, norm: LayerNormWeights): Float32Array {
+    const width = norm.scale.length;
+    const gamma = new Tensor(norm.scale, [width]);
+    const beta = new Tensor(norm.bias, [width]);
+    return noGrad(() => layerNorm(new Tensor(x, [tokens, width]), gamma, beta, this.weights.epsilon)).data;
   }
 }
 
 /**
  * Multi-head self-attention within each text (no text sees another's tokens, so
- * there is nothing to mask). qkv holds each token's query, key and value side by
- * side (3·width floats); returns the heads' outputs side by side (width floats).
- * Products go through the engine's gemm, which picks its JS or wasm kernel by size.
+ * there is nothing to mask), with the engine's own scaledDotProductAttention. qkv holds
+ * each token's query, key and value side by side (3·width floats); returns the heads'
+ * outputs side by side (width floats).
  */
-function attention(qkv: Float32Array, width: number, queryScale: number, spans: Span[]): Float32Array {
+function attention(qkv: Float32Array, width: number, spans: Span[]): Float32Array {
   const d = width / USE_HEADS;
-  const context = new Float32Array((qkv.length / 3) | 0);
-  for (const { start, length: n } of spans) {
-    // Each head's q, k and v as contiguous n×d matrices, heads one after another.
-    const q = new Float32Array(USE_HEADS * n * d);
-    const k = new Float32Array(USE_HEADS * n * d);
-    const v = new Float32Array(USE_HEADS * n * d);
-    for (let i = 0; i < n; i++) {
-      const row = (start + i) * 3 * width;
-      for (let h = 0; h < USE_HEADS; h++) {
-        const dst = (h * n + i) * d;
-        for (let j = 0; j < d; j++) {
-          q[dst + j] = (qkv[row + h * d + j] as number) * queryScale;
-          k[dst + j] = qkv[row + width + h * d + j] as number;
-          v[dst + j] = qkv[row + 2 * width + h * d + j] as number;
-        }
-      }
+  const all = new Tensor(qkv, [qkv.length / (3 * width), 3 * width]);
+  const context = new Float32Array(qkv.length / 3);
+  noGrad(() => {
+    for (const { start, length: n } of spans) {
+      const rows = slice(all, 0, start, start + n);
+      // [n, width] → [heads, n, d]
+      const heads = (part: number) =>
+        permute(reshape(slice(rows, 1, part * width, (part + 1) * width), [n, USE_HEADS, d]), [1, 0, 2]);
+      const out = scaledDotProductAttention(heads(0), heads(1), heads(2));
+      context.set(permute(out, [1, 0, 2]).data, start * width);
     }
-    const scores = new Float32Array(USE_HEADS * n * n);
-    const shared = { batch: USE_HEADS, transA: false, overwrite: true, strideB: n * d };
-    gemm(
-      { ...shared, a: q, b: k, c: scores, M: n, N: n, K: d, transB: true, strideA: n * d, strideC: n * n },
-      { threads: 1 },
-    );
-    for (let r = 0; r < USE_HEADS * n; r++) {
-      const o = r * n;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) max = Math.max(max, scores[o + j] as number);
-      let sum = 0;
-      for (let j = 0; j < n; j++) {
-        const e = Math.exp((scores[o + j] as number) - max);
-        scores[o + j] = e;
-        sum += e;
-      }
-      for (let j = 0; j < n; j++) scores[o + j] = (scores[o + j] as number) / sum;
-    }
-    const heads = new Float32Array(USE_HEADS * n * d);
-    gemm(
-      { ...shared, a: scores, b: v, c: heads, M: n, N: d, K: n, transB: false, strideA: n * n, strideC: n * d },
-      { threads: 1 },
-    );
-    for (let h = 0; h < USE_HEADS; h++) {
-      for (let i = 0; i < n; i++) {
-        context.set(heads.subarray((h * n + i) * d, (h * n + i + 1) * d), (start + i) * width + h * d);
-      }
-    }
-  }
+  });
   return context;
 }

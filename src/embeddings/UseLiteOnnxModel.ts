@@ -142,7 +142,7 @@ export function buildUseLiteGraph(w: UseLiteWeights, maxTokens: number): Uint8Ar
     const heads = ints([0, 0, USE_HEADS, d]);
     const split = (t: string, perm: number[]) => op("Transpose", [op("Reshape", [t, heads])], { perm });
     const scores = op("MatMul", [
-      op("Mul", [split(q, [0, 2, 1, 3]), scalar(layer.queryScale)]),
+      op("Mul", [split(q, [0, 2, 1, 3]), scalar(1 / Math.sqrt(d))]),
       split(k, [0, 2, 3, 1]),
     ]);
     const weights = op("Softmax", [op("Add", [scores, keyBias])], { axis: -1 });

@@ -11,7 +11,8 @@ import { readUseWeights, USE_DIMENSION } from "./useLiteAssets.js";
  *     x = h + ffnOut(relu(ffnIn(LN(h))))
  *   y = tanh(hidden(mean over tokens of x)) / ‖…‖₂
  *
- * with 4 attention heads, queries scaled by 1/√(head width), LN epsilon 1e-6. The
+ * with 4 attention heads, scores scaled by 1/√(head width) (the graph's query scales,
+ * 0.125 and 0.0884, are exactly that), LN epsilon 1e-6. The
  * embedding is added twice because the graph sums the scattered embeddings with
  * AddTimingSignal's output, which itself holds embedding + signal.
  */
@@ -31,7 +32,6 @@ export interface LayerNormWeights {
 export interface UseLiteLayerWeights {
   /** Width of the layer's input: 256 for layer 0 (the token embeddings), 512 after. */
   width: number;
-  queryScale: number;
   attentionNorm: LayerNormWeights;
   qkv: Dense;
   output: Dense;
@@ -88,10 +88,8 @@ export function readUseLiteWeights(dir: string): UseLiteWeights {
     const attention = `${KERNELS}Layer_${i}/TransformerLayer/MultiheadAttention/`;
     const ffn = `${STACK}Layer_${i}/TransformerLayer/FFN/`;
     const bias = (path: string) => `${own}${path}/bias/ConcatPartitions/concat`;
-    const scale = weights.get(`${STACK}Layer_${i}/TransformerLayer/MultiheadAttention/mul/y`)?.data[0];
     return {
       width,
-      queryScale: scale ?? 1 / Math.sqrt(width / USE_HEADS),
       attentionNorm: norm(own, width),
       qkv: dense(
         `${attention}qkv_transform_single/kernel/part_0`,
