@@ -2,7 +2,7 @@ import { scaledDotProductAttention } from "../transformer/layers.js";
 import { PackedGemm, type PackedMatrix } from "../transformer/PackedGemm.js";
 import { layerNorm, noGrad, permute, reshape, slice, Tensor } from "../transformer/tensor.js";
 import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
-import { defaultUseModelDir, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
+import { defaultUseModelDir, encodeBatch, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 import {
   type Dense,
   type LayerNormWeights,
@@ -60,19 +60,16 @@ export class UseLiteForward {
   /** Embeds one batch; unit vectors row after row, a zero row for a text with no tokens. */
   async embedBatch(texts: string[]): Promise<Float32Array> {
     const out = new Float32Array(texts.length * USE_DIMENSION);
-    const encoded = texts.map((t) => this.tokenizer.encode(t, this.maxTokens));
-    const rows: number[] = [];
+    const { rows, ids: encoded } = encodeBatch(this.tokenizer, texts, this.maxTokens);
     const spans: Span[] = [];
     let tokens = 0;
-    encoded.forEach((ids, row) => {
-      if (ids.length === 0) return;
-      rows.push(row);
+    for (const ids of encoded) {
       spans.push({ start: tokens, length: ids.length });
       tokens += ids.length;
-    });
+    }
     if (tokens === 0) return out;
 
-    let x = this.embed(encoded, rows, tokens);
+    let x = this.embed(encoded, tokens);
     for (const layer of this.weights.layers) {
       const normed = this.layerNorm(x, tokens, layer.attentionNorm);
       const context = attention(this.dense(layer.qkv, normed, tokens), layer.width, spans);
@@ -110,12 +107,11 @@ export class UseLiteForward {
   }
 
   /** Token embeddings (twice, as the graph adds them) plus each position's timing signal, text after text. */
-  private embed(encoded: number[][], rows: number[], tokens: number): Float32Array {
+  private embed(encoded: number[][], tokens: number): Float32Array {
     const { embedding, embeddingWidth: width } = this.weights;
     const x = new Float32Array(tokens * width);
     let t = 0;
-    for (const row of rows) {
-      const ids = encoded[row] as number[];
+    for (const ids of encoded) {
       for (let pos = 0; pos < ids.length; pos++, t++) {
         const e = (ids[pos] as number) * width;
         const o = t * width;

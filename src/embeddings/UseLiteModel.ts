@@ -7,6 +7,7 @@ import { GeneraError } from "../errors.js";
 import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
 import {
   defaultUseModelDir,
+  encodeBatch,
   loadUseTokenizer,
   readUseModelFile,
   readUseModelJson,
@@ -104,17 +105,14 @@ export class UseLiteModel {
    */
   async embedBatch(texts: string[]): Promise<Float32Array> {
     const out = new Float32Array(texts.length * USE_DIMENSION);
-    const encoded = texts.map((t) => this.tokenizer.encode(t, this.maxTokens));
-    const rows: number[] = [];
-    for (let i = 0; i < encoded.length; i++) if ((encoded[i] as number[]).length > 0) rows.push(i);
+    const { rows, ids: encoded } = encodeBatch(this.tokenizer, texts, this.maxTokens);
     if (rows.length === 0) return out;
     let total = 0;
-    for (const r of rows) total += (encoded[r] as number[]).length;
+    for (const ids of encoded) total += ids.length;
     const indices = new Int32Array(total * 2);
     const values = new Int32Array(total);
     let k = 0;
-    rows.forEach((r, row) => {
-      const ids = encoded[r] as number[];
+    encoded.forEach((ids, row) => {
       for (let pos = 0; pos < ids.length; pos++) {
         indices[k * 2] = row;
         indices[k * 2 + 1] = pos;

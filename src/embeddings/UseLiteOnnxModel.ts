@@ -2,7 +2,7 @@ import type { InferenceSession } from "onnxruntime-node";
 import { GeneraError } from "../errors.js";
 import { encodeOnnxModel, type OnnxAttribute, type OnnxNode } from "../util/onnxModel.js";
 import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
-import { defaultUseModelDir, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
+import { defaultUseModelDir, encodeBatch, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 import {
   type Dense,
   type LayerNormWeights,
@@ -58,15 +58,14 @@ export class UseLiteOnnxModel {
   /** Embeds one batch; unit vectors row after row, a zero row for a text with no tokens. */
   async embedBatch(texts: string[]): Promise<Float32Array> {
     const out = new Float32Array(texts.length * USE_DIMENSION);
-    const encoded = texts.map((t) => this.tokenizer.encode(t, this.maxTokens));
-    const rows = encoded.flatMap((ids, row) => (ids.length > 0 ? [row] : []));
+    const { rows, ids: encoded } = encodeBatch(this.tokenizer, texts, this.maxTokens);
     if (rows.length === 0) return out;
     const B = rows.length;
-    const L = Math.max(...rows.map((r) => (encoded[r] as number[]).length));
+    const L = Math.max(...encoded.map((e) => e.length));
     const ids = new BigInt64Array(B * L);
     const mask = new Float32Array(B * L);
-    rows.forEach((row, b) => {
-      (encoded[row] as number[]).forEach((id, pos) => {
+    encoded.forEach((tokenIds, b) => {
+      tokenIds.forEach((id, pos) => {
         ids[b * L + pos] = BigInt(id);
         mask[b * L + pos] = 1;
       });

@@ -57,6 +57,26 @@ export function loadUseTokenizer(dir: string): SentencePieceTokenizer {
   return new SentencePieceTokenizer(readUseModelJson<SentencePieceVocabulary>(dir, "vocab.json"));
 }
 
+/**
+ * A batch's token ids, for the texts that have any: `rows[i]` is the text `ids[i]` came
+ * from. The others get a zero vector; none of the runtimes can take an empty row.
+ */
+export function encodeBatch(
+  tokenizer: SentencePieceTokenizer,
+  texts: string[],
+  maxTokens: number,
+): { rows: number[]; ids: number[][] } {
+  const rows: number[] = [];
+  const ids: number[][] = [];
+  texts.forEach((text, row) => {
+    const encoded = tokenizer.encode(text, maxTokens);
+    if (encoded.length === 0) return;
+    rows.push(row);
+    ids.push(encoded);
+  });
+  return { rows, ids };
+}
+
 /** The weights manifest of a tfjs graph model (model.json), as far as it is read here. */
 export interface UseWeightsManifest {
   weightsManifest: Array<{
