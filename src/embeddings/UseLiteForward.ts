@@ -49,10 +49,14 @@ export class UseLiteForward {
     const weights = readUseLiteWeights(dir);
     const kernel = new PackedGemm();
     const packed = new Map<Dense, Packed>();
-    const dense = [weights.hidden, ...weights.layers.flatMap((l) => [l.qkv, l.output, l.ffnIn, l.ffnOut])];
-    for (const d of [...dense, ...weights.layers.flatMap((l) => (l.residual ? [l.residual] : []))]) {
-      packed.set(d, { w: kernel.pack(d.w, d.K, d.N), bias: d.bias });
-    }
+    const layerDense = weights.layers.flatMap((l) => [
+      l.qkv,
+      l.output,
+      l.ffnIn,
+      l.ffnOut,
+      ...(l.residual ? [l.residual] : []),
+    ]);
+    for (const d of [weights.hidden, ...layerDense]) packed.set(d, { w: kernel.pack(d.w, d.K, d.N), bias: d.bias });
     const maxTokens = Math.min(options.maxTokens ?? USE_MAX_TOKENS, USE_MAX_TOKENS);
     return new UseLiteForward(tokenizer, maxTokens, weights, kernel, packed, timingSignal(weights, maxTokens));
   }

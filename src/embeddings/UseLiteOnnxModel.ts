@@ -35,7 +35,6 @@ export class UseLiteOnnxModel {
     const dir = options.modelDir ?? defaultUseModelDir();
     const tokenizer = loadUseTokenizer(dir);
     const maxTokens = Math.min(options.maxTokens ?? USE_MAX_TOKENS, USE_MAX_TOKENS);
-    const model = buildUseLiteGraph(readUseLiteWeights(dir), maxTokens);
     let ort: typeof import("onnxruntime-node");
     try {
       ort = await import("onnxruntime-node");
@@ -46,6 +45,7 @@ export class UseLiteOnnxModel {
         { cause: error },
       );
     }
+    const model = buildUseLiteGraph(readUseLiteWeights(dir), maxTokens);
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: options.threads ?? 1,
       interOpNumThreads: 1,
