@@ -261,18 +261,21 @@ export class HNSWVectorStore extends SaveableVectorStore {
     return entries.map((entry) => entry.id);
   }
 
-  /** Removes documents by id. Any unknown id fails the whole call with NOT_FOUND and nothing is removed. */
+  /**
+   * Removes documents by id. Ids that are not in the store are skipped, as LangChain's other
+   * stores do: `index()` with cleanup deletes every id its record manager remembers, including
+   * ones that are already gone (removed by hand, or a crash between the store's save and the
+   * record's), and a throw there would stop the cleanup half way. A non-string id is a caller
+   * bug and fails the whole call (INVALID_INPUT) before anything is removed.
+   */
   override async delete(params?: { ids?: string[] }): Promise<void> {
     const ids = params?.ids;
     if (!Array.isArray(ids)) throw new GeneraError("INVALID_INPUT", "delete expects { ids: string[] }");
-    const unique = [...new Set(ids)];
-    const missing = unique.filter((id) => typeof id !== "string" || !this.docs.has(id));
-    if (missing.length > 0) {
-      throw new GeneraError("NOT_FOUND", `delete: ${missing.length} id(s) not in the store: ${preview(missing)}`, {
-        details: { missing },
-      });
+    const invalid = ids.filter((id) => typeof id !== "string");
+    if (invalid.length > 0) {
+      throw new GeneraError("INVALID_INPUT", `delete: ids must be strings, got ${preview(invalid)}`);
     }
-    for (const id of unique) this.forget(id);
+    for (const id of new Set(ids)) this.forget(id);
   }
 
   async similaritySearchVectorWithScore(

@@ -127,7 +127,7 @@ describe("HNSWVectorStore basics", () => {
     expect(index.getMaxElements()).toBeLessThanOrEqual(16);
   });
 
-  it("deletes for real and rejects unknown ids with NOT_FOUND without removing anything", async () => {
+  it("deletes for real, skips ids that are not in the store, and rejects non-string ids", async () => {
     const { store } = await fruitStore();
     await store.delete({ ids: ["doc-0"] });
     expect(store.size).toBe(4);
@@ -138,9 +138,14 @@ describe("HNSWVectorStore basics", () => {
     expect(hits.map((d) => d.id)).not.toContain("doc-0");
     expect(hits).toHaveLength(4);
 
+    // An id that is not there (never was, or already deleted) is not an error; the others still go.
+    await store.delete({ ids: ["doc-1", "missing", "doc-0", "doc-1"] });
+    expect(store.size).toBe(3);
+    expect(store.has("doc-1")).toBe(false);
+
     const before = await snapshot(store);
-    const error = await expectRejects(store.delete({ ids: ["doc-1", "missing"] }), "NOT_FOUND");
-    expect(error.message).toContain("missing");
+    const error = await expectRejects(store.delete({ ids: ["doc-2", 7 as unknown as string] }), "INVALID_INPUT");
+    expect(error.message).toContain("7");
     expect(await snapshot(store)).toEqual(before);
     await expectRejects(store.delete({}), "INVALID_INPUT");
   });
