@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { embeddingsModelId } from "../src/embeddings/embeddingsModelId.js";
 import { GeneraError, isGeneraError } from "../src/errors.js";
 import { HybridRetriever, type HybridRetrieverOptions } from "../vectorstores/HybridRetriever.js";
 import { HNSWVectorStore, type HNSWVectorStoreOptions } from "../vectorstores/hnsw.js";
@@ -16,7 +17,7 @@ export interface KnowledgeBaseOptions {
   /** Folder holding the indexes (created on first save). */
   dir: string;
   embeddings: EmbeddingsInterface;
-  /** Overrides the model id recorded with the index; defaults to `embeddings.modelId`. */
+  /** Overrides the model id recorded with the index; defaults to `embeddingsModelId(embeddings)`. */
   modelId?: string;
   hnsw?: Omit<HNSWVectorStoreOptions, "modelId">;
   /** When true, `close()` also closes the embeddings (their worker threads). */
@@ -99,11 +100,6 @@ function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-function modelIdOf(embeddings: EmbeddingsInterface): string {
-  const id = (embeddings as { modelId?: unknown }).modelId;
-  return typeof id === "string" ? id : embeddings.constructor.name;
-}
-
 function dirBytes(path: string): number {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
@@ -160,7 +156,7 @@ export class KnowledgeBase {
   /** Opens the knowledge base in `dir`, or an empty one if nothing was saved there yet. */
   static async open(options: KnowledgeBaseOptions): Promise<KnowledgeBase> {
     const dir = resolve(options.dir);
-    const modelId = options.modelId ?? modelIdOf(options.embeddings);
+    const modelId = options.modelId ?? embeddingsModelId(options.embeddings);
     const record = IndexRecord.load(join(dir, RECORD_FILE), modelId);
     const hnswDir = join(dir, HNSW_DIR);
     const vectorStore = HNSWVectorStore.exists(hnswDir)

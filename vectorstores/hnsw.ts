@@ -20,6 +20,7 @@ import { type MaxMarginalRelevanceSearchOptions, SaveableVectorStore } from "@la
 // hnswlib-node is CommonJS: only the default import works at run time under ESM.
 import hnswlib from "hnswlib-node";
 import { z } from "zod";
+import { embeddingsModelId } from "../src/embeddings/embeddingsModelId.js";
 import { GeneraError } from "../src/errors.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
 
@@ -190,7 +191,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
     this._efSearch = positiveInteger("efSearch", options.efSearch ?? HNSW_DEFAULTS.efSearch);
     this.initialCapacity = positiveInteger("initialCapacity", options.initialCapacity ?? HNSW_DEFAULTS.initialCapacity);
     this._dimension = options.dimension === undefined ? undefined : positiveInteger("dimension", options.dimension);
-    const modelId = options.modelId ?? defaultModelId(embeddings);
+    const modelId = options.modelId ?? embeddingsModelId(embeddings);
     if (typeof modelId !== "string" || modelId.length === 0) {
       throw new GeneraError("INVALID_INPUT", "HNSWVectorStore modelId must be a non-empty string");
     }
@@ -429,7 +430,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
       });
     }
     const manifest = readManifest(manifestPath);
-    const expectedModel = options.modelId ?? defaultModelId(embeddings);
+    const expectedModel = options.modelId ?? embeddingsModelId(embeddings);
     if (manifest.modelId !== expectedModel) {
       throw new GeneraError(
         "MODEL_MISMATCH",
@@ -684,11 +685,6 @@ export class HNSWVectorStore extends SaveableVectorStore {
     const top = scored.slice(0, k);
     return { labels: top.map((s) => s.label), distances: top.map((s) => s.distance) };
   }
-}
-
-function defaultModelId(embeddings: EmbeddingsInterface): string {
-  // biome-ignore lint/suspicious/noExplicitAny: embeddings classes expose their model name under varying fields.
-  return (embeddings as any)?.modelId ?? embeddings?.constructor?.name ?? "unknown";
 }
 
 /** The output size an embeddings object declares about itself, when it does (`dimension` or `dimensions`). */

@@ -1,10 +1,12 @@
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 /**
- * A stable name for the model behind any LangChain embeddings, used to key caches and
- * to refuse mixing vectors of different models in one index. genera's classes carry
- * `modelId`; other integrations (OpenAI, Ollama, …) name their model in `model` or
- * `modelName`, prefixed here with the class name so providers cannot collide.
+ * A stable name for the model behind any LangChain embeddings: the one id that keys
+ * CachedEmbeddings and that the index (IndexRecord, HNSWVectorStore) records to refuse
+ * mixing vectors of different models (MODEL_MISMATCH). genera's classes carry `modelId`;
+ * other integrations (OpenAI, Ollama, …) name their model in `model` or `modelName`,
+ * prefixed here with the class name so providers cannot collide. The class name alone
+ * would not do: two OpenAIEmbeddings models would share it.
  */
 export function embeddingsModelId(embeddings: EmbeddingsInterface): string {
   const e = embeddings as unknown as Record<string, unknown>;
