@@ -63,6 +63,12 @@ export const ConfigSchema = z.object({
       port: z.number().int().min(0).max(65535).default(3000),
       /** When set, /api, /rag and /v1 routes need `Authorization: Bearer <apiKey>`. */
       apiKey: z.string().optional(),
+      /**
+       * Without an API key, requests must name the server by loopback, `host` or (on
+       * 0.0.0.0) this machine's names in `Host`, and browsers' unsafe requests must come
+       * from its own page. Extra names clients use (a proxy's, a LAN name) go here; "*" allows any.
+       */
+      allowedHosts: z.array(z.string()).default([]),
       /** Folders indexed at start-up. */
       folders: z.array(z.string()).default(["examples/knowledge"]),
       /** Requests per minute per client on /api, /rag and /v1; 0 turns the limit off. */
@@ -112,6 +118,7 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_PORT", ["server", "port"], "number"],
   ["PORT", ["server", "port"], "number"],
   ["GENERA_API_KEY", ["server", "apiKey"], "string"],
+  ["GENERA_ALLOWED_HOSTS", ["server", "allowedHosts"], "list"],
   ["GENERA_FOLDERS", ["server", "folders"], "list"],
   ["GENERA_RATE_LIMIT", ["server", "rateLimitPerMinute"], "number"],
 ];

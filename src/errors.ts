@@ -14,6 +14,7 @@
  * - PROVIDER_UNAVAILABLE a configured model provider / server cannot be reached
  * - NO_GENERATOR        the operation needs a generative model and none is configured
  * - NOT_IMPLEMENTED     a provider or feature that this build does not offer yet
+ * - FORBIDDEN           the request may not be made from where it came (another site, an unknown Host)
  */
 export type GeneraErrorCode =
   | "INVALID_INPUT"
@@ -30,6 +31,7 @@ export type GeneraErrorCode =
   | "CONFLICT"
   | "TOO_LARGE"
   | "UNAUTHORIZED"
+  | "FORBIDDEN"
   | "RATE_LIMITED"
   | "ABORTED"
   | "INTERNAL";

@@ -61,17 +61,27 @@ export class ChatService {
     signal?: AbortSignal,
   ): AsyncGenerator<ChatStreamEvent, RagAnswer & { sessionId: string }> {
     const { sessions, limiter, chain, metrics } = this.options;
-    const id = sessions.ensure(sessionId, message);
-    const chatHistory = this.history(id);
+    // The slot is taken before anything else, so the first step of this generator is
+    // where a full queue shows (RATE_LIMITED): the route can still answer 429 then.
+    const release = await limiter.acquire(signal);
+    let id: string;
+    let chatHistory: ChatTurn[];
+    try {
+      id = sessions.ensure(sessionId, message);
+      chatHistory = this.history(id);
+    } catch (error) {
+      release();
+      throw error;
+    }
     const events: ChatStreamEvent[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
     let failure: unknown;
     let answer = "";
     let sources: CitedSource[] = [];
-    // The limiter wraps the whole generation; events are handed to this generator through a small queue.
-    const run = limiter
-      .run(async () => {
+    // The slot is held for the whole generation; events are handed to this generator through a small queue.
+    const run = (async () => {
+      try {
         const stream = await chain.stream({ question: message, chatHistory }, { signal });
         for await (const chunk of stream as AsyncIterable<Partial<RagAnswer>>) {
           if (chunk.sources) {
@@ -85,7 +95,10 @@ export class ChatService {
           }
           wake?.();
         }
-      }, signal)
+      } finally {
+        release();
+      }
+    })()
       .catch((error: unknown) => {
         failure = error;
       })

@@ -11,6 +11,7 @@ import { GeneraError } from "../errors.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
+import { localOriginGuard } from "./localOriginGuard.js";
 import { ServerMetrics } from "./metrics.js";
 import { apiRouter } from "./routes/api.js";
 import { langServeRouter } from "./routes/langserve.js";
@@ -49,7 +50,9 @@ export function createApp(options: AppOptions): {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const metrics = new ServerMetrics();
-  const limiter = new GenerationLimiter(config.maxConcurrentGenerations, config.maxQueuedGenerations);
+  const limiter = new GenerationLimiter(config.maxConcurrentGenerations, config.maxQueuedGenerations, () =>
+    metrics.generationsRejected.inc(),
+  );
   const chat = new ChatService({
     chain: options.conversationalChain,
     sessions: options.sessions,
@@ -77,12 +80,18 @@ export function createApp(options: AppOptions): {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = metrics.latency.startTimer({ method: req.method });
     res.on("finish", () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.baseUrl || "unmatched";
+      // An error leaves its router before "finish", and Express then resets req.baseUrl:
+      // the prefix remembered on the way in keeps "/rag/invoke" from becoming "/invoke".
+      const base = (res.locals.routeBase as string | undefined) ?? req.baseUrl;
+      const route = req.route?.path ? `${base}${req.route.path}` : base || "unmatched";
       end({ route });
       metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
     });
     next();
   });
+
+  // Without an API key, only this machine's own names and pages get in (see localOriginGuard).
+  if (!config.apiKey) app.use(localOriginGuard({ host: config.host, allowedHosts: config.allowedHosts }));
 
   app.get("/healthz", (_req, res) => {
     // Counts only: stats() also walks the index folder for its size, too slow for a probe.
@@ -99,6 +108,10 @@ export function createApp(options: AppOptions): {
   });
 
   const protectedPrefixes = ["/api", "/rag", "/v1"];
+  app.use(protectedPrefixes, (req: Request, res: Response, next: NextFunction) => {
+    res.locals.routeBase = req.baseUrl;
+    next();
+  });
   if (config.apiKey) {
     const key = config.apiKey;
     app.use(protectedPrefixes, (req: Request, res: Response, next: NextFunction) => {

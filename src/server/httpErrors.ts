@@ -6,6 +6,7 @@ const STATUS: Partial<Record<GeneraErrorCode, number>> = {
   INVALID_INPUT: 400,
   CONFIG_INVALID: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   MODEL_NOT_FOUND: 404,
   CONFLICT: 409,

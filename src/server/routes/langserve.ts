@@ -112,19 +112,20 @@ export function langServeRouter(chain: Runnable<{ question: string }, RagAnswer>
   router.post("/stream", async (req, res) => {
     const body = parseInput(InvokeBody, req.body, "stream request");
     const signal = responseSignal(res);
+    // A slot first: a full queue is a 429 before the event stream opens.
+    const release = await limiter.acquire(signal);
     const sse = openEventStream(res);
     try {
       sse.send("metadata", { run_id: randomUUID() });
-      await limiter.run(async () => {
-        for await (const chunk of await chain.stream(question(body.input), { signal })) {
-          sse.send("data", toWire(chunk));
-        }
-      }, signal);
+      for await (const chunk of await chain.stream(question(body.input), { signal })) {
+        sse.send("data", toWire(chunk));
+      }
       sse.send("end", undefined);
     } catch (error) {
       const g = error instanceof GeneraError ? error : new GeneraError("INTERNAL", "Stream failed", { cause: error });
       sse.send("error", errorBody(g).error);
     } finally {
+      release();
       sse.close();
     }
   });

@@ -12,6 +12,11 @@ import { responseSignal } from "../responseSignal.js";
 
 export const RAG_MODEL_ID = "genera-rag";
 
+/** As on /api/chat and /rag. */
+const MAX_QUESTION_CHARS = 8000;
+/** Ten turns of history at the question cap, which is what the chat route passes on. */
+const MAX_CONVERSATION_CHARS = 20 * MAX_QUESTION_CHARS;
+
 const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
 const Message = z.object({
   role: z.enum(["system", "user", "assistant", "developer", "tool"]),
@@ -79,8 +84,24 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     if (last?.role !== "user" || !text(last.content).trim()) {
       throw new GeneraError("INVALID_INPUT", "messages must end with a non-empty user message");
     }
+    // The same caps as /api/chat and /rag: a question of at most 8,000 characters, and a
+    // bounded conversation (history is the client's to send here, not the session store's).
+    const question = text(last.content);
+    if (question.length > MAX_QUESTION_CHARS) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `The last user message is ${question.length} characters long; the limit is ${MAX_QUESTION_CHARS}`,
+      );
+    }
+    const total = body.messages.reduce((n, m) => n + text(m.content).length, 0);
+    if (total > MAX_CONVERSATION_CHARS) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `The messages hold ${total} characters in all; the limit is ${MAX_CONVERSATION_CHARS}`,
+      );
+    }
     const input: ConversationalInput = {
-      question: text(last.content),
+      question,
       chatHistory: turns.slice(0, -1).map((m) => ({ role: m.role, content: text(m.content) }) as ChatTurn),
     };
     const id = `chatcmpl-${randomUUID()}`;
@@ -108,6 +129,8 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
       return;
     }
 
+    // A slot first: a full queue is a 429 before any header, like the non-streaming path.
+    const release = await limiter.acquire(signal);
     res.status(200);
     res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
     res.setHeader("Cache-Control", "no-cache");
@@ -125,16 +148,14 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     let sources: unknown[] = [];
     try {
       res.write(chunk({ role: "assistant", content: "" }, null));
-      await limiter.run(async () => {
-        for await (const part of await chain.stream(input, { signal })) {
-          if (part.sources) sources = part.sources;
-          if (part.answer) {
-            answer += part.answer;
-            metrics.tokensStreamed.inc();
-            res.write(chunk({ content: part.answer }, null));
-          }
+      for await (const part of await chain.stream(input, { signal })) {
+        if (part.sources) sources = part.sources;
+        if (part.answer) {
+          answer += part.answer;
+          metrics.tokensStreamed.inc();
+          res.write(chunk({ content: part.answer }, null));
         }
-      }, signal);
+      }
       res.write(chunk({}, "stop", { sources }));
       if (body.stream_options?.include_usage) {
         const completionTokens = countTokens(answer);
@@ -159,6 +180,7 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
         error instanceof GeneraError ? error : new GeneraError("INTERNAL", "Generation failed", { cause: error });
       res.write(`data: ${JSON.stringify({ error: { code: g.code, message: g.message } })}\n\n`);
     } finally {
+      release();
       res.end();
     }
   });
