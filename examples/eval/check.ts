@@ -38,9 +38,17 @@ export interface QaItem {
   sources: string[];
 }
 
+/** A question the corpus does not answer (it may share the corpus's words): the right reply is to decline. */
+export interface UnanswerableItem {
+  question: string;
+  unanswerable: true;
+}
+
 export interface CheckResult {
   file: string;
   items: number;
+  /** How many of the items are unanswerable questions. */
+  unanswerable: number;
   errors: string[];
   warnings: string[];
 }
@@ -97,16 +105,23 @@ function longestSharedRun(question: string, source: string): number {
   return best;
 }
 
-function parseLine(line: string, where: string): QaItem {
+function parseLine(line: string, where: string): QaItem | UnanswerableItem {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
     throw new Error(`${where}: not valid JSON (${(err as Error).message})`);
   }
-  const item = value as Partial<QaItem>;
+  const item = value as Partial<QaItem> & { unanswerable?: unknown };
   if (typeof item.question !== "string" || item.question.trim() === "") {
     throw new Error(`${where}: "question" must be a non-empty string`);
+  }
+  if ("unanswerable" in item) {
+    const extra = Object.keys(item).filter((k) => !["question", "unanswerable"].includes(k));
+    if (item.unanswerable !== true || extra.length > 0) {
+      throw new Error(`${where}: an unanswerable question is { "question", "unanswerable": true } and nothing else`);
+    }
+    return item as UnanswerableItem;
   }
   if (typeof item.answer !== "string" || item.answer.trim() === "") {
     throw new Error(`${where}: "answer" must be a non-empty string`);
@@ -120,23 +135,28 @@ function parseLine(line: string, where: string): QaItem {
 }
 
 export async function checkQaFile(qaPath: string, corpusDir: string): Promise<CheckResult> {
-  const result: CheckResult = { file: qaPath, items: 0, errors: [], warnings: [] };
+  const result: CheckResult = { file: qaPath, items: 0, unanswerable: 0, errors: [], warnings: [] };
   const lines = readFileSync(qaPath, "utf8").split("\n");
   const seen = new Set<string>();
   for (const [index, line] of lines.entries()) {
     if (line.trim() === "") continue;
     const where = `${relative(process.cwd(), qaPath)}:${index + 1}`;
-    let item: QaItem;
+    let parsed: QaItem | UnanswerableItem;
     try {
-      item = parseLine(line, where);
+      parsed = parseLine(line, where);
     } catch (err) {
       result.errors.push((err as Error).message);
       continue;
     }
     result.items++;
-    const key = normalise(item.question).toLowerCase();
-    if (seen.has(key)) result.errors.push(`${where}: duplicate question "${item.question}"`);
+    const key = normalise(parsed.question).toLowerCase();
+    if (seen.has(key)) result.errors.push(`${where}: duplicate question "${parsed.question}"`);
     seen.add(key);
+    if ("unanswerable" in parsed) {
+      result.unanswerable++;
+      continue;
+    }
+    const item = parsed;
     const answer = normalise(item.answer);
     const escaped = answer.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     if (new RegExp(`(^|[^\\p{L}\\p{N}_-])${escaped}($|[^\\p{L}\\p{N}_-])`, "iu").test(normalise(item.question))) {
@@ -166,7 +186,8 @@ export function shippedSets(): Array<[string, string]> {
   const sets: Array<[string, string]> = [[join(here, "knowledge-qa.jsonl"), resolve(here, "..", "knowledge")]];
   for (const name of readdirSync(here).sort()) {
     const dir = join(here, name);
-    if (statSync(dir).isDirectory() && existsSync(join(dir, "qa.jsonl"))) {
+    // Sets whose corpus a build.ts rebuilds from a Debian package count once it is built.
+    if (statSync(dir).isDirectory() && existsSync(join(dir, "qa.jsonl")) && existsSync(join(dir, "corpus"))) {
       sets.push([join(dir, "qa.jsonl"), join(dir, "corpus")]);
     }
   }
@@ -185,7 +206,7 @@ async function main(): Promise<void> {
     const r = await checkQaFile(qa, corpus);
     const docs = readdirSync(corpus, { recursive: true }).filter((f) => statSync(join(corpus, String(f))).isFile());
     console.log(
-      `${relative(process.cwd(), qa)}: ${r.items} questions over ${docs.length} documents, ` +
+      `${relative(process.cwd(), qa)}: ${r.items} questions (${r.unanswerable} unanswerable) over ${docs.length} documents, ` +
         `${r.errors.length} errors, ${r.warnings.length} warnings`,
     );
     for (const e of r.errors) console.log(`  ERROR ${e}`);

@@ -120,6 +120,11 @@ export interface RetrievalQA {
   sources?: string[];
   /** A short gold answer; scored by whether the retrieved text contains it. */
   answer?: string | string[];
+  /**
+   * The documents do not answer this question (it may still share their words): the right
+   * behaviour is to decline, and retrieval metrics skip it.
+   */
+  unanswerable?: boolean;
 }
 
 export interface RetrievalEvaluation {

@@ -317,6 +317,14 @@ function build(
   const all = [...generated, ...handwritten].map((q) =>
     JSON.stringify({ question: q.question, answer: q.answer, sources: q.sources }),
   );
+  // Questions the profiles do not answer (absent properties, facts no profile records): kept as written.
+  const unanswerablePath = join(here, "unanswerable.jsonl");
+  if (existsSync(unanswerablePath))
+    all.push(
+      ...readFileSync(unanswerablePath, "utf8")
+        .split("\n")
+        .filter((l) => l.trim()),
+    );
   writeFileSync(join(here, "qa.jsonl"), `${all.join("\n")}\n`);
   const bytes = pages.reduce((n, p) => n + Buffer.byteLength(p.markdown), 0);
   const readme = [

@@ -560,6 +560,14 @@ function main(): void {
   const lines = [...generated, ...handwritten].map((q) =>
     JSON.stringify({ question: q.question, answer: q.answer, sources: q.sources }),
   );
+  // Questions the pages do not answer (absent commands, facts no page records): kept as written.
+  const unanswerablePath = join(here, "unanswerable.jsonl");
+  if (existsSync(unanswerablePath))
+    lines.push(
+      ...readFileSync(unanswerablePath, "utf8")
+        .split("\n")
+        .filter((l) => l.trim()),
+    );
   writeFileSync(join(here, "qa.jsonl"), `${lines.join("\n")}\n`);
 
   const byPackage = new Map<string, { version: string; licence: string; commands: string[] }>();

@@ -20,6 +20,9 @@ export interface EvalReport {
     answer?: string;
     f1?: number;
     contains?: boolean;
+    unanswerable?: boolean;
+    declined?: boolean;
+    citedFirst?: boolean;
   }>;
 }
 
@@ -38,9 +41,18 @@ export function formatEvalTable(report: EvalReport): string {
   }
   if (r.withAnswer > 0) rows.push([`answer in top ${report.k} passages`, fmt(r.answerInContext[report.k] ?? 0)]);
   if (report.answers) {
-    rows.push(["answer token-F1", fmt(report.answers.f1)]);
-    rows.push(["answer contains gold", fmt(report.answers.containsAnswer)]);
-    rows.push(["no-answer rate", fmt(report.answers.noAnswerRate)]);
+    const a = report.answers;
+    rows.push(["answer token-F1", fmt(a.f1)]);
+    rows.push(["answer contains gold", fmt(a.containsAnswer)]);
+    if (a.withSources > 0) rows.push(["right document cited first", fmt(a.citedFirst)]);
+    rows.push(["no-answer rate", fmt(a.noAnswerRate)]);
+    if (a.unanswerable > 0) {
+      rows.push([`unanswerable questions`, String(a.unanswerable)]);
+      rows.push(["decline precision", fmt(a.declinePrecision)]);
+      rows.push(["decline recall", fmt(a.declineRecall)]);
+    }
+    rows.push(["answerable declined", fmt(a.falseDeclineRate)]);
+    rows.push(["correct (declined counts for unanswerable)", fmt(a.correct)]);
   }
   const width = Math.max(...rows.map(([m]) => m.length), 6);
   const lines = [`| ${"metric".padEnd(width)} | value |`, `| ${"-".repeat(width)} | ----- |`];
@@ -61,7 +73,7 @@ export async function runEval(
   const ks = [...new Set([1, options.k])].sort((a, b) => a - b);
   const { details: retrievalDetails, ...retrieval } = await evaluateRetriever(options.retriever, qa, { ks });
   let answers: AnswerEvaluation | undefined;
-  if (options.llm && qa.some((q) => q.answer !== undefined)) {
+  if (options.llm && qa.some((q) => q.answer !== undefined || q.unanswerable)) {
     const chain = createRagChain({ retriever: options.retriever, llm: options.llm, k: options.k });
     answers = await evaluateAnswers(chain, qa, { noAnswerText: NO_ANSWER_TEXT });
   }
@@ -73,7 +85,9 @@ export async function runEval(
     ...(answers ? { answers: answerSummary as Omit<AnswerEvaluation, "details"> } : {}),
     details: retrievalDetails.map((d, i) => {
       const a = answerDetails[i];
-      return a ? { ...d, answer: a.answer, f1: a.f1, contains: a.contains } : d;
+      if (!a) return d;
+      const { question: _q, gold: _g, firstCited: _f, ...scores } = a;
+      return { ...d, ...scores };
     }),
   };
   if (options.json) out.write(`${JSON.stringify(report)}\n`);
@@ -85,8 +99,10 @@ export function register(program: Command): void {
   addLlmOptions(
     program
       .command("eval")
-      .description("score retrieval (recall@k, MRR, nDCG@k) and answers (token F1) on a QA file")
-      .argument("<qa.jsonl>", 'one JSON object per line: { "question", "answer"?, "sources"? }')
+      .description(
+        "score retrieval (recall@k, MRR, nDCG@k) and answers (contains-gold, right source first, decline precision/recall) on a QA file",
+      )
+      .argument("<qa.jsonl>", 'one JSON object per line: { "question", "answer"?, "sources"?, "unanswerable"? }')
       .option("--store <dir>", "index folder (default <dataDir>/index)")
       .option("-k, --k <n>", "cut-off for the metrics and passages per answer", Number)
       .option("--mode <mode>", "hybrid | keyword | dense")
