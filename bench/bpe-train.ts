@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { BPETokenizer, GPT2_PATTERN } from "../src/transformer/tokenizers/index.js";
+import { BPETokenizer, GPT2_PATTERN } from "../src/engine/tokenizers/index.js";
 
 const { values } = parseArgs({
   options: { kb: { type: "string", default: "1000" }, vocab: { type: "string", default: "2048" } },

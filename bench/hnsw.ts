@@ -18,7 +18,7 @@ import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import hnswlib from "hnswlib-node";
-import { seededRandom as mulberry32 } from "../src/transformer/random.js";
+import { seededRandom as mulberry32 } from "../src/engine/random.js";
 import { HNSW_DEFAULTS, HNSWVectorStore } from "../vectorstores/index.js";
 
 function flag(name: string, fallback: number): number {

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { Embeddings, type EmbeddingsInterface } from "@langchain/core/embeddings";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
-import { seededRandom as rng } from "../src/transformer/random.js";
+import { seededRandom as rng } from "../src/engine/random.js";
 import { HybridRetriever, type RetrievalMode } from "../vectorstores/HybridRetriever.js";
 import { HNSWVectorStore } from "../vectorstores/hnsw.js";
 import { KeywordIndex } from "../vectorstores/KeywordIndex.js";

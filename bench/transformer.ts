@@ -15,9 +15,9 @@
  */
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
-import { GPT, GPT_PRESETS } from "../src/transformer/gpt.js";
-import { type GemmJob, gemm, gemmJS, getMatmulThreads, matmulKernelName } from "../src/transformer/matmul.js";
-import { seededRandom } from "../src/transformer/random.js";
+import { type GemmJob, gemm, gemmJS, getMatmulThreads, matmulKernelName } from "../src/engine/kernels/matmul.js";
+import { GPT, GPT_PRESETS } from "../src/engine/models/gpt.js";
+import { seededRandom } from "../src/engine/random.js";
 import { encodeOnnxModel } from "../src/util/onnxModel.js";
 
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);

@@ -1,4 +1,4 @@
-import { seededRandom as rng } from "../src/transformer/random.js";
+import { seededRandom as rng } from "../src/engine/random.js";
 /**
  * A generated dataset of dates written many ways ("the twenty-fifth of December 2023",
  * "Dec 25, 2023", "25/12/2023", "December the 25th, 2023", …) paired with their ISO

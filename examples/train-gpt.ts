@@ -17,8 +17,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { generateTokens } from "../src/transformer/generateStream.js";
-import { readCorpus, TokenStreamDecoder, trainGPT } from "../src/transformer/index.js";
+import { readCorpus, TokenStreamDecoder, trainGPT } from "../src/engine/index.js";
+import { generateTokens } from "../src/engine/models/generateStream.js";
 
 const { values: args } = parseArgs({
   options: {

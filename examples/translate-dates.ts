@@ -30,7 +30,7 @@ import {
   SeededRng,
   saveCheckpoint,
   type Tokenizer,
-} from "../src/transformer/index.js";
+} from "../src/engine/index.js";
 import { DATE_FORMATS, type DatePair, daysInMonth, isoDate, MONTHS, makeDateDataset } from "./dateData.js";
 
 const { values: args } = parseArgs({

@@ -11,15 +11,9 @@ export * from "../loaders/index.js";
 export * from "../vectorstores/index.js";
 export * from "./config.js";
 export * from "./embeddings/index.js";
-export * from "./errors.js";
-export * from "./eval/index.js";
-export * from "./llms/index.js";
-export { type AppOptions, createApp } from "./server/createApp.js";
-export { SessionStore } from "./server/SessionStore.js";
-export { type RunningServer, type StartServerOptions, startServer } from "./server/startServer.js";
 // The engine's ops have short names (add, log, sum…): they live under `transformer`,
 // and the classes people reach for first are also exported by name.
-export * as transformer from "./transformer/index.js";
+export * as transformer from "./engine/index.js";
 export {
   BPETokenizer,
   CharTokenizer,
@@ -35,4 +29,10 @@ export {
   type TrainOptions,
   trainGPT,
   tune,
-} from "./transformer/index.js";
+} from "./engine/index.js";
+export * from "./errors.js";
+export * from "./eval/index.js";
+export * from "./llms/index.js";
+export { type AppOptions, createApp } from "./server/createApp.js";
+export { SessionStore } from "./server/SessionStore.js";
+export { type RunningServer, type StartServerOptions, startServer } from "./server/startServer.js";

@@ -1,6 +1,6 @@
-import { scaledDotProductAttention } from "../transformer/layers.js";
-import { PackedGemm, type PackedMatrix } from "../transformer/PackedGemm.js";
-import { layerNorm, noGrad, permute, reshape, slice, Tensor } from "../transformer/tensor.js";
+import { PackedGemm, type PackedMatrix } from "../engine/kernels/PackedGemm.js";
+import { scaledDotProductAttention } from "../engine/layers/index.js";
+import { layerNorm, noGrad, permute, reshape, slice, Tensor } from "../engine/ops/index.js";
 import type { SentencePieceTokenizer } from "./SentencePieceTokenizer.js";
 import { defaultUseModelDir, encodeBatch, loadUseTokenizer, USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 import {

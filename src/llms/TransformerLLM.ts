@@ -1,12 +1,12 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { type BaseLLMCallOptions, type BaseLLMParams, LLM } from "@langchain/core/language_models/llms";
 import { GenerationChunk } from "@langchain/core/outputs";
+import { type LoadedCheckpoint, loadCheckpoint } from "../engine/checkpoints/checkpoint.js";
+import type { EncoderDecoder } from "../engine/models/encoderDecoder.js";
+import { generateTokens, StopSequenceFilter } from "../engine/models/generateStream.js";
+import type { GPT } from "../engine/models/gpt.js";
+import { type Tokenizer, TokenStreamDecoder } from "../engine/tokenizers/index.js";
 import { GeneraError } from "../errors.js";
-import { type LoadedCheckpoint, loadCheckpoint } from "../transformer/checkpoint.js";
-import type { EncoderDecoder } from "../transformer/encoderDecoder.js";
-import { generateTokens, StopSequenceFilter } from "../transformer/generateStream.js";
-import type { GPT } from "../transformer/gpt.js";
-import { type Tokenizer, TokenStreamDecoder } from "../transformer/tokenizers/index.js";
 
 export interface TransformerSamplingOptions {
   /** Softmax temperature; 0 = greedy. Default 0.8. */

@@ -1,4 +1,4 @@
-import { seededRandom as mulberry32 } from "../../src/transformer/random.js";
+import { seededRandom as mulberry32 } from "../../src/engine/random.js";
 
 export { mulberry32 };
 /** Seeded clustered unit vectors and exact k-NN, shared by the HNSW store tests. */

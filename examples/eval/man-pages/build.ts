@@ -23,7 +23,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { seededRandom as mulberry32 } from "../../../src/transformer/random.js";
+import { seededRandom as mulberry32 } from "../../../src/engine/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "corpus");

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { GPT_PRESETS } from "../../engine/models/gpt.js";
+import { readCorpusFiles } from "../../engine/training/corpus.js";
+import { type TrainProgressEvent, trainGPT } from "../../engine/training/trainGPT.js";
 import { GeneraError } from "../../errors.js";
-import { readCorpusFiles } from "../../transformer/corpus.js";
-import { GPT_PRESETS } from "../../transformer/gpt.js";
-import { type TrainProgressEvent, trainGPT } from "../../transformer/train.js";
 import { createProgressReporter } from "../progress.js";
 import { formatDuration, numberFlag } from "./trainOptions.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { readCorpus } from "../../engine/training/corpus.js";
+import { type TrialResult, tune } from "../../engine/training/tune.js";
 import { GeneraError } from "../../errors.js";
-import { readCorpus } from "../../transformer/corpus.js";
-import { type TrialResult, tune } from "../../transformer/tune.js";
 import { formatDuration, numberFlag, numberListFlag } from "./trainOptions.js";
 
 function row(cells: Array<string | number>, widths: number[]): string {

@@ -1,0 +1,67 @@
+import { gradOf, record } from "../autograd/graph.js";
+import { Tensor } from "../autograd/Tensor.js";
+
+/** Pointwise functions and activations. */
+
+/** y = f(x) with dy/dx computed from (x, y) — the shape shared by exp, log, tanh, relu, gelu. */
+function unary(x: Tensor, op: string, f: (v: number) => number, df: (v: number, y: number) => number): Tensor {
+  const o = new Float32Array(x.size);
+  for (let k = 0; k < o.length; k++) o[k] = f(x.data[k]);
+  const out = new Tensor(o, x.shape);
+  return record(out, op, [x], () => {
+    const g = out.grad!;
+    const gx = gradOf(x);
+    for (let k = 0; k < g.length; k++) gx[k] += g[k] * df(x.data[k], o[k]);
+  });
+}
+
+export const exp = (x: Tensor): Tensor => unary(x, "exp", Math.exp, (_v, y) => y);
+export const log = (x: Tensor): Tensor => unary(x, "log", Math.log, (v) => 1 / v);
+export const tanh = (x: Tensor): Tensor => unary(x, "tanh", Math.tanh, (_v, y) => 1 - y * y);
+export const relu = (x: Tensor): Tensor =>
+  unary(
+    x,
+    "relu",
+    (v) => Math.max(v, 0),
+    (v) => (v > 0 ? 1 : 0),
+  );
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** tanh through one exp (faster than Math.tanh in V8); clamped so exp cannot overflow. */
+function fastTanh(x: number): number {
+  if (x > 15) return 1;
+  if (x < -15) return -1;
+  const e = Math.exp(2 * x);
+  return (e - 1) / (e + 1);
+}
+
+/**
+ * GELU with the tanh approximation used by GPT-2 and BERT:
+ *   gelu(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+ * It differs from the exact x·Φ(x) by < 1e-3 and needs no erf.
+ */
+export function gelu(x: Tensor): Tensor {
+  const n = x.size;
+  const o = new Float32Array(n);
+  const th = new Float32Array(n); // kept for backward
+  const xd = x.data;
+  for (let k = 0; k < n; k++) {
+    const v = xd[k];
+    const t = fastTanh(GELU_C * (v + 0.044715 * v * v * v));
+    th[k] = t;
+    o[k] = 0.5 * v * (1 + t);
+  }
+  const out = new Tensor(o, x.shape);
+  return record(out, "gelu", [x], () => {
+    const g = out.grad!;
+    const gx = gradOf(x);
+    for (let k = 0; k < n; k++) {
+      const v = xd[k];
+      const t = th[k];
+      // d/dx = ½(1+t) + ½x(1−t²)·√(2/π)(1 + 3·0.044715x²)
+      const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 0.134145 * v * v);
+      gx[k] += g[k] * d;
+    }
+  });
+}
