@@ -11,7 +11,7 @@ export * from "../loaders/index.js";
 export * from "../vectorstores/index.js";
 export * from "./config.js";
 export * from "./embeddings/index.js";
-// The engine's ops have short names (add, log, sum…): they live under `transformer`,
+// The engine's ops have short names (add, log, sum…): they live under `transformer` (src/engine),
 // and the classes people reach for first are also exported by name.
 export * as transformer from "./engine/index.js";
 export {
