@@ -15,6 +15,7 @@
  * - NO_GENERATOR        the operation needs a generative model and none is configured
  * - NOT_IMPLEMENTED     a provider or feature that this build does not offer yet
  * - FORBIDDEN           the request may not be made from where it came (another site, an unknown Host)
+ * - PORT_IN_USE         the server's port is already taken by another process
  */
 export type GeneraErrorCode =
   | "INVALID_INPUT"
@@ -28,6 +29,7 @@ export type GeneraErrorCode =
   | "PROVIDER_UNAVAILABLE"
   | "NO_GENERATOR"
   | "NOT_IMPLEMENTED"
+  | "PORT_IN_USE"
   | "CONFLICT"
   | "TOO_LARGE"
   | "UNAUTHORIZED"

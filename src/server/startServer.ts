@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Runnable } from "@langchain/core/runnables";
 import { createConversationalRagChain } from "../../chains/createConversationalRagChain.js";
@@ -6,6 +6,7 @@ import { createRagChain } from "../../chains/createRagChain.js";
 import type { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import type { GeneraConfig } from "../config.js";
 import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
+import { GeneraError } from "../errors.js";
 import { createChatModel } from "../llms/createChatModel.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp } from "./createApp.js";
@@ -52,10 +53,13 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
     log: say,
   });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.server.port, config.server.host, () => resolve(s));
-    s.once("error", reject);
-  });
+  let server: Server;
+  try {
+    server = await listen(createServer(app), config.server.host, config.server.port);
+  } catch (error) {
+    sessions.close();
+    throw error;
+  }
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   const address = server.address();
@@ -76,4 +80,56 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
     return closing;
   };
   return { url: `http://${host}:${port}`, server, close };
+}
+
+/**
+ * Listens, resolving once the socket is bound. Express 5's `app.listen` hands a bind
+ * failure to its callback as an argument, so a taken port looked like success; here it
+ * rejects with a GeneraError that names the address.
+ */
+function listen(server: Server, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port));
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve(server);
+    });
+  });
+}
+
+/** Checks that `host:port` can be bound now (and frees it again), so `genera serve` fails before a long indexing run. */
+export async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = await listen(createServer(), host, port);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const details = { host, port, errno: error.code };
+  switch (error.code) {
+    case "EADDRINUSE":
+      return new GeneraError(
+        "PORT_IN_USE",
+        `Port ${port} is already in use on ${host} (another server, or another genera?); stop it or choose another with --port or GENERA_PORT`,
+        { cause: error, details },
+      );
+    case "EACCES":
+      return new GeneraError(
+        "INVALID_INPUT",
+        `Not allowed to listen on ${where}: ports below 1024 need privileges; choose another with --port or GENERA_PORT`,
+        { cause: error, details },
+      );
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new GeneraError(
+        "INVALID_INPUT",
+        `Cannot listen on ${where}: ${host} is not an address of this machine; choose another with --host or GENERA_HOST`,
+        { cause: error, details },
+      );
+    default:
+      return error;
+  }
 }

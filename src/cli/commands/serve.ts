@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { startServer } from "../../server/startServer.js";
+import { assertPortFree, type RunningServer, startServer } from "../../server/startServer.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 
 export function register(program: Command): void {
@@ -15,17 +15,26 @@ export function register(program: Command): void {
       const config = loadCliConfig(command, {
         server: { host: opts.host, port: opts.port, folders: opts.folder },
       });
+      // A taken port is found now, not after a long indexing run (startServer checks again when it binds).
+      await assertPortFree(config.server.host, config.server.port);
       const kb = await openKnowledgeBase(config, { store: opts.store });
-      if (opts.index !== false && config.server.folders.length) {
-        // Incremental: the first start builds the index, later starts only look for changes.
-        const summary = await indexWithProgress(kb, config.server.folders, "full");
-        process.stderr.write(
-          `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
-            ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,
-        );
-        for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
+      let running: RunningServer;
+      try {
+        if (opts.index !== false && config.server.folders.length) {
+          // Incremental: the first start builds the index, later starts only look for changes.
+          const summary = await indexWithProgress(kb, config.server.folders, "full");
+          process.stderr.write(
+            `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
+              ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,
+          );
+          for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
+        }
+        running = await startServer({ config, kb });
+      } catch (error) {
+        // The embedding workers would keep the process alive after the error is printed.
+        await kb.close();
+        throw error;
       }
-      const running = await startServer({ config, kb });
       process.stdout.write(`genera is serving on ${running.url}\n`);
       let stopping = false;
       const stop = async (signal: string) => {
