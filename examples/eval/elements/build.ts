@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { seededRandom } from "../../../src/transformer/random.js";
+import { seededRandom } from "../../../src/engine/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ELEMENTS_SOURCE = "/usr/share/dictd/elements.dict.dz";

@@ -20,7 +20,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { load } from "cheerio";
-import { seededRandom } from "../../../src/transformer/random.js";
+import { seededRandom } from "../../../src/engine/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MANUAL_DIR = "/usr/share/doc/postgresql-doc-15/html";
