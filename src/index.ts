@@ -9,6 +9,7 @@
 export * from "../chains/index.js";
 export * from "../loaders/index.js";
 export * from "../vectorstores/index.js";
+export * from "./agents/index.js";
 export * from "./config.js";
 export * from "./embeddings/index.js";
 // The engine's ops have short names (add, log, sum…): they live under `transformer` (src/engine),
