@@ -1,12 +1,13 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { type BaseLLMCallOptions, type BaseLLMParams, LLM } from "@langchain/core/language_models/llms";
-import { GenerationChunk } from "@langchain/core/outputs";
+import { type Generation, GenerationChunk, type LLMResult } from "@langchain/core/outputs";
 import { type LoadedCheckpoint, loadCheckpoint } from "../engine/checkpoints/checkpoint.js";
 import type { EncoderDecoder } from "../engine/models/encoderDecoder.js";
 import { generateTokens, StopSequenceFilter } from "../engine/models/generateStream.js";
 import type { GPT } from "../engine/models/gpt.js";
 import { type Tokenizer, TokenStreamDecoder } from "../engine/tokenizers/index.js";
 import { GeneraError } from "../errors.js";
+import { throwIfAborted } from "./abortError.js";
 
 export interface TransformerSamplingOptions {
   /** Softmax temperature; 0 = greedy. Default 0.8. */
@@ -27,6 +28,12 @@ export interface TransformerLLMInput extends BaseLLMParams, TransformerSamplingO
 }
 
 export interface TransformerLLMCallOptions extends BaseLLMCallOptions, TransformerSamplingOptions {}
+
+/** Tokens read and written by one generation (for `llmOutput.tokenUsage`). */
+interface TokenCount {
+  prompt: number;
+  completion: number;
+}
 
 /** Special tokens that mean "end of text" when a model emits them. */
 const END_TOKENS = ["<|endoftext|>", "<eos>"];
@@ -109,6 +116,7 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
     ck: LoadedCheckpoint,
     prompt: string,
     s: ReturnType<TransformerLLM["settings"]>,
+    count: TokenCount,
   ): Generator<number> {
     const tok = ck.tokenizer;
     const endIds = END_TOKENS.map((t) => tok.specialTokens.get(t)).filter((id): id is number => id !== undefined);
@@ -119,12 +127,14 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
         throw new GeneraError("INDEX_CORRUPT", `${this.modelPath}: an encoder-decoder tokenizer needs <bos> and <eos>`);
       }
       const src = tok.encode(prompt);
+      count.prompt = src.length;
       if (src.length === 0) return;
       yield* (ck.model as EncoderDecoder).greedyDecode(src, bos, eos, s.maxNewTokens);
       return;
     }
     const gpt = ck.model as GPT;
     let ids = tok.encode(prompt);
+    count.prompt = ids.length;
     // An empty prompt still needs one token to condition on: the end-of-text token or a newline.
     if (ids.length === 0) ids = endIds.length ? [endIds[0]] : tok.encode("\n").slice(0, 1);
     if (ids.length === 0) ids = [0];
@@ -148,12 +158,51 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
     return text;
   }
 
-  override async *_streamResponseChunks(
+  /**
+   * One generation per prompt, with LangChain's `llmOutput.tokenUsage`: prompt tokens as the
+   * checkpoint's tokenizer encodes the prompt, completion tokens as the ids the model produced
+   * (up to a stop sequence).
+   */
+  override async _generate(
+    prompts: string[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<LLMResult> {
+    const generations: Generation[][] = [];
+    const total = { prompt: 0, completion: 0 };
+    for (const prompt of prompts) {
+      const count: TokenCount = { prompt: 0, completion: 0 };
+      let text = "";
+      for await (const chunk of this.generateChunks(prompt, options, runManager, count)) text += chunk.text;
+      generations.push([{ text }]);
+      total.prompt += count.prompt;
+      total.completion += count.completion;
+    }
+    const tokenUsage = {
+      promptTokens: total.prompt,
+      completionTokens: total.completion,
+      totalTokens: total.prompt + total.completion,
+    };
+    return { generations, llmOutput: { tokenUsage } };
+  }
+
+  override _streamResponseChunks(
     prompt: string,
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<GenerationChunk> {
+    return this.generateChunks(prompt, options, runManager, { prompt: 0, completion: 0 });
+  }
+
+  private async *generateChunks(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+    runManager: CallbackManagerForLLMRun | undefined,
+    count: TokenCount,
+  ): AsyncGenerator<GenerationChunk> {
+    throwIfAborted(options.signal);
     const ck = await this.load();
+    throwIfAborted(options.signal);
     const s = this.settings(options);
     const decoder = new TokenStreamDecoder(ck.tokenizer as Tokenizer, { skipSpecialTokens: true });
     const filter = new StopSequenceFilter(s.stop);
@@ -162,13 +211,17 @@ export class TransformerLLM extends LLM<TransformerLLMCallOptions> {
       yield new GenerationChunk({ text });
       await runManager?.handleLLMNewToken(text);
     };
-    for (const id of this.tokenIds(ck, prompt, s)) {
-      if (options.signal?.aborted) break;
+    for (const id of this.tokenIds(ck, prompt, s, count)) {
+      // An abort rejects (LangChain's contract) rather than ending early: a truncated text
+      // would look like a complete answer to the caller.
+      throwIfAborted(options.signal);
+      count.completion++;
       yield* emit(filter.push(decoder.push(id)));
       if (filter.stopped) break;
       // Generation is CPU-bound; give the event loop (HTTP streams, timers, aborts) a turn per token.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    throwIfAborted(options.signal);
     if (!filter.stopped) {
       yield* emit(filter.push(decoder.flush()));
       yield* emit(filter.flush());

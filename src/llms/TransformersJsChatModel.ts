@@ -1,10 +1,15 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
-import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
-import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import {
+  BaseChatModel,
+  type BaseChatModelParams,
+  type LangSmithParams,
+} from "@langchain/core/language_models/chat_models";
+import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { GeneraError } from "../errors.js";
+import { throwIfAborted } from "./abortError.js";
 
 /** The slice of a transformers.js tokenizer this model uses. */
 export interface ChatTokenizerLike {
@@ -13,6 +18,13 @@ export interface ChatTokenizerLike {
     conversation: Array<{ role: string; content: string }>,
     options: { tokenize: false; add_generation_prompt: boolean },
   ): unknown;
+  /** Token ids of a text; counts the tokens reported in `usage_metadata`. */
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+}
+
+/** The slice of transformers.js's `InterruptableStoppingCriteria` this model uses. */
+export interface InterruptibleStopLike {
+  interrupt(): void;
 }
 
 /** The slice of a transformers.js `TextGenerationPipeline` this model uses. */
@@ -155,22 +167,46 @@ export class TransformersJsChatModel extends BaseChatModel {
     return options;
   }
 
+  override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
+    return {
+      ls_provider: "transformersjs",
+      ls_model_name: this.model,
+      ls_model_type: "chat",
+      ls_temperature: this.temperature,
+      ls_max_tokens: this.maxTokens,
+      ls_stop: options?.stop,
+    };
+  }
+
   async _generate(
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
     let text = "";
-    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) text += chunk.text;
-    return { generations: [{ text, message: new AIMessage(text) }] };
+    let usage: UsageMetadata | undefined;
+    for await (const chunk of this._streamResponseChunks(messages, options, runManager)) {
+      text += chunk.text;
+      usage = (chunk.message as AIMessageChunk).usage_metadata ?? usage;
+    }
+    return { generations: [{ text, message: new AIMessage({ content: text, usage_metadata: usage }) }] };
   }
 
+  /**
+   * Streams the decoded text. Stop sequences are applied to it, and then generation is
+   * interrupted (transformers.js's InterruptableStoppingCriteria, checked after each token);
+   * an abort interrupts it the same way and rejects with the abort error. The last chunk
+   * carries `usage_metadata` with no text.
+   */
   override async *_streamResponseChunks(
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
+    const signal = options?.signal;
+    throwIfAborted(signal);
     const generator = await this.load();
+    throwIfAborted(signal);
     const prompt = this.formatPrompt(messages, generator.tokenizer);
     const queue: string[] = [];
     let wake: (() => void) | undefined;
@@ -180,7 +216,14 @@ export class TransformersJsChatModel extends BaseChatModel {
       queue.push(text);
       wake?.();
     });
-    const run = generator(prompt, { ...this.generationOptions(), streamer })
+    const { InterruptableStoppingCriteria } = await import("@huggingface/transformers");
+    const interrupt: InterruptibleStopLike = new InterruptableStoppingCriteria();
+    const onAbort = () => {
+      interrupt.interrupt();
+      wake?.();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const run = generator(prompt, { ...this.generationOptions(), streamer, stopping_criteria: interrupt })
       .catch((error: unknown) => {
         failure = error;
       })
@@ -191,34 +234,57 @@ export class TransformersJsChatModel extends BaseChatModel {
     const stops = options?.stop ?? [];
     let emitted = "";
     let stopped = false;
-    while (!stopped) {
-      if (queue.length === 0) {
-        if (done) break;
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-        wake = undefined;
-        continue;
+    try {
+      while (!stopped && !signal?.aborted) {
+        if (queue.length === 0) {
+          if (done) break;
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+          wake = undefined;
+          continue;
+        }
+        let piece = queue.shift() as string;
+        const combined = emitted + piece;
+        let cut = -1;
+        for (const stop of stops) {
+          const at = stop === "" ? -1 : combined.indexOf(stop);
+          if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+        }
+        if (cut >= 0) {
+          piece = combined.slice(emitted.length, Math.max(emitted.length, cut));
+          stopped = true;
+          // Nothing after a stop sequence is shown: don't spend the CPU on it.
+          interrupt.interrupt();
+        }
+        if (piece === "") continue;
+        emitted += piece;
+        yield new ChatGenerationChunk({ text: piece, message: new AIMessageChunk(piece) });
+        await runManager?.handleLLMNewToken(piece);
       }
-      let piece = queue.shift() as string;
-      // Stop sequences are applied to the decoded text; generation itself runs to max_new_tokens.
-      const combined = emitted + piece;
-      let cut = -1;
-      for (const stop of stops) {
-        const at = stop === "" ? -1 : combined.indexOf(stop);
-        if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-      }
-      if (cut >= 0) {
-        piece = combined.slice(emitted.length, Math.max(emitted.length, cut));
-        stopped = true;
-      }
-      if (piece === "") continue;
-      emitted += piece;
-      yield new ChatGenerationChunk({ text: piece, message: new AIMessageChunk(piece) });
-      await runManager?.handleLLMNewToken(piece);
+    } finally {
+      // Also reached when the consumer stops reading: the model must not run on unread.
+      if (!done) interrupt.interrupt();
+      await run;
+      signal?.removeEventListener("abort", onAbort);
     }
-    await run;
+    throwIfAborted(signal);
     if (failure) throw failure;
+    yield new ChatGenerationChunk({
+      text: "",
+      message: new AIMessageChunk({ content: "", usage_metadata: this.usage(generator.tokenizer, prompt, emitted) }),
+    });
+  }
+
+  /**
+   * Tokens by the model's own tokenizer: the rendered prompt (chat-template markers included,
+   * as the model reads them) and the text returned (re-encoded after any stop-sequence cut, so
+   * it counts what the caller got rather than what was generated and dropped).
+   */
+  private usage(tokenizer: ChatTokenizerLike, prompt: string, output: string): UsageMetadata {
+    const input_tokens = tokenizer.encode(prompt, { add_special_tokens: false }).length;
+    const output_tokens = output === "" ? 0 : tokenizer.encode(output, { add_special_tokens: false }).length;
+    return { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens };
   }
 }
 

@@ -1,4 +1,5 @@
-import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { type AIMessageChunk, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { concat } from "@langchain/core/utils/stream";
 import { describe, expect, it } from "vitest";
 import {
   type ChatTokenizerLike,
@@ -6,21 +7,32 @@ import {
   TransformersJsChatModel,
 } from "../../src/llms/TransformersJsChatModel.js";
 
-/** A stand-in pipeline that "generates" fixed pieces through the streamer it is given. */
+/**
+ * A stand-in pipeline that "generates" fixed pieces through the streamer it is given and, like
+ * transformers.js's generate loop, asks the stopping criteria after each token; `generated`
+ * counts the pieces it produced.
+ */
 function fakePipeline(pieces: string[], tokenizer: ChatTokenizerLike) {
   const calls: Array<{ prompt: string; options: Record<string, unknown> }> = [];
+  const state = { generated: 0 };
   const run = async (prompt: string, options: Record<string, unknown>) => {
     calls.push({ prompt, options });
     const streamer = options.streamer as { onText: (t: string) => void };
+    const criteria = options.stopping_criteria as ((ids: number[][], scores: number[][]) => boolean[]) | undefined;
     for (const p of pieces) {
       await new Promise((r) => setTimeout(r, 1));
       streamer.onText(p);
+      state.generated++;
+      if (criteria?.([[0]], [[0]])[0]) break;
     }
     return [{ generated_text: pieces.join("") }];
   };
   const pipeline = Object.assign(run, { tokenizer }) as TextGenerationPipelineLike;
-  return { pipeline, calls };
+  return { pipeline, calls, state };
 }
+
+/** One token per whitespace-separated word, as a stand-in tokenizer would count. */
+const encode = (text: string) => (text.match(/\S+/g) ?? []).map((_, i) => i);
 
 const streamerFactory = async (_t: ChatTokenizerLike, onText: (t: string) => void) => ({ onText });
 
@@ -30,6 +42,7 @@ describe("TransformersJsChatModel", () => {
       chat_template: "{% for m in messages %}...{% endfor %}",
       apply_chat_template: (conversation, options) =>
         `${conversation.map((m) => `<|${m.role}|>${m.content}`).join("")}${options.add_generation_prompt ? "<|assistant|>" : ""}`,
+      encode,
     };
     const { pipeline, calls } = fakePipeline(["Hel", "lo", " there"], tokenizer);
     const model = new TransformersJsChatModel({
@@ -43,7 +56,8 @@ describe("TransformersJsChatModel", () => {
     for await (const chunk of await model.stream([new SystemMessage("Be kind."), new HumanMessage("Hi")])) {
       pieces.push(String(chunk.content));
     }
-    expect(pieces).toEqual(["Hel", "lo", " there"]);
+    // The last chunk carries the token counts and no text.
+    expect(pieces).toEqual(["Hel", "lo", " there", ""]);
     expect(calls[0]?.prompt).toBe("<|system|>Be kind.<|user|>Hi<|assistant|>");
     expect(calls[0]?.options).toMatchObject({ max_new_tokens: 7, do_sample: false, return_full_text: false });
     const reply = await model.invoke("Again");
@@ -51,17 +65,23 @@ describe("TransformersJsChatModel", () => {
   });
 
   it("falls back to a plain transcript and honours stop sequences", async () => {
-    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "unused" };
-    const { pipeline, calls } = fakePipeline(["Paris", " is big.", "\nUser:", " more"], tokenizer);
+    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "unused", encode };
+    const { pipeline, calls, state } = fakePipeline(
+      ["Paris", " is big.", "\nUser:", " more", " and", " more", " and", " more"],
+      tokenizer,
+    );
     const model = new TransformersJsChatModel({ model: "x/y", pipelineFactory: async () => pipeline, streamerFactory });
     const reply = await model.invoke("Tell me about Paris", { stop: ["\nUser:"] });
     expect(reply.content).toBe("Paris is big.");
+    // Generation is interrupted at the stop sequence (the criteria see it one token later, as
+    // transformers.js asks them right after streaming a token) instead of running to the end.
+    expect(state.generated).toBeLessThanOrEqual(4);
     expect(calls[0]?.prompt).toBe("User: Tell me about Paris\nAssistant:");
     expect(calls[0]?.options).toMatchObject({ do_sample: true, temperature: 0.2 });
   });
 
   it("reports generation failures", async () => {
-    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "" };
+    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "", encode };
     const failing = Object.assign(
       async () => {
         throw new Error("onnx session failed");
@@ -70,5 +90,66 @@ describe("TransformersJsChatModel", () => {
     ) as TextGenerationPipelineLike;
     const model = new TransformersJsChatModel({ model: "x/y", pipelineFactory: async () => failing, streamerFactory });
     await expect(model.invoke("hi")).rejects.toThrow("onnx session failed");
+  });
+
+  it("reports usage_metadata counted by the model's tokenizer, and LangChain's tracing params", async () => {
+    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "", encode };
+    const { pipeline } = fakePipeline(["Paris", " is", " big."], tokenizer);
+    const model = new TransformersJsChatModel({
+      model: "onnx-community/tiny",
+      temperature: 0.3,
+      maxTokens: 9,
+      pipelineFactory: async () => pipeline,
+      streamerFactory,
+    });
+    // The prompt is "User: Tell me about Paris\nAssistant:": 6 words, so 6 stand-in tokens.
+    const reply = await model.invoke("Tell me about Paris");
+    expect(reply.usage_metadata).toEqual({ input_tokens: 6, output_tokens: 3, total_tokens: 9 });
+    let streamed: AIMessageChunk | undefined;
+    for await (const chunk of await model.stream("Tell me about Paris"))
+      streamed = streamed ? concat(streamed, chunk) : chunk;
+    expect(streamed?.content).toBe("Paris is big.");
+    expect(streamed?.usage_metadata).toMatchObject({ input_tokens: 6, output_tokens: 3, total_tokens: 9 });
+
+    expect(model.getLsParams({ stop: ["\n"] } as never)).toEqual({
+      ls_provider: "transformersjs",
+      ls_model_name: "onnx-community/tiny",
+      ls_model_type: "chat",
+      ls_temperature: 0.3,
+      ls_max_tokens: 9,
+      ls_stop: ["\n"],
+    });
+  });
+
+  it("rejects with the abort error when aborted before or during generation, and stops the model", async () => {
+    const tokenizer: ChatTokenizerLike = { apply_chat_template: () => "", encode };
+    const pieces = Array.from({ length: 50 }, (_, i) => ` w${i}`);
+    const { pipeline, state } = fakePipeline(pieces, tokenizer);
+    const model = new TransformersJsChatModel({ model: "x/y", pipelineFactory: async () => pipeline, streamerFactory });
+
+    await expect(model.invoke("hi", { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    expect(state.generated).toBe(0);
+
+    // invoke: aborted after the third token.
+    const controller = new AbortController();
+    let tokens = 0;
+    const onToken = { handleLLMNewToken: () => (++tokens === 3 ? controller.abort() : undefined) };
+    await expect(model.invoke("hi", { signal: controller.signal, callbacks: [onToken] })).rejects.toMatchObject({
+      name: "AbortError",
+    });
+    expect(state.generated).toBeLessThan(pieces.length);
+
+    // stream: aborted by the reader with its own reason after the first chunk.
+    state.generated = 0;
+    const reader = new AbortController();
+    const reason = new Error("user pressed stop");
+    const error = await (async () => {
+      for await (const _ of await model.stream("hi", { signal: reader.signal })) reader.abort(reason);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBe(reason);
+    expect(state.generated).toBeLessThan(pieces.length);
   });
 });

@@ -22,6 +22,26 @@ export function replyFor(messages: Array<{ role: string; content: unknown }>): s
   return `You said: ${text.replace(/\s+/g, " ").slice(0, 200)}`;
 }
 
+export interface FakeServerOptions {
+  /**
+   * Time per generated piece, as a slow model would take: streams send a piece every
+   * `pieceDelayMs`, JSON answers wait for all of them. Default 0.
+   */
+  pieceDelayMs?: number;
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Writes the pieces one by one, `delayMs` apart, stopping when the client has gone. */
+async function writePieces(res: ServerResponse, lines: string[], delayMs: number): Promise<boolean> {
+  for (const line of lines) {
+    if (delayMs > 0) await pause(delayMs);
+    if (res.destroyed) return false;
+    res.write(line);
+  }
+  return !res.destroyed;
+}
+
 /** Splits text into the pieces a server would stream (a word and its trailing space). */
 export function tokenPieces(text: string): string[] {
   return text.match(/\S+\s*/g) ?? [];
@@ -35,14 +55,14 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
 }
 
 async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown> | undefined) => void,
+  handler: (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown> | undefined) => unknown,
 ): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
     readJson(req)
       .then((body) => {
         requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
-        handler(req, res, body);
+        return handler(req, res, body);
       })
       .catch((error: Error) => {
         res.writeHead(400, { "content-type": "application/json" });
@@ -67,8 +87,9 @@ async function listen(
  * An OpenAI-compatible server as vLLM / llama.cpp speak it: GET /v1/models, POST
  * /v1/chat/completions (JSON, or SSE `data: {chunk}` lines ending in `data: [DONE]`).
  */
-export function startOpenAiServer(models = ["tiny-chat"]): Promise<FakeServer> {
-  return listen((req, res, body) => {
+export function startOpenAiServer(models = ["tiny-chat"], options: FakeServerOptions = {}): Promise<FakeServer> {
+  const delayMs = options.pieceDelayMs ?? 0;
+  return listen(async (req, res, body) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
@@ -90,12 +111,14 @@ export function startOpenAiServer(models = ["tiny-chat"]): Promise<FakeServer> {
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
       if (body.stream) {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+        const event = (payload: unknown) => `data: ${JSON.stringify(payload)}\n\n`;
+        const send = (payload: unknown) => res.write(event(payload));
         const base = { id, object: "chat.completion.chunk", created, model };
         send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
-        for (const piece of tokenPieces(text)) {
-          send({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
-        }
+        const pieces = tokenPieces(text).map((piece) =>
+          event({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] }),
+        );
+        if (!(await writePieces(res, pieces, delayMs))) return;
         send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
         if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) {
           send({ ...base, choices: [], usage });
@@ -103,6 +126,8 @@ export function startOpenAiServer(models = ["tiny-chat"]): Promise<FakeServer> {
         res.end("data: [DONE]\n\n");
         return;
       }
+      if (delayMs > 0) await pause(delayMs * tokenPieces(text).length);
+      if (res.destroyed) return;
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
@@ -122,8 +147,9 @@ export function startOpenAiServer(models = ["tiny-chat"]): Promise<FakeServer> {
 }
 
 /** An Ollama server: GET /api/tags, POST /api/chat streaming NDJSON (or one JSON when stream=false). */
-export function startOllamaServer(models = ["tiny-llama"]): Promise<FakeServer> {
-  return listen((req, res, body) => {
+export function startOllamaServer(models = ["tiny-llama"], options: FakeServerOptions = {}): Promise<FakeServer> {
+  const delayMs = options.pieceDelayMs ?? 0;
+  return listen(async (req, res, body) => {
     if (req.method === "GET" && req.url === "/api/tags") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
@@ -153,16 +179,18 @@ export function startOllamaServer(models = ["tiny-llama"]): Promise<FakeServer> 
         eval_count: tokenPieces(text).length,
       };
       if (body.stream === false) {
+        if (delayMs > 0) await pause(delayMs * tokenPieces(text).length);
+        if (res.destroyed) return;
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ...final, message: { role: "assistant", content: text } }));
         return;
       }
       res.writeHead(200, { "content-type": "application/x-ndjson" });
-      for (const piece of tokenPieces(text)) {
-        res.write(
+      const lines = tokenPieces(text).map(
+        (piece) =>
           `${JSON.stringify({ model: body.model, created_at, message: { role: "assistant", content: piece }, done: false })}\n`,
-        );
-      }
+      );
+      if (!(await writePieces(res, lines, delayMs))) return;
       res.end(`${JSON.stringify(final)}\n`);
       return;
     }
