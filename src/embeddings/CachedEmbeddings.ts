@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Embeddings, type EmbeddingsInterface, type EmbeddingsParams } from "@langchain/core/embeddings";
 import Database from "better-sqlite3";
 import { GeneraError } from "../errors.js";
+import { damageDetail, isDamagedDatabaseError, quickCheck } from "../util/sqliteHealth.js";
 import { assertTexts } from "./assertTexts.js";
 import { embeddingsModelId } from "./embeddingsModelId.js";
 
@@ -24,6 +25,8 @@ export interface CachedEmbeddingsParams extends EmbeddingsParams {
   recentQueries?: number;
   /** Texts sent to the wrapped embeddings per call; each slice is stored before the next starts. Default 512. */
   writeEvery?: number;
+  /** Where a recovered (set-aside) cache file is reported; default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface CacheStats {
@@ -65,6 +68,10 @@ export class CachedEmbeddings extends Embeddings {
   /** Query text → its vector (or the call computing it); Map order is least recently used first. */
   private readonly recent = new Map<string, Promise<number[]>>();
   private db?: Database.Database;
+  /** What start-up or a later call found and did about a damaged file. */
+  private recovery?: string;
+  private unavailable?: string;
+  private readonly log: (line: string) => void;
   private statements?: {
     get: Database.Statement<[string, Buffer], { vector: Buffer }>;
     put: Database.Statement<[string, Buffer, number, Buffer]>;
@@ -92,6 +99,7 @@ export class CachedEmbeddings extends Embeddings {
     this.cacheQueries = params.cacheQueries ?? false;
     this.writeEvery = writeEvery;
     this.recentQueries = recentQueries;
+    this.log = params.log ?? ((line) => process.stderr.write(line));
   }
 
   /** The wrapped embeddings. */
@@ -101,13 +109,21 @@ export class CachedEmbeddings extends Embeddings {
 
   /** Number of vectors stored for this model id. */
   size(): number {
-    const db = this.open();
-    return (db.prepare("SELECT COUNT(*) AS n FROM embeddings WHERE model = ?").get(this.modelId) as { n: number }).n;
+    return this.guarded(
+      () =>
+        (this.open().prepare("SELECT COUNT(*) AS n FROM embeddings WHERE model = ?").get(this.modelId) as { n: number })
+          .n,
+      () => 0,
+    );
   }
 
   async embedDocuments(documents: string[]): Promise<number[][]> {
     assertTexts(documents);
-    const { get } = this.prepared();
+    const get = (hash: Buffer) =>
+      this.guarded(
+        () => this.prepared().get.get(this.modelId, hash),
+        () => undefined,
+      );
     const out: number[][] = new Array(documents.length);
     // Repeated texts within one call are embedded once.
     const missing = new Map<string, { hash: Buffer; indices: number[] }>();
@@ -118,7 +134,7 @@ export class CachedEmbeddings extends Embeddings {
         return;
       }
       const hash = textHash(text);
-      const row = get.get(this.modelId, hash);
+      const row = get(hash);
       if (row) {
         out[i] = fromBlob(row.vector);
         this.stats.hits++;
@@ -197,11 +213,16 @@ export class CachedEmbeddings extends Embeddings {
   }
 
   private store(rows: Array<[Buffer, Buffer]>): void {
-    const db = this.open();
-    const { put } = this.prepared();
-    db.transaction(() => {
-      for (const [hash, blob] of rows) put.run(this.modelId, hash, blob.byteLength / 4, blob);
-    })();
+    this.guarded(
+      () => {
+        const db = this.open();
+        const { put } = this.prepared();
+        db.transaction(() => {
+          for (const [hash, blob] of rows) put.run(this.modelId, hash, blob.byteLength / 4, blob);
+        })();
+      },
+      () => undefined,
+    );
   }
 
   private prepared(): NonNullable<CachedEmbeddings["statements"]> {
@@ -213,6 +234,11 @@ export class CachedEmbeddings extends Embeddings {
     return this.statements;
   }
 
+  /**
+   * Opens the cache file (quick_check first). A damaged file is a cache, not data: it is
+   * moved aside to `embeddings.sqlite.damaged-<time>` (never deleted) and a fresh one is
+   * started, which refills as texts are embedded again. `health()` tells what happened.
+   */
   private open(): Database.Database {
     if (this.db) return this.db;
     try {
@@ -223,9 +249,28 @@ export class CachedEmbeddings extends Embeddings {
         details: { path: this.path },
       });
     }
+    try {
+      this.db = this.connect();
+    } catch (error) {
+      if (!isDamagedDatabaseError(error)) {
+        throw new GeneraError(
+          "INDEX_CORRUPT",
+          `The embedding cache ${this.path} cannot be opened (${(error as Error).message}); move it away to rebuild it`,
+          { cause: error, details: { path: this.path } },
+        );
+      }
+      this.setAside(error);
+      this.db = this.connect();
+    }
+    return this.db;
+  }
+
+  private connect(): Database.Database {
     let db: Database.Database | undefined;
     try {
       db = new Database(this.path);
+      const problem = quickCheck(db);
+      if (problem) throw Object.assign(new Error(problem), { code: "SQLITE_CORRUPT" });
       db.pragma("journal_mode = WAL");
       // NORMAL in WAL mode: a power cut may drop the last transactions but never corrupts the file.
       db.pragma("synchronous = NORMAL");
@@ -239,15 +284,59 @@ export class CachedEmbeddings extends Embeddings {
            PRIMARY KEY (model, hash)
          )`,
       );
+      return db;
     } catch (error) {
       db?.close();
-      throw new GeneraError(
-        "INDEX_CORRUPT",
-        `The embedding cache ${this.path} cannot be opened (${(error as Error).message}); move it away to rebuild it`,
-        { cause: error, details: { path: this.path } },
-      );
+      throw error;
     }
-    this.db = db;
-    return db;
+  }
+
+  /** Moves a damaged cache file (and its WAL) aside so a fresh one can take its place. */
+  private setAside(error: unknown): void {
+    this.db?.close();
+    this.db = undefined;
+    this.statements = undefined;
+    const aside = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
+    }
+    this.recovery = `the damaged cache file (${damageDetail(error)}) was moved to ${aside} and a new one started`;
+    this.log(`genera: ${this.recovery}\n`);
+  }
+
+  /**
+   * Runs one use of the cache file. Damage found while running (the file truncated or
+   * overwritten under the server) sets the file aside and retries once on a fresh one;
+   * if even that fails the cache is left out and embeddings are computed uncached, so
+   * answers keep coming while health() reports the problem.
+   */
+  private guarded<T>(fn: () => T, fallback: () => T): T {
+    if (this.unavailable) return fallback();
+    try {
+      return fn();
+    } catch (error) {
+      if (!isDamagedDatabaseError(error)) throw error;
+      try {
+        this.setAside(error);
+        return fn();
+      } catch (again) {
+        this.unavailable = `unavailable (${damageDetail(again)}); embedding without the cache`;
+        this.log(`genera: the embedding cache ${this.path} is ${this.unavailable}\n`);
+        return fallback();
+      }
+    }
+  }
+
+  /**
+   * Opens the file now (start-up checks it rather than the first request), and says
+   * whether it works: `ok` false when embeddings run uncached; `detail` when it was rebuilt.
+   */
+  health(): { ok: boolean; detail?: string } {
+    this.guarded(
+      () => this.open(),
+      () => undefined,
+    );
+    if (this.unavailable) return { ok: false, detail: this.unavailable };
+    return this.recovery ? { ok: true, detail: this.recovery } : { ok: true };
   }
 }

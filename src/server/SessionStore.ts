@@ -3,6 +3,25 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { GeneraError } from "../errors.js";
+import { damageDetail, isDamagedDatabaseError, quickCheck } from "../util/sqliteHealth.js";
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    sources TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+`;
 
 export interface ChatMessageRecord {
   role: "user" | "assistant";
@@ -20,35 +39,65 @@ export interface SessionSummary {
   messages: number;
 }
 
+/** What /healthz says about the store. */
+export interface StoreHealth {
+  ok: boolean;
+  detail?: string;
+}
+
 /**
  * Chat sessions in SQLite (WAL mode): every message is committed before the
  * answer is returned, so history survives restarts and crashes.
+ *
+ * A damaged file is never "repaired" by deleting what it holds: opening one checks it
+ * (quick_check) and fails with INDEX_CORRUPT naming the file and what to do; damage
+ * found later makes the failing call INDEX_CORRUPT and shows in `health()`.
  */
 export class SessionStore {
   private readonly db: Database.Database;
+  private damage?: string;
 
-  constructor(path: string) {
+  constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("foreign_keys = ON");
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS sessions (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      const problem = path === ":memory:" ? undefined : quickCheck(db);
+      if (problem) throw Object.assign(new Error(problem), { code: "SQLITE_CORRUPT" });
+      db.pragma("journal_mode = WAL");
+      db.pragma("foreign_keys = ON");
+      db.exec(SCHEMA);
+    } catch (error) {
+      db?.close();
+      if (!isDamagedDatabaseError(error)) throw error;
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `The chat session store ${path} is damaged (${damageDetail(error)}). Nothing was changed. ` +
+          "Move the file away to start with no saved sessions, or restore a backup " +
+          '(sqlite3\'s ".recover" command can save what is still readable).',
+        { cause: error, details: { path } },
       );
-      CREATE TABLE IF NOT EXISTS messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-        content TEXT NOT NULL,
-        sources TEXT,
-        created_at TEXT NOT NULL
+    }
+    this.db = db;
+  }
+
+  health(): StoreHealth {
+    return this.damage ? { ok: false, detail: this.damage } : { ok: true };
+  }
+
+  /** Runs one use of the database; damage found there becomes INDEX_CORRUPT and is remembered for health(). */
+  private use<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isDamagedDatabaseError(error) && !(error instanceof SyntaxError)) throw error;
+      this.damage = `damaged: ${damageDetail(error)}`;
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `The chat session store ${this.path} is damaged (${damageDetail(error)}); restart the server to check it`,
+        { cause: error, details: { path: this.path } },
       );
-      CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
-    `);
+    }
   }
 
   /** Returns the id of an existing session, or creates one titled after the first message. */
@@ -60,14 +109,16 @@ export class SessionStore {
     const now = new Date().toISOString();
     const newId = randomUUID();
     const title = firstMessage.replace(/\s+/g, " ").trim().slice(0, 80) || "New chat";
-    this.db
-      .prepare("INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)")
-      .run(newId, title, now, now);
+    this.use(() =>
+      this.db
+        .prepare("INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)")
+        .run(newId, title, now, now),
+    );
     return newId;
   }
 
   exists(id: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sessions WHERE id = ?").get(id) !== undefined;
+    return this.use(() => this.db.prepare("SELECT 1 FROM sessions WHERE id = ?").get(id) !== undefined);
   }
 
   append(sessionId: string, message: Omit<ChatMessageRecord, "createdAt">): void {
@@ -78,10 +129,14 @@ export class SessionStore {
         .run(sessionId, message.role, message.content, message.sources ? JSON.stringify(message.sources) : null, now);
       this.db.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?").run(now, sessionId);
     });
-    insert();
+    this.use(() => insert());
   }
 
   messages(sessionId: string): ChatMessageRecord[] {
+    return this.use(() => this.readMessages(sessionId));
+  }
+
+  private readMessages(sessionId: string): ChatMessageRecord[] {
     const rows = this.db
       .prepare("SELECT role, content, sources, created_at FROM messages WHERE session_id = ? ORDER BY id")
       .all(sessionId) as Array<{
@@ -99,6 +154,10 @@ export class SessionStore {
   }
 
   list(): SessionSummary[] {
+    return this.use(() => this.readList());
+  }
+
+  private readList(): SessionSummary[] {
     const rows = this.db
       .prepare(
         `SELECT s.id, s.title, s.created_at, s.updated_at, COUNT(m.id) AS messages
@@ -122,7 +181,7 @@ export class SessionStore {
   }
 
   delete(id: string): void {
-    const result = this.db.prepare("DELETE FROM sessions WHERE id = ?").run(id);
+    const result = this.use(() => this.db.prepare("DELETE FROM sessions WHERE id = ?").run(id));
     if (result.changes === 0)
       throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
   }

@@ -41,6 +41,12 @@ function bearerMatches(header: string | undefined, key: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The embeddings' own report (CachedEmbeddings has one); embeddings without a cache file have nothing to check. */
+export function embeddingsHealth(embeddings: EmbeddingsInterface): { ok: boolean; detail?: string } {
+  const health = (embeddings as { health?: () => { ok: boolean; detail?: string } }).health;
+  return typeof health === "function" ? health.call(embeddings) : { ok: true };
+}
+
 /** The Express app: middleware in the order requests meet it, then thin routers over the services. */
 export function createApp(options: AppOptions): {
   app: express.Express;
@@ -95,8 +101,15 @@ export function createApp(options: AppOptions): {
 
   app.get("/healthz", (_req, res) => {
     // Counts only: stats() also walks the index folder for its size, too slow for a probe.
-    res.json({
-      status: "ok",
+    // A damaged session store or an unusable embedding cache makes it 503 "degraded".
+    const checks = {
+      sessions: options.sessions.health(),
+      embeddingCache: embeddingsHealth(options.embeddings),
+    };
+    const ok = Object.values(checks).every((c) => c.ok);
+    res.status(ok ? 200 : 503).json({
+      status: ok ? "ok" : "degraded",
+      checks,
       documents: options.kb.record.entries.size,
       chunks: options.kb.vectorStore.size,
       generations: { running: limiter.active, queued: limiter.queued },

@@ -9,7 +9,7 @@ import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError } from "../errors.js";
 import { createChatModel } from "../llms/createChatModel.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
-import { createApp } from "./createApp.js";
+import { createApp, embeddingsHealth } from "./createApp.js";
 import { SessionStore } from "./SessionStore.js";
 
 export interface RunningServer {
@@ -28,7 +28,11 @@ export interface StartServerOptions {
 /** Builds the app over an open knowledge base and listens on the configured host and port. */
 export async function startServer({ config, kb, log }: StartServerOptions): Promise<RunningServer> {
   const say = log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Both SQLite files are checked now, not at the first request: a damaged session store
+  // stops the start with INDEX_CORRUPT naming the file; a damaged cache is set aside and rebuilt.
   const sessions = new SessionStore(join(config.dataDir, "sessions.sqlite"));
+  const cache = embeddingsHealth(kb.embeddings);
+  if (!cache.ok) say(`genera: the embedding cache is ${cache.detail}`);
   const llm = await createChatModel(config.llm, { embeddings: kb.embeddings });
   const retriever = kb.asRetriever({ k: config.retrieval.k, mode: config.retrieval.mode });
   const ragChain = createRagChain({ retriever, llm, embeddings: kb.embeddings }) as unknown as Runnable<

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Embeddings } from "@langchain/core/embeddings";
@@ -160,20 +160,39 @@ describe("CachedEmbeddings", () => {
     await cache.close();
   });
 
-  it("reports a damaged cache file as INDEX_CORRUPT and leaves it in place", async () => {
-    const dir = join(root, "corrupt");
-    const healthy = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir });
-    await healthy.embedDocuments(["keep me"]);
-    await healthy.close();
-    const path = join(dir, "embeddings.sqlite");
-    const garbage = Buffer.alloc(8192, 0x5a);
-    writeFileSync(path, garbage);
-    rmSync(`${path}-wal`, { force: true });
-    rmSync(`${path}-shm`, { force: true });
-    const cache = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir });
-    await expect(cache.embedDocuments(["x"])).rejects.toMatchObject({ code: "INDEX_CORRUPT" });
-    expect(existsSync(path)).toBe(true);
-    expect(readFileSync(path).equals(garbage)).toBe(true);
+  it("sets a damaged cache file aside (never deleting it) and rebuilds", async () => {
+    for (const damage of ["garbage", "truncated"] as const) {
+      const dir = join(root, `damaged-${damage}`);
+      const healthy = new CachedEmbeddings({ embeddings: new CountingEmbeddings(), dir });
+      await healthy.embedDocuments(Array.from({ length: 300 }, (_, i) => `keep me ${i} ${"x".repeat(200)}`));
+      await healthy.close();
+      const path = join(dir, "embeddings.sqlite");
+      rmSync(`${path}-wal`, { force: true });
+      rmSync(`${path}-shm`, { force: true });
+      const damaged = damage === "garbage" ? Buffer.alloc(8192, 0x5a) : readFileSync(path).subarray(0, 3 * 4096);
+      writeFileSync(path, damaged);
+
+      const logged: string[] = [];
+      const inner = new CountingEmbeddings();
+      const cache = new CachedEmbeddings({ embeddings: inner, dir, log: (line) => logged.push(line) });
+      const health = cache.health();
+      expect(health.ok).toBe(true);
+      expect(health.detail).toMatch(/moved to .*embeddings\.sqlite\.damaged-/);
+      expect(logged.join("")).toMatch(/damaged/);
+      // The damaged file is kept, byte for byte, beside the new one.
+      const aside = readdirSync(dir).filter(
+        (name) => name.startsWith("embeddings.sqlite.damaged-") && !/-(wal|shm)$/.test(name),
+      );
+      expect(aside).toHaveLength(1);
+      expect(readFileSync(join(dir, aside[0] as string)).equals(damaged)).toBe(true);
+      // The new cache works and fills again.
+      const [vector] = await cache.embedDocuments(["keep me 1"]);
+      expect(vector).toHaveLength(16);
+      await cache.embedDocuments(["keep me 1"]);
+      expect(inner.embedded).toEqual(["keep me 1"]);
+      expect(cache.size()).toBe(1);
+      await cache.close();
+    }
   });
 
   it("handles tens of thousands of entries", async () => {
