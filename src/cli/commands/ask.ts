@@ -4,6 +4,7 @@ import type { AnswerModel } from "../../../chains/answerModel.js";
 import { citedPassages, createRagChain, type DocumentRetriever } from "../../../chains/createRagChain.js";
 import type { CitedSource } from "../../llms/citedSource.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { kFlag, modeFlag, requireText } from "../flags.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, printSources } from "./llmOptions.js";
 
 export interface AskOptions {
@@ -74,11 +75,12 @@ export function register(program: Command): void {
       .description("answer a question from the indexed documents, with numbered citations")
       .argument("<question>", "the question")
       .option("--store <dir>", "index folder (default <dataDir>/index)")
-      .option("-k, --k <n>", "passages to answer from", Number)
-      .option("--mode <mode>", "hybrid | keyword | dense")
+      .option("-k, --k <n>", "passages to answer from", kFlag)
+      .option("--mode <mode>", "hybrid | keyword | dense", modeFlag)
       .option("--no-stream", "print the answer when it is complete")
       .option("--json", 'print one JSON object { "answer", "sources": [...] }'),
   ).action(async (question: string, opts, command: Command) => {
+    requireText("question", question, 'genera ask "How is attention scaled?"');
     const config = loadCliConfig(command, { retrieval: { k: opts.k, mode: opts.mode }, ...llmOverrides(opts) });
     const kb = await openKnowledgeBase(config, { store: opts.store });
     try {

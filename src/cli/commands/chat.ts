@@ -7,6 +7,7 @@ import { citedPassages, type DocumentRetriever } from "../../../chains/createRag
 import { isGeneraError } from "../../errors.js";
 import type { CitedSource } from "../../llms/citedSource.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { kFlag, modeFlag } from "../flags.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, printSources } from "./llmOptions.js";
 
 export interface ChatOptions {
@@ -94,8 +95,8 @@ export function register(program: Command): void {
       .command("chat")
       .description("talk with the indexed documents (keeps the conversation; /sources, /reset, /exit)")
       .option("--store <dir>", "index folder (default <dataDir>/index)")
-      .option("-k, --k <n>", "passages per answer", Number)
-      .option("--mode <mode>", "hybrid | keyword | dense"),
+      .option("-k, --k <n>", "passages per answer", kFlag)
+      .option("--mode <mode>", "hybrid | keyword | dense", modeFlag),
   ).action(async (opts, command: Command) => {
     const config = loadCliConfig(command, { retrieval: { k: opts.k, mode: opts.mode }, ...llmOverrides(opts) });
     const kb = await openKnowledgeBase(config, { store: opts.store });

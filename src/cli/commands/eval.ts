@@ -6,6 +6,7 @@ import { type AnswerEvaluation, evaluateAnswers, readQaFile } from "../../eval/e
 import { evaluateRetriever, type RetrievalEvaluation } from "../../eval/retrievalMetrics.js";
 import { NO_ANSWER_TEXT } from "../../llms/ExtractiveAnswerer.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { kFlag, modeFlag } from "../flags.js";
 import { addLlmOptions, llmOverrides, openAnswerModel } from "./llmOptions.js";
 
 export interface EvalReport {
@@ -104,8 +105,8 @@ export function register(program: Command): void {
       )
       .argument("<qa.jsonl>", 'one JSON object per line: { "question", "answer"?, "sources"?, "unanswerable"? }')
       .option("--store <dir>", "index folder (default <dataDir>/index)")
-      .option("-k, --k <n>", "cut-off for the metrics and passages per answer", Number)
-      .option("--mode <mode>", "hybrid | keyword | dense")
+      .option("-k, --k <n>", "cut-off for the metrics and passages per answer", kFlag)
+      .option("--mode <mode>", "hybrid | keyword | dense", modeFlag)
       .option("--no-answers", "score retrieval only")
       .option("--json", "print one JSON object"),
   ).action(async (file: string, opts, command: Command) => {

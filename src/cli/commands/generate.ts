@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { TransformerLLM } from "../../llms/TransformerLLM.js";
-import { numberFlag } from "./trainOptions.js";
+import { numberFlag } from "../flags.js";
 
 export function register(program: Command): void {
   program

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
+import { numberFlag } from "../flags.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -16,8 +17,12 @@ export function register(program: Command): void {
     .option("--store <dir>", "index folder (default <dataDir>/index)")
     .option("--include <glob>", "only files matching this glob (repeatable)", collect)
     .option("--exclude <glob>", "skip files matching this glob (repeatable)", collect)
-    .option("--chunk-size <n>", "chunk size in characters", Number)
-    .option("--chunk-overlap <n>", "overlap between chunks in characters", Number)
+    .option("--chunk-size <n>", "chunk size in characters", numberFlag("--chunk-size", { integer: true, min: 1 }))
+    .option(
+      "--chunk-overlap <n>",
+      "overlap between chunks in characters",
+      numberFlag("--chunk-overlap", { integer: true, min: 0 }),
+    )
     .option("--no-cleanup", "keep chunks of files that were deleted")
     .option("--json", "print the summary as one JSON object")
     .action(async (paths: string[], opts, command: Command) => {

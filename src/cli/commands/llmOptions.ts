@@ -5,6 +5,7 @@ import type { GeneraConfig } from "../../config.js";
 import { GeneraError } from "../../errors.js";
 import { type CitedSource, formatSourceLabel } from "../../llms/citedSource.js";
 import { type ChatModelHandle, checkProvider, createChatModel } from "../../llms/createChatModel.js";
+import { providerFlag, temperatureFlag } from "../flags.js";
 
 /** Exit code when a command needs a generator and only the extractive answerer is configured. */
 export const EXIT_NO_GENERATOR = 2;
@@ -12,10 +13,10 @@ export const EXIT_NO_GENERATOR = 2;
 /** The model flags shared by ask, chat, summarize, translate and eval. */
 export function addLlmOptions(command: Command): Command {
   return command
-    .option("--provider <name>", "extractive | transformer | transformersjs | openai | ollama")
+    .option("--provider <name>", "extractive | transformer | transformersjs | openai | ollama", providerFlag)
     .option("--model <name>", "model name, or checkpoint / model folder")
     .option("--base-url <url>", "server URL (openai: …/v1; ollama: http://127.0.0.1:11434)")
-    .option("--temperature <t>", "sampling temperature", Number);
+    .option("--temperature <t>", "sampling temperature", temperatureFlag);
 }
 
 export function llmOverrides(opts: { provider?: string; model?: string; baseUrl?: string; temperature?: number }): {

@@ -1,6 +1,7 @@
 import type { Document } from "@langchain/core/documents";
 import type { Command } from "commander";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { kFlag, modeFlag, requireText } from "../flags.js";
 
 /** "file (page 2)" / "file (Heading > Sub)" — the position a person can open. */
 export function describePosition(metadata: Record<string, unknown>): string {
@@ -16,37 +17,81 @@ function toJson(doc: Document) {
   return { id: doc.id, source: metadata.source, score, denseScore, keywordScore, text: doc.pageContent, metadata };
 }
 
+/**
+ * Whether a hybrid or keyword result list matches the query at all. The dense side always
+ * returns the nearest chunks, related or not, and its similarity cannot tell them apart: with
+ * USE-lite on the bundled knowledge base, "xyzzy plugh" reaches cosine 0.33 and "attention" 0.33.
+ * A list in which no chunk contains any of the query's words is therefore "no match"; `--mode
+ * dense` still lists the nearest chunks by meaning for those who want them.
+ */
+export function matchesQuery(docs: Document[], mode: string): boolean {
+  if (mode === "dense") return docs.length > 0;
+  return docs.some((d) => typeof d.metadata.keywordScore === "number" && d.metadata.keywordScore > 0);
+}
+
+/**
+ * Scores as shown to people: per query, relative to the best result (1 = the best match,
+ * 0.5 = half its score). The retriever's own scores are z-scores fused and shifted so the
+ * weakest candidate is 0; their scale means nothing across queries (5.77 for one, 0.72 for
+ * another), while the ratio to the best is what a reader compares. `--json` keeps the raw ones.
+ */
+export function relativeScores(docs: Document[]): number[] {
+  const scores = docs.map((d) => Math.max(0, Number(d.metadata.score) || 0));
+  const best = Math.max(0, ...scores);
+  return scores.map((s) => (best > 0 ? s / best : 1));
+}
+
 export function register(program: Command): void {
   program
     .command("search")
     .description("show the chunks that best match a query")
     .argument("<query>", "what to look for")
     .option("--store <dir>", "index folder (default <dataDir>/index)")
-    .option("-k, --k <n>", "number of results", Number)
-    .option("--mode <mode>", "hybrid | keyword | dense")
+    .option("-k, --k <n>", "number of results", kFlag)
+    .option("--mode <mode>", "hybrid | keyword | dense", modeFlag)
     .option("--mmr", "diversify results with maximal marginal relevance")
     .option("--json", "print one JSON object")
     .action(async (query: string, opts, command: Command) => {
+      requireText("query", query, 'genera search "attention heads"');
       const config = loadCliConfig(command, { retrieval: { k: opts.k, mode: opts.mode } });
       const kb = await openKnowledgeBase(config, { store: opts.store });
       try {
+        const { chunks, dir } = kb.stats();
         const retriever = kb.asRetriever({
           k: config.retrieval.k,
           mode: config.retrieval.mode,
           ...(opts.mmr ? { mmr: { lambda: 0.5 } } : {}),
         });
-        const docs = await retriever.invoke(query);
+        const found = chunks > 0 ? await retriever.invoke(query) : [];
+        const docs = matchesQuery(found, config.retrieval.mode) ? found : [];
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify({ query, mode: config.retrieval.mode, results: docs.map(toJson) })}\n`,
           );
           return;
         }
-        if (!docs.length) process.stdout.write("No matches. Is anything indexed? Try `genera stats`.\n");
+        if (chunks === 0) {
+          process.stdout.write(`Nothing is indexed in ${dir} yet: run \`genera index <files or folders>\` first.\n`);
+          return;
+        }
+        if (!docs.length) {
+          const why =
+            kb.keywordIndex.analyze(query).length === 0
+              ? "its words are all too common to search for (such as “the” or “of”)"
+              : "none contains any of its words";
+          process.stdout.write(
+            `No indexed passage matches ${JSON.stringify(query)}: ${why}. ` +
+              "Try other words, or --mode dense for the passages nearest in meaning.\n",
+          );
+          return;
+        }
+        const shown = relativeScores(docs);
+        process.stdout.write("score: relative to the best match (1.00)\n");
         docs.forEach((doc, i) => {
-          const score = Number(doc.metadata.score ?? 0).toFixed(3);
           const snippet = doc.pageContent.replace(/\s+/g, " ").slice(0, 240);
-          process.stdout.write(`${i + 1}. [${score}] ${describePosition(doc.metadata)}\n   ${snippet}\n`);
+          process.stdout.write(
+            `${i + 1}. [${(shown[i] as number).toFixed(2)}] ${describePosition(doc.metadata)}\n   ${snippet}\n`,
+          );
         });
       } finally {
         await kb.close();

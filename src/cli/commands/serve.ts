@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { assertPortFree, type RunningServer, startServer } from "../../server/startServer.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
+import { portFlag } from "../flags.js";
 
 export function register(program: Command): void {
   program
     .command("serve")
     .description("serve the web chat and the HTTP APIs over the indexed documents")
     .option("--host <host>", "interface to listen on (default 127.0.0.1)")
-    .option("--port <port>", "port to listen on (default 3000)", Number)
+    .option("--port <port>", "port to listen on (default 3000)", portFlag)
     .option("--store <dir>", "index folder (default <dataDir>/index)")
     .option("--folder <dir...>", "folders to index at start-up (default examples/knowledge)")
     .option("--no-index", "serve the existing index without refreshing it")

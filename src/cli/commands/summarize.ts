@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { AnswerModel } from "../../../chains/answerModel.js";
 import { createSummarizeChain, loadPath } from "../../../chains/summarize.js";
 import { loadCliConfig } from "../context.js";
+import { numberFlag } from "../flags.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, refuseWithoutGenerator } from "./llmOptions.js";
 
 /** Streams the summary of a file or folder to `out`; returns it. */
@@ -28,7 +29,11 @@ export function register(program: Command): void {
       .command("summarize")
       .description("summarise a file or a folder (needs a generative model)")
       .argument("<path>", "file or folder")
-      .option("--chunk-size <n>", "characters per map step for long texts (default 6000)", Number),
+      .option(
+        "--chunk-size <n>",
+        "characters per map step for long texts (default 6000)",
+        numberFlag("--chunk-size", { integer: true, min: 1 }),
+      ),
   ).action(async (path: string, opts, command: Command) => {
     const config = loadCliConfig(command, llmOverrides(opts));
     const llm = await openAnswerModel(config);

@@ -3,8 +3,9 @@ import { GPT_PRESETS } from "../../engine/models/gpt.js";
 import { readCorpusFiles } from "../../engine/training/corpus.js";
 import { type TrainProgressEvent, trainGPT } from "../../engine/training/trainGPT.js";
 import { GeneraError } from "../../errors.js";
+import { numberFlag } from "../flags.js";
 import { createProgressReporter } from "../progress.js";
-import { formatDuration, numberFlag } from "./trainOptions.js";
+import { formatDuration } from "./trainOptions.js";
 
 export function register(program: Command): void {
   program

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { readCorpus } from "../../engine/training/corpus.js";
 import { type TrialResult, tune } from "../../engine/training/tune.js";
 import { GeneraError } from "../../errors.js";
-import { formatDuration, numberFlag, numberListFlag } from "./trainOptions.js";
+import { numberFlag, numberListFlag } from "../flags.js";
+import { formatDuration } from "./trainOptions.js";
 
 function row(cells: Array<string | number>, widths: number[]): string {
   return `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
