@@ -175,7 +175,7 @@ async function benchTraining(): Promise<void> {
   const params = model.parameters();
   const step = () => {
     model.zeroGrad();
-    const { loss } = model.forward(idx, B, T, tgt);
+    const { loss } = model.forward({ ids: idx, batchSize: B, seqLen: T, targets: tgt });
     loss!.backward();
     for (const p of params) {
       const g = p.grad;

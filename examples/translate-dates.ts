@@ -23,13 +23,14 @@ import {
   AdamW,
   BPETokenizer,
   CharTokenizer,
-  clipGradNorm,
   cosineWithWarmup,
   EncoderDecoder,
   type EncoderDecoderConfig,
+  optimizerStep,
   SeededRng,
   saveCheckpoint,
   type Tokenizer,
+  Trainer,
 } from "../src/engine/index.js";
 import { DATE_FORMATS, type DatePair, daysInMonth, isoDate, MONTHS, makeDateDataset } from "./dateData.js";
 
@@ -139,17 +140,15 @@ function accuracy(pairs: DatePair[]): { exact: number; wrong: Array<DatePair & {
 }
 
 // ---- training -----------------------------------------------------------------
-// The schedule is planned for the time budget: a first pass measures the step time.
+// The engine's Trainer runs the loop: it fits the cosine schedule to the steps the time
+// budget allows, evaluates a probe set every 100 steps, and stops early once the probe is
+// perfect twice in a row past the bulk of the decay.
 const t0 = performance.now();
 const elapsed = () => (performance.now() - t0) / 1000;
 const warmup = 100;
-let plannedSteps = 2000;
-let schedule = cosineWithWarmup({ lr: peakLr, minLr: peakLr / 20, warmupSteps: warmup, totalSteps: plannedSteps });
 const probe = test.slice(0, 200);
 const curve: Array<{ step: number; seconds: number; loss: number; probeAccuracy?: number }> = [];
-let step = 0;
 let lossAvg = Number.NaN;
-let bestProbe = 0;
 let streak = 0;
 console.log(
   `dates: ${test.length} held-out pairs, ${formats.length} formats, vocab ${tokenizer.vocabSize}, ` +
@@ -158,39 +157,55 @@ console.log(
 model.train();
 // Reserve time for the final full evaluation (≈50 ms per example on 2 cores).
 const evalReserve = Math.min(120, test.length * 0.06);
-while (elapsed() < budgetSeconds - evalReserve) {
-  const b = makeBatch(Array.from({ length: batchSize }, trainingPair));
-  const { loss } = model.forward(b.src, PAD, b.tgtIn, b.B, b.S, b.T, b.targets, PAD);
-  loss!.backward();
-  clipGradNorm(params, 1);
-  optimizer.lr = schedule(step);
-  optimizer.step();
-  optimizer.zeroGrad();
-  step++;
-  const l = loss!.item();
-  lossAvg = Number.isNaN(lossAvg) ? l : 0.95 * lossAvg + 0.05 * l;
-  if (step === 30) {
-    // Fit the cosine schedule to the steps the budget allows.
-    const perStep = elapsed() / step;
-    plannedSteps = Math.max(warmup + 100, Math.floor((budgetSeconds - evalReserve - 40) / perStep));
-    schedule = cosineWithWarmup({ lr: peakLr, minLr: peakLr / 20, warmupSteps: warmup, totalSteps: plannedSteps });
-    console.log(`~${(perStep * 1000).toFixed(0)} ms/step → planning ${plannedSteps} steps`);
+const schedules = new Map<number, (step: number) => number>();
+const lrAt = (step: number, planned: number): number => {
+  let schedule = schedules.get(planned);
+  if (!schedule) {
+    const totalSteps = Math.max(warmup + 100, planned);
+    schedule = cosineWithWarmup({ lr: peakLr, minLr: peakLr / 20, warmupSteps: warmup, totalSteps });
+    schedules.set(planned, schedule);
   }
-  if (step % 100 === 0) {
-    const probeAccuracy = step >= 300 ? accuracy(probe).exact : undefined;
-    curve.push({ step, seconds: elapsed(), loss: lossAvg, probeAccuracy });
-    console.log(
-      `step ${String(step).padStart(5)}  ${elapsed().toFixed(0).padStart(4)}s  loss ${lossAvg.toFixed(4)}` +
-        (probeAccuracy !== undefined ? `  probe exact ${(probeAccuracy * 100).toFixed(1)}%` : ""),
-    );
-    if (probeAccuracy !== undefined) {
-      bestProbe = Math.max(bestProbe, probeAccuracy);
-      streak = probeAccuracy === 1 ? streak + 1 : 0;
-      // Perfect on the probe twice in a row and past the bulk of the decay: stop early.
-      if (streak >= 2 && step > plannedSteps * 0.5) break;
-    }
-  }
-}
+  return schedule(step);
+};
+const stop = new AbortController();
+const run = await new Trainer({
+  steps: 1_000_000,
+  maxSeconds: budgetSeconds - evalReserve,
+  fitStepsToTime: true,
+  step: optimizerStep({
+    optimizer,
+    gradClip: 1,
+    lr: (ctx) => lrAt(ctx.step, ctx.plannedSteps),
+    loss: () => {
+      const b = makeBatch(Array.from({ length: batchSize }, trainingPair));
+      const batch = { src: b.src, srcPadId: PAD, tgtIn: b.tgtIn, batchSize: b.B, srcLen: b.S, tgtLen: b.T };
+      return model.forward({ ...batch, targets: b.targets }).loss!;
+    },
+  }),
+  evalEvery: 100,
+  evaluate: (ctx): Record<string, number> => (ctx.step >= 300 ? { probe_exact: accuracy(probe).exact } : {}),
+  signal: stop.signal,
+  callbacks: [
+    {
+      onStep: (_ctx, m) => {
+        lossAvg = Number.isNaN(lossAvg) ? m.loss : 0.95 * lossAvg + 0.05 * m.loss;
+      },
+      onEval: (ctx, m) => {
+        const probeAccuracy = m.probe_exact;
+        curve.push({ step: ctx.step, seconds: elapsed(), loss: lossAvg, probeAccuracy });
+        console.log(
+          `step ${String(ctx.step).padStart(5)}  ${elapsed().toFixed(0).padStart(4)}s  loss ${lossAvg.toFixed(4)}` +
+            (probeAccuracy !== undefined ? `  probe exact ${(probeAccuracy * 100).toFixed(1)}%` : "") +
+            `  (planning ${ctx.plannedSteps} steps)`,
+        );
+        if (probeAccuracy === undefined) return;
+        streak = probeAccuracy === 1 ? streak + 1 : 0;
+        if (streak >= 2 && ctx.step > ctx.plannedSteps * 0.5) stop.abort();
+      },
+    },
+  ],
+}).run();
+const step = run.step;
 const trainSeconds = elapsed();
 const final = accuracy(test);
 const totalSeconds = elapsed();

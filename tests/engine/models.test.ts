@@ -62,7 +62,7 @@ describe("GPT", () => {
     const m = new GPT(tinyConfig());
     const idx = Int32Array.from({ length: 2 * 5 }, (_, i) => i % 23);
     const next = Int32Array.from(idx, (v) => (v + 7) % 23);
-    const { logits, loss } = m.forward(idx, 2, 5, next);
+    const { logits, loss } = m.forward({ ids: idx, batchSize: 2, seqLen: 5, targets: next });
     expect(logits.shape).toEqual([2, 5, 23]);
     expect(Math.abs(loss!.item() - Math.log(23))).toBeLessThan(0.3);
   });
@@ -71,8 +71,8 @@ describe("GPT", () => {
     const m = new GPT(tinyConfig()).eval();
     const a = Int32Array.from([1, 2, 3, 4, 5, 6]);
     const b = Int32Array.from([1, 2, 3, 9, 9, 9]);
-    const la = noGrad(() => m.forward(a, 1, 6).logits.data);
-    const lb = noGrad(() => m.forward(b, 1, 6).logits.data);
+    const la = noGrad(() => m.forward({ ids: a, batchSize: 1, seqLen: 6 }).logits.data);
+    const lb = noGrad(() => m.forward({ ids: b, batchSize: 1, seqLen: 6 }).logits.data);
     expect(Array.from(lb.subarray(0, 3 * 23))).toEqual(Array.from(la.subarray(0, 3 * 23)));
     expect(Array.from(lb.subarray(3 * 23))).not.toEqual(Array.from(la.subarray(3 * 23)));
   });
@@ -87,7 +87,7 @@ describe("GPT", () => {
     let last = 0;
     for (let step = 0; step < 100; step++) {
       m.zeroGrad();
-      const { loss } = m.forward(idx, 1, idx.length, tgt);
+      const { loss } = m.forward({ ids: idx, batchSize: 1, seqLen: idx.length, targets: tgt });
       loss!.backward();
       sgdStep(m, 0.1, velocity);
       if (step === 0) first = loss!.item();
@@ -114,10 +114,12 @@ describe("GPT", () => {
     noGrad(() => {
       m.eval();
       const caches = m.newCaches(1);
-      m.forward(Int32Array.from(seq.slice(0, 4)), 1, 4, undefined, caches, 0);
+      m.forward({ ids: Int32Array.from(seq.slice(0, 4)), batchSize: 1, seqLen: 4, caches, past: 0 });
       for (let t = 4; t < seq.length; t++) {
-        const step = m.forward(Int32Array.of(seq[t]), 1, 1, undefined, caches, t).logits.data;
-        const full = m.forward(Int32Array.from(seq.slice(0, t + 1)), 1, t + 1).logits.data.subarray(t * 23);
+        const step = m.forward({ ids: Int32Array.of(seq[t]), batchSize: 1, seqLen: 1, caches, past: t }).logits.data;
+        const full = m
+          .forward({ ids: Int32Array.from(seq.slice(0, t + 1)), batchSize: 1, seqLen: t + 1 })
+          .logits.data.subarray(t * 23);
         // Different kernels (JS for one row, wasm for many) sum in different orders: float32 rounding only.
         // Relative to the row's logit scale (~30 here); a real mismatch would be of order 1.
         const scale = Math.max(...Array.from(full, Math.abs));
@@ -148,9 +150,9 @@ describe("GPT", () => {
 
   it("rejects bad input with GeneraError", () => {
     const m = new GPT(tinyConfig());
-    expect(() => m.forward(Int32Array.of(1, 2, 3), 2, 2)).toThrow(/token ids/);
-    expect(() => m.forward(Int32Array.of(1, 99), 1, 2)).toThrow(/vocabulary/);
-    expect(() => m.forward(new Int32Array(33), 1, 33)).toThrow(/exceeds/);
+    expect(() => m.forward({ ids: Int32Array.of(1, 2, 3), batchSize: 2, seqLen: 2 })).toThrow(/token ids/);
+    expect(() => m.forward({ ids: Int32Array.of(1, 99), batchSize: 1, seqLen: 2 })).toThrow(/vocabulary/);
+    expect(() => m.forward({ ids: new Int32Array(33), batchSize: 1, seqLen: 33 })).toThrow(/exceeds/);
     expect(() => m.generate([], { maxNewTokens: 2 })).toThrow(/prompt/);
     expect(() => m.generate([1], { maxNewTokens: 2, topP: 0 })).toThrow(/topP/);
     expect(() => new GPT(tinyConfig({ nHeads: 5 }))).toThrow(/divisible/);
@@ -199,7 +201,17 @@ describe("EncoderDecoder", () => {
     const m = new EncoderDecoder({ ...ENCODER_DECODER_TINY, srcVocabSize: 12, tgtVocabSize: 12 }).eval();
     const tgt = Int32Array.from([1, 4, 5]);
     const run = (src: number[], pad?: number) =>
-      noGrad(() => m.forward(Int32Array.from(src), pad, tgt, 1, src.length, 3).logits.data);
+      noGrad(
+        () =>
+          m.forward({
+            src: Int32Array.from(src),
+            srcPadId: pad,
+            tgtIn: tgt,
+            batchSize: 1,
+            srcLen: src.length,
+            tgtLen: 3,
+          }).logits.data,
+      );
     const short = run([6, 7, 8]);
     const padded = run([6, 7, 8, 0, 0], 0);
     for (let i = 0; i < short.length; i++) expect(padded[i]).toBeCloseTo(short[i], 4);
@@ -232,7 +244,7 @@ describe("EncoderDecoder", () => {
         tgtOut[b * (L + 1) + L] = 2;
       }
       m.zeroGrad();
-      const { loss } = m.forward(src, 0, tgtIn, B, L, L + 1, tgtOut);
+      const { loss } = m.forward({ src, srcPadId: 0, tgtIn, batchSize: B, srcLen: L, tgtLen: L + 1, targets: tgtOut });
       loss!.backward();
       sgdStep(m, 0.02, velocity);
       if (step === 0) first = loss!.item();
@@ -247,8 +259,13 @@ describe("EncoderDecoder", () => {
       m.eval();
       const prefix = [1];
       for (let t = 0; t < 6; t++) {
-        const logits = m.forward(Int32Array.from(src), undefined, Int32Array.from(prefix), 1, 4, prefix.length).logits
-          .data;
+        const logits = m.forward({
+          src: Int32Array.from(src),
+          tgtIn: Int32Array.from(prefix),
+          batchSize: 1,
+          srcLen: 4,
+          tgtLen: prefix.length,
+        }).logits.data;
         const row = logits.subarray((prefix.length - 1) * V);
         let best = 0;
         for (let j = 1; j < V; j++) if (row[j] > row[best]) best = j;

@@ -61,8 +61,12 @@ describe("trainGPT", () => {
     const gpt = ck.model as GPT;
     // The loaded model computes the same validation loss as the trained one.
     const ids = Int32Array.from(ck.tokenizer.encode(common.corpus.slice(0, 17)));
-    const a = r.model.forward(ids.subarray(0, 16), 1, 16, ids.subarray(1, 17)).loss!.item();
-    const b = gpt.forward(ids.subarray(0, 16), 1, 16, ids.subarray(1, 17)).loss!.item();
+    const a = r.model
+      .forward({ ids: ids.subarray(0, 16), batchSize: 1, seqLen: 16, targets: ids.subarray(1, 17) })
+      .loss!.item();
+    const b = gpt
+      .forward({ ids: ids.subarray(0, 16), batchSize: 1, seqLen: 16, targets: ids.subarray(1, 17) })
+      .loss!.item();
     expect(b).toBeCloseTo(a, 5);
   });
 

@@ -1,5 +1,6 @@
 import { GeneraError } from "../../errors.js";
 import { Tensor } from "../ops/index.js";
+import { SeededRng } from "../random.js";
 
 /**
  * Base class for every layer and model, after torch.nn.Module: parameters are
@@ -64,6 +65,19 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * The seeded generators this module and its sub-modules own (fields holding a
+   * SeededRng), in field order: a trainer saves their states with a checkpoint so
+   * dropout after a resume draws what it would have drawn without the interruption.
+   */
+  randomGenerators(): SeededRng[] {
+    const out: SeededRng[] = [];
+    for (const m of this.modules()) {
+      for (const value of Object.values(m)) if (value instanceof SeededRng && !out.includes(value)) out.push(value);
+    }
+    return out;
+  }
+
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
@@ -112,5 +126,3 @@ export abstract class Module {
     for (const [name, p] of params) p.data.set(get(name)!.data);
   }
 }
-
-export { gaussian, seededRandom } from "../random.js";

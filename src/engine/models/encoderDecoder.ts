@@ -12,7 +12,7 @@ import {
 } from "../layers/index.js";
 import { Module } from "../layers/Module.js";
 import { crossEntropy, dropout, matmul, noGrad, type Tensor } from "../ops/index.js";
-import { seededRandom } from "../random.js";
+import { SeededRng } from "../random.js";
 
 export interface EncoderDecoderConfig {
   srcVocabSize: number;
@@ -32,6 +32,23 @@ export interface EncoderDecoderConfig {
    * in the paper's joint BPE vocabulary.
    */
   tieWeights?: boolean;
+}
+
+/** What EncoderDecoder.forward reads: B source and B target sequences, row-major. */
+export interface EncoderDecoderBatch {
+  /** Source ids [B, S]. */
+  src: Int32Array;
+  /** The source padding id that attention must skip (none when undefined). */
+  srcPadId?: number;
+  /** Target input [B, T]: the target shifted right, starting with BOS. */
+  tgtIn: Int32Array;
+  batchSize: number;
+  srcLen: number;
+  tgtLen: number;
+  /** Target output [B, T] for the loss. */
+  targets?: Int32Array;
+  /** Targets left out of the loss (default: srcPadId, else −100). */
+  ignoreIndex?: number;
 }
 
 /** The paper's base model (Table 3): d_model 512, 8 heads, d_ff 2048, 6+6 layers, P_drop 0.1, sinusoidal positions. */
@@ -100,15 +117,18 @@ export class EncoderDecoder extends Module {
   encoder: EncoderLayer[];
   decoder: DecoderLayer[];
   head: Linear | null;
-  private readonly rng: () => number;
+  /** Initialisation and dropout draw from it; checkpoints save its state so a resume is exact. */
+  readonly rng: SeededRng;
+  private readonly dropRng: () => number;
   private readonly embScale: number;
 
   constructor(config: EncoderDecoderConfig, seed = 1337) {
     super();
     validate(config);
     this.config = { ...config };
-    const rng = seededRandom(seed);
-    this.rng = rng;
+    this.rng = new SeededRng(seed);
+    const rng = () => this.rng.next();
+    this.dropRng = rng;
     const { dModel, nHeads, dFF, dropout: p, maxLen } = config;
     // Embeddings are multiplied by √d_model, so they start at std d^-½ to enter the residual stream at unit scale.
     const std = dModel ** -0.5;
@@ -128,7 +148,7 @@ export class EncoderDecoder extends Module {
 
   private embed(emb: Embedding, pos: PositionalEncoding, ids: Int32Array, B: number, T: number, start = 0): Tensor {
     const x = emb.forward(ids, [B, T]).mul(this.embScale).add(pos.forward(start, T));
-    return dropout(x, this.config.dropout, this.training, this.rng);
+    return dropout(x, this.config.dropout, this.training, this.dropRng);
   }
 
   /** Encoder output [B, S, D]. `srcPadId` marks source padding that attention must skip. */
@@ -145,21 +165,11 @@ export class EncoderDecoder extends Module {
   }
 
   /**
-   * Teacher-forced forward pass. src [B, S] and tgtIn [B, T] (the target
-   * shifted right, starting with BOS), row-major. `srcPadId` (or undefined
-   * for no padding) masks source padding; targets equal to `ignoreIndex`
-   * (default: srcPadId, else −100) are left out of the loss.
+   * Teacher-forced forward pass: logits [B, T, V] for the target given the source,
+   * and with `targets` the mean cross-entropy.
    */
-  forward(
-    src: Int32Array,
-    srcPadId: number | undefined,
-    tgtIn: Int32Array,
-    B: number,
-    S: number,
-    T: number,
-    targets?: Int32Array,
-    ignoreIndex = srcPadId ?? -100,
-  ): { logits: Tensor; loss?: Tensor } {
+  forward(batch: EncoderDecoderBatch): { logits: Tensor; loss?: Tensor } {
+    const { src, srcPadId, tgtIn, batchSize: B, srcLen: S, tgtLen: T, targets } = batch;
     const { memory, srcMask } = this.encode(src, B, S, srcPadId);
     checkIds("target", tgtIn, B, T, this.config.tgtVocabSize);
     let y = this.embed(this.tgtEmb, this.tgtPos, tgtIn, B, T);
@@ -169,7 +179,7 @@ export class EncoderDecoder extends Module {
     if (!targets) return { logits };
     if (targets.length !== B * T)
       throw new GeneraError("INVALID_INPUT", `targets have ${targets.length} ids, expected ${B * T}`);
-    return { logits, loss: crossEntropy(logits, targets, ignoreIndex) };
+    return { logits, loss: crossEntropy(logits, targets, batch.ignoreIndex ?? srcPadId ?? -100) };
   }
 
   /**

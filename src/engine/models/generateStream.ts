@@ -42,11 +42,17 @@ export function* generateTokens(model: GPT, prompt: number[], options: SampleOpt
           const fresh: number[] = caches ? seq.slice(caches[0].length) : seq;
           if (!caches) caches = model.newCaches(1);
           const past = caches[0].length;
-          const { logits } = model.forward(Int32Array.from(fresh), 1, fresh.length, undefined, caches, past);
+          const { logits } = model.forward({
+            ids: Int32Array.from(fresh),
+            batchSize: 1,
+            seqLen: fresh.length,
+            caches,
+            past,
+          });
           last = logits.data.subarray((fresh.length - 1) * V, fresh.length * V);
         } else {
           const ctx = seq.slice(-blockSize);
-          const { logits } = model.forward(Int32Array.from(ctx), 1, ctx.length);
+          const { logits } = model.forward({ ids: Int32Array.from(ctx), batchSize: 1, seqLen: ctx.length });
           last = logits.data.subarray((ctx.length - 1) * V, ctx.length * V);
         }
         return sampleNext(last, options, rng);

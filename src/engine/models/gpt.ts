@@ -10,7 +10,7 @@ import {
 } from "../layers/index.js";
 import { Module } from "../layers/Module.js";
 import { crossEntropy, dropout, matmul, type Tensor } from "../ops/index.js";
-import { seededRandom } from "../random.js";
+import { SeededRng } from "../random.js";
 import { generateTokens } from "./generateStream.js";
 import { type SampleOptions } from "./sampling.js";
 
@@ -27,6 +27,19 @@ export interface GPTConfig {
   positional: "learned" | "sinusoidal";
   /** Share the token embedding with the output projection (Press & Wolf 2017; the paper §3.4). */
   tieWeights: boolean;
+}
+
+/** What GPT.forward reads. */
+export interface GPTBatch {
+  /** B sequences of T token ids, row-major. */
+  ids: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  /** Next-token targets in the same layout; −100 = ignore. */
+  targets?: Int32Array;
+  /** Per-block key/value caches: the call is an incremental step from position `past`. */
+  caches?: KVCache[];
+  past?: number;
 }
 
 export const GPT_PRESETS: Record<string, Omit<GPTConfig, "vocabSize">> = {
@@ -122,14 +135,17 @@ export class GPT extends Module {
   blocks: DecoderOnlyBlock[];
   lnF: LayerNorm;
   head: Linear | null;
-  private readonly rng: () => number;
+  /** Initialisation and dropout draw from it; checkpoints save its state so a resume is exact. */
+  readonly rng: SeededRng;
+  private readonly dropRng: () => number;
 
   constructor(config: GPTConfig, seed = 1337) {
     super();
     validateGPTConfig(config);
     this.config = { ...config };
-    const rng = seededRandom(seed);
-    this.rng = rng;
+    this.rng = new SeededRng(seed);
+    const rng = () => this.rng.next();
+    this.dropRng = rng;
     const { vocabSize, blockSize, dModel, nHeads, nLayers, dFF, dropout: p } = config;
     this.tokEmb = new Embedding(vocabSize, dModel, { rng });
     this.posEmb = new PositionalEncoding(config.positional, blockSize, dModel, rng);
@@ -153,22 +169,15 @@ export class GPT extends Module {
   }
 
   /**
-   * idx: B sequences of T token ids, row-major. With targets (same layout;
-   * −100 = ignore) also returns the mean next-token cross-entropy.
-   * `caches` (one per block) makes this an incremental step starting at
-   * position `past`.
+   * Logits [B, T, V] for B sequences of T token ids; with targets also the mean
+   * next-token cross-entropy. With `caches` (one per block) this is an incremental
+   * step starting at position `past`.
    */
-  forward(
-    idx: Int32Array,
-    B: number,
-    T: number,
-    targets?: Int32Array,
-    caches?: KVCache[],
-    past = 0,
-  ): { logits: Tensor; loss?: Tensor } {
-    this.checkIds(idx, B, T);
-    const tok = this.tokEmb.forward(idx, [B, T]);
-    let x = dropout(tok.add(this.posEmb.forward(past, T)), this.config.dropout, this.training, this.rng);
+  forward(batch: GPTBatch): { logits: Tensor; loss?: Tensor } {
+    const { ids, batchSize: B, seqLen: T, targets, caches, past = 0 } = batch;
+    this.checkIds(ids, B, T);
+    const tok = this.tokEmb.forward(ids, [B, T]);
+    let x = dropout(tok.add(this.posEmb.forward(past, T)), this.config.dropout, this.training, this.dropRng);
     // One new token attends to every cached key, so it needs no mask.
     const mask = T > 1 ? causalMask(T, past) : null;
     this.blocks.forEach((block, i) => {

@@ -1,39 +1,10 @@
 import { GeneraError } from "../../errors.js";
+import { SeededRng } from "../random.js";
 
 /**
  * Training data for a language model: one long token stream, cut into a training
  * part and a validation tail, from which (input, next-token target) windows are drawn.
  */
-
-/** mulberry32 with an exportable state, so a resumed run draws the same batches it would have. */
-export class SeededRng {
-  private s: number;
-
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  get state(): number {
-    return this.s;
-  }
-
-  set state(value: number) {
-    this.s = value >>> 0;
-  }
-}
 
 export interface TrainValSplit {
   train: Int32Array;

@@ -15,9 +15,17 @@ import { BPETokenizer } from "../tokenizers/BPETokenizer.js";
 import { CharTokenizer } from "../tokenizers/CharTokenizer.js";
 import type { Tokenizer } from "../tokenizers/Tokenizer.js";
 import { BatchSampler, evaluationBatches, splitTokens, unigramBaseline, unigramEntropy } from "./data.js";
-import { AdamW, clipGradNorm, type OptimizerState, scaleGrads } from "./optim.js";
+import { AdamW, type OptimizerState } from "./optim.js";
 import { lineChartSvg } from "./plotSvg.js";
 import { cosineWithWarmup } from "./schedule.js";
+import {
+  optimizerStep,
+  smoothCurve,
+  Trainer,
+  type TrainerCallback,
+  type TrainerContext,
+  type TrainerSnapshot,
+} from "./Trainer.js";
 
 export type TokenizerChoice = "char" | "bpe" | Tokenizer;
 
@@ -165,15 +173,6 @@ export function readMetrics(path: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** Exponential moving average, for a readable training curve from noisy per-step losses. */
-function smooth(points: Array<[number, number]>, alpha = 0.1): Array<[number, number]> {
-  let s: number | undefined;
-  return points.map(([x, y]) => {
-    s = s === undefined ? y : alpha * y + (1 - alpha) * s;
-    return [x, s];
-  });
-}
-
 export function writeLossSvg(path: string, metrics: Array<Record<string, unknown>>, title = "GPT training"): void {
   const train: Array<[number, number]> = [];
   const val: Array<[number, number]> = [];
@@ -188,7 +187,7 @@ export function writeLossSvg(path: string, metrics: Array<Record<string, unknown
     xLabel: "step",
     yLabel: "cross-entropy loss (nats/token)",
     series: [
-      { name: "train (EMA)", points: smooth(train) },
+      { name: "train (EMA)", points: smoothCurve(train) },
       { name: "validation", points: val, markers: true },
     ],
     hLines: baseline === undefined ? [] : [{ y: baseline, label: `unigram baseline ${baseline.toFixed(3)}` }],
@@ -320,14 +319,15 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
     noGrad(() => {
       model.eval();
       let sum = 0;
-      for (const b of valBatches) sum += model.forward(b.x, b.batchSize, b.blockSize, b.y).loss!.item();
+      for (const b of valBatches) {
+        sum += model.forward({ ids: b.x, batchSize: b.batchSize, seqLen: b.blockSize, targets: b.y }).loss!.item();
+      }
       model.train();
       return sum / valBatches.length;
     });
 
   let bestVal = trainerState?.best_val_loss ?? Number.POSITIVE_INFINITY;
   let tokensSeen = trainerState?.tokens_seen ?? 0;
-  const elapsedBefore = trainerState?.elapsed_seconds ?? 0;
   const evals: EvalPoint[] = metrics
     .filter((m) => m.type === "eval")
     .map((m) => ({ step: m.step as number, valLoss: m.val_loss as number, trainLoss: m.train_loss as number }));
@@ -335,21 +335,24 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
     .filter((m) => m.type === "train")
     .map((m) => [m.step as number, m.loss as number]);
   const recent: number[] = [];
+  const meanRecent = () => (recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : Number.NaN);
   let lastVal = evals.length ? evals[evals.length - 1].valLoss : Number.NaN;
-  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
+  let ctxNow: TrainerContext = { step: startStep, plannedSteps: totalSteps, elapsedSeconds: 0 };
   const emit = (e: Omit<TrainProgressEvent, "totalSteps" | "elapsedSeconds">) =>
-    options.onProgress?.({ ...e, totalSteps: plannedSteps, elapsedSeconds: elapsed() });
+    options.onProgress?.({ ...e, totalSteps: ctxNow.plannedSteps, elapsedSeconds: ctxNow.elapsedSeconds });
 
-  const checkpoint = (step: number) => {
+  const save = (snapshot: TrainerSnapshot) => {
     if (!outDir) return;
+    const [samplerState, ...modelRngStates] = snapshot.rng_states;
     const state: TrainerState = {
-      step,
-      rng_state: sampler.rng.state,
+      step: snapshot.step,
+      rng_state: samplerState,
+      model_rng_states: modelRngStates,
       best_val_loss: Number.isFinite(bestVal) ? bestVal : null,
       tokens_seen: tokensSeen,
-      elapsed_seconds: elapsed(),
+      elapsed_seconds: snapshot.elapsed_seconds,
       seed,
-      total_steps: plannedSteps,
+      total_steps: ctxNow.plannedSteps,
       batch_size: batchSize,
       grad_accum_steps: accum,
       lr,
@@ -367,8 +370,8 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
       optimizer: optimizer.exportState(),
       trainerState: state,
       training: {
-        step,
-        train_loss: recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null,
+        step: snapshot.step,
+        train_loss: recent.length ? meanRecent() : null,
         val_loss: Number.isFinite(lastVal) ? lastVal : null,
         best_val_loss: state.best_val_loss,
         unigram_baseline: baseline,
@@ -379,116 +382,129 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
       },
     });
     writeLossSvg(join(outDir, LOSS_SVG), metrics);
-    emit({ type: "checkpoint", step });
   };
 
-  emit({ type: "start", step: startStep, unigramBaseline: baseline, resumedFrom, parameters: model.numParameters() });
-  model.train();
-  const stepTimes: number[] = [];
-  let step = startStep;
-  let lastCheckpointStep = startStep;
-  let lastEvalStep = evals.length ? evals[evals.length - 1].step : -1;
-  const loopStart = performance.now();
-  while (step < plannedSteps) {
-    if (options.signal?.aborted) break;
-    if (options.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= options.maxSeconds) break;
-    const ts = performance.now();
-    let lossSum = 0;
-    for (let micro = 0; micro < accum; micro++) {
-      const b = sampler.next();
-      const { loss } = model.forward(b.x, b.batchSize, b.blockSize, b.y);
-      loss!.backward();
-      lossSum += loss!.item();
-    }
-    if (accum > 1) scaleGrads(params, 1 / accum);
-    const gradNorm = clipGradNorm(params, gradClip);
-    const stepLr = schedule(step);
-    optimizer.lr = stepLr;
-    optimizer.step();
-    optimizer.zeroGrad();
-    step++;
-    const loss = lossSum / accum;
-    if (!Number.isFinite(loss)) {
-      throw new GeneraError("INTERNAL", `training diverged at step ${step} (loss ${loss}); lower the learning rate`, {
-        details: { step, lr: stepLr },
-      });
-    }
-    const stepTokens = batchSize * accum * config.blockSize;
-    tokensSeen += stepTokens;
-    const dt = (performance.now() - ts) / 1000;
-    stepTimes.push(dt);
-    if (stepTimes.length > 20) stepTimes.shift();
-    recent.push(loss);
-    if (recent.length > 20) recent.shift();
-    const avgDt = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
-    const tokensPerSecond = stepTokens / avgDt;
-    trainCurve.push([step, loss]);
-    log({
-      type: "train",
-      step,
-      loss,
-      lr: stepLr,
-      grad_norm: gradNorm,
-      tokens_per_second: Math.round(tokensPerSecond),
-      elapsed_seconds: Number(elapsed().toFixed(3)),
-    });
-    const done = step - startStep;
-    if (options.fitScheduleToTime && options.maxSeconds !== undefined && done >= 10 && done % 10 === 0) {
-      // Average over the whole run so far, evaluations included; keep 3% of the budget for the final eval and save.
-      const perStep = (performance.now() - loopStart) / 1000 / done;
-      const remaining = options.maxSeconds * 0.97 - (performance.now() - t0) / 1000;
-      const fit = Math.max(step + 1, Math.min(totalSteps, step + Math.floor(remaining / perStep)));
-      if (Math.abs(fit - plannedSteps) > Math.max(2, plannedSteps * 0.01)) {
-        plannedSteps = fit;
-        schedule = makeSchedule(plannedSteps);
+  // Exact resume: the sampler's generator (batch order) and the model's (dropout) continue where they stopped.
+  const modelRngs = model.randomGenerators();
+  const savedModelRngs = trainerState?.model_rng_states;
+  const resume: TrainerSnapshot | undefined = trainerState
+    ? {
+        step: startStep,
+        elapsed_seconds: trainerState.elapsed_seconds,
+        // A checkpoint from before model generators were saved resumes with fresh ones.
+        rng_states: [
+          trainerState.rng_state,
+          ...(Array.isArray(savedModelRngs) && savedModelRngs.length === modelRngs.length
+            ? (savedModelRngs as number[])
+            : modelRngs.map((r) => r.state)),
+        ],
       }
-    }
-    emit({
-      type: "step",
-      step,
-      loss,
-      lr: stepLr,
-      gradNorm,
-      tokensPerSecond,
-      etaSeconds: avgDt * (plannedSteps - step),
-    });
-
-    if (step % evalEvery === 0 || step === plannedSteps) {
-      lastVal = evaluate();
-      lastEvalStep = step;
+    : undefined;
+  const stepTimes: number[] = [];
+  const stepTokens = batchSize * accum * config.blockSize;
+  let stepStart = performance.now();
+  const progress: TrainerCallback = {
+    onStart: (ctx) => {
+      ctxNow = ctx;
+      emit({
+        type: "start",
+        step: ctx.step,
+        unigramBaseline: baseline,
+        resumedFrom,
+        parameters: model.numParameters(),
+      });
+    },
+    onStep: (ctx, m) => {
+      tokensSeen += stepTokens;
+      const dt = (performance.now() - stepStart) / 1000;
+      stepStart = performance.now();
+      stepTimes.push(dt);
+      if (stepTimes.length > 20) stepTimes.shift();
+      recent.push(m.loss);
+      if (recent.length > 20) recent.shift();
+      const avgDt = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
+      const tokensPerSecond = stepTokens / avgDt;
+      trainCurve.push([ctx.step, m.loss]);
+      log({
+        type: "train",
+        step: ctx.step,
+        loss: m.loss,
+        lr: m.lr,
+        grad_norm: m.grad_norm,
+        tokens_per_second: Math.round(tokensPerSecond),
+        elapsed_seconds: Number(ctx.elapsedSeconds.toFixed(3)),
+      });
+      emit({
+        type: "step",
+        step: ctx.step,
+        loss: m.loss,
+        lr: m.lr,
+        gradNorm: m.grad_norm,
+        tokensPerSecond,
+        etaSeconds: avgDt * (ctx.plannedSteps - ctx.step),
+      });
+    },
+    onEval: (ctx, m) => {
+      lastVal = m.val_loss;
       bestVal = Math.min(bestVal, lastVal);
-      const trainLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-      evals.push({ step, valLoss: lastVal, trainLoss });
-      log({ type: "eval", step, val_loss: lastVal, train_loss: trainLoss, unigram_baseline: baseline });
-      emit({ type: "eval", step, loss: trainLoss, valLoss: lastVal, bestValLoss: bestVal, unigramBaseline: baseline });
-    }
-    if (step % checkpointEvery === 0) {
-      checkpoint(step);
-      lastCheckpointStep = step;
-    }
-    // Let timers, signals and progress output run between steps.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  if (lastEvalStep !== step) {
-    lastVal = evaluate();
-    bestVal = Math.min(bestVal, lastVal);
-    const trainLoss = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : Number.NaN;
-    evals.push({ step, valLoss: lastVal, trainLoss });
-    log({ type: "eval", step, val_loss: lastVal, train_loss: trainLoss, unigram_baseline: baseline });
-    emit({ type: "eval", step, loss: trainLoss, valLoss: lastVal, bestValLoss: bestVal, unigramBaseline: baseline });
-  }
-  if (lastCheckpointStep !== step || (outDir && !isCheckpointDir(outDir))) checkpoint(step);
-  else if (outDir) writeLossSvg(join(outDir, LOSS_SVG), metrics);
-  const seconds = elapsed();
-  emit({ type: "done", step, valLoss: lastVal, bestValLoss: bestVal, unigramBaseline: baseline });
+      const trainLoss = meanRecent();
+      evals.push({ step: ctx.step, valLoss: lastVal, trainLoss });
+      log({ type: "eval", step: ctx.step, val_loss: lastVal, train_loss: trainLoss, unigram_baseline: baseline });
+      emit({
+        type: "eval",
+        step: ctx.step,
+        loss: trainLoss,
+        valLoss: lastVal,
+        bestValLoss: bestVal,
+        unigramBaseline: baseline,
+      });
+    },
+    onCheckpoint: (ctx) => {
+      if (outDir) emit({ type: "checkpoint", step: ctx.step });
+    },
+  };
+
+  model.train();
+  const trainer = new Trainer({
+    steps: totalSteps,
+    step: optimizerStep({
+      optimizer,
+      gradAccumSteps: accum,
+      gradClip,
+      lr: (ctx) => {
+        if (ctx.plannedSteps !== plannedSteps) {
+          plannedSteps = ctx.plannedSteps;
+          schedule = makeSchedule(plannedSteps);
+        }
+        return schedule(ctx.step);
+      },
+      loss: () => {
+        const b = sampler.next();
+        return model.forward({ ids: b.x, batchSize: b.batchSize, seqLen: b.blockSize, targets: b.y }).loss!;
+      },
+    }),
+    evaluate: () => ({ val_loss: evaluate() }),
+    evalEvery,
+    save,
+    checkpointEvery,
+    rngs: [sampler.rng, ...modelRngs],
+    resume,
+    startedAt: t0,
+    maxSeconds: options.maxSeconds,
+    fitStepsToTime: options.fitScheduleToTime,
+    signal: options.signal,
+    callbacks: [progress],
+  });
+  const run = await trainer.run();
+  emit({ type: "done", step: run.step, valLoss: lastVal, bestValLoss: bestVal, unigramBaseline: baseline });
   model.eval();
   return {
     model,
     tokenizer,
     config,
     outDir,
-    step,
-    trainLoss: recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : Number.NaN,
+    step: run.step,
+    trainLoss: meanRecent(),
     valLoss: lastVal,
     bestValLoss: bestVal,
     unigramBaseline: baseline,
@@ -496,7 +512,7 @@ export async function trainGPT(options: TrainOptions): Promise<TrainResult> {
     evals,
     trainCurve,
     tokensSeen,
-    seconds,
+    seconds: run.elapsedSeconds,
     resumedFrom,
   };
 }

@@ -1,7 +1,7 @@
 import { GeneraError } from "../../errors.js";
 import { GPT_PRESETS, type GPTConfig } from "../models/gpt.js";
+import { SeededRng } from "../random.js";
 import type { Tokenizer } from "../tokenizers/Tokenizer.js";
-import { SeededRng } from "./data.js";
 import { buildTokenizer, type TokenizerChoice, trainGPT } from "./trainGPT.js";
 
 export interface TuneSpace {
