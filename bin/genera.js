@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// genera is written in TypeScript; tsx compiles it on the fly so that the
-// repository runs as checked out, with no build step between edit and use.
-import { register } from "tsx/esm/api";
+// The compiled CLI (`npm run build`, run by `prepare` on install). Loading compiled
+// JavaScript instead of transpiling TypeScript at start is what keeps a command's
+// start-up near Node's own.
+import { main } from "../dist/src/cli/main.js";
 
-register();
-const { main } = await import("../src/cli/main.ts");
 await main(process.argv);

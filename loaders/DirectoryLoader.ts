@@ -272,7 +272,7 @@ async function looksBinary(absPath: string): Promise<boolean> {
   } catch {
     return false;
   }
-  if (!head.length || !(await isBinaryFile(head, { size: head.length }))) return false;
+  if (!head.length || !(await isBinaryFile(head, head.length))) return false;
   return formatForPath(absPath) === undefined || head.includes(0);
 }
 

@@ -1,4 +1,4 @@
-import * as cheerio from "cheerio";
+import { parseDocument } from "htmlparser2";
 
 /** The slice of domhandler's node shape that the renderer reads. */
 interface DomNode {
@@ -77,30 +77,48 @@ const LINES = new Set(["li", "dt", "dd", "tr", "br", "option"]);
  * `<article>`, only that is read, which drops site chrome that has no landmark tags.
  */
 export function htmlToText(html: string): HtmlText {
-  const $ = cheerio.load(html);
+  // htmlparser2 alone: cheerio (which wraps it) tripled the loaders' import time for selectors we
+  // can write as three small tree walks.
+  const root = parseDocument(html) as unknown as DomNode;
+  const meta = (attr: string, value: string): string =>
+    clean(findFirst(root, (n) => n.name === "meta" && n.attribs?.[attr] === value)?.attribs?.content ?? "");
+  const titleNode = findFirst(root, (n) => n.name === "title");
+  const h1 = findFirst(root, (n) => n.name === "h1");
   const title =
-    clean($("head > title").first().text()) ||
-    clean($('meta[property="og:title"]').attr("content") ?? "") ||
-    clean($("h1").first().text()) ||
+    clean(titleNode ? textOf(titleNode, true) : "") ||
+    meta("property", "og:title") ||
+    clean(h1 ? textOf(h1, true) : "") ||
     undefined;
-  const description =
-    clean($('meta[name="description"]').attr("content") ?? "") ||
-    clean($('meta[property="og:description"]').attr("content") ?? "") ||
-    undefined;
-  const lang = $("html").attr("lang") || undefined;
+  const description = meta("name", "description") || meta("property", "og:description") || undefined;
+  const lang = findFirst(root, (n) => n.name === "html")?.attribs?.lang || undefined;
 
-  const main = $("main, [role=main]").first();
-  const articles = $("article");
-  const rootNodes = (main.length
-    ? main.get()
-    : articles.length === 1
-      ? articles.get()
-      : $("body").length
-        ? $("body").get()
-        : $.root().get()) as unknown as DomNode[];
+  const main = findFirst(root, (n) => n.name === "main" || n.attribs?.role === "main");
+  const articles = findAll(root, (n) => n.name === "article");
+  const body = findFirst(root, (n) => n.name === "body");
+  const rootNodes = main ? [main] : articles.length === 1 ? articles : body ? [body] : [root];
   const out = new TextBuilder();
   for (const node of rootNodes) render(node, out);
   return { text: out.finish(), title, description, lang };
+}
+
+/** The first element in document order that matches. */
+function findFirst(node: DomNode, match: (n: DomNode) => boolean): DomNode | undefined {
+  for (const child of node.children ?? []) {
+    if (child.type !== "tag" && child.type !== "script" && child.type !== "style") continue;
+    if (match(child)) return child;
+    const found = findFirst(child, match);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function findAll(node: DomNode, match: (n: DomNode) => boolean, into: DomNode[] = []): DomNode[] {
+  for (const child of node.children ?? []) {
+    if (child.type !== "tag") continue;
+    if (match(child)) into.push(child);
+    findAll(child, match, into);
+  }
+  return into;
 }
 
 function clean(text: string): string {
@@ -173,11 +191,12 @@ function findChild(node: DomNode, name: string): DomNode | undefined {
   return undefined;
 }
 
-function textOf(node: DomNode): string {
+/** The text under a node; `all` also reads elements that are never main text (a <title> in <head>). */
+function textOf(node: DomNode, all = false): string {
   if (node.type === "text") return node.data ?? "";
-  if (node.name && DROPPED.has(node.name)) return "";
+  if (!all && node.name && DROPPED.has(node.name)) return "";
   if (node.name === "br") return "\n";
-  return (node.children ?? []).map(textOf).join("");
+  return (node.children ?? []).map((child) => textOf(child, all)).join("");
 }
 
 /**

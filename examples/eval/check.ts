@@ -25,7 +25,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { load } from "cheerio";
+import { DomUtils, parseDocument } from "htmlparser2";
 import { extractText, getDocumentProxy } from "unpdf";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,9 +65,15 @@ async function sourceTexts(path: string): Promise<string[]> {
   const sidecar = join(textSourceDir, `${basename(path, extname(path))}.txt`);
   let texts: string[];
   if (ext === ".html" || ext === ".htm") {
-    const $ = load(readFileSync(path, "utf8"));
-    $("script, style, template, noscript").remove();
-    texts = [$("title").text(), $("body").text()];
+    const dom = parseDocument(readFileSync(path, "utf8"));
+    for (const el of DomUtils.findAll(
+      (e) => ["script", "style", "template", "noscript"].includes(e.name),
+      dom.children,
+    )) {
+      DomUtils.removeElement(el);
+    }
+    const first = (name: string) => DomUtils.findOne((e) => e.name === name, dom.children);
+    texts = [DomUtils.textContent(first("title") ?? []), DomUtils.textContent(first("body") ?? dom)];
   } else if (ext === ".pdf") {
     const pdf = await getDocumentProxy(new Uint8Array(readFileSync(path)));
     const { text } = await extractText(pdf, { mergePages: true });

@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { type IndexOptions, type IndexSummary, KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import type { IndexOptions, IndexSummary, KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
-import { createEmbeddings } from "../embeddings/createEmbeddings.js";
 import { createProgressReporter } from "./progress.js";
 
 /** Options every command understands (set on the root program). */
@@ -21,11 +20,19 @@ export function storeDir(config: GeneraConfig, store?: string): string {
   return store ?? join(config.dataDir, "index");
 }
 
-/** Opens the configured knowledge base with the configured embeddings; `close()` also stops their workers. */
+/**
+ * Opens the configured knowledge base with the configured embeddings; `close()` also stops their workers.
+ * The store, the loaders and the embedding runtime are imported here, not at the top, so that a command
+ * checks its flags and configuration before paying for them.
+ */
 export async function openKnowledgeBase(
   config: GeneraConfig,
   options: { store?: string } = {},
 ): Promise<KnowledgeBase> {
+  const [{ KnowledgeBase }, { createEmbeddings }] = await Promise.all([
+    import("../../loaders/KnowledgeBase.js"),
+    import("../embeddings/createEmbeddings.js"),
+  ]);
   const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
   try {
     return await KnowledgeBase.open({

@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { isGeneraError } from "../errors.js";
-
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+import { packageVersion } from "../util/packageVersion.js";
 
 /** Sub-commands register themselves on the program; each lives in ./commands/<name>.ts. */
 export type CommandRegistrar = (program: Command) => void;
@@ -43,7 +41,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .description(
       "Generative AI on your own machine: index documents, ask with citations, train a transformer, serve a chatbot",
     )
-    .version(pkg.version, "-v, --version")
+    .version(packageVersion(), "-v, --version")
     .option("-c, --config <file>", "config file (JSON); default ./genera.config.json")
     .showHelpAfterError();
   const wanted = requestedCommand(argv.slice(2));
