@@ -1,4 +1,4 @@
-import { exp, gelu, log, relu, tanh } from "../ops/activations.js";
+import { exp, gelu, leakyRelu, log, relu, sigmoid, silu, tanh } from "../ops/activations.js";
 import { add, div, mul, sub } from "../ops/arithmetic.js";
 import { permute, reshape, slice, transpose } from "../ops/layout.js";
 import { dropout, maskedFill } from "../ops/masking.js";
@@ -189,6 +189,15 @@ export class Tensor {
   }
   gelu(): Tensor {
     return gelu(this);
+  }
+  sigmoid(): Tensor {
+    return sigmoid(this);
+  }
+  silu(): Tensor {
+    return silu(this);
+  }
+  leakyRelu(slope?: number): Tensor {
+    return leakyRelu(this, slope);
   }
   softmax(axis = -1): Tensor {
     return softmax(this, axis);

@@ -65,3 +65,34 @@ export function gelu(x: Tensor): Tensor {
     }
   });
 }
+
+/** The logistic function, computed without overflow for large |v|. */
+export function sigmoidValue(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+/** σ(x) = 1 / (1 + e^−x); dσ/dx = σ(1 − σ). */
+export const sigmoid = (x: Tensor): Tensor => unary(x, "sigmoid", sigmoidValue, (_v, y) => y * (1 - y));
+
+/** SiLU / swish (Elfwing et al. 2018; Ramachandran et al. 2017): x·σ(x); d/dx = σ + x·σ(1 − σ). */
+export const silu = (x: Tensor): Tensor =>
+  unary(
+    x,
+    "silu",
+    (v) => v * sigmoidValue(v),
+    (v) => {
+      const s = sigmoidValue(v);
+      return s + v * s * (1 - s);
+    },
+  );
+
+/** LeakyReLU (Maas et al. 2013): x for x > 0, slope·x otherwise; DCGAN's discriminator uses slope 0.2. */
+export const leakyRelu = (x: Tensor, slope = 0.01): Tensor =>
+  unary(
+    x,
+    "leakyRelu",
+    (v) => (v > 0 ? v : slope * v),
+    (v) => (v > 0 ? 1 : slope),
+  );

@@ -7,6 +7,7 @@ export { Tensor, type TensorLike } from "../autograd/Tensor.js";
 export * from "./activations.js";
 export * from "./arithmetic.js";
 export { broadcastShape } from "./broadcast.js";
+export * from "./conv.js";
 export * from "./embedding.js";
 export * from "./layout.js";
 export * from "./losses.js";

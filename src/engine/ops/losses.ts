@@ -50,3 +50,86 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = 
     }
   });
 }
+
+export type Reduction = "mean" | "sum";
+
+function targetsOf(targets: Tensor | Float32Array | number, n: number, what: string): (i: number) => number {
+  if (typeof targets === "number") return () => targets;
+  const t = targets instanceof Tensor ? targets.data : targets;
+  if (t.length !== n) throw invalid(`${what}: ${t.length} targets for ${n} values`);
+  return (i) => t[i];
+}
+
+/**
+ * Binary cross-entropy of logits x against targets t ∈ [0, 1] (a tensor, an array or
+ * one number for all), fused with the sigmoid for stability:
+ *   ℓ = max(x, 0) − x·t + log(1 + e^−|x|),  dℓ/dx = σ(x) − t.
+ * The VAE's Bernoulli decoder and the GAN's discriminator both use it. Targets get
+ * no gradient.
+ */
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  targets: Tensor | Float32Array | number,
+  reduction: Reduction = "mean",
+): Tensor {
+  const n = logits.size;
+  const t = targetsOf(targets, n, "binaryCrossEntropyWithLogits");
+  const x = logits.data;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    loss += Math.max(v, 0) - v * t(i) + Math.log1p(Math.exp(-Math.abs(v)));
+  }
+  const scale = reduction === "mean" ? 1 / n : 1;
+  const out = new Tensor(Float32Array.of(loss * scale), []);
+  return record(out, "binaryCrossEntropyWithLogits", [logits], () => {
+    const g = out.grad![0] * scale;
+    const gx = gradOf(logits);
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      const s = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+      gx[i] += g * (s - t(i));
+    }
+  });
+}
+
+/**
+ * KL(N(μ, σ²) ‖ N(0, 1)) summed over every element, with logvar = log σ²
+ * (Kingma & Welling 2014, appendix B):
+ *   KL = −½ Σ (1 + logvar − μ² − e^logvar),  ∂/∂μ = μ,  ∂/∂logvar = ½(e^logvar − 1).
+ */
+export function gaussianKL(mu: Tensor, logvar: Tensor): Tensor {
+  if (mu.size !== logvar.size) throw invalid(`gaussianKL: μ [${mu.shape}] and logvar [${logvar.shape}] differ in size`);
+  const m = mu.data;
+  const lv = logvar.data;
+  let kl = 0;
+  for (let i = 0; i < m.length; i++) kl += -0.5 * (1 + lv[i] - m[i] * m[i] - Math.exp(lv[i]));
+  const out = new Tensor(Float32Array.of(kl), []);
+  return record(out, "gaussianKL", [mu, logvar], () => {
+    const g = out.grad![0];
+    if (mu.requiresGrad) {
+      const gm = gradOf(mu);
+      for (let i = 0; i < m.length; i++) gm[i] += g * m[i];
+    }
+    if (logvar.requiresGrad) {
+      const gl = gradOf(logvar);
+      for (let i = 0; i < lv.length; i++) gl[i] += g * 0.5 * (Math.exp(lv[i]) - 1);
+    }
+  });
+}
+
+/** Mean (or summed) squared error against a constant target; the diffusion model's ε-prediction loss. */
+export function mseLoss(pred: Tensor, target: Tensor | Float32Array, reduction: Reduction = "mean"): Tensor {
+  const t = target instanceof Tensor ? target.data : target;
+  if (t.length !== pred.size) throw invalid(`mseLoss: ${t.length} targets for ${pred.size} predictions`);
+  const p = pred.data;
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += (p[i] - t[i]) ** 2;
+  const scale = reduction === "mean" ? 1 / p.length : 1;
+  const out = new Tensor(Float32Array.of(s * scale), []);
+  return record(out, "mseLoss", [pred], () => {
+    const g = 2 * out.grad![0] * scale;
+    const gp = gradOf(pred);
+    for (let i = 0; i < p.length; i++) gp[i] += g * (p[i] - t[i]);
+  });
+}
