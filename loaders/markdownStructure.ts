@@ -80,12 +80,25 @@ const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
  */
 const NOT_PARAGRAPH = /^(?: {4,}|\t| {0,3}(?:[-*+>|]|\d+[.)]\s|<))/;
 
-/** Heading text without inline Markdown: `**Bold** [link](url) \`code\`` → `Bold link code`. */
+/**
+ * Heading text without inline Markdown: `**Bold** [link](url) \`code\`` → `Bold link code`.
+ * Only paired emphasis markers go, and `_` only at word edges (CommonMark: `d_k`,
+ * `snake_case` and `__init__` in code keep their underscores); code spans are kept verbatim.
+ */
 export function cleanHeadingText(raw: string): string {
   return raw
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/[*_`]+/g, "")
-    .replace(/<[^>]+>/g, "")
+    .split(/(`+)(.+?)\1/)
+    .map((part, i) => {
+      // split() with two groups yields [text, ticks, code, text, ticks, code, …].
+      if (i % 3 === 1) return "";
+      if (i % 3 === 2) return part;
+      return part
+        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+        .replace(/<[^>]+>/g, "")
+        .replace(/(\*{1,3})(?=\S)(.*?\S)\1/g, "$2")
+        .replace(/(^|[^\p{L}\p{N}_])(_{1,3})(?=\S)(.*?\S)\2(?![\p{L}\p{N}_])/gu, "$1$3");
+    })
+    .join("")
     .replace(/\s+/g, " ")
     .trim();
 }

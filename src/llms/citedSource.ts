@@ -10,6 +10,8 @@ export interface CitedSource {
   id: string;
   source: string;
   title?: string;
+  /** The loader's format ("markdown", "pdf", "code"…), so a viewer knows how to show `text`. */
+  format?: string;
   headings: string[];
   page?: number;
   score?: number;
@@ -35,6 +37,7 @@ export function toCitedSource(doc: DocumentInterface, index: number): CitedSourc
         : `${source}#${finiteOrUndefined(m.startChar) ?? createHash("sha1").update(doc.pageContent).digest("hex").slice(0, 12)}`;
   const out: CitedSource = { index, id, source, headings, text: doc.pageContent };
   if (typeof m.title === "string") out.title = m.title;
+  if (typeof m.format === "string") out.format = m.format;
   const page = finiteOrUndefined(m.page);
   if (page !== undefined) out.page = page;
   const score = finiteOrUndefined(m.score);

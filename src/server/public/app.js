@@ -1,4 +1,6 @@
 // The genera web chat: plain ES modules, no framework, nothing from a CDN.
+import { renderMarkdown } from "./markdown.js";
+
 const $ = (id) => document.getElementById(id);
 const state = { sessionId: null, busy: false, apiKey: localStorage.getItem("genera.apiKey") || "" };
 
@@ -40,11 +42,28 @@ function sourceLabel(s) {
   return where.length ? `${s.source} (${where.join(" · ")})` : s.source;
 }
 
+/** Markdown, and the formats the loaders turn into Markdown; sessions saved before `format` existed go by the file name. */
+function isMarkdown(source) {
+  if (source.format) return ["markdown", "html", "docx"].includes(source.format);
+  return /\.(md|markdown|mdx|html?|docx)$/i.test(source.source);
+}
+
 function openPassage(source) {
   $("passage-title").textContent = `[${source.index}] ${source.title || source.source}`;
   $("passage-where").textContent = sourceLabel(source);
-  $("passage-text").textContent = source.text;
+  const body = $("passage-text");
+  // Other text (code, CSV, PDF pages) keeps its lines as they are: a "# comment" is not a heading there.
+  body.classList.toggle("plain", !isMarkdown(source));
+  if (isMarkdown(source)) body.replaceChildren(renderMarkdown(source.text));
+  else body.textContent = source.text;
+  body.scrollTop = 0;
   $("passage").showModal();
+}
+
+/** The header names the chat; the window title follows it. */
+function setTitle(title) {
+  $("chat-title").textContent = title;
+  document.title = title === "New chat" ? "genera — chat with your documents" : `${title} — genera`;
 }
 
 /** Renders answer text with its [n] markers as buttons that open the cited passage. */
@@ -132,6 +151,8 @@ async function* readEvents(response) {
 
 async function ask(message) {
   showError("");
+  // A new chat is named after its first question (as the server names the session), from the moment it is asked.
+  if (!state.sessionId) setTitle(message.replace(/\s+/g, " ").trim().slice(0, 80));
   addMessage("user", message);
   const box = addMessage("assistant");
   box.classList.add("streaming");
@@ -167,9 +188,10 @@ async function ask(message) {
   } catch (error) {
     showError(error.message);
     if (!text) box.remove();
+    if (!state.sessionId) setTitle("New chat");
   } finally {
     box.classList.remove("streaming");
-    await loadSessions();
+    await loadSessions().catch((error) => showError(error.message));
   }
 }
 
@@ -198,7 +220,8 @@ async function loadSessions() {
     list.append(item);
   }
   const current = sessions.find((s) => s.id === state.sessionId);
-  $("chat-title").textContent = current ? current.title : "New chat";
+  if (current) setTitle(current.title);
+  else if (!state.busy) setTitle("New chat");
 }
 
 async function openSession(id) {
@@ -207,7 +230,7 @@ async function openSession(id) {
   clearMessages();
   for (const m of session.history) addMessage(m.role, m.content, m.sources);
   if (!session.history.length) $("empty").hidden = false;
-  $("sidebar").classList.remove("open");
+  setDrawer(false);
   await loadSessions();
 }
 
@@ -219,7 +242,8 @@ function newChat() {
   state.sessionId = null;
   clearMessages();
   $("empty").hidden = false;
-  $("chat-title").textContent = "New chat";
+  setTitle("New chat");
+  setDrawer(false);
 }
 
 async function loadDocuments() {
@@ -341,9 +365,20 @@ function setupComposer() {
   });
 }
 
+/** The sidebar as a drawer on narrow screens: the page behind it is dimmed, and a tap there or Escape closes it. */
+function setDrawer(open) {
+  $("sidebar").classList.toggle("open", open);
+  $("scrim").hidden = !open;
+  $("open-sidebar").setAttribute("aria-expanded", String(open));
+}
+
 $("new-chat").addEventListener("click", newChat);
-$("open-sidebar").addEventListener("click", () => $("sidebar").classList.add("open"));
-$("close-sidebar").addEventListener("click", () => $("sidebar").classList.remove("open"));
+$("open-sidebar").addEventListener("click", () => setDrawer(true));
+$("close-sidebar").addEventListener("click", () => setDrawer(false));
+$("scrim").addEventListener("click", () => setDrawer(false));
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && $("sidebar").classList.contains("open")) setDrawer(false);
+});
 setupUploads();
 setupComposer();
 Promise.all([loadSessions(), loadDocuments()]).catch((error) => showError(error.message));
