@@ -2,8 +2,8 @@ import type { BaseLanguageModelInput, BaseLanguageModelInterface } from "@langch
 import type { BaseMessage } from "@langchain/core/messages";
 import type { RunnableInterface } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
-import type { ChatModelHandle } from "../src/llms/createChatModel.js";
 import { ExtractiveAnswerer, isExtractiveAnswerer } from "../src/llms/ExtractiveAnswerer.js";
+import { isExtractiveChatModel } from "../src/llms/ExtractiveChatModel.js";
 
 /**
  * A text generator: any LangChain chat model or LLM, or any runnable from a prompt value to
@@ -12,31 +12,27 @@ import { ExtractiveAnswerer, isExtractiveAnswerer } from "../src/llms/Extractive
 export type GeneratorModel = BaseLanguageModelInterface | RunnableInterface<BaseLanguageModelInput, unknown>;
 
 /**
- * What chains accept as `llm`: the extractive answerer, a generator, or the handle
- * `createChatModel` returns.
+ * What chains accept as `llm`: the extractive answerer, or any model (what `createChatModel`
+ * returns, the ExtractiveChatModel included).
  */
-export type AnswerModel = ExtractiveAnswerer | GeneratorModel | ChatModelHandle;
+export type AnswerModel = ExtractiveAnswerer | GeneratorModel;
 
 export type ResolvedModel =
   | { kind: "extractive"; answerer: ExtractiveAnswerer }
   | { kind: "generator"; model: GeneratorModel };
 
+/**
+ * The extractive chat model is run as its answerer: the chain hands it the retrieved documents
+ * themselves (with their metadata) rather than a prompt, and gets the quoted sources back.
+ */
 export function resolveAnswerModel(llm: AnswerModel | undefined, fallback: () => ExtractiveAnswerer): ResolvedModel {
   if (llm === undefined) return { kind: "extractive", answerer: fallback() };
   if (isExtractiveAnswerer(llm)) return { kind: "extractive", answerer: llm };
-  const handle = llm as Partial<ChatModelHandle>;
-  if (handle.kind === "extractive" && "answerer" in handle && handle.answerer) {
-    return { kind: "extractive", answerer: handle.answerer };
-  }
-  if (handle.kind === "generator" && "model" in handle && handle.model)
-    return { kind: "generator", model: handle.model };
+  if (isExtractiveChatModel(llm)) return { kind: "extractive", answerer: llm.answerer };
   if (typeof (llm as GeneratorModel).invoke === "function" && typeof (llm as GeneratorModel).stream === "function") {
     return { kind: "generator", model: llm as GeneratorModel };
   }
-  throw new GeneraError(
-    "INVALID_INPUT",
-    "`llm` must be an ExtractiveAnswerer, a LangChain chat model / LLM, or a createChatModel handle",
-  );
+  throw new GeneraError("INVALID_INPUT", "`llm` must be an ExtractiveAnswerer or a LangChain chat model / LLM");
 }
 
 /** The generator, or NO_GENERATOR for operations that must write new text. */

@@ -5,9 +5,13 @@ import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnable
 import { GeneraError } from "../src/errors.js";
 import { type CitedSource, citedNumbers, toCitedSource } from "../src/llms/citedSource.js";
 import { ExtractiveAnswerer, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
+import { formatContext } from "../src/llms/numberedPassages.js";
 import { type AnswerModel, outputText, type ResolvedModel, resolveAnswerModel } from "./answerModel.js";
 import { RAG_PROMPT } from "./prompts.js";
 import { SingleInputChain } from "./SingleInputChain.js";
+
+/** The prompt's numbered passages (defined beside their parser in src/llms). */
+export { formatContext };
 
 export type RagInput = string | { question: string };
 
@@ -39,7 +43,7 @@ export type DocumentRetriever = RunnableInterface<string, DocumentInterface[]>;
 
 export interface RagChainOptions {
   retriever: DocumentRetriever;
-  /** The extractive answerer (default), a LangChain chat model / LLM, or a createChatModel handle. */
+  /** The extractive answerer (default), or any LangChain chat model / LLM (e.g. what createChatModel returns). */
   llm?: AnswerModel;
   /** Prompt for generators, with input variables `context` and `question` (default RAG_PROMPT). */
   prompt?: BasePromptTemplate;
@@ -47,18 +51,6 @@ export interface RagChainOptions {
   k?: number;
   /** Embeddings for the default extractive answerer's dense score. */
   embeddings?: EmbeddingsInterface;
-}
-
-/** Numbered passages for a prompt: "[n] (title › heading, p. 3 — file.md)\ntext". */
-export function formatContext(sources: CitedSource[]): string {
-  return sources
-    .map((s) => {
-      // Headings usually start with the document title; print it once.
-      const where = [s.title, ...s.headings.filter((h) => h !== s.title)].filter(Boolean).join(" › ");
-      const label = [where, s.page !== undefined ? `p. ${s.page}` : undefined].filter(Boolean).join(", ");
-      return `[${s.index}] (${label ? `${label} — ` : ""}${s.source})\n${s.text.trim()}`;
-    })
-    .join("\n\n");
 }
 
 export function questionOf(input: unknown, chain: string): string {

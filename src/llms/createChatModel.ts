@@ -4,7 +4,8 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import { ConfigSchema, type GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
-import { ExtractiveAnswerer, type ExtractiveAnswererOptions } from "./ExtractiveAnswerer.js";
+import type { ExtractiveAnswererOptions } from "./ExtractiveAnswerer.js";
+import { ExtractiveChatModel } from "./ExtractiveChatModel.js";
 import { OllamaChatModel } from "./OllamaChatModel.js";
 import { OpenAICompatibleChatModel } from "./OpenAICompatibleChatModel.js";
 import { providerUnavailable } from "./providerErrors.js";
@@ -12,15 +13,6 @@ import { looksLikePath, TransformersJsChatModel } from "./TransformersJsChatMode
 
 export type LlmConfig = GeneraConfig["llm"];
 export type LlmProvider = LlmConfig["provider"];
-
-/**
- * What the factory returns. Chains branch on `kind`: the extractive answerer quotes
- * sources and cannot write new text (no summaries, translations or rewrites), a
- * generator is any LangChain chat model or LLM.
- */
-export type ChatModelHandle =
-  | { kind: "extractive"; provider: "extractive"; answerer: ExtractiveAnswerer }
-  | { kind: "generator"; provider: Exclude<LlmProvider, "extractive">; model: BaseLanguageModel; url?: string };
 
 export interface CreateChatModelOptions {
   /** Sentence embeddings for the extractive answerer's dense score. */
@@ -68,69 +60,50 @@ function requireModel(config: LlmConfig, example: string): string {
 }
 
 /**
- * Builds the configured model. `extractive` (the default) needs nothing; `transformer`
- * loads a checkpoint folder of genera's own engine; `transformersjs` an ONNX model folder
- * or cache entry; `openai` any OpenAI-compatible server; `ollama` an Ollama server.
+ * Builds the configured model, a LangChain model usable wherever one is expected.
+ * `extractive` (the default) needs nothing: an ExtractiveChatModel, which quotes the
+ * passages of its prompt (chains recognise it with isExtractiveChatModel and quote the
+ * retrieved documents directly; it cannot write summaries or translations). `transformer`
+ * loads a checkpoint folder of genera's own engine (an LLM); `transformersjs` an ONNX model
+ * folder or cache entry; `openai` any OpenAI-compatible server; `ollama` an Ollama server.
  * HTTP providers are not contacted here — call `checkProvider` to fail fast.
  */
 export async function createChatModel(
   config?: Partial<LlmConfig>,
   options: CreateChatModelOptions = {},
-): Promise<ChatModelHandle> {
+): Promise<BaseLanguageModel> {
   const llm = resolveLlmConfig(config);
   switch (llm.provider) {
     case "extractive":
-      return {
-        kind: "extractive",
-        provider: "extractive",
-        answerer: new ExtractiveAnswerer({ ...options.extractive, embeddings: options.embeddings }),
-      };
+      return new ExtractiveChatModel({ ...options.extractive, embeddings: options.embeddings });
     case "transformer":
-      return { kind: "generator", provider: "transformer", model: await createTransformerLlm(llm, options) };
+      return createTransformerLlm(llm, options);
     case "transformersjs":
-      return {
-        kind: "generator",
-        provider: "transformersjs",
-        model: new TransformersJsChatModel({
-          model: requireModel(llm, "./models/Qwen2.5-0.5B-Instruct or onnx-community/Qwen2.5-0.5B-Instruct"),
-          temperature: llm.temperature,
-          maxTokens: llm.maxTokens,
-          allowRemoteModels: options.allowRemoteModels ?? false,
-        }),
-      };
-    case "openai": {
-      const url = providerUrl(llm) as string;
-      return {
-        kind: "generator",
-        provider: "openai",
-        url,
-        model: new OpenAICompatibleChatModel({
-          baseURL: url,
-          model: requireModel(llm, "gpt-4o-mini, or the name your server lists at /v1/models"),
-          apiKey: llm.apiKey ?? process.env.OPENAI_API_KEY ?? "not-needed",
-          temperature: llm.temperature,
-          maxTokens: llm.maxTokens,
-          timeout: llm.timeoutMs,
-          // A dead server should fail in seconds, not after the SDK's exponential back-off.
-          maxRetries: 1,
-        }),
-      };
-    }
-    case "ollama": {
-      const url = providerUrl(llm) as string;
-      return {
-        kind: "generator",
-        provider: "ollama",
-        url,
-        model: new OllamaChatModel({
-          baseUrl: url,
-          model: requireModel(llm, "llama3.2"),
-          temperature: llm.temperature,
-          numPredict: llm.maxTokens,
-          maxRetries: 1,
-        }),
-      };
-    }
+      return new TransformersJsChatModel({
+        model: requireModel(llm, "./models/Qwen2.5-0.5B-Instruct or onnx-community/Qwen2.5-0.5B-Instruct"),
+        temperature: llm.temperature,
+        maxTokens: llm.maxTokens,
+        allowRemoteModels: options.allowRemoteModels ?? false,
+      });
+    case "openai":
+      return new OpenAICompatibleChatModel({
+        baseURL: providerUrl(llm) as string,
+        model: requireModel(llm, "gpt-4o-mini, or the name your server lists at /v1/models"),
+        apiKey: llm.apiKey ?? process.env.OPENAI_API_KEY ?? "not-needed",
+        temperature: llm.temperature,
+        maxTokens: llm.maxTokens,
+        timeout: llm.timeoutMs,
+        // A dead server should fail in seconds, not after the SDK's exponential back-off.
+        maxRetries: 1,
+      });
+    case "ollama":
+      return new OllamaChatModel({
+        baseUrl: providerUrl(llm) as string,
+        model: requireModel(llm, "llama3.2"),
+        temperature: llm.temperature,
+        numPredict: llm.maxTokens,
+        maxRetries: 1,
+      });
   }
 }
 

@@ -74,8 +74,8 @@ describe("summarisation", () => {
   });
 
   it("needs a generator: NO_GENERATOR with the extractive answerer", async () => {
-    const handle = await createChatModel({ provider: "extractive" });
-    expect(() => createSummarizeChain({ llm: handle })).toThrow(/generative model/);
+    const model = await createChatModel({ provider: "extractive" });
+    expect(() => createSummarizeChain({ llm: model })).toThrow(/generative model/);
     expect(() => createSummarizeChain({ llm: new ExtractiveAnswerer() })).toThrowError(
       expect.objectContaining({ code: "NO_GENERATOR" }),
     );

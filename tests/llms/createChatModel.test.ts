@@ -8,6 +8,8 @@ import { z } from "zod";
 import { GeneraError } from "../../src/errors.js";
 import { checkProvider, createChatModel } from "../../src/llms/createChatModel.js";
 import { ExtractiveAnswerer } from "../../src/llms/ExtractiveAnswerer.js";
+import { ExtractiveChatModel } from "../../src/llms/ExtractiveChatModel.js";
+import { OpenAICompatibleChatModel } from "../../src/llms/OpenAICompatibleChatModel.js";
 import {
   closedPort,
   type FakeServer,
@@ -45,17 +47,16 @@ describe("createChatModel: openai-compatible server", () => {
   });
 
   it("invokes with the configured model, temperature, max tokens and a placeholder key", async () => {
-    const handle = await createChatModel({
+    const model = await createChatModel({
       provider: "openai",
       baseUrl: `${server.url}/v1/`,
       model: "tiny-chat",
       temperature: 0.5,
       maxTokens: 42,
     });
-    expect(handle.kind).toBe("generator");
-    if (handle.kind !== "generator") return;
-    expect(handle.url).toBe(`${server.url}/v1`);
-    const reply = await handle.model.invoke([new SystemMessage("Be brief."), new HumanMessage("hello there")]);
+    expect(model).toBeInstanceOf(OpenAICompatibleChatModel);
+    expect((model as OpenAICompatibleChatModel).where.url).toBe(`${server.url}/v1`);
+    const reply = await model.invoke([new SystemMessage("Be brief."), new HumanMessage("hello there")]);
     expect(textOf(reply.content)).toBe(replyFor([{ role: "user", content: "hello there" }]));
     const request = server.requests.at(-1);
     expect(request?.url).toBe("/v1/chat/completions");
@@ -68,7 +69,7 @@ describe("createChatModel: openai-compatible server", () => {
     // Bound tools reach the server, on the same model settings.
     const tool = { name: "now", description: "the time", schema: z.object({ tz: z.string() }) };
     const withTools = (
-      handle.model as unknown as { bindTools(t: unknown[]): { invoke(i: string): Promise<unknown> } }
+      model as unknown as { bindTools(t: unknown[]): { invoke(i: string): Promise<unknown> } }
     ).bindTools([tool]);
     await withTools.invoke("what time is it?");
     const toolRequest = server.requests.at(-1);
@@ -78,10 +79,9 @@ describe("createChatModel: openai-compatible server", () => {
   });
 
   it("streams token by token over SSE", async () => {
-    const handle = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "tiny-chat" });
-    if (handle.kind !== "generator") throw new Error("expected a generator");
+    const model = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "tiny-chat" });
     const pieces: string[] = [];
-    for await (const chunk of await handle.model.stream("stream me please")) pieces.push(textOf(chunk.content));
+    for await (const chunk of await model.stream("stream me please")) pieces.push(textOf(chunk.content));
     const text = pieces.join("");
     expect(text).toBe(replyFor([{ role: "user", content: "stream me please" }]));
     expect(pieces.filter((p) => p !== "").length).toBeGreaterThanOrEqual(4);
@@ -89,16 +89,14 @@ describe("createChatModel: openai-compatible server", () => {
   });
 
   it("batches", async () => {
-    const handle = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "tiny-chat" });
-    if (handle.kind !== "generator") throw new Error("expected a generator");
-    const replies = await handle.model.batch(["one", "two"]);
+    const model = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "tiny-chat" });
+    const replies = await model.batch(["one", "two"]);
     expect(replies.map((r) => textOf(r.content))).toEqual(["You said: one", "You said: two"]);
   });
 
   it("reports an unknown model as an error from the server, not as unreachable", async () => {
-    const handle = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "missing" });
-    if (handle.kind !== "generator") throw new Error("expected a generator");
-    const error = await handle.model.invoke("hi").then(
+    const model = await createChatModel({ provider: "openai", baseUrl: `${server.url}/v1`, model: "missing" });
+    const error = await model.invoke("hi").then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -121,20 +119,19 @@ describe("createChatModel: ollama server", () => {
   });
 
   it("invokes and streams NDJSON", async () => {
-    const handle = await createChatModel({
+    const model = await createChatModel({
       provider: "ollama",
       baseUrl: server.url,
       model: "tiny-llama",
       maxTokens: 9,
     });
-    if (handle.kind !== "generator") throw new Error("expected a generator");
-    const reply = await handle.model.invoke("what is up");
+    const reply = await model.invoke("what is up");
     expect(textOf(reply.content)).toBe("You said: what is up");
     const request = server.requests.at(-1);
     expect(request?.url).toBe("/api/chat");
     expect(((request?.body?.options ?? {}) as { num_predict?: number }).num_predict).toBe(9);
     const pieces: string[] = [];
-    for await (const chunk of await handle.model.stream("stream this")) pieces.push(textOf(chunk.content));
+    for await (const chunk of await model.stream("stream this")) pieces.push(textOf(chunk.content));
     expect(pieces.join("")).toBe("You said: stream this");
     expect(pieces.filter((p) => p !== "")).toEqual(tokenPieces("You said: stream this"));
   });
@@ -159,19 +156,18 @@ describe("createChatModel: unreachable providers fail fast", () => {
     const port = await closedPort();
     for (const provider of ["openai", "ollama"] as const) {
       const baseUrl = provider === "openai" ? `http://127.0.0.1:${port}/v1` : `http://127.0.0.1:${port}`;
-      const handle = await createChatModel({ provider, baseUrl, model: "x" });
-      if (handle.kind !== "generator") throw new Error("expected a generator");
-      const error = await expectCode(handle.model.invoke("hi"), "PROVIDER_UNAVAILABLE");
+      const model = await createChatModel({ provider, baseUrl, model: "x" });
+      const error = await expectCode(model.invoke("hi"), "PROVIDER_UNAVAILABLE");
       expect(error.message).toContain(baseUrl);
       const streamed = (async () => {
-        for await (const _ of await handle.model.stream("hi")) {
+        for await (const _ of await model.stream("hi")) {
           // draining: the error surfaces while streaming
         }
       })();
       await expectCode(streamed, "PROVIDER_UNAVAILABLE");
       // Still mapped once tools or options are bound (agents call models this way).
       const tool = { name: "now", description: "the time", schema: z.object({ tz: z.string() }) };
-      const bound = handle.model as unknown as {
+      const bound = model as unknown as {
         bindTools(tools: unknown[]): { invoke(input: string): Promise<unknown> };
         withConfig(config: object): { invoke(input: string): Promise<unknown> };
       };
@@ -182,10 +178,10 @@ describe("createChatModel: unreachable providers fail fast", () => {
 });
 
 describe("createChatModel: local providers", () => {
-  it("defaults to the extractive answerer", async () => {
-    const handle = await createChatModel();
-    expect(handle.kind).toBe("extractive");
-    if (handle.kind === "extractive") expect(handle.answerer).toBeInstanceOf(ExtractiveAnswerer);
+  it("defaults to the extractive answerer, as a chat model", async () => {
+    const model = await createChatModel();
+    expect(model).toBeInstanceOf(ExtractiveChatModel);
+    expect((model as ExtractiveChatModel).answerer).toBeInstanceOf(ExtractiveAnswerer);
     expect(await checkProvider()).toEqual({ provider: "extractive" });
   });
 
@@ -216,18 +212,17 @@ describe("createChatModel: local providers", () => {
     );
     expect(error.message).toMatch(/TransformerLLM/);
     const standIn = new URL("./fixtures/standInTransformerLLM.ts", import.meta.url).href;
-    const handle = await createChatModel(
+    const model = await createChatModel(
       { provider: "transformer", model: dir, temperature: 0.7, maxTokens: 11 },
       { transformerModule: standIn },
     );
-    if (handle.kind !== "generator") throw new Error("expected a generator");
-    expect((handle.model as unknown as { fields: Record<string, unknown> }).fields).toEqual({
+    expect((model as unknown as { fields: Record<string, unknown> }).fields).toEqual({
       modelPath: dir,
       modelDir: dir,
       temperature: 0.7,
       maxTokens: 11,
     });
-    expect(await handle.model.invoke("hello")).toBe("continued: hello");
+    expect(await model.invoke("hello")).toBe("continued: hello");
   });
 
   it("transformersjs: a missing model folder → MODEL_NOT_FOUND naming it", async () => {

@@ -1,10 +1,12 @@
 import type { Writable } from "node:stream";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import type { Command } from "commander";
 import type { GeneraConfig } from "../../config.js";
 import { GeneraError } from "../../errors.js";
 import { type CitedSource, formatSourceLabel } from "../../llms/citedSource.js";
-import { type ChatModelHandle, checkProvider, createChatModel } from "../../llms/createChatModel.js";
+import { checkProvider, createChatModel, providerUrl, resolveLlmConfig } from "../../llms/createChatModel.js";
+import { isExtractiveChatModel } from "../../llms/ExtractiveChatModel.js";
 import { providerFlag, temperatureFlag } from "../flags.js";
 
 /** Exit code when a command needs a generator and only the extractive answerer is configured. */
@@ -32,15 +34,19 @@ export function llmOverrides(opts: { provider?: string; model?: string; baseUrl?
 export async function openAnswerModel(
   config: GeneraConfig,
   embeddings?: EmbeddingsInterface,
-): Promise<ChatModelHandle> {
-  const handle = await createChatModel(config.llm, { embeddings });
-  if (handle.kind === "generator" && handle.url) await checkProvider(config.llm);
-  return handle;
+): Promise<BaseLanguageModel> {
+  const model = await createChatModel(config.llm, { embeddings });
+  if (providerUrl(resolveLlmConfig(config.llm)) !== undefined) await checkProvider(config.llm);
+  return model;
 }
 
 /** Prints the NO_GENERATOR explanation and sets exit code 2; returns true when that happened. */
-export function refuseWithoutGenerator(handle: ChatModelHandle, what: string, err: Writable = process.stderr): boolean {
-  if (handle.kind !== "extractive") return false;
+export function refuseWithoutGenerator(
+  model: BaseLanguageModel,
+  what: string,
+  err: Writable = process.stderr,
+): boolean {
+  if (!isExtractiveChatModel(model)) return false;
   const error = new GeneraError(
     "NO_GENERATOR",
     `${what} needs a generative model, but llm.provider is "extractive" (it only quotes documents). ` +
