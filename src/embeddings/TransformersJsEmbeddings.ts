@@ -1,45 +1,18 @@
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import {
-  type DataType,
-  env,
-  type FeatureExtractionPipeline,
-  ModelFileNotFoundError,
-  pipeline,
-} from "@huggingface/transformers";
+import { type DataType, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
+import { type TransformersJsModelOptions, TransformersJsModelSource } from "../util/TransformersJsModelSource.js";
 import { assertTexts } from "./assertTexts.js";
 
 export type TransformersJsPooling = "mean" | "cls" | "none";
 
-export interface TransformersJsEmbeddingsParams extends EmbeddingsParams {
-  /** Hugging Face hub id (e.g. "Xenova/all-MiniLM-L6-v2") or a local model folder. */
-  model: string;
+export interface TransformersJsEmbeddingsParams extends EmbeddingsParams, TransformersJsModelOptions {
   /** How token vectors become one text vector; "none" only suits models that already output one vector per text. Default "mean". */
   pooling?: TransformersJsPooling;
   /** L2-normalise the vectors (default true, which makes dot product equal cosine). */
   normalize?: boolean;
-  /** ONNX weights variant: "fp32" (onnx/model.onnx, the default), "q8" (model_quantized.onnx), "fp16"… */
-  dtype?: DataType;
-  /** Shorthand for dtype "q8"; ignored when dtype is given. */
-  quantized?: boolean;
-  /** Folder where downloaded models are cached (and looked up); default: transformers.js's own. */
-  cacheDir?: string;
-  /** Folder holding hub-id-named model folders (`<localModelPath>/<org>/<name>`); default: transformers.js's own. */
-  localModelPath?: string;
-  /** Allow downloads from the Hugging Face hub (default false: never touch the network). */
-  allowRemote?: boolean;
   /** Texts per model call; default 32. */
   batchSize?: number;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -47,9 +20,7 @@ function isDirectory(path: string): boolean {
  * embeddings. Offline by default: with allowRemote false the model must already be in
  * a local folder, the local model path or the cache, and a missing model fails at
  * once with MODEL_NOT_FOUND instead of trying the network.
- *
- * transformers.js keeps its settings in one global `env`; loading a model sets
- * env.allowRemoteModels (and localModelPath / cacheDir when given) for the process.
+ * (TransformersJsModelSource says where it is looked for.)
  */
 export class TransformersJsEmbeddings extends Embeddings {
   readonly model: string;
@@ -61,15 +32,12 @@ export class TransformersJsEmbeddings extends Embeddings {
   readonly modelId: string;
   /** Vector width; known once the model has produced its first vector. */
   dimension?: number;
-  private readonly cacheDir?: string;
-  private readonly localModelPath?: string;
+  private readonly source: TransformersJsModelSource;
   private extractor?: Promise<FeatureExtractionPipeline>;
 
   constructor(params: TransformersJsEmbeddingsParams) {
     super(params);
-    if (typeof params?.model !== "string" || params.model.trim() === "") {
-      throw new GeneraError("INVALID_INPUT", "TransformersJsEmbeddings needs a `model`: a hub id or a local folder");
-    }
+    this.source = new TransformersJsModelSource(params, "Embedding model");
     const pooling = params.pooling ?? "mean";
     if (!["mean", "cls", "none"].includes(pooling)) {
       throw new GeneraError("INVALID_INPUT", `pooling must be "mean", "cls" or "none", got "${pooling}"`);
@@ -78,18 +46,12 @@ export class TransformersJsEmbeddings extends Embeddings {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new GeneraError("INVALID_INPUT", `batchSize must be a positive integer, got ${batchSize}`);
     }
-    const localFolder = resolve(params.model);
-    // A folder on disk wins over a hub id of the same spelling, and is named by its absolute path;
-    // so is anything spelled as a path, existing or not, so that errors name the right place.
-    const spelledAsPath = isAbsolute(params.model) || /^\.{1,2}[\\/]/.test(params.model);
-    this.model = spelledAsPath || isDirectory(localFolder) ? localFolder : params.model;
+    this.model = this.source.model;
     this.pooling = pooling;
     this.normalize = params.normalize ?? true;
-    this.dtype = params.dtype ?? (params.quantized ? "q8" : "fp32");
+    this.dtype = this.source.dtype;
     this.batchSize = batchSize;
-    this.allowRemote = params.allowRemote ?? false;
-    this.cacheDir = params.cacheDir === undefined ? undefined : resolve(params.cacheDir);
-    this.localModelPath = params.localModelPath === undefined ? undefined : resolve(params.localModelPath);
+    this.allowRemote = this.source.allowRemote;
     // Everything that changes the numbers is in the id, so a cache never mixes vectors.
     this.modelId = `transformersjs:${this.model}:${this.pooling}:${this.dtype}${this.normalize ? "" : ":raw"}`;
   }
@@ -138,11 +100,7 @@ export class TransformersJsEmbeddings extends Embeddings {
 
   /** The folders where transformers.js would look for this model without the network. */
   searchedFolders(): string[] {
-    if (isAbsolute(this.model)) return [this.model];
-    const roots = [this.localModelPath ?? env.localModelPath, this.cacheDir ?? env.cacheDir];
-    return [
-      ...new Set(roots.filter((r): r is string => typeof r === "string" && r !== "").map((r) => join(r, this.model))),
-    ];
+    return this.source.searchedFolders();
   }
 
   private load(): Promise<FeatureExtractionPipeline> {
@@ -155,39 +113,14 @@ export class TransformersJsEmbeddings extends Embeddings {
     return this.extractor;
   }
 
-  private async createExtractor(): Promise<FeatureExtractionPipeline> {
-    env.allowRemoteModels = this.allowRemote;
-    env.allowLocalModels = true;
-    if (this.localModelPath) env.localModelPath = this.localModelPath;
-    if (this.cacheDir) env.cacheDir = this.cacheDir;
-    const folders = this.searchedFolders();
-    if (!this.allowRemote && !folders.some((f) => existsSync(join(f, "config.json")))) {
-      throw new GeneraError(
-        "MODEL_NOT_FOUND",
-        `Embedding model "${this.model}" was not found locally (looked for config.json in ${folders.join(", ")}) ` +
-          "and downloads are off: put the model folder there or set allowRemote",
-        { details: { model: this.model, searched: folders } },
-      );
-    }
-    try {
-      return (await pipeline("feature-extraction", this.model, {
-        dtype: this.dtype,
-        cache_dir: this.cacheDir,
-        local_files_only: !this.allowRemote,
-      })) as FeatureExtractionPipeline;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof ModelFileNotFoundError || /not found|missing|ENOENT/i.test(message)) {
-        throw new GeneraError(
-          "MODEL_NOT_FOUND",
-          `Embedding model "${this.model}" (dtype ${this.dtype}) is incomplete or missing in ${folders.join(", ")}: ${message}`,
-          { cause: error, details: { model: this.model, searched: folders, dtype: this.dtype } },
-        );
-      }
-      throw new GeneraError("FILE_UNREADABLE", `Embedding model "${this.model}" could not be loaded: ${message}`, {
-        cause: error,
-        details: { model: this.model, searched: folders },
-      });
-    }
+  private createExtractor(): Promise<FeatureExtractionPipeline> {
+    return this.source.load(
+      async () =>
+        (await pipeline(
+          "feature-extraction",
+          this.model,
+          this.source.pretrainedOptions(),
+        )) as FeatureExtractionPipeline,
+    );
   }
 }
