@@ -90,6 +90,22 @@ export const ConfigSchema = z.object({
         .default(1024 * 1024),
     })
     .default({}),
+  multimodal: z
+    .object({
+      /** Give every image found while indexing a vector in the image index (beside the text one). */
+      images: z.boolean().default(true),
+      /** "digits" = genera's shipped digit encoder (offline, knows digits only); "transformersjs" = a CLIP / SigLIP model. */
+      imageEmbeddings: z.enum(["digits", "transformersjs"]).default("digits"),
+      /** Hub id or local folder: the CLIP / SigLIP model (transformersjs), or a digit encoder folder (digits). */
+      imageModel: z.string().optional(),
+      /** Hub id or local folder of a transformers.js image-to-text model; its captions become the image's text. */
+      captionModel: z.string().optional(),
+      /** Hub id or local folder of a transformers.js Whisper-style model; audio files are transcribed with it. */
+      speechModel: z.string().optional(),
+      /** Let transformers.js download these models (default false: local folders and the cache only). */
+      allowRemote: z.boolean().default(false),
+    })
+    .default({}),
 });
 
 export type GeneraConfig = z.infer<typeof ConfigSchema>;
@@ -121,6 +137,10 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_ALLOWED_HOSTS", ["server", "allowedHosts"], "list"],
   ["GENERA_FOLDERS", ["server", "folders"], "list"],
   ["GENERA_RATE_LIMIT", ["server", "rateLimitPerMinute"], "number"],
+  ["GENERA_IMAGE_EMBEDDINGS", ["multimodal", "imageEmbeddings"], "string"],
+  ["GENERA_IMAGE_MODEL", ["multimodal", "imageModel"], "string"],
+  ["GENERA_CAPTION_MODEL", ["multimodal", "captionModel"], "string"],
+  ["GENERA_SPEECH_MODEL", ["multimodal", "speechModel"], "string"],
 ];
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -122,7 +122,7 @@ export class TransformersJsImageEmbeddings extends ImageEmbeddings {
       const outputs = await run(items.slice(i, i + this.batchSize));
       // CLIP's towers end in a projection (text_embeds / image_embeds); SigLIP's in a pooled vector.
       const tensor = outputs.text_embeds ?? outputs.image_embeds ?? outputs.pooler_output;
-      if (!tensor || tensor.dims.length !== 2) {
+      if (tensor?.dims.length !== 2) {
         throw new GeneraError(
           "INVALID_INPUT",
           `Model ${this.model} gave no [batch, dim] embedding (outputs: ${Object.keys(outputs).join(", ")})`,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { numberFlag } from "../flags.js";
+import { indexImagesWithProgress } from "../imageIndex.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -36,9 +37,14 @@ export function register(program: Command): void {
       });
       const kb = await openKnowledgeBase(config, { store: opts.store });
       try {
-        const summary = await indexWithProgress(kb, paths, opts.cleanup === false ? "none" : "full");
+        const cleanup = opts.cleanup === false ? "none" : "full";
+        const summary = await indexWithProgress(kb, paths, cleanup);
+        // Images also get a vector of their picture in the image index (`genera search --images`).
+        const images = config.multimodal.images
+          ? await indexImagesWithProgress(config, paths, { store: opts.store, cleanup })
+          : undefined;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...summary, stats: kb.stats() })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...summary, stats: kb.stats(), images })}\n`);
         } else {
           const s = summary;
           process.stdout.write(
@@ -46,8 +52,13 @@ export function register(program: Command): void {
               ` — ${s.chunksAdded} chunks added, ${s.chunksDeleted} removed in ${s.seconds.toFixed(1)} s\n`,
           );
           for (const f of s.failures) process.stderr.write(`failed: ${f.path}: ${f.reason} [${f.code}]\n`);
+          if (images && images.added + images.updated + images.deleted + images.failed > 0) {
+            process.stdout.write(
+              `images: added ${images.added}, updated ${images.updated}, unchanged ${images.unchanged}, deleted ${images.deleted}, failed ${images.failed}\n`,
+            );
+          }
         }
-        if (summary.failed > 0) process.exitCode = EXIT_PARTIAL;
+        if (summary.failed > 0 || (images?.failed ?? 0) > 0) process.exitCode = EXIT_PARTIAL;
       } finally {
         await kb.close();
       }

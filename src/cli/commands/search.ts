@@ -1,7 +1,9 @@
 import type { Document } from "@langchain/core/documents";
 import type { Command } from "commander";
+import type { GeneraConfig } from "../../config.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { kFlag, modeFlag, requireText } from "../flags.js";
+import { imageIndexDir, openImageIndex } from "../imageIndex.js";
 
 /** "file (page 2)" / "file (Heading > Sub)" — the position a person can open. */
 export function describePosition(metadata: Record<string, unknown>): string {
@@ -50,10 +52,15 @@ export function register(program: Command): void {
     .option("-k, --k <n>", "number of results", kFlag)
     .option("--mode <mode>", "hybrid | keyword | dense", modeFlag)
     .option("--mmr", "diversify results with maximal marginal relevance")
+    .option("--images", "search the image index: images whose picture matches the text")
     .option("--json", "print one JSON object")
     .action(async (query: string, opts, command: Command) => {
       requireText("query", query, 'genera search "attention heads"');
       const config = loadCliConfig(command, { retrieval: { k: opts.k, mode: opts.mode } });
+      if (opts.images) {
+        await searchImages(config, query, { store: opts.store, k: opts.k ?? 10, json: opts.json });
+        return;
+      }
       const kb = await openKnowledgeBase(config, { store: opts.store });
       try {
         const { chunks, dir } = kb.stats();
@@ -97,4 +104,31 @@ export function register(program: Command): void {
         await kb.close();
       }
     });
+}
+
+async function searchImages(
+  config: GeneraConfig,
+  query: string,
+  opts: { store?: string; k: number; json?: boolean },
+): Promise<void> {
+  const index = await openImageIndex(config, opts.store);
+  try {
+    const hits = await index.search(query, opts.k);
+    if (opts.json) {
+      const results = hits.map(({ source, score, caption, ocrText }) => ({ source, score, caption, ocrText }));
+      process.stdout.write(`${JSON.stringify({ query, modality: "image", results })}\n`);
+      return;
+    }
+    if (!hits.length) {
+      process.stdout.write(
+        `No images indexed in ${imageIndexDir(config, opts.store)}. Index a folder with images first.\n`,
+      );
+    }
+    hits.forEach((hit, i) => {
+      const text = [hit.caption, hit.ocrText].filter(Boolean).join(" | ").replace(/\s+/g, " ").slice(0, 200);
+      process.stdout.write(`${i + 1}. [${hit.score.toFixed(3)}] ${hit.source}${text ? `\n   ${text}` : ""}\n`);
+    });
+  } finally {
+    await index.close();
+  }
 }
