@@ -4,9 +4,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type IndexSummary, KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
 import { seededRandom as rng } from "../src/engine/random.js";
+import { type IndexSummary, KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
 
 const FILES = Number(process.argv.find((a) => a.startsWith("--files="))?.split("=")[1] ?? 1000);
 const WORDS = (

@@ -23,9 +23,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Embeddings } from "@langchain/core/embeddings";
-import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { evaluateRetriever, type RetrievalQA } from "../src/eval/retrievalMetrics.js";
+import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
 import { HYBRID_DEFAULTS, HybridRetriever, type HybridRetrieverOptions } from "../vectorstores/HybridRetriever.js";
 import { KeywordIndex, type KeywordIndexOptions } from "../vectorstores/KeywordIndex.js";

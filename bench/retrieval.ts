@@ -182,11 +182,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "genera-bench-retrieval-"));
   try {
     await store.save(join(dir, "hnsw"));
+    // What the knowledge base's store persists per chunk (analysed terms) and reopens from.
     t = performance.now();
-    keywordIndex.save(join(dir, "keyword"));
+    const analysed = docs.map((doc) => ({ id: doc.id as string, terms: keywordIndex.termsOf(doc), document: doc }));
     const saveKeyword = performance.now() - t;
+    const keywordBytes = analysed.reduce((n, a) => n + Buffer.byteLength(Object.values(a.terms).join("\n")), 0);
     t = performance.now();
-    KeywordIndex.load(join(dir, "keyword"));
+    new KeywordIndex().addAnalyzed(analysed);
     const loadKeyword = performance.now() - t;
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
@@ -205,11 +207,11 @@ async function main(): Promise<void> {
     console.log(`\n## Retrieval latency, ${docs.length.toLocaleString("en")} chunks, ${queries.length} queries\n`);
     console.log(
       `Build: HNSW ${(buildDense / 1000).toFixed(1)} s (vectors precomputed), keyword ${(buildKeyword / 1000).toFixed(1)} s. ` +
-        `Keyword index save ${(saveKeyword / 1000).toFixed(2)} s, load ${(loadKeyword / 1000).toFixed(2)} s.`,
+        `Keyword terms analysed for storing ${(saveKeyword / 1000).toFixed(2)} s, index reopened from them ${(loadKeyword / 1000).toFixed(2)} s.`,
     );
     console.log(
-      `On disk: HNSW ${mib(dirBytes(join(dir, "hnsw")))} MiB, keyword ${mib(dirBytes(join(dir, "keyword")))} MiB ` +
-        `(the keyword file stores the chunk texts too).`,
+      `On disk: HNSW ${mib(dirBytes(join(dir, "hnsw")))} MiB, keyword terms ${mib(keywordBytes)} MiB ` +
+        `(the chunk texts are stored once, with the documents).`,
     );
     printTable("Query embedded with USE-lite on every call", await timeModes(store, keywordIndex, use, queries));
 

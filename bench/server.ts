@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import type autocannon from "autocannon";
-import { KnowledgeBase } from "../loaders/KnowledgeBase.js";
 import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
+import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
 import { startServer } from "../src/server/startServer.js";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);

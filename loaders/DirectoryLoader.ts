@@ -38,7 +38,7 @@ type Matcher = (path: string) => boolean;
  * Patterns without a slash match the base name at any depth ("*.md", "drafts");
  * the others match the whole relative path ("docs/**\/*.md").
  */
-function compile(patterns: string[] | undefined): Matcher | undefined {
+export function compileGlobs(patterns: string[] | undefined): Matcher | undefined {
   if (!patterns?.length) return undefined;
   const matchers = patterns.map((p) => {
     const pattern = p.replace(/^\.\//, "");
@@ -68,8 +68,8 @@ interface RootPlan {
  * A root that does not exist throws NOT_FOUND before anything is listed.
  */
 export async function* walkFiles(roots: string | string[], options: WalkOptions = {}): AsyncGenerator<WalkedFile> {
-  const include = compile(options.include);
-  const exclude = compile(options.exclude);
+  const include = compileGlobs(options.include);
+  const exclude = compileGlobs(options.exclude);
   const skip = options.onSkip ?? (() => {});
   const plans: RootPlan[] = [];
   for (const input of Array.isArray(roots) ? roots : [roots]) {

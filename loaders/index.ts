@@ -3,8 +3,6 @@ export * from "./decodeText.js";
 export * from "./FileContext.js";
 export * from "./fileError.js";
 export * from "./htmlToText.js";
-export * from "./IndexRecord.js";
-export * from "./KnowledgeBase.js";
 export * from "./loadCode.js";
 export * from "./loadCsv.js";
 export * from "./loadDocx.js";

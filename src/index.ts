@@ -33,6 +33,7 @@ export {
 } from "./engine/index.js";
 export * from "./errors.js";
 export * from "./eval/index.js";
+export * from "./knowledge/index.js";
 export * from "./llms/index.js";
 export { type AppOptions, createApp } from "./server/createApp.js";
 export { SessionStore } from "./server/SessionStore.js";

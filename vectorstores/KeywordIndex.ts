@@ -1,10 +1,7 @@
-import { existsSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { basename, extname } from "node:path";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
-import MiniSearch, { type AsPlainObject } from "minisearch";
+import MiniSearch from "minisearch";
 import { GeneraError } from "../src/errors.js";
-import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
-import { readFileOrThrow } from "../src/util/readFileOrThrow.js";
 import { porterStem } from "./porterStem.js";
 
 /**
@@ -31,11 +28,31 @@ export interface KeywordFieldBoosts {
   body: number;
 }
 
+/** Where an index that keeps no documents of its own finds them (e.g. the dense store's docstore). */
+export interface KeywordDocumentSource {
+  get(id: string): DocumentInterface | undefined;
+}
+
 export interface KeywordIndexOptions {
   /** Porter stemming of plain English words (default true). */
   stem?: boolean;
   /** Per-field BM25 weights (default title 2, headings 1.5, body 1). */
   boosts?: Partial<KeywordFieldBoosts>;
+  /**
+   * Read documents from here instead of keeping a copy of each: the knowledge base shares its
+   * docstore, so a chunk's text is held once. Callers then add and remove in step with it.
+   */
+  documents?: KeywordDocumentSource;
+}
+
+/**
+ * A chunk's analysed fields: its terms in order, space-separated (terms never hold spaces).
+ * What a store persists so that reopening an index skips text analysis (see `addAnalyzed`).
+ */
+export interface KeywordTerms {
+  title: string;
+  headings: string;
+  body: string;
 }
 
 export interface KeywordSearchOptions {
@@ -86,15 +103,12 @@ export interface KeywordSearchResult {
   document: Document;
 }
 
-export const KEYWORD_INDEX_FILE = "keyword-index.json";
-const FORMAT = "genera-keyword-index";
-const FORMAT_VERSION = 1;
 const DEFAULT_MAX_DOC_FREQUENCY = 0.5;
 /** Below this many chunks document frequencies are too coarse to call a term unselective. */
 const MIN_DOCS_FOR_DF_CUT = 200;
 const DEFAULT_BOOSTS: KeywordFieldBoosts = { title: 2, headings: 1.5, body: 1 };
 const FIELDS = ["title", "headings", "body"] as const;
-/** Above this share of discarded entries a save rebuilds the postings instead of persisting the garbage. */
+/** Above this share of discarded entries the postings are vacuumed (see `remove`). */
 const COMPACT_DIRT_RATIO = 0.2;
 
 /**
@@ -218,25 +232,8 @@ export function matchesFilter(doc: DocumentInterface, filter: DocumentFilter | u
   return true;
 }
 
-interface IndexedFields {
+interface IndexedFields extends KeywordTerms {
   id: string;
-  title: string;
-  headings: string;
-  body: string;
-}
-
-interface StoredDocument {
-  id: string;
-  pageContent: string;
-  metadata: Record<string, unknown>;
-}
-
-interface KeywordIndexFile {
-  format: typeof FORMAT;
-  version: number;
-  options: { stem: boolean; boosts: KeywordFieldBoosts };
-  documents: StoredDocument[];
-  index: AsPlainObject;
 }
 
 function copyDocument(doc: DocumentInterface, id: string): Document {
@@ -273,82 +270,28 @@ export class KeywordIndex {
   private readonly termScores = new Map<string, { docs: Int32Array; scores: Float64Array }>();
   /** Title → its distinct terms; a retriever is made per search, so the cache lives here. */
   private readonly titleTermCache = new Map<string, string[]>();
-  private readonly docs = new Map<string, Document>();
+  /** The index's own copies of its documents, unless `options.documents` provides them. */
+  private readonly ownDocs?: Map<string, Document>;
+  private readonly source: KeywordDocumentSource;
   private mini: MiniSearch<IndexedFields>;
+  private vacuuming?: Promise<void>;
 
   constructor(options: KeywordIndexOptions = {}) {
     this.stem = options.stem ?? true;
     this.boosts = validBoosts(options.boosts);
     this.mini = this.createMiniSearch();
+    if (options.documents) this.source = options.documents;
+    else {
+      const own = new Map<string, Document>();
+      this.ownDocs = own;
+      this.source = own;
+    }
   }
 
   /** Build an index from documents, e.g. when the keyword file is missing but the dense docstore is there. */
   static rebuildFrom(docs: Iterable<DocumentInterface>, options: KeywordIndexOptions = {}): KeywordIndex {
     const index = new KeywordIndex(options);
     index.add([...docs]);
-    return index;
-  }
-
-  /** Whether `dir` holds a saved keyword index. */
-  static exists(dir: string): boolean {
-    return existsSync(join(dir, KEYWORD_INDEX_FILE));
-  }
-
-  static load(dir: string): KeywordIndex {
-    const path = join(dir, KEYWORD_INDEX_FILE);
-    return KeywordIndex.fromJSON(readFileOrThrow(path, "keyword index", "utf8"), path);
-  }
-
-  /** Restore from `toJSON()` output (object or its JSON text). `origin` names the source in error messages. */
-  static fromJSON(data: string | KeywordIndexFile, origin = "keyword index data"): KeywordIndex {
-    const corrupt = (reason: string, cause?: unknown) =>
-      new GeneraError("INDEX_CORRUPT", `Keyword index ${origin} is damaged or of an unknown format: ${reason}`, {
-        cause,
-        details: { path: origin },
-      });
-    let file: KeywordIndexFile;
-    if (typeof data === "string") {
-      try {
-        file = JSON.parse(data) as KeywordIndexFile;
-      } catch (error) {
-        throw corrupt("not valid JSON", error);
-      }
-    } else {
-      file = data;
-    }
-    if (!file || typeof file !== "object" || file.format !== FORMAT) throw corrupt("missing format marker");
-    if (file.version !== FORMAT_VERSION) {
-      throw corrupt(`format version ${String(file.version)} (this build reads ${FORMAT_VERSION})`);
-    }
-    if (!Array.isArray(file.documents) || !file.index || typeof file.index !== "object") {
-      throw corrupt("documents or postings missing");
-    }
-    let index: KeywordIndex;
-    try {
-      index = new KeywordIndex({ stem: file.options?.stem, boosts: file.options?.boosts });
-    } catch (error) {
-      throw corrupt("invalid options", error);
-    }
-    for (const stored of file.documents) {
-      if (!stored || typeof stored.id !== "string" || typeof stored.pageContent !== "string") {
-        throw corrupt("a document entry lacks id or text");
-      }
-      index.docs.set(
-        stored.id,
-        new Document({ pageContent: stored.pageContent, metadata: stored.metadata ?? {}, id: stored.id }),
-      );
-    }
-    try {
-      index.mini = MiniSearch.loadJS<IndexedFields>(file.index, index.miniSearchOptions());
-    } catch (error) {
-      throw corrupt("postings unreadable", error);
-    }
-    if (index.mini.documentCount !== index.docs.size) {
-      throw corrupt(`postings cover ${index.mini.documentCount} documents but ${index.docs.size} are stored`);
-    }
-    for (const id of index.docs.keys()) {
-      if (!index.mini.has(id)) throw corrupt(`document ${id} has no postings`);
-    }
     return index;
   }
 
@@ -369,27 +312,50 @@ export class KeywordIndex {
   }
 
   get size(): number {
-    return this.docs.size;
+    return this.mini.documentCount;
   }
 
   has(id: string): boolean {
-    return this.docs.has(id);
+    return this.mini.has(id);
   }
 
   getDocument(id: string): Document | undefined {
-    const doc = this.docs.get(id);
+    const doc = this.mini.has(id) ? this.source.get(id) : undefined;
     return doc ? copyDocument(doc, id) : undefined;
   }
 
-  listDocuments(): Document[] {
-    return [...this.docs.entries()].map(([id, doc]) => copyDocument(doc, id));
+  /** A chunk's analysed fields, as `addAnalyzed` takes them back. */
+  termsOf(doc: DocumentInterface): KeywordTerms {
+    return {
+      title: this.analyze(documentTitle(doc)).join(" "),
+      headings: this.analyze(headingText(doc)).join(" "),
+      body: this.analyze(doc.pageContent).join(" "),
+    };
+  }
+
+  /**
+   * Adds chunks analysed earlier by `termsOf` (same stemming setting), skipping text analysis:
+   * how a store reopens the index. With its own documents the index needs each `document` too.
+   */
+  addAnalyzed(entries: Iterable<{ id: string; terms: KeywordTerms; document?: DocumentInterface }>): void {
+    this.termScores.clear();
+    for (const { id, terms, document } of entries) {
+      if (this.mini.has(id)) {
+        throw new GeneraError("CONFLICT", `Keyword index already holds document "${id}"`, { details: { id } });
+      }
+      if (this.ownDocs) {
+        if (!document) throw new GeneraError("INVALID_INPUT", `addAnalyzed: document "${id}" has no text`);
+        this.ownDocs.set(id, copyDocument(document, id));
+      }
+      this.mini.add({ id, ...terms });
+    }
   }
 
   /** Add new documents; every one needs a unique `.id` not yet in the index (use `replace` to update). */
   add(docs: DocumentInterface[]): void {
     const ids = this.validate(docs, "add");
     for (const id of ids) {
-      if (this.docs.has(id)) {
+      if (this.mini.has(id)) {
         throw new GeneraError("CONFLICT", `Keyword index already holds document "${id}"; use replace() to update it`, {
           details: { id },
         });
@@ -402,26 +368,48 @@ export class KeywordIndex {
   replace(docs: DocumentInterface[]): void {
     const ids = this.validate(docs, "replace");
     for (const id of ids) {
-      if (this.docs.has(id)) {
+      if (this.mini.has(id)) {
         this.mini.discard(id);
-        this.docs.delete(id);
+        this.ownDocs?.delete(id);
         this.termScores.clear();
       }
     }
     this.insert(docs, ids);
+    this.vacuumIfDirty();
   }
 
   /** Remove documents by id; unknown ids are ignored. Returns how many were removed. */
   remove(ids: string[]): number {
     let removed = 0;
     for (const id of ids) {
-      if (this.docs.delete(id)) {
+      if (this.mini.has(id)) {
         this.mini.discard(id);
+        this.ownDocs?.delete(id);
         this.termScores.clear();
         removed++;
       }
     }
+    this.vacuumIfDirty();
     return removed;
+  }
+
+  /**
+   * Drops the postings of removed documents now (MiniSearch only marks them). Scores do not
+   * change: discarded entries never count (see exactScores); this returns their memory.
+   */
+  async compact(): Promise<void> {
+    if (this.mini.dirtCount > 0) await this.mini.vacuum({ batchSize: 1000, batchWait: 0 });
+    await this.vacuuming;
+    this.termScores.clear();
+  }
+
+  private vacuumIfDirty(): void {
+    if (this.vacuuming || this.mini.dirtCount <= COMPACT_DIRT_RATIO * Math.max(1, this.size)) return;
+    // Runs in batches between searches; a search meanwhile skips discarded entries as always.
+    this.vacuuming = this.mini.vacuum({ batchSize: 1000, batchWait: 1 }).finally(() => {
+      this.vacuuming = undefined;
+      this.termScores.clear();
+    });
   }
 
   /** BM25 scores of every matching document that passes the filter (id → score, unsorted). */
@@ -431,10 +419,11 @@ export class KeywordIndex {
     }
     const out = new Map<string, number>();
     let terms = [...new Set(analyzeText(query, { stem: this.stem }))];
-    if (terms.length === 0 || this.docs.size === 0) return out;
+    const size = this.size;
+    if (terms.length === 0 || size === 0) return out;
     const maxDf = options.maxDocFrequency ?? DEFAULT_MAX_DOC_FREQUENCY;
-    if (maxDf < 1 && this.docs.size >= MIN_DOCS_FOR_DF_CUT) {
-      const selective = terms.filter((t) => this.documentFrequency(t) <= maxDf * this.docs.size);
+    if (maxDf < 1 && size >= MIN_DOCS_FOR_DF_CUT) {
+      const selective = terms.filter((t) => this.documentFrequency(t) <= maxDf * size);
       if (selective.length > 0) terms = selective;
     }
     const { filter } = options;
@@ -446,7 +435,13 @@ export class KeywordIndex {
     ) {
       throw new GeneraError("INVALID_INPUT", "Keyword search filter must be a metadata object or a predicate function");
     }
-    const keep = filter === undefined ? undefined : (id: string) => matchesFilter(this.docs.get(id)!, filter);
+    const keep =
+      filter === undefined
+        ? undefined
+        : (id: string) => {
+            const doc = this.source.get(id);
+            return doc !== undefined && matchesFilter(doc, filter);
+          };
     if (!options.fuzzy && !options.prefix) return this.exactScores(terms, keep);
     const results = this.mini.search(terms.join(" "), {
       // Terms are already analysed: split on the spaces we joined them with and keep them as they are.
@@ -592,32 +587,13 @@ export class KeywordIndex {
       });
     }
     const ranked = [...this.scores(query, options)].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    return ranked.slice(0, k).map(([id, score]) => ({ id, score, document: copyDocument(this.docs.get(id)!, id) }));
-  }
-
-  toJSON(): KeywordIndexFile {
-    // Discarded entries linger in MiniSearch's postings until vacuumed; rebuilding is cheaper than saving them.
-    if (this.mini.dirtCount > 0 && this.mini.dirtCount > COMPACT_DIRT_RATIO * Math.max(1, this.docs.size)) {
-      this.mini = this.createMiniSearch();
-      this.mini.addAll([...this.docs.entries()].map(([id, doc]) => this.fields(doc, id)));
-      this.termScores.clear();
+    const results: KeywordSearchResult[] = [];
+    for (const [id, score] of ranked) {
+      if (results.length === k) break;
+      const document = this.getDocument(id);
+      if (document) results.push({ id, score, document });
     }
-    return {
-      format: FORMAT,
-      version: FORMAT_VERSION,
-      options: { stem: this.stem, boosts: { ...this.boosts } },
-      documents: [...this.docs.entries()].map(([id, doc]) => ({
-        id,
-        pageContent: doc.pageContent,
-        metadata: doc.metadata,
-      })),
-      index: this.mini.toJSON(),
-    };
-  }
-
-  /** Write `<dir>/keyword-index.json` atomically (readers see the old or the new file, never a torn one). */
-  save(dir: string): void {
-    atomicWriteFileSync(join(dir, KEYWORD_INDEX_FILE), JSON.stringify(this.toJSON()));
+    return results;
   }
 
   private validate(docs: DocumentInterface[], op: string): string[] {
@@ -650,25 +626,20 @@ export class KeywordIndex {
   private insert(docs: DocumentInterface[], ids: string[]): void {
     this.termScores.clear();
     docs.forEach((doc, i) => {
-      const copy = copyDocument(doc, ids[i]);
-      this.mini.add(this.fields(copy, ids[i]));
-      this.docs.set(ids[i], copy);
+      this.mini.add({ id: ids[i], ...this.termsOf(doc) });
+      this.ownDocs?.set(ids[i], copyDocument(doc, ids[i]));
     });
   }
 
-  private fields(doc: DocumentInterface, id: string): IndexedFields {
-    return { id, title: documentTitle(doc), headings: headingText(doc), body: doc.pageContent };
-  }
-
   private miniSearchOptions() {
-    const stem = this.stem;
     return {
       fields: [...FIELDS],
       idField: "id",
       storeFields: [] as string[],
-      tokenize: (text: string) => analyzeText(text, { stem }),
+      // Fields arrive analysed (termsOf), so MiniSearch only splits them.
+      tokenize: (text: string) => (text === "" ? [] : text.split(" ")),
       processTerm: (term: string) => term,
-      // Vacuuming runs on timers in the background; we compact on save instead (see toJSON).
+      // Vacuuming is started by remove/replace past COMPACT_DIRT_RATIO, not on MiniSearch's own timers.
       autoVacuum: false,
     };
   }

@@ -63,6 +63,17 @@ export type HNSWFilter = HNSWMetadataFilter | ((doc: Document) => boolean);
 export interface HNSWAddOptions {
   /** One id per document; an id already in the store replaces that entry (upsert). */
   ids?: string[];
+  /**
+   * One graph label per document, for a caller that keeps its own docstore keyed by label (the
+   * knowledge base's SQLite rows): labels must be unused non-negative integers; default: the next free ones.
+   */
+  labels?: number[];
+}
+
+/** A document and the label its vector has in a graph file written by `writeGraph`. */
+export interface HNSWLabelledDocument {
+  label: number;
+  document: Document;
 }
 
 export interface HNSWMaxMarginalRelevanceOptions {
@@ -137,6 +148,7 @@ const docstoreSchema = z.object({
 
 interface PreparedEntry {
   id: string;
+  label: number | undefined;
   vector: number[];
   pageContent: string;
   metadata: Record<string, unknown>;
@@ -257,7 +269,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
   }
 
   async addVectors(vectors: number[][], documents: Document[], options?: HNSWAddOptions): Promise<string[]> {
-    const entries = this.prepare(vectors, documents, options?.ids);
+    const entries = this.prepare(vectors, documents, options?.ids, options?.labels);
     this.commit(entries);
     return entries.map((entry) => entry.id);
   }
@@ -539,14 +551,78 @@ export class HNSWVectorStore extends SaveableVectorStore {
     return store;
   }
 
+  /** The graph label of a stored id (the knowledge base keys its docstore rows by it). */
+  labelOf(id: string): number | undefined {
+    return this.idToLabel.get(id);
+  }
+
+  /**
+   * Writes only hnswlib's graph file (vectors and links, no ids or documents) and fsyncs it: for a caller
+   * that keeps documents and the label → id map itself and reopens the graph with `openGraph`.
+   */
+  writeGraph(path: string): void {
+    if (this.index === undefined) throw new GeneraError("INVALID_INPUT", "writeGraph: the store holds no vectors yet");
+    this.index.writeIndexSync(path);
+    fsyncPath(path);
+  }
+
+  /**
+   * Reopens a graph file written by `writeGraph` around documents kept elsewhere. Labels in the file
+   * with no document are marked deleted (their documents went after the file was written); documents
+   * whose label the file lacks come back in `missing`, for the caller to add with `addVectors` and
+   * `labels`. The caller checks the file's integrity first: hnswlib trusts the file's structure.
+   */
+  static openGraph(
+    path: string,
+    embeddings: EmbeddingsInterface,
+    options: HNSWVectorStoreOptions & { dimension: number },
+    documents: Iterable<HNSWLabelledDocument>,
+  ): { store: HNSWVectorStore; missing: HNSWLabelledDocument[] } {
+    const store = new HNSWVectorStore(embeddings, options);
+    const index = new hnswlib.HierarchicalNSW(store.space, options.dimension);
+    try {
+      index.readIndexSync(path, true);
+    } catch (error) {
+      throw corrupt(path, "hnswlib could not read the graph file", error);
+    }
+    index.setEf(store._efSearch);
+    store.index = index;
+    store._dimension = options.dimension;
+    const inFile = new Set(index.getIdsList());
+    const missing: HNSWLabelledDocument[] = [];
+    let maxLabel = -1;
+    for (const entry of documents) {
+      maxLabel = Math.max(maxLabel, entry.label);
+      if (!inFile.delete(entry.label)) {
+        missing.push(entry);
+        continue;
+      }
+      const doc = entry.document;
+      store.docs.set(doc.id as string, doc);
+      store.idToLabel.set(doc.id as string, entry.label);
+      store.labelToDoc[entry.label] = doc;
+    }
+    for (const label of inFile) {
+      maxLabel = Math.max(maxLabel, label);
+      try {
+        index.markDelete(label);
+      } catch {
+        // Already marked deleted when the file was written.
+      }
+    }
+    store.nextLabel = maxLabel + 1;
+    return { store, missing };
+  }
+
   /** Validates a whole batch without touching the store; ids default to document.id, then to a random UUID. */
-  private prepare(vectors: unknown, documents: unknown, ids: unknown): PreparedEntry[] {
+  private prepare(vectors: unknown, documents: unknown, ids: unknown, labels?: unknown): PreparedEntry[] {
     if (!Array.isArray(vectors)) throw new GeneraError("INVALID_INPUT", "addVectors: vectors must be an array");
     validateDocuments(documents);
     if (vectors.length !== documents.length) {
       throw new GeneraError("INVALID_INPUT", `addVectors: ${vectors.length} vectors but ${documents.length} documents`);
     }
     validateIds(ids, documents.length);
+    validateLabels(labels, documents.length);
     let dimension = this._dimension;
     const entries: PreparedEntry[] = new Array(vectors.length);
     for (let i = 0; i < vectors.length; i++) {
@@ -555,6 +631,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
       const doc = documents[i];
       entries[i] = {
         id: (ids as string[] | undefined)?.[i] ?? (doc.id as string | undefined) ?? randomUUID(),
+        label: (labels as number[] | undefined)?.[i],
         vector,
         pageContent: doc.pageContent,
         metadata: { ...(doc.metadata ?? {}) },
@@ -577,7 +654,8 @@ export class HNSWVectorStore extends SaveableVectorStore {
       const entry = entries[i];
       if (last.get(entry.id) !== i) continue;
       this.forget(entry.id);
-      const label = this.nextLabel++;
+      const label = entry.label ?? this.nextLabel;
+      this.nextLabel = Math.max(this.nextLabel, label + 1);
       // replaceDeleted recycles slots freed by deletes and upserts, so churn does not grow the index.
       index.addPoint(entry.vector, label, true);
       const doc = new Document({ id: entry.id, pageContent: entry.pageContent, metadata: entry.metadata });
@@ -759,6 +837,18 @@ function validateIds(ids: unknown, count: number): void {
       throw new GeneraError("INVALID_INPUT", `ids[${i}] must be a non-empty string`);
     }
   });
+}
+
+function validateLabels(labels: unknown, count: number): void {
+  if (labels === undefined) return;
+  if (!Array.isArray(labels) || labels.length !== count) {
+    throw new GeneraError("INVALID_INPUT", `labels must be an array of ${count} integers`);
+  }
+  for (const label of labels) {
+    if (typeof label !== "number" || !Number.isInteger(label) || label < 0 || label > MAX_LABEL) {
+      throw new GeneraError("INVALID_INPUT", `label ${String(label)} is not an integer in [0, ${MAX_LABEL}]`);
+    }
+  }
 }
 
 function validateMmrOptions(options: unknown): asserts options is HNSWMaxMarginalRelevanceOptions {

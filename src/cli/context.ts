@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { IndexOptions, IndexSummary, KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import { createProgressReporter } from "./progress.js";
 
@@ -30,7 +30,7 @@ export async function openKnowledgeBase(
   options: { store?: string } = {},
 ): Promise<KnowledgeBase> {
   const [{ KnowledgeBase }, { createEmbeddings }] = await Promise.all([
-    import("../../loaders/KnowledgeBase.js"),
+    import("../knowledge/KnowledgeBase.js"),
     import("../embeddings/createEmbeddings.js"),
   ]);
   const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });

@@ -5,9 +5,9 @@ import type { Runnable } from "@langchain/core/runnables";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
-import type { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import type { GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
+import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
@@ -17,6 +17,7 @@ import { apiRouter } from "./routes/api.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
 import type { SessionStore } from "./SessionStore.js";
+import { UploadQueue } from "./UploadQueue.js";
 
 export interface AppOptions {
   config: GeneraConfig["server"];
@@ -52,6 +53,7 @@ export function createApp(options: AppOptions): {
   app: express.Express;
   metrics: ServerMetrics;
   limiter: GenerationLimiter;
+  uploads: UploadQueue;
 } {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -65,6 +67,8 @@ export function createApp(options: AppOptions): {
     limiter,
     metrics,
   });
+
+  const uploads = new UploadQueue({ kb: options.kb, uploadsDir: options.uploadsDir, metrics, log });
 
   const app = express();
   app.disable("x-powered-by");
@@ -110,7 +114,7 @@ export function createApp(options: AppOptions): {
     res.status(ok ? 200 : 503).json({
       status: ok ? "ok" : "degraded",
       checks,
-      documents: options.kb.record.entries.size,
+      documents: options.kb.documentCount,
       chunks: options.kb.vectorStore.size,
       generations: { running: limiter.active, queued: limiter.queued },
     });
@@ -171,6 +175,7 @@ export function createApp(options: AppOptions): {
       sessions: options.sessions,
       metrics,
       uploadsDir: options.uploadsDir,
+      uploads,
       maxUploadBytes: config.maxUploadBytes,
       retrievalMode: options.retrievalMode,
     }),
@@ -192,5 +197,5 @@ export function createApp(options: AppOptions): {
     res.status(404).json(errorBody(new GeneraError("NOT_FOUND", `No route for ${req.method} ${req.path}`)));
   });
   app.use(errorHandler(log));
-  return { app, metrics, limiter };
+  return { app, metrics, limiter, uploads };
 }

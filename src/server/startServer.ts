@@ -3,10 +3,10 @@ import { join } from "node:path";
 import type { Runnable } from "@langchain/core/runnables";
 import { createConversationalRagChain } from "../../chains/createConversationalRagChain.js";
 import { createRagChain } from "../../chains/createRagChain.js";
-import type { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import type { GeneraConfig } from "../config.js";
 import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError } from "../errors.js";
+import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createChatModel } from "../llms/createChatModel.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
@@ -44,7 +44,7 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
     llm,
     embeddings: kb.embeddings,
   }) as unknown as Runnable<ConversationalInput, RagAnswer>;
-  const { app } = createApp({
+  const { app, uploads } = createApp({
     config: config.server,
     kb,
     embeddings: kb.embeddings,
@@ -61,6 +61,7 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
   try {
     server = await listen(createServer(app), config.server.host, config.server.port);
   } catch (error) {
+    await uploads.stop();
     sessions.close();
     throw error;
   }
@@ -74,10 +75,14 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
   const close = () => {
     closing ??= (async () => {
       // Stop accepting; idle keep-alive sockets go now, busy ones when their response ends.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      // The upload job in progress stops at its next batch and resumes at the next start.
+      await Promise.all([
+        uploads.stop(),
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+      ]);
       await kb.save();
       sessions.close();
     })();

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,7 +40,8 @@ describe("genera serve", () => {
       child.kill("SIGTERM");
       expect(await exit).toBe(0);
       expect(stderr).toMatch(/SIGTERM/);
-      expect(existsSync(join(dir, "data", "index", "record.json"))).toBe(true);
+      expect(existsSync(join(dir, "data", "index", "store.sqlite"))).toBe(true);
+      expect(readdirSync(join(dir, "data", "index")).some((f) => /^graph-\d+\.hnsw$/.test(f))).toBe(true);
       expect(existsSync(join(dir, "data", "sessions.sqlite"))).toBe(true);
     } finally {
       child.kill("SIGKILL");

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
 import { embeddingsModelId } from "../../src/embeddings/embeddingsModelId.js";
+import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { HNSWVectorStore } from "../../vectorstores/hnsw.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 
@@ -48,8 +48,8 @@ describe("one model id for the index guard and the cache", () => {
     const store = join(tempDir(), "store");
     const cache = new CachedEmbeddings({ embeddings: openAiEmbeddings("text-embedding-3-small"), dir: tempDir() });
     const kb = await KnowledgeBase.open({ dir: store, embeddings: cache });
-    expect(kb.record.modelId).toBe("OpenAIEmbeddings:text-embedding-3-small");
-    expect(kb.record.modelId).toBe(cache.modelId);
+    expect(kb.stats().model).toBe("OpenAIEmbeddings:text-embedding-3-small");
+    expect(kb.stats().model).toBe(cache.modelId);
     expect(kb.vectorStore.modelId).toBe(cache.modelId);
     await kb.index([docs]);
     await kb.close();

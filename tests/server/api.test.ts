@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, parseSse, removeDir, startHarness } from "./serverHarness.js";
 
@@ -133,8 +135,12 @@ describe("chat API", () => {
     }
     expect(job.status).toBe("done");
     expect(job.summary?.added).toBe(1);
-    const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ id: string }> };
-    expect(docs.documents.map((d) => d.id)).toContain("capybara.md");
+    const docs = (await (await fetch(`${url}/api/documents`)).json()) as {
+      documents: Array<{ id: string; source: string }>;
+    };
+    const uploaded = docs.documents.find((d) => d.source === "capybara.md");
+    expect(uploaded?.id).toBe(join(h.dataDir, "uploads", "capybara.md"));
+    expect(existsSync(uploaded?.id as string)).toBe(true);
     const answer = (await (
       await post("/api/chat", { message: "How many kilograms can a capybara weigh?" })
     ).json()) as {
@@ -144,6 +150,8 @@ describe("chat API", () => {
     expect(answer.answer).toMatch(/66 kilograms/);
     expect(answer.sources[0]?.source).toBe("capybara.md");
     expect((await fetch(`${url}/api/documents/capybara.md`, { method: "DELETE" })).status).toBe(204);
+    // The uploaded file goes with its document: nothing brings it back at the next start.
+    expect(existsSync(uploaded?.id as string)).toBe(false);
     const after = (await (await fetch(`${url}/api/search?q=capybara%20rodent&k=5`)).json()) as {
       results: Array<{ source: string }>;
     };

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
+import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { type Harness, removeDir, startHarness } from "./serverHarness.js";
 
@@ -37,8 +37,8 @@ describe("index writes under load", () => {
     const results = await Promise.all([...uploads, ...queries]);
     for (const res of results) expect(res.status).toBeLessThan(300);
 
-    const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ id: string }> };
-    for (let i = 0; i < 12; i++) expect(docs.documents.map((d) => d.id)).toContain(`animal-${i}.md`);
+    const docs = (await (await fetch(`${url}/api/documents`)).json()) as { documents: Array<{ source: string }> };
+    for (let i = 0; i < 12; i++) expect(docs.documents.map((d) => d.source)).toContain(`animal-${i}.md`);
     for (let i = 0; i < 12; i += 5) {
       const hit = (await (await fetch(`${url}/api/search?q=zorblax${i}&k=1&mode=keyword`)).json()) as {
         results: Array<{ source: string }>;

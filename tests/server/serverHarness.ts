@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KnowledgeBase } from "../../loaders/KnowledgeBase.js";
 import { type GeneraConfig, loadConfig } from "../../src/config.js";
+import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { type RunningServer, startServer } from "../../src/server/startServer.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 

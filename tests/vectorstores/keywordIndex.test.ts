@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/engine/random.js";
 import { GeneraError } from "../../src/errors.js";
-import { analyzeText, foldText, KEYWORD_INDEX_FILE, KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { analyzeText, foldText, KeywordIndex } from "../../vectorstores/KeywordIndex.js";
 import { porterStem } from "../../vectorstores/porterStem.js";
 import { chunk } from "./hybridFixtures.js";
 
@@ -32,16 +29,6 @@ const corpus = () => [
     source: "cs/trees.md",
   }),
 ];
-
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "genera-kw-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 function expectGeneraError(fn: () => unknown, code: string): GeneraError {
   try {
@@ -165,7 +152,7 @@ describe("KeywordIndex search", () => {
     expect(index.search("common zanzibar", { k: 300, maxDocFrequency: 1 })).toHaveLength(250);
   });
 
-  it("scores exactly as MiniSearch's own search does, filters and repeated searches included", () => {
+  it("scores exactly as MiniSearch's own search does, filters and repeated searches included", async () => {
     const words = ["attention", "layer", "norm", "token", "quokka", "retrieval", "Müller", "gpt-4", "2023", "scale"];
     const random = seededRandom(7);
     const pick = () => words[Math.floor(random() * words.length)];
@@ -218,7 +205,7 @@ describe("KeywordIndex search", () => {
     check();
     index.replace([chunk("d5#0", "quokka quokka quokka 2023 attention")]);
     check();
-    index.toJSON(); // may rebuild MiniSearch, renumbering its documents
+    await index.compact(); // drops discarded postings
     check();
   });
 
@@ -263,54 +250,49 @@ describe("KeywordIndex updates", () => {
   });
 });
 
-describe("KeywordIndex persistence", () => {
-  it("round-trips through save and load", () => {
-    const dir = tempDir();
-    const index = KeywordIndex.rebuildFrom(corpus(), { boosts: { title: 3 } });
-    index.remove(["cafe#0"]);
-    index.save(dir);
-    expect(KeywordIndex.exists(dir)).toBe(true);
-    const loaded = KeywordIndex.load(dir);
-    expect(loaded.size).toBe(index.size);
+describe("KeywordIndex persistence (through a store)", () => {
+  it("reopens from termsOf output with the same scores, without the texts", () => {
+    const original = KeywordIndex.rebuildFrom(corpus(), { boosts: { title: 3 } });
+    original.remove(["cafe#0"]);
+    const docs = new Map(corpus().map((d) => [d.id as string, d]));
+    // What a store keeps per chunk: the analysed terms; the documents come from its docstore.
+    const stored = corpus()
+      .filter((d) => original.has(d.id as string))
+      .map((d) => ({ id: d.id as string, terms: original.termsOf(d) }));
+    const reopened = new KeywordIndex({ boosts: { title: 3 }, documents: { get: (id) => docs.get(id) } });
+    reopened.addAnalyzed(stored);
+    expect(reopened.size).toBe(original.size);
     for (const q of ["Zebulon 1806", "error code", "configuring", "GPT-4", "café"]) {
-      expect(loaded.search(q, { k: 5 })).toEqual(index.search(q, { k: 5 }));
+      const a = reopened.search(q, { k: 5 });
+      const b = original.search(q, { k: 5 });
+      expect(a.map((r) => r.id)).toEqual(b.map((r) => r.id));
+      for (const [i, r] of a.entries()) expect(r.score).toBeCloseTo(b[i]?.score as number, 10);
     }
-    expect(loaded.getDocument("pike#0")?.metadata.headings).toEqual(["Early explorers", "Expeditions"]);
-    loaded.add([chunk("after#0", "added after load")]);
-    expect(loaded.search("added", { k: 1 })[0].id).toBe("after#0");
+    expect(reopened.getDocument("pike#0")?.metadata.headings).toEqual(["Early explorers", "Expeditions"]);
+    reopened.add([chunk("after#0", "added after load")]);
+    docs.set("after#0", chunk("after#0", "added after load"));
+    expect(reopened.search("added", { k: 1 })[0].id).toBe("after#0");
+    expectGeneraError(() => reopened.addAnalyzed(stored.slice(0, 1)), "CONFLICT");
   });
 
-  it("reports damaged and unknown files as INDEX_CORRUPT and a missing one as NOT_FOUND", () => {
-    const dir = tempDir();
-    expectGeneraError(() => KeywordIndex.load(dir), "NOT_FOUND");
-    KeywordIndex.rebuildFrom(corpus()).save(dir);
-    const path = join(dir, KEYWORD_INDEX_FILE);
-    const good = readFileSync(path, "utf8");
-
-    writeFileSync(path, good.slice(0, good.length / 2));
-    const truncated = expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
-    expect(truncated.message).toContain(path);
-
-    writeFileSync(path, JSON.stringify({ ...JSON.parse(good), version: 99 }));
-    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
-
-    const parsed = JSON.parse(good);
-    parsed.documents.pop();
-    writeFileSync(path, JSON.stringify(parsed));
-    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
-
-    writeFileSync(path, JSON.stringify({ hello: "world" }));
-    expectGeneraError(() => KeywordIndex.load(dir), "INDEX_CORRUPT");
+  it("an index with its own documents needs them with the terms", () => {
+    const index = new KeywordIndex();
+    const doc = corpus()[0];
+    expectGeneraError(() => index.addAnalyzed([{ id: "x", terms: index.termsOf(doc) }]), "INVALID_INPUT");
+    index.addAnalyzed([{ id: doc.id as string, terms: index.termsOf(doc), document: doc }]);
+    expect(index.search("zebulon", { k: 1 })[0]?.document.pageContent).toBe(doc.pageContent);
   });
 
-  it("compacts removed entries when saving", () => {
-    const dir = tempDir();
+  it("compact() drops removed entries' postings and keeps scores", async () => {
     const index = KeywordIndex.rebuildFrom(corpus());
+    const before = index.search("hash", { k: 3 });
     index.remove(["pike#0", "errors#0", "errors#1", "config#0"]);
-    const json = index.toJSON();
-    expect(json.index.dirtCount).toBe(0);
-    expect(JSON.stringify(json.index)).not.toContain("zebulon");
-    index.save(dir);
-    expect(KeywordIndex.load(dir).search("hash", { k: 1 })[0].id).toBe("hash#0");
+    await index.compact();
+    const postings = (index as unknown as { mini: { dirtCount: number; _index: { has(t: string): boolean } } }).mini;
+    expect(postings.dirtCount).toBe(0);
+    expect(postings._index.has("zebulon")).toBe(false);
+    expect(index.search("hash", { k: 3 }).map((r) => r.id)).toEqual(
+      before.map((r) => r.id).filter((id) => index.has(id)),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { GeneratorModel } from "../../../chains/answerModel.js";
-import type { KnowledgeBase } from "../../../loaders/KnowledgeBase.js";
 import { GeneraError } from "../../errors.js";
+import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import { calculatorTool } from "./calculator.js";
 import { createChainTools } from "./chainTools.js";
 import { createCurrentDateTool } from "./currentDate.js";
@@ -10,7 +10,7 @@ import { createFileTools } from "./fileTools.js";
 
 export interface AgentToolsOptions {
   /** Gives search_documents (its default retriever) and read_document. */
-  knowledgeBase?: Pick<KnowledgeBase, "record" | "vectorStore" | "asRetriever">;
+  knowledgeBase?: Pick<KnowledgeBase, "listSources" | "documentChunks" | "asRetriever">;
   /** Another retriever for search_documents. */
   retriever?: PassageRetriever;
   /** Passages per search (default 4). */

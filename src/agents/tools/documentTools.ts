@@ -3,8 +3,8 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { formatContext } from "../../../chains/createRagChain.js";
-import type { KnowledgeBase } from "../../../loaders/KnowledgeBase.js";
 import { GeneraError } from "../../errors.js";
+import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import { type CitedSource, toCitedSource } from "../../llms/citedSource.js";
 import { CitationRegistry } from "../CitationRegistry.js";
 
@@ -44,18 +44,14 @@ export function createSearchTool(options: SearchToolOptions) {
 }
 
 export interface ReadDocumentToolOptions {
-  knowledgeBase: Pick<KnowledgeBase, "record" | "vectorStore">;
+  knowledgeBase: Pick<KnowledgeBase, "listSources" | "documentChunks">;
   /** The longest text returned (default 12,000 characters). */
   maxChars?: number;
 }
 
 /** The chunks of one indexed document in reading order. */
 export function documentChunks(kb: ReadDocumentToolOptions["knowledgeBase"], source: string): DocumentInterface[] {
-  const entry = kb.record.entries.get(source);
-  if (!entry) return [];
-  const docs = entry.chunkIds
-    .map((id) => kb.vectorStore.getDocument(id))
-    .filter((d): d is NonNullable<typeof d> => d !== undefined);
+  const docs = kb.documentChunks(source);
   const order = (d: DocumentInterface) => Number(d.metadata.chunkIndex ?? d.metadata.startChar ?? 0);
   return docs.sort((a, b) => order(a) - order(b));
 }
@@ -82,7 +78,7 @@ export function createReadDocumentTool(options: ReadDocumentToolOptions) {
   const maxChars = options.maxChars ?? 12_000;
   return tool(
     async ({ id, section }) => {
-      const sources = [...options.knowledgeBase.record.entries.keys()];
+      const sources = [...new Set(options.knowledgeBase.listSources().map((s) => s.source))];
       const source = findSource(sources, id);
       if (!source) {
         const known = sources.slice(0, 20).join(", ");

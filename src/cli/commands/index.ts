@@ -25,6 +25,7 @@ export function register(program: Command): void {
       numberFlag("--chunk-overlap", { integer: true, min: 0 }),
     )
     .option("--no-cleanup", "keep chunks of files that were deleted")
+    .option("--prune", "also remove stored files outside these paths and filters (the store mirrors this run)")
     .option("--json", "print the summary as one JSON object")
     .action(async (paths: string[], opts, command: Command) => {
       const config = loadCliConfig(command, {
@@ -37,11 +38,15 @@ export function register(program: Command): void {
       });
       const kb = await openKnowledgeBase(config, { store: opts.store });
       try {
-        const cleanup = opts.cleanup === false ? "none" : "full";
+        const cleanup = opts.cleanup === false ? "none" : opts.prune ? "all" : "scoped";
         const summary = await indexWithProgress(kb, paths, cleanup);
         // Images also get a vector of their picture in the image index (`genera search --images`).
+        // Its cleanup works by whole roots, so it only removes anything under --prune.
         const images = config.multimodal.images
-          ? await indexImagesWithProgress(config, paths, { store: opts.store, cleanup })
+          ? await indexImagesWithProgress(config, paths, {
+              store: opts.store,
+              cleanup: cleanup === "all" ? "full" : "none",
+            })
           : undefined;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...summary, stats: kb.stats(), images })}\n`);
@@ -51,6 +56,7 @@ export function register(program: Command): void {
             `added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, failed ${s.failed}` +
               ` — ${s.chunksAdded} chunks added, ${s.chunksDeleted} removed in ${s.seconds.toFixed(1)} s\n`,
           );
+          for (const path of s.removed) process.stdout.write(`removed: ${path}\n`);
           for (const f of s.failures) process.stderr.write(`failed: ${f.path}: ${f.reason} [${f.code}]\n`);
           if (images && images.added + images.updated + images.deleted + images.failed > 0) {
             process.stdout.write(

@@ -23,7 +23,7 @@ export function register(program: Command): void {
       try {
         if (opts.index !== false && config.server.folders.length) {
           // Incremental: the first start builds the index, later starts only look for changes.
-          const summary = await indexWithProgress(kb, config.server.folders, "full");
+          const summary = await indexWithProgress(kb, config.server.folders, "scoped");
           process.stderr.write(
             `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
               ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,

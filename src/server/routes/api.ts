@@ -1,12 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { extname, join } from "node:path";
 import { type Request, type Response, Router } from "express";
 import multer from "multer";
 import { z } from "zod";
-import type { IndexSummary, KnowledgeBase } from "../../../loaders/KnowledgeBase.js";
 import { supportedExtensions } from "../../../loaders/loadFile.js";
 import { GeneraError } from "../../errors.js";
+import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
 import { errorBody, parseInput, statusOf } from "../httpErrors.js";
@@ -14,6 +13,7 @@ import type { ServerMetrics } from "../metrics.js";
 import { responseSignal } from "../responseSignal.js";
 import type { SessionStore } from "../SessionStore.js";
 import { openEventStream } from "../sse.js";
+import type { UploadQueue } from "../UploadQueue.js";
 
 const ChatBody = z.object({
   message: z.string().trim().min(1, "must not be empty").max(8000, "must be at most 8000 characters"),
@@ -26,22 +26,13 @@ const SearchQuery = z.object({
   mode: z.enum(["hybrid", "keyword", "dense"]).optional(),
 });
 
-export interface UploadJob {
-  id: string;
-  status: "queued" | "indexing" | "done" | "failed";
-  files: string[];
-  filesDone: number;
-  chunksDone: number;
-  summary?: IndexSummary;
-  error?: { code: string; message: string };
-}
-
 export interface ApiRouterOptions {
   kb: KnowledgeBase;
   chat: ChatService;
   sessions: SessionStore;
   metrics: ServerMetrics;
   uploadsDir: string;
+  uploads: UploadQueue;
   maxUploadBytes: number;
   retrievalMode: "hybrid" | "keyword" | "dense";
 }
@@ -126,13 +117,9 @@ function uploadError(error: unknown): unknown {
   return new GeneraError("INVALID_INPUT", `Malformed multipart upload: ${message}`, { cause: error });
 }
 
-/** Upload jobs remembered for GET /api/documents/jobs/:id; older finished ones are forgotten. */
-const KEPT_UPLOAD_JOBS = 200;
-
 export function apiRouter(options: ApiRouterOptions): Router {
-  const { kb, chat, sessions, metrics } = options;
+  const { kb, chat, sessions, uploads } = options;
   const router = Router();
-  const jobs = new Map<string, UploadJob>();
   mkdirSync(options.uploadsDir, { recursive: true });
   // preservePath: see the name the client sent, so "../x" is refused instead of silently renamed.
   const upload = multer({
@@ -199,11 +186,13 @@ export function apiRouter(options: ApiRouterOptions): Router {
   });
 
   router.get("/documents", (_req, res) => {
-    res.json({ documents: kb.listSources().map((s) => ({ id: s.source, ...s })), stats: kb.stats() });
+    res.json({ documents: kb.listSources(), stats: kb.stats() });
   });
 
   router.delete("/documents/:id", async (req, res) => {
-    await kb.removeSource(req.params.id as string);
+    const removed = await kb.removeSource(req.params.id as string);
+    // An uploaded file goes with its document (after it, so a crash in between loses no document).
+    if (uploads.holds(removed.path)) rmSync(removed.path, { force: true });
     res.status(204).end();
   });
 
@@ -219,54 +208,13 @@ export function apiRouter(options: ApiRouterOptions): Router {
         name,
         data: (files[i] as Express.Multer.File).buffer,
       }));
-      const paths = named.map(({ name, data }) => {
-        const path = join(options.uploadsDir, name);
-        atomicWriteFileSync(path, data);
-        return path;
-      });
-      const job: UploadJob = {
-        id: randomUUID(),
-        status: "queued",
-        files: named.map((n) => n.name),
-        filesDone: 0,
-        chunksDone: 0,
-      };
-      jobs.set(job.id, job);
-      // A server left running keeps only the most recent finished jobs (Map order is oldest first).
-      for (const [id, old] of jobs) {
-        if (jobs.size <= KEPT_UPLOAD_JOBS) break;
-        if (old.status === "done" || old.status === "failed") jobs.delete(id);
-      }
-      const done = kb
-        .index(paths, {
-          // The configured chunking applies; folder include/exclude globs do not: the user chose these files.
-          include: [],
-          exclude: [],
-          cleanup: "none",
-          onProgress: (e) => {
-            job.status = "indexing";
-            job.filesDone = e.filesDone;
-            job.chunksDone = e.chunksDone;
-          },
-        })
-        .then((summary) => {
-          job.status = summary.failed === named.length ? "failed" : "done";
-          job.summary = summary;
-          metrics.documentsIndexed.inc(summary.added + summary.updated);
-          if (summary.failed) {
-            job.error = {
-              code: "FILE_UNREADABLE",
-              message: summary.failures.map((f) => `${f.path}: ${f.reason}`).join("; "),
-            };
-          }
-        })
-        .catch((error: unknown) => {
-          job.status = "failed";
-          job.error = { code: (error as GeneraError).code ?? "INTERNAL", message: (error as Error).message };
-        });
+      for (const { name, data } of named) atomicWriteFileSync(join(options.uploadsDir, name), data);
+      // Committed before the answer: an acknowledged upload is indexed even if the server stops first.
+      const job = uploads.enqueue(named.map((n) => n.name));
       if (req.query.wait === "true" || req.query.wait === "1") {
-        await done;
-        res.status(job.status === "failed" ? 422 : 200).json(job);
+        const finished = await uploads.wait(job.id);
+        const status = finished.status === "failed" ? 422 : finished.status === "done" ? 200 : 202;
+        res.status(status).json(finished);
         return;
       }
       res.status(202).json(job);
@@ -274,7 +222,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
   );
 
   router.get("/documents/jobs/:id", (req, res) => {
-    const job = jobs.get(req.params.id as string);
+    const job = uploads.get(req.params.id as string);
     if (!job) throw new GeneraError("NOT_FOUND", `Upload job "${req.params.id}" does not exist`);
     res.json(job);
   });

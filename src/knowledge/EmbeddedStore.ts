@@ -1,0 +1,561 @@
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Document } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type BetterSqlite3 from "better-sqlite3";
+import { HNSW_DEFAULTS, HNSWVectorStore, type HNSWVectorStoreOptions } from "../../vectorstores/hnsw.js";
+import { type DocumentFilter, KeywordIndex, type KeywordTerms } from "../../vectorstores/KeywordIndex.js";
+import { GeneraError } from "../errors.js";
+import { fsyncDir } from "../util/atomicWrite.js";
+import { embeddingText } from "./embeddingText.js";
+import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+
+export interface EmbeddedStoreOptions {
+  /** Folder holding `store.sqlite` and the graph file (created when missing). */
+  dir: string;
+  /** Used to re-embed chunks only when the graph file is lost and their vectors were checkpointed away. */
+  embeddings: EmbeddingsInterface;
+  modelId: string;
+  hnsw?: Omit<HNSWVectorStoreOptions, "modelId">;
+  /** Write the graph file once this many chunks were added since the last one (default 20,000). */
+  checkpointEveryChunks?: number;
+  /** Told what start-up repaired (a graph rebuilt or caught up), so nothing changes silently. */
+  onRepair?: (message: string) => void;
+}
+
+export const STORE_FILE = "store.sqlite";
+const FORMAT = "genera-store";
+const VERSION = 1;
+const GRAPH_FILE = /^graph-(\d+)\.hnsw$/;
+const REEMBED_BATCH = 64;
+
+/**
+ * The embedded KnowledgeStore: one SQLite database is the truth, an HNSW graph file beside it
+ * is derived data.
+ *
+ * - `store.sqlite` holds the sources, every chunk's text, metadata and analysed keyword terms
+ *   (from which the BM25 postings are rebuilt without analysing text again), and each chunk's
+ *   vector until a graph file holds it. A batch is one transaction, so a crash keeps all of a
+ *   batch or none of it; there is nothing to reconcile.
+ * - `graph-<n>.hnsw` is hnswlib's graph, keyed by the chunks' row labels. `checkpoint` writes a
+ *   new one, records its name and SHA-256 in the database and drops the vectors it now holds.
+ *   On start-up a graph that is behind is caught up from the stored vectors; a missing or
+ *   damaged one is rebuilt (chunks whose vectors were dropped are embedded again, which the
+ *   embedding cache makes cheap). Either way the database decides what exists.
+ *
+ * In memory: the dense store (documents once, shared with the keyword index) and MiniSearch's
+ * postings; searches never touch SQLite.
+ */
+export class EmbeddedStore implements KnowledgeStore {
+  readonly modelId: string;
+  readonly vectorStore: HNSWVectorStore;
+  readonly keywordIndex: KeywordIndex;
+  private readonly sources = new Map<string, SourceRecord & { sid: number }>();
+  private readonly checkpointEvery: number;
+  /** Chunks added or removed since the graph file was written. */
+  private graphBehind = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly db: BetterSqlite3.Database,
+    vectorStore: HNSWVectorStore,
+    options: EmbeddedStoreOptions,
+  ) {
+    this.modelId = options.modelId;
+    this.vectorStore = vectorStore;
+    this.keywordIndex = new KeywordIndex({ documents: { get: (id) => vectorStore.getDocument(id) } });
+    this.checkpointEvery = options.checkpointEveryChunks ?? 20_000;
+  }
+
+  static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
+    const dir = options.dir;
+    mkdirSync(dir, { recursive: true });
+    const dbPath = join(dir, STORE_FILE);
+    const graphs = graphFiles(dir);
+    if (!existsSync(dbPath) && graphs.length > 0) {
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `${dbPath} is missing but ${graphs[0]} is there: the index lost its database. Move ${dir} aside and index again`,
+        { details: { path: dbPath } },
+      );
+    }
+    // Loaded here, not at import: the package root must not pull native modules in just to exist.
+    const { default: Database } = await import("better-sqlite3");
+    let db: BetterSqlite3.Database;
+    try {
+      db = new Database(dbPath);
+      // Space freed by checkpoints (vectors dropped) goes back to the file system.
+      db.pragma("auto_vacuum = INCREMENTAL");
+      db.pragma("journal_mode = WAL");
+      // Every commit reaches the disk before it is acknowledged.
+      db.pragma("synchronous = FULL");
+      const check = db.pragma("quick_check", { simple: true });
+      if (check !== "ok") throw new Error(String(check));
+    } catch (error) {
+      throw new GeneraError("INDEX_CORRUPT", `${dbPath} is damaged (${(error as Error).message})`, {
+        cause: error,
+        details: { path: dbPath },
+      });
+    }
+    try {
+      return await EmbeddedStore.load(dir, db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private static async load(
+    dir: string,
+    db: BetterSqlite3.Database,
+    options: EmbeddedStoreOptions,
+  ): Promise<EmbeddedStore> {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS sources (
+        sid INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        root TEXT NOT NULL,
+        source TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms REAL NOT NULL,
+        indexed_at TEXT NOT NULL
+      );
+      -- label: the chunk's key in the HNSW graph; AUTOINCREMENT never reuses one.
+      CREATE TABLE IF NOT EXISTS chunks (
+        label INTEGER PRIMARY KEY AUTOINCREMENT,
+        sid INTEGER NOT NULL REFERENCES sources(sid),
+        id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        vector BLOB
+      );
+      CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(sid);
+    `);
+    const meta = new Map(
+      (db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>).map((r) => [
+        r.key,
+        r.value,
+      ]),
+    );
+    const hnsw = options.hnsw ?? {};
+    if (meta.size === 0) {
+      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      db.transaction(() => {
+        put.run("format", FORMAT);
+        put.run("version", String(VERSION));
+        put.run("modelId", options.modelId);
+        put.run("space", hnsw.space ?? HNSW_DEFAULTS.space);
+        put.run("M", String(hnsw.M ?? HNSW_DEFAULTS.M));
+        put.run("efConstruction", String(hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction));
+      })();
+      for (const key of ["format", "version", "modelId", "space", "M", "efConstruction"]) {
+        meta.set(key, (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string }).value);
+      }
+    }
+    const dbPath = join(dir, STORE_FILE);
+    if (meta.get("format") !== FORMAT || meta.get("version") !== String(VERSION)) {
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `${dbPath} is not a ${FORMAT} version ${VERSION} database (format ${meta.get("format")}, version ${meta.get("version")})`,
+        { details: { path: dbPath } },
+      );
+    }
+    if (meta.get("modelId") !== options.modelId) {
+      throw new GeneraError(
+        "MODEL_MISMATCH",
+        `The index at ${dir} was built with embedding model "${meta.get("modelId")}", not "${options.modelId}"; re-index into a new --store or use that model`,
+        { details: { path: dir, expected: meta.get("modelId"), actual: options.modelId } },
+      );
+    }
+    const dimension = meta.has("dimension") ? Number(meta.get("dimension")) : undefined;
+    const storeOptions: HNSWVectorStoreOptions = {
+      space: meta.get("space") as HNSWVectorStoreOptions["space"],
+      M: Number(meta.get("M")),
+      efConstruction: Number(meta.get("efConstruction")),
+      efSearch: hnsw.efSearch,
+      initialCapacity: hnsw.initialCapacity,
+      dimension,
+      modelId: options.modelId,
+    };
+
+    // The database decides what exists; rows come back in label order (the order they were added).
+    interface Row {
+      label: number;
+      id: string;
+      text: string;
+      metadata: string;
+      terms: string;
+      vector: Buffer | null;
+    }
+    const rows = db
+      .prepare("SELECT label, id, text, metadata, terms, vector FROM chunks ORDER BY label")
+      .all() as Row[];
+    const documents = rows.map((row) => {
+      let metadata: Record<string, unknown>;
+      try {
+        metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+      } catch (error) {
+        throw new GeneraError("INDEX_CORRUPT", `${dbPath}: chunk ${row.id} has unreadable metadata`, {
+          cause: error,
+          details: { path: dbPath, id: row.id },
+        });
+      }
+      return { label: row.label, document: new Document({ id: row.id, pageContent: row.text, metadata }) };
+    });
+    const byLabel = new Map(rows.map((row) => [row.label, row]));
+
+    let vectorStore: HNSWVectorStore | undefined;
+    let missing = documents;
+    const graph = meta.has("graph") ? (JSON.parse(meta.get("graph") as string) as GraphRef) : undefined;
+    const report = options.onRepair ?? (() => {});
+    if (graph && dimension !== undefined) {
+      const path = join(dir, graph.name);
+      const problem = graphProblem(path, graph);
+      if (problem === undefined) {
+        const opened = HNSWVectorStore.openGraph(path, options.embeddings, { ...storeOptions, dimension }, documents);
+        vectorStore = opened.store;
+        missing = opened.missing;
+        if (missing.length) report(`index: catching the graph up with ${missing.length} chunks committed after it`);
+      } else if (documents.length) {
+        report(`index: the graph file ${graph.name} ${problem}; rebuilding it from ${STORE_FILE}`);
+      }
+    } else if (documents.length) {
+      report(`index: no graph file yet; building it from ${STORE_FILE}`);
+    }
+    vectorStore ??= new HNSWVectorStore(options.embeddings, storeOptions);
+    const store = new EmbeddedStore(dir, db, vectorStore, options);
+
+    // Vectors still in the database go straight in; ones a lost graph took with it are embedded again.
+    const withVector = missing.filter((m) => byLabel.get(m.label)?.vector);
+    if (withVector.length) {
+      await vectorStore.addVectors(
+        withVector.map((m) => decodeVector(byLabel.get(m.label)?.vector as Buffer)),
+        withVector.map((m) => m.document),
+        { labels: withVector.map((m) => m.label) },
+      );
+    }
+    const toEmbed = missing.filter((m) => !byLabel.get(m.label)?.vector);
+    for (let i = 0; i < toEmbed.length; i += REEMBED_BATCH) {
+      const slice = toEmbed.slice(i, i + REEMBED_BATCH);
+      const vectors = await options.embeddings.embedDocuments(slice.map((m) => embeddingText(m.document)));
+      await vectorStore.addVectors(
+        vectors,
+        slice.map((m) => m.document),
+        { labels: slice.map((m) => m.label) },
+      );
+    }
+    store.keywordIndex.addAnalyzed(rows.map((row) => ({ id: row.id, terms: parseTerms(row.terms) })));
+
+    const sourceRows = db.prepare("SELECT * FROM sources ORDER BY sid").all() as Array<{
+      sid: number;
+      path: string;
+      root: string;
+      source: string;
+      hash: string;
+      size: number;
+      mtime_ms: number;
+      indexed_at: string;
+    }>;
+    const bySid = new Map<number, SourceRecord & { sid: number }>();
+    for (const r of sourceRows) {
+      const record = {
+        sid: r.sid,
+        path: r.path,
+        root: r.root,
+        source: r.source,
+        hash: r.hash,
+        size: r.size,
+        mtimeMs: r.mtime_ms,
+        indexedAt: r.indexed_at,
+        chunkIds: [] as string[],
+      };
+      bySid.set(r.sid, record);
+      store.sources.set(r.path, record);
+    }
+    for (const row of db.prepare("SELECT sid, id FROM chunks ORDER BY label").iterate() as Iterable<{
+      sid: number;
+      id: string;
+    }>) {
+      bySid.get(row.sid)?.chunkIds.push(row.id);
+    }
+    removeStrayGraphs(dir, graph?.name);
+    store.graphBehind = missing.length;
+    if (missing.length) await store.checkpoint();
+    return store;
+  }
+
+  get dimension(): number | undefined {
+    return this.vectorStore.dimension;
+  }
+
+  get sourceCount(): number {
+    return this.sources.size;
+  }
+
+  get chunkCount(): number {
+    return this.vectorStore.size;
+  }
+
+  getSource(path: string): SourceRecord | undefined {
+    const record = this.sources.get(path);
+    return record && publicRecord(record);
+  }
+
+  listSources(): SourceRecord[] {
+    return [...this.sources.values()].map(publicRecord);
+  }
+
+  getChunks(ids: string[]): (Document | undefined)[] {
+    return this.vectorStore.getDocuments(ids);
+  }
+
+  async keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
+    return this.keywordIndex.search(query, options).map((r) => ({ document: r.document, score: r.score }));
+  }
+
+  async denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
+    const hits = await this.vectorStore.similaritySearchVectorWithScore(vector, options.k, options.filter);
+    return hits.map(([document, score]) => ({ document, score }));
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    this.assertOpen();
+    const puts = batch.put ?? [];
+    // Everything that can fail is checked before the transaction, so a refused batch changes nothing.
+    let dimension = this.vectorStore.dimension;
+    const claimed = new Set<string>();
+    for (const put of puts) {
+      if (put.vectors.length !== put.chunks.length) {
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `${put.record.path}: ${put.vectors.length} vectors for ${put.chunks.length} chunks`,
+        );
+      }
+      const own = new Set(this.sources.get(put.record.path)?.chunkIds);
+      for (const [i, chunk] of put.chunks.entries()) {
+        const id = chunk.id;
+        if (typeof id !== "string" || !id)
+          throw new GeneraError("INVALID_INPUT", `${put.record.path}: chunk ${i} has no id`);
+        if (claimed.has(id) || (this.vectorStore.has(id) && !own.has(id))) {
+          throw new GeneraError(
+            "CONFLICT",
+            `Chunk id ${id} of ${put.record.path} is already stored for another chunk`,
+            {
+              details: { id, path: put.record.path },
+            },
+          );
+        }
+        claimed.add(id);
+        const vector = put.vectors[i] as number[];
+        dimension ??= vector.length;
+        if (vector.length !== dimension || !vector.every(Number.isFinite)) {
+          throw new GeneraError("INVALID_INPUT", `${put.record.path}: vector ${i} is not ${dimension} finite numbers`);
+        }
+      }
+    }
+    const terms = puts.map((put) => put.chunks.map((chunk) => this.keywordIndex.termsOf(chunk)));
+
+    const removedIds: string[] = [];
+    const added: Array<{ put: (typeof puts)[number]; labels: number[]; sid: number; terms: KeywordTerms[] }> = [];
+    const deleteChunks = this.db.prepare("DELETE FROM chunks WHERE sid = ?");
+    const deleteSource = this.db.prepare("DELETE FROM sources WHERE sid = ?");
+    const upsertSource = this.db.prepare(`
+      INSERT INTO sources (path, root, source, hash, size, mtime_ms, indexed_at)
+      VALUES (@path, @root, @source, @hash, @size, @mtimeMs, @indexedAt)
+      ON CONFLICT(path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
+        size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
+      RETURNING sid`);
+    const insertChunk = this.db.prepare(
+      "INSERT INTO chunks (sid, id, text, metadata, terms, vector) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const touch = this.db.prepare("UPDATE sources SET mtime_ms = ? WHERE path = ?");
+    this.db.transaction(() => {
+      for (const path of batch.remove ?? []) {
+        const record = this.sources.get(path);
+        if (!record) continue;
+        deleteChunks.run(record.sid);
+        deleteSource.run(record.sid);
+        removedIds.push(...record.chunkIds);
+      }
+      puts.forEach((put, p) => {
+        const previous = this.sources.get(put.record.path);
+        if (previous) {
+          deleteChunks.run(previous.sid);
+          removedIds.push(...previous.chunkIds);
+        }
+        const { sid } = upsertSource.get(put.record) as { sid: number };
+        const labels = put.chunks.map((chunk, i) => {
+          const t = terms[p]?.[i] as KeywordTerms;
+          const info = insertChunk.run(
+            sid,
+            chunk.id,
+            chunk.pageContent,
+            JSON.stringify(chunk.metadata ?? {}),
+            `${t.title}\n${t.headings}\n${t.body}`,
+            encodeVector(put.vectors[i] as number[]),
+          );
+          return Number(info.lastInsertRowid);
+        });
+        added.push({ put, labels, sid, terms: terms[p] as KeywordTerms[] });
+      });
+      for (const t of batch.touch ?? []) touch.run(t.mtimeMs, t.path);
+      if (dimension !== undefined && this.vectorStore.dimension === undefined) {
+        this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('dimension', ?)").run(String(dimension));
+      }
+    })();
+
+    // Committed: now the in-memory indexes follow (nothing below waits, so searches see all or none of it).
+    const gone = removedIds.filter((id) => this.vectorStore.has(id));
+    if (gone.length) await this.vectorStore.delete({ ids: gone });
+    this.keywordIndex.remove(removedIds);
+    for (const path of batch.remove ?? []) this.sources.delete(path);
+    for (const { put, labels, sid, terms: chunkTerms } of added) {
+      if (put.chunks.length) {
+        await this.vectorStore.addVectors(put.vectors, put.chunks, { labels });
+        this.keywordIndex.addAnalyzed(
+          put.chunks.map((chunk, i) => ({ id: chunk.id as string, terms: chunkTerms[i] as KeywordTerms })),
+        );
+      }
+      this.sources.set(put.record.path, { ...put.record, sid, chunkIds: put.chunks.map((c) => c.id as string) });
+      this.graphBehind += put.chunks.length;
+    }
+    for (const t of batch.touch ?? []) {
+      const record = this.sources.get(t.path);
+      if (record) record.mtimeMs = t.mtimeMs;
+    }
+    this.graphBehind += removedIds.length;
+    if (this.graphBehind >= this.checkpointEvery) await this.checkpoint();
+  }
+
+  /**
+   * Writes a new graph file, records it (name, size, SHA-256, last label) and drops the vectors
+   * it now holds from the database, in that order: a crash before the record leaves the old graph
+   * in charge, one after it leaves the new one.
+   */
+  async checkpoint(): Promise<void> {
+    this.assertOpen();
+    if (this.graphBehind === 0 || this.vectorStore.dimension === undefined || this.vectorStore.size === 0) {
+      if (this.graphBehind > 0 && this.vectorStore.size === 0) this.dropGraph();
+      return;
+    }
+    const previous = this.graphRef();
+    const generation = (previous?.generation ?? 0) + 1;
+    const name = `graph-${generation}.hnsw`;
+    const path = join(this.dir, name);
+    this.vectorStore.writeGraph(path);
+    fsyncDir(this.dir);
+    const { bytes, sha256 } = digestFile(path);
+    const { last } = this.db.prepare("SELECT max(label) AS last FROM chunks").get() as { last: number | null };
+    const ref: GraphRef = { name, generation, bytes, sha256, lastLabel: last ?? 0 };
+    this.db.transaction(() => {
+      this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?)").run(JSON.stringify(ref));
+      this.db.prepare("UPDATE chunks SET vector = NULL WHERE label <= ? AND vector IS NOT NULL").run(ref.lastLabel);
+    })();
+    this.graphBehind = 0;
+    this.db.pragma("incremental_vacuum");
+    removeStrayGraphs(this.dir, name);
+  }
+
+  sizeBytes(): number {
+    let total = 0;
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith(STORE_FILE) || GRAPH_FILE.test(name)) total += statSync(join(this.dir, name)).size;
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.checkpoint();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private graphRef(): GraphRef | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'graph'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as GraphRef) : undefined;
+  }
+
+  /** An empty store needs no graph: forget the file so start-up does not look for it. */
+  private dropGraph(): void {
+    this.db.prepare("DELETE FROM meta WHERE key = 'graph'").run();
+    this.graphBehind = 0;
+    removeStrayGraphs(this.dir, undefined);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GeneraError("INVALID_INPUT", `The store in ${this.dir} is closed`);
+  }
+}
+
+interface GraphRef {
+  name: string;
+  generation: number;
+  bytes: number;
+  sha256: string;
+  /** The highest chunk label when the graph was written: vectors up to it were dropped from the database. */
+  lastLabel: number;
+}
+
+function publicRecord(record: SourceRecord & { sid: number }): SourceRecord {
+  const { sid: _sid, ...rest } = record;
+  return { ...rest, chunkIds: [...record.chunkIds] };
+}
+
+function parseTerms(stored: string): KeywordTerms {
+  const [title = "", headings = "", body = ""] = stored.split("\n");
+  return { title, headings, body };
+}
+
+function encodeVector(vector: number[]): Buffer {
+  const f32 = Float32Array.from(vector);
+  return Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength);
+}
+
+function decodeVector(blob: Buffer): number[] {
+  const copy = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(copy.buffer).set(blob);
+  return Array.from(copy);
+}
+
+function graphFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((name) => GRAPH_FILE.test(name)) : [];
+}
+
+/** Graph files other than the recorded one: written by a checkpoint that crashed before recording them. */
+function removeStrayGraphs(dir: string, keep: string | undefined): void {
+  for (const name of graphFiles(dir)) if (name !== keep) rmSync(join(dir, name), { force: true });
+}
+
+/** Why the recorded graph file cannot be used, or undefined when it matches its record. */
+function graphProblem(path: string, ref: GraphRef): string | undefined {
+  if (!existsSync(path)) return "is missing";
+  const { bytes, sha256 } = digestFile(path);
+  if (bytes !== ref.bytes) return `has ${bytes} bytes, ${ref.bytes} were written`;
+  // hnswlib trusts a graph file's structure (a damaged one can crash the process), so check it first.
+  if (sha256 !== ref.sha256) return "fails its SHA-256 check";
+  return undefined;
+}
+
+function digestFile(path: string): { bytes: number; sha256: string } {
+  const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(4 << 20);
+  const fd = openSync(path, "r");
+  let bytes = 0;
+  try {
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+      bytes += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}

@@ -1,0 +1,435 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Document } from "@langchain/core/documents";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { type WalkedFile, walkFiles } from "../../loaders/DirectoryLoader.js";
+import { DEFAULT_MAX_FILE_BYTES, loadFile } from "../../loaders/loadFile.js";
+import { splitDocuments } from "../../loaders/splitter.js";
+import { HybridRetriever, type HybridRetrieverOptions } from "../../vectorstores/HybridRetriever.js";
+import type { HNSWVectorStore, HNSWVectorStoreOptions } from "../../vectorstores/hnsw.js";
+import type { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
+import { GeneraError, isGeneraError } from "../errors.js";
+import { EmbeddedStore } from "./EmbeddedStore.js";
+import { embeddingText } from "./embeddingText.js";
+import { indexScope } from "./indexScope.js";
+import type { SourceRecord, SourceWrite } from "./KnowledgeStore.js";
+
+export interface KnowledgeBaseOptions {
+  /** Folder holding the store (`store.sqlite` and the graph file; created on first use). */
+  dir: string;
+  embeddings: EmbeddingsInterface;
+  /** Overrides the model id recorded with the index; defaults to `embeddingsModelId(embeddings)`. */
+  modelId?: string;
+  hnsw?: Omit<HNSWVectorStoreOptions, "modelId">;
+  /** When true, `close()` also closes the embeddings (their worker threads). */
+  ownsEmbeddings?: boolean;
+  /**
+   * What every `index()` call starts from (a call's own options win): the configured
+   * ingest settings, so the CLI, `genera serve` and uploads all chunk and filter alike.
+   */
+  indexDefaults?: Pick<IndexOptions, "include" | "exclude" | "chunkSize" | "chunkOverlap" | "maxFileBytes">;
+  /** Write the graph file after this many changed chunks (see EmbeddedStore); start-up cost only. */
+  checkpointEveryChunks?: number;
+  /** Told what opening the store repaired (default: a line on stderr). */
+  onRepair?: (message: string) => void;
+}
+
+export interface IndexOptions {
+  include?: string[];
+  exclude?: string[];
+  chunkSize?: number;
+  chunkOverlap?: number;
+  maxFileBytes?: number;
+  /**
+   * Chunks embedded per call, and the bound on work between two looks at `signal`: files are
+   * committed (one transaction each batch) once this many chunks are pending.
+   */
+  embedBatchSize?: number;
+  /**
+   * Which stored files this run may remove when it does not find them:
+   * - "scoped" (default): only files under this run's paths that its include/exclude filters
+   *   would list, so indexing one file or a filtered subset never removes the others;
+   * - "all": every stored file this run did not list (uploads included): the store mirrors this run;
+   * - "none": nothing.
+   */
+  cleanup?: "scoped" | "all" | "none";
+  onProgress?: (event: IndexProgress) => void;
+  /** Stops the run between batches; what was committed stays, the rest is picked up next run. */
+  signal?: AbortSignal;
+}
+
+export interface IndexProgress {
+  phase: "scan" | "index" | "save" | "done";
+  filesTotal: number;
+  filesDone: number;
+  chunksDone: number;
+  chunksPerSecond: number;
+  /** Seconds left, estimated from the files still to read; undefined until there is a rate. */
+  etaSeconds?: number;
+  current?: string;
+}
+
+export interface IndexFailure {
+  path: string;
+  code: string;
+  reason: string;
+}
+
+export interface IndexSummary {
+  added: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  /** Absolute paths of the files whose chunks this run removed (see `cleanup`). */
+  removed: string[];
+  failed: number;
+  failures: IndexFailure[];
+  chunksAdded: number;
+  chunksDeleted: number;
+  /** True when `signal` stopped the run before it finished. */
+  aborted: boolean;
+  seconds: number;
+}
+
+export interface KnowledgeBaseStats {
+  documents: number;
+  chunks: number;
+  model: string;
+  dimension: number | undefined;
+  indexBytes: number;
+  dir: string;
+}
+
+export interface SourceInfo {
+  /** The file's absolute path: unique, unlike `source` (an upload may share a corpus file's name). */
+  id: string;
+  source: string;
+  root: string;
+  chunks: number;
+  size: number;
+  indexedAt: string;
+  title?: string;
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+interface PendingFile {
+  file: WalkedFile;
+  hash: string;
+  chunks: Document[];
+  isUpdate: boolean;
+}
+
+/**
+ * A knowledge base: files in, searchable chunks out. Storage is a KnowledgeStore (today the
+ * embedded one: SQLite plus an HNSW graph file) that commits each batch atomically, so a crash
+ * loses at most the batch in flight and nothing needs repairing. Writes go through one queue;
+ * searches never wait for them.
+ *
+ * A source is one file, identified by its absolute path: files of the same name under two
+ * roots (an upload and a corpus file) are two documents.
+ */
+export class KnowledgeBase {
+  readonly dir: string;
+  readonly embeddings: EmbeddingsInterface;
+  readonly store: EmbeddedStore;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private ownsEmbeddings = false;
+  private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
+
+  private constructor(dir: string, embeddings: EmbeddingsInterface, store: EmbeddedStore) {
+    this.dir = dir;
+    this.embeddings = embeddings;
+    this.store = store;
+  }
+
+  /** Opens the knowledge base in `dir`, or an empty one if nothing was stored there yet. */
+  static async open(options: KnowledgeBaseOptions): Promise<KnowledgeBase> {
+    const dir = resolve(options.dir);
+    const store = await EmbeddedStore.open({
+      dir,
+      embeddings: options.embeddings,
+      modelId: options.modelId ?? embeddingsModelId(options.embeddings),
+      hnsw: options.hnsw,
+      checkpointEveryChunks: options.checkpointEveryChunks,
+      onRepair: options.onRepair ?? ((message) => process.stderr.write(`${message}\n`)),
+    });
+    const kb = new KnowledgeBase(dir, options.embeddings, store);
+    kb.ownsEmbeddings = options.ownsEmbeddings ?? false;
+    kb.indexDefaults = options.indexDefaults ?? {};
+    return kb;
+  }
+
+  /** The dense side of the store (what the hybrid retriever searches). */
+  get vectorStore(): HNSWVectorStore {
+    return this.store.vectorStore;
+  }
+
+  /** The keyword side of the store. */
+  get keywordIndex(): KeywordIndex {
+    return this.store.keywordIndex;
+  }
+
+  get documentCount(): number {
+    return this.store.sourceCount;
+  }
+
+  /** Runs `fn` after every write queued before it: one writer at a time, readers never wait. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeQueue.then(fn, fn);
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Every write is already committed when it resolves; this only writes the graph file so the
+   * next start-up has nothing to catch up (the server calls it on shutdown).
+   */
+  save(): Promise<void> {
+    return this.enqueue(() => this.store.checkpoint());
+  }
+
+  /** Indexes files, folders or globs; unchanged files are skipped, changed ones replaced. */
+  index(paths: string[], options: IndexOptions = {}): Promise<IndexSummary> {
+    const given = Object.entries(options).filter(([, value]) => value !== undefined);
+    return this.enqueue(() => this.indexNow(paths, { ...this.indexDefaults, ...Object.fromEntries(given) }));
+  }
+
+  private async indexNow(paths: string[], options: IndexOptions): Promise<IndexSummary> {
+    const started = performance.now();
+    const summary: IndexSummary = {
+      added: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      removed: [],
+      failed: 0,
+      failures: [],
+      chunksAdded: 0,
+      chunksDeleted: 0,
+      aborted: false,
+      seconds: 0,
+    };
+    const emit = options.onProgress ?? (() => {});
+    const progress: IndexProgress = { phase: "scan", filesTotal: 0, filesDone: 0, chunksDone: 0, chunksPerSecond: 0 };
+    emit({ ...progress });
+    const signal = options.signal;
+
+    // Listing first (metadata only, no content) gives the total that the ETA needs.
+    const files: WalkedFile[] = [];
+    for await (const file of walkFiles(paths, {
+      include: options.include,
+      exclude: options.exclude,
+      maxFileBytes: options.maxFileBytes,
+    })) {
+      files.push(file);
+    }
+    progress.filesTotal = files.length;
+    progress.phase = "index";
+
+    const embedBatchSize = options.embedBatchSize ?? 64;
+    let pending: PendingFile[] = [];
+    let pendingChunks = 0;
+    let touched: Array<{ path: string; mtimeMs: number }> = [];
+    const indexStarted = performance.now();
+    let readBytes = 0;
+    const totalBytes = files.reduce((s, f) => s + f.size, 0) || 1;
+
+    /** Embeds the pending files in bounded slices (stopping early on abort), then commits them as one batch. */
+    const flush = async (): Promise<void> => {
+      const batch = pending;
+      pending = [];
+      pendingChunks = 0;
+      const chunks = batch.flatMap((p) => p.chunks);
+      const vectors: number[][] = [];
+      for (let i = 0; i < chunks.length; i += embedBatchSize) {
+        if (signal?.aborted) return;
+        const slice = chunks.slice(i, i + embedBatchSize);
+        vectors.push(...(await this.embeddings.embedDocuments(slice.map(embeddingText))));
+      }
+      if (signal?.aborted && vectors.length < chunks.length) return;
+      const puts: SourceWrite[] = [];
+      let offset = 0;
+      for (const item of batch) {
+        const n = item.chunks.length;
+        puts.push({
+          record: {
+            path: item.file.absPath,
+            root: resolve(item.file.root),
+            source: item.file.relPath,
+            hash: item.hash,
+            size: item.file.size,
+            mtimeMs: item.file.mtimeMs,
+            indexedAt: new Date().toISOString(),
+          },
+          chunks: item.chunks,
+          vectors: vectors.slice(offset, offset + n),
+        });
+        offset += n;
+      }
+      if (!puts.length && !touched.length) return;
+      const previous = batch.map((item) => this.store.getSource(item.file.absPath));
+      await this.store.commit({ put: puts, touch: touched });
+      touched = [];
+      batch.forEach((item, i) => {
+        if (item.isUpdate) summary.updated++;
+        else summary.added++;
+        summary.chunksAdded += item.chunks.length;
+        summary.chunksDeleted += previous[i]?.chunkIds.length ?? 0;
+        progress.chunksDone += item.chunks.length;
+      });
+      emit({ ...progress, phase: "save" });
+    };
+
+    for (const file of files) {
+      if (signal?.aborted) break;
+      progress.current = file.relPath;
+      const previous = this.store.getSource(file.absPath);
+      try {
+        if (previous && previous.size === file.size && previous.mtimeMs === file.mtimeMs) {
+          summary.unchanged++;
+        } else {
+          const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+          if (file.size > maxFileBytes) {
+            throw new GeneraError(
+              "TOO_LARGE",
+              `${file.relPath} is ${file.size} bytes, over the ${maxFileBytes}-byte limit`,
+              {
+                details: { path: file.relPath, reason: `larger than ${maxFileBytes} bytes` },
+              },
+            );
+          }
+          const bytes = readFileSync(file.absPath);
+          const hash = sha256(bytes);
+          if (previous && previous.hash === hash) {
+            // Touched but not changed: remember the new mtime so the next run skips it without reading.
+            touched.push({ path: file.absPath, mtimeMs: file.mtimeMs });
+            summary.unchanged++;
+          } else {
+            const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root, maxFileBytes, bytes });
+            const chunks = await splitDocuments(docs, {
+              chunkSize: options.chunkSize ?? 800,
+              chunkOverlap: options.chunkOverlap ?? 100,
+            });
+            for (const chunk of chunks) {
+              chunk.id = sha256(`${file.absPath}\0${chunk.metadata.chunkIndex}\0${chunk.pageContent}`).slice(0, 32);
+            }
+            pending.push({ file, hash, chunks, isUpdate: previous !== undefined });
+            pendingChunks += chunks.length;
+            if (pendingChunks >= embedBatchSize) await flush();
+          }
+        }
+      } catch (error) {
+        // One bad file never stops the run; its previous chunks (if any) stay searchable.
+        summary.failed++;
+        summary.failures.push({
+          path: file.relPath,
+          code: isGeneraError(error) ? error.code : "FILE_UNREADABLE",
+          reason: isGeneraError(error)
+            ? ((error.details?.reason as string | undefined) ?? error.message)
+            : (error as Error).message,
+        });
+      }
+      progress.filesDone++;
+      readBytes += file.size;
+      const elapsed = (performance.now() - indexStarted) / 1000;
+      progress.chunksPerSecond = elapsed > 0 ? progress.chunksDone / elapsed : 0;
+      progress.etaSeconds = elapsed > 0.5 ? (elapsed / readBytes) * (totalBytes - readBytes) : undefined;
+      emit({ ...progress });
+    }
+    if (!signal?.aborted) await flush();
+    else if (touched.length) await this.store.commit({ touch: touched });
+
+    const cleanup = options.cleanup ?? "scoped";
+    if (cleanup !== "none" && !signal?.aborted) {
+      const seen = new Set(files.map((f) => f.absPath));
+      const inScope = cleanup === "all" ? () => true : indexScope(paths, options);
+      const gone = this.store.listSources().filter((s) => !seen.has(s.path) && inScope(s.path));
+      if (gone.length) {
+        await this.store.commit({ remove: gone.map((s) => s.path) });
+        summary.deleted = gone.length;
+        summary.removed = gone.map((s) => s.path);
+        summary.chunksDeleted += gone.reduce((n, s) => n + s.chunkIds.length, 0);
+      }
+    }
+    summary.aborted = signal?.aborted ?? false;
+    summary.seconds = (performance.now() - started) / 1000;
+    emit({ ...progress, phase: "done", etaSeconds: 0 });
+    return summary;
+  }
+
+  /**
+   * Removes one source and returns what it was. `id` is its absolute path (SourceInfo.id), or its
+   * `source` path when only one stored file has that one; CONFLICT names the candidates otherwise.
+   */
+  removeSource(id: string): Promise<SourceRecord> {
+    return this.enqueue(async () => {
+      const record = this.findSource(id);
+      await this.store.commit({ remove: [record.path] });
+      return record;
+    });
+  }
+
+  /** The stored chunks of one source (by id, or by `source` when unique; see removeSource), in stored order. */
+  documentChunks(id: string): Document[] {
+    const record = this.findSource(id);
+    return this.store.getChunks(record.chunkIds).filter((d): d is Document => d !== undefined);
+  }
+
+  private findSource(id: string): SourceRecord {
+    const exact = this.store.getSource(id);
+    if (exact) return exact;
+    const named = this.store.listSources().filter((s) => s.source === id);
+    if (named.length === 1) return named[0] as SourceRecord;
+    if (named.length > 1) {
+      throw new GeneraError(
+        "CONFLICT",
+        `${named.length} indexed files are named "${id}"; remove one by its id (${named.map((s) => s.path).join(", ")})`,
+        { details: { source: id, ids: named.map((s) => s.path) } },
+      );
+    }
+    throw new GeneraError("NOT_FOUND", `No indexed document has id or source "${id}"`, { details: { source: id } });
+  }
+
+  listSources(): SourceInfo[] {
+    return this.store.listSources().map((record) => {
+      const first = record.chunkIds.length ? this.vectorStore.getDocument(record.chunkIds[0] as string) : undefined;
+      return {
+        id: record.path,
+        source: record.source,
+        root: record.root,
+        chunks: record.chunkIds.length,
+        size: record.size,
+        indexedAt: record.indexedAt,
+        title: first?.metadata.title as string | undefined,
+      };
+    });
+  }
+
+  /** The default retriever: hybrid keyword + dense, tuned defaults; `mode` selects one side only. */
+  asRetriever(options: Partial<Omit<HybridRetrieverOptions, "vectorStore" | "keywordIndex">> = {}): HybridRetriever {
+    return new HybridRetriever({ ...options, vectorStore: this.vectorStore, keywordIndex: this.keywordIndex });
+  }
+
+  stats(): KnowledgeBaseStats {
+    return {
+      documents: this.store.sourceCount,
+      chunks: this.store.chunkCount,
+      model: this.store.modelId,
+      dimension: this.store.dimension,
+      indexBytes: this.store.sizeBytes(),
+      dir: this.dir,
+    };
+  }
+
+  /** Waits for queued writes, closes the store, then the embeddings if this knowledge base owns them. */
+  async close(): Promise<void> {
+    await this.writeQueue;
+    await this.store.close();
+    if (this.ownsEmbeddings) await (this.embeddings as { close?: () => Promise<void> }).close?.();
+  }
+}

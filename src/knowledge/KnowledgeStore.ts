@@ -1,0 +1,83 @@
+import type { Document } from "@langchain/core/documents";
+import type { DocumentFilter } from "../../vectorstores/KeywordIndex.js";
+
+/**
+ * The one storage interface behind a KnowledgeBase. Two implementations are meant to sit
+ * behind it: the embedded store (`EmbeddedStore`: one SQLite file plus an HNSW graph file
+ * beside it) and, next, Postgres (pgvector for dense search, full-text search for keywords).
+ *
+ * The contract, in short:
+ * - A source is one indexed file, identified by its absolute `path`. Two files with the same
+ *   name under different roots (an upload and a corpus file, two indexed folders) are two
+ *   sources: nothing keys on the name alone.
+ * - `commit` applies a whole batch (sources put with their chunks and vectors, sources removed,
+ *   file times touched) atomically: after a crash a reader sees all of it or none of it, and
+ *   once `commit` resolves the batch survives a crash (SIGKILL, power loss aside from the disk's
+ *   own lies). Nothing else is needed for durability; `checkpoint` only bounds start-up work.
+ * - Reads (`getSource`, `listSources`, `getChunks`, the searches) see every resolved commit.
+ * - Chunk ids are unique across the store; the caller derives them (stable per source path,
+ *   chunk position and text), so re-indexing an unchanged file gives the same ids.
+ * - Scores: `keywordSearch` returns BM25 scores (higher is better, unbounded), `denseSearch`
+ *   the store's similarity (cosine for the embedded store); the hybrid retriever normalises both.
+ */
+export interface KnowledgeStore {
+  /** The embedding model the stored vectors came from (a store opened with another one fails MODEL_MISMATCH). */
+  readonly modelId: string;
+  /** Vector length, undefined while the store is empty and never saw a vector. */
+  readonly dimension: number | undefined;
+  readonly sourceCount: number;
+  readonly chunkCount: number;
+
+  /** Applies the batch atomically and durably (see above). */
+  commit(batch: StoreBatch): Promise<void>;
+  getSource(path: string): SourceRecord | undefined;
+  listSources(): SourceRecord[];
+  /** Parallel to `ids`: undefined where an id is not stored. */
+  getChunks(ids: string[]): (Document | undefined)[];
+  keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
+  denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
+  /** Makes start-up cheap again (the embedded store writes its graph file); never needed for safety. */
+  checkpoint(): Promise<void>;
+  /** Bytes the store takes (files on disk, or the tables' size for a server). */
+  sizeBytes(): number;
+  close(): Promise<void>;
+}
+
+/** What the store keeps about one source file. */
+export interface SourceRecord {
+  /** Absolute path of the file: the source's identity. */
+  path: string;
+  /** The folder it was indexed from (for an upload: the uploads folder). */
+  root: string;
+  /** `path` relative to `root`, POSIX slashes: what citations show as `metadata.source`. */
+  source: string;
+  /** SHA-256 of the file's bytes. */
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  indexedAt: string;
+  /** In chunk order. */
+  chunkIds: string[];
+}
+
+/** A source to (re)place with its chunks: any chunks it had before are dropped in the same commit. */
+export interface SourceWrite {
+  record: Omit<SourceRecord, "chunkIds">;
+  /** Each with its `id` set. */
+  chunks: Document[];
+  /** One per chunk. */
+  vectors: number[][];
+}
+
+export interface StoreBatch {
+  put?: SourceWrite[];
+  /** Source paths to remove with their chunks; unknown paths are ignored. */
+  remove?: string[];
+  /** Sources whose file was touched without changing: only their recorded mtime moves. */
+  touch?: Array<{ path: string; mtimeMs: number }>;
+}
+
+export interface ScoredChunk {
+  document: Document;
+  score: number;
+}
