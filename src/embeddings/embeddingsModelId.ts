@@ -2,7 +2,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 
 /**
  * A stable name for the model behind any LangChain embeddings: the one id that keys
- * CachedEmbeddings and that the index (IndexRecord, HNSWVectorStore) records to refuse
+ * CachedEmbeddings and that the index (the knowledge store, HNSWVectorStore) records to refuse
  * mixing vectors of different models (MODEL_MISMATCH). genera's classes carry `modelId`;
  * other integrations (OpenAI, Ollama, …) name their model in `model` or `modelName`,
  * prefixed here with the class name so providers cannot collide. The class name alone
