@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
+import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createProgressReporter } from "./progress.js";
 
 /** Options every command understands (set on the root program). */
