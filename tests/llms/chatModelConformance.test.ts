@@ -147,7 +147,8 @@ describe.each(Object.entries(cases))("%s meets LangChain's standard chat-model t
       .filter((e) => e.event === "on_chat_model_stream")
       .map((e) => String((e.data.chunk as AIMessageChunk).content))
       .join("");
-    expect(String((events.at(-1)?.data.output as AIMessageChunk).content)).toBe(streamed);
+    const output = events.at(-1)?.data.output as AIMessageChunk | undefined;
+    expect(String(output?.content)).toBe(streamed);
   });
 
   it("reports usage_metadata on invoke and on a concatenated stream", async () => {
