@@ -5,9 +5,13 @@
  */
 export * from "./AgentRunner.js";
 export * from "./CitationRegistry.js";
+export * from "./createAgentRunner.js";
 export * from "./limits.js";
 export * from "./ReActAgent.js";
 export * from "./ToolCallingAgent.js";
+export * from "./toolModel/OfflineToolChatModel.js";
+export * from "./toolModel/ToolModel.js";
+export { INTENTS, type Intent, mathFromWords, type ToolPlan } from "./toolModel/toolPlan.js";
 export * from "./tools/calculator.js";
 export * from "./tools/chainTools.js";
 export * from "./tools/createAgentTools.js";

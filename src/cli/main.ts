@@ -17,6 +17,7 @@ const COMMANDS: Record<string, [summary: string, load: CommandModule]> = {
   stats: ["documents, chunks, model, dimension and index size", () => import("./commands/stats.js")],
   ask: ["answer a question from the indexed documents, with numbered citations", () => import("./commands/ask.js")],
   chat: ["talk with the indexed documents (/sources, /reset, /exit)", () => import("./commands/chat.js")],
+  agent: ["do a task with tools, printing each step as it happens", () => import("./commands/agent.js")],
   summarize: ["summarise a file or a folder (needs a generative model)", () => import("./commands/summarize.js")],
   translate: ["translate a text or a file (needs a generative model)", () => import("./commands/translate.js")],
   eval: ["score retrieval (recall@k, MRR, nDCG@k) and answers on a QA file", () => import("./commands/eval.js")],

@@ -13,6 +13,7 @@ import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
 import { localOriginGuard } from "./localOriginGuard.js";
 import { ServerMetrics } from "./metrics.js";
+import { type AgentFactory, agentRouter } from "./routes/agent.js";
 import { apiRouter } from "./routes/api.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
@@ -31,6 +32,8 @@ export interface AppOptions {
   sessions: SessionStore;
   uploadsDir: string;
   retrievalMode: GeneraConfig["retrieval"]["mode"];
+  /** Serves /api/agent and /api/agent/stream when given. */
+  agent?: AgentFactory;
   log?: (line: string) => void;
 }
 
@@ -167,6 +170,7 @@ export function createApp(options: AppOptions): {
     res.on("close", () => clearTimeout(timer));
     next();
   });
+  if (options.agent) app.use("/api", agentRouter({ agent: options.agent, limiter, metrics }));
   app.use(
     "/api",
     apiRouter({

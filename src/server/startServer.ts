@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { Runnable } from "@langchain/core/runnables";
 import { createConversationalRagChain } from "../../chains/createConversationalRagChain.js";
 import { createRagChain } from "../../chains/createRagChain.js";
+import { createAgentRunner } from "../agents/createAgentRunner.js";
+import { createAgentTools } from "../agents/tools/createAgentTools.js";
 import type { GeneraConfig } from "../config.js";
 import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError } from "../errors.js";
@@ -54,6 +56,17 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
     sessions,
     uploadsDir: join(config.dataDir, "uploads"),
     retrievalMode: config.retrieval.mode,
+    agent: (names) =>
+      createAgentRunner({
+        model: llm,
+        tools: createAgentTools({
+          knowledgeBase: kb,
+          k: config.retrieval.k,
+          roots: config.server.folders,
+          generator: llm.kind === "generator" ? llm.model : undefined,
+          names,
+        }),
+      }),
     log: say,
   });
 

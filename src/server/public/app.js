@@ -1,4 +1,5 @@
 // The genera web chat: plain ES modules, no framework, nothing from a CDN.
+import { askAgent } from "./agent.js";
 import { renderMarkdown } from "./markdown.js";
 
 const $ = (id) => document.getElementById(id);
@@ -342,7 +343,9 @@ function setupComposer() {
     input.value = "";
     input.style.height = "";
     try {
-      await ask(message);
+      if ($("agent-mode")?.checked) {
+        await askAgent(message, { addMessage, renderAnswer, renderSources, readEvents, headers, showError });
+      } else await ask(message);
     } finally {
       state.busy = false;
       send.disabled = false;

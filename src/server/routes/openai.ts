@@ -9,6 +9,7 @@ import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
 import { responseSignal } from "../responseSignal.js";
+import { TOOL_MODEL_ID, toolCallCompletion } from "./openaiTools.js";
 
 export const RAG_MODEL_ID = "genera-rag";
 
@@ -70,11 +71,15 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
       data: [
         { id: RAG_MODEL_ID, object: "model", created, owned_by: "genera" },
         { id: options.embeddingsModelId, object: "model", created, owned_by: "genera" },
+        { id: TOOL_MODEL_ID, object: "model", created, owned_by: "genera" },
       ],
     });
   });
 
   router.post("/chat/completions", async (req, res) => {
+    // With `tools`, the offline tool model answers with tool calls (see openaiTools.ts).
+    if (Array.isArray(req.body?.tools) && req.body.tools.length > 0)
+      return toolCallCompletion(req.body, res, { limiter });
     const body = parseInput(ChatCompletionBody, req.body, "chat completion request");
     if (body.model !== RAG_MODEL_ID) {
       throw new GeneraError("NOT_FOUND", `Model "${body.model}" does not exist; use "${RAG_MODEL_ID}"`);

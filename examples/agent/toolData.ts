@@ -1,0 +1,795 @@
+/**
+ * The generated dataset the offline tool model learns from: requests → (intent, argument
+ * spans). Every pool of phrasings and of values is split in two, so the held-out set is
+ * made of sentence frames and values (topics, file names, numbers, unsupported tasks) that
+ * never appear in training. The gold tool calls come from the gold spans through the same
+ * decoding the model's output goes through, and each calculation is checked against the
+ * expression it was generated from.
+ */
+
+import { tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
+import {
+  type Intent,
+  mathFromWords,
+  type PlannedCall,
+  planCalls,
+  type Span,
+  type SpanKind,
+  spaceOperators,
+  type Tag,
+} from "../../src/agents/toolModel/toolPlan.js";
+import { seededRandom } from "../../src/engine/index.js";
+
+export type Split = "train" | "test";
+
+export interface ToolExample {
+  text: string;
+  intent: Intent;
+  /** One tag per request token (tokenizeRequest). */
+  tags: Tag[];
+  spans: Span[];
+  /** The calls a perfect model makes (search_calculate: the search, then `operation` on its figure). */
+  calls: PlannedCall[];
+  operation?: string;
+}
+
+type Piece = string | { kind: SpanKind; text: string };
+type Rng = () => number;
+
+/** Every fourth item is held out; the rest train. */
+function half<T>(items: T[], split: Split): T[] {
+  return items.filter((_x, i) => (i % 4 === 3) === (split === "test"));
+}
+
+function pick<T>(rng: Rng, items: T[]): T {
+  return items[Math.floor(rng() * items.length)] as T;
+}
+
+function int(rng: Rng, lo: number, hi: number): number {
+  return lo + Math.floor(rng() * (hi - lo + 1));
+}
+
+const TOPICS = [
+  "multi-head attention",
+  "positional encoding",
+  "layer normalization",
+  "dropout",
+  "beam search",
+  "byte-pair encoding",
+  "word embeddings",
+  "the learning rate schedule",
+  "warmup",
+  "residual connections",
+  "cross-entropy loss",
+  "gradient clipping",
+  "the KV cache",
+  "hybrid retrieval",
+  "reranking",
+  "chunking documents",
+  "generative adversarial networks",
+  "variational autoencoders",
+  "diffusion models",
+  "the decoder",
+  "the encoder",
+  "softmax",
+  "transformers",
+  "few-shot prompting",
+  "retrieval-augmented generation",
+  "vector databases",
+  "HNSW",
+  "BM25",
+  "fine-tuning",
+  "LoRA",
+  "quantization",
+  "mixture of experts",
+  "RLHF",
+  "instruction tuning",
+  "perplexity",
+  "backpropagation",
+  "the Adam optimizer",
+  "weight decay",
+  "batch normalization",
+  "self-attention",
+  "tokenizers",
+  "the refund policy",
+  "vacation days",
+  "the onboarding process",
+  "password resets",
+  "API rate limits",
+  "the quarterly revenue",
+  "the release schedule",
+  "the security audit",
+  "expense reports",
+  "the hiring plan",
+  "the office hours",
+  "shipping costs",
+  "the warranty terms",
+  "the data retention policy",
+  "sick leave",
+  "the deployment checklist",
+  "the incident report",
+  "customer churn",
+  "the pricing tiers",
+  "contrastive learning",
+  "CLIP",
+  "image captioning",
+  "speech recognition",
+  "top-p sampling",
+  "temperature",
+  "greedy decoding",
+  "the context window",
+  "scaled dot-product attention",
+  "feed-forward layers",
+  "label smoothing",
+  "early stopping",
+  "overfitting",
+  "data augmentation",
+  "knowledge distillation",
+  "the vanishing gradient problem",
+  "recurrent networks",
+  "convolutional networks",
+  "the attention mask",
+  "causal masking",
+  "teacher forcing",
+  "the vocabulary size",
+  "cosine similarity",
+  "semantic search",
+  "keyword search",
+  "the embedding dimension",
+  "model cards",
+  "the travel policy",
+  "remote work rules",
+  "parental leave",
+  "the code review process",
+  "on-call duties",
+  "the budget for next year",
+  "the marketing plan",
+  "GDPR compliance",
+  "the backup strategy",
+  "two-factor login",
+];
+
+/** Phrases that name a figure the documents hold, for search-then-calculate requests. */
+const FIGURES = [
+  "the number of attention heads in the base model",
+  "the number of encoder layers",
+  "the model dimension",
+  "the feed-forward size",
+  "the dropout rate",
+  "the warmup steps",
+  "the vocabulary size",
+  "the batch size",
+  "the number of employees",
+  "the number of vacation days",
+  "the price of the pro plan",
+  "the monthly budget",
+  "the context length",
+  "the embedding size",
+  "the number of decoder layers",
+  "the learning rate",
+  "the number of parameters",
+  "the maximum file size",
+  "the training steps",
+  "the number of regions",
+  "the refund window in days",
+  "the team size",
+  "the head dimension",
+  "the number of experts",
+  "the annual revenue",
+  "the shipping fee",
+  "the sick days per year",
+  "the number of offices",
+];
+
+const FOLDERS = [
+  "notes",
+  "docs",
+  "reports/2024",
+  "src/utils",
+  "examples",
+  "data/raw",
+  "drafts",
+  "archive/old",
+  "photos",
+  "projects/alpha",
+  "invoices",
+  "meeting-notes/march",
+  "research",
+  "tmp",
+  "backups/db",
+  "designs/logo",
+  "scripts",
+  "configs",
+  "clients/acme",
+  "papers/nlp",
+];
+
+const FILES = [
+  "notes/todo.md",
+  "config.json",
+  "README.md",
+  "reports/q3-summary.txt",
+  "data.csv",
+  "plan.txt",
+  "docs/setup.md",
+  "letters/cover-letter.txt",
+  "budget-2025.csv",
+  "src/main.py",
+  "notes/ideas.txt",
+  "minutes.md",
+  "contacts.csv",
+  "recipes/pancakes.md",
+  "travel/itinerary.txt",
+  "changelog.md",
+  "settings.yaml",
+  "drafts/essay.md",
+  "report.html",
+  "inventory.json",
+  "tasks/week-12.md",
+  "log.txt",
+  "specs/api-v2.md",
+  "notes/reading-list.md",
+];
+
+const DOCUMENTS = [
+  "attention-mechanism.md",
+  "positional-encoding.md",
+  "kv-cache.md",
+  "langchain.md",
+  "diffusion-models.md",
+  "the-handbook.pdf",
+  "glossary.csv",
+  "employee-guide.docx",
+  "retrieval-augmented-generation.md",
+  "prompt-engineering.md",
+  "decoding-strategies.md",
+  "security-policy.pdf",
+  "multi-head-attention.md",
+  "onboarding.md",
+  "backpropagation.md",
+  "release-notes.md",
+];
+
+const SECTIONS = [
+  "Introduction",
+  "Overview",
+  "Setup",
+  "Limitations",
+  "Training",
+  "Results",
+  "Installation",
+  "FAQ",
+  "Summary",
+  "Background",
+  "Examples",
+  "Costs",
+];
+
+const UNSUPPORTED = [
+  "book a flight to Paris",
+  "send an email to my boss",
+  "order a pizza",
+  "play some jazz",
+  "set an alarm for 7 am",
+  "turn off the lights",
+  "buy ten shares of Apple",
+  "call my mother",
+  "text Anna that I am late",
+  "post this on Twitter",
+  "delete all my files",
+  "reserve a table for two",
+  "schedule a meeting with Tom",
+  "translate this letter into French",
+  "summarize my inbox",
+  "write a poem about the sea",
+  "draw a cat",
+  "tell me the weather in London",
+  "predict who wins the next election",
+  "wire 500 dollars to Bob",
+  "remind me to call Sam",
+  "open YouTube",
+  "install Photoshop",
+  "restart the server",
+  "shut down my computer",
+  "compose a song",
+  "generate a picture of a dog",
+  "rent a car in Rome",
+  "cancel my subscription",
+  "email the report to Sara",
+  "stream the football match",
+  "pay my electricity bill",
+  "find me a cheap hotel",
+  "water the plants",
+  "lock the front door",
+  "update my calendar",
+  "share my location",
+  "upload my photos",
+  "check my bank balance",
+  "hail a taxi",
+  "record a voice memo",
+  "print this page",
+  "download the movie",
+  "sing me a lullaby",
+  "tell me a joke",
+  "buy a birthday present",
+  "feed the cat",
+  "start the car",
+  "message the team on Slack",
+  "renew my passport",
+];
+
+const GREETINGS = [
+  "hi",
+  "hello",
+  "thanks",
+  "thank you",
+  "what can you do",
+  "who are you",
+  "help",
+  "good morning",
+  "hey",
+  "what tools do you have",
+  "how can you help me",
+  "cheers",
+  "what are you able to do",
+  "greetings",
+  "good evening",
+  "thanks a lot",
+];
+
+const PREFIXES = [
+  "",
+  "",
+  "",
+  "please ",
+  "can you ",
+  "could you ",
+  "hey, ",
+  "quick question: ",
+  "genera, ",
+  "I need you to ",
+];
+const SUFFIXES = ["", "", "", "?", " please", ".", " for me", ", thanks", " now", "!"];
+
+type Template = (v: Piece[]) => Piece[];
+
+function frames(list: Array<[string, string]>): Template[] {
+  return list.map(([before, after]) => (v) => [before, ...v, after]);
+}
+
+const SEARCH_FRAMES = frames([
+  ["search the documents for ", ""],
+  ["look up ", ""],
+  ["find ", " in the docs"],
+  ["what do the documents say about ", ""],
+  ["search for ", ""],
+  ["tell me about ", ""],
+  ["explain ", ""],
+  ["how does ", " work"],
+  ["what is ", ""],
+  ["find passages about ", ""],
+  ["what do my notes say about ", ""],
+  ["give me information on ", ""],
+  ["I want to know about ", ""],
+  ["describe ", ""],
+  ["any info on ", ""],
+  ["what are the docs saying on ", ""],
+  ["look in the knowledge base for ", ""],
+  ["why do we use ", ""],
+  ["where is ", " described"],
+  ["", ""],
+  ["search ", ""],
+  ["what's ", ""],
+  ["find out about ", ""],
+  ["read up on ", ""],
+  ["check the documents about ", ""],
+  ["what does the knowledge base know about ", ""],
+  ["give me the passages on ", ""],
+  ["show me what we have on ", ""],
+]);
+
+const COMPARE_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
+  (a, b) => ["compare ", a, " and ", b],
+  (a, b) => ["what's the difference between ", a, " and ", b],
+  (a, b) => ["search for ", a, " and for ", b],
+  (a, b) => ["look up both ", a, " and ", b],
+  (a, b) => ["find ", a, " as well as ", b, " in the docs"],
+  (a, b) => ["how do ", a, " and ", b, " differ"],
+  (a, b) => ["tell me about ", a, " and also ", b],
+  (a, b) => [a, " versus ", b],
+];
+
+const CALC_FRAMES = frames([
+  ["what is ", ""],
+  ["what's ", ""],
+  ["calculate ", ""],
+  ["compute ", ""],
+  ["how much is ", ""],
+  ["work out ", ""],
+  ["evaluate ", ""],
+  ["solve ", ""],
+  ["", " = ?"],
+  ["", ""],
+  ["quick math: ", ""],
+  ["do the math: ", ""],
+  ["figure out ", ""],
+  ["what do you get for ", ""],
+  ["tell me ", ""],
+  ["what does ", " come to"],
+  ["what is the result of ", ""],
+  ["find the value of ", ""],
+  ["give me ", ""],
+  ["can you do ", ""],
+]);
+
+const TWO_CALC_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
+  (a, b) => ["what is ", a, " and ", b],
+  (a, b) => ["calculate ", a, ", then ", b],
+  (a, b) => ["compute ", a, " and also ", b],
+  (a, b) => ["work out ", a, " as well as ", b],
+  (a, b) => ["evaluate both ", a, " and ", b],
+  (a, b) => ["what are ", a, " and ", b],
+  (a, b) => [a, " and ", b, " please"],
+  (a, b) => ["I need ", a, " and ", b],
+];
+
+const SEARCH_CALC_FRAMES: Array<(q: Piece, op: Piece) => Piece[]> = [
+  (q, op) => ["find ", q, " in the documents and ", op],
+  (q, op) => ["look up ", q, ", then ", op],
+  (q, op) => ["take ", q, " from the docs and ", op],
+  (q, op) => ["search for ", q, " and ", op],
+  (q, op) => ["what is ", q, "? ", op],
+  (q, op) => ["get ", q, " and ", op],
+  (q, op) => ["check ", q, " in the knowledge base, then ", op],
+  (q, op) => ["according to the docs, what is ", q, " ", op],
+  (q, op) => ["using the documents, take ", q, " and ", op],
+  (q, op) => ["find out ", q, " and ", op],
+  (q, op) => ["search the documents for ", q, "; ", op],
+  (q, op) => ["what do the docs give as ", q, "? ", op],
+];
+
+const DATE_TEXTS = [
+  "what's the date today",
+  "what day is it",
+  "what is today's date",
+  "what time is it",
+  "which day of the week is it",
+  "tell me the current date",
+  "date please",
+  "what's the time now",
+  "what year is it",
+  "what month are we in",
+  "give me today's date",
+  "what is the current time",
+  "what's today",
+  "tell me the time",
+  "which date is it today",
+  "do you know what day it is",
+  "current date and time",
+  "what's the day today",
+  "how late is it",
+  "what date is it",
+];
+
+const LIST_FRAMES = frames([
+  ["list the files in ", ""],
+  ["what files are in ", ""],
+  ["show me what's in ", ""],
+  ["ls ", ""],
+  ["what's inside ", ""],
+  ["list ", ""],
+  ["show the contents of the folder ", ""],
+  ["which files do I have in ", ""],
+  ["list everything under ", ""],
+  ["what is in the directory ", ""],
+  ["browse ", ""],
+  ["show the folder ", ""],
+  ["enumerate the files in ", ""],
+  ["what documents are in the folder ", ""],
+  ["give me a listing of ", ""],
+  ["look inside ", ""],
+]);
+
+const LIST_NO_PATH = [
+  "list my files",
+  "what files do you have",
+  "show me the files",
+  "list the files",
+  "what files can you see",
+  "show me the folder",
+  "which files are there",
+  "list all files",
+  "what's in the root folder",
+  "show your files",
+  "ls",
+  "list the directory",
+];
+
+const READ_FILE_FRAMES = frames([
+  ["read ", ""],
+  ["open ", ""],
+  ["show me ", ""],
+  ["cat ", ""],
+  ["what does ", " say"],
+  ["print the file ", ""],
+  ["display ", ""],
+  ["read the file ", ""],
+  ["what's in the file ", ""],
+  ["open the file called ", ""],
+  ["show the contents of ", ""],
+  ["let me see ", ""],
+  ["read me ", ""],
+  ["get the text of ", ""],
+  ["view ", ""],
+  ["load ", ""],
+]);
+
+const READ_DOC_FRAMES: Array<(d: Piece, s?: Piece) => Piece[]> = [
+  (d) => ["read the document ", d],
+  (d) => ["show me the whole ", d, " document"],
+  (d) => ["open the document ", d],
+  (d) => ["read ", d, " from the knowledge base"],
+  (d) => ["give me the full text of the document ", d],
+  (d, s) => ["read the ", s ?? "", " section of the document ", d],
+  (d, s) => ["show the section ", s ?? "", " of document ", d],
+  (d, s) => ["in the document ", d, ", read the ", s ?? "", " section"],
+  (d) => ["print the indexed document ", d],
+  (d) => ["fetch the document ", d, " in full"],
+  (d, s) => ["what does the document ", d, " say in its ", s ?? "", " section"],
+  (d) => ["the complete document ", d, " please"],
+];
+
+const REFUSE_FRAMES = frames([
+  ["", ""],
+  ["please ", ""],
+  ["can you ", ""],
+  ["I want you to ", ""],
+  ["go ahead and ", ""],
+  ["could you ", " for me"],
+  ["I'd like you to ", ""],
+  ["", " right now"],
+  ["help me ", ""],
+  ["", " please"],
+  ["would you ", ""],
+  ["quickly ", ""],
+]);
+
+/** Arithmetic written the ways people write it, with the symbols the calculator should receive. */
+function expression(rng: Rng, split: Split): { words: string; symbols: string } {
+  // Numbers in the held-out set come from another range, so values are new too.
+  const n = () => String(split === "train" ? int(rng, 2, 99) : int(rng, 100, 999));
+  const d = () =>
+    split === "train" ? `${int(rng, 1, 9)}.${int(rng, 1, 9)}` : `${int(rng, 10, 99)}.${int(rng, 10, 99)}`;
+  const a = n();
+  const b = n();
+  const c = n();
+  const forms: Array<() => { words: string; symbols: string }> = [
+    () => ({ words: `${a} + ${b}`, symbols: `${a} + ${b}` }),
+    () => ({ words: `${a}*${b}`, symbols: `${a} * ${b}` }),
+    () => ({ words: `${a} - ${b} * ${c}`, symbols: `${a} - ${b} * ${c}` }),
+    () => ({ words: `(${a} + ${b}) * ${c}`, symbols: `(${a} + ${b}) * ${c}` }),
+    () => ({ words: `${a} / ${b}`, symbols: `${a} / ${b}` }),
+    () => ({ words: `${a}^${int(rng, 2, 5)}`.replace(/\^(\d)$/, " ^ $1"), symbols: "" }),
+    () => ({ words: `${a} times ${b}`, symbols: `${a} * ${b}` }),
+    () => ({ words: `${a} plus ${b}`, symbols: `${a} + ${b}` }),
+    () => ({ words: `${a} minus ${b}`, symbols: `${a} - ${b}` }),
+    () => ({ words: `${a} divided by ${b}`, symbols: `${a} / ${b}` }),
+    () => ({ words: `${a} multiplied by ${b}`, symbols: `${a} * ${b}` }),
+    () => ({ words: `${a} percent of ${b}`, symbols: `${a}% of ${b}` }),
+    () => ({ words: `${a}% of ${b}`, symbols: `${a}% of ${b}` }),
+    () => ({ words: `the square root of ${a}`, symbols: `sqrt(${a})` }),
+    () => ({ words: `sqrt(${a}) + ${b}`, symbols: `sqrt(${a}) + ${b}` }),
+    () => ({ words: `${a} squared`, symbols: `${a} ^ 2` }),
+    () => ({ words: `${a} to the power of ${int(rng, 2, 6)}`, symbols: "" }),
+    () => ({ words: `${d()} * ${b}`, symbols: "" }),
+    () => ({ words: `${a} + ${b} + ${c}`, symbols: `${a} + ${b} + ${c}` }),
+    () => ({ words: `${b} + ${a}%`, symbols: `${b} + ${a}%` }),
+    () => ({ words: `round(${d()} * ${a}, 2)`, symbols: "" }),
+    () => ({ words: `${a} over ${b}`, symbols: `${a} / ${b}` }),
+  ];
+  const form = pick(rng, forms)();
+  // Forms whose symbols depend on the random parts they drew are read back from the words.
+  return { words: form.words, symbols: form.symbols || mathFromWords(form.words) };
+}
+
+function operation(rng: Rng, split: Split): { words: string; symbols: string } {
+  const n = String(split === "train" ? int(rng, 2, 99) : int(rng, 100, 999));
+  const forms: Array<[string, string]> = [
+    [`multiply it by ${n}`, `* ${n}`],
+    [`times ${n}`, `* ${n}`],
+    [`divide it by ${n}`, `/ ${n}`],
+    [`divided by ${n}`, `/ ${n}`],
+    [`add ${n}`, `+ ${n}`],
+    [`plus ${n}`, `+ ${n}`],
+    [`subtract ${n}`, `- ${n}`],
+    [`minus ${n}`, `- ${n}`],
+    ["double it", "* 2"],
+    ["halve it", "/ 2"],
+    ["square it", "^ 2"],
+    [`multiply that by ${n}`, `* ${n}`],
+    [`divide that by ${n}`, `/ ${n}`],
+    ["triple it", "* 3"],
+    [`add ${n}% to it`, `+ ${n}%`],
+    [`multiply the result by ${n}`, `* ${n}`],
+  ];
+  const [words, symbols] = pick(rng, forms);
+  return { words, symbols };
+}
+
+function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = ""): Omit<ToolExample, "calls"> {
+  let text = "";
+  const spans: Array<{ kind: SpanKind; start: number; end: number }> = [];
+  // "can you what is …" is not English: questions only take the prefixes that fit a question.
+  const first = typeof pieces[0] === "string" ? pieces[0] : "";
+  if (
+    /^(what|how|which|why|where|who|do|according|in the)\b/i.test(first) &&
+    !/^(hey, |quick question: |genera, )$/.test(prefix)
+  ) {
+    prefix = "";
+  }
+  for (const piece of [prefix, ...pieces, suffix]) {
+    if (typeof piece === "string") text += piece;
+    else {
+      spans.push({ kind: piece.kind, start: text.length, end: text.length + piece.text.length });
+      text += piece.text;
+    }
+  }
+  text = text.replace(/\s+$/, "");
+  if (rng() < 0.5) text = text.charAt(0).toUpperCase() + text.slice(1);
+  const tokens = tokenizeRequest(text);
+  const tags: Tag[] = tokens.map((t) => {
+    const span = spans.find((s) => t.start >= s.start && t.end <= s.end);
+    if (!span) return "O";
+    const first = !tokens.some((u) => u.start >= span.start && u.end <= span.end && u.start < t.start);
+    return `${first ? "B" : "I"}-${span.kind}` as Tag;
+  });
+  return { text, intent, tags, spans: spans.map((s) => ({ kind: s.kind, text: text.slice(s.start, s.end) })) };
+}
+
+function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
+  const pre = () => pick(rng, half(PREFIXES, "train"));
+  const post = () => pick(rng, SUFFIXES);
+  const topics = half(TOPICS, split);
+  let ex: Omit<ToolExample, "calls">;
+  let check: string | undefined;
+  let operation_: string | undefined;
+  switch (intent) {
+    case "search": {
+      if (rng() < 0.2) {
+        const [a, b] = [pick(rng, topics), pick(rng, topics)];
+        ex = build(
+          rng,
+          intent,
+          pick(rng, half(COMPARE_FRAMES, split))({ kind: "Q", text: a }, { kind: "Q", text: b }),
+          pre(),
+          post(),
+        );
+      } else {
+        ex = build(
+          rng,
+          intent,
+          pick(rng, half(SEARCH_FRAMES, split))([{ kind: "Q", text: pick(rng, topics) }]),
+          pre(),
+          post(),
+        );
+      }
+      break;
+    }
+    case "calculate": {
+      if (rng() < 0.2) {
+        const [a, b] = [expression(rng, split), expression(rng, split)];
+        ex = build(
+          rng,
+          intent,
+          pick(rng, half(TWO_CALC_FRAMES, split))({ kind: "E", text: a.words }, { kind: "E", text: b.words }),
+          pre(),
+          post(),
+        );
+        check = [a.symbols, b.symbols].map(spaceOperators).join(" | ");
+      } else {
+        const e = expression(rng, split);
+        ex = build(rng, intent, pick(rng, half(CALC_FRAMES, split))([{ kind: "E", text: e.words }]), pre(), post());
+        check = spaceOperators(e.symbols);
+      }
+      break;
+    }
+    case "search_calculate": {
+      const op = operation(rng, split);
+      const frame = pick(rng, half(SEARCH_CALC_FRAMES, split));
+      ex = build(
+        rng,
+        intent,
+        frame({ kind: "Q", text: pick(rng, half(FIGURES, split)) }, { kind: "E", text: op.words }),
+        pre(),
+        pick(rng, ["", ".", "", "!"]),
+      );
+      operation_ = op.symbols;
+      break;
+    }
+    case "date":
+      ex = build(rng, intent, [pick(rng, half(DATE_TEXTS, split))], pre(), post());
+      break;
+    case "list_files":
+      ex =
+        rng() < 0.2
+          ? build(rng, intent, [pick(rng, half(LIST_NO_PATH, split))], pre(), post())
+          : build(
+              rng,
+              intent,
+              pick(rng, half(LIST_FRAMES, split))([{ kind: "P", text: pick(rng, half(FOLDERS, split)) }]),
+              pre(),
+              post(),
+            );
+      break;
+    case "read_file":
+      ex = build(
+        rng,
+        intent,
+        pick(rng, half(READ_FILE_FRAMES, split))([{ kind: "P", text: pick(rng, half(FILES, split)) }]),
+        pre(),
+        post(),
+      );
+      break;
+    case "read_document": {
+      const frame = pick(rng, half(READ_DOC_FRAMES, split));
+      const section = frame.length > 1 || rng() < 0 ? pick(rng, half(SECTIONS, split)) : undefined;
+      const pieces = frame(
+        { kind: "D", text: pick(rng, half(DOCUMENTS, split)) },
+        section ? { kind: "S", text: section } : undefined,
+      );
+      ex = build(
+        rng,
+        intent,
+        pieces.filter((p) => p !== ""),
+        pre(),
+        post(),
+      );
+      break;
+    }
+    case "refuse":
+      ex = build(rng, intent, pick(rng, half(REFUSE_FRAMES, split))([pick(rng, half(UNSUPPORTED, split))]), "", post());
+      break;
+    case "reply":
+      ex = build(rng, intent, [pick(rng, half(GREETINGS, split))], "", pick(rng, ["", "!", "?", "."]));
+      break;
+  }
+  const plan = planCalls(ex.intent, ex.spans, ex.text);
+  if (check !== undefined) {
+    const got = plan.calls.map((c) => c.args.expression).join(" | ");
+    if (got !== check) throw new Error(`generator: "${ex.text}" reads as ${got}, expected ${check}`);
+  }
+  if (operation_ !== undefined && plan.operation !== operation_) {
+    throw new Error(`generator: "${ex.text}" reads as operation ${plan.operation}, expected ${operation_}`);
+  }
+  return { ...ex, calls: plan.calls, ...(plan.operation ? { operation: plan.operation } : {}) };
+}
+
+/** How often each intent appears: the ones with arguments to copy get more examples. */
+const MIX: Array<[Intent, number]> = [
+  ["search", 4],
+  ["calculate", 4],
+  ["search_calculate", 3],
+  ["read_file", 2],
+  ["list_files", 2],
+  ["read_document", 2],
+  ["date", 1],
+  ["refuse", 2],
+  ["reply", 1],
+];
+
+export function generateToolDataset(split: Split, count: number, seed = split === "train" ? 1 : 2): ToolExample[] {
+  const rng = seededRandom(seed);
+  const total = MIX.reduce((s, [, w]) => s + w, 0);
+  const out: ToolExample[] = [];
+  for (let i = 0; i < count; i++) {
+    let r = rng() * total;
+    let intent = MIX[0]?.[0] as Intent;
+    for (const [candidate, weight] of MIX) {
+      intent = candidate;
+      r -= weight;
+      if (r < 0) break;
+    }
+    out.push(oneExample(rng, split, intent));
+  }
+  return out;
+}

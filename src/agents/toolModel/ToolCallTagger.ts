@@ -1,0 +1,109 @@
+import {
+  crossEntropy,
+  Embedding,
+  EncoderLayer,
+  Linear,
+  Module,
+  PositionalEncoding,
+  paddingMask,
+  reshape,
+  seededRandom,
+  slice,
+  type Tensor,
+} from "../../engine/index.js";
+import { GeneraError } from "../../errors.js";
+import { SHAPES, SUFFIX_BUCKETS } from "./requestTokens.js";
+import { INTENTS, TAGS } from "./toolPlan.js";
+
+export interface ToolCallTaggerConfig {
+  vocabSize: number;
+  maxLen: number;
+  dModel: number;
+  nHeads: number;
+  nLayers: number;
+  dFF: number;
+  dropout: number;
+}
+
+/** A batch of encoded requests, row-major [B, T], padded with id 0; targets only when training. */
+export interface TaggerBatch {
+  B: number;
+  T: number;
+  words: Int32Array;
+  shapes: Int32Array;
+  suffixes: Int32Array;
+  /** [B] intent ids. */
+  intents?: Int32Array;
+  /** [B, T] tag ids, -100 where there is no token (CLS, padding). */
+  tags?: Int32Array;
+}
+
+export interface TaggerOutput {
+  /** [B, intents] */
+  intentLogits: Tensor;
+  /** [B, T, tags] */
+  tagLogits: Tensor;
+  loss?: Tensor;
+}
+
+/**
+ * The offline tool model: a transformer encoder (the paper's encoder layers, §3.1) over
+ * the request, with two heads — the intent from the first position (a [CLS] token, as in
+ * BERT) and a BIO tag per token for the argument spans (joint intent detection and slot
+ * filling). Each token enters as the sum of its word, shape and suffix embeddings.
+ */
+export class ToolCallTagger extends Module {
+  readonly config: ToolCallTaggerConfig;
+  wordEmb: Embedding;
+  shapeEmb: Embedding;
+  suffixEmb: Embedding;
+  pos: PositionalEncoding;
+  layers: EncoderLayer[];
+  intentHead: Linear;
+  tagHead: Linear;
+
+  constructor(config: ToolCallTaggerConfig, seed = 7) {
+    super();
+    for (const key of ["vocabSize", "maxLen", "dModel", "nHeads", "nLayers", "dFF"] as const) {
+      if (!(Number.isInteger(config[key]) && config[key] > 0)) {
+        throw new GeneraError(
+          "CONFIG_INVALID",
+          `tool model config ${key} must be a positive integer, got ${config[key]}`,
+        );
+      }
+    }
+    this.config = { ...config };
+    const rng = seededRandom(seed);
+    const { dModel: d } = config;
+    const std = d ** -0.5;
+    this.wordEmb = new Embedding(config.vocabSize, d, { rng, std });
+    this.shapeEmb = new Embedding(SHAPES.length, d, { rng, std });
+    this.suffixEmb = new Embedding(SUFFIX_BUCKETS, d, { rng, std });
+    this.pos = new PositionalEncoding("learned", config.maxLen, d, rng);
+    this.layers = Array.from(
+      { length: config.nLayers },
+      () => new EncoderLayer(d, config.nHeads, config.dFF, config.dropout, rng),
+    );
+    this.intentHead = new Linear(d, INTENTS.length, { rng });
+    this.tagHead = new Linear(d, TAGS.length, { rng });
+  }
+
+  forward(batch: TaggerBatch): TaggerOutput {
+    const { B, T } = batch;
+    const shape = [B, T];
+    let x = this.wordEmb
+      .forward(batch.words, shape)
+      .add(this.shapeEmb.forward(batch.shapes, shape))
+      .add(this.suffixEmb.forward(batch.suffixes, shape))
+      .add(this.pos.forward(0, T));
+    const mask = paddingMask(batch.words, B, T, 0);
+    for (const layer of this.layers) x = layer.forward(x, mask);
+    const cls = reshape(slice(x, 1, 0, 1), [B, this.config.dModel]);
+    const intentLogits = this.intentHead.forward(cls);
+    const tagLogits = this.tagHead.forward(x);
+    if (!batch.intents || !batch.tags) return { intentLogits, tagLogits };
+    // Spans are what the calls are made of: their loss counts as much as the intent's.
+    const loss = crossEntropy(intentLogits, batch.intents).add(crossEntropy(tagLogits, batch.tags, -100));
+    return { intentLogits, tagLogits, loss };
+  }
+}

@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSafetensors, noGrad, saveSafetensors } from "../../engine/index.js";
+import { GeneraError } from "../../errors.js";
+import { type EncodedRequest, encodeRequest, RequestVocabulary } from "./requestTokens.js";
+import { type TaggerBatch, ToolCallTagger, type ToolCallTaggerConfig } from "./ToolCallTagger.js";
+import { decodeSpans, INTENTS, type Intent, planCalls, TAGS, type Tag, type ToolPlan } from "./toolPlan.js";
+
+const FORMAT = "genera-tool-model";
+
+/** The checkpoint that ships with genera (trained by examples/agent/train-tool-model.ts). */
+export const DEFAULT_TOOL_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../models/tool-model");
+
+export interface ToolPrediction {
+  plan: ToolPlan;
+  /** Softmax probability of the chosen intent. */
+  confidence: number;
+}
+
+/** Rows of encoded requests as one padded batch (pad id 0 everywhere). */
+export function batchRequests(rows: EncodedRequest[], targets?: { intents: number[]; tags: number[][] }): TaggerBatch {
+  const B = rows.length;
+  const T = Math.max(...rows.map((r) => r.words.length));
+  const words = new Int32Array(B * T);
+  const shapes = new Int32Array(B * T);
+  const suffixes = new Int32Array(B * T);
+  const tags = targets ? new Int32Array(B * T).fill(-100) : undefined;
+  rows.forEach((r, b) => {
+    words.set(r.words, b * T);
+    shapes.set(r.shapes, b * T);
+    suffixes.set(r.suffixes, b * T);
+    // Position 0 is [CLS]: the tag of token i sits at position i + 1.
+    if (tags && targets) {
+      for (const [i, tag] of (targets.tags[b] ?? []).entries()) tags[b * T + i + 1] = tag;
+    }
+  });
+  return { B, T, words, shapes, suffixes, ...(targets ? { intents: Int32Array.from(targets.intents), tags } : {}) };
+}
+
+/** The trained tagger with its vocabulary: request text in, tool plan out. */
+export class ToolModel {
+  constructor(
+    readonly tagger: ToolCallTagger,
+    readonly vocab: RequestVocabulary,
+  ) {}
+
+  encode(text: string): EncodedRequest {
+    return encodeRequest(text, this.vocab, this.tagger.config.maxLen);
+  }
+
+  predictBatch(texts: string[]): ToolPrediction[] {
+    if (texts.length === 0) return [];
+    const rows = texts.map((t) => this.encode(t.trim() === "" ? "?" : t));
+    const batch = batchRequests(rows);
+    const wasTraining = this.tagger.training;
+    this.tagger.eval();
+    try {
+      const { intentLogits, tagLogits } = noGrad(() => this.tagger.forward(batch));
+      const nI = INTENTS.length;
+      const nT = TAGS.length;
+      return rows.map((row, b) => {
+        const logits = intentLogits.data.subarray(b * nI, (b + 1) * nI);
+        const best = argmax(logits);
+        const tags = row.tokens.map((_t, i) => {
+          const at = (b * batch.T + i + 1) * nT;
+          return TAGS[argmax(tagLogits.data.subarray(at, at + nT))] as Tag;
+        });
+        const text = texts[b] as string;
+        const plan = planCalls(INTENTS[best] as Intent, decodeSpans(text, row.tokens, tags), text);
+        return { plan, confidence: softmaxAt(logits, best) };
+      });
+    } finally {
+      this.tagger.train(wasTraining);
+    }
+  }
+
+  predict(text: string): ToolPrediction {
+    return this.predictBatch([text])[0] as ToolPrediction;
+  }
+
+  save(dir: string, metadata: Record<string, unknown> = {}): void {
+    mkdirSync(dir, { recursive: true });
+    const config = { format: FORMAT, version: 1, ...this.tagger.config, intents: INTENTS, tags: TAGS, ...metadata };
+    writeFileSync(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(join(dir, "vocab.json"), `${JSON.stringify(this.vocab.words)}\n`);
+    saveSafetensors(join(dir, "model.safetensors"), this.tagger.stateDict(), { format: FORMAT });
+  }
+
+  static load(dir: string = DEFAULT_TOOL_MODEL_DIR): ToolModel {
+    const configPath = join(dir, "config.json");
+    if (!existsSync(configPath)) {
+      throw new GeneraError(
+        "MODEL_NOT_FOUND",
+        `No tool model in ${dir} (train one with examples/agent/train-tool-model.ts)`,
+        {
+          details: { dir },
+        },
+      );
+    }
+    const config = JSON.parse(readFileSync(configPath, "utf8")) as ToolCallTaggerConfig & {
+      format?: string;
+      intents?: string[];
+      tags?: string[];
+    };
+    if (
+      config.format !== FORMAT ||
+      JSON.stringify(config.intents) !== JSON.stringify(INTENTS) ||
+      JSON.stringify(config.tags) !== JSON.stringify(TAGS)
+    ) {
+      throw new GeneraError("MODEL_MISMATCH", `${dir} holds a tool model of another format or label set; retrain it`, {
+        details: { dir },
+      });
+    }
+    const vocab = new RequestVocabulary(JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")) as string[]);
+    const tagger = new ToolCallTagger({ ...config, vocabSize: vocab.size, dropout: 0 });
+    tagger.loadStateDict(loadSafetensors(join(dir, "model.safetensors")).tensors);
+    tagger.eval();
+    return new ToolModel(tagger, vocab);
+  }
+}
+
+function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
+  return best;
+}
+
+function softmaxAt(logits: ArrayLike<number>, k: number): number {
+  const max = Math.max(...Array.from(logits));
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
+  return Math.exp((logits[k] as number) - max) / sum;
+}

@@ -1,0 +1,237 @@
+import type { RequestToken } from "./requestTokens.js";
+
+/**
+ * What the offline tool model predicts for a request: one intent (which tools, in which
+ * order) and argument spans tagged on the request's tokens (BIO tags). Decoding turns the
+ * two into tool calls whose arguments are substrings of the request, so the model can
+ * only copy what the user wrote, never invent it.
+ */
+export const INTENTS = [
+  "reply",
+  "refuse",
+  "search",
+  "read_document",
+  "calculate",
+  "date",
+  "list_files",
+  "read_file",
+  "search_calculate",
+] as const;
+export type Intent = (typeof INTENTS)[number];
+
+/** Span kinds: Q a search query, E an arithmetic expression (or, after a search, the operation on its figure), P a path, D a document, S a section. */
+export const SPAN_KINDS = ["Q", "E", "P", "D", "S"] as const;
+export type SpanKind = (typeof SPAN_KINDS)[number];
+
+export const TAGS = ["O", ...SPAN_KINDS.flatMap((k) => [`B-${k}`, `I-${k}`])] as const;
+export type Tag = (typeof TAGS)[number];
+
+/** The tools each intent needs, in call order. */
+export const INTENT_TOOLS: Record<Intent, string[]> = {
+  reply: [],
+  refuse: [],
+  search: ["search_documents"],
+  read_document: ["read_document"],
+  calculate: ["calculator"],
+  date: ["current_date"],
+  list_files: ["list_files"],
+  read_file: ["read_file"],
+  search_calculate: ["search_documents", "calculator"],
+};
+
+export interface Span {
+  kind: SpanKind;
+  text: string;
+}
+
+export interface PlannedCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export interface ToolPlan {
+  intent: Intent;
+  spans: Span[];
+  /** Calls that can be made now (a search_calculate's calculator call waits for the search). */
+  calls: PlannedCall[];
+  /** search_calculate: the operation to apply to the figure the search finds, e.g. "* 4". */
+  operation?: string;
+}
+
+/** Spans from per-token tags; an I- tag without its B- starts a span (models slip). */
+export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): Span[] {
+  const spans: Span[] = [];
+  let current: { kind: SpanKind; start: number; end: number } | undefined;
+  const close = () => {
+    if (current) spans.push({ kind: current.kind, text: text.slice(current.start, current.end) });
+    current = undefined;
+  };
+  tokens.forEach((token, i) => {
+    const tag = tags[i] ?? "O";
+    if (tag === "O") {
+      close();
+      return;
+    }
+    const [bio, kind] = tag.split("-") as ["B" | "I", SpanKind];
+    if (bio === "B" || !current || current.kind !== kind) {
+      close();
+      current = { kind, start: token.start, end: token.end };
+    } else {
+      current.end = token.end;
+    }
+  });
+  close();
+  return spans;
+}
+
+export function planCalls(intent: Intent, spans: Span[], request: string): ToolPlan {
+  const of = (kind: SpanKind) => spans.filter((s) => s.kind === kind).map((s) => trimSpan(s.text));
+  const queries = of("Q").filter(Boolean);
+  const expressions = of("E").filter(Boolean);
+  const paths = of("P").filter(Boolean);
+  const plan: ToolPlan = { intent, spans, calls: [] };
+  switch (intent) {
+    case "search":
+      plan.calls = (queries.length ? queries : [request.trim()]).map((query) => ({
+        name: "search_documents",
+        args: { query },
+      }));
+      break;
+    case "calculate":
+      plan.calls = (expressions.length ? expressions : [request]).map((e) => ({
+        name: "calculator",
+        args: { expression: mathFromWords(e) },
+      }));
+      break;
+    case "search_calculate":
+      plan.calls = [{ name: "search_documents", args: { query: queries[0] ?? request.trim() } }];
+      plan.operation = operationFromWords(expressions.join(" "));
+      break;
+    case "read_document": {
+      const section = of("S")[0];
+      plan.calls = [
+        { name: "read_document", args: { id: of("D")[0] ?? request.trim(), ...(section ? { section } : {}) } },
+      ];
+      break;
+    }
+    case "date":
+      plan.calls = [{ name: "current_date", args: {} }];
+      break;
+    case "list_files":
+      plan.calls = [{ name: "list_files", args: { path: paths[0] ?? "." } }];
+      break;
+    case "read_file":
+      // Without a path there is nothing to read: say so instead of guessing one.
+      plan.calls = paths[0] ? [{ name: "read_file", args: { path: paths[0] } }] : [];
+      if (!paths[0]) plan.intent = "reply";
+      break;
+    default:
+      break;
+  }
+  return plan;
+}
+
+/** Quotes and trailing punctuation around a span are not part of the argument. */
+function trimSpan(text: string): string {
+  return text
+    .trim()
+    .replace(/^["'“‘`]+|["'”’`]+$/g, "")
+    .replace(/[?!,;:]+$/, "")
+    .trim();
+}
+
+const NUMBER_WORDS: Record<string, string> = {
+  zero: "0",
+  one: "1",
+  two: "2",
+  three: "3",
+  four: "4",
+  five: "5",
+  six: "6",
+  seven: "7",
+  eight: "8",
+  nine: "9",
+  ten: "10",
+  eleven: "11",
+  twelve: "12",
+  twenty: "20",
+  hundred: "100",
+};
+
+/**
+ * The arithmetic a person writes in words, as the calculator's symbols: "12 times 7" →
+ * "12 * 7", "the square root of 81" → "sqrt(81)", "15 percent of 240" → "15% of 240".
+ * Text that is already symbols passes through with its spacing normalised.
+ */
+export function mathFromWords(text: string): string {
+  return spaceOperators(wordsToSymbols(text));
+}
+
+function wordsToSymbols(text: string): string {
+  let s = ` ${text.toLowerCase().replace(/[?!]+\s*$/, "")} `;
+  s = s.replace(/(\d),(\d{3})(?!\d)/g, "$1$2");
+  for (const [word, digit] of Object.entries(NUMBER_WORDS)) s = s.replace(new RegExp(`\\b${word}\\b`, "g"), digit);
+  const rules: Array<[RegExp, string]> = [
+    [/\b(?:square root|sqrt) of\s+([\d.]+)/g, " sqrt($1) "],
+    [/\bcube root of\s+([\d.]+)/g, " cbrt($1) "],
+    [/\b([\d.]+)\s+squared\b/g, " $1 ^ 2 "],
+    [/\b([\d.]+)\s+cubed\b/g, " $1 ^ 3 "],
+    [/\b(?:to the power of|raised to(?: the power of)?|to the)\b/g, " ^ "],
+    [/\b(?:multiplied by|times)\b/g, " * "],
+    [/\b(?:divided by|over)\b/g, " / "],
+    [/\b(?:plus|added to)\b/g, " + "],
+    [/\bminus\b/g, " - "],
+    [/\s*(?:percent|per cent|pct)\b/g, "% "],
+    [/\bfactorial of\s+([\d.]+)/g, " $1! "],
+    [/\b([\d.]+)\s+factorial\b/g, " $1! "],
+    [/\bthe\b/g, " "],
+  ];
+  for (const [re, to] of rules) s = s.replace(re, to);
+  return s.replace(/\s+/g, " ").trim();
+}
+
+/** One canonical spacing: binary operators spaced, no space inside parentheses or before % and !. */
+export function spaceOperators(expression: string): string {
+  return expression
+    .replace(/\*\*/g, "^")
+    .replace(/[×·]/g, "*")
+    .replace(/÷/g, "/")
+    .replace(/[−–]/g, "-")
+    .replace(/\s+/g, "")
+    .replace(/([^(^*/+\-,]|^)([+\-*/^])/g, (_m, before: string, op: string) =>
+      before === "" ? op : `${before} ${op} `,
+    )
+    .replace(/(?<![a-z])of(?![a-z])/g, " of ")
+    .replace(/,/g, ", ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
+ * The operation to apply to a figure found by a search: "multiply it by 4" → "* 4",
+ * "divided by 2" → "/ 2", "plus 10%" → "+ 10%", "squared" → "^ 2", "double it" → "* 2".
+ */
+export function operationFromWords(text: string): string | undefined {
+  const s = wordsToSymbols(text)
+    .replace(/\b(?:it|that|this|number|result|them|by|of|to)\b/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  const verbs: Array<[RegExp, string]> = [
+    [/^(?:multiply|multiplied)\s*([\d.]+%?)$/, "* $1"],
+    [/^(?:divide|divided|split)\s*(?:into|in)?\s*([\d.]+%?)$/, "/ $1"],
+    [/^(?:add|increase)\s*([\d.]+%?)$/, "+ $1"],
+    [/^(?:subtract|take away|decrease|reduce)\s*([\d.]+%?)$/, "- $1"],
+    [/^double$/, "* 2"],
+    [/^triple$/, "* 3"],
+    [/^(?:half|halve)(?: of)?$/, "/ 2"],
+    [/^(?:square|squared)$/, "^ 2"],
+    [/^(?:cube|cubed)$/, "^ 3"],
+    [/^\^ ?([\d.]+)$/, "^ $1"],
+    [/^([+\-*/]) ?([\d.]+%?)$/, "$1 $2"],
+  ];
+  for (const [re, to] of verbs) {
+    const m = re.exec(s);
+    if (m) return s.replace(re, to);
+  }
+  return undefined;
+}

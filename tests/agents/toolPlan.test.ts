@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { generateToolDataset } from "../../examples/agent/toolData.js";
+import { evaluateExpression } from "../../src/agents/tools/calculator.js";
+import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
+import { decodeSpans, mathFromWords, operationFromWords, planCalls, type Tag } from "../../src/agents/toolModel/toolPlan.js";
+
+describe("request tokens", () => {
+  it("keep paths and file names whole and numbers apart from operators", () => {
+    expect(tokenizeRequest("read notes/todo.md and 2025-q3.csv").map((t) => t.text)).toEqual([
+      "read",
+      "notes/todo.md",
+      "and",
+      "2025-q3.csv",
+    ]);
+    expect(tokenizeRequest("3-4*12/4").map((t) => t.text)).toEqual(["3", "-", "4", "*", "12", "/", "4"]);
+  });
+
+  it("read unknown words as UNK, digits as one word", () => {
+    const vocab = RequestVocabulary.build(["what is 12 plus 7", "what is 3 plus 4"]);
+    const row = encodeRequest("what is 999 plus zebra", vocab, 16);
+    expect(row.words[0]).toBe(vocab.id("<cls>"));
+    expect(row.words[3]).toBe(vocab.id("12"));
+    expect(row.words[5]).toBe(vocab.id("<unk>"));
+  });
+});
+
+describe("plans", () => {
+  it("cut arguments from the request text, exactly", () => {
+    const text = "Search for Multi-Head attention and the KV cache?";
+    const tokens = tokenizeRequest(text);
+    const tags: Tag[] = ["O", "O", "B-Q", "I-Q", "O", "B-Q", "I-Q", "I-Q", "O"];
+    const plan = planCalls("search", decodeSpans(text, tokens, tags), text);
+    expect(plan.calls).toEqual([
+      { name: "search_documents", args: { query: "Multi-Head attention" } },
+      { name: "search_documents", args: { query: "the KV cache" } },
+    ]);
+  });
+
+  it.each([
+    ["12 times 7", "12 * 7", 84],
+    ["the square root of 81", "sqrt(81)", 9],
+    ["15 percent of 240", "15% of 240", 36],
+    ["1,250 minus 300", "1250 - 300", 950],
+    ["2 to the power of 8", "2 ^ 8", 256],
+    ["(3+4)*12", "(3 + 4) * 12", 84],
+    ["7 squared", "7 ^ 2", 49],
+  ])("turn %j into the calculator's %j", (words, symbols, value) => {
+    expect(mathFromWords(words)).toBe(symbols);
+    expect(evaluateExpression(mathFromWords(words))).toBe(value);
+  });
+
+  it.each([
+    ["multiply it by 4", "* 4"],
+    ["divide that by 8", "/ 8"],
+    ["add 12% to it", "+ 12%"],
+    ["double it", "* 2"],
+    ["halve it", "/ 2"],
+    ["square it", "^ 2"],
+  ])("read the operation %j as %j", (words, op) => {
+    expect(operationFromWords(words)).toBe(op);
+  });
+
+  it("ask for a path rather than guess one", () => {
+    expect(planCalls("read_file", [], "read the file").intent).toBe("reply");
+  });
+});
+
+describe("the generated dataset", () => {
+  it("holds out phrasings and values: no held-out request appears in training", () => {
+    const train = generateToolDataset("train", 4000);
+    const test = generateToolDataset("test", 1000);
+    const trainTexts = new Set(train.map((e) => e.text.toLowerCase()));
+    expect(test.filter((e) => trainTexts.has(e.text.toLowerCase())).length).toBe(0);
+    const trainQueries = new Set(train.flatMap((e) => e.calls.map((c) => JSON.stringify(c.args))));
+    const shared = test.filter((e) => e.calls.some((c) => trainQueries.has(JSON.stringify(c.args))));
+    // Only argument-free calls (current_date, list_files of the root) may repeat.
+    expect(shared.every((e) => e.calls.every((c) => c.name === "current_date" || c.args.path === "."))).toBe(true);
+  });
+
+  it("is deterministic and covers every intent", () => {
+    const a = generateToolDataset("train", 500);
+    expect(generateToolDataset("train", 500)).toEqual(a);
+    expect(new Set(a.map((e) => e.intent)).size).toBe(9);
+  });
+});
