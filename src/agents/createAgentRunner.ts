@@ -1,7 +1,7 @@
 import type { BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import type { ChatModelHandle } from "../llms/createChatModel.js";
+import { isExtractiveChatModel } from "../llms/ExtractiveChatModel.js";
 import type { AgentRunner } from "./AgentRunner.js";
 import type { AgentLimits } from "./limits.js";
 import { ReActAgent } from "./ReActAgent.js";
@@ -11,7 +11,7 @@ import type { ToolModel } from "./toolModel/ToolModel.js";
 
 export interface AgentRunnerOptions {
   /** What createChatModel returned for the configured provider. */
-  model: ChatModelHandle;
+  model: BaseLanguageModelInterface;
   tools: StructuredToolInterface[];
   limits?: Partial<AgentLimits>;
   /** The offline tool model (a loaded one, or its folder); default: the checkpoint genera ships. */
@@ -28,15 +28,11 @@ function canCallTools(model: unknown): model is BaseChatModel {
  * (OpenAI-compatible, Ollama) drives it itself; any other text model runs ReAct.
  */
 export function createAgentRunner(options: AgentRunnerOptions): AgentRunner {
-  const { model: handle, tools, limits } = options;
-  // Checked by provider too: the extractive provider may come wrapped as a chat model.
-  if (handle.kind === "extractive" || (handle.provider as string) === "extractive") {
-    const model = new OfflineToolChatModel({
-      model: options.toolModel,
-      answerer: handle.kind === "extractive" ? handle.answerer : undefined,
-    });
-    return new ToolCallingAgent({ model, tools, limits });
+  const { model, tools, limits } = options;
+  if (isExtractiveChatModel(model)) {
+    const offline = new OfflineToolChatModel({ model: options.toolModel, answerer: model.answerer });
+    return new ToolCallingAgent({ model: offline, tools, limits });
   }
-  if (canCallTools(handle.model)) return new ToolCallingAgent({ model: handle.model, tools, limits });
-  return new ReActAgent({ llm: handle.model as BaseLanguageModelInterface, tools, limits });
+  if (canCallTools(model)) return new ToolCallingAgent({ model, tools, limits });
+  return new ReActAgent({ llm: model, tools, limits });
 }

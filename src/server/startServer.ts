@@ -10,6 +10,7 @@ import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createChatModel } from "../llms/createChatModel.js";
+import { isExtractiveChatModel } from "../llms/ExtractiveChatModel.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
 import { SessionStore } from "./SessionStore.js";
@@ -63,7 +64,7 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
           knowledgeBase: kb,
           k: config.retrieval.k,
           roots: config.server.folders,
-          generator: llm.kind === "generator" ? llm.model : undefined,
+          generator: isExtractiveChatModel(llm) ? undefined : llm,
           names,
         }),
       }),

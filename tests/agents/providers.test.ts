@@ -48,7 +48,9 @@ describe("agents over tool-calling servers", () => {
     const agent = createAgentRunner({ model, tools: [calculatorTool] });
     await expect(agent.invoke("calc: 1+1")).rejects.toMatchObject({ code: "PROVIDER_UNAVAILABLE" });
     const ollamaModel = await createChatModel({ provider: "ollama", baseUrl: `http://127.0.0.1:${port}`, model: "x" });
-    await expect(createAgentRunner({ model: ollamaModel, tools: [calculatorTool] }).invoke("calc: 1")).rejects.toMatchObject({
+    await expect(
+      createAgentRunner({ model: ollamaModel, tools: [calculatorTool] }).invoke("calc: 1"),
+    ).rejects.toMatchObject({
       code: "PROVIDER_UNAVAILABLE",
     });
   });

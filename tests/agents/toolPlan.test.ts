@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { generateToolDataset } from "../../examples/agent/toolData.js";
-import { evaluateExpression } from "../../src/agents/tools/calculator.js";
 import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
-import { decodeSpans, mathFromWords, operationFromWords, planCalls, type Tag } from "../../src/agents/toolModel/toolPlan.js";
+import {
+  decodeSpans,
+  mathFromWords,
+  operationFromWords,
+  planCalls,
+  type Tag,
+} from "../../src/agents/toolModel/toolPlan.js";
+import { evaluateExpression } from "../../src/agents/tools/calculator.js";
 
 describe("request tokens", () => {
   it("keep paths and file names whole and numbers apart from operators", () => {

@@ -20,7 +20,9 @@ function decide(messages: Msg[]): { call?: { name: string; args: Record<string, 
   if (last?.role === "tool") return { text: `Result: ${String(last.content)}` };
   const user = [...messages].reverse().find((m) => m.role === "user");
   const match = /calc:\s*(.+)$/.exec(String(user?.content ?? ""));
-  return match ? { call: { name: "calculator", args: { expression: match[1] as string } } } : { text: "No tools needed." };
+  return match
+    ? { call: { name: "calculator", args: { expression: match[1] as string } } }
+    : { text: "No tools needed." };
 }
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) => void) {
@@ -56,17 +58,31 @@ export function startOpenAiToolServer(): Promise<ToolServer> {
     }
     const { call, text } = decide(body.messages as Msg[]);
     const base = { id: `chatcmpl-${++n}`, created: 1, model: String(body.model) };
-    const toolCall = call && { id: `call_${n}`, type: "function", function: { name: call.name, arguments: JSON.stringify(call.args) } };
+    const toolCall = call && {
+      id: `call_${n}`,
+      type: "function",
+      function: { name: call.name, arguments: JSON.stringify(call.args) },
+    };
     if (body.stream) {
       res.writeHead(200, { "content-type": "text/event-stream" });
       const send = (delta: unknown, finish: string | null) =>
-        res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        );
       send({ role: "assistant", content: call ? null : "" }, null);
       if (toolCall) {
         // Arguments arrive in pieces, as real servers send them.
         const args = toolCall.function.arguments;
-        send({ tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: call?.name, arguments: "" } }] }, null);
-        for (let i = 0; i < args.length; i += 5) send({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 5) } }] }, null);
+        send(
+          {
+            tool_calls: [
+              { index: 0, id: toolCall.id, type: "function", function: { name: call?.name, arguments: "" } },
+            ],
+          },
+          null,
+        );
+        for (let i = 0; i < args.length; i += 5)
+          send({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 5) } }] }, null);
         send({}, "tool_calls");
       } else {
         for (const piece of (text ?? "").match(/\S+\s*/g) ?? []) send({ content: piece }, null);
@@ -83,7 +99,11 @@ export function startOpenAiToolServer(): Promise<ToolServer> {
         choices: [
           {
             index: 0,
-            message: { role: "assistant", content: call ? null : text, ...(toolCall ? { tool_calls: [toolCall] } : {}) },
+            message: {
+              role: "assistant",
+              content: call ? null : text,
+              ...(toolCall ? { tool_calls: [toolCall] } : {}),
+            },
             finish_reason: call ? "tool_calls" : "stop",
           },
         ],
@@ -97,7 +117,9 @@ export function startOllamaToolServer(): Promise<ToolServer> {
   return serve((req, res, body) => {
     if (req.method === "GET" && req.url === "/api/tags") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ models: [{ name: "tool-llama:latest", model: "tool-llama:latest", size: 1, digest: "x" }] }));
+      res.end(
+        JSON.stringify({ models: [{ name: "tool-llama:latest", model: "tool-llama:latest", size: 1, digest: "x" }] }),
+      );
       return;
     }
     const { call, text } = decide(body.messages as Msg[]);
@@ -106,7 +128,14 @@ export function startOllamaToolServer(): Promise<ToolServer> {
     const message = call
       ? { role: "assistant", content: "", tool_calls: [{ function: { name: call.name, arguments: call.args } }] }
       : { role: "assistant", content: text };
-    const done = { model: body.model, created_at, message: { role: "assistant", content: "" }, done: true, done_reason: "stop", eval_count: 3 };
+    const done = {
+      model: body.model,
+      created_at,
+      message: { role: "assistant", content: "" },
+      done: true,
+      done_reason: "stop",
+      eval_count: 3,
+    };
     if (body.stream === false) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ ...done, message }));

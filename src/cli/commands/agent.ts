@@ -4,6 +4,7 @@ import type { AgentEvent, AgentResult, AgentRunner, AgentStep } from "../../agen
 import { createAgentRunner } from "../../agents/createAgentRunner.js";
 import { createAgentTools } from "../../agents/tools/createAgentTools.js";
 import type { GeneraConfig } from "../../config.js";
+import { isExtractiveChatModel } from "../../llms/ExtractiveChatModel.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, printSources } from "./llmOptions.js";
 
@@ -54,7 +55,7 @@ export async function openAgent(
     knowledgeBase: kb,
     k: config.retrieval.k,
     roots: opts.roots ?? config.server.folders,
-    generator: model.kind === "generator" ? model.model : undefined,
+    generator: isExtractiveChatModel(model) ? undefined : model,
     names: opts.tools,
   });
   return createAgentRunner({
