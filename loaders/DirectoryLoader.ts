@@ -109,6 +109,10 @@ export async function* walkFiles(roots: string | string[], options: WalkOptions 
       return undefined;
     }
     const ext = extname(absPath).toLowerCase();
+    if (ARCHIVE_NAME.test(absPath)) {
+      skip(absPath, "compressed archive (.tar.gz, .tgz): unpack it to index its files");
+      return undefined;
+    }
     if (options.images === false && IMAGE_EXTENSIONS.includes(ext)) {
       skip(absPath, "image (OCR turned off)");
       return undefined;
@@ -238,6 +242,9 @@ export async function* walkFiles(roots: string | string[], options: WalkOptions 
     yield* walkDir(plan.abs, plan.abs, real, "", plan.glob);
   }
 }
+
+/** Archives hold many files of any kind: the walker passes over them (plain `.gz` files are loaded). */
+const ARCHIVE_NAME = /\.(tar\.gz|tgz)$/i;
 
 /** Files inspected at once in a folder: enough to keep the disk busy, few enough to bound open handles. */
 const INSPECT_BATCH = 16;

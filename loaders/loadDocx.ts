@@ -3,17 +3,34 @@ import mammoth from "mammoth";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
 import { htmlToText } from "./htmlToText.js";
+import { DEFAULT_LOAD_LIMITS, formatBytes, type LoadLimits } from "./loadLimits.js";
+import { inflateEntry, listZipEntries } from "./zipEntries.js";
+
+/** The parts mammoth reads text from; images and other media are never inflated. */
+const TEXT_PART = /\.(xml|rels)$/i;
+
+/** Images carry no text for the index; skipping them keeps mammoth from inlining them as base64. */
+const noImages = mammoth.images.imgElement(async () => ({ src: "" }));
 
 /**
  * Word documents: mammoth maps Heading 1–6 styles to <h1>–<h6>, and the HTML renderer
  * turns those into `#` lines, so DOCX chunks get heading paths like Markdown ones.
+ * Before mammoth inflates anything, the XML parts are inflated once with a running cap
+ * (limits.maxInflatedBytes, checked against the true size, not the declared one): a
+ * zip bomb fails as TOO_LARGE instead of filling the heap.
  */
-export async function loadDocx(bytes: Uint8Array, ctx: FileContext): Promise<Document[]> {
+export async function loadDocx(
+  bytes: Uint8Array,
+  ctx: FileContext,
+  limits: Pick<LoadLimits, "maxInflatedBytes"> = DEFAULT_LOAD_LIMITS,
+): Promise<Document[]> {
+  checkInflatedSize(bytes, ctx, limits.maxInflatedBytes);
   let html: string;
   try {
-    const result = await mammoth.convertToHtml({
-      buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    });
+    const result = await mammoth.convertToHtml(
+      { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
+      { convertImage: noImages },
+    );
     html = result.value;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -23,4 +40,30 @@ export async function loadDocx(bytes: Uint8Array, ctx: FileContext): Promise<Doc
   if (!text.trim()) return [];
   const firstH1 = /^# (.+)$/m.exec(text)?.[1]?.trim();
   return [new Document({ pageContent: text, metadata: fileMetadata(ctx, "docx", firstH1 || fileTitle(ctx)) })];
+}
+
+function checkInflatedSize(bytes: Uint8Array, ctx: FileContext, maxBytes: number): void {
+  let entries: ReturnType<typeof listZipEntries>;
+  try {
+    entries = listZipEntries(bytes);
+  } catch (error) {
+    throw fileError("FILE_UNREADABLE", ctx.absPath, `corrupt DOCX (${(error as Error).message})`, error);
+  }
+  const tooLarge = (name: string) =>
+    fileError(
+      "TOO_LARGE",
+      ctx.absPath,
+      `its text parts inflate to more than ${formatBytes(maxBytes)} (${name}); a DOCX this size is likely a zip bomb`,
+    );
+  let left = maxBytes;
+  for (const entry of entries) {
+    if (!TEXT_PART.test(entry.name)) continue;
+    if (entry.uncompressedSize > left) throw tooLarge(entry.name);
+    try {
+      left -= inflateEntry(bytes, entry, left).length;
+    } catch (error) {
+      if (error instanceof RangeError) throw tooLarge(entry.name);
+      throw fileError("FILE_UNREADABLE", ctx.absPath, `corrupt DOCX (${(error as Error).message})`, error);
+    }
+  }
 }

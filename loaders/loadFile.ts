@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, extname, relative, resolve, sep } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Document } from "@langchain/core/documents";
 import { isBinaryFile } from "isbinaryfile";
 import type { FileContext } from "./FileContext.js";
@@ -10,9 +11,11 @@ import { loadDocx } from "./loadDocx.js";
 import { HTML_EXTENSIONS, loadHtml } from "./loadHtml.js";
 import { IMAGE_EXTENSIONS, loadImage } from "./loadImage.js";
 import { JSON_EXTENSIONS, JSONL_EXTENSIONS, type JsonLoadOptions, loadJson, loadJsonl } from "./loadJson.js";
+import { checkOutput, formatBytes, type LoadLimits, resolveLimits } from "./loadLimits.js";
 import { loadMarkdown, MARKDOWN_EXTENSIONS } from "./loadMarkdown.js";
 import { loadPdf, type PdfLoadOptions } from "./loadPdf.js";
 import { loadText, TEXT_EXTENSIONS } from "./loadText.js";
+import { parserThread } from "./ParserThread.js";
 
 /** Matches the `ingest.maxFileBytes` default in the config. */
 export const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -29,9 +32,27 @@ export interface LoadFileOptions {
   json?: JsonLoadOptions;
   csv?: CsvLoadOptions;
   pdf?: PdfLoadOptions;
+  /** What one file may cost (inflated bytes, text, documents, pixels, parser memory and time). */
+  limits?: Partial<LoadLimits>;
+  /**
+   * Parse DOCX, PDF, CSV, JSON and gzip files in the parser thread (default true), so a
+   * hostile file can exhaust only that thread. The parser thread itself passes false.
+   */
+  isolate?: boolean;
 }
 
-export type FileFormat = "text" | "markdown" | "html" | "pdf" | "docx" | "csv" | "json" | "jsonl" | "code" | "image";
+export type FileFormat =
+  | "text"
+  | "markdown"
+  | "html"
+  | "pdf"
+  | "docx"
+  | "csv"
+  | "json"
+  | "jsonl"
+  | "code"
+  | "image"
+  | "gzip";
 
 /** Extensions with a dedicated loader (lower case, with the dot). Other text files load as plain text. */
 export const supportedExtensions: readonly string[] = [
@@ -45,10 +66,11 @@ export const supportedExtensions: readonly string[] = [
   ...JSONL_EXTENSIONS,
   ...Object.keys(CODE_LANGUAGES),
   ...IMAGE_EXTENSIONS,
+  ".gz",
 ];
 
 /** Extensions whose files are binary by nature, so a binary sniff must not reject them. */
-export const BINARY_FORMAT_EXTENSIONS: readonly string[] = [".pdf", ".docx", ...IMAGE_EXTENSIONS];
+export const BINARY_FORMAT_EXTENSIONS: readonly string[] = [".pdf", ".docx", ...IMAGE_EXTENSIONS, ".gz"];
 
 /** The format a path would be loaded as, or undefined when only a content sniff can tell. */
 export function formatForPath(path: string): FileFormat | undefined {
@@ -57,6 +79,7 @@ export function formatForPath(path: string): FileFormat | undefined {
   if (HTML_EXTENSIONS.includes(ext)) return "html";
   if (ext === ".pdf") return "pdf";
   if (ext === ".docx") return "docx";
+  if (ext === ".gz") return "gzip";
   if (CSV_EXTENSIONS.includes(ext)) return "csv";
   if (JSON_EXTENSIONS.includes(ext)) return "json";
   if (JSONL_EXTENSIONS.includes(ext)) return "jsonl";
@@ -71,9 +94,13 @@ export function formatForPath(path: string): FileFormat | undefined {
  * document carries `source` (relative to the root), `title` and `format`, plus
  * `page` / `line` / `language` / `ocr` where the format has them. An empty file gives [].
  *
+ * A `.gz` file is inflated (at most limits.maxInflatedBytes) and loaded by its inner name
+ * ("notes.md.gz" as Markdown; "changelog.gz" as text), keeping its own path as `source`.
+ *
  * Throws GeneraError FILE_UNREADABLE (missing, corrupt, encrypted, unknown encoding),
- * TOO_LARGE (over maxFileBytes) or UNSUPPORTED_FILE (binary of an unknown kind),
- * with `details: { path, reason }`.
+ * TOO_LARGE (over maxFileBytes, or over a LoadLimits bound: a zip or gzip bomb, a giant
+ * image, a parse that needs too much memory or time) or UNSUPPORTED_FILE (binary of an
+ * unknown kind), with `details: { path, reason }`.
  */
 export async function loadFile(absPath: string, options: LoadFileOptions = {}): Promise<Document[]> {
   const path = resolve(absPath);
@@ -101,39 +128,96 @@ export async function loadFile(absPath: string, options: LoadFileOptions = {}): 
     throw fileError("TOO_LARGE", path, `too large (${size} bytes; the limit is ${maxFileBytes})`);
   }
 
+  const limits = resolveLimits(options.limits);
   const format = formatForPath(path);
+  if (format && options.isolate !== false && ISOLATED_FORMATS.has(format)) {
+    const bytes = options.bytes ?? (await readBytes(path));
+    return parserThread(limits.parseMemoryMb).parse(path, bytes, { ...options, relPath, root }, limits);
+  }
   try {
     // OCR reads the file itself (sharp decodes it), so images skip the read here.
-    if (format === "image") return await loadImage(ctx, options.bytes);
-    const bytes = options.bytes ?? (await readBytes(path));
-    switch (format) {
-      case "markdown":
-        return loadMarkdown(bytes, ctx);
-      case "html":
-        return loadHtml(bytes, ctx);
-      case "pdf":
-        return await loadPdf(bytes, ctx, options.pdf);
-      case "docx":
-        return await loadDocx(bytes, ctx);
-      case "csv":
-        return loadCsv(bytes, ctx, options.csv);
-      case "json":
-        return loadJson(bytes, ctx, options.json);
-      case "jsonl":
-        return loadJsonl(bytes, ctx, options.json);
-      case "code":
-        return loadCode(bytes, ctx, languageForPath(path) as string);
-      case "text":
-        return loadText(bytes, ctx);
-      default:
-        if (bytes.length && (await isBinaryFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)))) {
-          const ext = extname(path);
-          throw fileError("UNSUPPORTED_FILE", path, `unsupported file type (${ext || "no extension"}, binary content)`);
-        }
-        return loadText(bytes, ctx);
-    }
+    const docs =
+      format === "image"
+        ? await loadImage(ctx, options.bytes, limits)
+        : await parseBytes(options.bytes ?? (await readBytes(path)), ctx, path, options, limits);
+    checkOutput(docs, path, limits);
+    return docs;
   } catch (error) {
     throw asFileError(error, path, "cannot parse");
+  }
+}
+
+/**
+ * Formats whose cost is not bounded by their size on disk (inflation, object trees,
+ * pdf.js) are parsed in the parser thread, under a heap and a time limit.
+ */
+const ISOLATED_FORMATS = new Set<FileFormat>(["pdf", "docx", "csv", "json", "jsonl", "gzip"]);
+
+/**
+ * One file's bytes through the loader for `formatPath`'s format (the file's own path, or
+ * for a gzip file its name without ".gz").
+ */
+async function parseBytes(
+  bytes: Uint8Array,
+  ctx: FileContext,
+  formatPath: string,
+  options: LoadFileOptions,
+  limits: LoadLimits,
+): Promise<Document[]> {
+  const format = formatForPath(formatPath);
+  switch (format) {
+    case "markdown":
+      return loadMarkdown(bytes, ctx);
+    case "html":
+      return loadHtml(bytes, ctx);
+    case "pdf":
+      return await loadPdf(bytes, ctx, options.pdf);
+    case "docx":
+      return await loadDocx(bytes, ctx, limits);
+    case "csv":
+      return loadCsv(bytes, ctx, options.csv);
+    case "json":
+      return loadJson(bytes, ctx, options.json);
+    case "jsonl":
+      return loadJsonl(bytes, ctx, options.json);
+    case "code":
+      return loadCode(bytes, ctx, languageForPath(formatPath) as string);
+    case "text":
+      return loadText(bytes, ctx);
+    case "image":
+      return loadImage(ctx, bytes, limits);
+    case "gzip": {
+      const inner = formatPath.slice(0, -extname(formatPath).length);
+      if (formatForPath(inner) === "gzip" || /\.tar$/i.test(inner)) {
+        throw fileError("UNSUPPORTED_FILE", ctx.absPath, "a compressed archive or doubly compressed file");
+      }
+      return parseBytes(gunzip(bytes, ctx.absPath, limits.maxInflatedBytes), ctx, inner, options, limits);
+    }
+    default:
+      if (bytes.length && (await isBinaryFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)))) {
+        const ext = extname(formatPath);
+        throw fileError(
+          "UNSUPPORTED_FILE",
+          ctx.absPath,
+          `unsupported file type (${ext || "no extension"}, binary content)`,
+        );
+      }
+      return loadText(bytes, ctx);
+  }
+}
+
+/** Inflates gzip data, stopping once it passes `maxBytes` (the true size, whatever the trailer claims). */
+function gunzip(bytes: Uint8Array, path: string, maxBytes: number): Buffer {
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    throw fileError("FILE_UNREADABLE", path, "not gzip data (the .gz file does not start with the gzip signature)");
+  }
+  try {
+    return gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw fileError("TOO_LARGE", path, `it inflates to more than ${formatBytes(maxBytes)}`, error);
+    }
+    throw fileError("FILE_UNREADABLE", path, `corrupt gzip data (${(error as Error).message})`, error);
   }
 }
 

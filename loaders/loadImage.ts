@@ -1,6 +1,9 @@
+import { open } from "node:fs/promises";
 import { Document } from "@langchain/core/documents";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
+import { imageSize } from "./imageSize.js";
+import { DEFAULT_LOAD_LIMITS, type LoadLimits } from "./loadLimits.js";
 
 export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".webp"];
 
@@ -65,8 +68,24 @@ export async function recognizeText(image: string | Buffer, label = String(image
   return { lines, meanConfidence };
 }
 
-/** An image becomes one document of its recognised lines; an image without text yields none. */
-export async function loadImage(ctx: FileContext, bytes?: Uint8Array): Promise<Document[]> {
+/**
+ * An image becomes one document of its recognised lines; an image without text yields none.
+ * Its size is read from the header first: one over `maxImagePixels` fails as TOO_LARGE
+ * before the decoder allocates it.
+ */
+export async function loadImage(
+  ctx: FileContext,
+  bytes?: Uint8Array,
+  limits: Pick<LoadLimits, "maxImagePixels"> = DEFAULT_LOAD_LIMITS,
+): Promise<Document[]> {
+  const size = imageSize(bytes ?? (await readHead(ctx.absPath)));
+  if (size && size.width * size.height > limits.maxImagePixels) {
+    throw fileError(
+      "TOO_LARGE",
+      ctx.absPath,
+      `the image is ${size.width} × ${size.height} pixels; the limit is ${limits.maxImagePixels} pixels`,
+    );
+  }
   const image = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : ctx.absPath;
   const ocr = await recognizeText(image, ctx.absPath);
   if (!ocr.lines.length) return [];
@@ -76,4 +95,16 @@ export async function loadImage(ctx: FileContext, bytes?: Uint8Array): Promise<D
       metadata: { ...fileMetadata(ctx, "image", fileTitle(ctx)), ocr },
     }),
   ];
+}
+
+/** Enough of a file for its image header (JPEG metadata segments can push the frame header back). */
+async function readHead(path: string): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(256 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,47 +1,8 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { GeneraError, type GeneraErrorCode } from "../errors.js";
+import { startModuleWorker } from "../util/moduleWorker.js";
 import type { UseLiteLoadOptions } from "./loadUseLiteModel.js";
 import type { EmbedRequest, EmbedResponse, WorkerHello } from "./useWorker.js";
-
-const require = createRequire(import.meta.url);
-
-/**
- * Worker threads start as plain Node, which cannot run .ts files (and under vitest the
- * parent has no TypeScript loader either). The bootstrap imports the worker module
- * through tsx's scoped tsImport, which changes no global loader state; from compiled
- * JavaScript it imports the module directly.
- */
-const BOOTSTRAP = `
-const { workerData } = require("node:worker_threads");
-(async () => {
-  if (workerData.tsxApi) {
-    const { tsImport } = await import(workerData.tsxApi);
-    await tsImport(workerData.entry, workerData.entry);
-  } else {
-    await import(workerData.entry);
-  }
-})().catch((error) => { setImmediate(() => { throw error; }); });
-`;
-
-/** tsx's ESM API; its CommonJS twin cannot start the loader from inside an eval'd worker. */
-function tsxEsmApi(): string {
-  if (typeof import.meta.resolve === "function") return import.meta.resolve("tsx/esm/api");
-  return pathToFileURL(join(dirname(require.resolve("tsx/package.json")), "dist/esm/api/index.mjs")).href;
-}
-
-function workerEntry(): { entry: string; tsxApi?: string } {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith(".ts")) {
-    return {
-      entry: new URL("./useWorker.ts", import.meta.url).href,
-      tsxApi: tsxEsmApi(),
-    };
-  }
-  return { entry: new URL("./useWorker.js", import.meta.url).href };
-}
 
 interface Job {
   id: number;
@@ -157,10 +118,7 @@ export class UseWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { ...workerEntry(), modelOptions: this.modelOptions },
-    });
+    const worker = startModuleWorker(new URL("./useWorker.ts", import.meta.url), { modelOptions: this.modelOptions });
     const slot: Slot = { worker, ready: false, dead: false };
     const fail = (error: Error): void => {
       if (slot.dead) return;

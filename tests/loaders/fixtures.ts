@@ -1,5 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32, deflateRawSync } from "node:zlib";
 import JSZip from "jszip";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 
@@ -217,4 +218,72 @@ export async function writeTree(dir: string): Promise<void> {
   w("loop/inner.txt", "Inside the loop folder.");
   symlinkSync(join(dir, "loop"), join(dir, "loop", "again"), "dir");
   symlinkSync(join(dir, "."), join(dir, "loop", "toRoot"), "dir");
+}
+
+/** A ZIP archive written by hand from entries already deflated (method 8), so a bomb costs one native deflate. */
+function zipOf(
+  entries: Array<{ name: string; data: Buffer; size: number; crc: number; declaredSize?: number }>,
+): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name, "utf8");
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(e.crc, 14);
+    local.writeUInt32LE(e.data.length, 18);
+    local.writeUInt32LE(e.declaredSize ?? e.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(e.crc, 16);
+    central.writeUInt32LE(e.data.length, 20);
+    central.writeUInt32LE(e.declaredSize ?? e.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, e.data);
+    centrals.push(central, name);
+    offset += 30 + name.length + e.data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/**
+ * A DOCX whose word/document.xml inflates to `inflatedBytes` of repeated paragraphs
+ * (100 MiB → ~300 KB on disk). `lie` declares a tiny uncompressed size in the ZIP
+ * directory, as a bomb built to slip past a check of declared sizes would.
+ */
+export async function zipBombDocx(inflatedBytes: number, lie = false): Promise<Buffer> {
+  const small = new JSZip();
+  await small.loadAsync(await minimalDocx([{ text: "placeholder" }]));
+  const entries: Array<{ name: string; data: Buffer; size: number; crc: number; declaredSize?: number }> = [];
+  for (const name of ["[Content_Types].xml", "_rels/.rels"]) {
+    const raw = await (small.file(name) as JSZip.JSZipObject).async("nodebuffer");
+    entries.push({ name, data: deflateRawSync(raw), size: raw.length, crc: crc32(raw) });
+  }
+  const head =
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>';
+  const xml = Buffer.alloc(inflatedBytes, "<w:p><w:r><w:t>bomb bomb bomb</w:t></w:r></w:p>");
+  Buffer.from(head).copy(xml);
+  entries.push({
+    name: "word/document.xml",
+    data: deflateRawSync(xml, { level: 9 }),
+    size: xml.length,
+    crc: crc32(xml),
+    declaredSize: lie ? 1000 : undefined,
+  });
+  return zipOf(entries);
 }
