@@ -9,11 +9,12 @@ const require = createRequire(import.meta.url);
  * Worker threads start as plain Node, which cannot run .ts files (and under vitest the
  * parent has no TypeScript loader either). The bootstrap imports the worker module
  * through tsx's scoped tsImport, which changes no global loader state; from compiled
- * JavaScript it imports the module directly.
+ * JavaScript it imports the module directly. Only dynamic imports: the bootstrap is read
+ * as CommonJS or as an ES module depending on the parent's flags (--input-type).
  */
 const BOOTSTRAP = `
-const { workerData } = require("node:worker_threads");
 (async () => {
+  const { workerData } = await import("node:worker_threads");
   if (workerData.tsxApi) {
     const { tsImport } = await import(workerData.tsxApi);
     await tsImport(workerData.entry, workerData.entry);
