@@ -1,5 +1,8 @@
+import { Document } from "@langchain/core/documents";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { RunnableLambda } from "@langchain/core/runnables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRagChain } from "../../chains/createRagChain.js";
 import { OllamaChatModel } from "../../src/llms/OllamaChatModel.js";
 import { OpenAICompatibleChatModel } from "../../src/llms/OpenAICompatibleChatModel.js";
 import { type FakeServer, replyFor, startOllamaServer, startOpenAiServer } from "./fakeServers.js";
@@ -93,5 +96,33 @@ describe("OllamaChatModel: one call's abort", () => {
     expect(await rejection(model.invoke(LONG, { signal: controller.signal }))).toMatchObject({ name: "AbortError" });
     const reply = await other;
     expect(reply.content).toBe(replyFor([{ role: "user", content: LONG }]));
+  });
+});
+
+describe("a RAG chain over a model", () => {
+  const retriever = RunnableLambda.from(async (_q: string) => [
+    new Document({ pageContent: "Berlin has about 3.7 million inhabitants.", metadata: { source: "berlin.md" } }),
+  ]);
+  const model = () => new OpenAICompatibleChatModel({ baseURL: `${openai.url}/v1`, model: "m", apiKey: "x" });
+
+  it("rejects invoke and stream with an abort error, already aborted or mid-answer", async () => {
+    const chain = createRagChain({ retriever, llm: model() });
+    expect(await rejection(chain.invoke(LONG, { signal: AbortSignal.abort() }))).toMatchObject({ name: "AbortError" });
+    const during = new AbortController();
+    setTimeout(() => during.abort(), 3 * PIECE_MS);
+    expect(await rejection(chain.invoke(LONG, { signal: during.signal }))).toMatchObject({ name: "AbortError" });
+
+    const reader = new AbortController();
+    const answered: string[] = [];
+    const streamed = rejection(
+      (async () => {
+        for await (const chunk of await chain.stream(LONG, { signal: reader.signal })) {
+          if (chunk.answer) answered.push(chunk.answer);
+          if (answered.length === 2) reader.abort();
+        }
+      })(),
+    );
+    expect(await streamed).toMatchObject({ name: "AbortError" });
+    expect(answered.length).toBeLessThan(10);
   });
 });
