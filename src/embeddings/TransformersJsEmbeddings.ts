@@ -1,4 +1,4 @@
-import { type DataType, type FeatureExtractionPipeline, pipeline } from "@huggingface/transformers";
+import type { DataType, FeatureExtractionPipeline } from "@huggingface/transformers";
 import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
 import { type TransformersJsModelOptions, TransformersJsModelSource } from "../util/TransformersJsModelSource.js";
@@ -115,7 +115,7 @@ export class TransformersJsEmbeddings extends Embeddings {
 
   private createExtractor(): Promise<FeatureExtractionPipeline> {
     return this.source.load(
-      async () =>
+      async ({ pipeline }) =>
         (await pipeline(
           "feature-extraction",
           this.model,

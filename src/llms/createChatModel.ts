@@ -6,8 +6,6 @@ import { ConfigSchema, type GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
 import type { ExtractiveAnswererOptions } from "./ExtractiveAnswerer.js";
 import { ExtractiveChatModel } from "./ExtractiveChatModel.js";
-import { OllamaChatModel } from "./OllamaChatModel.js";
-import { OpenAICompatibleChatModel } from "./OpenAICompatibleChatModel.js";
 import { providerUnavailable } from "./providerErrors.js";
 import { looksLikePath, TransformersJsChatModel } from "./TransformersJsChatModel.js";
 
@@ -85,7 +83,9 @@ export async function createChatModel(
         maxTokens: llm.maxTokens,
         allowRemoteModels: options.allowRemoteModels ?? false,
       });
-    case "openai":
+    case "openai": {
+      // The OpenAI and Ollama clients load only for the provider that is configured.
+      const { OpenAICompatibleChatModel } = await import("./OpenAICompatibleChatModel.js");
       return new OpenAICompatibleChatModel({
         baseURL: providerUrl(llm) as string,
         model: requireModel(llm, "gpt-4o-mini, or the name your server lists at /v1/models"),
@@ -96,7 +96,9 @@ export async function createChatModel(
         // A dead server should fail in seconds, not after the SDK's exponential back-off.
         maxRetries: 1,
       });
-    case "ollama":
+    }
+    case "ollama": {
+      const { OllamaChatModel } = await import("./OllamaChatModel.js");
       return new OllamaChatModel({
         baseUrl: providerUrl(llm) as string,
         model: requireModel(llm, "llama3.2"),
@@ -104,6 +106,7 @@ export async function createChatModel(
         numPredict: llm.maxTokens,
         maxRetries: 1,
       });
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { type DataType, env, ModelFileNotFoundError } from "@huggingface/transformers";
+import type { DataType } from "@huggingface/transformers";
 import { GeneraError } from "../errors.js";
 
 /** Where a transformers.js model comes from; shared by every class that runs one. */
@@ -17,6 +17,15 @@ export interface TransformersJsModelOptions {
   localModelPath?: string;
   /** Allow downloads from the Hugging Face hub (default false: never touch the network). */
   allowRemote?: boolean;
+}
+
+type TransformersJs = typeof import("@huggingface/transformers");
+
+/** transformers.js (with onnxruntime and sharp) loads when a model is first needed, not on import. */
+let transformersJs: TransformersJs | undefined;
+export async function loadTransformersJs(): Promise<TransformersJs> {
+  transformersJs ??= await import("@huggingface/transformers");
+  return transformersJs;
 }
 
 function isDirectory(path: string): boolean {
@@ -65,7 +74,9 @@ export class TransformersJsModelSource {
   /** The folders where transformers.js would look for this model without the network. */
   searchedFolders(): string[] {
     if (isAbsolute(this.model)) return [this.model];
-    const roots = [this.localModelPath ?? env.localModelPath, this.cacheDir ?? env.cacheDir];
+    // transformers.js's own default folders are known once it has loaded (the first load() does that).
+    const env = transformersJs?.env;
+    const roots = [this.localModelPath ?? env?.localModelPath, this.cacheDir ?? env?.cacheDir];
     return [
       ...new Set(roots.filter((r): r is string => typeof r === "string" && r !== "").map((r) => join(r, this.model))),
     ];
@@ -80,7 +91,9 @@ export class TransformersJsModelSource {
    * Runs `loader` (which calls transformers.js) after pointing `env` at this model's folders
    * and checking the model is there; its failures become MODEL_NOT_FOUND or FILE_UNREADABLE.
    */
-  async load<T>(loader: () => Promise<T>): Promise<T> {
+  async load<T>(loader: (lib: TransformersJs) => Promise<T>): Promise<T> {
+    const lib = await loadTransformersJs();
+    const { env, ModelFileNotFoundError } = lib;
     env.allowRemoteModels = this.allowRemote;
     env.allowLocalModels = true;
     if (this.localModelPath) env.localModelPath = this.localModelPath;
@@ -95,7 +108,7 @@ export class TransformersJsModelSource {
       );
     }
     try {
-      return await loader();
+      return await loader(lib);
     } catch (error) {
       if (error instanceof GeneraError) throw error;
       const message = error instanceof Error ? error.message : String(error);
