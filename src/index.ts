@@ -65,5 +65,6 @@ export {
 export type { CitedSource } from "./llms/citedSource.js";
 export { checkProvider, createChatModel, type LlmConfig } from "./llms/createChatModel.js";
 export { ExtractiveAnswerer, type ExtractiveAnswererOptions } from "./llms/ExtractiveAnswerer.js";
+export { ExtractiveChatModel } from "./llms/ExtractiveChatModel.js";
 export { TransformerLLM } from "./llms/TransformerLLM.js";
 export { TransformersJsChatModel } from "./llms/TransformersJsChatModel.js";
