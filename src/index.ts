@@ -6,7 +6,7 @@
  *   genera/agents        tools and agent runners (LangChain's createAgent, ReAct)
  *   genera/llms          every model provider, OpenAI-compatible and Ollama included
  *   genera/engine        the from-scratch engine: tensors, ops, layers, models, training
- *   genera/loaders, genera/vectorstores, genera/chains, genera/embeddings   each room whole
+ *   genera/knowledge, genera/loaders, genera/vectorstores, genera/chains, genera/embeddings   each room whole
  */
 
 export {
