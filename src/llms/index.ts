@@ -1,6 +1,7 @@
 export * from "./citedSource.js";
 export * from "./createChatModel.js";
 export * from "./ExtractiveAnswerer.js";
+export * from "./ExtractiveChatModel.js";
 export * from "./OllamaChatModel.js";
 export * from "./OpenAICompatibleChatModel.js";
 export * from "./providerErrors.js";
