@@ -5,6 +5,8 @@ import { recognizeText } from "../../loaders/loadImage.js";
 import type { GeneraConfig } from "../config.js";
 import { createImageEmbeddings } from "../multimodal/createImageEmbeddings.js";
 import { type ImageFile, ImageIndex, type ImageIndexSummary, isIndexedImage } from "../multimodal/ImageIndex.js";
+import { imageDescriber } from "../multimodal/imageDescriber.js";
+import type { ImageCaptioner } from "../multimodal/TransformersJsCaptioner.js";
 import { storeDir } from "./context.js";
 import { createProgressReporter } from "./progress.js";
 
@@ -13,11 +15,17 @@ export function imageIndexDir(config: GeneraConfig, store?: string): string {
   return join(storeDir(config, store), "images");
 }
 
+/** The configured image index, describing new images with the configured captioner and OCR. */
 export async function openImageIndex(config: GeneraConfig, store?: string): Promise<ImageIndex> {
   const embeddings = await createImageEmbeddings(config.multimodal);
+  const captioner = await createCaptioner(config);
   try {
-    return await ImageIndex.open(imageIndexDir(config, store), embeddings);
+    return await ImageIndex.open(imageIndexDir(config, store), embeddings, {
+      describe: imageDescriber({ captioner, ocr: ocrText }),
+      onClose: async () => captioner?.close?.(),
+    });
   } catch (error) {
+    await captioner?.close?.();
     await embeddings.close?.();
     throw error;
   }
@@ -46,29 +54,28 @@ export async function indexImagesWithProgress(
   const index = await openImageIndex(config, options.store);
   const progress = createProgressReporter("images");
   try {
-    const captioner = config.multimodal.captionModel
-      ? await import("../multimodal/TransformersJsCaptioner.js").then(
-          (m) =>
-            new m.TransformersJsCaptioner({
-              model: config.multimodal.captionModel as string,
-              allowRemote: config.multimodal.allowRemote,
-            }),
-        )
-      : undefined;
     const summary = await index.indexFiles(files, {
       removeMissingUnder: options.cleanup === "full" ? [...roots] : [],
-      describe: async (file, bytes) => {
-        const ocr = await recognizeText(Buffer.from(bytes), file.absPath);
-        const caption = captioner ? await captioner.caption(bytes) : undefined;
-        return { caption, ocrText: ocr.lines.map((l) => l.text).join("\n") || undefined };
-      },
       onProgress: (done, total) => progress.update({ done, total }),
     });
-    await captioner?.close();
     if (summary.added + summary.updated + summary.deleted > 0) await index.save();
     return summary;
   } finally {
     progress.stop();
     await index.close();
   }
+}
+
+/** The configured captioning model, if any (transformers.js is loaded only then). */
+export async function createCaptioner(config: GeneraConfig): Promise<ImageCaptioner | undefined> {
+  const model = config.multimodal.captionModel;
+  if (!model) return undefined;
+  const { TransformersJsCaptioner } = await import("../multimodal/TransformersJsCaptioner.js");
+  return new TransformersJsCaptioner({ model, allowRemote: config.multimodal.allowRemote });
+}
+
+/** The text OCR reads in an image, one line per recognised line. */
+export async function ocrText(bytes: Uint8Array, label: string): Promise<string> {
+  const ocr = await recognizeText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), label);
+  return ocr.lines.map((line) => line.text).join("\n");
 }

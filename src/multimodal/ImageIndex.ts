@@ -64,18 +64,32 @@ export class ImageIndex {
     readonly dir: string,
     readonly embeddings: ImageEmbeddingsInterface,
     readonly store: HNSWVectorStore,
+    private readonly describe?: IndexImagesOptions["describe"],
+    private readonly onClose?: () => Promise<void>,
   ) {}
 
-  /** Opens the index in `dir`, or an empty one; one saved with another model is MODEL_MISMATCH. */
-  static async open(dir: string, embeddings: ImageEmbeddingsInterface): Promise<ImageIndex> {
+  /**
+   * Opens the index in `dir`, or an empty one; one saved with another model is MODEL_MISMATCH.
+   * `describe` is the default caption / OCR step of indexFiles; `onClose` releases what it holds.
+   */
+  static async open(
+    dir: string,
+    embeddings: ImageEmbeddingsInterface,
+    options: { describe?: IndexImagesOptions["describe"]; onClose?: () => Promise<void> } = {},
+  ): Promise<ImageIndex> {
     const store = HNSWVectorStore.exists(dir)
       ? await HNSWVectorStore.load(dir, embeddings, { modelId: embeddings.modelId })
       : new HNSWVectorStore(embeddings, { modelId: embeddings.modelId });
-    return new ImageIndex(dir, embeddings, store);
+    return new ImageIndex(dir, embeddings, store, options.describe, options.onClose);
   }
 
   get size(): number {
     return this.store.size;
+  }
+
+  /** The stored document of an image by its source, if indexed. */
+  document(source: string): Document | undefined {
+    return this.store.getDocument(imageId(source));
   }
 
   sources(): string[] {
@@ -100,7 +114,8 @@ export class ImageIndex {
           continue;
         }
         const [vector] = await this.embeddings.embedImages([bytes]);
-        const text = (await options.describe?.(file, bytes)) ?? {};
+        const describe = options.describe ?? this.describe;
+        const text = (await describe?.(file, bytes)) ?? {};
         const document = new Document({
           pageContent: [text.caption, text.ocrText].filter(Boolean).join("\n"),
           metadata: {
@@ -166,6 +181,7 @@ export class ImageIndex {
   }
 
   async close(): Promise<void> {
+    await this.onClose?.();
     await this.embeddings.close?.();
   }
 }

@@ -22,6 +22,8 @@ export interface UploadQueueOptions {
   uploadsDir: string;
   metrics?: ServerMetrics;
   log?: (line: string) => void;
+  /** Runs after a job's files are in the knowledge base (the image index adds its picture vectors). */
+  afterIndex?: (paths: string[]) => Promise<void>;
 }
 
 /** Finished jobs remembered for GET /api/documents/jobs/:id; older ones are forgotten. */
@@ -172,6 +174,7 @@ export class UploadQueue {
         job.status = "queued";
         return;
       }
+      await this.options.afterIndex?.(paths);
       job.status = summary.failed === job.files.length ? "failed" : "done";
       job.summary = summary;
       this.options.metrics?.documentsIndexed.inc(summary.added + summary.updated);

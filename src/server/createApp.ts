@@ -8,6 +8,7 @@ import helmet from "helmet";
 import type { GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
+import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
@@ -15,6 +16,7 @@ import { localOriginGuard } from "./localOriginGuard.js";
 import { ServerMetrics } from "./metrics.js";
 import { type AgentFactory, agentRouter } from "./routes/agent.js";
 import { apiRouter } from "./routes/api.js";
+import { imagesRouter, indexUploadedImages } from "./routes/images.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
 import type { SessionStore } from "./SessionStore.js";
@@ -34,6 +36,8 @@ export interface AppOptions {
   retrievalMode: GeneraConfig["retrieval"]["mode"];
   /** Serves /api/agent and /api/agent/stream when given. */
   agent?: AgentFactory;
+  /** The image index beside the text one: /api/search?modality=image and thumbnails. */
+  images?: ImageIndex;
   log?: (line: string) => void;
 }
 
@@ -71,7 +75,13 @@ export function createApp(options: AppOptions): {
     metrics,
   });
 
-  const uploads = new UploadQueue({ kb: options.kb, uploadsDir: options.uploadsDir, metrics, log });
+  const uploads = new UploadQueue({
+    kb: options.kb,
+    uploadsDir: options.uploadsDir,
+    metrics,
+    log,
+    afterIndex: options.images ? (paths) => indexUploadedImages(options.images, paths, options.uploadsDir) : undefined,
+  });
 
   const app = express();
   app.disable("x-powered-by");
@@ -182,8 +192,10 @@ export function createApp(options: AppOptions): {
       uploads,
       maxUploadBytes: config.maxUploadBytes,
       retrievalMode: options.retrievalMode,
+      images: options.images,
     }),
   );
+  app.use("/api", imagesRouter(options.images));
   app.use("/rag", langServeRouter(options.ragChain, limiter));
   app.use(
     "/v1",

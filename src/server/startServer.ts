@@ -11,6 +11,7 @@ import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createChatModel } from "../llms/createChatModel.js";
 import { isExtractiveChatModel } from "../llms/ExtractiveChatModel.js";
+import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
 import { SessionStore } from "./SessionStore.js";
@@ -25,11 +26,13 @@ export interface RunningServer {
 export interface StartServerOptions {
   config: GeneraConfig;
   kb: KnowledgeBase;
+  /** The image index beside the text one (closed with the server). */
+  images?: ImageIndex;
   log?: (line: string) => void;
 }
 
 /** Builds the app over an open knowledge base and listens on the configured host and port. */
-export async function startServer({ config, kb, log }: StartServerOptions): Promise<RunningServer> {
+export async function startServer({ config, kb, images, log }: StartServerOptions): Promise<RunningServer> {
   const say = log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Both SQLite files are checked now, not at the first request: a damaged session store
   // stops the start with INDEX_CORRUPT naming the file; a damaged cache is set aside and rebuilt.
@@ -68,6 +71,7 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
           names,
         }),
       }),
+    images,
     log: say,
   });
 
@@ -98,6 +102,7 @@ export async function startServer({ config, kb, log }: StartServerOptions): Prom
         }),
       ]);
       await kb.save();
+      await images?.close();
       sessions.close();
     })();
     return closing;

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import type { ImageIndex } from "../../multimodal/ImageIndex.js";
 import { assertPortFree, type RunningServer, startServer } from "../../server/startServer.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { portFlag } from "../flags.js";
+import { indexImagesWithProgress, openImageIndex } from "../imageIndex.js";
 
 export function register(program: Command): void {
   program
@@ -20,6 +22,7 @@ export function register(program: Command): void {
       await assertPortFree(config.server.host, config.server.port);
       const kb = await openKnowledgeBase(config, { store: opts.store });
       let running: RunningServer;
+      let images: ImageIndex | undefined;
       try {
         if (opts.index !== false && config.server.folders.length) {
           // Incremental: the first start builds the index, later starts only look for changes.
@@ -30,9 +33,15 @@ export function register(program: Command): void {
           );
           for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
         }
-        running = await startServer({ config, kb });
+        // Images of the folders get their picture's vector too; the server searches them (?modality=image).
+        if (opts.index !== false && config.multimodal.images && config.server.folders.length) {
+          await indexImagesWithProgress(config, config.server.folders, { store: opts.store, cleanup: "full" });
+        }
+        images = config.multimodal.images ? await openImageIndex(config, opts.store) : undefined;
+        running = await startServer({ config, kb, images });
       } catch (error) {
         // The embedding workers would keep the process alive after the error is printed.
+        await images?.close();
         await kb.close();
         throw error;
       }

@@ -107,6 +107,32 @@ function renderSources(list, sources) {
   list.hidden = !sources?.length;
 }
 
+/**
+ * Images whose picture matches the question (the image index), as thumbnails with their
+ * caption and OCR text. Only close matches are shown: the server drops weaker ones (minScore).
+ */
+async function showImages(box, question) {
+  const params = new URLSearchParams({ q: question, modality: "image", k: "6", minScore: "0.7" });
+  const { results } = await api(`/api/search?${params}`);
+  if (!results?.length) return;
+  const strip = document.createElement("div");
+  strip.className = "thumbnails";
+  strip.setAttribute("aria-label", "Matching images");
+  for (const hit of results) {
+    const figure = document.createElement("figure");
+    const img = document.createElement("img");
+    img.src = hit.url;
+    img.alt = hit.caption || hit.ocrText || hit.source;
+    img.loading = "lazy";
+    const caption = document.createElement("figcaption");
+    caption.textContent = [hit.source, hit.caption, hit.ocrText].filter(Boolean).join(" · ");
+    caption.title = `${caption.textContent} (score ${hit.score.toFixed(2)})`;
+    figure.append(img, caption);
+    strip.append(figure);
+  }
+  box.insertBefore(strip, box.querySelector(".sources"));
+}
+
 function addMessage(role, text = "", sources = []) {
   $("empty").hidden = true;
   const box = document.createElement("div");
@@ -159,6 +185,8 @@ async function ask(message) {
   box.classList.add("streaming");
   const answerEl = box.querySelector(".answer");
   const list = box.querySelector(".sources");
+  // Matching images come beside the streamed answer; a failed image search leaves the answer alone.
+  showImages(box, message).catch(() => {});
   let text = "";
   let sources = [];
   try {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { supportedExtensions } from "../../../loaders/loadFile.js";
 import { GeneraError } from "../../errors.js";
 import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
+import type { ImageIndex } from "../../multimodal/ImageIndex.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
 import { errorBody, parseInput, statusOf } from "../httpErrors.js";
@@ -14,6 +15,7 @@ import { responseSignal } from "../responseSignal.js";
 import type { SessionStore } from "../SessionStore.js";
 import { openEventStream } from "../sse.js";
 import type { UploadQueue } from "../UploadQueue.js";
+import { searchImages } from "./images.js";
 
 const ChatBody = z.object({
   message: z.string().trim().min(1, "must not be empty").max(8000, "must be at most 8000 characters"),
@@ -24,6 +26,10 @@ const SearchQuery = z.object({
   q: z.string().trim().min(1, "must not be empty").max(2000),
   k: z.coerce.number().int().min(1).max(100).default(5),
   mode: z.enum(["hybrid", "keyword", "dense"]).optional(),
+  /** "image": images whose picture matches the text (the image index), instead of text chunks. */
+  modality: z.enum(["text", "image"]).default("text"),
+  /** Image search only: drop images whose cosine similarity to the query is below this. */
+  minScore: z.coerce.number().min(-1).max(1).optional(),
 });
 
 export interface ApiRouterOptions {
@@ -35,6 +41,8 @@ export interface ApiRouterOptions {
   uploads: UploadQueue;
   maxUploadBytes: number;
   retrievalMode: "hybrid" | "keyword" | "dense";
+  /** The image index, for /search?modality=image; without one that search finds nothing. */
+  images?: ImageIndex;
 }
 
 /**
@@ -178,6 +186,12 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.get("/search", async (req, res) => {
     const query = parseInput(SearchQuery, req.query, "search query");
+    if (query.modality === "image") {
+      const hits = await searchImages(options.images, query.q, query.k);
+      const results = hits.filter((hit) => hit.score >= (query.minScore ?? -1));
+      res.json({ query: query.q, modality: "image", results });
+      return;
+    }
     const docs = await kb.asRetriever({ k: query.k, mode: query.mode ?? options.retrievalMode }).invoke(query.q);
     res.json({
       query: query.q,
