@@ -207,7 +207,8 @@ export function documentTitle(doc: DocumentInterface): string {
   return "";
 }
 
-function headingText(doc: DocumentInterface): string {
+/** The heading path of a chunk as one string (the headings field). */
+export function headingText(doc: DocumentInterface): string {
   const headings = doc.metadata?.headings;
   if (Array.isArray(headings)) return headings.filter((h) => typeof h === "string").join(" > ");
   return typeof headings === "string" ? headings : "";

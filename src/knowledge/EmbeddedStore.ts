@@ -5,7 +5,13 @@ import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type BetterSqlite3 from "better-sqlite3";
 import { HNSW_DEFAULTS, HNSWVectorStore, type HNSWVectorStoreOptions } from "../../vectorstores/hnsw.js";
-import { type DocumentFilter, KeywordIndex, type KeywordTerms } from "../../vectorstores/KeywordIndex.js";
+import {
+  type DocumentFilter,
+  documentTitle,
+  headingText,
+  KeywordIndex,
+  type KeywordTerms,
+} from "../../vectorstores/KeywordIndex.js";
 import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { embeddingText } from "./embeddingText.js";
@@ -56,6 +62,7 @@ export class EmbeddedStore implements KnowledgeStore {
   /** Chunks added or removed since the graph file was written. */
   private graphBehind = 0;
   private closed = false;
+  private readonly fieldTerms = new Map<string, string>();
 
   private constructor(
     private readonly dir: string,
@@ -125,16 +132,18 @@ export class EmbeddedStore implements KnowledgeStore {
         indexed_at TEXT NOT NULL
       );
       -- label: the chunk's key in the HNSW graph; AUTOINCREMENT never reuses one.
+      -- terms: the body's analysed keyword terms (title and headings come from the metadata).
       CREATE TABLE IF NOT EXISTS chunks (
         label INTEGER PRIMARY KEY AUTOINCREMENT,
         sid INTEGER NOT NULL REFERENCES sources(sid),
         id TEXT NOT NULL,
         text TEXT NOT NULL,
         metadata TEXT NOT NULL,
-        terms TEXT NOT NULL,
-        vector BLOB
+        terms TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(sid);
+      -- Vectors no graph file holds yet: a table of their own, so dropping them frees whole pages.
+      CREATE TABLE IF NOT EXISTS vectors (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
     `);
     const meta = new Map(
       (db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>).map((r) => [
@@ -190,11 +199,14 @@ export class EmbeddedStore implements KnowledgeStore {
       text: string;
       metadata: string;
       terms: string;
-      vector: Buffer | null;
     }
-    const rows = db
-      .prepare("SELECT label, id, text, metadata, terms, vector FROM chunks ORDER BY label")
-      .all() as Row[];
+    const rows = db.prepare("SELECT label, id, text, metadata, terms FROM chunks ORDER BY label").all() as Row[];
+    const stored = new Map(
+      (db.prepare("SELECT label, vector FROM vectors").all() as Array<{ label: number; vector: Buffer }>).map((r) => [
+        r.label,
+        r.vector,
+      ]),
+    );
     const documents = rows.map((row) => {
       let metadata: Record<string, unknown>;
       try {
@@ -207,7 +219,6 @@ export class EmbeddedStore implements KnowledgeStore {
       }
       return { label: row.label, document: new Document({ id: row.id, pageContent: row.text, metadata }) };
     });
-    const byLabel = new Map(rows.map((row) => [row.label, row]));
 
     let vectorStore: HNSWVectorStore | undefined;
     let missing = documents;
@@ -231,15 +242,15 @@ export class EmbeddedStore implements KnowledgeStore {
     const store = new EmbeddedStore(dir, db, vectorStore, options);
 
     // Vectors still in the database go straight in; ones a lost graph took with it are embedded again.
-    const withVector = missing.filter((m) => byLabel.get(m.label)?.vector);
+    const withVector = missing.filter((m) => stored.has(m.label));
     if (withVector.length) {
       await vectorStore.addVectors(
-        withVector.map((m) => decodeVector(byLabel.get(m.label)?.vector as Buffer)),
+        withVector.map((m) => decodeVector(stored.get(m.label) as Buffer)),
         withVector.map((m) => m.document),
         { labels: withVector.map((m) => m.label) },
       );
     }
-    const toEmbed = missing.filter((m) => !byLabel.get(m.label)?.vector);
+    const toEmbed = missing.filter((m) => !stored.has(m.label));
     for (let i = 0; i < toEmbed.length; i += REEMBED_BATCH) {
       const slice = toEmbed.slice(i, i + REEMBED_BATCH);
       const vectors = await options.embeddings.embedDocuments(slice.map((m) => embeddingText(m.document)));
@@ -249,7 +260,9 @@ export class EmbeddedStore implements KnowledgeStore {
         { labels: slice.map((m) => m.label) },
       );
     }
-    store.keywordIndex.addAnalyzed(rows.map((row) => ({ id: row.id, terms: parseTerms(row.terms) })));
+    store.keywordIndex.addAnalyzed(
+      rows.map((row, i) => ({ id: row.id, terms: store.keywordTerms(documents[i]?.document as Document, row.terms) })),
+    );
 
     const sourceRows = db.prepare("SELECT * FROM sources ORDER BY sid").all() as Array<{
       sid: number;
@@ -358,10 +371,13 @@ export class EmbeddedStore implements KnowledgeStore {
         }
       }
     }
-    const terms = puts.map((put) => put.chunks.map((chunk) => this.keywordIndex.termsOf(chunk)));
+    const terms = puts.map((put) => put.chunks.map((chunk) => this.keywordTerms(chunk)));
 
     const removedIds: string[] = [];
     const added: Array<{ put: (typeof puts)[number]; labels: number[]; sid: number; terms: KeywordTerms[] }> = [];
+    const deleteVectors = this.db.prepare(
+      "DELETE FROM vectors WHERE label IN (SELECT label FROM chunks WHERE sid = ?)",
+    );
     const deleteChunks = this.db.prepare("DELETE FROM chunks WHERE sid = ?");
     const deleteSource = this.db.prepare("DELETE FROM sources WHERE sid = ?");
     const upsertSource = this.db.prepare(`
@@ -370,14 +386,14 @@ export class EmbeddedStore implements KnowledgeStore {
       ON CONFLICT(path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
         size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
       RETURNING sid`);
-    const insertChunk = this.db.prepare(
-      "INSERT INTO chunks (sid, id, text, metadata, terms, vector) VALUES (?, ?, ?, ?, ?, ?)",
-    );
+    const insertChunk = this.db.prepare("INSERT INTO chunks (sid, id, text, metadata, terms) VALUES (?, ?, ?, ?, ?)");
+    const insertVector = this.db.prepare("INSERT INTO vectors (label, vector) VALUES (?, ?)");
     const touch = this.db.prepare("UPDATE sources SET mtime_ms = ? WHERE path = ?");
     this.db.transaction(() => {
       for (const path of batch.remove ?? []) {
         const record = this.sources.get(path);
         if (!record) continue;
+        deleteVectors.run(record.sid);
         deleteChunks.run(record.sid);
         deleteSource.run(record.sid);
         removedIds.push(...record.chunkIds);
@@ -385,21 +401,17 @@ export class EmbeddedStore implements KnowledgeStore {
       puts.forEach((put, p) => {
         const previous = this.sources.get(put.record.path);
         if (previous) {
+          deleteVectors.run(previous.sid);
           deleteChunks.run(previous.sid);
           removedIds.push(...previous.chunkIds);
         }
         const { sid } = upsertSource.get(put.record) as { sid: number };
         const labels = put.chunks.map((chunk, i) => {
           const t = terms[p]?.[i] as KeywordTerms;
-          const info = insertChunk.run(
-            sid,
-            chunk.id,
-            chunk.pageContent,
-            JSON.stringify(chunk.metadata ?? {}),
-            `${t.title}\n${t.headings}\n${t.body}`,
-            encodeVector(put.vectors[i] as number[]),
-          );
-          return Number(info.lastInsertRowid);
+          const info = insertChunk.run(sid, chunk.id, chunk.pageContent, JSON.stringify(chunk.metadata ?? {}), t.body);
+          const label = Number(info.lastInsertRowid);
+          insertVector.run(label, encodeVector(put.vectors[i] as number[]));
+          return label;
         });
         added.push({ put, labels, sid, terms: terms[p] as KeywordTerms[] });
       });
@@ -454,7 +466,7 @@ export class EmbeddedStore implements KnowledgeStore {
     const ref: GraphRef = { name, generation, bytes, sha256, lastLabel: last ?? 0 };
     this.db.transaction(() => {
       this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('graph', ?)").run(JSON.stringify(ref));
-      this.db.prepare("UPDATE chunks SET vector = NULL WHERE label <= ? AND vector IS NOT NULL").run(ref.lastLabel);
+      this.db.prepare("DELETE FROM vectors WHERE label <= ?").run(ref.lastLabel);
     })();
     this.graphBehind = 0;
     this.db.pragma("incremental_vacuum");
@@ -474,6 +486,26 @@ export class EmbeddedStore implements KnowledgeStore {
     await this.checkpoint();
     this.closed = true;
     this.db.close();
+  }
+
+  /**
+   * A chunk's keyword terms: the body's as stored (or analysed now), the title's and headings'
+   * from the metadata, analysed once per distinct string (a document's chunks share them).
+   */
+  private keywordTerms(chunk: Document, storedBody?: string): KeywordTerms {
+    const title = this.analysed(documentTitle(chunk));
+    const headings = this.analysed(headingText(chunk));
+    return { title, headings, body: storedBody ?? this.keywordIndex.analyze(chunk.pageContent).join(" ") };
+  }
+
+  private analysed(text: string): string {
+    let terms = this.fieldTerms.get(text);
+    if (terms === undefined) {
+      terms = this.keywordIndex.analyze(text).join(" ");
+      if (this.fieldTerms.size > 50_000) this.fieldTerms.clear();
+      this.fieldTerms.set(text, terms);
+    }
+    return terms;
   }
 
   private graphRef(): GraphRef | undefined {
@@ -505,11 +537,6 @@ interface GraphRef {
 function publicRecord(record: SourceRecord & { sid: number }): SourceRecord {
   const { sid: _sid, ...rest } = record;
   return { ...rest, chunkIds: [...record.chunkIds] };
-}
-
-function parseTerms(stored: string): KeywordTerms {
-  const [title = "", headings = "", body = ""] = stored.split("\n");
-  return { title, headings, body };
 }
 
 function encodeVector(vector: number[]): Buffer {

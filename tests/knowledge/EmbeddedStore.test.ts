@@ -102,7 +102,7 @@ describe("EmbeddedStore start-up", () => {
     const pending = () => {
       const db = new Database(join(store, "store.sqlite"), { readonly: true });
       try {
-        return (db.prepare("SELECT count(*) AS n FROM chunks WHERE vector IS NOT NULL").get() as { n: number }).n;
+        return (db.prepare("SELECT count(*) AS n FROM vectors").get() as { n: number }).n;
       } finally {
         db.close();
       }
