@@ -1,6 +1,6 @@
 import { fileError } from "./fileError.js";
 
-export type TextEncodingName = "utf-8" | "utf-8-bom" | "utf-16le" | "utf-16be";
+export type TextEncodingName = "utf-8" | "utf-8-bom" | "utf-16le" | "utf-16be" | "iso-8859-1" | "windows-1252";
 
 export interface DecodedText {
   text: string;
@@ -17,7 +17,9 @@ const MAX_REPLACEMENTS_ABSOLUTE = 32;
 
 /**
  * Decodes text by BOM (UTF-8, UTF-16 LE/BE), then by the NUL-byte pattern that
- * BOM-less UTF-16 leaves, then as UTF-8. Throws FILE_UNREADABLE for anything else.
+ * BOM-less UTF-16 leaves, then as UTF-8, then (for text that is not UTF-8) as the
+ * legacy Western encodings, Latin-1 / Windows-1252, when the bytes look like them.
+ * Throws FILE_UNREADABLE for anything else.
  * Line ends become "\n" (CRLF and lone CR alike), so every loader and the splitter
  * see one kind of line break; line numbers are unchanged by this.
  */
@@ -28,7 +30,9 @@ export function decodeText(bytes: Uint8Array, path: string): DecodedText {
 
 function decodeRaw(bytes: Uint8Array, path: string): DecodedText {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return { text: decodeUtf8(bytes.subarray(3), path), encoding: "utf-8-bom" };
+    const text = decodeUtf8(bytes.subarray(3), path);
+    if (text === undefined) throw unknownEncoding(path);
+    return { text, encoding: "utf-8-bom" };
   }
   if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) {
     return { text: new TextDecoder("utf-16le").decode(bytes.subarray(2)), encoding: "utf-16le" };
@@ -38,10 +42,23 @@ function decodeRaw(bytes: Uint8Array, path: string): DecodedText {
   }
   const utf16 = guessBomlessUtf16(bytes);
   if (utf16) return { text: new TextDecoder(utf16).decode(bytes), encoding: utf16 };
-  return { text: decodeUtf8(bytes, path), encoding: "utf-8" };
+  const utf8 = decodeUtf8(bytes, path);
+  if (utf8 !== undefined) return { text: utf8, encoding: "utf-8" };
+  const legacy = decodeLegacy(bytes);
+  if (legacy) return legacy;
+  throw unknownEncoding(path);
 }
 
-function decodeUtf8(bytes: Uint8Array, path: string): string {
+function unknownEncoding(path: string) {
+  return fileError(
+    "FILE_UNREADABLE",
+    path,
+    "unknown encoding (neither UTF-8, UTF-16 nor Latin-1 / Windows-1252 text; save it as UTF-8)",
+  );
+}
+
+/** The text when the bytes are UTF-8 (a few damaged sequences allowed), else undefined. */
+function decodeUtf8(bytes: Uint8Array, path: string): string | undefined {
   try {
     return checkNoNul(new TextDecoder("utf-8", { fatal: true }).decode(bytes), path);
   } catch (error) {
@@ -49,15 +66,73 @@ function decodeUtf8(bytes: Uint8Array, path: string): string {
   }
   const text = new TextDecoder("utf-8").decode(bytes);
   let replacements = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0xfffd) replacements++;
-  if (replacements > MAX_REPLACEMENTS_ABSOLUTE || replacements / Math.max(1, text.length) > MAX_REPLACEMENT_RATIO) {
-    throw fileError(
-      "FILE_UNREADABLE",
-      path,
-      `unknown encoding (not valid UTF-8: ${replacements} undecodable byte sequences; save it as UTF-8 or UTF-16 with a BOM)`,
-    );
+  let decoded = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0xfffd) replacements++;
+    else if (code >= 0x80) decoded++;
+  }
+  // UTF-8 with a few damaged bytes still decodes most of its non-ASCII characters;
+  // Latin-1 text fails on nearly every one of them, however few there are.
+  if (
+    replacements > decoded ||
+    replacements > MAX_REPLACEMENTS_ABSOLUTE ||
+    replacements / Math.max(1, text.length) > MAX_REPLACEMENT_RATIO
+  ) {
+    return undefined;
   }
   return checkNoNul(text, path);
+}
+
+/**
+ * Share of bytes at or above 0x80 above which text is not Western European: Latin-1 /
+ * Windows-1252 prose uses them for accented letters and typographic marks among mostly
+ * ASCII (French ~3–5%, German ~1–2%, Icelandic ~10–15%), while CJK or Cyrillic legacy
+ * encodings use them for nearly every letter.
+ */
+const MAX_LEGACY_HIGH_SHARE = 0.3;
+
+/**
+ * What Windows-1252 puts at 0x80–0x9F (Latin-1's control characters). Node's TextDecoder
+ * ("windows-1252") decodes these bytes as Latin-1, so the table is spelled out here.
+ */
+const CP1252_C1 = [..."€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ"];
+
+/**
+ * Latin-1 or Windows-1252 when the bytes look like them: no control characters beyond
+ * tab, line ends and form feed, high bytes a minority, and each high byte that decodes
+ * to a letter sitting next to a letter (accents live inside words). Windows-1252 is a
+ * superset of Latin-1's printable range; "iso-8859-1" is reported when no byte in
+ * 0x80–0x9F (where the two differ) occurs.
+ */
+function decodeLegacy(bytes: Uint8Array): DecodedText | undefined {
+  let high = 0;
+  let c1 = 0;
+  let visible = 0;
+  for (const b of bytes) {
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) return undefined;
+    if (b > 0x20) visible++;
+    if (b >= 0x80) high++;
+    if (b >= 0x80 && b <= 0x9f) c1++;
+  }
+  if (high / Math.max(1, visible) > MAX_LEGACY_HIGH_SHARE) return undefined;
+  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  if (c1) {
+    // Bytes 0x81, 0x8d, 0x8f, 0x90 and 0x9d have no character in Windows-1252: not this encoding.
+    if (/[\u0081\u008d\u008f\u0090\u009d]/.test(text)) return undefined;
+    text = text.replace(/[\u0080-\u009f]/g, (ch) => CP1252_C1[ch.charCodeAt(0) - 0x80] as string);
+  }
+  const letter = /\p{L}/u;
+  let lonely = 0;
+  let accented = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch.charCodeAt(0) < 0xc0 || !letter.test(ch)) continue;
+    accented++;
+    if (!letter.test(text[i - 1] ?? "") && !letter.test(text[i + 1] ?? "")) lonely++;
+  }
+  if (accented > 0 && lonely / accented > 0.5) return undefined;
+  return { text, encoding: c1 ? "windows-1252" : "iso-8859-1" };
 }
 
 function checkNoNul(text: string, path: string): string {

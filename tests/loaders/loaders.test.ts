@@ -215,13 +215,49 @@ describe("loadFile", () => {
     expect(doc?.pageContent).toContain("export class Counter");
   });
 
-  it("text: UTF-16 with BOM decodes; invalid UTF-8 is an unknown encoding", async () => {
+  it("text: UTF-16 with BOM decodes; Latin-1 decodes; what is none of them is an unknown encoding", async () => {
     const [doc] = await load("text/utf16.txt");
     expect(doc?.pageContent).toBe("Grüße aus UTF-16 — café\n");
     expect(doc?.metadata.encoding).toBe("utf-16le");
-    const error = await failureOf(load("text/latin1.txt"));
-    expect(error.code).toBe("FILE_UNREADABLE");
-    expect(error.details?.reason).toMatch(/unknown encoding/);
+    const [latin1] = await load("text/latin1.txt");
+    expect(latin1?.pageContent).toMatch(/^café crème brûlée à la française, très élégant/);
+    expect(latin1?.metadata.encoding).toBe("iso-8859-1");
+  });
+
+  it("decodeText reads Latin-1 and Windows-1252 and refuses other legacy encodings", () => {
+    // Windows-1252: the euro sign and curly quotes sit in 0x80–0x9F, where Latin-1 has controls.
+    const cp1252 = Buffer.from([
+      ...Buffer.from("Price: ", "latin1"),
+      0x80,
+      ...Buffer.from(" 12, ", "latin1"),
+      0x93,
+      ...Buffer.from("d\xe9j\xe0 vu", "latin1"),
+      0x94,
+      ...Buffer.from(" \x96 na\xefve co\xf6peration\n", "latin1"),
+    ]);
+    expect(decodeText(cp1252, "x")).toEqual({
+      text: "Price: € 12, “déjà vu” – naïve coöperation\n",
+      encoding: "windows-1252",
+    });
+    // One accented letter in a long ASCII file is still Latin-1, not UTF-8 with a hole in it.
+    const sparse = Buffer.from(`${"plain ascii words ".repeat(200)}Zürich\n`, "latin1");
+    expect(decodeText(sparse, "x")).toMatchObject({ encoding: "iso-8859-1" });
+    expect(decodeText(sparse, "x").text).toContain("Zürich");
+    // UTF-8 with one damaged byte stays UTF-8.
+    const damaged = Buffer.concat([
+      Buffer.from("naïve café ".repeat(20), "utf8"),
+      Buffer.from([0xff]),
+      Buffer.from(" end"),
+    ]);
+    expect(decodeText(damaged, "x").encoding).toBe("utf-8");
+    // Shift-JIS (日本語のテキスト) and KOI8-R Russian are not Western text: refused, not garbled.
+    const sjis = Buffer.from([
+      0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, 0x82, 0xcc, 0x83, 0x65, 0x83, 0x4c, 0x83, 0x58, 0x83, 0x67,
+    ]);
+    const koi8 = Buffer.from([0xf0, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4, 0x20, 0xcd, 0xc9, 0xd2, 0x0a]);
+    for (const bytes of [sjis, koi8]) {
+      expect(() => decodeText(Buffer.concat([bytes, bytes, bytes]), "x")).toThrow(/unknown encoding/);
+    }
   });
 
   it("decodeText handles UTF-8 BOM, UTF-16 BE and BOM-less UTF-16", () => {
@@ -284,6 +320,7 @@ describe("DirectoryLoader", () => {
       "data/events.jsonl",
       "src/util.ts",
       "text/utf16.txt",
+      "text/latin1.txt",
       "loop/inner.txt",
     ]) {
       expect(sources).toContain(s);
@@ -292,7 +329,7 @@ describe("DirectoryLoader", () => {
     expect(failures["reports/locked.pdf"]).toMatchObject({ code: "FILE_UNREADABLE" });
     expect(failures["reports/locked.pdf"]?.reason).toMatch(/encrypted/);
     expect(failures["reports/broken.pdf"]).toMatchObject({ code: "FILE_UNREADABLE" });
-    expect(failures["text/latin1.txt"]?.reason).toMatch(/unknown encoding/);
+    expect(failures["text/latin1.txt"]).toBeUndefined();
     expect(loader.filesLoaded).toBeGreaterThanOrEqual(9);
   });
 });
