@@ -86,6 +86,8 @@ export interface IndexSummary {
   removed: string[];
   failed: number;
   failures: IndexFailure[];
+  /** Files and folders the walk passed over, and why (hidden, binary, excluded, an archive…). */
+  skipped: Array<{ path: string; reason: string }>;
   chunksAdded: number;
   chunksDeleted: number;
   /** True when `signal` stopped the run before it finished. */
@@ -209,6 +211,7 @@ export class KnowledgeBase {
       removed: [],
       failed: 0,
       failures: [],
+      skipped: [],
       chunksAdded: 0,
       chunksDeleted: 0,
       aborted: false,
@@ -225,6 +228,7 @@ export class KnowledgeBase {
       include: options.include,
       exclude: options.exclude,
       maxFileBytes: options.maxFileBytes,
+      onSkip: (path, reason) => summary.skipped.push({ path, reason }),
     })) {
       files.push(file);
     }

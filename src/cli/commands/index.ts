@@ -53,11 +53,12 @@ export function register(program: Command): void {
         } else {
           const s = summary;
           process.stdout.write(
-            `added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, failed ${s.failed}` +
+            `added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, deleted ${s.deleted}, failed ${s.failed}, skipped ${s.skipped.length}` +
               ` — ${s.chunksAdded} chunks added, ${s.chunksDeleted} removed in ${s.seconds.toFixed(1)} s\n`,
           );
           for (const path of s.removed) process.stdout.write(`removed: ${path}\n`);
           for (const f of s.failures) process.stderr.write(`failed: ${f.path}: ${f.reason} [${f.code}]\n`);
+          for (const f of s.skipped) process.stderr.write(`skipped: ${f.path}: ${f.reason}\n`);
           if (images && images.added + images.updated + images.deleted + images.failed > 0) {
             process.stdout.write(
               `images: added ${images.added}, updated ${images.updated}, unchanged ${images.unchanged}, deleted ${images.deleted}, failed ${images.failed}\n`,
