@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
@@ -16,6 +16,7 @@ import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { embeddingText } from "./embeddingText.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+import { GRAPH_FILE, STORE_FILE, storeSizeBytes } from "./storeFiles.js";
 
 export interface EmbeddedStoreOptions {
   /** Folder holding `store.sqlite` and the graph file (created when missing). */
@@ -30,10 +31,8 @@ export interface EmbeddedStoreOptions {
   onRepair?: (message: string) => void;
 }
 
-export const STORE_FILE = "store.sqlite";
 const FORMAT = "genera-store";
 const VERSION = 1;
-const GRAPH_FILE = /^graph-(\d+)\.hnsw$/;
 const REEMBED_BATCH = 64;
 
 /**
@@ -474,11 +473,7 @@ export class EmbeddedStore implements KnowledgeStore {
   }
 
   sizeBytes(): number {
-    let total = 0;
-    for (const name of readdirSync(this.dir)) {
-      if (name.startsWith(STORE_FILE) || GRAPH_FILE.test(name)) total += statSync(join(this.dir, name)).size;
-    }
-    return total;
+    return storeSizeBytes(this.dir);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import type { GeneraConfig } from "../../config.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { kFlag, modeFlag, requireText } from "../flags.js";
-import { imageIndexDir, openImageIndex } from "../imageIndex.js";
 
 /** "file (page 2)" / "file (Heading > Sub)" — the position a person can open. */
 export function describePosition(metadata: Record<string, unknown>): string {
@@ -111,6 +110,8 @@ async function searchImages(
   query: string,
   opts: { store?: string; k: number; json?: boolean },
 ): Promise<void> {
+  // The image index and its encoder load only for `--images`.
+  const { imageIndexDir, openImageIndex } = await import("../imageIndex.js");
   const index = await openImageIndex(config, opts.store);
   try {
     const hits = await index.search(query, opts.k);

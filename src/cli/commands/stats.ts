@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { readStoreSummary } from "../../knowledge/storeFiles.js";
+import { loadCliConfig, storeDir } from "../context.js";
 
 export function register(program: Command): void {
   program
@@ -9,20 +10,24 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (opts, command: Command) => {
       const config = loadCliConfig(command);
-      const kb = await openKnowledgeBase(config, { store: opts.store });
-      try {
-        const stats = kb.stats();
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(stats)}\n`);
-          return;
-        }
-        const mib = (stats.indexBytes / 1024 / 1024).toFixed(2);
-        process.stdout.write(
-          `documents  ${stats.documents}\nchunks     ${stats.chunks}\nmodel      ${stats.model}\n` +
-            `dimension  ${stats.dimension ?? "-"}\nindex size ${mib} MiB\nlocation   ${stats.dir}\n`,
-        );
-      } finally {
-        await kb.close();
+      const dir = storeDir(config, opts.store);
+      // Read from the database alone: no embedding model, graph or keyword postings to load.
+      const stats = (await readStoreSummary(dir)) ?? {
+        documents: 0,
+        chunks: 0,
+        model: undefined,
+        dimension: undefined,
+        indexBytes: 0,
+        dir,
+      };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(stats)}\n`);
+        return;
       }
+      const mib = (stats.indexBytes / 1024 / 1024).toFixed(2);
+      process.stdout.write(
+        `documents  ${stats.documents}\nchunks     ${stats.chunks}\nmodel      ${stats.model ?? "-"}\n` +
+          `dimension  ${stats.dimension ?? "-"}\nindex size ${mib} MiB\nlocation   ${stats.dir}\n`,
+      );
     });
 }
