@@ -1,7 +1,7 @@
-// npm run bench:server — autocannon against /api/search and /api/chat (extractive
+// npm run bench:server — a closed-loop load generator (bench/loadGenerator.mjs) against /api/search and /api/chat (extractive
 // answerer) at 1/10/50 connections, on an index of ~10,000 chunks, three rounds.
 // Searches run twice: every request a new question (each pays for its query embedding)
-// and one question repeated (autocannon's default request; the recent-query cache answers).
+// and one question repeated (the recent-query cache answers).
 // Goals: no errors; memory steady across rounds; /api/search p99 ≤ 100 ms at 10 connections.
 // The load generator runs in a separate process so it does not share the server's thread.
 // Env: BENCH_DURATION (s per cell), BENCH_ROUNDS, BENCH_FILES, BENCH_QUERIES (distinct
@@ -14,7 +14,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import type autocannon from "autocannon";
 import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
 import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
@@ -67,8 +66,17 @@ const start = memory();
 
 const VARIANTS = Number(process.env.BENCH_QUERIES ?? 2000);
 
+/** What bench/loadGenerator.mjs prints (latencies in ms). */
+interface LoadResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
 /**
- * autocannon runs in its own process (bench/loadGenerator.mjs): in-process it would
+ * The load generator runs in its own process (bench/loadGenerator.mjs): in-process it would
  * share the server's main thread and inflate every latency it measures. Every request
  * asks a different question, so per-query caches cannot flatter the figures.
  */
@@ -77,12 +85,12 @@ async function loadTest(
   connections: number,
   kind: "search" | "chat",
   variants: number,
-): Promise<autocannon.Result> {
+): Promise<LoadResult> {
   const spec = JSON.stringify({ url, connections, duration: DURATION, kind, variants });
   const { stdout } = await promisify(execFile)(process.execPath, ["bench/loadGenerator.mjs", spec], {
     maxBuffer: 16 << 20,
   });
-  return JSON.parse(stdout) as autocannon.Result;
+  return JSON.parse(stdout) as LoadResult;
 }
 
 /** A mix of requests: which route, and whether every request asks a new question or all ask the same one. */
