@@ -296,6 +296,11 @@ export class EmbeddedStore implements KnowledgeStore {
       bySid.get(row.sid)?.chunkIds.push(row.id);
     }
     removeStrayGraphs(dir, graph?.name);
+    const legacy = ["record.json", "hnsw", "keyword"].filter((name) => existsSync(join(dir, name)));
+    if (legacy.length) {
+      // Never deleted for the user: they may want to go back to the build that wrote them.
+      report(`index: ${legacy.join(", ")} in ${dir} belong to the previous index format and are not read; delete them`);
+    }
     store.graphBehind = missing.length;
     if (missing.length) await store.checkpoint();
     return store;
