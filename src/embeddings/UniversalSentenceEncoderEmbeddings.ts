@@ -3,7 +3,7 @@ import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
 import { assertTexts } from "./assertTexts.js";
 import { loadUseLiteModel, USE_LITE_RUNTIMES, type UseLiteRunner, type UseLiteRuntime } from "./loadUseLiteModel.js";
-import { UseWorkerPool } from "./UseWorkerPool.js";
+import { type EmbedPriority, UseWorkerPool } from "./UseWorkerPool.js";
 import { USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 
 export type { UseLiteRuntime } from "./loadUseLiteModel.js";
@@ -124,8 +124,9 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   /** One model call per batch (each on one worker), as unit vectors; a text without tokens gets zeros. */
-  private async embedBatches(batches: string[][]): Promise<number[][][]> {
-    const results = this.inProcess ? await this.runInProcess(batches) : await this.getPool().run(batches);
+  private async embedBatches(batches: string[][], priority: EmbedPriority = "document"): Promise<number[][][]> {
+    // In process there is one model and one queue, in call order: priorities need the worker pool.
+    const results = this.inProcess ? await this.runInProcess(batches) : await this.getPool().run(batches, priority);
     return batches.map((batch, b) => batch.map((_, row) => unitRow(results[b] as Float32Array, row)));
   }
 
@@ -157,7 +158,7 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     if (this.queriesInFlight >= lanes || this.pendingQueries.length === 0) return;
     const batch = this.pendingQueries.splice(0, this.batchSize);
     this.queriesInFlight++;
-    this.embedBatches([batch.map((q) => q.text)])
+    this.embedBatches([batch.map((q) => q.text)], "query")
       .then(
         ([vectors]) => {
           for (const [i, q] of batch.entries()) q.resolve(vectors![i]!);

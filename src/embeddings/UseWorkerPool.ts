@@ -4,9 +4,13 @@ import { startModuleWorker } from "../util/moduleWorker.js";
 import type { UseLiteLoadOptions } from "./loadUseLiteModel.js";
 import type { EmbedRequest, EmbedResponse, WorkerHello } from "./useWorker.js";
 
+/** Query batches (a person waits on them) go ahead of document batches (indexing can wait). */
+export type EmbedPriority = "query" | "document";
+
 interface Job {
   id: number;
   texts: string[];
+  priority: EmbedPriority;
   /** Shared by the jobs of one run(): after one fails, the rest are dropped unprocessed. */
   run: { failed: boolean };
   resolve: (vectors: Float32Array) => void;
@@ -51,8 +55,12 @@ export class UseWorkerPool {
     return this.slots.filter((s) => !s.dead).length;
   }
 
-  /** Embeds every batch; results come back in the order of `batches`. Concurrent calls share the workers. */
-  run(batches: string[][]): Promise<Float32Array[]> {
+  /**
+   * Embeds every batch; results come back in the order of `batches`. Concurrent calls share
+   * the workers; "query" batches are handed out before any waiting "document" batch, so a
+   * search during a large ingest waits for at most the batch each worker is on.
+   */
+  run(batches: string[][], priority: EmbedPriority = "document"): Promise<Float32Array[]> {
     if (batches.length === 0) return Promise.resolve([]);
     this.slots = this.slots.filter((s) => !s.dead);
     while (this.slots.length < this.size) this.slots.push(this.spawn());
@@ -60,9 +68,10 @@ export class UseWorkerPool {
     const results = batches.map(
       (texts) =>
         new Promise<Float32Array>((resolve, reject) => {
-          this.queue.push({
+          this.enqueue({
             id: this.nextId++,
             texts,
+            priority,
             run,
             resolve,
             reject: (error) => {
@@ -74,6 +83,17 @@ export class UseWorkerPool {
     );
     this.pump();
     return Promise.all(results);
+  }
+
+  /** Queries after the queries already waiting, ahead of every document batch; documents at the end. */
+  private enqueue(job: Job): void {
+    if (job.priority === "document") {
+      this.queue.push(job);
+      return;
+    }
+    const firstDocument = this.queue.findIndex((j) => j.priority === "document");
+    if (firstDocument < 0) this.queue.push(job);
+    else this.queue.splice(firstDocument, 0, job);
   }
 
   /** Terminates every worker; a later run() starts fresh ones. */

@@ -15,4 +15,14 @@ describe("concurrent embedQuery calls", () => {
     }
     await expect(embeddings.embedQuery(42 as unknown as string)).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });
+
+  it("go ahead of document batches already waiting (searches keep their latency during indexing)", async () => {
+    // One worker, 13 document batches queued first: in arrival order the query would come last.
+    const texts = Array.from({ length: 400 }, (_, i) => `Document chunk ${i} about transformers and attention heads.`);
+    const finished: string[] = [];
+    const documents = embeddings.embedDocuments(texts).then(() => finished.push("documents"));
+    const query = embeddings.embedQuery("Which chunk mentions attention heads?").then(() => finished.push("query"));
+    await Promise.all([documents, query]);
+    expect(finished).toEqual(["query", "documents"]);
+  });
 });
