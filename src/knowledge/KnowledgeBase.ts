@@ -65,6 +65,12 @@ export interface IndexProgress {
   filesTotal: number;
   filesDone: number;
   chunksDone: number;
+  /**
+   * Chunks of this run embedded so far and chunks split so far (embedded or waiting): they
+   * move within a large file, between the commits that move `chunksDone`.
+   */
+  chunksEmbedded: number;
+  chunksSplit: number;
   chunksPerSecond: number;
   /** Seconds left, estimated from the files still to read; undefined until there is a rate. */
   etaSeconds?: number;
@@ -218,7 +224,15 @@ export class KnowledgeBase {
       seconds: 0,
     };
     const emit = options.onProgress ?? (() => {});
-    const progress: IndexProgress = { phase: "scan", filesTotal: 0, filesDone: 0, chunksDone: 0, chunksPerSecond: 0 };
+    const progress: IndexProgress = {
+      phase: "scan",
+      filesTotal: 0,
+      filesDone: 0,
+      chunksDone: 0,
+      chunksEmbedded: 0,
+      chunksSplit: 0,
+      chunksPerSecond: 0,
+    };
     emit({ ...progress });
     const signal = options.signal;
 
@@ -254,6 +268,8 @@ export class KnowledgeBase {
         if (signal?.aborted) return;
         const slice = chunks.slice(i, i + embedBatchSize);
         vectors.push(...(await this.embeddings.embedDocuments(slice.map(embeddingText))));
+        progress.chunksEmbedded += slice.length;
+        emit({ ...progress });
       }
       if (signal?.aborted && vectors.length < chunks.length) return;
       const puts: SourceWrite[] = [];
@@ -324,6 +340,7 @@ export class KnowledgeBase {
             }
             pending.push({ file, hash, chunks, isUpdate: previous !== undefined });
             pendingChunks += chunks.length;
+            progress.chunksSplit += chunks.length;
             if (pendingChunks >= embedBatchSize) await flush();
           }
         }

@@ -12,6 +12,8 @@ export interface UploadJob {
   files: string[];
   filesDone: number;
   chunksDone: number;
+  /** While indexing: the run's progress inside its files (chunks embedded of those split so far). */
+  progress?: { filesTotal: number; chunksEmbedded: number; chunksSplit: number };
   summary?: IndexSummary;
   error?: { code: string; message: string };
 }
@@ -168,6 +170,7 @@ export class UploadQueue {
           job.status = "indexing";
           job.filesDone = e.filesDone;
           job.chunksDone = e.chunksDone;
+          job.progress = { filesTotal: e.filesTotal, chunksEmbedded: e.chunksEmbedded, chunksSplit: e.chunksSplit };
         },
       });
       if (summary.aborted) {
