@@ -1,5 +1,5 @@
 import { Document } from "@langchain/core/documents";
-import matter from "gray-matter";
+import { parse as parseYaml } from "yaml";
 import { decodeText } from "./decodeText.js";
 import { type FileContext, fileMetadata, fileTitle, RESERVED_METADATA_KEYS } from "./FileContext.js";
 import { markdownStructure } from "./markdownStructure.js";
@@ -17,10 +17,9 @@ export function loadMarkdown(bytes: Uint8Array, ctx: FileContext): Document[] {
   let data: Record<string, unknown> = {};
   let frontMatterError: string | undefined;
   try {
-    // Passing options bypasses gray-matter's module-level cache, which would otherwise keep every file alive.
-    const parsed = matter(raw, { excerpt: false });
+    const parsed = splitFrontMatter(raw);
     body = parsed.content;
-    data = parsed.data ?? {};
+    data = parsed.data;
   } catch (error) {
     // A broken front matter should not cost the whole document: index the text, flag the problem.
     frontMatterError = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -75,4 +74,16 @@ function countNewlines(text: string): number {
   let n = 0;
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
   return n;
+}
+
+/** `---` on the first line, YAML, then a closing `---` line (Jekyll/Hugo/Obsidian front matter). */
+const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n(?:([\s\S]*?)\r?\n)?---[ \t]*(?:\r?\n|$)/;
+
+function splitFrontMatter(raw: string): { content: string; data: Record<string, unknown> } {
+  const match = FRONT_MATTER.exec(raw);
+  if (!match) return { content: raw, data: {} };
+  // YAML 1.1, as front-matter tools read it: unquoted dates are timestamps, yes/no are booleans.
+  const data: unknown = match[1]?.trim() ? parseYaml(match[1], { version: "1.1" }) : {};
+  if (data !== null && typeof data !== "object") throw new Error("front matter is not a YAML mapping");
+  return { content: raw.slice(match[0].length), data: (data ?? {}) as Record<string, unknown> };
 }
