@@ -27,6 +27,10 @@ const COMMANDS: Record<string, [summary: string, load: CommandModule]> = {
   ],
   tune: ["short training runs over lr, batch size, width and depth", () => import("./commands/tune.js")],
   generate: ["stream text from a model trained by `genera train`", () => import("./commands/generate.js")],
+  images: [
+    "train, sample and evaluate image models on MNIST (classifier, VAE); writes PNGs",
+    () => import("./commands/images.js"),
+  ],
   serve: ["serve the web chat and the HTTP APIs over the indexed documents", () => import("./commands/serve.js")],
 };
 

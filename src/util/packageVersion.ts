@@ -7,15 +7,22 @@ import { fileURLToPath } from "node:url";
  * two folders up from the sources and three from the compiled `dist/src/util/`.
  */
 export function packageVersion(): string {
+  const root = packageRoot();
+  if (!root) return "0.0.0";
+  return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string }).version ?? "0.0.0";
+}
+
+/** The folder of genera's package.json (where shipped files such as models/ live), or null. */
+export function packageRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const file = join(dir, "package.json");
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "genera" && pkg.version) return pkg.version;
+      if (pkg.name === "genera" && pkg.version) return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) return "0.0.0";
+    if (parent === dir) return null;
     dir = parent;
   }
 }
