@@ -88,6 +88,8 @@ export function lineChartSvg(options: LineChartOptions): string {
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    // The accessible name of the picture (screen readers, and what an svg needs to pass a11y lint).
+    `<title>${escapeXml(options.title ?? `${options.yLabel ?? "value"} by ${options.xLabel ?? "step"}`)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
   );
   if (options.title) {
