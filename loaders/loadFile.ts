@@ -5,6 +5,7 @@ import type { Document } from "@langchain/core/documents";
 import { isBinaryFile } from "isbinaryfile";
 import type { FileContext } from "./FileContext.js";
 import { asFileError, fileError } from "./fileError.js";
+import { AUDIO_EXTENSIONS, type AudioLoadOptions, loadAudio } from "./loadAudio.js";
 import { CODE_LANGUAGES, languageForPath, loadCode } from "./loadCode.js";
 import { CSV_EXTENSIONS, type CsvLoadOptions, loadCsv } from "./loadCsv.js";
 import { loadDocx } from "./loadDocx.js";
@@ -32,6 +33,8 @@ export interface LoadFileOptions {
   json?: JsonLoadOptions;
   csv?: CsvLoadOptions;
   pdf?: PdfLoadOptions;
+  /** The speech model for audio files (WAV, MP3, FLAC, OGG); without one they are unsupported. */
+  audio?: AudioLoadOptions;
   /** What one file may cost (inflated bytes, text, documents, pixels, parser memory and time). */
   limits?: Partial<LoadLimits>;
   /**
@@ -52,6 +55,7 @@ export type FileFormat =
   | "jsonl"
   | "code"
   | "image"
+  | "audio"
   | "gzip";
 
 /** Extensions with a dedicated loader (lower case, with the dot). Other text files load as plain text. */
@@ -67,10 +71,17 @@ export const supportedExtensions: readonly string[] = [
   ...Object.keys(CODE_LANGUAGES),
   ...IMAGE_EXTENSIONS,
   ".gz",
+  ...AUDIO_EXTENSIONS,
 ];
 
 /** Extensions whose files are binary by nature, so a binary sniff must not reject them. */
-export const BINARY_FORMAT_EXTENSIONS: readonly string[] = [".pdf", ".docx", ...IMAGE_EXTENSIONS, ".gz"];
+export const BINARY_FORMAT_EXTENSIONS: readonly string[] = [
+  ".pdf",
+  ".docx",
+  ...IMAGE_EXTENSIONS,
+  ".gz",
+  ...AUDIO_EXTENSIONS,
+];
 
 /** The format a path would be loaded as, or undefined when only a content sniff can tell. */
 export function formatForPath(path: string): FileFormat | undefined {
@@ -84,6 +95,7 @@ export function formatForPath(path: string): FileFormat | undefined {
   if (JSON_EXTENSIONS.includes(ext)) return "json";
   if (JSONL_EXTENSIONS.includes(ext)) return "jsonl";
   if (IMAGE_EXTENSIONS.includes(ext)) return "image";
+  if (AUDIO_EXTENSIONS.includes(ext)) return "audio";
   if (TEXT_EXTENSIONS.includes(ext)) return "text";
   if (languageForPath(path)) return "code";
   return undefined;
@@ -186,6 +198,8 @@ async function parseBytes(
       return loadText(bytes, ctx);
     case "image":
       return loadImage(ctx, bytes, limits);
+    case "audio":
+      return loadAudio(ctx, bytes, options.audio);
     case "gzip": {
       const inner = formatPath.slice(0, -extname(formatPath).length);
       if (formatForPath(inner) === "gzip" || /\.tar$/i.test(inner)) {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createProgressReporter } from "./progress.js";
@@ -40,6 +41,7 @@ export async function openKnowledgeBase(
       embeddings,
       ownsEmbeddings: true,
       indexDefaults: config.ingest,
+      audio: await speechOptions(config),
     });
   } catch (error) {
     await (embeddings as { close?: () => Promise<void> }).close?.();
@@ -70,4 +72,12 @@ export async function indexWithProgress(
   } finally {
     progress.stop();
   }
+}
+
+/** The configured speech model for audio files, if any (transformers.js is loaded only then). */
+async function speechOptions(config: GeneraConfig): Promise<AudioLoadOptions | undefined> {
+  const model = config.multimodal.speechModel;
+  if (!model) return undefined;
+  const { TransformersJsTranscriber } = await import("../multimodal/TransformersJsTranscriber.js");
+  return { transcriber: new TransformersJsTranscriber({ model, allowRemote: config.multimodal.allowRemote }) };
 }

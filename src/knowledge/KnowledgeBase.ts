@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { type WalkedFile, walkFiles } from "../../loaders/DirectoryLoader.js";
+import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
 import { DEFAULT_MAX_FILE_BYTES, loadFile } from "../../loaders/loadFile.js";
 import { splitDocuments } from "../../loaders/splitter.js";
 import { HybridRetriever, type HybridRetrieverOptions } from "../../vectorstores/HybridRetriever.js";
@@ -34,6 +35,8 @@ export interface KnowledgeBaseOptions {
   checkpointEveryChunks?: number;
   /** Told what opening the store repaired (default: a line on stderr). */
   onRepair?: (message: string) => void;
+  /** The speech model that turns audio files into timed chunks (none: audio is unsupported). */
+  audio?: AudioLoadOptions;
 }
 
 export interface IndexOptions {
@@ -148,6 +151,7 @@ export class KnowledgeBase {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private ownsEmbeddings = false;
   private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
+  private audio?: AudioLoadOptions;
 
   private constructor(dir: string, embeddings: EmbeddingsInterface, store: EmbeddedStore) {
     this.dir = dir;
@@ -169,6 +173,7 @@ export class KnowledgeBase {
     const kb = new KnowledgeBase(dir, options.embeddings, store);
     kb.ownsEmbeddings = options.ownsEmbeddings ?? false;
     kb.indexDefaults = options.indexDefaults ?? {};
+    kb.audio = options.audio;
     return kb;
   }
 
@@ -330,7 +335,13 @@ export class KnowledgeBase {
             touched.push({ path: file.absPath, mtimeMs: file.mtimeMs });
             summary.unchanged++;
           } else {
-            const docs = await loadFile(file.absPath, { relPath: file.relPath, root: file.root, maxFileBytes, bytes });
+            const docs = await loadFile(file.absPath, {
+              relPath: file.relPath,
+              root: file.root,
+              maxFileBytes,
+              bytes,
+              audio: this.audio,
+            });
             const chunks = await splitDocuments(docs, {
               chunkSize: options.chunkSize ?? 800,
               chunkOverlap: options.chunkOverlap ?? 100,

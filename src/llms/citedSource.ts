@@ -14,6 +14,9 @@ export interface CitedSource {
   format?: string;
   headings: string[];
   page?: number;
+  /** Audio: the span of the recording the text was said in, "t=01:23–01:41"; `timeStart` in seconds. */
+  timeSpan?: string;
+  timeStart?: number;
   score?: number;
   denseScore?: number;
   keywordScore?: number;
@@ -40,6 +43,9 @@ export function toCitedSource(doc: DocumentInterface, index: number): CitedSourc
   if (typeof m.format === "string") out.format = m.format;
   const page = finiteOrUndefined(m.page);
   if (page !== undefined) out.page = page;
+  if (typeof m.timeSpan === "string") out.timeSpan = m.timeSpan;
+  const timeStart = finiteOrUndefined(m.timeStart);
+  if (timeStart !== undefined) out.timeStart = timeStart;
   const score = finiteOrUndefined(m.score);
   if (score !== undefined) out.score = score;
   const denseScore = finiteOrUndefined(m.denseScore);
@@ -49,10 +55,11 @@ export function toCitedSource(doc: DocumentInterface, index: number): CitedSourc
   return out;
 }
 
-/** "file.md (p. 3 · Setup › Install)": the short label the CLI and UI print after `[n]`. */
+/** "file.md (p. 3 · Setup › Install)", "talk.mp3 (t=01:23–01:41)": the short label the CLI and UI print after `[n]`. */
 export function formatSourceLabel(source: CitedSource): string {
   const where: string[] = [];
   if (source.page !== undefined) where.push(`p. ${source.page}`);
+  if (source.timeSpan !== undefined) where.push(source.timeSpan);
   if (source.headings.length > 0) where.push(source.headings.join(" › "));
   return where.length > 0 ? `${source.source} (${where.join(" · ")})` : source.source;
 }

@@ -39,6 +39,7 @@ async function api(path, options = {}) {
 function sourceLabel(s) {
   const where = [];
   if (s.page != null) where.push(`p. ${s.page}`);
+  if (s.timeSpan) where.push(s.timeSpan);
   if (s.headings?.length) where.push(s.headings.join(" › "));
   return where.length ? `${s.source} (${where.join(" · ")})` : s.source;
 }
