@@ -6,7 +6,7 @@
 // The load generator runs in a separate process so it does not share the server's thread.
 // Env: BENCH_DURATION (s per cell), BENCH_ROUNDS, BENCH_FILES, BENCH_QUERIES (distinct
 // questions), BENCH_ROUTES (mixes whose name contains one of these |-separated texts;
-// default "search|chat": all), BENCH_CONNECTIONS (1,10,50), BENCH_WORKERS (embedding
+// default "search|chat|ingest": all), BENCH_INGEST_MB (the upload searched during; 0 skips it), BENCH_CONNECTIONS (1,10,50), BENCH_WORKERS (embedding
 // worker threads; default one per core).
 
 import { execFile } from "node:child_process";
@@ -22,7 +22,7 @@ import { startServer } from "../src/server/startServer.js";
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FILES = Number(process.env.BENCH_FILES ?? 1250);
-const ROUTES = (process.env.BENCH_ROUTES ?? "search|chat").split("|");
+const ROUTES = (process.env.BENCH_ROUTES ?? "search|chat|ingest").split("|");
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? "1,10,50").split(",").map(Number);
 const dataDir = join(".genera", "bench-server");
 const corpus = join(dataDir, "corpus");
@@ -151,6 +151,64 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
   rounds.push(memory());
 }
+
+/**
+ * Search while a large upload is indexed (issue 13 item 6): the same 10-connection search
+ * load idle, then during the ingest of one generated Markdown file of BENCH_INGEST_MB MiB
+ * (text no earlier run embedded, so every chunk costs the model). Goal: p99 during the
+ * ingest ≤ 3× idle. The upload is removed afterwards so later runs start alike.
+ */
+const INGEST_MB = Number(process.env.BENCH_INGEST_MB ?? 8);
+const ingestRows: string[] = [];
+if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
+  const idle = await loadTest(running.url, 10, "search", VARIANTS);
+  await settle();
+  const run = Date.now().toString(36);
+  const paragraphs: string[] = [];
+  for (let size = 0, i = 0; size < INGEST_MB * 1024 * 1024; i++) {
+    const topic = TOPICS[i % TOPICS.length];
+    const p = `Paragraph ${i} of upload ${run}: the ${topic} study ${VERBS[i % VERBS.length]} measurement ${i * 31} under condition ${i % 97}, with notes on ${TOPICS[(i * 3) % TOPICS.length]}.`;
+    paragraphs.push(p);
+    size += p.length + 2;
+  }
+  const name = `bench-ingest-${run}.md`;
+  const form = new FormData();
+  form.append("files", new Blob([`# Ingest ${run}\n\n${paragraphs.join("\n\n")}\n`]), name);
+  const ingestStarted = performance.now();
+  const accepted = await fetch(`${running.url}/api/documents`, { method: "POST", body: form });
+  const job = (await accepted.json()) as { id: string };
+  const jobState = async () =>
+    (await (await fetch(`${running.url}/api/documents/jobs/${job.id}`)).json()) as {
+      status: string;
+      progress?: { chunksEmbedded: number; chunksSplit: number };
+    };
+  const busy = await loadTest(running.url, 10, "search", VARIANTS);
+  const during = await jobState();
+  let final = during;
+  while (final.status === "queued" || final.status === "indexing") {
+    await new Promise((r) => setTimeout(r, 250));
+    final = await jobState();
+  }
+  const ingestSeconds = (performance.now() - ingestStarted) / 1000;
+  const listed = (await (await fetch(`${running.url}/api/documents`)).json()) as {
+    documents: Array<{ id: string; source: string; chunks: number }>;
+  };
+  const uploaded = listed.documents.find((d) => d.source === name);
+  if (uploaded) await fetch(`${running.url}/api/documents/${encodeURIComponent(uploaded.id)}`, { method: "DELETE" });
+  const cell = (label: string, r: LoadResult) => {
+    const failed = r.errors + r.timeouts + r.non2xx;
+    errors += failed;
+    return `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${(r.latency.p99 / Math.max(1, idle.latency.p99)).toFixed(2)}× | ${failed} |`;
+  };
+  ingestRows.push(cell("idle", idle));
+  ingestRows.push(cell(`during a ${INGEST_MB} MiB upload`, busy));
+  ingestRows.push(
+    `\nThe upload (${uploaded?.chunks ?? "?"} chunks) was ${during.status} when the loaded cell ended` +
+      ` (${during.progress?.chunksEmbedded ?? 0} of ${during.progress?.chunksSplit ?? 0} chunks embedded so far);` +
+      ` it finished ${final.status} after ${ingestSeconds.toFixed(1)} s.`,
+  );
+}
+
 await running.close();
 await kb.close();
 
@@ -163,6 +221,12 @@ for (const row of rows) console.log(row);
 console.log("\n| after round | RSS MiB | JS heap after GC MiB |");
 console.log("|---:|---:|---:|");
 for (const [i, m] of rounds.entries()) console.log(`| ${i + 1} | ${m.rss.toFixed(0)} | ${m.heap.toFixed(1)} |`);
+if (ingestRows.length) {
+  console.log("\nSearch (10 connections, distinct questions) idle and while an upload is indexed:\n");
+  console.log("| condition | req/s | p50 ms | p99 ms | p99 vs idle | errors |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const row of ingestRows) console.log(row);
+}
 console.log(
   `\nTotal errors: ${errors}. Before the first round: RSS ${start.rss.toFixed(0)} MiB, heap ${start.heap.toFixed(1)} MiB.`,
 );
