@@ -210,7 +210,7 @@ async function storeChild(pipeline: "genera" | "langchain", corpus: string, out:
   if (pipeline === "genera") {
     const kb = await KnowledgeBase.open({ dir: out, embeddings });
     const summary = await kb.index([corpus]);
-    chunks = kb.stats().chunks;
+    chunks = (await kb.stats()).chunks;
     if (summary.failed) process.stderr.write(`genera: ${summary.failed} files failed\n`);
     await kb.close();
   } else {

@@ -60,7 +60,7 @@ const summary = await kb.index([corpus], {
     e.phase === "index" &&
     process.stderr.write(`\rindexing ${e.filesDone}/${e.filesTotal} (${e.chunksDone} chunks)`),
 });
-process.stderr.write(`\nindex: ${kb.stats().chunks} chunks (${summary.chunksAdded} embedded now)\n`);
+process.stderr.write(`\nindex: ${(await kb.stats()).chunks} chunks (${summary.chunksAdded} embedded now)\n`);
 const running = await startServer({ config, kb, log: () => {} });
 const start = memory();
 
@@ -212,7 +212,7 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
 await running.close();
 await kb.close();
 
-console.log(`\nIndex: ${kb.stats().chunks} chunks; ${DURATION} s per cell; extractive answerer\n`);
+console.log(`\nIndex: ${(await kb.stats()).chunks} chunks; ${DURATION} s per cell; extractive answerer\n`);
 console.log(
   "| round | requests | connections | req/s | p50 ms | p99 ms | server CPU ms/req | main thread busy | errors |",
 );

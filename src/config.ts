@@ -11,6 +11,14 @@ import { GeneraError } from "./errors.js";
 export const ConfigSchema = z.object({
   /** Folder for everything genera writes: index, caches, sessions. */
   dataDir: z.string().default(".genera"),
+  /**
+   * `postgres://…`: keep the knowledge base in Postgres (pgvector + full-text search) instead of
+   * `<dataDir>/index`, so several servers and workers share it (docs/deployment.md).
+   */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
   embeddings: z
     .object({
       /** "use" = Universal Sentence Encoder lite (offline default); "transformersjs" = any feature-extraction model. */
@@ -118,6 +126,7 @@ type DeepPartial<T> = {
 /** Environment variables and the config path they set. */
 const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_DATA_DIR", ["dataDir"], "string"],
+  ["GENERA_DATABASE_URL", ["databaseUrl"], "string"],
   ["GENERA_EMBEDDINGS_PROVIDER", ["embeddings", "provider"], "string"],
   ["GENERA_EMBEDDINGS_MODEL", ["embeddings", "model"], "string"],
   ["GENERA_EMBEDDINGS_WORKERS", ["embeddings", "workers"], "number"],

@@ -3,7 +3,7 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { GeneraError } from "../src/errors.js";
-import { type DocumentFilter, documentTitle, type KeywordIndex } from "./KeywordIndex.js";
+import { type DocumentFilter, documentTitle } from "./KeywordIndex.js";
 import {
   aggregateByDocument,
   convexFusion,
@@ -29,6 +29,22 @@ export interface HybridDenseStore {
     filter?: any,
   ): Promise<[DocumentInterface, number][]>;
   getVector?(id: string): number[] | undefined;
+}
+
+/**
+ * The keyword side: a KeywordIndex, or any side that scores with the same analyser (a
+ * database's full-text search). `scores` may answer asynchronously; a side that cannot score
+ * every match cheaply may return only the best `limit` (candidates beyond them count as 0).
+ * `getDocument` must know every id the last `scores` call returned.
+ */
+export interface HybridKeywordSide {
+  scores(
+    query: string,
+    options: { filter?: DocumentFilter; limit?: number },
+  ): Map<string, number> | Promise<Map<string, number>>;
+  getDocument(id: string): DocumentInterface | undefined;
+  analyze(text: string): string[];
+  titleTerms(title: string): string[];
 }
 
 export type RetrievalMode = "hybrid" | "keyword" | "dense";
@@ -70,7 +86,7 @@ export const HYBRID_DEFAULTS = {
 
 export interface HybridRetrieverOptions extends BaseRetrieverInput {
   vectorStore: HybridDenseStore;
-  keywordIndex: KeywordIndex;
+  keywordIndex: HybridKeywordSide;
   /** Which sides to use (default "hybrid"); "keyword" never embeds the query. */
   mode?: RetrievalMode;
   /** Documents to return (default 5). */
@@ -171,7 +187,7 @@ export class HybridRetriever extends BaseRetriever {
   lc_namespace = ["genera", "vectorstores", "hybrid_retriever"];
 
   readonly vectorStore: HybridDenseStore;
-  readonly keywordIndex: KeywordIndex;
+  readonly keywordIndex: HybridKeywordSide;
   mode: RetrievalMode;
   k: number;
   fetchK: number;
@@ -300,7 +316,7 @@ export class HybridRetriever extends BaseRetriever {
     // Exact BM25 scores of every matching chunk: the keyword side's top fetchK are
     // candidates, and dense candidates absent from the map truly have score 0.
     const keywordScores = useKeyword
-      ? this.keywordIndex.scores(query, { filter: this.filter })
+      ? await this.keywordIndex.scores(query, { filter: this.filter, limit: fetchK })
       : new Map<string, number>();
     for (const id of topIds(keywordScores, fetchK)) {
       const doc = this.keywordIndex.getDocument(id);

@@ -38,6 +38,8 @@ export async function openKnowledgeBase(
   try {
     return await KnowledgeBase.open({
       dir: storeDir(config, options.store),
+      // An explicit --store folder means the embedded store there, even when a database is configured.
+      databaseUrl: options.store ? undefined : config.databaseUrl,
       embeddings,
       ownsEmbeddings: true,
       indexDefaults: config.ingest,

@@ -310,24 +310,20 @@ export class EmbeddedStore implements KnowledgeStore {
     return this.vectorStore.dimension;
   }
 
-  get sourceCount(): number {
-    return this.sources.size;
+  async counts(): Promise<{ sources: number; chunks: number }> {
+    return { sources: this.sources.size, chunks: this.vectorStore.size };
   }
 
-  get chunkCount(): number {
-    return this.vectorStore.size;
-  }
-
-  getSource(path: string): SourceRecord | undefined {
+  async getSource(path: string): Promise<SourceRecord | undefined> {
     const record = this.sources.get(path);
     return record && publicRecord(record);
   }
 
-  listSources(): SourceRecord[] {
+  async listSources(): Promise<SourceRecord[]> {
     return [...this.sources.values()].map(publicRecord);
   }
 
-  getChunks(ids: string[]): (Document | undefined)[] {
+  async getChunks(ids: string[]): Promise<(Document | undefined)[]> {
     return this.vectorStore.getDocuments(ids);
   }
 
@@ -477,7 +473,7 @@ export class EmbeddedStore implements KnowledgeStore {
     removeStrayGraphs(this.dir, name);
   }
 
-  sizeBytes(): number {
+  async sizeBytes(): Promise<number> {
     return storeSizeBytes(this.dir);
   }
 

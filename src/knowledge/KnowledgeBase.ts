@@ -15,11 +15,19 @@ import { GeneraError, isGeneraError } from "../errors.js";
 import { EmbeddedStore } from "./EmbeddedStore.js";
 import { embeddingText } from "./embeddingText.js";
 import { indexScope } from "./indexScope.js";
-import type { SourceRecord, SourceWrite } from "./KnowledgeStore.js";
+import type { KnowledgeStore, SourceRecord, SourceWrite } from "./KnowledgeStore.js";
+import { StoreDenseSide, StoreKeywordSide } from "./storeRetrieval.js";
 
 export interface KnowledgeBaseOptions {
   /** Folder holding the store (`store.sqlite` and the graph file; created on first use). */
   dir: string;
+  /**
+   * `postgres://…`: keep everything in that database instead (pgvector and full-text search,
+   * see PostgresStore); `dir` is then only reported by `stats()`.
+   */
+  databaseUrl?: string;
+  /** An already open store to use instead (its `modelId` must be the embeddings'); closed with the knowledge base. */
+  store?: KnowledgeStore;
   embeddings: EmbeddingsInterface;
   /** Overrides the model id recorded with the index; defaults to `embeddingsModelId(embeddings)`. */
   modelId?: string;
@@ -136,8 +144,8 @@ interface PendingFile {
 }
 
 /**
- * A knowledge base: files in, searchable chunks out. Storage is a KnowledgeStore (today the
- * embedded one: SQLite plus an HNSW graph file) that commits each batch atomically, so a crash
+ * A knowledge base: files in, searchable chunks out. Storage is a KnowledgeStore (the embedded
+ * one, SQLite plus an HNSW graph file, or Postgres) that commits each batch atomically, so a crash
  * loses at most the batch in flight and nothing needs repairing. Writes go through one queue;
  * searches never wait for them.
  *
@@ -147,13 +155,13 @@ interface PendingFile {
 export class KnowledgeBase {
   readonly dir: string;
   readonly embeddings: EmbeddingsInterface;
-  readonly store: EmbeddedStore;
+  readonly store: KnowledgeStore;
   private writeQueue: Promise<unknown> = Promise.resolve();
   private ownsEmbeddings = false;
   private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
   private audio?: AudioLoadOptions;
 
-  private constructor(dir: string, embeddings: EmbeddingsInterface, store: EmbeddedStore) {
+  private constructor(dir: string, embeddings: EmbeddingsInterface, store: KnowledgeStore) {
     this.dir = dir;
     this.embeddings = embeddings;
     this.store = store;
@@ -162,14 +170,31 @@ export class KnowledgeBase {
   /** Opens the knowledge base in `dir`, or an empty one if nothing was stored there yet. */
   static async open(options: KnowledgeBaseOptions): Promise<KnowledgeBase> {
     const dir = resolve(options.dir);
-    const store = await EmbeddedStore.open({
-      dir,
-      embeddings: options.embeddings,
-      modelId: options.modelId ?? embeddingsModelId(options.embeddings),
-      hnsw: options.hnsw,
-      checkpointEveryChunks: options.checkpointEveryChunks,
-      onRepair: options.onRepair ?? ((message) => process.stderr.write(`${message}\n`)),
-    });
+    const modelId = options.modelId ?? embeddingsModelId(options.embeddings);
+    let store: KnowledgeStore;
+    if (options.store) {
+      if (options.store.modelId !== modelId) {
+        throw new GeneraError(
+          "MODEL_MISMATCH",
+          `The store holds vectors of embedding model "${options.store.modelId}", not "${modelId}"`,
+          { details: { expected: options.store.modelId, actual: modelId } },
+        );
+      }
+      store = options.store;
+    } else if (options.databaseUrl) {
+      // Loaded only when configured: the embedded default never loads the Postgres client.
+      const { PostgresStore } = await import("./PostgresStore.js");
+      store = await PostgresStore.open({ url: options.databaseUrl, modelId });
+    } else {
+      store = await EmbeddedStore.open({
+        dir,
+        embeddings: options.embeddings,
+        modelId,
+        hnsw: options.hnsw,
+        checkpointEveryChunks: options.checkpointEveryChunks,
+        onRepair: options.onRepair ?? ((message) => process.stderr.write(`${message}\n`)),
+      });
+    }
     const kb = new KnowledgeBase(dir, options.embeddings, store);
     kb.ownsEmbeddings = options.ownsEmbeddings ?? false;
     kb.indexDefaults = options.indexDefaults ?? {};
@@ -177,18 +202,28 @@ export class KnowledgeBase {
     return kb;
   }
 
-  /** The dense side of the store (what the hybrid retriever searches). */
+  /** The dense side of the embedded store (what the hybrid retriever searches). */
   get vectorStore(): HNSWVectorStore {
-    return this.store.vectorStore;
+    return this.embeddedStore().vectorStore;
   }
 
-  /** The keyword side of the store. */
+  /** The keyword side of the embedded store. */
   get keywordIndex(): KeywordIndex {
-    return this.store.keywordIndex;
+    return this.embeddedStore().keywordIndex;
   }
 
-  get documentCount(): number {
-    return this.store.sourceCount;
+  /** Stored files and chunks (cheap: no size walk, unlike `stats()`). */
+  async counts(): Promise<{ documents: number; chunks: number }> {
+    const { sources, chunks } = await this.store.counts();
+    return { documents: sources, chunks };
+  }
+
+  private embeddedStore(): EmbeddedStore {
+    if (this.store instanceof EmbeddedStore) return this.store;
+    throw new GeneraError(
+      "NOT_IMPLEMENTED",
+      "This knowledge base lives in Postgres: its in-process HNSW graph and BM25 index do not exist; use asRetriever() or the store",
+    );
   }
 
   /** Runs `fn` after every write queued before it: one writer at a time, readers never wait. */
@@ -297,7 +332,7 @@ export class KnowledgeBase {
         offset += n;
       }
       if (!puts.length && !touched.length) return;
-      const previous = batch.map((item) => this.store.getSource(item.file.absPath));
+      const previous = await Promise.all(batch.map((item) => this.store.getSource(item.file.absPath)));
       await this.store.commit({ put: puts, touch: touched });
       touched = [];
       batch.forEach((item, i) => {
@@ -313,7 +348,7 @@ export class KnowledgeBase {
     for (const file of files) {
       if (signal?.aborted) break;
       progress.current = file.relPath;
-      const previous = this.store.getSource(file.absPath);
+      const previous = await this.store.getSource(file.absPath);
       try {
         if (previous && previous.size === file.size && previous.mtimeMs === file.mtimeMs) {
           summary.unchanged++;
@@ -380,7 +415,7 @@ export class KnowledgeBase {
     if (cleanup !== "none" && !signal?.aborted) {
       const seen = new Set(files.map((f) => f.absPath));
       const inScope = cleanup === "all" ? () => true : indexScope(paths, options);
-      const gone = this.store.listSources().filter((s) => !seen.has(s.path) && inScope(s.path));
+      const gone = (await this.store.listSources()).filter((s) => !seen.has(s.path) && inScope(s.path));
       if (gone.length) {
         await this.store.commit({ remove: gone.map((s) => s.path) });
         summary.deleted = gone.length;
@@ -400,22 +435,22 @@ export class KnowledgeBase {
    */
   removeSource(id: string): Promise<SourceRecord> {
     return this.enqueue(async () => {
-      const record = this.findSource(id);
+      const record = await this.findSource(id);
       await this.store.commit({ remove: [record.path] });
       return record;
     });
   }
 
   /** The stored chunks of one source (by id, or by `source` when unique; see removeSource), in stored order. */
-  documentChunks(id: string): Document[] {
-    const record = this.findSource(id);
-    return this.store.getChunks(record.chunkIds).filter((d): d is Document => d !== undefined);
+  async documentChunks(id: string): Promise<Document[]> {
+    const record = await this.findSource(id);
+    return (await this.store.getChunks(record.chunkIds)).filter((d): d is Document => d !== undefined);
   }
 
-  private findSource(id: string): SourceRecord {
-    const exact = this.store.getSource(id);
+  private async findSource(id: string): Promise<SourceRecord> {
+    const exact = await this.store.getSource(id);
     if (exact) return exact;
-    const named = this.store.listSources().filter((s) => s.source === id);
+    const named = (await this.store.listSources()).filter((s) => s.source === id);
     if (named.length === 1) return named[0] as SourceRecord;
     if (named.length > 1) {
       throw new GeneraError(
@@ -427,9 +462,11 @@ export class KnowledgeBase {
     throw new GeneraError("NOT_FOUND", `No indexed document has id or source "${id}"`, { details: { source: id } });
   }
 
-  listSources(): SourceInfo[] {
-    return this.store.listSources().map((record) => {
-      const first = record.chunkIds.length ? this.vectorStore.getDocument(record.chunkIds[0] as string) : undefined;
+  async listSources(): Promise<SourceInfo[]> {
+    const records = await this.store.listSources();
+    const firsts = await this.store.getChunks(records.map((r) => r.chunkIds[0] ?? ""));
+    return records.map((record, i) => {
+      const first = firsts[i];
       return {
         id: record.path,
         source: record.source,
@@ -444,16 +481,24 @@ export class KnowledgeBase {
 
   /** The default retriever: hybrid keyword + dense, tuned defaults; `mode` selects one side only. */
   asRetriever(options: Partial<Omit<HybridRetrieverOptions, "vectorStore" | "keywordIndex">> = {}): HybridRetriever {
-    return new HybridRetriever({ ...options, vectorStore: this.vectorStore, keywordIndex: this.keywordIndex });
+    if (this.store instanceof EmbeddedStore) {
+      return new HybridRetriever({ ...options, vectorStore: this.vectorStore, keywordIndex: this.keywordIndex });
+    }
+    return new HybridRetriever({
+      ...options,
+      vectorStore: new StoreDenseSide(this.store, this.embeddings),
+      keywordIndex: new StoreKeywordSide(this.store),
+    });
   }
 
-  stats(): KnowledgeBaseStats {
+  async stats(): Promise<KnowledgeBaseStats> {
+    const { sources, chunks } = await this.store.counts();
     return {
-      documents: this.store.sourceCount,
-      chunks: this.store.chunkCount,
+      documents: sources,
+      chunks,
       model: this.store.modelId,
       dimension: this.store.dimension,
-      indexBytes: this.store.sizeBytes(),
+      indexBytes: await this.store.sizeBytes(),
       dir: this.dir,
     };
   }

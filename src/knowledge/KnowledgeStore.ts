@@ -4,7 +4,7 @@ import type { DocumentFilter } from "../../vectorstores/KeywordIndex.js";
 /**
  * The one storage interface behind a KnowledgeBase. Two implementations are meant to sit
  * behind it: the embedded store (`EmbeddedStore`: one SQLite file plus an HNSW graph file
- * beside it) and, next, Postgres (pgvector for dense search, full-text search for keywords).
+ * beside it) and Postgres (`PostgresStore`: pgvector for dense search, full-text search for keywords).
  *
  * The contract, in short:
  * - A source is one indexed file, identified by its absolute `path`. Two files with the same
@@ -18,28 +18,29 @@ import type { DocumentFilter } from "../../vectorstores/KeywordIndex.js";
  * - Chunk ids are unique across the store; the caller derives them (stable per source path,
  *   chunk position and text), so re-indexing an unchanged file gives the same ids.
  * - Scores: `keywordSearch` returns BM25 scores (higher is better, unbounded), `denseSearch`
- *   the store's similarity (cosine for the embedded store); the hybrid retriever normalises both.
+ *   the store's similarity (cosine for both stores); the hybrid retriever normalises both.
+ *   (The Postgres store ranks keywords with `ts_rank`, not BM25: only the order and spread matter.)
  */
 export interface KnowledgeStore {
   /** The embedding model the stored vectors came from (a store opened with another one fails MODEL_MISMATCH). */
   readonly modelId: string;
-  /** Vector length, undefined while the store is empty and never saw a vector. */
+  /** Vector length as of opening or this process's last commit; undefined while no vector was ever stored. */
   readonly dimension: number | undefined;
-  readonly sourceCount: number;
-  readonly chunkCount: number;
 
   /** Applies the batch atomically and durably (see above). */
   commit(batch: StoreBatch): Promise<void>;
-  getSource(path: string): SourceRecord | undefined;
-  listSources(): SourceRecord[];
+  /** Reads are asynchronous because a server store answers them over the network. */
+  counts(): Promise<{ sources: number; chunks: number }>;
+  getSource(path: string): Promise<SourceRecord | undefined>;
+  listSources(): Promise<SourceRecord[]>;
   /** Parallel to `ids`: undefined where an id is not stored. */
-  getChunks(ids: string[]): (Document | undefined)[];
+  getChunks(ids: string[]): Promise<(Document | undefined)[]>;
   keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
   denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
   /** Makes start-up cheap again (the embedded store writes its graph file); never needed for safety. */
   checkpoint(): Promise<void>;
   /** Bytes the store takes (files on disk, or the tables' size for a server). */
-  sizeBytes(): number;
+  sizeBytes(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -116,7 +116,7 @@ export function createApp(options: AppOptions): {
   // Without an API key, only this machine's own names and pages get in (see localOriginGuard).
   if (!config.apiKey) app.use(localOriginGuard({ host: config.host, allowedHosts: config.allowedHosts }));
 
-  app.get("/healthz", (_req, res) => {
+  app.get("/healthz", async (_req, res) => {
     // Counts only: stats() also walks the index folder for its size, too slow for a probe.
     // A damaged session store or an unusable embedding cache makes it 503 "degraded".
     const checks = {
@@ -127,8 +127,7 @@ export function createApp(options: AppOptions): {
     res.status(ok ? 200 : 503).json({
       status: ok ? "ok" : "degraded",
       checks,
-      documents: options.kb.documentCount,
-      chunks: options.kb.vectorStore.size,
+      ...(await options.kb.counts()),
       generations: { running: limiter.active, queued: limiter.queued },
     });
   });

@@ -48,8 +48,8 @@ describe("one model id for the index guard and the cache", () => {
     const store = join(tempDir(), "store");
     const cache = new CachedEmbeddings({ embeddings: openAiEmbeddings("text-embedding-3-small"), dir: tempDir() });
     const kb = await KnowledgeBase.open({ dir: store, embeddings: cache });
-    expect(kb.stats().model).toBe("OpenAIEmbeddings:text-embedding-3-small");
-    expect(kb.stats().model).toBe(cache.modelId);
+    expect((await kb.stats()).model).toBe("OpenAIEmbeddings:text-embedding-3-small");
+    expect((await kb.stats()).model).toBe(cache.modelId);
     expect(kb.vectorStore.modelId).toBe(cache.modelId);
     await kb.index([docs]);
     await kb.close();

@@ -33,10 +33,10 @@ async function open(store: string, embeddings = new HashEmbeddings()): Promise<K
   return KnowledgeBase.open({ dir: store, embeddings });
 }
 
-function assertConsistent(kb: KnowledgeBase): void {
+async function assertConsistent(kb: KnowledgeBase): Promise<void> {
   const storeIds = new Set(kb.vectorStore.ids());
   let owned = 0;
-  for (const entry of kb.store.listSources()) {
+  for (const entry of await kb.store.listSources()) {
     for (const id of entry.chunkIds) {
       expect(storeIds.has(id)).toBe(true);
       expect(kb.keywordIndex.has(id)).toBe(true);
@@ -57,14 +57,14 @@ describe("KnowledgeBase incremental indexing", () => {
     const first = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
     expect(first).toMatchObject({ added: 10, updated: 0, unchanged: 0, deleted: 0, failed: 0 });
     expect(first.chunksAdded).toBeGreaterThan(10);
-    assertConsistent(kb);
-    const chunks = kb.stats().chunks;
+    await assertConsistent(kb);
+    const chunks = (await kb.stats()).chunks;
     await kb.close();
 
     // Unchanged re-run: nothing is embedded again, and nothing is written.
     const embeddedBefore = embeddings.embedded;
     kb = await open(store, embeddings);
-    expect(kb.stats()).toMatchObject({ documents: 10, chunks });
+    expect(await kb.stats()).toMatchObject({ documents: 10, chunks });
     const written = () =>
       readdirSync(store, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
@@ -91,12 +91,12 @@ describe("KnowledgeBase incremental indexing", () => {
     unlinkSync(join(root, "note-3.md"));
     const third = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
     expect(third).toMatchObject({ added: 0, updated: 1, deleted: 1, unchanged: 8 });
-    assertConsistent(kb);
+    await assertConsistent(kb);
     const hits = await kb.asRetriever({ k: 3, mode: "keyword" }).invoke("zebra quokka");
     expect(hits[0]?.metadata.source).toBe("note-2.md");
     const gone = await kb.asRetriever({ k: 20, mode: "hybrid" }).invoke("note 3 about optimizer");
     expect(gone.some((d) => d.metadata.source === "note-3.md")).toBe(false);
-    expect(kb.listSources().map((s) => s.source)).not.toContain("note-3.md");
+    expect((await kb.listSources()).map((s) => s.source)).not.toContain("note-3.md");
     await kb.close();
   });
 
@@ -111,14 +111,14 @@ describe("KnowledgeBase incremental indexing", () => {
     });
     const first = await kb.index([root]);
     expect(first.added).toBe(3); // skip.txt excluded
-    const small = kb.stats().chunks;
+    const small = (await kb.stats()).chunks;
     // chunkSize undefined falls back to the default of 200, not to the built-in 800.
     const again = await kb.index([root], { chunkSize: undefined, exclude: [] });
     expect(again.added).toBe(1); // skip.txt now included
-    expect(kb.stats().chunks).toBe(small + 1);
+    expect((await kb.stats()).chunks).toBe(small + 1);
     const wide = await KnowledgeBase.open({ dir: join(tempDir(), "store2"), embeddings: new HashEmbeddings() });
     await wide.index([root], { exclude: ["**/*.txt"] });
-    expect(wide.stats().chunks).toBeLessThan(small);
+    expect((await wide.stats()).chunks).toBeLessThan(small);
     await kb.close();
     await wide.close();
   });
@@ -129,7 +129,7 @@ describe("KnowledgeBase incremental indexing", () => {
     writeCorpus(root, 3);
     let kb = await open(store);
     await kb.index([root]);
-    const before = kb.stats().chunks;
+    const before = (await kb.stats()).chunks;
     writeFileSync(join(root, "broken.pdf"), "%PDF-1.7 this is not really a pdf");
     writeFileSync(join(root, "note-4.md"), "# Fresh\n\nA fresh file about walruses.\n");
     const summary = await kb.index([root]);
@@ -137,10 +137,10 @@ describe("KnowledgeBase incremental indexing", () => {
     expect(summary.failures[0]?.path).toBe("broken.pdf");
     expect(summary.failures[0]?.reason).toBeTruthy();
     expect(summary.added).toBe(1);
-    expect(kb.stats().chunks).toBeGreaterThan(before);
+    expect((await kb.stats()).chunks).toBeGreaterThan(before);
     await kb.close();
     kb = await open(store);
-    assertConsistent(kb);
+    await assertConsistent(kb);
     await kb.close();
   });
 
@@ -154,7 +154,7 @@ describe("KnowledgeBase incremental indexing", () => {
     await kb.close();
     expect(readdirSync(store).some((f) => f.includes("keyword"))).toBe(false);
     kb = await open(store);
-    assertConsistent(kb);
+    await assertConsistent(kb);
     expect(kb.keywordIndex.search("note 2 about diffusion", { k: 5 })).toEqual(before);
     const hits = await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("note 2 about diffusion");
     expect(hits[0]?.metadata.source).toBe("note-2.md");

@@ -45,7 +45,7 @@ describe("EmbeddedStore start-up", () => {
     const store = join(tempDir(), "store");
     let kb = await open(store);
     await kb.index([docs], { chunkSize: 120, chunkOverlap: 0 });
-    const chunks = kb.stats().chunks;
+    const chunks = (await kb.stats()).chunks;
     const before = await denseTop(kb, "how the heron lives");
     await kb.close();
     const [graph] = graphFiles(store);
@@ -65,7 +65,7 @@ describe("EmbeddedStore start-up", () => {
       expect(repairs.join("\n")).toMatch(damage === "delete" ? /is missing; rebuilding/ : /SHA-256.*rebuilding/);
       // The graph had taken the vectors: they are embedded again (the embedding cache makes that cheap).
       expect(embeddings.embedded).toBe(chunks);
-      expect(kb.stats()).toMatchObject({ chunks, documents: 8 });
+      expect(await kb.stats()).toMatchObject({ chunks, documents: 8 });
       expect(await denseTop(kb, "how the heron lives")).toEqual(before);
       expect(graphFiles(store)).toHaveLength(1);
       await kb.close();
@@ -80,14 +80,14 @@ describe("EmbeddedStore start-up", () => {
     await writer.index([docs]);
     await writer.save(); // graph written: it holds these chunks
     await writer.index([more]); // committed, not in the graph (as after a crash before the next checkpoint)
-    const removed = await writer.removeSource(writer.listSources()[0]?.id as string);
+    const removed = await writer.removeSource((await writer.listSources())[0]?.id as string);
 
     const repairs: string[] = [];
     const embeddings = new HashEmbeddings();
     const reader = await open(store, embeddings, repairs);
     expect(repairs.join("\n")).toMatch(/catching the graph up/);
     expect(embeddings.embedded).toBe(0);
-    expect(reader.stats().chunks).toBe(writer.stats().chunks);
+    expect((await reader.stats()).chunks).toBe((await writer.stats()).chunks);
     expect(reader.vectorStore.ids().sort()).toEqual(writer.vectorStore.ids().sort());
     for (const id of removed.chunkIds) expect(reader.vectorStore.has(id)).toBe(false);
     expect(await denseTop(reader, "how the badger lives")).toEqual(await denseTop(writer, "how the badger lives"));
@@ -107,7 +107,7 @@ describe("EmbeddedStore start-up", () => {
         db.close();
       }
     };
-    expect(pending()).toBe(kb.stats().chunks);
+    expect(pending()).toBe((await kb.stats()).chunks);
     await kb.save();
     expect(pending()).toBe(0);
     await kb.close();
@@ -143,12 +143,7 @@ describe("KnowledgeBase sources", () => {
     await kb.index([a]);
     await kb.index([join(b, "notes.md")], { cleanup: "none" });
     await kb.index([a]); // a re-run of the corpus leaves the upload alone
-    expect(
-      kb
-        .listSources()
-        .map((s) => s.id)
-        .sort(),
-    ).toEqual([join(a, "notes.md"), join(b, "notes.md")].sort());
+    expect((await kb.listSources()).map((s) => s.id).sort()).toEqual([join(a, "notes.md"), join(b, "notes.md")].sort());
     await expect(kb.removeSource("notes.md")).rejects.toMatchObject({ code: "CONFLICT" });
     const removed = await kb.removeSource(join(b, "notes.md"));
     expect(removed.root).toBe(b);
@@ -182,7 +177,7 @@ describe("KnowledgeBase sources", () => {
     });
     expect(summary.aborted).toBe(true);
     expect(embeddings.calls).toBe(2); // the batch in flight ends, no new one starts
-    expect(kb.stats().chunks).toBe(0); // the file's chunks are committed together or not at all
+    expect((await kb.stats()).chunks).toBe(0); // the file's chunks are committed together or not at all
     await kb.close();
     kb = await open(store);
     const done = await kb.index([docs], { chunkSize: 100, chunkOverlap: 0 });
@@ -193,8 +188,8 @@ describe("KnowledgeBase sources", () => {
   it("a refused batch changes nothing", async () => {
     const kb = await open(join(tempDir(), "store"));
     await kb.index([corpus(2)]);
-    const before = kb.stats();
-    const [source] = kb.listSources();
+    const before = await kb.stats();
+    const [source] = await kb.listSources();
     await expect(
       kb.store.commit({
         remove: [source?.id as string],
@@ -207,7 +202,7 @@ describe("KnowledgeBase sources", () => {
         ],
       }),
     ).rejects.toMatchObject({ code: "INVALID_INPUT" });
-    expect(kb.stats()).toEqual(before);
+    expect(await kb.stats()).toEqual(before);
     await kb.close();
   });
 });

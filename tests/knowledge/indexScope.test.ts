@@ -26,11 +26,7 @@ function corpus(): string {
   return docs;
 }
 
-const sourcesOf = (kb: KnowledgeBase) =>
-  kb
-    .listSources()
-    .map((s) => s.source)
-    .sort();
+const sourcesOf = async (kb: KnowledgeBase) => (await kb.listSources()).map((s) => s.source).sort();
 
 describe("index cleanup covers only what the run looked at", () => {
   it("indexing one file after its folder removes nothing else", async () => {
@@ -39,7 +35,7 @@ describe("index cleanup covers only what the run looked at", () => {
     expect((await kb.index([docs])).added).toBe(4);
     const again = await kb.index([join(docs, "one.md")]);
     expect(again).toMatchObject({ deleted: 0, removed: [], unchanged: 1 });
-    expect(sourcesOf(kb)).toEqual(["notes.txt", "one.md", "sub/three.md", "two.md"]);
+    expect(await sourcesOf(kb)).toEqual(["notes.txt", "one.md", "sub/three.md", "two.md"]);
     await kb.close();
   });
 
@@ -48,16 +44,16 @@ describe("index cleanup covers only what the run looked at", () => {
     const kb = await KnowledgeBase.open({ dir: join(tempDir(), "store"), embeddings: new HashEmbeddings() });
     await kb.index([docs]);
     expect((await kb.index([docs], { include: ["*.md"] })).deleted).toBe(0);
-    expect(sourcesOf(kb)).toContain("notes.txt");
+    expect(await sourcesOf(kb)).toContain("notes.txt");
 
     unlinkSync(join(docs, "two.md"));
     unlinkSync(join(docs, "notes.txt"));
     const run = await kb.index([docs], { include: ["*.md"] });
     expect(run.removed).toEqual([join(docs, "two.md")]);
-    expect(sourcesOf(kb)).toEqual(["notes.txt", "one.md", "sub/three.md"]);
+    expect(await sourcesOf(kb)).toEqual(["notes.txt", "one.md", "sub/three.md"]);
     // A sub-folder run leaves the parent's other files alone too.
     expect((await kb.index([join(docs, "sub")])).deleted).toBe(0);
-    expect(sourcesOf(kb)).toContain("one.md");
+    expect(await sourcesOf(kb)).toContain("one.md");
     await kb.close();
   });
 
@@ -71,7 +67,7 @@ describe("index cleanup covers only what the run looked at", () => {
     await kb.index([other]);
     const pruned = await kb.index([docs], { include: ["*.md"], cleanup: "all" });
     expect(pruned.removed.sort()).toEqual([join(docs, "notes.txt"), join(other, "four.md")].sort());
-    expect(sourcesOf(kb)).toEqual(["one.md", "sub/three.md", "two.md"]);
+    expect(await sourcesOf(kb)).toEqual(["one.md", "sub/three.md", "two.md"]);
     expect((await kb.index([docs], { cleanup: "none" })).added).toBe(1);
     await kb.close();
   });

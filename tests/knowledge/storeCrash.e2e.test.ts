@@ -35,10 +35,10 @@ function open(store: string): Promise<KnowledgeBase> {
 }
 
 /** Every stored source's chunks are in both indexes and nothing else is. */
-function assertConsistent(kb: KnowledgeBase): void {
+async function assertConsistent(kb: KnowledgeBase): Promise<void> {
   const storeIds = new Set(kb.vectorStore.ids());
   let owned = 0;
-  for (const source of kb.store.listSources()) {
+  for (const source of await kb.store.listSources()) {
     for (const id of source.chunkIds) {
       expect(storeIds.has(id)).toBe(true);
       expect(kb.keywordIndex.has(id)).toBe(true);
@@ -85,11 +85,11 @@ async function finishAndCompare(store: string, root: string): Promise<void> {
   const kb = await open(store);
   const summary = await kb.index([root], { embedBatchSize: 20 });
   expect(summary.failed).toBe(0);
-  expect(kb.stats().documents).toBe(60);
-  assertConsistent(kb);
+  expect((await kb.stats()).documents).toBe(60);
+  await assertConsistent(kb);
   const clean = await open(join(tempDir(), "clean"));
   await clean.index([root]);
-  expect(kb.stats().chunks).toBe(clean.stats().chunks);
+  expect((await kb.stats()).chunks).toBe((await clean.stats()).chunks);
   expect(kb.vectorStore.ids().sort()).toEqual(clean.vectorStore.ids().sort());
   await kb.close();
   await clean.close();
@@ -103,8 +103,8 @@ describe("the knowledge store under SIGKILL", () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const committed = await killChild(store, root, { afterCommits: attempt + 1 });
       const kb = await open(store);
-      assertConsistent(kb);
-      expect(kb.stats().chunks).toBeGreaterThanOrEqual(committed);
+      await assertConsistent(kb);
+      expect((await kb.stats()).chunks).toBeGreaterThanOrEqual(committed);
       await kb.close();
     }
     await finishAndCompare(store, root);
@@ -118,8 +118,8 @@ describe("the knowledge store under SIGKILL", () => {
     for (const afterMs of [0, 15, 40, 80, 150]) {
       const committed = await killChild(store, root, { afterMs }, 30);
       const kb = await open(store);
-      assertConsistent(kb);
-      expect(kb.stats().chunks).toBeGreaterThanOrEqual(committed);
+      await assertConsistent(kb);
+      expect((await kb.stats()).chunks).toBeGreaterThanOrEqual(committed);
       // A graph file a kill left half-written is never the one in use, and is cleaned up.
       expect(readdirSync(store).filter((f) => /^graph-\d+\.hnsw$/.test(f)).length).toBeLessThanOrEqual(1);
       await kb.close();

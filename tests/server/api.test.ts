@@ -98,7 +98,7 @@ describe("chat API", () => {
   });
 
   it("rejects unsafe or unsupported uploads without storing anything", async () => {
-    const before = h.kb.stats();
+    const before = await h.kb.stats();
     const upload = async (name: string, content = "hello") => {
       const form = new FormData();
       form.append("files", new Blob([content]), name);
@@ -116,7 +116,7 @@ describe("chat API", () => {
     }
     const empty = await fetch(`${url}/api/documents`, { method: "POST", body: new FormData() });
     expect(empty.status).toBe(400);
-    expect(h.kb.stats()).toEqual(before);
+    expect(await h.kb.stats()).toEqual(before);
   });
 
   it("uploads a document, finds it, and deletes it", async () => {

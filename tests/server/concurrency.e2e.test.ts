@@ -49,8 +49,8 @@ describe("index writes under load", () => {
     // What was saved reloads with the same content.
     await h.kb.save();
     const reopened = await KnowledgeBase.open({ dir: join(h.dataDir, "index"), embeddings: new HashEmbeddings() });
-    expect(reopened.stats().chunks).toBe(h.kb.stats().chunks);
-    expect(reopened.stats().documents).toBe(h.kb.stats().documents);
+    expect((await reopened.stats()).chunks).toBe((await h.kb.stats()).chunks);
+    expect((await reopened.stats()).documents).toBe((await h.kb.stats()).documents);
     await reopened.close();
   });
 

@@ -65,7 +65,7 @@ function upload(files: Array<{ name: string | Buffer; content: string }>, header
 
 describe("malformed uploads are 4xx", () => {
   it("refuses broken multipart bodies", async () => {
-    const before = h.kb.stats().documents;
+    const before = (await h.kb.stats()).documents;
     const cases: Array<[string, Record<string, string>, string]> = [
       ["no boundary", { "Content-Type": "multipart/form-data" }, "x"],
       [
@@ -84,11 +84,11 @@ describe("malformed uploads are 4xx", () => {
       expect(res.status, what).toBe(400);
       expect(res.json().error?.code, what).toBe("INVALID_INPUT");
     }
-    expect(h.kb.stats().documents).toBe(before);
+    expect((await h.kb.stats()).documents).toBe(before);
   });
 
   it("refuses NUL bytes, over-long names, duplicates and empty files, and accepts a..b.md", async () => {
-    const before = h.kb.stats().documents;
+    const before = (await h.kb.stats()).documents;
     const cyrillic = `${"д".repeat(130)}.md`; // 263 bytes in UTF-8: over what file systems allow
     const cases: Array<[string, Array<{ name: string | Buffer; content: string }>]> = [
       ["NUL in the name", [{ name: Buffer.from("evil\u0000.md", "utf8"), content: "x" }]],
@@ -108,11 +108,11 @@ describe("malformed uploads are 4xx", () => {
       const error = res.json().error;
       expect(error?.code, what).toBe("INVALID_INPUT");
     }
-    expect(h.kb.stats().documents).toBe(before);
+    expect((await h.kb.stats()).documents).toBe(before);
 
     const dots = await upload([{ name: "a..b.md", content: "# Dots\n\nTwo dots inside a name are not a path.\n" }]);
     expect(dots.status).toBe(200);
-    expect(h.kb.listSources().map((s) => s.source)).toContain("a..b.md");
+    expect((await h.kb.listSources()).map((s) => s.source)).toContain("a..b.md");
   });
 
   it("caps /v1/chat/completions questions like the other routes", async () => {
@@ -141,7 +141,7 @@ describe("without an API key only this machine's names and pages get in", () => 
   });
 
   it("refuses cross-site writes and keeps same-origin and non-browser clients working", async () => {
-    const before = h.kb.stats().documents;
+    const before = (await h.kb.stats()).documents;
     const file = [{ name: "csrf.md", content: "# Planted\n\nA page on another site wrote this.\n" }];
     const crossOrigin = await upload(file, { Origin: "https://attacker.example" });
     expect(crossOrigin.status).toBe(403);
@@ -157,7 +157,7 @@ describe("without an API key only this machine's names and pages get in", () => 
       JSON.stringify({ message: "hi" }),
     );
     expect(chat.status).toBe(403);
-    expect(h.kb.stats().documents).toBe(before);
+    expect((await h.kb.stats()).documents).toBe(before);
 
     // The web UI: same origin, as a browser sends it.
     const page = await upload([{ name: "from-ui.md", content: "# UI\n\nUploaded from the page.\n" }], {

@@ -31,7 +31,7 @@ describe("a zip-bomb upload", () => {
       const search = await fetch(`${url}/api/search?q=attention`);
       expect(search.status).toBe(200);
       expect(((await (await fetch(`${url}/healthz`)).json()) as { status: string }).status).toBe("ok");
-      expect(h.kb.listSources().map((s) => s.source)).not.toContain("report.docx");
+      expect((await h.kb.listSources()).map((s) => s.source)).not.toContain("report.docx");
     } finally {
       await h.close();
       removeDir(h.dataDir);

@@ -50,8 +50,11 @@ export interface ReadDocumentToolOptions {
 }
 
 /** The chunks of one indexed document in reading order. */
-export function documentChunks(kb: ReadDocumentToolOptions["knowledgeBase"], source: string): DocumentInterface[] {
-  const docs = kb.documentChunks(source);
+export async function documentChunks(
+  kb: ReadDocumentToolOptions["knowledgeBase"],
+  source: string,
+): Promise<DocumentInterface[]> {
+  const docs = await kb.documentChunks(source);
   const order = (d: DocumentInterface) => Number(d.metadata.chunkIndex ?? d.metadata.startChar ?? 0);
   return docs.sort((a, b) => order(a) - order(b));
 }
@@ -78,7 +81,7 @@ export function createReadDocumentTool(options: ReadDocumentToolOptions) {
   const maxChars = options.maxChars ?? 12_000;
   return tool(
     async ({ id, section }) => {
-      const sources = [...new Set(options.knowledgeBase.listSources().map((s) => s.source))];
+      const sources = [...new Set((await options.knowledgeBase.listSources()).map((s) => s.source))];
       const source = findSource(sources, id);
       if (!source) {
         const known = sources.slice(0, 20).join(", ");
@@ -86,7 +89,7 @@ export function createReadDocumentTool(options: ReadDocumentToolOptions) {
           details: { id },
         });
       }
-      let chunks = documentChunks(options.knowledgeBase, source);
+      let chunks = await documentChunks(options.knowledgeBase, source);
       if (section?.trim()) {
         const s = section.trim().toLowerCase();
         const inSection = chunks.filter((c) =>

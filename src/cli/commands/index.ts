@@ -49,7 +49,7 @@ export function register(program: Command): void {
             })
           : undefined;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...summary, stats: kb.stats(), images })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...summary, stats: await kb.stats(), images })}\n`);
         } else {
           const s = summary;
           process.stdout.write(

@@ -1,5 +1,6 @@
 import type { Document } from "@langchain/core/documents";
 import type { Command } from "commander";
+import { analyzeText } from "../../../vectorstores/KeywordIndex.js";
 import type { GeneraConfig } from "../../config.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { kFlag, modeFlag, requireText } from "../flags.js";
@@ -63,7 +64,7 @@ export function register(program: Command): void {
       }
       const kb = await openKnowledgeBase(config, { store: opts.store });
       try {
-        const { chunks, dir } = kb.stats();
+        const { chunks, dir } = await kb.stats();
         const retriever = kb.asRetriever({
           k: config.retrieval.k,
           mode: config.retrieval.mode,
@@ -83,7 +84,7 @@ export function register(program: Command): void {
         }
         if (!docs.length) {
           const why =
-            kb.keywordIndex.analyze(query).length === 0
+            analyzeText(query).length === 0
               ? "its words are all too common to search for (such as “the” or “of”)"
               : "none contains any of its words";
           process.stdout.write(

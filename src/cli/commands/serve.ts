@@ -27,8 +27,9 @@ export function register(program: Command): void {
         if (opts.index !== false && config.server.folders.length) {
           // Incremental: the first start builds the index, later starts only look for changes.
           const summary = await indexWithProgress(kb, config.server.folders, "scoped");
+          const { documents, chunks } = await kb.counts();
           process.stderr.write(
-            `index ready: ${kb.stats().documents} documents, ${kb.stats().chunks} chunks` +
+            `index ready: ${documents} documents, ${chunks} chunks` +
               ` (${summary.added} added, ${summary.updated} updated, ${summary.failed} failed)\n`,
           );
           for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);

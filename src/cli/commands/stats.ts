@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import type { GeneraConfig } from "../../config.js";
 import { readStoreSummary } from "../../knowledge/storeFiles.js";
-import { loadCliConfig, storeDir } from "../context.js";
+import { loadCliConfig, openKnowledgeBase, storeDir } from "../context.js";
 
 export function register(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function register(program: Command): void {
       const config = loadCliConfig(command);
       const dir = storeDir(config, opts.store);
       // Read from the database alone: no embedding model, graph or keyword postings to load.
-      const stats = (await readStoreSummary(dir)) ?? {
+      const stats = (config.databaseUrl && !opts.store ? await postgresStats(config) : await readStoreSummary(dir)) ?? {
         documents: 0,
         chunks: 0,
         model: undefined,
@@ -30,4 +31,14 @@ export function register(program: Command): void {
           `dimension  ${stats.dimension ?? "-"}\nindex size ${mib} MiB\nlocation   ${stats.dir}\n`,
       );
     });
+}
+
+/** The knowledge base in Postgres: counted by the server (opening it loads no graph or postings). */
+async function postgresStats(config: GeneraConfig) {
+  const kb = await openKnowledgeBase(config);
+  try {
+    return await kb.stats();
+  } finally {
+    await kb.close();
+  }
 }

@@ -199,8 +199,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
     });
   });
 
-  router.get("/documents", (_req, res) => {
-    res.json({ documents: kb.listSources(), stats: kb.stats() });
+  router.get("/documents", async (_req, res) => {
+    res.json({ documents: await kb.listSources(), stats: await kb.stats() });
   });
 
   router.delete("/documents/:id", async (req, res) => {

@@ -1,0 +1,533 @@
+import { Document } from "@langchain/core/documents";
+import type { Pool, PoolClient, QueryResultRow } from "pg";
+import {
+  type DocumentFilter,
+  KeywordIndex,
+  type KeywordTerms,
+  matchesFilter,
+} from "../../vectorstores/KeywordIndex.js";
+import { GeneraError } from "../errors.js";
+import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (any Postgres with the pgvector extension). */
+  url: string;
+  modelId: string;
+  /** Prefix of the store's tables, so several knowledge bases can share one database (default "genera"). */
+  tablePrefix?: string;
+  /** Pool size (default 10). A PGlite socket server runs every connection in one session: use 1 there. */
+  maxConnections?: number;
+  /** HNSW candidate list per search (pgvector's `hnsw.ef_search`; default 100, raised to k when k is larger). */
+  efSearch?: number;
+  /** pgvector HNSW build parameters (default m 16, ef_construction 200: the embedded graph's). */
+  hnsw?: { M?: number; efConstruction?: number };
+}
+
+const FORMAT = "genera-store";
+const VERSION = 1;
+/** Rows per INSERT: bounds one statement's parameters (a chunk's text can be large). */
+const INSERT_ROWS = 500;
+/**
+ * ts_rank weights, in its order {D, C, B, A}: body (D) 1, headings (B) 1.5, title (A) 2, the
+ * embedded BM25 index's field boosts, scaled into ts_rank's [0, 1].
+ */
+const RANK_WEIGHTS = "{0.5, 0.5, 0.75, 1.0}";
+/** tsvector positions stop at 16,383; later terms share the last one (their counts still add up). */
+const MAX_POSITION = 16_383;
+/** Postgres refuses lexemes over 2 KiB; such "terms" are never searched for anyway. */
+const MAX_LEXEME_BYTES = 2_000;
+
+/**
+ * The KnowledgeStore on Postgres: sources and chunks in tables, dense search by pgvector's
+ * HNSW index (`vector_cosine_ops`), keywords by full-text search over a `tsvector` of the same
+ * analysed terms the embedded BM25 index uses (title, headings and body as weights A, B, D),
+ * ranked by `ts_rank`. Every commit is one transaction, serialised across processes by an
+ * advisory lock, so replicas and workers can share one store.
+ *
+ * Nothing is cached in the process: every read sees every committed write, whoever made it.
+ * Citus: distribute `<prefix>_chunks` by `sid` (and colocate `<prefix>_sources`); see docs/deployment.md.
+ */
+export class PostgresStore implements KnowledgeStore {
+  readonly modelId: string;
+  private dim: number | undefined;
+  private readonly analyser = new KeywordIndex();
+  private readonly t: { meta: string; sources: string; chunks: string };
+  private closed = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly options: PostgresStoreOptions,
+    dimension: number | undefined,
+  ) {
+    this.modelId = options.modelId;
+    this.dim = dimension;
+    this.t = tables(options.tablePrefix);
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const prefix = options.tablePrefix ?? "genera";
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) {
+      throw new GeneraError(
+        "CONFIG_INVALID",
+        `Postgres table prefix "${prefix}" must be lower-case letters, digits or _`,
+      );
+    }
+    // Loaded here: the embedded default never needs the Postgres client.
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on("error", () => {});
+    const where = redact(options.url);
+    try {
+      const dimension = await PostgresStore.prepare(pool, options, where);
+      const ef = options.efSearch ?? 100;
+      pool.on("connect", (client) => {
+        // Queued before any query on this client; strict order keeps filtered searches exact in order.
+        client.query(`SET hnsw.ef_search = ${Math.max(1, Math.floor(ef))}`).catch(() => {});
+        client.query("SET hnsw.iterative_scan = strict_order").catch(() => {});
+      });
+      return new PostgresStore(pool, options, dimension);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      if (error instanceof GeneraError) throw error;
+      throw new GeneraError("PROVIDER_UNAVAILABLE", `Postgres at ${where}: ${(error as Error).message}`, {
+        cause: error,
+        details: { url: where },
+      });
+    }
+  }
+
+  /** Creates the tables (once, under a lock) and checks the stored format and model; returns the dimension. */
+  private static async prepare(pool: Pool, options: PostgresStoreOptions, where: string): Promise<number | undefined> {
+    const t = tables(options.tablePrefix);
+    return transaction(pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [t.meta]);
+      await client.query("CREATE EXTENSION IF NOT EXISTS vector");
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${t.meta} (key text PRIMARY KEY, value text NOT NULL);
+        CREATE TABLE IF NOT EXISTS ${t.sources} (
+          sid bigserial PRIMARY KEY,
+          path text NOT NULL UNIQUE,
+          root text NOT NULL,
+          source text NOT NULL,
+          hash text NOT NULL,
+          size bigint NOT NULL,
+          mtime_ms double precision NOT NULL,
+          indexed_at text NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${t.chunks} (
+          label bigserial PRIMARY KEY,
+          sid bigint NOT NULL REFERENCES ${t.sources}(sid) ON DELETE CASCADE,
+          id text NOT NULL UNIQUE,
+          text text NOT NULL,
+          metadata jsonb NOT NULL,
+          terms tsvector NOT NULL,
+          embedding vector NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ${t.chunks}_by_source ON ${t.chunks} (sid);
+        CREATE INDEX IF NOT EXISTS ${t.chunks}_terms ON ${t.chunks} USING gin (terms);
+      `);
+      const hnsw = options.hnsw ?? {};
+      await client.query(
+        `INSERT INTO ${t.meta} (key, value) VALUES ('format', $1), ('version', $2), ('modelId', $3), ('M', $4), ('efConstruction', $5)
+         ON CONFLICT (key) DO NOTHING`,
+        [FORMAT, String(VERSION), options.modelId, String(hnsw.M ?? 16), String(hnsw.efConstruction ?? 200)],
+      );
+      const meta = await readMeta(client, t.meta);
+      if (meta.get("format") !== FORMAT || meta.get("version") !== String(VERSION)) {
+        throw new GeneraError(
+          "INDEX_CORRUPT",
+          `${t.meta} at ${where} is not a ${FORMAT} version ${VERSION} store (format ${meta.get("format")}, version ${meta.get("version")})`,
+          { details: { url: where } },
+        );
+      }
+      if (meta.get("modelId") !== options.modelId) {
+        throw new GeneraError(
+          "MODEL_MISMATCH",
+          `The store at ${where} was built with embedding model "${meta.get("modelId")}", not "${options.modelId}"; use another database or table prefix, or that model`,
+          { details: { url: where, expected: meta.get("modelId"), actual: options.modelId } },
+        );
+      }
+      return meta.has("dimension") ? Number(meta.get("dimension")) : undefined;
+    });
+  }
+
+  get dimension(): number | undefined {
+    return this.dim;
+  }
+
+  async counts(): Promise<{ sources: number; chunks: number }> {
+    const { rows } = await this.query<{ sources: string; chunks: string }>(
+      `SELECT (SELECT count(*) FROM ${this.t.sources}) AS sources, (SELECT count(*) FROM ${this.t.chunks}) AS chunks`,
+    );
+    return { sources: Number(rows[0]?.sources ?? 0), chunks: Number(rows[0]?.chunks ?? 0) };
+  }
+
+  async getSource(path: string): Promise<SourceRecord | undefined> {
+    return (await this.sources("WHERE s.path = $1", [path]))[0];
+  }
+
+  async listSources(): Promise<SourceRecord[]> {
+    return this.sources("", []);
+  }
+
+  async getChunks(ids: string[]): Promise<(Document | undefined)[]> {
+    if (!ids.length) return [];
+    const { rows } = await this.query<ChunkRow>(
+      `SELECT id, text, metadata FROM ${this.t.chunks} WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row && toDocument(row);
+    });
+  }
+
+  async keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
+    const terms = [...new Set(this.analyser.analyze(query))].filter((t) => Buffer.byteLength(t) <= MAX_LEXEME_BYTES);
+    if (!terms.length) return [];
+    const tsquery = terms.map(quoteLexeme).join(" | ");
+    return this.search(
+      (where, limit) =>
+        `SELECT id, text, metadata, ts_rank('${RANK_WEIGHTS}', terms, q, 1) AS score
+         FROM ${this.t.chunks}, CAST($1 AS tsquery) AS q
+         WHERE terms @@ q ${where} ORDER BY score DESC, label LIMIT ${limit}`,
+      [tsquery],
+      options,
+    );
+  }
+
+  async denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
+    if (this.dim === undefined) await this.refreshDimension();
+    if (this.dim === undefined) return [];
+    if (vector.length !== this.dim || !vector.every(Number.isFinite)) {
+      throw new GeneraError("INVALID_INPUT", `Query vector must be ${this.dim} finite numbers, got ${vector.length}`);
+    }
+    const run = (where: string, limit: number) =>
+      `SELECT id, text, metadata, 1 - (embedding <=> $1::vector) AS score
+       FROM ${this.t.chunks} WHERE true ${where} ORDER BY embedding <=> $1::vector LIMIT ${limit}`;
+    const ef = this.options.efSearch ?? 100;
+    if (options.k <= ef) return this.search(run, [JSON.stringify(vector)], options);
+    // The HNSW scan returns at most ef_search rows: widen it for this search only.
+    return transaction(this.pool, async (client) => {
+      await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(Math.floor(options.k), 1000)}`);
+      return this.search(run, [JSON.stringify(vector)], options, client);
+    });
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    this.assertOpen();
+    const puts = batch.put ?? [];
+    // What can be checked without the database is checked first, so a refused batch changes nothing.
+    let dimension = this.dim;
+    const claimed = new Set<string>();
+    for (const put of puts) {
+      if (put.vectors.length !== put.chunks.length) {
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `${put.record.path}: ${put.vectors.length} vectors for ${put.chunks.length} chunks`,
+        );
+      }
+      for (const [i, chunk] of put.chunks.entries()) {
+        const id = chunk.id;
+        if (typeof id !== "string" || !id)
+          throw new GeneraError("INVALID_INPUT", `${put.record.path}: chunk ${i} has no id`);
+        if (claimed.has(id)) {
+          throw new GeneraError(
+            "CONFLICT",
+            `Chunk id ${id} of ${put.record.path} is already stored for another chunk`,
+            {
+              details: { id, path: put.record.path },
+            },
+          );
+        }
+        claimed.add(id);
+        const vector = put.vectors[i] as number[];
+        dimension ??= vector.length;
+        if (vector.length !== dimension || !vector.every(Number.isFinite)) {
+          throw new GeneraError("INVALID_INPUT", `${put.record.path}: vector ${i} is not ${dimension} finite numbers`);
+        }
+      }
+    }
+    const t = this.t;
+    await transaction(this.pool, async (client) => {
+      // One writer at a time across every process sharing the store: id checks and the first
+      // vector's dimension are then decided against a table no one else is changing.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [t.chunks]);
+      const stored = (await readMeta(client, t.meta)).get("dimension");
+      if (stored !== undefined && dimension !== undefined && Number(stored) !== dimension) {
+        throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
+      }
+      if (stored === undefined && dimension !== undefined && puts.some((p) => p.chunks.length)) {
+        await this.createVectorIndex(client, dimension);
+      }
+      // Ids are checked against the store as it was before this batch, as the embedded store does.
+      for (const put of puts) {
+        const { rows: taken } = await client.query<{ id: string }>(
+          `SELECT c.id FROM ${t.chunks} c JOIN ${t.sources} s USING (sid) WHERE c.id = ANY($1::text[]) AND s.path <> $2 LIMIT 1`,
+          [put.chunks.map((c) => c.id as string), put.record.path],
+        );
+        if (taken[0]) {
+          throw new GeneraError(
+            "CONFLICT",
+            `Chunk id ${taken[0].id} of ${put.record.path} is already stored for another chunk`,
+            { details: { id: taken[0].id, path: put.record.path } },
+          );
+        }
+      }
+      if (batch.remove?.length) {
+        await client.query(`DELETE FROM ${t.sources} WHERE path = ANY($1::text[])`, [batch.remove]);
+      }
+      for (const put of puts) {
+        const r = put.record;
+        const { rows } = await client.query<{ sid: string }>(
+          `INSERT INTO ${t.sources} (path, root, source, hash, size, mtime_ms, indexed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
+             size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
+           RETURNING sid`,
+          [r.path, r.root, r.source, r.hash, r.size, r.mtimeMs, r.indexedAt],
+        );
+        const sid = rows[0]?.sid;
+        await client.query(`DELETE FROM ${t.chunks} WHERE sid = $1`, [sid]);
+        for (let start = 0; start < put.chunks.length; start += INSERT_ROWS) {
+          const slice = put.chunks.slice(start, start + INSERT_ROWS);
+          await client.query(
+            `INSERT INTO ${t.chunks} (sid, id, text, metadata, terms, embedding)
+             SELECT $1, id, text, metadata::jsonb, terms::tsvector, embedding::vector
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+               AS c(id, text, metadata, terms, embedding, n)
+             ORDER BY n`,
+            [
+              sid,
+              slice.map((c) => c.id as string),
+              slice.map((c) => withoutNul(c.pageContent)),
+              slice.map((c) => JSON.stringify(c.metadata ?? {}).replaceAll("\\u0000", "")),
+              slice.map((c) => toTsvector(this.analyser.termsOf(c))),
+              put.vectors.slice(start, start + INSERT_ROWS).map((v) => JSON.stringify(v)),
+            ],
+          );
+        }
+      }
+      for (const touched of batch.touch ?? []) {
+        await client.query(`UPDATE ${t.sources} SET mtime_ms = $1 WHERE path = $2`, [touched.mtimeMs, touched.path]);
+      }
+    });
+    if (dimension !== undefined && puts.some((p) => p.chunks.length)) this.dim = dimension;
+  }
+
+  /** Postgres makes every commit durable itself: there is nothing to write ahead of time. */
+  async checkpoint(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async sizeBytes(): Promise<number> {
+    const { rows } = await this.query<{ bytes: string | null }>(
+      "SELECT sum(pg_total_relation_size(c))::bigint AS bytes FROM unnest($1::regclass[]) AS c",
+      [[this.t.meta, this.t.sources, this.t.chunks]],
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Fixes the vector column's length (HNSW needs one) and builds the index: the first vector decides. */
+  private async createVectorIndex(client: PoolClient, dimension: number): Promise<void> {
+    const t = this.t;
+    const m = this.options.hnsw?.M ?? 16;
+    const efConstruction = this.options.hnsw?.efConstruction ?? 200;
+    await client.query(`ALTER TABLE ${t.chunks} ALTER COLUMN embedding TYPE vector(${dimension})`);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ${t.chunks}_embedding ON ${t.chunks}
+       USING hnsw (embedding vector_cosine_ops) WITH (m = ${Math.floor(m)}, ef_construction = ${Math.floor(efConstruction)})`,
+    );
+    await client.query(`INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1)`, [String(dimension)]);
+  }
+
+  private async refreshDimension(): Promise<void> {
+    const { rows } = await this.query<{ value: string }>(`SELECT value FROM ${this.t.meta} WHERE key = 'dimension'`);
+    if (rows[0]) this.dim = Number(rows[0].value);
+  }
+
+  /**
+   * Runs a ranked query with the filter: a metadata object becomes SQL (jsonb equality per key,
+   * as `matchesFilter` compares), a predicate is applied here to a growing window of candidates.
+   */
+  private async search(
+    sql: (where: string, limit: number) => string,
+    params: unknown[],
+    options: { k: number; filter?: DocumentFilter },
+    client?: PoolClient,
+  ): Promise<ScoredChunk[]> {
+    this.assertOpen();
+    const k = Math.max(0, Math.floor(options.k));
+    if (k === 0) return [];
+    const filter = options.filter;
+    const run = (text: string, values: unknown[]) =>
+      client
+        ? client.query<ChunkRow & { score: number }>(text, values)
+        : this.query<ChunkRow & { score: number }>(text, values);
+    if (typeof filter !== "function") {
+      const { where, values } = filterSql(filter, params.length + 1);
+      const { rows } = await run(sql(where, k), [...params, ...values]);
+      return rows.map((row) => ({ document: toDocument(row), score: Number(row.score) }));
+    }
+    for (let limit = k * 4; ; limit *= 4) {
+      const { rows } = await run(sql("", limit), params);
+      const kept = rows
+        .map((row) => ({ document: toDocument(row), score: Number(row.score) }))
+        .filter((hit) => matchesFilter(hit.document, filter));
+      if (kept.length >= k || rows.length < limit) return kept.slice(0, k);
+    }
+  }
+
+  private async sources(where: string, params: unknown[]): Promise<SourceRecord[]> {
+    const { rows } = await this.query<SourceRow>(
+      `SELECT s.path, s.root, s.source, s.hash, s.size, s.mtime_ms, s.indexed_at,
+         coalesce((SELECT array_agg(c.id ORDER BY c.label) FROM ${this.t.chunks} c WHERE c.sid = s.sid), '{}') AS chunk_ids
+       FROM ${this.t.sources} s ${where} ORDER BY s.sid`,
+      params,
+    );
+    return rows.map((r) => ({
+      path: r.path,
+      root: r.root,
+      source: r.source,
+      hash: r.hash,
+      size: Number(r.size),
+      mtimeMs: Number(r.mtime_ms),
+      indexedAt: r.indexed_at,
+      chunkIds: r.chunk_ids,
+    }));
+  }
+
+  private query<R extends QueryResultRow>(text: string, values: unknown[] = []) {
+    this.assertOpen();
+    return this.pool.query<R>(text, values);
+  }
+
+  private assertOpen(): void {
+    if (this.closed)
+      throw new GeneraError("INVALID_INPUT", `The Postgres store at ${redact(this.options.url)} is closed`);
+  }
+}
+
+interface ChunkRow {
+  id: string;
+  text: string;
+  metadata: Record<string, unknown>;
+}
+
+interface SourceRow {
+  path: string;
+  root: string;
+  source: string;
+  hash: string;
+  size: string;
+  mtime_ms: number;
+  indexed_at: string;
+  chunk_ids: string[];
+}
+
+function tables(prefix = "genera") {
+  return { meta: `${prefix}_meta`, sources: `${prefix}_sources`, chunks: `${prefix}_chunks` };
+}
+
+async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function readMeta(client: PoolClient, table: string): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${table}`);
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+function toDocument(row: ChunkRow): Document {
+  return new Document({ id: row.id, pageContent: row.text, metadata: row.metadata });
+}
+
+/** A metadata filter object as SQL: every key's value must equal (jsonb equality is structural). */
+function filterSql(
+  filter: Record<string, unknown> | undefined,
+  firstParam: number,
+): { where: string; values: unknown[] } {
+  if (filter === undefined || filter === null) return { where: "", values: [] };
+  if (typeof filter !== "object" || Array.isArray(filter)) {
+    throw new GeneraError("INVALID_INPUT", "A search filter must be a metadata object or a predicate function");
+  }
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const [key, expected] of Object.entries(filter)) {
+    values.push(key);
+    const keyParam = `$${firstParam + values.length - 1}`;
+    if (expected === undefined) {
+      parts.push(`NOT (metadata ? ${keyParam})`);
+      continue;
+    }
+    values.push(JSON.stringify(expected));
+    parts.push(`metadata -> ${keyParam} = $${firstParam + values.length - 1}::jsonb`);
+  }
+  return { where: parts.map((p) => `AND ${p}`).join(" "), values };
+}
+
+/**
+ * The analysed fields as a tsvector literal: the lexemes are our analyser's terms exactly (no
+ * Postgres parser or dictionary in between, so query and index agree with the embedded store),
+ * each occurrence a position, the field its weight.
+ */
+function toTsvector(terms: KeywordTerms): string {
+  const lexemes = new Map<string, string[]>();
+  let position = 0;
+  for (const [field, weight] of [
+    [terms.title, "A"],
+    [terms.headings, "B"],
+    [terms.body, ""],
+  ] as const) {
+    for (const term of field.split(" ")) {
+      if (!term || Buffer.byteLength(term) > MAX_LEXEME_BYTES) continue;
+      position = Math.min(position + 1, MAX_POSITION);
+      let list = lexemes.get(term);
+      if (!list) {
+        list = [];
+        lexemes.set(term, list);
+      }
+      // Postgres keeps at most 256 positions per lexeme.
+      if (list.length < 256) list.push(`${position}${weight}`);
+    }
+  }
+  return [...lexemes].map(([term, positions]) => `${quoteLexeme(term)}:${positions.join(",")}`).join(" ");
+}
+
+function quoteLexeme(term: string): string {
+  return `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/** Postgres text (and jsonb, above) cannot hold NUL characters. */
+function withoutNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "") : text;
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the configured Postgres URL";
+  }
+}

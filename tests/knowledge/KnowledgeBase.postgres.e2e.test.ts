@@ -1,0 +1,78 @@
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
+import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
+import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+
+let pg: TestPostgres;
+let root = "";
+beforeAll(async () => {
+  pg = await startPostgres();
+  root = mkdtempSync(join(tmpdir(), "genera-pgkb-"));
+});
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const embeddings = new HashEmbeddings({ dimension: 48 });
+async function open(prefix: string): Promise<KnowledgeBase> {
+  const store = await PostgresStore.open({
+    url: pg.url,
+    modelId: embeddings.modelId,
+    tablePrefix: prefix,
+    maxConnections: 1,
+  });
+  return KnowledgeBase.open({ dir: join(root, "unused"), embeddings, store });
+}
+
+const NOTES: Record<string, string> = {
+  "volcanoes.md": "# Volcanoes\n\nMagma rises through the crust and erupts as lava. Mount Etna erupts often.",
+  "tides.md": "# Tides\n\nThe moon's gravity pulls the oceans, giving two high tides a day.",
+  "bread.md": "# Bread\n\nYeast ferments sugars and the dough rises before baking at 230 degrees.",
+};
+
+describe("KnowledgeBase on the Postgres store", () => {
+  it("indexes, searches hybrid, updates and deletes; a second process sees it all", async () => {
+    const docs = join(root, "docs");
+    mkdirSync(docs, { recursive: true });
+    for (const [name, text] of Object.entries(NOTES)) writeFileSync(join(docs, name), text);
+
+    const kb = await open("kb");
+    const first = await kb.index([docs]);
+    expect(first).toMatchObject({ added: 3, failed: 0 });
+    expect(await kb.stats()).toMatchObject({ documents: 3, model: "hash-48", dimension: 48 });
+
+    const hits = await kb.asRetriever({ k: 2 }).invoke("why does the moon make tides");
+    expect(hits[0]?.metadata.source).toBe("tides.md");
+    expect(hits[0]?.metadata.keywordScore).toBeGreaterThan(0);
+    expect(hits[0]?.metadata.denseScore).toBeGreaterThan(0);
+    const dense = await kb.asRetriever({ k: 1, mode: "dense" }).invoke("magma lava erupts crust");
+    expect(dense[0]?.metadata.source).toBe("volcanoes.md");
+    expect((await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("yeast dough"))[0]?.metadata.source).toBe(
+      "bread.md",
+    );
+
+    expect((await kb.index([docs])).unchanged).toBe(3);
+    writeFileSync(join(docs, "bread.md"), "# Bread\n\nSourdough uses a starter instead of baker's yeast.");
+    unlinkSync(join(docs, "tides.md"));
+    const second = await kb.index([docs]);
+    expect(second).toMatchObject({ updated: 1, deleted: 1, unchanged: 1 });
+    expect((await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("sourdough starter"))[0]?.metadata.source).toBe(
+      "bread.md",
+    );
+    expect(await kb.asRetriever({ k: 3, mode: "keyword" }).invoke("moon gravity oceans")).toEqual([]);
+    expect((await kb.listSources()).map((s) => s.source).sort()).toEqual(["bread.md", "volcanoes.md"]);
+    expect((await kb.documentChunks("bread.md"))[0]?.pageContent).toContain("Sourdough");
+
+    const other = await open("kb");
+    expect(await other.counts()).toEqual(await kb.counts());
+    await other.removeSource("volcanoes.md");
+    expect((await kb.listSources()).map((s) => s.source)).toEqual(["bread.md"]);
+    await other.close();
+    await kb.close();
+  });
+});
