@@ -184,6 +184,11 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
     };
   const busy = await loadTest(running.url, 10, "search", VARIANTS);
   const during = await jobState();
+  // Printed now as well: the ingest may take minutes more to finish.
+  process.stderr.write(
+    `search p99 idle ${idle.latency.p99} ms, during the upload ${busy.latency.p99} ms (${during.status}, ` +
+      `${during.progress?.chunksEmbedded ?? 0}/${during.progress?.chunksSplit ?? 0} chunks embedded)\n`,
+  );
   let final = during;
   while (final.status === "queued" || final.status === "indexing") {
     await new Promise((r) => setTimeout(r, 250));
