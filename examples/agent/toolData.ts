@@ -265,59 +265,6 @@ const SECTIONS = [
   "Costs",
 ];
 
-const UNSUPPORTED = [
-  "book a flight to Paris",
-  "send an email to my boss",
-  "order a pizza",
-  "play some jazz",
-  "set an alarm for 7 am",
-  "turn off the lights",
-  "buy ten shares of Apple",
-  "call my mother",
-  "text Anna that I am late",
-  "post this on Twitter",
-  "delete all my files",
-  "reserve a table for two",
-  "schedule a meeting with Tom",
-  "translate this letter into French",
-  "summarize my inbox",
-  "write a poem about the sea",
-  "draw a cat",
-  "tell me the weather in London",
-  "predict who wins the next election",
-  "wire 500 dollars to Bob",
-  "remind me to call Sam",
-  "open YouTube",
-  "install Photoshop",
-  "restart the server",
-  "shut down my computer",
-  "compose a song",
-  "generate a picture of a dog",
-  "rent a car in Rome",
-  "cancel my subscription",
-  "email the report to Sara",
-  "stream the football match",
-  "pay my electricity bill",
-  "find me a cheap hotel",
-  "water the plants",
-  "lock the front door",
-  "update my calendar",
-  "share my location",
-  "upload my photos",
-  "check my bank balance",
-  "hail a taxi",
-  "record a voice memo",
-  "print this page",
-  "download the movie",
-  "sing me a lullaby",
-  "tell me a joke",
-  "buy a birthday present",
-  "feed the cat",
-  "start the car",
-  "message the team on Slack",
-  "renew my passport",
-];
-
 const GREETINGS = [
   "hi",
   "hello",
@@ -335,7 +282,83 @@ const GREETINGS = [
   "greetings",
   "good evening",
   "thanks a lot",
+  "hi there",
+  "hello genera",
+  "thank you so much",
+  "what are your tools",
+  "how does this work",
+  "good afternoon",
+  "many thanks",
+  "who made you",
+  "ok thanks",
+  "nice, thank you",
+  "what kind of things can you do",
+  "howdy",
+  "yo",
+  "thanks, that helps",
+  "great, thanks",
+  "are you there",
 ];
+
+/**
+ * Tasks no tool serves, made of a verb and its objects; the verbs are split between
+ * training and held-out requests, so a held-out refusal uses an action never seen.
+ */
+const ACTIONS: Array<[string, string[]]> = [
+  ["book", ["a flight to Paris", "a hotel room in Oslo", "a table for two", "train tickets to Lyon"]],
+  ["send", ["an email to my boss", "a text to Anna", "the invoice to the client", "flowers to my mother"]],
+  ["order", ["a pizza", "new printer ink", "a taxi to the airport", "groceries for tonight"]],
+  ["play", ["some jazz", "the next episode", "my running playlist", "a podcast about history"]],
+  ["set", ["an alarm for 7 am", "a timer for ten minutes", "the thermostat to 21 degrees", "a reminder for Monday"]],
+  ["turn off", ["the lights", "the heating", "the TV", "my phone"]],
+  ["buy", ["ten shares of Apple", "a birthday present", "concert tickets", "a new laptop"]],
+  ["call", ["my mother", "the dentist", "a plumber", "Tom on his mobile"]],
+  ["post", ["this on Twitter", "a photo on Instagram", "an update on LinkedIn", "the news on our blog"]],
+  ["delete", ["all my emails", "my account", "the old backups", "every photo from 2019"]],
+  ["schedule", ["a meeting with Tom", "a call with the bank", "my dentist visit", "a team lunch"]],
+  ["translate", ["this letter into French", "the menu into Spanish", "my CV into German", "this text to Italian"]],
+  ["write", ["a poem about the sea", "a cover letter", "a wedding speech", "a short story about dragons"]],
+  ["draw", ["a cat", "a map of the city", "a portrait of me", "a logo for my shop"]],
+  ["pay", ["my electricity bill", "the rent", "the parking fine", "Sam back"]],
+  ["cancel", ["my subscription", "the hotel booking", "tomorrow's meeting", "my gym membership"]],
+  ["install", ["Photoshop", "the latest updates", "a new printer driver", "Minecraft"]],
+  ["restart", ["the server", "my router", "the computer", "the database"]],
+  ["rent", ["a car in Rome", "a bike for the weekend", "a flat in Berlin", "a boat"]],
+  ["stream", ["the football match", "the concert live", "a movie", "the news"]],
+  ["feed", ["the cat", "the fish", "the dog", "the birds"]],
+  ["lock", ["the front door", "the car", "my screen", "the garage"]],
+  ["email", ["the report to Sara", "my landlord", "the whole team", "customer support"]],
+  ["remind", ["me to call Sam", "me to water the plants", "the team about Friday", "me of my passport renewal"]],
+  ["sing", ["me a lullaby", "happy birthday", "a song about rain", "something cheerful"]],
+  ["upload", ["my photos", "the video to YouTube", "this file to the cloud", "my homework"]],
+  ["download", ["the movie", "the latest season", "that song", "the game"]],
+  ["water", ["the plants", "the garden", "the lawn", "my tomatoes"]],
+  ["hail", ["a taxi", "a cab", "a ride home", "an Uber"]],
+  ["print", ["this page", "my boarding pass", "the contract", "two copies of the report"]],
+  ["start", ["the car", "the washing machine", "the coffee maker", "the dishwasher"]],
+  ["message", ["the team on Slack", "my sister", "the landlord on WhatsApp", "Bob"]],
+  ["renew", ["my passport", "the car insurance", "my library books", "the domain name"]],
+  ["share", ["my location", "this document with Ana", "my screen", "the photos with family"]],
+  ["record", ["a voice memo", "the meeting", "a video of me", "my screen"]],
+  ["predict", ["who wins the election", "tomorrow's stock prices", "the lottery numbers", "the weather next week"]],
+  ["open", ["YouTube", "Spotify", "the garage door", "my banking app"]],
+  ["wire", ["500 dollars to Bob", "the deposit to the landlord", "money to my account", "funds to Sam"]],
+  ["tell", ["me a joke", "me the weather in London", "me the football score", "me a bedtime story"]],
+  ["find", ["me a cheap hotel", "me a date for Friday", "a good restaurant nearby", "me a plumber"]],
+  ["fix", ["my car", "the leaking tap", "my bike", "the broken window"]],
+  ["clean", ["the kitchen", "my room", "the windows", "the car"]],
+  ["cook", ["dinner for four", "a lasagna", "pancakes", "rice"]],
+  ["drive", ["me to work", "the kids to school", "to the airport", "home"]],
+  ["walk", ["the dog", "me through the park", "to the station", "the kids to school"]],
+  ["vote", ["for me", "in the election", "on the proposal", "yes"]],
+  ["mute", ["my microphone", "the group chat", "notifications", "the TV"]],
+  ["charge", ["my phone", "the car", "the customer", "my credit card"]],
+];
+
+function unsupportedTask(rng: Rng, split: Split): string {
+  const [verb, objects] = pick(rng, half(ACTIONS, split));
+  return `${verb} ${pick(rng, objects)}`;
+}
 
 const PREFIXES = [
   "",
@@ -377,8 +400,8 @@ const SEARCH_FRAMES = frames([
   ["look in the knowledge base for ", ""],
   ["why do we use ", ""],
   ["where is ", " described"],
-  ["", ""],
   ["search ", ""],
+  ["", ""],
   ["what's ", ""],
   ["find out about ", ""],
   ["read up on ", ""],
@@ -747,7 +770,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       break;
     }
     case "refuse":
-      ex = build(rng, intent, pick(rng, half(REFUSE_FRAMES, split))([pick(rng, half(UNSUPPORTED, split))]), "", post());
+      ex = build(rng, intent, pick(rng, half(REFUSE_FRAMES, split))([unsupportedTask(rng, split)]), "", post());
       break;
     case "reply":
       ex = build(rng, intent, [pick(rng, half(GREETINGS, split))], "", pick(rng, ["", "!", "?", "."]));
@@ -773,7 +796,7 @@ const MIX: Array<[Intent, number]> = [
   ["list_files", 2],
   ["read_document", 2],
   ["date", 1],
-  ["refuse", 2],
+  ["refuse", 3],
   ["reply", 1],
 ];
 

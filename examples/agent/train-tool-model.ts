@@ -2,7 +2,7 @@
  * Trains the offline tool model from scratch with genera's engine on the generated
  * dataset, checks it on held-out requests, and writes the checkpoint genera ships:
  *
- *   nice -n 10 npx tsx examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 2500]
+ *   nice -n 10 npx tsx examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500]
  *
  * Writes config.json, vocab.json, model.safetensors, metrics.jsonl and loss.svg.
  */
@@ -20,7 +20,7 @@ import { generateToolDataset } from "./toolData.js";
 const { values } = parseArgs({
   options: {
     out: { type: "string", default: "models/tool-model" },
-    steps: { type: "string", default: "2500" },
+    steps: { type: "string", default: "1500" },
     batch: { type: "string", default: "32" },
     lr: { type: "string", default: "0.003" },
     train: { type: "string", default: "16000" },
@@ -32,8 +32,15 @@ const { values } = parseArgs({
 const steps = Number(values.steps);
 const batchSize = Number(values.batch);
 const MAX_LEN = 48;
-/** A known word is read as UNK this often, so the model learns to use context for words it never saw. */
-const WORD_DROPOUT = 0.12;
+/**
+ * Known words are read as UNK this often — inside argument spans much more often, since
+ * held-out values (topics, paths, documents) are words the model has never seen — so the
+ * model learns to find a span's extent from the words around it.
+ */
+const WORD_DROPOUT = 0.1;
+const SPAN_WORD_DROPOUT = 0.25;
+/** How often a whole argument span is unknown words, as a held-out topic or path is. */
+const SPAN_DROPOUT = 0.35;
 
 const train = generateToolDataset("train", Number(values.train));
 const val = generateToolDataset("train", 500, 99);
@@ -78,10 +85,19 @@ for (let step = 0; step < steps; step++) {
     { length: batchSize },
     () => encoded[Math.floor(rng() * encoded.length)] as (typeof encoded)[number],
   );
-  const rows = picked.map(({ row }) => ({
-    ...row,
-    words: row.words.map((w, i) => (i > 0 && rng() < WORD_DROPOUT ? unk : w)),
-  }));
+  const rows = picked.map(({ row, tags }) => {
+    const wholeSpans = rng() < SPAN_DROPOUT;
+    return {
+      ...row,
+      // Position 0 is [CLS]; token i sits at i + 1, its tag at tags[i] (0 = outside any span).
+      words: row.words.map((w, i) => {
+        if (i === 0) return w;
+        const inSpan = (tags[i - 1] ?? 0) > 0;
+        if (inSpan && wholeSpans) return unk;
+        return rng() < (inSpan ? SPAN_WORD_DROPOUT : WORD_DROPOUT) ? unk : w;
+      }),
+    };
+  });
   const batch = batchRequests(rows, { intents: picked.map((p) => p.intent), tags: picked.map((p) => p.tags) });
   optimizer.lr = schedule(step);
   optimizer.zeroGrad();
@@ -116,23 +132,23 @@ for (const e of score.errors.slice(0, 15)) console.log(JSON.stringify(e));
 
 model.save(values.out, { trainedSteps: steps, trainSeconds: seconds, heldOutExact: Number(score.exact.toFixed(4)) });
 writeFileSync(join(values.out, "metrics.jsonl"), `${metrics.map((m) => JSON.stringify(m)).join("\n")}\n`);
-writeFileSync(
-  join(values.out, "loss.svg"),
-  lineChartSvg({
-    title: "Offline tool model: training loss (intent + tags) and validation exact-call accuracy",
-    xLabel: "step",
-    yLabel: "loss / accuracy",
-    series: [
-      {
-        name: "training loss",
-        points: metrics.filter((m) => m.loss !== undefined).map((m) => [m.step as number, m.loss as number]),
-      },
-      {
-        name: "validation exact calls",
-        points: metrics.filter((m) => m.valExact !== undefined).map((m) => [m.step as number, m.valExact as number]),
-        markers: true,
-      },
-    ],
-  }),
-);
+const title = "Offline tool model: training loss (intent + tags) and validation exact-call accuracy";
+const svg = lineChartSvg({
+  title,
+  xLabel: "step",
+  yLabel: "loss / accuracy",
+  series: [
+    {
+      name: "training loss",
+      points: metrics.filter((m) => m.loss !== undefined).map((m) => [m.step as number, m.loss as number]),
+    },
+    {
+      name: "validation exact calls",
+      points: metrics.filter((m) => m.valExact !== undefined).map((m) => [m.step as number, m.valExact as number]),
+      markers: true,
+    },
+  ],
+});
+// A <title> names the chart for screen readers (and the linter asks for one).
+writeFileSync(join(values.out, "loss.svg"), svg.replace(/(<svg[^>]*>)/, `$1<title>${title}</title>`));
 console.log(`wrote ${values.out} in ${seconds} s`);

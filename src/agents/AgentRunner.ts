@@ -2,7 +2,7 @@ import { dispatchCustomEvent } from "@langchain/core/callbacks/dispatch";
 import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../errors.js";
-import type { CitedSource } from "../llms/citedSource.js";
+import { type CitedSource, citedNumbers } from "../llms/citedSource.js";
 import { type AgentLimits, resolveLimits, truncate } from "./limits.js";
 
 /** What an agent does, in order: its reasoning, each tool call, each tool's answer. */
@@ -70,7 +70,13 @@ export abstract class AgentRunner extends Runnable<AgentInput, AgentResult> {
         const child: RunnableConfig = { ...cfg, callbacks: runManager?.getChild() };
         const sink = new StepSink(child, emit);
         const result = await this.run(taskOf(i), child, sink);
-        const final = { ...result, answer: truncate(result.answer, this.limits.maxAnswerChars) };
+        const answer = truncate(result.answer, this.limits.maxAnswerChars);
+        // An answer that cites passages lists those; one that cites none keeps all it saw.
+        const cited = new Set(citedNumbers(answer));
+        const sources = result.sources.some((s) => cited.has(s.index))
+          ? result.sources.filter((s) => cited.has(s.index))
+          : result.sources;
+        const final = { ...result, answer, sources };
         emit?.({ type: "done", result: final });
         return final;
       },

@@ -9,7 +9,7 @@ import type { Runnable } from "@langchain/core/runnables";
 import { ExtractiveAnswerer } from "../../llms/ExtractiveAnswerer.js";
 import { messageText } from "../limits.js";
 import { findFigure, passagesOf, quotePassages } from "./composeAnswer.js";
-import { DEFAULT_TOOL_MODEL_DIR, ToolModel } from "./ToolModel.js";
+import { ToolModel } from "./ToolModel.js";
 import { INTENT_TOOLS, type PlannedCall, type ToolPlan } from "./toolPlan.js";
 
 export interface OfflineToolChatModelFields {
@@ -45,14 +45,14 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
   }
 
   private loaded?: ToolModel;
-  private readonly modelDir: string;
+  private readonly modelDir?: string;
   readonly answerer: ExtractiveAnswerer;
   private calls = 0;
 
   constructor(fields: OfflineToolChatModelFields = {}) {
     super({});
     if (fields.model instanceof ToolModel) this.loaded = fields.model;
-    this.modelDir = typeof fields.model === "string" ? fields.model : DEFAULT_TOOL_MODEL_DIR;
+    this.modelDir = typeof fields.model === "string" ? fields.model : undefined;
     this.answerer = fields.answerer ?? new ExtractiveAnswerer({ maxSentences: 2 });
   }
 
@@ -89,7 +89,13 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     const lastHuman = messages.findLastIndex((m) => HumanMessage.isInstance(m) || m.getType() === "human");
     const request = lastHuman >= 0 ? messageText(messages[lastHuman]?.content).trim() : "";
     if (request === "") return new AIMessage("Ask me something, and I will use my tools to answer it.");
-    const results = messages.slice(lastHuman + 1).filter((m): m is ToolMessage => ToolMessage.isInstance(m));
+    const after = messages.slice(lastHuman + 1);
+    const results = after.filter((m): m is ToolMessage => ToolMessage.isInstance(m));
+    // What each result answered: the arguments of the call with its id.
+    const argsOf = new Map<string, Record<string, unknown>>();
+    for (const m of after) {
+      if (AIMessage.isInstance(m)) for (const c of m.tool_calls ?? []) argsOf.set(c.id ?? "", c.args);
+    }
     const { plan } = this.toolModel.predict(request);
     const needed = INTENT_TOOLS[plan.intent];
     const missing = needed.filter((t) => !bound.includes(t));
@@ -104,7 +110,7 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     if (plan.intent === "search_calculate" && !results.some((r) => r.name === "calculator")) {
       return this.calculateFromSearch(plan, results);
     }
-    return new AIMessage(await this.compose(plan, results));
+    return new AIMessage(await this.compose(plan, results, argsOf));
   }
 
   private callTools(calls: PlannedCall[]): AIMessage {
@@ -128,7 +134,11 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     return this.callTools([{ name: "calculator", args: { expression: `${figure.value} ${plan.operation}` } }]);
   }
 
-  private async compose(plan: ToolPlan, results: ToolMessage[]): Promise<string> {
+  private async compose(
+    plan: ToolPlan,
+    results: ToolMessage[],
+    argsOf: Map<string, Record<string, unknown>>,
+  ): Promise<string> {
     const parts: string[] = [];
     for (const result of results) {
       const text = messageText(result.content).trim();
@@ -138,11 +148,7 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
       }
       switch (result.name) {
         case "search_documents": {
-          const query = String(
-            plan.calls.find((c) => c.name === "search_documents" && text.includes(String(c.args.query)))?.args.query ??
-              plan.calls[0]?.args.query ??
-              "",
-          );
+          const query = String(argsOf.get(result.tool_call_id)?.query ?? plan.calls[0]?.args.query ?? "");
           const passages = passagesOf(result);
           if (plan.intent === "search_calculate") {
             const figure = findFigure(query, passages);

@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { loadSafetensors, noGrad, saveSafetensors } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
-import { type EncodedRequest, encodeRequest, RequestVocabulary } from "./requestTokens.js";
+import { shippedModelDir } from "../../util/shippedModelDir.js";
+import { type EncodedRequest, encodeRequest, RequestVocabulary, UNK } from "./requestTokens.js";
 import { type TaggerBatch, ToolCallTagger, type ToolCallTaggerConfig } from "./ToolCallTagger.js";
-import { decodeSpans, INTENTS, type Intent, planCalls, TAGS, type Tag, type ToolPlan } from "./toolPlan.js";
+import { decodeSpans, INTENTS, type Intent, planCalls, repairTags, TAGS, type Tag, type ToolPlan } from "./toolPlan.js";
 
 const FORMAT = "genera-tool-model";
 
-/** The checkpoint that ships with genera (trained by examples/agent/train-tool-model.ts). */
-export const DEFAULT_TOOL_MODEL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../models/tool-model");
+/** The checkpoint that ships with genera (models/tool-model, trained by examples/agent/train-tool-model.ts). */
+export const TOOL_MODEL_NAME = "tool-model";
 
 export interface ToolPrediction {
   plan: ToolPlan;
@@ -67,7 +67,10 @@ export class ToolModel {
           return TAGS[argmax(tagLogits.data.subarray(at, at + nT))] as Tag;
         });
         const text = texts[b] as string;
-        const plan = planCalls(INTENTS[best] as Intent, decodeSpans(text, row.tokens, tags), text);
+        const unk = this.vocab.id(UNK);
+        const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
+        const spans = decodeSpans(text, row.tokens, repairTags(tags, unknown));
+        const plan = planCalls(INTENTS[best] as Intent, spans, text);
         return { plan, confidence: softmaxAt(logits, best) };
       });
     } finally {
@@ -87,7 +90,9 @@ export class ToolModel {
     saveSafetensors(join(dir, "model.safetensors"), this.tagger.stateDict(), { format: FORMAT });
   }
 
-  static load(dir: string = DEFAULT_TOOL_MODEL_DIR): ToolModel {
+  /** Loads a checkpoint folder; without one, the checkpoint shipped with genera. */
+  static load(folder?: string): ToolModel {
+    const dir = folder ?? shippedModelDir(TOOL_MODEL_NAME) ?? `models/${TOOL_MODEL_NAME}`;
     const configPath = join(dir, "config.json");
     if (!existsSync(configPath)) {
       throw new GeneraError(

@@ -2,7 +2,7 @@ import { Document } from "@langchain/core/documents";
 import type { ToolMessage } from "@langchain/core/messages";
 import type { CitedSource } from "../../llms/citedSource.js";
 import { type ExtractiveAnswerer, NO_ANSWER_TEXT } from "../../llms/ExtractiveAnswerer.js";
-import { contentTerms, textToSentences, wordTokens } from "../../llms/textUnits.js";
+import { contentTerms, textToSentences } from "../../llms/textUnits.js";
 import { messageText } from "../limits.js";
 
 /**
@@ -51,30 +51,29 @@ export interface Figure {
 }
 
 /**
- * The number a passage gives for `query`: the sentence sharing most content words with
- * it, then in that sentence the number nearest to those words. Citation markers, years
- * and section numbers ("3.2.1") are not figures.
+ * The number a passage gives for `query`: each number in the passages is scored by the
+ * query's content words in its sentence and, more, by those within a few words of it
+ * (so in "BERT-Base has 12 layers … BERT-Large has 24 layers" the layers of BERT-Large
+ * are 24); earlier passages win ties. Years and citation markers are not figures.
  */
 export function findFigure(query: string, passages: CitedSource[]): Figure | undefined {
   const wanted = new Set(contentTerms(query));
+  const TOKEN = /\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[\p{L}][\p{L}\p{N}]*(?:['’-][\p{L}\p{N}]+)*|\[\d+\]/gu;
   let best: (Figure & { score: number }) | undefined;
   passages.forEach((source, rank) => {
     for (const sentence of textToSentences(source.text)) {
-      const words = wordTokens(sentence);
-      const terms = contentTerms(sentence);
-      const overlap = terms.filter((t) => wanted.has(t)).length;
-      const numbers = [...sentence.matchAll(/(?<![\d.[])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\d\]]|\.\d)/g)]
-        .map((m) => m[1] as string)
-        .filter((n) => !/^(19|20)\d\d$/.test(n));
-      if (overlap === 0 || numbers.length === 0) continue;
-      const score = overlap - 0.1 * rank;
-      if (best && best.score >= score) continue;
-      const at = (w: string) => words.indexOf(w);
-      const anchors = words.map((w, i) => (wanted.has(contentTerms(w)[0] ?? "") ? i : -1)).filter((i) => i >= 0);
-      const distance = (n: string) =>
-        Math.min(...anchors.map((a) => Math.abs(a - at(n.replace(/,/g, "").toLowerCase()))));
-      const value = [...numbers].sort((a, b) => distance(a) - distance(b))[0] as string;
-      best = { value: value.replace(/,/g, ""), sentence: sentence.trim(), source, score };
+      const tokens = sentence.match(TOKEN) ?? [];
+      const terms = tokens.map((t) => (/^[\d[]/.test(t) ? "" : (contentTerms(t)[0] ?? "")));
+      const inSentence = new Set(terms.filter((t) => wanted.has(t))).size;
+      if (inSentence === 0) continue;
+      tokens.forEach((token, i) => {
+        if (!/^\d/.test(token) || /^(19|20)\d\d$/.test(token)) return;
+        const near = new Set(terms.slice(Math.max(0, i - 4), i + 5).filter((t) => wanted.has(t))).size;
+        const score = inSentence + 2 * near - 0.5 * rank;
+        if (near > 0 && (!best || score > best.score)) {
+          best = { value: token.replace(/,/g, ""), sentence: sentence.trim(), source, score };
+        }
+      });
     }
   });
   return best ? { value: best.value, sentence: best.sentence, source: best.source } : undefined;

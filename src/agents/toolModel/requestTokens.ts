@@ -96,9 +96,9 @@ export class RequestVocabulary {
   }
 }
 
-/** Digits are all one word: the model must read numbers by their shape and place, not their value. */
+/** Every run of digits is one word ("7", "42" and "1999" alike): numbers are read by their shape and place, not their value or length. */
 export function normalizeWord(word: string): string {
-  return word.toLowerCase().replace(/\d/g, "0");
+  return word.toLowerCase().replace(/\d+/g, "0");
 }
 
 /** One request as the model's input row: [CLS] then the tokens, cut at maxLen. */

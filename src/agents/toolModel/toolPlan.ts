@@ -73,7 +73,10 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
       return;
     }
     const [bio, kind] = tag.split("-") as ["B" | "I", SpanKind];
-    if (bio === "B" || !current || current.kind !== kind) {
+    // Two arguments of one kind are always separated ("X and Y"): a B right after a span of
+    // its kind continues that span.
+    const touching = current?.kind === kind && (tags[i - 1] ?? "O") !== "O";
+    if ((bio === "B" && !touching) || !current || current.kind !== kind) {
       close();
       current = { kind, start: token.start, end: token.end };
     } else {
@@ -82,6 +85,32 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
   });
   close();
   return spans;
+}
+
+/**
+ * Words the model has never seen (UNK) are where it is least sure: an unknown word
+ * between two pieces of one text argument, or just before one, belongs to it ("the
+ * [backup] strategy"). Expressions are left alone: their unknown words are usually not
+ * arithmetic ("847 come to").
+ */
+export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
+  const out = [...tags];
+  const kindOf = (t: Tag | undefined) => (t && t !== "O" ? (t.slice(2) as SpanKind) : undefined);
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] !== "O" || !unknown[i]) continue;
+    let j = i;
+    while (j < out.length && out[j] === "O" && unknown[j]) j++;
+    const before = kindOf(out[i - 1]);
+    const after = kindOf(out[j]);
+    if (before && before === after && before !== "E") {
+      for (let k = i; k < j; k++) out[k] = `I-${before}` as Tag;
+    } else if (after && after !== "E" && out[j]?.startsWith("B-") && !before) {
+      out[i] = `B-${after}` as Tag;
+      for (let k = i + 1; k <= j; k++) out[k] = `I-${after}` as Tag;
+    }
+    i = j;
+  }
+  return out;
 }
 
 export function planCalls(intent: Intent, spans: Span[], request: string): ToolPlan {

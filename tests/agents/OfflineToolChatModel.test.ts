@@ -1,0 +1,87 @@
+import { Document } from "@langchain/core/documents";
+import { HumanMessage } from "@langchain/core/messages";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ToolCallingAgent } from "../../src/agents/ToolCallingAgent.js";
+import { OfflineToolChatModel } from "../../src/agents/toolModel/OfflineToolChatModel.js";
+import { ToolModel } from "../../src/agents/toolModel/ToolModel.js";
+import { calculatorTool } from "../../src/agents/tools/calculator.js";
+import { createCurrentDateTool } from "../../src/agents/tools/currentDate.js";
+import { createSearchTool } from "../../src/agents/tools/documentTools.js";
+
+// The checkpoint genera ships (models/tool-model), as `genera agent` uses it.
+let model: OfflineToolChatModel;
+beforeAll(() => {
+  model = new OfflineToolChatModel({ model: ToolModel.load() });
+});
+
+const passages = [
+  new Document({
+    pageContent: "The base model uses 8 attention heads, each of dimension 64. Smaller models use fewer heads.",
+    metadata: { source: "attention.md", id: "a1", headings: ["Multi-head attention"] },
+  }),
+  new Document({
+    pageContent: "Dropout is applied to the output of each sub-layer.",
+    metadata: { source: "dropout.md", id: "d1", headings: ["Dropout"] },
+  }),
+];
+const retriever = { invoke: async () => passages };
+const search = createSearchTool({ retriever });
+const date = createCurrentDateTool({ now: () => new Date("2026-12-06T10:00:00Z") });
+
+function agent(tools = [search, calculatorTool, date]) {
+  return new ToolCallingAgent({ model, tools });
+}
+
+describe("OfflineToolChatModel", () => {
+  it("binds tools and answers with tool_calls whose arguments are copied from the request", async () => {
+    const reply = await model.bindTools([calculatorTool]).invoke([new HumanMessage("What is 17 times 23?")]);
+    expect(reply.tool_calls).toMatchObject([{ name: "calculator", args: { expression: "17 * 23" } }]);
+  });
+
+  it("runs in createAgent: a calculation", async () => {
+    const result = await agent().invoke("calculate (12 + 30) / 7");
+    expect(result.steps.find((s) => s.type === "tool_call")).toMatchObject({
+      tool: "calculator",
+      args: { expression: "(12 + 30) / 7" },
+    });
+    expect(result.answer).toBe("(12 + 30) / 7 = 6.");
+  });
+
+  it("runs in createAgent: a search answered with quoted, cited sentences", async () => {
+    const result = await agent().invoke("What do the documents say about attention heads?");
+    expect(result.steps.find((s) => s.type === "tool_call")).toMatchObject({
+      tool: "search_documents",
+      args: { query: "attention heads" },
+    });
+    expect(result.answer).toContain("The base model uses 8 attention heads, each of dimension 64. [1]");
+    expect(result.sources[0]).toMatchObject({ index: 1, source: "attention.md" });
+  });
+
+  it("runs in createAgent: a search, then a calculation with the figure it found", async () => {
+    const result = await agent().invoke("Look up the number of attention heads, then multiply it by 64");
+    const calls = result.steps.filter((s) => s.type === "tool_call");
+    expect(calls).toMatchObject([
+      { tool: "search_documents", args: { query: "the number of attention heads" } },
+      { tool: "calculator", args: { expression: "8 * 64" } },
+    ]);
+    expect(result.answer).toContain("[1]");
+    expect(result.answer).toContain("8 * 64 = 512.");
+  });
+
+  it("tells the date from the tool", async () => {
+    const result = await agent().invoke("what's the date today?");
+    expect(result.answer).toMatch(/^It is Sunday(,)? 6 December 2026/);
+  });
+
+  it("says honestly when no tool serves the request", async () => {
+    const result = await agent().invoke("Book a flight to Tokyo for tomorrow");
+    expect(result.steps).toEqual([]);
+    expect(result.answer).toMatch(/^I can't do that with these tools\./);
+  });
+
+  it("reaches only the tools it was given", async () => {
+    const result = await agent([date]).invoke("compute 2 + 2");
+    expect(result.steps).toEqual([]);
+    expect(result.answer).toMatch(/needs calculator, which I was not given/);
+  });
+});
