@@ -24,5 +24,6 @@ describe("README library example (examples/quickstart.ts)", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two child processes each load the embedding model; the first embeds the whole knowledge base.
+  }, 300_000);
 });

@@ -58,5 +58,5 @@ describe("bounded loaders", () => {
     const small = join(dir, "small.json");
     writeFileSync(small, JSON.stringify([{ name: "capybara" }]));
     expect((await loadFile(small))[0]?.pageContent).toMatch(/capybara/);
-  }, 60_000);
+  }, 240_000);
 });
