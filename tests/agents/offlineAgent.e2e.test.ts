@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentRunner } from "../../src/agents/createAgentRunner.js";
 import { createAgentTools } from "../../src/agents/tools/createAgentTools.js";
+import { createReadDocumentTool } from "../../src/agents/tools/documentTools.js";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { createChatModel } from "../../src/llms/createChatModel.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
@@ -64,6 +65,22 @@ describe("the offline agent over examples/knowledge", () => {
     expect(result.answer).toContain("BERT-Large has 24 layers");
     expect(result.answer).toMatch(/\[\d\]/);
     expect(result.answer).toContain("24 * 2 = 48.");
+  });
+
+  it("reads a whole indexed document, or one section of it", async () => {
+    const read = createReadDocumentTool({ knowledgeBase: kb });
+    const whole = await read.invoke({ id: "kv-cache.md" });
+    expect(whole).toMatch(/^kv-cache\.md:\n/);
+    expect(whole).toContain("0.5 MiB per token");
+    const all = await read.invoke({ id: "kv-cache" });
+    expect(all).toBe(whole);
+    const section = await read.invoke({ id: "kv-cache.md", section: "How big is the cache" });
+    expect(section).toContain("0.5 MiB per token");
+    expect(section.length).toBeLessThan(whole.length);
+    await expect(read.invoke({ id: "no-such-document.md" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(read.invoke({ id: "kv-cache.md", section: "no such heading" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 
   it("lists and reads files inside its root, and refuses paths outside it", async () => {
