@@ -7,6 +7,9 @@
  * Run: npx tsx bench/retrieval-eval.ts            (first run embeds the corpora, later runs reuse them)
  *      npx tsx bench/retrieval-eval.ts --defaults  (baselines and the shipped defaults only, no grid)
  *      npx tsx bench/retrieval-eval.ts --finalists (baselines, the finalists table and the defaults)
+ *      npx tsx bench/retrieval-eval.ts --compare   (defaults vs BM25 per chunk vs BM25 per whole file only)
+ *      … --answers [--lexical-answers]             (also the answer table of the default chain; see answerTable)
+ *      GENERA_BENCH_RETRIEVER='{"documentWeight":0.5}'  to try other retriever settings as "defaults"
  *      GENERA_BENCH_CACHE=/some/dir  to move the cache (default: <os tmp>/genera-retrieval-eval)
  *
  * Prints, per set and averaged over sets, recall@1, recall@5 and MRR (over the top 10)
@@ -22,13 +25,18 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
+import { createRagChain } from "../chains/createRagChain.js";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
+import { evaluateAnswers } from "../src/eval/evaluateAnswers.js";
 import { evaluateRetriever, type RetrievalQA } from "../src/eval/retrievalMetrics.js";
 import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
+import { ExtractiveAnswerer, type ExtractiveAnswererOptions, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
 import { HYBRID_DEFAULTS, HybridRetriever, type HybridRetrieverOptions } from "../vectorstores/HybridRetriever.js";
 import { KeywordIndex, type KeywordIndexOptions } from "../vectorstores/KeywordIndex.js";
+import { WholeDocumentIndex } from "../vectorstores/WholeDocumentIndex.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CACHE = process.env.GENERA_BENCH_CACHE ?? join(tmpdir(), "genera-retrieval-eval");
@@ -46,6 +54,22 @@ function readJsonl(path: string): RetrievalQA[] {
     .map((line) => JSON.parse(line) as RetrievalQA);
 }
 
+/** Sets whose corpus a build.ts rebuilds from a Debian package: built here when missing. */
+async function buildMissingCorpora(evalDir: string): Promise<void> {
+  for (const name of existsSync(evalDir) ? readdirSync(evalDir).sort() : []) {
+    const build = join(evalDir, name, "build.ts");
+    if (existsSync(join(evalDir, name, "corpus")) || !existsSync(build)) continue;
+    const module = (await import(build)) as { buildCorpus?: () => unknown };
+    if (!module.buildCorpus) continue;
+    try {
+      module.buildCorpus();
+      console.error(`${name}: corpus rebuilt by ${build}`);
+    } catch (error) {
+      console.error(`${name}: skipped (${(error as Error).message})`);
+    }
+  }
+}
+
 function discoverSets(): EvalSet[] {
   const evalDir = join(ROOT, "examples", "eval");
   const sets: EvalSet[] = [];
@@ -61,6 +85,54 @@ function discoverSets(): EvalSet[] {
     if (existsSync(qa) && existsSync(corpus)) sets.push({ name, corpus, qa: readJsonl(qa) });
   }
   return sets;
+}
+
+/**
+ * Answer quality of the default chain (hybrid retriever, k = 5, extractive answerer) on every
+ * set: contains-gold, right document cited first, decline precision/recall, answerable
+ * questions declined. `--lexical-answers` leaves the answerer's sentence embeddings out (fast,
+ * for exploring); GENERA_BENCH_ANSWERER='{"minCoverage":0.5}' overrides answerer options.
+ */
+async function answerTable(
+  sets: EvalSet[],
+  kbs: Map<string, KnowledgeBase>,
+  embeddings: MemoQueryEmbeddings,
+  retrieverOptions: Config,
+): Promise<void> {
+  const lexical = process.argv.includes("--lexical-answers");
+  const options = JSON.parse(process.env.GENERA_BENCH_ANSWERER ?? "{}") as ExtractiveAnswererOptions;
+  console.log(
+    `\n### Answers: default chain, extractive answerer${lexical ? " without sentence embeddings" : " with USE-lite"}${
+      Object.keys(options).length ? ` ${JSON.stringify(options)}` : ""
+    }\n`,
+  );
+  console.log(
+    "| set | questions | unanswerable | contains gold | right doc cited first | decline precision | decline recall | answerable declined |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  const rows: number[][] = [];
+  const misses: string[] = [];
+  for (const set of sets) {
+    const { keyword: _k, ...retrieverConfig } = retrieverOptions;
+    const retriever = kbs.get(set.name)!.asRetriever({ ...retrieverConfig, k: 5 });
+    const llm = new ExtractiveAnswerer({ ...options, embeddings: lexical ? undefined : embeddings });
+    const chain = createRagChain({ retriever, llm });
+    const r = await evaluateAnswers(chain, set.qa, { noAnswerText: NO_ANSWER_TEXT, concurrency: 4 });
+    embeddings.save();
+    const row = [r.containsAnswer, r.citedFirst, r.declinePrecision, r.declineRecall, r.falseDeclineRate];
+    rows.push(row);
+    console.log(`| ${set.name} | ${r.questions} | ${r.unanswerable} | ${row.map(f3).join(" | ")} |`);
+    for (const d of r.details) {
+      const wrong = d.unanswerable ? !d.declined : d.contains === false || d.citedFirst === false;
+      if (wrong)
+        misses.push(
+          `${set.name}\t${d.unanswerable ? "UNANSWERABLE" : JSON.stringify(d.gold)}\t${d.question}\t${d.answer.slice(0, 300)}`,
+        );
+    }
+  }
+  const meanRow = rows[0]!.map((_, i) => rows.reduce((a, r) => a + r[i]!, 0) / rows.length);
+  console.log(`| average | | | ${meanRow.map(f3).join(" | ")} |`);
+  if (process.env.GENERA_BENCH_MISSES) atomicWriteFileSync(process.env.GENERA_BENCH_MISSES, `${misses.join("\n")}\n`);
 }
 
 /**
@@ -90,8 +162,52 @@ class MemoQueryEmbeddings extends Embeddings {
     return createHash("sha256").update(`${this.modelId}\0${text}`).digest("hex");
   }
 
-  embedDocuments(texts: string[]): Promise<number[][]> {
-    return this.inner.embedDocuments(texts);
+  /**
+   * Memoised too (in a binary file beside the query vectors): the answerer embeds the same
+   * retrieved sentences for many questions. Indexing goes through here as well, once.
+   */
+  async embedDocuments(texts: string[]): Promise<number[][]> {
+    this.loadSentences();
+    const missing = [...new Set(texts.filter((t) => !this.sentences.has(this.key(t))))];
+    if (missing.length > 0) {
+      const vectors = await this.inner.embedDocuments(missing);
+      missing.forEach((t, i) => {
+        this.sentences.set(this.key(t), Float32Array.from(vectors[i]!));
+      });
+      this.sentencesDirty = true;
+      this.embedded += missing.length;
+    }
+    return texts.map((t) => Array.from(this.sentences.get(this.key(t))!));
+  }
+
+  private sentences = new Map<string, Float32Array>();
+  private sentencesLoaded = false;
+  private sentencesDirty = false;
+
+  private loadSentences(): void {
+    if (this.sentencesLoaded) return;
+    this.sentencesLoaded = true;
+    const keysFile = `${this.file}.sentences.json`;
+    if (!existsSync(keysFile)) return;
+    const { keys, dim } = JSON.parse(readFileSync(keysFile, "utf8")) as { keys: string[]; dim: number };
+    const data = readFileSync(`${this.file}.sentences.bin`);
+    const all = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+    keys.forEach((k, i) => {
+      this.sentences.set(k, all.slice(i * dim, (i + 1) * dim));
+    });
+  }
+
+  private saveSentences(): void {
+    if (!this.sentencesDirty || this.sentences.size === 0) return;
+    const keys = [...this.sentences.keys()];
+    const dim = this.sentences.get(keys[0]!)!.length;
+    const all = new Float32Array(keys.length * dim);
+    keys.forEach((k, i) => {
+      all.set(this.sentences.get(k)!, i * dim);
+    });
+    atomicWriteFileSync(`${this.file}.sentences.bin`, Buffer.from(all.buffer));
+    atomicWriteFileSync(`${this.file}.sentences.json`, JSON.stringify({ keys, dim }));
+    this.sentencesDirty = false;
   }
 
   async embedQuery(text: string): Promise<number[]> {
@@ -109,6 +225,7 @@ class MemoQueryEmbeddings extends Embeddings {
   save(): void {
     if (this.dirty) atomicWriteFileSync(this.file, JSON.stringify(Object.fromEntries(this.memo)));
     this.dirty = false;
+    this.saveSentences();
   }
 }
 
@@ -134,12 +251,17 @@ function describe(c: Config): string {
   if (c.titleMinCoverage !== undefined) parts.push(`cover≥${c.titleMinCoverage}`);
   if (c.fetchK !== undefined) parts.push(`fetchK=${c.fetchK}`);
   if (c.denseCompletion === false) parts.push("no dense completion");
+  if (c.documentWeight !== undefined) parts.push(`doc BM25 ${c.documentWeight}`);
+  if (c.expandWindow) parts.push(`±${c.expandWindow} chunks`);
   if (c.keyword) parts.push(JSON.stringify(c.keyword));
   return parts.join(" ");
 }
 
 async function main(): Promise<void> {
-  const sets = discoverSets();
+  await buildMissingCorpora(join(ROOT, "examples", "eval"));
+  // GENERA_BENCH_SETS=knowledge,elements: only these sets (e.g. for the slow answer table with embeddings).
+  const only = process.env.GENERA_BENCH_SETS?.split(",").filter(Boolean);
+  const sets = discoverSets().filter((s) => !only || only.includes(s.name));
   if (sets.length === 0) {
     console.error("No QA sets found under examples/eval.");
     process.exitCode = 1;
@@ -202,7 +324,7 @@ async function main(): Promise<void> {
     };
 
     // Every knob is set explicitly so the tables do not shift when HYBRID_DEFAULTS change.
-    const plain = { aggregate: "none", titleBoost: 0, denseCompletion: true } as const;
+    const plain = { aggregate: "none", titleBoost: 0, denseCompletion: true, documentWeight: 0 } as const;
     const baselines: Config[] = [
       { mode: "keyword", ...plain },
       { mode: "dense", ...plain },
@@ -231,9 +353,11 @@ async function main(): Promise<void> {
     }
 
     const finalistsOnly = process.argv.includes("--finalists");
-    const defaultsOnly = process.argv.includes("--defaults") || finalistsOnly;
+    const defaultsOnly = process.argv.includes("--defaults") || process.argv.includes("--compare") || finalistsOnly;
     const results = new Map<string, Map<string, Scores>>();
-    for (const config of defaultsOnly ? baselines : [...baselines, ...grid]) {
+    // --compare: only what the defaults are judged against (BM25 per chunk; per whole file below).
+    const compareOnly = process.argv.includes("--compare");
+    for (const config of compareOnly ? baselines.slice(0, 1) : defaultsOnly ? baselines : [...baselines, ...grid]) {
       results.set(describe(config), await run(config));
     }
     const keywordOnly = results.get(describe(baselines[0]))!;
@@ -275,7 +399,7 @@ async function main(): Promise<void> {
     );
     table(
       "Baselines",
-      baselines.map((c) => [describe(c), results.get(describe(c))!]),
+      baselines.filter((c) => results.has(describe(c))).map((c) => [describe(c), results.get(describe(c))!]),
     );
 
     // Rank the grid, then vary the secondary knobs one at a time around its best point.
@@ -339,11 +463,37 @@ async function main(): Promise<void> {
       );
     }
 
-    const defaults = await run({});
-    table("Shipped defaults (HYBRID_DEFAULTS) vs keyword-only", [
-      ["keyword-only BM25", keywordOnly],
-      [`defaults: ${describe({ ...HYBRID_DEFAULTS })}`, defaults],
+    const overrides = JSON.parse(process.env.GENERA_BENCH_RETRIEVER ?? "{}") as Config;
+    const defaults = await run(overrides);
+    // BM25 over whole files: every source's chunks as one document, ranked by one BM25 score.
+    const wholeFile = new Map<string, Scores>();
+    for (const set of sets) {
+      const whole = WholeDocumentIndex.of(kbs.get(set.name)!.keywordIndex);
+      const retriever = {
+        invoke: async (query: string) =>
+          whole.keywordIndex
+            .search(query, { k: 10 })
+            .map((r) => new Document({ pageContent: "", metadata: { source: r.id } })),
+      };
+      const r = await evaluateRetriever(retriever, set.qa, { ks: [1, 5, 10] });
+      wholeFile.set(set.name, { r1: r.recall[1], r5: r.recall[5], mrr: r.mrr });
+    }
+    const wholeKey = "BM25 per whole file";
+    table("Shipped defaults (HYBRID_DEFAULTS) vs BM25 per chunk and per whole file", [
+      ["BM25 per chunk (keyword-only)", keywordOnly],
+      [wholeKey, wholeFile],
+      [`defaults: ${describe({ ...HYBRID_DEFAULTS, ...overrides })}`, defaults],
     ]);
+    const beatsBoth = sets.every((set) => {
+      const d = defaults.get(set.name)!;
+      const a = keywordOnly.get(set.name)!;
+      const b = wholeFile.get(set.name)!;
+      return d.r1 >= Math.max(a.r1, b.r1) && d.r5 >= Math.max(a.r5, b.r5) && d.mrr >= Math.max(a.mrr, b.mrr);
+    });
+    console.log(
+      `\nDefaults ${beatsBoth ? "are" : "are NOT"} ≥ the better of BM25 per chunk and per whole file on R@1, R@5 and MRR on every set.`,
+    );
+    if (process.argv.includes("--answers")) await answerTable(sets, kbs, embeddings, overrides);
     console.log(
       `\nDefaults ${beatsKeywordEverywhere(defaults) ? "are" : "are NOT"} ≥ keyword-only on R@1, R@5 and MRR on every set; ` +
         `average ${(avg(mean(defaults)) / avg(mean(keywordOnly))).toFixed(3)}× keyword-only.`,

@@ -4,8 +4,9 @@ import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
 import { type CitedSource, citedNumbers, toCitedSource } from "../src/llms/citedSource.js";
-import { ExtractiveAnswerer, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
+import { type CorpusStatistics, ExtractiveAnswerer, NO_ANSWER_TEXT } from "../src/llms/ExtractiveAnswerer.js";
 import { formatContext } from "../src/llms/numberedPassages.js";
+import type { KeywordIndex } from "../vectorstores/KeywordIndex.js";
 import { type AnswerModel, outputText, type ResolvedModel, resolveAnswerModel } from "./answerModel.js";
 import { RAG_PROMPT } from "./prompts.js";
 import { SingleInputChain } from "./SingleInputChain.js";
@@ -51,6 +52,20 @@ export interface RagChainOptions {
   k?: number;
   /** Embeddings for the default extractive answerer's dense score. */
   embeddings?: EmbeddingsInterface;
+}
+
+/**
+ * The prompt's passages: each retrieved chunk, or the wider text around it when the retriever
+ * gave one (`metadata.context`, small-to-big), so a name and its definition stay together;
+ * `sources` still show the chunk itself.
+ */
+function promptContext(passages: CitedSource[], documents: DocumentInterface[]): string {
+  return formatContext(
+    passages.map((p, i) => {
+      const context = documents[i]?.metadata?.context;
+      return typeof context === "string" && context.trim() !== "" ? { ...p, text: context } : p;
+    }),
+  );
 }
 
 export function questionOf(input: unknown, chain: string): string {
@@ -119,14 +134,21 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
     const documents = await this.retrieve(query, config);
     const extra = standaloneQuestion !== undefined ? { standaloneQuestion } : {};
     if (this.model.kind === "extractive") {
-      const result = await this.model.answerer.invoke({ question, documents }, config);
+      const result = await this.model.answerer.invoke({ question, documents, corpus: this.corpus() }, config);
       return { answer: result.answer, sources: result.sources, ...extra };
     }
     const passages = documents.map((doc, i) => toCitedSource(doc, i + 1));
     if (passages.length === 0) return { answer: NO_ANSWER_TEXT, sources: [], ...extra };
-    const promptValue = await this.prompt.invoke({ context: formatContext(passages), question }, config);
+    const promptValue = await this.prompt.invoke({ context: promptContext(passages, documents), question }, config);
     const answer = outputText(await this.model.model.invoke(promptValue, config)).trim();
     return { answer, sources: citedPassages(answer, passages), ...extra };
+  }
+
+  /** The corpus statistics of the retriever's keyword index (HybridRetriever), for the extractive answerer. */
+  protected corpus(): CorpusStatistics | undefined {
+    const index = (this.retriever as { keywordIndex?: Partial<KeywordIndex> }).keywordIndex;
+    if (typeof index?.wordFrequency !== "function" || typeof index.size !== "number") return undefined;
+    return { documentCount: index.size, documentFrequency: (word) => index.wordFrequency!(word) };
   }
 
   override _concatOutputChunks<O>(first: O, second: O): O {
@@ -143,7 +165,10 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
     if (standaloneQuestion !== undefined) yield { standaloneQuestion } as RagOutput;
     const documents = await this.retrieve(query, config);
     if (this.model.kind === "extractive") {
-      for await (const chunk of await this.model.answerer.stream({ question, documents }, config)) {
+      for await (const chunk of await this.model.answerer.stream(
+        { question, documents, corpus: this.corpus() },
+        config,
+      )) {
         if (chunk.sources) yield { sources: chunk.sources } as RagOutput;
         if (chunk.answer) yield { answer: chunk.answer } as RagOutput;
       }
@@ -155,7 +180,7 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
       yield { answer: NO_ANSWER_TEXT } as RagOutput;
       return;
     }
-    const promptValue = await this.prompt.invoke({ context: formatContext(passages), question }, config);
+    const promptValue = await this.prompt.invoke({ context: promptContext(passages, documents), question }, config);
     for await (const chunk of await this.model.model.stream(promptValue, config)) {
       const text = outputText(chunk);
       if (text !== "") yield { answer: text } as RagOutput;

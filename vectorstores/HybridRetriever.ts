@@ -3,17 +3,20 @@ import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { GeneraError } from "../src/errors.js";
-import { type DocumentFilter, documentTitle } from "./KeywordIndex.js";
+import type { Reranker } from "./CrossEncoderReranker.js";
+import { type DocumentFilter, documentTitle, KeywordIndex } from "./KeywordIndex.js";
 import {
   aggregateByDocument,
   convexFusion,
   cosineSimilarity,
   maximalMarginalRelevance,
+  normalizeScores,
   rankIds,
   reciprocalRankFusion,
   type ScoreNormalization,
   topIds,
 } from "./scoreFusion.js";
+import { WholeDocumentIndex } from "./WholeDocumentIndex.js";
 
 /**
  * The dense side: any LangChain vector store (HNSWVectorStore, MemoryVectorStore…).
@@ -82,6 +85,8 @@ export const HYBRID_DEFAULTS = {
   titleBoost: 0.1,
   titleMinCoverage: 1,
   denseCompletion: false,
+  documentWeight: 0.3,
+  expandWindow: 1,
 };
 
 export interface HybridRetrieverOptions extends BaseRetrieverInput {
@@ -120,8 +125,29 @@ export interface HybridRetrieverOptions extends BaseRetrieverInput {
    * needs `vectorStore.getVector`). Off: they take the dense side's lowest normalised score.
    */
   denseCompletion?: boolean;
+  /**
+   * Document-level evidence: weight of a whole-document BM25 score (the document's chunks
+   * rebuilt into one text, its title as a field; z-scored over the candidates' documents)
+   * added to each document's fused score, so the document *about* what the question names
+   * beats one that merely mentions it. The best-matching chunk of a top document that neither
+   * side fetched joins the candidates. 0 turns it off; keyword side only (not in "dense" mode).
+   */
+  documentWeight?: number;
+  /**
+   * Small-to-big: put the chunk with this many neighbouring chunks either side in
+   * `metadata.context` (and its offset in `metadata.contextStartChar` when contiguous), for an
+   * answerer or a prompt to read around the hit. The chunk itself is unchanged, so citations
+   * still point at it. Default 1; 0 adds nothing.
+   */
+  expandWindow?: number;
   /** Diversify the fused list: MMR over its top `fetchK` (default 20) using stored vectors. */
   mmr?: { lambda?: number; fetchK?: number };
+  /**
+   * Optional last stage (off by default): reorder the best `rerankTopN` (default 20) by a
+   * reranker's score, e.g. a CrossEncoderReranker; each result then carries `rerankScore`.
+   */
+  reranker?: Reranker;
+  rerankTopN?: number;
   /** Passed to both sides: a metadata object (every key must match) or a predicate. */
   filter?: DocumentFilter;
 }
@@ -201,7 +227,11 @@ export class HybridRetriever extends BaseRetriever {
   titleBoost: number;
   titleMinCoverage: number;
   denseCompletion: boolean;
+  documentWeight: number;
+  expandWindow: number;
   mmr?: { lambda: number; fetchK: number };
+  reranker?: Reranker;
+  rerankTopN: number;
   filter?: DocumentFilter;
 
   constructor(options: HybridRetrieverOptions) {
@@ -225,7 +255,17 @@ export class HybridRetriever extends BaseRetriever {
     this.titleBoost = options.titleBoost ?? d.titleBoost;
     this.titleMinCoverage = options.titleMinCoverage ?? d.titleMinCoverage;
     this.denseCompletion = options.denseCompletion ?? d.denseCompletion;
+    this.documentWeight = options.documentWeight ?? d.documentWeight;
+    this.expandWindow = options.expandWindow ?? d.expandWindow;
     this.filter = options.filter;
+    this.reranker = options.reranker;
+    this.rerankTopN = options.rerankTopN ?? 20;
+    if (this.reranker && typeof this.reranker.rerank !== "function") {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        "HybridRetriever option reranker must have a rerank(query, passages) method",
+      );
+    }
     if (options.mmr) this.mmr = { lambda: options.mmr.lambda ?? 0.7, fetchK: options.mmr.fetchK ?? 20 };
 
     checkEnum("mode", this.mode, ["hybrid", "keyword", "dense"]);
@@ -240,6 +280,9 @@ export class HybridRetriever extends BaseRetriever {
     checkNumber("chunksPerDocument", this.chunksPerDocument, 1, 10_000, true);
     checkNumber("titleBoost", this.titleBoost, 0, 10);
     checkNumber("titleMinCoverage", this.titleMinCoverage, 0, 1);
+    checkNumber("documentWeight", this.documentWeight, 0, 10);
+    checkNumber("expandWindow", this.expandWindow, 0, 100, true);
+    checkNumber("rerankTopN", this.rerankTopN, 1, 10_000, true);
     if (this.mmr) {
       checkNumber("mmr.lambda", this.mmr.lambda, 0, 1);
       checkNumber("mmr.fetchK", this.mmr.fetchK, 1, 100_000, true);
@@ -259,12 +302,20 @@ export class HybridRetriever extends BaseRetriever {
       throw new GeneraError("INVALID_INPUT", "HybridRetriever query must be a string", { details: { query } });
     }
     if (query.trim() === "") return [];
-    const candidates = await this.collectCandidates(query);
+    // Whole documents are rebuilt from an in-process BM25 index; other keyword sides (a
+    // database's full-text search) go without document evidence and context windows.
+    const local =
+      this.keywordIndex instanceof KeywordIndex && this.keywordIndex.size > 0 ? this.keywordIndex : undefined;
+    const useDocuments = this.documentWeight > 0 && this.mode !== "dense" && local !== undefined;
+    const whole = local && (useDocuments || this.expandWindow > 0) ? WholeDocumentIndex.of(local) : undefined;
+    const documentScores = useDocuments && whole ? whole.scores(query) : undefined;
+    const candidates = await this.collectCandidates(query, whole, documentScores);
     if (candidates.size === 0) return [];
     this.fuse(candidates);
 
     const queryTerms = new Set(this.keywordIndex.analyze(query));
-    const titleBonus = (doc: DocumentInterface) => this.titleBonus(doc, queryTerms);
+    const documentBonus = this.documentBonus(candidates, documentScores);
+    const titleBonus = (doc: DocumentInterface) => this.titleBonus(doc, queryTerms) + documentBonus(doc);
 
     // Ranked (chunk, score) pairs; with document aggregation the score is the document's.
     let ranked: Array<{ c: Candidate; score: number }>;
@@ -292,17 +343,47 @@ export class HybridRetriever extends BaseRetriever {
     }
 
     if (this.mmr) ranked = this.diversify(ranked);
+    const rerankScores = new Map<string, number>();
+    if (this.reranker && ranked.length > 1) {
+      const top = ranked.slice(0, Math.max(this.rerankTopN, this.k));
+      const scores = await this.reranker.rerank(
+        query,
+        top.map(({ c }) => c.doc.pageContent),
+      );
+      for (const [i, { c }] of top.entries()) rerankScores.set(c.id, scores[i] ?? Number.NEGATIVE_INFINITY);
+      // Stable: equal reranker scores keep the fused order.
+      const order = new Map(top.map(({ c }, i) => [c.id, i]));
+      ranked = [
+        ...[...top].sort(
+          (a, b) => rerankScores.get(b.c.id)! - rerankScores.get(a.c.id)! || order.get(a.c.id)! - order.get(b.c.id)!,
+        ),
+        ...ranked.slice(top.length),
+      ];
+    }
     return ranked.slice(0, this.k).map(({ c, score }) => {
-      const doc = new Document({
-        pageContent: c.doc.pageContent,
-        metadata: { ...c.doc.metadata, id: c.id, score, denseScore: c.dense, keywordScore: c.keyword },
+      const metadata: Record<string, unknown> = {
+        ...c.doc.metadata,
         id: c.id,
-      });
+        score,
+        denseScore: c.dense,
+        keywordScore: c.keyword,
+      };
+      if (rerankScores.has(c.id)) metadata.rerankScore = rerankScores.get(c.id);
+      const around = this.expandWindow > 0 ? whole?.neighbourhood(c.id, this.expandWindow) : undefined;
+      if (around && around.text.length > c.doc.pageContent.length) {
+        metadata.context = around.text;
+        if (around.startChar !== undefined) metadata.contextStartChar = around.startChar;
+      }
+      const doc = new Document({ pageContent: c.doc.pageContent, metadata, id: c.id });
       return [doc, score] as [Document, number];
     });
   }
 
-  private async collectCandidates(query: string): Promise<Map<string, Candidate>> {
+  private async collectCandidates(
+    query: string,
+    whole: WholeDocumentIndex | undefined,
+    documentScores: Map<string, number> | undefined,
+  ): Promise<Map<string, Candidate>> {
     const useDense = this.mode !== "keyword";
     const useKeyword = this.mode !== "dense";
     const fetchK = Math.max(this.fetchK, this.k, this.mmr?.fetchK ?? 0);
@@ -321,6 +402,20 @@ export class HybridRetriever extends BaseRetriever {
     for (const id of topIds(keywordScores, fetchK)) {
       const doc = this.keywordIndex.getDocument(id);
       if (doc) candidates.set(id, { id, doc, dense: null, keyword: keywordScores.get(id)!, fused: 0 });
+    }
+    // The best chunk of each top whole-document match joins in: the profile of the entity a
+    // question names may hold the answer in a chunk that never repeats the name.
+    if (whole && documentScores) {
+      for (const source of topIds(documentScores, Math.max(this.k, 10))) {
+        let best: string | undefined;
+        for (const id of whole.chunksOf(source)) {
+          const score = keywordScores.get(id);
+          if (score !== undefined && (best === undefined || score > keywordScores.get(best)!)) best = id;
+        }
+        if (best === undefined || candidates.has(best)) continue;
+        const doc = this.keywordIndex.getDocument(best);
+        if (doc) candidates.set(best, { id: best, doc, dense: null, keyword: keywordScores.get(best)!, fused: 0 });
+      }
     }
     // Stored vectors of the keyword candidates, fetched before the query vector arrives;
     // the stores we ship report cosine similarity, so the cosine to these puts keyword-only
@@ -387,6 +482,25 @@ export class HybridRetriever extends BaseRetriever {
       });
     }
     for (const c of candidates.values()) c.fused = fused.get(c.id) ?? 0;
+  }
+
+  /** documentWeight × the z-scored whole-document BM25 score of a chunk's document, over the candidates' documents. */
+  private documentBonus(
+    candidates: Map<string, Candidate>,
+    documentScores: Map<string, number> | undefined,
+  ): (doc: DocumentInterface) => number {
+    if (!documentScores || documentScores.size === 0) return () => 0;
+    const sourceOf = (doc: DocumentInterface) => {
+      const source = doc.metadata?.source;
+      return typeof source === "string" ? source : "";
+    };
+    const raw = new Map<string, number>();
+    for (const c of candidates.values()) {
+      const source = sourceOf(c.doc);
+      raw.set(source, documentScores.get(source) ?? 0);
+    }
+    const normalized = normalizeScores(raw, "zscore");
+    return (doc) => this.documentWeight * (normalized.get(sourceOf(doc)) ?? 0);
   }
 
   private titleBonus(doc: DocumentInterface, queryTerms: ReadonlySet<string>): number {

@@ -276,6 +276,7 @@ export class KeywordIndex {
   private readonly source: KeywordDocumentSource;
   private mini: MiniSearch<IndexedFields>;
   private vacuuming?: Promise<void>;
+  private changes = 0;
 
   constructor(options: KeywordIndexOptions = {}) {
     this.stem = options.stem ?? true;
@@ -316,6 +317,11 @@ export class KeywordIndex {
     return this.mini.documentCount;
   }
 
+  /** Bumped by every add, replace and remove: lets derived indexes (whole documents) know they are stale. */
+  get revision(): number {
+    return this.changes;
+  }
+
   has(id: string): boolean {
     return this.mini.has(id);
   }
@@ -323,6 +329,11 @@ export class KeywordIndex {
   getDocument(id: string): Document | undefined {
     const doc = this.mini.has(id) ? this.source.get(id) : undefined;
     return doc ? copyDocument(doc, id) : undefined;
+  }
+
+  /** Ids of every indexed chunk, in no particular order. */
+  ids(): string[] {
+    return [...(this.mini as unknown as MiniSearchInternals)._documentIds.values()];
   }
 
   /** A chunk's analysed fields, as `addAnalyzed` takes them back. */
@@ -340,6 +351,7 @@ export class KeywordIndex {
    */
   addAnalyzed(entries: Iterable<{ id: string; terms: KeywordTerms; document?: DocumentInterface }>): void {
     this.termScores.clear();
+    this.changes++;
     for (const { id, terms, document } of entries) {
       if (this.mini.has(id)) {
         throw new GeneraError("CONFLICT", `Keyword index already holds document "${id}"`, { details: { id } });
@@ -384,6 +396,7 @@ export class KeywordIndex {
     let removed = 0;
     for (const id of ids) {
       if (this.mini.has(id)) {
+        this.changes++;
         this.mini.discard(id);
         this.ownDocs?.delete(id);
         this.termScores.clear();
@@ -580,6 +593,16 @@ export class KeywordIndex {
     return df;
   }
 
+  /**
+   * How many chunks contain `word` as this index analyses it (a compound such as
+   * "max_connections" counts whole; a stop word counts as in every chunk): the corpus
+   * statistics the extractive answerer weighs a question's words by.
+   */
+  wordFrequency(word: string): number {
+    const [term] = analyzeText(word, { stem: this.stem });
+    return term === undefined ? this.size : this.documentFrequency(term);
+  }
+
   search(query: string, options: KeywordSearchOptions = {}): KeywordSearchResult[] {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1) {
@@ -626,6 +649,7 @@ export class KeywordIndex {
 
   private insert(docs: DocumentInterface[], ids: string[]): void {
     this.termScores.clear();
+    this.changes++;
     docs.forEach((doc, i) => {
       this.mini.add({ id: ids[i], ...this.termsOf(doc) });
       this.ownDocs?.set(ids[i], copyDocument(doc, ids[i]));

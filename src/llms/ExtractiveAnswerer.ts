@@ -3,15 +3,32 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
-import { contentTerms, cosineSimilarity, sentencesUnderHeadings, wordTokens } from "./textUnits.js";
+import { type AnswerUnit, answerUnits, contentTerms, cosineSimilarity, lightStem, wordTokens } from "./textUnits.js";
 
 /** The fixed sentence returned when no retrieved sentence is relevant enough. */
 export const NO_ANSWER_TEXT = "The indexed documents do not answer this question.";
 
 export interface ExtractiveAnswererInput {
   question: string;
-  /** Retrieved chunks, best first (their order is the retrieval rank). */
+  /**
+   * Retrieved chunks, best first (their order is the retrieval rank). A chunk whose
+   * `metadata.context` is a string (the enclosing section or neighbouring chunks, see
+   * HybridRetriever's `expand`) is answered from that wider text; it is still cited as the chunk.
+   */
   documents: DocumentInterface[];
+  /**
+   * How common each word is in the whole indexed corpus (e.g. the keyword index). With it a
+   * question word the corpus never uses ("max_worker_connections", "France") weighs what a
+   * rare word weighs, so a passage that lacks it does not answer; without it rarity is
+   * judged among the retrieved passages only.
+   */
+  corpus?: CorpusStatistics;
+}
+
+/** Word statistics of the indexed corpus: how many passages there are, and how many contain a word. */
+export interface CorpusStatistics {
+  documentCount: number;
+  documentFrequency(word: string): number;
 }
 
 /** One quoted sentence of the answer and the source it came from. */
@@ -19,6 +36,13 @@ export interface Citation {
   /** The number in the `[n]` marker, i.e. the `index` of a `sources` entry. */
   index: number;
   sentence: string;
+  /**
+   * Where the sentence is in its source document (`pageContent` offsets), when the passage
+   * carries `startChar` (or `contextStartChar` for a wider context) and the sentence is
+   * found there verbatim.
+   */
+  startChar?: number;
+  endChar?: number;
   /** The combined score (see ExtractiveAnswerer) the sentence was chosen with. */
   score: number;
 }
@@ -41,7 +65,7 @@ export type ExtractiveAnswerChunk = Partial<ExtractiveAnswer>;
 export interface ExtractiveAnswererOptions {
   /** Sentence embeddings for the dense part of the score; without them the score is lexical only. */
   embeddings?: EmbeddingsInterface;
-  /** A sentence must score at least this to be quoted (default 0.25). */
+  /** A sentence must score at least this to be quoted (default 0.15; see bench/README.md for how 0.15 and minCoverage 0.45 were chosen). */
   minScore?: number;
   /** At most this many sentences in an answer (default 3). */
   maxSentences?: number;
@@ -59,38 +83,126 @@ export interface ExtractiveAnswererOptions {
   minWords?: number;
   /** Only this many sentences (best lexical pre-score) are embedded per question (default 48). */
   maxCandidates?: number;
+  /**
+   * Decline unless the best sentence's passage (with its title and headings) covers at least
+   * this idf-weighted share of the question's words (default 0.45). See ExtractiveAnswerer.
+   */
+  minCoverage?: number;
 }
 
 interface Candidate {
   sentence: string;
+  kind: AnswerUnit["kind"];
+  topic?: string;
   docIndex: number;
+  position: number;
   terms: Set<string>;
   lexical: number;
   context: number;
+  /** 1 when the unit's title, section heading or term line names the question's rarest word. */
+  about: number;
+  /** Terms of what the unit sits under: its document's title, section heading and term line. */
+  labels: Set<string>;
   dense: number;
   score: number;
   vector?: number[];
+}
+
+/** What a question asks for, read from its first words. */
+export interface QuestionShape {
+  /** "which": the answer names a thing (a document's title when the documents are one per thing). */
+  type: "which" | "who" | "when" | "where" | "quantity" | "definition" | "how" | "why" | "yesno" | "other";
+  /** Short-answer types are answered with fewer sentences. */
+  factoid: boolean;
+}
+
+const AUXILIARY =
+  /^(is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|of|one|ones|kind|way|ways|type|types|a|an|the|happens|happened)$/;
+
+/** Verbs that end a "which <noun phrase>" question opening. */
+const VERB_AFTER_WH =
+  /^(stands?|means?|makes?|gives?|uses?|takes?|sets?|gets?|holds?|contains?|did|does|won|came|comes|appears?)$/;
+
+/** The question's type from its wording (English). */
+export function questionShape(question: string): QuestionShape {
+  const q = question.trim().toLowerCase();
+  const words = wordTokens(q);
+  const [first = "", second = ""] = words;
+  if (first === "which" && second && !AUXILIARY.test(second)) return { type: "which", factoid: true };
+  if (first === "who" || first === "whom" || first === "whose") return { type: "who", factoid: true };
+  if (first === "when" || /^(in )?what year\b/.test(q)) return { type: "when", factoid: true };
+  if (first === "where") return { type: "where", factoid: true };
+  if (/^how (many|much|long|big|large|heavy|old|often|tall|wide|fast)\b/.test(q))
+    return { type: "quantity", factoid: true };
+  if (first === "why") return { type: "why", factoid: false };
+  if (first === "how") return { type: "how", factoid: false };
+  if (/^what (is|are) (an? |the )?[\w\s-]{1,40}\??$/.test(q) && !/\b(of|for|in)\b/.test(q)) {
+    return { type: "definition", factoid: false };
+  }
+  if (/^(is|are|was|were|do|does|did|can|could|should|has|have)\b/.test(first)) return { type: "yesno", factoid: true };
+  return { type: "other", factoid: /\b(default|value|version|number|size|name|symbol|year)\b/.test(q) };
+}
+
+/** The title a chunk's document goes by: `title`, else its first heading, else its file name. */
+function titleOf(doc: DocumentInterface): string {
+  const m = (doc.metadata ?? {}) as Record<string, unknown>;
+  if (typeof m.title === "string" && m.title.trim()) return m.title.trim();
+  if (Array.isArray(m.headings) && typeof m.headings[0] === "string" && m.headings[0].trim()) return m.headings[0];
+  if (typeof m.source === "string") return (m.source.split(/[\\/]/).pop() ?? "").replace(/\.[^.]+$/, "");
+  return "";
+}
+
+/** Title and heading path: where a passage is, which its sentences need not repeat. */
+function scopeText(doc: DocumentInterface): string {
+  const m = (doc.metadata ?? {}) as Record<string, unknown>;
+  const headings = Array.isArray(m.headings) ? m.headings.filter((h) => typeof h === "string") : [];
+  return [titleOf(doc), ...headings].join("\n");
+}
+
+/** The section a chunk's text begins in (its last heading), unless it is read with wider context. */
+function startSection(doc: DocumentInterface): string | undefined {
+  const m = (doc.metadata ?? {}) as Record<string, unknown>;
+  if (typeof m.context === "string" && m.context.trim() !== "") return undefined;
+  const headings = Array.isArray(m.headings) ? m.headings.filter((h) => typeof h === "string") : [];
+  return headings.length > 1 ? headings[headings.length - 1] : undefined;
+}
+
+function passageText(doc: DocumentInterface): string {
+  const context = doc?.metadata?.context;
+  if (typeof context === "string" && context.trim() !== "") return context;
+  return typeof doc?.pageContent === "string" ? doc.pageContent : "";
 }
 
 /**
  * The default "model" when no generator is configured: it answers by quoting the
  * retrieved chunks, so it can be wrong but never invents text.
  *
- * Scoring, for each sentence s of the chunk at retrieval rank r (0 = best) and question q:
+ * Answer units are the passage's sentences plus its "Field: value" lines and table rows (see
+ * answerUnits); a passage with `metadata.context` is read with that wider text (small-to-big).
+ * Scoring, for each unit s of the passage at retrieval rank r (0 = best) and question q:
  *
  *     relevance(s) = w · max(0, cos(E(q), E(s))) + (1 − w) · lexical(q, s)
  *     lexical(q, s) = Σ_{t ∈ T(q) ∩ T(s)} idf(t) / Σ_{t ∈ T(q)} idf(t)
- *     context(s)   = lexical(q, chunk of s, with its title and headings)
- *     score(s)     = relevance(s) · [(1 + c · context(s)) / (1 + c)] / (1 + rankDecay · r),   c = contextWeight
+ *     context(s)   = the same coverage of q's focus terms by the whole passage, title and headings
+ *     score(s)     = relevance(s) · [(1 + c · context(s)) / (1 + c)] · [(1 + a · about(s)) / (1 + a)] / (1 + rankDecay · r)
  *
- * where T(·) are stemmed content terms (stopwords removed), idf(t) = ln(1 + N / (1 + df(t)))
- * over the N candidate sentences, and w = denseWeight (0.6; 0 without embeddings). The context
- * factor prefers a sentence whose chunk is about the question ("It has 3.7 million
- * inhabitants" in the Berlin chunk, not in the Paris one); the rank factor breaks near-ties in
- * favour of the retriever's better chunks. Both factors are at most 1, so scores stay in
- * [0, 1] and neither can lift an irrelevant sentence over `minScore`. The best sentence must reach `minScore`; up to
- * `maxSentences` more are added while they reach `relativeCutoff` × best and are not
- * redundant with a chosen one.
+ * where T(s) are stemmed content terms of the unit, its section heading, its term line (the
+ * short line a paragraph explains, like "max_connections (integer)"), its table header and its
+ * document's title; idf(t) = ln(1 + N / (1 + df(t))) over the corpus when the chain passes its
+ * statistics (else over the candidates), a word the corpus never uses counting as its rarest;
+ * w = denseWeight (0.6; 0 without embeddings); c = contextWeight; about(s) = 1 when the unit's
+ * title, heading or term line names the question's rarest word (a = 0.5). Focus terms leave
+ * out the words that only say what kind of answer is wanted ("how long", "which version",
+ * "take", "need"). All factors are at most 1, so scores stay in [0, 1].
+ *
+ * The answerer declines (NO_ANSWER_TEXT) when the best unit's passage covers less than
+ * `minCoverage` of the focus, when it does not name the question's subject ("… of plutonium"),
+ * or when the best score is under `minScore` and the passage does not cover the question
+ * plainly (PLAIN_ANSWER_COVERAGE). Otherwise the best unit comes first, then up to
+ * `maxSentences` − 1 more (1 more for short-answer questions) that reach `relativeCutoff` ×
+ * best, are not redundant and come from the same passage or one that covers the question too,
+ * in reading order. "Which <thing> …?" answers start with the title of the best unit's
+ * document; a unit under a term line starts with that line.
  */
 export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, ExtractiveAnswer> {
   static override lc_name(): string {
@@ -112,11 +224,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
   readonly contextWeight: number;
   readonly minWords: number;
   readonly maxCandidates: number;
+  readonly minCoverage: number;
 
   constructor(options: ExtractiveAnswererOptions = {}) {
     super();
     this.embeddings = options.embeddings;
-    this.minScore = options.minScore ?? 0.25;
+    this.minScore = options.minScore ?? 0.15;
     this.maxSentences = options.maxSentences ?? 3;
     this.redundancyThreshold = options.redundancyThreshold ?? 0.9;
     this.relativeCutoff = options.relativeCutoff ?? 0.7;
@@ -125,8 +238,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     this.contextWeight = options.contextWeight ?? 0.5;
     this.minWords = options.minWords ?? 4;
     this.maxCandidates = options.maxCandidates ?? 48;
+    this.minCoverage = options.minCoverage ?? 0.45;
     for (const [name, value] of Object.entries({
       minScore: this.minScore,
+      minCoverage: this.minCoverage,
       redundancyThreshold: this.redundancyThreshold,
       relativeCutoff: this.relativeCutoff,
       denseWeight: this.denseWeight,
@@ -181,8 +296,9 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       throw new GeneraError("INVALID_INPUT", "ExtractiveAnswerer needs a non-empty `question` string");
     }
     const documents = Array.isArray(input.documents) ? input.documents : [];
-    const candidates = this.collectCandidates(question, documents);
-    if (candidates.length === 0) return noAnswer();
+    const shape = questionShape(question);
+    const { candidates, subject, unknownProperty } = this.collectCandidates(question, documents, input.corpus);
+    if (candidates.length === 0 || unknownProperty) return noAnswer();
 
     if (this.embeddings && this.denseWeight > 0) {
       const [questionVector, ...vectors] = await this.embedAll([question, ...candidates.map((c) => c.sentence)]);
@@ -194,85 +310,185 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     for (const c of candidates) {
       const relevance = this.denseWeight * c.dense + (1 - this.denseWeight) * c.lexical;
       c.score =
-        (relevance * (1 + this.contextWeight * c.context)) /
-        (1 + this.contextWeight) /
+        (((relevance * (1 + this.contextWeight * c.context)) / (1 + this.contextWeight)) *
+          ((1 + ABOUT_WEIGHT * c.about) / (1 + ABOUT_WEIGHT))) /
         (1 + this.rankDecay * c.docIndex);
     }
-    candidates.sort((a, b) => b.score - a.score || a.docIndex - b.docIndex);
+    candidates.sort((a, b) => b.score - a.score || a.docIndex - b.docIndex || a.position - b.position);
 
     const best = candidates[0] as Candidate;
-    if (best.score < this.minScore) return noAnswer();
-    const chosen: Candidate[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= this.maxSentences) break;
+    // The best passage must cover the question (its rare words above all), not just share a name with it.
+    if (best.context < this.minCoverage) return noAnswer();
+    // "What is the thermal conductivity of plutonium?" is answered from plutonium's passage or not at all.
+    if (!this.coversSubject(best, documents, subject)) return noAnswer();
+    // A low score with a passage that covers the question fully still answers: the top passage
+    // plainly holds the answer even when no single sentence repeats the question's words.
+    if (best.score < this.minScore && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0)) return noAnswer();
+
+    const limit = shape.factoid ? Math.min(2, this.maxSentences) : this.maxSentences;
+    const chosen: Candidate[] = [best];
+    for (const c of candidates.slice(1)) {
+      if (chosen.length >= limit) break;
       if (c.score < this.minScore || c.score < this.relativeCutoff * best.score) break;
+      // Nothing off-topic: a further sentence comes from the best one's passage or one that covers the question too.
+      if (c.docIndex !== best.docIndex && c.context < this.minCoverage) continue;
       if (chosen.some((d) => this.similarity(c, d) > this.redundancyThreshold)) continue;
       chosen.push(c);
     }
+    // Best first; the rest in reading order (passage by passage), so sentences of one place read as written.
+    const ordered = [best, ...chosen.slice(1).sort((a, b) => a.docIndex - b.docIndex || a.position - b.position)];
 
     const numberOf = new Map<number, number>();
     const sources: CitedSource[] = [];
     const citations: Citation[] = [];
-    for (const c of chosen) {
+    for (const c of ordered) {
       let n = numberOf.get(c.docIndex);
+      const doc = documents[c.docIndex] as DocumentInterface;
       if (n === undefined) {
         n = sources.length + 1;
         numberOf.set(c.docIndex, n);
-        sources.push(toCitedSource(documents[c.docIndex] as DocumentInterface, n));
+        sources.push(toCitedSource(doc, n));
       }
-      citations.push({ index: n, sentence: c.sentence, score: round(c.score) });
+      citations.push({ index: n, sentence: c.sentence, ...spanOf(c.sentence, doc), score: round(c.score) });
     }
-    const answer = citations.map((c) => `${c.sentence} [${c.index}]`).join(" ");
+    let answer = citations.map((c) => `${c.sentence} [${c.index}]`).join(" ");
+    // "The default is on." says little alone: lead with the term it explains ("enable_async_append (boolean)").
+    if (best.topic && !wordTokens(best.sentence).join(" ").includes(wordTokens(best.topic).join(" "))) {
+      answer = `${best.topic}: ${answer}`;
+    }
+    // "Which element has the symbol Fe?": the thing is the document the fact is in, so say its name first.
+    if (shape.type === "which") {
+      const title = titleOf(documents[best.docIndex] as DocumentInterface);
+      if (title && !wordTokens(best.sentence).join(" ").includes(wordTokens(title).join(" "))) {
+        answer = `${title}: ${answer}`;
+      }
+    }
     return { answer, sources, citations };
   }
 
-  private collectCandidates(question: string, documents: DocumentInterface[]): Candidate[] {
+  private collectCandidates(
+    question: string,
+    documents: DocumentInterface[],
+    corpus: CorpusStatistics | undefined,
+  ): { candidates: Candidate[]; subject?: string; unknownProperty?: boolean } {
     const seen = new Set<string>();
     const all: Candidate[] = [];
+    // Every unit is about its document's title; its section heading comes from the text itself
+    // (or, for a chunk read alone, from the chunk's heading path).
+    const scopeTerms = documents.map((doc) => new Set(contentTerms(titleOf(doc))));
     documents.forEach((doc, docIndex) => {
-      const text = typeof doc?.pageContent === "string" ? doc.pageContent : "";
-      for (const { sentence, heading } of sentencesUnderHeadings(text)) {
-        if (wordTokens(sentence).length < this.minWords) continue;
+      for (const unit of answerUnits(passageText(doc), startSection(doc))) {
+        const tokens = wordTokens(unit.text);
+        // Fields and table rows state a fact in a few words ("Symbol: Fe"); prose needs minWords.
+        if (tokens.length < (unit.kind === "sentence" ? this.minWords : 2)) continue;
         // Overlapping chunks repeat sentences; the first (best-ranked) copy wins.
-        const key = wordTokens(sentence).join(" ");
+        const key = tokens.join(" ");
         if (seen.has(key)) continue;
         seen.add(key);
         all.push({
-          sentence,
+          sentence: unit.text,
+          kind: unit.kind,
+          ...(unit.topic !== undefined ? { topic: unit.topic } : {}),
           docIndex,
-          // A section's opening sentence also matches its heading's words (see sentencesUnderHeadings).
-          terms: new Set([...contentTerms(sentence), ...(heading ? contentTerms(heading) : [])]),
+          position: unit.position,
+          // A section's opening sentence also matches its heading's words; a row, its column names;
+          // every unit, its passage's title and heading path (a profile's "Symbol: Fe" is about its title).
+          terms: new Set([
+            ...contentTerms(unit.text),
+            ...(unit.heading ? contentTerms(unit.heading) : []),
+            ...(unit.label ? contentTerms(unit.label) : []),
+            ...(unit.topic ? contentTerms(unit.topic) : []),
+            ...(unit.section ? contentTerms(unit.section) : []),
+            ...(scopeTerms[docIndex] ?? []),
+          ]),
+          labels: new Set([
+            ...(scopeTerms[docIndex] ?? []),
+            ...(unit.section ? contentTerms(unit.section) : []),
+            ...(unit.topic ? contentTerms(unit.topic) : []),
+          ]),
           lexical: 0,
           context: 0,
+          about: 0,
           dense: 0,
           score: 0,
         });
       }
     });
-    if (all.length === 0) return all;
+    if (all.length === 0) return { candidates: all };
 
-    const frame = HOW_DOES_IT_WORK.test(question) ? new Set(contentTerms("work")) : undefined;
-    const questionTerms = [...new Set(contentTerms(question))].filter((t) => !frame?.has(t));
-    const df = new Map<string, number>();
-    for (const c of all) for (const t of c.terms) df.set(t, (df.get(t) ?? 0) + 1);
-    const idf = (t: string) => Math.log(1 + all.length / (1 + (df.get(t) ?? 0)));
-    const total = questionTerms.reduce((sum, t) => sum + idf(t), 0);
-    const coverage = (terms: Set<string>) =>
-      total > 0 ? questionTerms.reduce((sum, t) => sum + (terms.has(t) ? idf(t) : 0), 0) / total : 0;
-    const contextOf = documents.map((doc) => {
-      const m = (doc?.metadata ?? {}) as Record<string, unknown>;
-      const extra = [m.title, ...(Array.isArray(m.headings) ? m.headings : [])].filter((x) => typeof x === "string");
-      return coverage(new Set(contentTerms(`${extra.join(" ")}\n${doc?.pageContent ?? ""}`)));
-    });
+    const workFrame = HOW_DOES_IT_WORK.test(question) ? new Set(contentTerms("work")) : undefined;
+    const questionTerms = [...new Set(contentTerms(question))].filter((t) => !workFrame?.has(t));
+    // Whether a passage answers is judged on what the question is about, without the words
+    // that name the kind of answer wanted (a passage need not say "version" to give one).
+    const frame = new Set(contentTerms(questionFrame(question)));
+    const focusTerms = questionTerms.filter((t) => !frame.has(t));
+    const idf = this.idfFor(question, questionTerms, all, corpus);
+    const coverageOf = (terms: string[]) => {
+      const total = terms.reduce((sum, t) => sum + idf(t), 0);
+      return (have: Set<string>) =>
+        total > 0 ? terms.reduce((sum, t) => sum + (have.has(t) ? idf(t) : 0), 0) / total : 0;
+    };
+    const lexical = coverageOf(questionTerms);
+    const focus = coverageOf(focusTerms.length > 0 ? focusTerms : questionTerms);
+    const contextOf = documents.map((doc) => focus(new Set(contentTerms(`${scopeText(doc)}\n${passageText(doc)}`))));
+    // A unit under a label that names what the question is about ("autovacuum_max_workers
+    // (integer)" above "The default is three.") beats one that mentions it in passing.
+    const key = focusTerms.length > 0 ? focusTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
     for (const c of all) {
-      c.lexical = coverage(c.terms);
+      c.lexical = lexical(c.terms);
       c.context = contextOf[c.docIndex] ?? 0;
+      c.about = key !== undefined && c.labels.has(key) ? 1 : 0;
     }
-    if (all.length <= this.maxCandidates) return all;
+    // A property the corpus never mentions ("the density of …" where no passage says "density")
+    // cannot be answered from it, whatever else matches.
+    const { property } = questionParts(question);
+    const unknownProperty =
+      corpus !== undefined &&
+      property.some((t) => !frame.has(t) && corpus.documentFrequency(wordOf(question, t)) === 0);
+    // The subject's rarest word is the one a passage about it cannot lack.
+    const subjectTerms = questionSubject(question);
+    const subject = subjectTerms.length > 0 ? subjectTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
+    if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>
       (c.lexical * (1 + this.contextWeight * c.context)) / (1 + this.rankDecay * c.docIndex);
-    return [...all].sort((a, b) => prescore(b) - prescore(a)).slice(0, this.maxCandidates);
+    const candidates = [...all].sort((a, b) => prescore(b) - prescore(a)).slice(0, this.maxCandidates);
+    return { candidates, subject, unknownProperty };
+  }
+
+  /**
+   * Inverse document frequency of the question's terms: over the whole corpus when its
+   * statistics are given (a word it never uses gets the highest weight), else over the
+   * candidate sentences.
+   */
+  private idfFor(
+    question: string,
+    questionTerms: string[],
+    candidates: Candidate[],
+    corpus: CorpusStatistics | undefined,
+  ): (term: string) => number {
+    const weights = new Map<string, number>();
+    if (corpus && corpus.documentCount > 0) {
+      const n = corpus.documentCount;
+      // The corpus is analysed its own way; ask it about the question's words as written.
+      for (const t of questionTerms) {
+        // A word the corpus never uses weighs what its rarest words weigh (as if in one passage):
+        // it may be a name the documents lack, or just the asker's own wording.
+        const df = Math.max(1, Math.min(n, corpus.documentFrequency(wordOf(question, t))));
+        weights.set(t, Math.log(1 + n / (1 + df)));
+      }
+      return (t) => weights.get(t) ?? Math.log(1 + n / 2);
+    }
+    const df = new Map<string, number>();
+    for (const c of candidates) for (const t of c.terms) df.set(t, (df.get(t) ?? 0) + 1);
+    return (t) => Math.log(1 + candidates.length / (1 + (df.get(t) ?? 0)));
+  }
+
+  /** Whether the best candidate's passage names the question's subject (its rarest word; see questionSubject). */
+  private coversSubject(best: Candidate, documents: DocumentInterface[], subject: string | undefined): boolean {
+    if (subject === undefined) return true;
+    const doc = documents[best.docIndex] as DocumentInterface;
+    return new Set(contentTerms(`${scopeText(doc)}\n${passageText(doc)}`)).has(subject);
   }
 
   private async embedAll(texts: string[]): Promise<number[][]> {
@@ -300,10 +516,94 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
 }
 
 /**
+ * What a question is about, when its wording says so plainly: the Y of "What is the X of Y?",
+ * "What is Y's X?", "Who discovered Y?". The answer must come from a passage about Y: one
+ * that only shares X ("the lowest thermal conductivity of all the elements" in another
+ * element's profile) does not answer "What is the thermal conductivity of plutonium?".
+ */
+export function questionSubject(question: string): string[] {
+  return questionParts(question).subject;
+}
+
+/**
+ * The parts of "What is the X of Y?" (and "What is Y's X?", "Who discovered Y?"): the
+ * property X asked for and the subject Y it is asked about, as content terms.
+ */
+function questionParts(question: string): { property: string[]; subject: string[] } {
+  const q = question
+    .trim()
+    .toLowerCase()
+    .replace(/\?+\s*$/, "");
+  const of = /^(?:what|which)(?: is| are| was| were)? (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
+  const possessive = /^(?:what|which)(?: is| are| was| were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
+  const who = /^who (?:discovered|invented|proposed|wrote|created|founded|introduced|designed) (.+)$/.exec(q);
+  const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
+  if (of) return { property: terms(of[1]), subject: terms(of[2]) };
+  if (possessive) return { property: terms(possessive[2]), subject: terms(possessive[1]) };
+  return { property: [], subject: terms(who?.[1]) };
+}
+
+/** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
+const GENERIC_VERBS = new Set(
+  "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts".split(
+    " ",
+  ),
+);
+
+/**
+ * Words that say what kind of answer is wanted rather than what it is about: the "long" of
+ * "How long is the river?" (the answer says "820 kilometres"), the "year" of "In what year…",
+ * the "work" of "How does X work?". They are not terms a sentence must share.
+ */
+function questionFrame(question: string): string {
+  const q = question.trim().toLowerCase();
+  const frame: string[] = [];
+  const how = /^how (many|much|long|big|large|heavy|old|often|tall|wide|fast|far)\b/.exec(q);
+  if (how) frame.push(how[1] as string);
+  // "Which Node version is…", "What command-line program is…": the noun phrase before the
+  // verb names the answer's kind.
+  const words = wordTokens(q.replace(/^(?:in|on|at|from) /, ""));
+  if ((words[0] === "what" || words[0] === "which") && words[1] && !AUXILIARY.test(words[1])) {
+    const phrase = [];
+    for (const w of words.slice(1, 4)) {
+      if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
+      phrase.push(w);
+    }
+    const next = words[1 + phrase.length];
+    frame.push(...(next && (AUXILIARY.test(next) || VERB_AFTER_WH.test(next)) ? phrase : [words[1]]));
+  }
+  if (HOW_DOES_IT_WORK.test(question)) frame.push("work");
+  for (const w of wordTokens(q)) if (GENERIC_VERBS.has(w)) frame.push(w);
+  return frame.join(" ");
+}
+
+/**
  * "How does X work?" asks about X: its "work" is the question's frame, not a term to
  * match (it otherwise favoured any sentence that "works", or a section on "a worked example").
  */
 const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\b.*\bwork\s*\??\s*$/i;
+
+/** The question's own spelling of one of its content terms (the corpus analyses words its own way). */
+function wordOf(question: string, term: string): string {
+  return wordTokens(question).find((w) => lightStem(w.replace(/['’]s$/, "")) === term) ?? term;
+}
+
+/** How much a unit labelled with the question's rarest word is preferred (see Candidate.about). */
+const ABOUT_WEIGHT = 0.5;
+
+/** A passage covering this share of the question answers it even when no sentence scores minScore. */
+const PLAIN_ANSWER_COVERAGE = 0.85;
+
+/** The sentence's offsets in its source document, when the passage knows where it starts and the sentence is verbatim. */
+function spanOf(sentence: string, doc: DocumentInterface): { startChar?: number; endChar?: number } {
+  const m = (doc?.metadata ?? {}) as Record<string, unknown>;
+  const context = typeof m.context === "string" ? m.context : undefined;
+  const text = context ?? doc?.pageContent ?? "";
+  const base = context !== undefined ? m.contextStartChar : m.startChar;
+  if (typeof base !== "number") return {};
+  const at = text.indexOf(sentence);
+  return at < 0 ? {} : { startChar: base + at, endChar: base + at + sentence.length };
+}
 
 function noAnswer(): ExtractiveAnswer {
   return { answer: NO_ANSWER_TEXT, sources: [], citations: [] };

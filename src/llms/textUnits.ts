@@ -40,9 +40,12 @@ const ANAPHORA = new Set([
   "latter",
 ]);
 
-/** Lower-cased word tokens (letters, digits, inner apostrophes/hyphens kept). */
+/**
+ * Lower-cased word tokens (letters, digits, inner apostrophes/hyphens kept; underscores are
+ * word characters, so "max_connections" is one name and does not match "max" or "connections").
+ */
 export function wordTokens(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu) ?? [];
+  return text.toLowerCase().match(/[\p{L}\p{N}_]+(?:['’-][\p{L}\p{N}_]+)*/gu) ?? [];
 }
 
 /**
@@ -63,6 +66,7 @@ export function lightStem(token: string): string {
 /** Content terms: stemmed tokens without stopwords (numbers are kept: they name things). */
 export function contentTerms(text: string): string[] {
   return wordTokens(text)
+    .map((t) => t.replace(/['’]s$/, "")) // "what's" is "what", "BERT's" is "bert"
     .filter((t) => !STOPWORDS.has(t) && (t.length > 1 || /\d/.test(t)))
     .map(lightStem);
 }
@@ -178,6 +182,148 @@ export function sentencesUnderHeadings(text: string): Array<{ sentence: string; 
   return sections.flatMap(({ heading, lines }) =>
     textToSentences(lines.join("\n")).map((sentence, i) => ({ sentence, heading: i === 0 ? heading : undefined })),
   );
+}
+
+/** One quotable piece of a passage: a prose sentence, a "Field: value" line or a table row. */
+export interface AnswerUnit {
+  text: string;
+  kind: "sentence" | "field" | "row";
+  /** The heading of the section this unit opens (first unit under a heading only). */
+  heading?: string;
+  /** The heading of the section this unit is in (every unit under it). */
+  section?: string;
+  /** A table row's column names (its table's header row), when the table has one. */
+  label?: string;
+  /**
+   * The short line this unit's paragraph sits under, like a definition-list term
+   * ("max_connections (integer)" above "The default is typically 100 connections."): what the
+   * unit is about when it does not say so itself.
+   */
+  topic?: string;
+  /** Position in the passage, in reading order. */
+  position: number;
+}
+
+/** "Default: 100", "- Initial value: `normal`": a short key, a colon, a value, on one line. */
+const FIELD_LINE = /^(?:[-*+•]\s+)?([^\s:|`][^:|]{0,40}?):\s+(\S.*)$/;
+const MAX_FIELD_LINE = 160;
+
+function tableCells(line: string): string[] | undefined {
+  const trimmed = line.trim().replace(/^\|/, "").replace(/\|$/, "");
+  const cells = trimmed.split(/\s\|\s|\s\||\|\s|\|/).map((c) => c.trim());
+  return cells.length >= 2 && /\S\s*\|\s*\S/.test(line) ? cells : undefined;
+}
+
+/** "max_connections (integer)", "-r, --regex": a few words, no sentence end. */
+function isTermLine(line: string): boolean {
+  return line.length <= 80 && wordTokens(line).length <= 8 && !/[.!?:;]$/.test(line) && !/[.!?]\s/.test(line);
+}
+
+const isTableSeparator = (line: string) => /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line.trim());
+
+/**
+ * The answer units of a (possibly Markdown) passage, in reading order: prose sentences as
+ * {@link sentencesUnderHeadings} gives them, plus lines that state one fact on their own —
+ * "Key: value" fields and table rows (pipe-separated, as Markdown and the HTML loader write
+ * them), each carrying its table's header as `label` so "storage size" finds "8 bytes" in the
+ * "Storage Size" column. `section` starts as the given heading (where the passage begins) and
+ * follows the passage's own headings. Code blocks are never units. Units are quoted verbatim apart from
+ * inline Markdown markup.
+ */
+export function answerUnits(text: string, section?: string): AnswerUnit[] {
+  const units: AnswerUnit[] = [];
+  let prose: string[] = [];
+  let heading: string | undefined;
+  let inFence = false;
+  let header: string[] | undefined;
+  let previousRow: string[] | undefined;
+  let topic: string | undefined;
+  const push = (unit: Omit<AnswerUnit, "position">) => {
+    units.push({
+      ...unit,
+      ...(heading !== undefined ? { heading } : {}),
+      ...(topic !== undefined && unit.text !== topic ? { topic } : {}),
+      ...(section !== undefined ? { section } : {}),
+      position: units.length,
+    });
+    heading = undefined;
+  };
+  const flushProse = () => {
+    if (prose.length === 0) return;
+    const text = prose.join("\n");
+    // A paragraph that is one short line without a full stop is a term the next paragraphs explain.
+    const term = prose.length === 1 && isTermLine(text.trim()) ? stripInlineMarkdown(text.trim()) : undefined;
+    for (const sentence of textToSentences(text)) push({ text: sentence, kind: "sentence" });
+    if (term !== undefined) topic = term;
+    prose = [];
+  };
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  for (const [i, rawLine] of lines.entries()) {
+    const line = rawLine.trim();
+    if (/^(```|~~~)/.test(line)) {
+      flushProse();
+      inFence = !inFence;
+      // A one-line block that defines something ("animation = <single-animation>#") states a fact;
+      // other code is never quoted.
+      const body = lines[i + 1]?.trim() ?? "";
+      if (inFence && /^(```|~~~)/.test(lines[i + 2]?.trim() ?? "") && /^[\w-]+\s*(?:=|::=)\s*\S/.test(body)) {
+        push({ text: body, kind: "field" });
+      }
+      continue;
+    }
+    if (inFence) continue;
+    const headingMatch = /^#{1,6}\s+(.+?)\s*#*$/.exec(line);
+    if (headingMatch) {
+      flushProse();
+      topic = undefined;
+      heading = stripInlineMarkdown(headingMatch[1] as string);
+      section = heading;
+      header = undefined;
+      previousRow = undefined;
+      continue;
+    }
+    if (line === "") {
+      flushProse();
+      continue;
+    }
+    if (isTableSeparator(line)) {
+      // The row just above was the header; it is a label, not an answer.
+      if (previousRow && units.length > 0 && units[units.length - 1]?.kind === "row") {
+        const removed = units.pop() as AnswerUnit;
+        if (removed.heading !== undefined) heading = removed.heading;
+      }
+      header = previousRow;
+      continue;
+    }
+    const cells = tableCells(line);
+    if (cells) {
+      flushProse();
+      // A lone row followed (after blank lines) by rows of as many cells heads them (HTML tables).
+      const next = lines.slice(i + 1).find((l) => l.trim() !== "");
+      const nextCells = next ? tableCells(next) : undefined;
+      if (!previousRow && !header && nextCells && nextCells.length === cells.length && lines[i + 1]?.trim() === "") {
+        header = cells;
+        previousRow = cells;
+        continue;
+      }
+      const text = stripInlineMarkdown(cells.filter((c) => c !== "").join(" | "));
+      const label = header && header.length === cells.length ? stripInlineMarkdown(header.join(" ")) : undefined;
+      push({ text, kind: "row", ...(label ? { label } : {}) });
+      previousRow = cells;
+      continue;
+    }
+    previousRow = undefined;
+    const field = line.length <= MAX_FIELD_LINE ? FIELD_LINE.exec(line) : null;
+    if (field && wordTokens(field[1] as string).length <= 5 && !/[.!?]\s/.test(field[1] as string)) {
+      flushProse();
+      push({ text: stripInlineMarkdown(line.replace(/^[-*+•]\s+/, "")).trim(), kind: "field" });
+      continue;
+    }
+    header = undefined;
+    prose.push(rawLine);
+  }
+  flushProse();
+  return units;
 }
 
 export { cosineSimilarity } from "../util/cosineSimilarity.js";

@@ -68,10 +68,13 @@ describe("ExtractiveAnswerer", () => {
     ];
     for (const question of ["What is HNSW?", "How does HNSW work?"]) {
       const result = await answerer.invoke({ question, documents: sections });
-      // The heading's word counts for the sentence under it; "work" only frames the question.
-      expect(result.citations.map((c) => c.sentence)).toEqual([
+      // The heading's word counts for the sentences under it, the opening one most; "work" only
+      // frames the question, so the worked example is not quoted.
+      const sentences = result.citations.map((c) => c.sentence);
+      expect(sentences[0]).toBe(
         "Hierarchical Navigable Small World graphs are the most widely used approximate nearest-neighbour index.",
-      ]);
+      );
+      expect(sentences.join(" ")).not.toMatch(/worked|ranked third/);
     }
   });
 
@@ -97,9 +100,9 @@ describe("ExtractiveAnswerer", () => {
     });
     expect(await answerer.invoke({ question: "Anything?", documents: [] })).toMatchObject({ answer: NO_ANSWER_TEXT });
     const strict = new ExtractiveAnswerer({ embeddings: new FakeEmbeddings(), minScore: 0.99 });
-    expect((await strict.invoke({ question: "When was the Eiffel Tower built?", documents: docs })).answer).toBe(
-      NO_ANSWER_TEXT,
-    );
+    // (A passage that covers every word of the question still answers below minScore: see the next test.)
+    const question = "When was the Eiffel Tower built, and by which engineer?";
+    expect((await strict.invoke({ question, documents: docs })).answer).toBe(NO_ANSWER_TEXT);
   });
 
   it("limits the number of sentences and skips redundant ones", async () => {

@@ -171,7 +171,9 @@ describe("HybridRetriever fusion options", () => {
       chunk("rivers#0", "Rivers flow into the sea.", { source: "rivers.md", title: "Rivers" }),
     ];
     const { make: makeDefault } = await setup(docs, { boosts: { title: 0 } });
-    const make = (options: Partial<HybridRetrieverOptions>) => makeDefault({ normalization: "minmax", ...options });
+    // Whole-document evidence would already lift Osaka; this isolates the chunk aggregation.
+    const make = (options: Partial<HybridRetrieverOptions>) =>
+      makeDefault({ normalization: "minmax", documentWeight: 0, ...options });
     const question = "population, subway and housing";
     const chunkLevel = await make({ mode: "keyword", aggregate: "none", titleBoost: 0 }).invoke(question);
     expect(chunkLevel[0].id).toBe("lone#0");
@@ -200,16 +202,19 @@ describe("HybridRetriever fusion options", () => {
     // Title field weight 0 so only the retriever's title boost tells the titles apart.
     const { make } = await setup(docs, { boosts: { title: 0 } });
     const question = "guitar tuning with pegs";
-    const plain = await make({ titleBoost: 0, aggregate: "none" }).retrieveWithScores(question);
+    const plain = await make({ titleBoost: 0, aggregate: "none", documentWeight: 0 }).retrieveWithScores(question);
     expect(new Set(plain.map(([, s]) => s)).size).toBe(1);
-    const boosted = await make({ titleBoost: 0.3, aggregate: "none" }).retrieveWithScores(question);
+    const boosted = await make({ titleBoost: 0.3, aggregate: "none", documentWeight: 0 }).retrieveWithScores(question);
     expect(boosted[0][0].id).toBe("b#0");
     expect(boosted[0][1] - plain[0][1]).toBeCloseTo(0.3, 10);
     // "basics" is not in the question: 2 of 3 title words covered, below the default full coverage.
     expect(boosted.find(([d]) => d.id === "c#0")![1]).toBeCloseTo(plain[0][1], 10);
-    const partial = await make({ titleBoost: 0.3, titleMinCoverage: 0.5, aggregate: "none" }).retrieveWithScores(
-      question,
-    );
+    const partial = await make({
+      titleBoost: 0.3,
+      titleMinCoverage: 0.5,
+      aggregate: "none",
+      documentWeight: 0,
+    }).retrieveWithScores(question);
     expect(partial.find(([d]) => d.id === "c#0")![1] - plain[0][1]).toBeCloseTo(0.2, 10);
   });
 

@@ -1,0 +1,131 @@
+import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { KeywordIndex } from "./KeywordIndex.js";
+
+/** One source document rebuilt from its chunks. */
+interface SourceDocument {
+  source: string;
+  /** Chunk ids in reading order. */
+  chunkIds: string[];
+  /** Where each chunk starts and ends in `text` (same order as chunkIds). */
+  spans: Array<[number, number]>;
+  /** Each chunk's `startChar` in the source, when known. */
+  offsets: Array<number | undefined>;
+  text: string;
+}
+
+const cache = new WeakMap<KeywordIndex, { revision: number; index: WholeDocumentIndex }>();
+
+function sourceOf(doc: DocumentInterface, id: string): string {
+  const source = doc.metadata?.source;
+  return typeof source === "string" && source !== "" ? source : id;
+}
+
+function orderKey(doc: DocumentInterface): number {
+  const m = doc.metadata ?? {};
+  if (typeof m.startChar === "number") return m.startChar;
+  return typeof m.chunkIndex === "number" ? m.chunkIndex : 0;
+}
+
+/**
+ * Whole documents rebuilt from a chunk-level KeywordIndex: the chunks of each `source` in
+ * reading order (by `startChar`, else `chunkIndex`), overlaps removed, indexed by BM25 as one
+ * document each (title and headings fields as the chunks have them).
+ *
+ * Two uses: document-level evidence for the hybrid retriever (the document *about* what a
+ * question names scores on all its text, not only on the one chunk that repeats the name), and
+ * small-to-big answers (a chunk's neighbours, to hand an answerer the text around a hit).
+ * Built on first use and rebuilt when the chunk index changes (see KeywordIndex.revision).
+ */
+export class WholeDocumentIndex {
+  readonly keywordIndex: KeywordIndex;
+  private readonly bySource = new Map<string, SourceDocument>();
+  private readonly sourceOfChunk = new Map<string, string>();
+
+  private constructor(chunks: KeywordIndex) {
+    const groups = new Map<string, Array<{ id: string; doc: Document }>>();
+    for (const id of chunks.ids()) {
+      const doc = chunks.getDocument(id);
+      if (!doc) continue;
+      const source = sourceOf(doc, id);
+      const list = groups.get(source);
+      if (list) list.push({ id, doc });
+      else groups.set(source, [{ id, doc }]);
+    }
+    const whole: Document[] = [];
+    for (const [source, list] of groups) {
+      list.sort((a, b) => orderKey(a.doc) - orderKey(b.doc) || (a.id < b.id ? -1 : 1));
+      let text = "";
+      let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
+      const spans: Array<[number, number]> = [];
+      const offsets: Array<number | undefined> = [];
+      for (const { doc } of list) {
+        const m = doc.metadata ?? {};
+        const start = typeof m.startChar === "number" ? m.startChar : undefined;
+        let piece = doc.pageContent;
+        let separator = text ? "\n" : "";
+        // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
+        if (start !== undefined && start <= end) {
+          piece = piece.slice(Math.min(piece.length, end - start));
+          separator = "";
+        }
+        const at = text.length + separator.length;
+        text += separator + piece;
+        spans.push([at - (doc.pageContent.length - piece.length), text.length]);
+        offsets.push(start);
+        if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
+      }
+      this.bySource.set(source, { source, chunkIds: list.map((c) => c.id), spans, offsets, text });
+      for (const { id } of list) this.sourceOfChunk.set(id, source);
+      const first = list[0]!.doc;
+      whole.push(
+        new Document({
+          pageContent: text,
+          id: source,
+          metadata: { source, title: first.metadata?.title, headings: first.metadata?.headings?.slice?.(0, 1) ?? [] },
+        }),
+      );
+    }
+    this.keywordIndex = KeywordIndex.rebuildFrom(whole);
+  }
+
+  /** The whole-document index of a chunk index, built once per revision of it. */
+  static of(chunks: KeywordIndex): WholeDocumentIndex {
+    const cached = cache.get(chunks);
+    if (cached && cached.revision === chunks.revision) return cached.index;
+    const index = new WholeDocumentIndex(chunks);
+    cache.set(chunks, { revision: chunks.revision, index });
+    return index;
+  }
+
+  /** BM25 scores of whole documents (source → score) for a query. */
+  scores(query: string, filter?: Parameters<KeywordIndex["scores"]>[1]): Map<string, number> {
+    return this.keywordIndex.scores(query, filter);
+  }
+
+  /** The chunk ids of a source, in reading order. */
+  chunksOf(source: string): readonly string[] {
+    return this.bySource.get(source)?.chunkIds ?? [];
+  }
+
+  /**
+   * The chunk with `window` chunks either side, as one text. `before`: where the chunk begins
+   * in it; `startChar`: where the text begins in the source document, when the chunks are
+   * contiguous there (so offsets into the text map back to the source).
+   */
+  neighbourhood(chunkId: string, window: number): { text: string; before: number; startChar?: number } | undefined {
+    const source = this.sourceOfChunk.get(chunkId);
+    const doc = source === undefined ? undefined : this.bySource.get(source);
+    if (!doc) return undefined;
+    const i = doc.chunkIds.indexOf(chunkId);
+    const first = Math.max(0, i - window);
+    const last = Math.min(doc.spans.length - 1, i + window);
+    const from = doc.spans[first]![0];
+    const text = doc.text.slice(from, doc.spans[last]![1]);
+    const firstStart = doc.offsets[first];
+    const lastStart = doc.offsets[last];
+    const lastLength = doc.spans[last]![1] - doc.spans[last]![0];
+    const contiguous =
+      firstStart !== undefined && lastStart !== undefined && lastStart + lastLength - firstStart === text.length;
+    return { text, before: doc.spans[i]![0] - from, ...(contiguous ? { startChar: firstStart } : {}) };
+  }
+}
