@@ -108,6 +108,17 @@ describe("/v1/chat/completions with tools (openai client)", () => {
     expect(second.choices[0]?.message.content).toBe("6 * 7 = 42.");
   });
 
+  it("knows only its own model ids", async () => {
+    const client = new OpenAI({ baseURL: `${h.running.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    await expect(
+      client.chat.completions.create({
+        model: "gpt-4o",
+        messages: [{ role: "user", content: "hi" }],
+        tools: [calculator],
+      }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
   it("streams tool calls", async () => {
     const client = new OpenAI({ baseURL: `${h.running.url}/v1`, apiKey: "unused" });
     const stream = await client.chat.completions.create({

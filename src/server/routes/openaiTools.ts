@@ -8,8 +8,10 @@ import { GeneraError } from "../../errors.js";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
 import { responseSignal } from "../responseSignal.js";
+// Only read inside the handler, so the import cycle with openai.ts is harmless.
+import { RAG_MODEL_ID } from "./openai.js";
 
-/** The model id a client names to get tool calls from genera's offline tool model. */
+/** The model id a client names to get tool calls from genera's offline tool model (genera-rag works too). */
 export const TOOL_MODEL_ID = "genera-tools";
 
 const MAX_MESSAGE_CHARS = 8000;
@@ -117,6 +119,9 @@ export async function toolCallCompletion(
   options: { limiter: GenerationLimiter; model?: OfflineToolChatModel },
 ): Promise<void> {
   const body = parseInput(ToolCompletionBody, rawBody, "chat completion request");
+  if (body.model !== TOOL_MODEL_ID && body.model !== RAG_MODEL_ID) {
+    throw new GeneraError("NOT_FOUND", `Model "${body.model}" does not exist; use "${TOOL_MODEL_ID}" for tool calls`);
+  }
   const user = body.messages.filter((m) => m.role === "user").at(-1);
   if (!user || !text(user.content).trim())
     throw new GeneraError("INVALID_INPUT", "messages need a non-empty user message");
