@@ -68,6 +68,12 @@ export async function recognizeText(image: string | Buffer, label = String(image
   return { lines, meanConfidence };
 }
 
+/** The text OCR reads in an image (path or bytes), one line per recognised line; "" when there is none. */
+export async function recognizedText(image: string | Uint8Array, label = String(image)): Promise<string> {
+  const input = typeof image === "string" ? image : Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+  return (await recognizeText(input, label)).lines.map((line) => line.text).join("\n");
+}
+
 /**
  * An image becomes one document of its recognised lines; an image without text yields none.
  * Its size is read from the header first: one over `maxImagePixels` fails as TOO_LARGE

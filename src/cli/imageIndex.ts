@@ -1,12 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { walkFiles } from "../../loaders/DirectoryLoader.js";
-import { recognizeText } from "../../loaders/loadImage.js";
+import { recognizedText } from "../../loaders/loadImage.js";
 import type { GeneraConfig } from "../config.js";
-import { createImageEmbeddings } from "../multimodal/createImageEmbeddings.js";
+import { createCaptioner, createImageEmbeddings } from "../multimodal/createImageEmbeddings.js";
 import { type ImageFile, ImageIndex, type ImageIndexSummary, isIndexedImage } from "../multimodal/ImageIndex.js";
 import { imageDescriber } from "../multimodal/imageDescriber.js";
-import type { ImageCaptioner } from "../multimodal/TransformersJsCaptioner.js";
 import { storeDir } from "./context.js";
 import { createProgressReporter } from "./progress.js";
 
@@ -18,10 +17,10 @@ export function imageIndexDir(config: GeneraConfig, store?: string): string {
 /** The configured image index, describing new images with the configured captioner and OCR. */
 export async function openImageIndex(config: GeneraConfig, store?: string): Promise<ImageIndex> {
   const embeddings = await createImageEmbeddings(config.multimodal);
-  const captioner = await createCaptioner(config);
+  const captioner = await createCaptioner(config.multimodal);
   try {
     return await ImageIndex.open(imageIndexDir(config, store), embeddings, {
-      describe: imageDescriber({ captioner, ocr: ocrText }),
+      describe: imageDescriber({ captioner, ocr: recognizedText }),
       onClose: async () => captioner?.close?.(),
     });
   } catch (error) {
@@ -64,18 +63,4 @@ export async function indexImagesWithProgress(
     progress.stop();
     await index.close();
   }
-}
-
-/** The configured captioning model, if any (transformers.js is loaded only then). */
-export async function createCaptioner(config: GeneraConfig): Promise<ImageCaptioner | undefined> {
-  const model = config.multimodal.captionModel;
-  if (!model) return undefined;
-  const { TransformersJsCaptioner } = await import("../multimodal/TransformersJsCaptioner.js");
-  return new TransformersJsCaptioner({ model, allowRemote: config.multimodal.allowRemote });
-}
-
-/** The text OCR reads in an image, one line per recognised line. */
-export async function ocrText(bytes: Uint8Array, label: string): Promise<string> {
-  const ocr = await recognizeText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), label);
-  return ocr.lines.map((line) => line.text).join("\n");
 }

@@ -1,6 +1,7 @@
 import type { GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
 import type { ImageEmbeddingsInterface } from "./ImageEmbeddings.js";
+import type { ImageCaptioner } from "./TransformersJsCaptioner.js";
 
 export type ImageEmbeddingsConfig = GeneraConfig["multimodal"];
 
@@ -21,4 +22,11 @@ export async function createImageEmbeddings(config: ImageEmbeddingsConfig): Prom
   }
   const { TransformersJsImageEmbeddings } = await import("./TransformersJsImageEmbeddings.js");
   return new TransformersJsImageEmbeddings({ model: config.imageModel, allowRemote: config.allowRemote });
+}
+
+/** The configured captioning model, if any (transformers.js is loaded only then). */
+export async function createCaptioner(config: ImageEmbeddingsConfig): Promise<ImageCaptioner | undefined> {
+  if (!config.captionModel) return undefined;
+  const { TransformersJsCaptioner } = await import("./TransformersJsCaptioner.js");
+  return new TransformersJsCaptioner({ model: config.captionModel, allowRemote: config.allowRemote });
 }

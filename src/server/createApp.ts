@@ -9,6 +9,7 @@ import type { GeneraConfig } from "../config.js";
 import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
+import type { DescribeImage } from "../multimodal/imageContent.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
@@ -38,6 +39,8 @@ export interface AppOptions {
   agent?: AgentFactory;
   /** The image index beside the text one: /api/search?modality=image and thumbnails. */
   images?: ImageIndex;
+  /** Caption + OCR of images sent in chat messages (image_url parts). */
+  describeImage?: DescribeImage;
   log?: (line: string) => void;
 }
 
@@ -192,6 +195,7 @@ export function createApp(options: AppOptions): {
       maxUploadBytes: config.maxUploadBytes,
       retrievalMode: options.retrievalMode,
       images: options.images,
+      describeImage: options.describeImage,
     }),
   );
   app.use("/api", imagesRouter(options.images));
@@ -204,6 +208,7 @@ export function createApp(options: AppOptions): {
       embeddingsModelId: options.embeddingsModelId,
       limiter,
       metrics,
+      describeImage: options.describeImage,
     }),
   );
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Runnable } from "@langchain/core/runnables";
 import { createConversationalRagChain } from "../../chains/createConversationalRagChain.js";
 import { createRagChain } from "../../chains/createRagChain.js";
+import { recognizedText } from "../../loaders/loadImage.js";
 import { createAgentRunner } from "../agents/createAgentRunner.js";
 import { createAgentTools } from "../agents/tools/createAgentTools.js";
 import type { GeneraConfig } from "../config.js";
@@ -11,7 +12,10 @@ import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import { createChatModel } from "../llms/createChatModel.js";
 import { isExtractiveChatModel } from "../llms/ExtractiveChatModel.js";
+import { createCaptioner } from "../multimodal/createImageEmbeddings.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
+import type { DescribeImage } from "../multimodal/imageContent.js";
+import { imageDescriber } from "../multimodal/imageDescriber.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
 import { SessionStore } from "./SessionStore.js";
@@ -72,6 +76,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
         }),
       }),
     images,
+    describeImage: await messageImageDescriber(config),
     log: say,
   });
 
@@ -160,4 +165,10 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     default:
       return error;
   }
+}
+
+/** Images in chat messages are read by OCR, and captioned when a captioning model is configured. */
+async function messageImageDescriber(config: GeneraConfig): Promise<DescribeImage> {
+  const describe = imageDescriber({ captioner: await createCaptioner(config.multimodal), ocr: recognizedText });
+  return (bytes, label) => describe({ absPath: label, relPath: label }, bytes);
 }

@@ -97,4 +97,31 @@ describe("image search over HTTP", () => {
     expect(images.size).toBe(before + 1);
     expect(images.document(`upload-${label}.png`)?.metadata.root).toBe(join(dir, "uploads"));
   });
+
+  it("accepts image_url parts on /v1/chat/completions and /api/chat; refuses URLs it would have to fetch", async () => {
+    const slide = readFileSync(join(process.cwd(), "examples", "knowledge", "attention-slide.png")).toString("base64");
+    const content = [
+      { type: "text", text: "What does this slide say?" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${slide}` } },
+    ];
+    const completion = await fetch(`${running.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "genera-rag", messages: [{ role: "user", content }] }),
+    });
+    expect(completion.status).toBe(200);
+    const chat = await fetch(`${running.url}/api/chat`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ message: content.slice(1) }),
+    });
+    expect(chat.status).toBe(200);
+    const remote = await fetch(`${running.url}/api/chat`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ message: [{ type: "image_url", image_url: { url: "http://example.com/a.png" } }] }),
+    });
+    expect(remote.status).toBe(400);
+    expect(((await remote.json()) as { error: { code: string } }).error.code).toBe("INVALID_INPUT");
+  });
 });

@@ -7,6 +7,7 @@ import { supportedExtensions } from "../../../loaders/loadFile.js";
 import { GeneraError } from "../../errors.js";
 import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../../multimodal/ImageIndex.js";
+import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
 import { errorBody, parseInput, statusOf } from "../httpErrors.js";
@@ -18,9 +19,23 @@ import type { UploadQueue } from "../UploadQueue.js";
 import { searchImages } from "./images.js";
 
 const ChatBody = z.object({
-  message: z.string().trim().min(1, "must not be empty").max(8000, "must be at most 8000 characters"),
+  /** Text, or OpenAI-style content parts (text and image_url with a data: URL). */
+  message: z.union([
+    z.string().trim().min(1, "must not be empty").max(8000, "must be at most 8000 characters"),
+    z
+      .array(z.object({ type: z.string(), text: z.string().max(8000).optional() }).passthrough())
+      .min(1)
+      .max(16),
+  ]),
   sessionId: z.string().uuid().optional(),
 });
+
+/** The chat message as text: images become their caption and OCR text (see messageText). */
+async function chatMessage(message: z.infer<typeof ChatBody>["message"], describe?: DescribeImage): Promise<string> {
+  const text = await messageText(message, describe);
+  if (!text) throw new GeneraError("INVALID_INPUT", "message must not be empty");
+  return text;
+}
 
 const SearchQuery = z.object({
   q: z.string().trim().min(1, "must not be empty").max(2000),
@@ -43,6 +58,8 @@ export interface ApiRouterOptions {
   retrievalMode: "hybrid" | "keyword" | "dense";
   /** The image index, for /search?modality=image; without one that search finds nothing. */
   images?: ImageIndex;
+  /** Caption + OCR of an image in a chat message; without it an image part becomes only a note. */
+  describeImage?: DescribeImage;
 }
 
 /**
@@ -138,7 +155,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/chat", async (req, res) => {
     const body = parseInput(ChatBody, req.body, "chat request");
-    res.json(await chat.chat(body.message, body.sessionId, responseSignal(res)));
+    const message = await chatMessage(body.message, options.describeImage);
+    res.json(await chat.chat(message, body.sessionId, responseSignal(res)));
   });
 
   router.post("/chat/stream", async (req: Request, res: Response) => {
@@ -147,7 +165,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
       throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
     }
     const signal = responseSignal(res);
-    const stream = chat.chatStream(body.message, body.sessionId, signal);
+    const stream = chat.chatStream(await chatMessage(body.message, options.describeImage), body.sessionId, signal);
     // The first step waits for a generation slot: a full queue (429) or a bad session is
     // still an HTTP error here, before any byte of the event stream is sent.
     let step = await stream.next();

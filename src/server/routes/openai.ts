@@ -4,6 +4,7 @@ import type { Runnable } from "@langchain/core/runnables";
 import { Router } from "express";
 import { z } from "zod";
 import { GeneraError } from "../../errors.js";
+import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
 import type { ChatTurn, ConversationalInput, RagAnswer } from "../ChatService.js";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
@@ -54,6 +55,8 @@ export interface OpenAiRouterOptions {
   embeddingsModelId: string;
   limiter: GenerationLimiter;
   metrics: ServerMetrics;
+  /** Caption + OCR of an image in a message; without it an image part becomes only a note. */
+  describeImage?: DescribeImage;
 }
 
 /**
@@ -86,12 +89,13 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     }
     const turns = body.messages.filter((m) => m.role === "user" || m.role === "assistant");
     const last = turns[turns.length - 1];
-    if (last?.role !== "user" || !text(last.content).trim()) {
+    // Images in the question (image_url parts) reach the answering model as their caption and OCR text.
+    const question = last?.role === "user" ? await messageText(last.content, options.describeImage) : "";
+    if (!question.trim()) {
       throw new GeneraError("INVALID_INPUT", "messages must end with a non-empty user message");
     }
     // The same caps as /api/chat and /rag: a question of at most 8,000 characters, and a
     // bounded conversation (history is the client's to send here, not the session store's).
-    const question = text(last.content);
     if (question.length > MAX_QUESTION_CHARS) {
       throw new GeneraError(
         "INVALID_INPUT",

@@ -1,0 +1,74 @@
+import { GeneraError } from "../errors.js";
+import type { ImageText } from "./ImageIndex.js";
+
+/** A message part as OpenAI's chat format writes it: text, or an image by URL. */
+export interface MessageContentPart {
+  type: string;
+  text?: string;
+  image_url?: string | { url: string; detail?: string };
+}
+
+export type MessageContent = string | MessageContentPart[] | null | undefined;
+
+/** Largest image accepted inside a message (decoded bytes). */
+export const MAX_MESSAGE_IMAGE_BYTES = 10 * 1024 * 1024;
+
+/** Describes an image's bytes: its caption and the text in it (the chat route's OCR + captioner). */
+export type DescribeImage = (bytes: Uint8Array, label: string) => Promise<ImageText>;
+
+/**
+ * The text of a message whose parts may include images (`image_url` parts). An answering
+ * model that reads text only gets each image as its caption and OCR text, with a note that
+ * this is what stands in for the picture. Images must be inline `data:` URLs: genera
+ * fetches nothing from the network. Without `describe`, an image becomes only the note.
+ */
+export async function messageText(content: MessageContent, describe?: DescribeImage): Promise<string> {
+  if (typeof content === "string") return content;
+  if (!content) return "";
+  const out: string[] = [];
+  let images = 0;
+  for (const part of content) {
+    if (part.type === "text" || part.type === "input_text") {
+      out.push(part.text ?? "");
+    } else if (part.type === "image_url") {
+      images++;
+      const url = typeof part.image_url === "string" ? part.image_url : part.image_url?.url;
+      const label = `image ${images}`;
+      const text = describe ? await describe(decodeDataUrl(url, label), label) : {};
+      out.push(imageNote(images, text));
+    } else {
+      throw new GeneraError("INVALID_INPUT", `Message part of type "${part.type}" is not supported (text, image_url)`);
+    }
+  }
+  return out.join("\n").trim();
+}
+
+function imageNote(n: number, text: ImageText): string {
+  const said: string[] = [];
+  if (text.caption) said.push(`caption: "${text.caption}"`);
+  if (text.ocrText) said.push(`text in it: "${text.ocrText.replace(/\s+/g, " ")}"`);
+  const what = said.length ? said.join("; ") : "nothing could be read from it";
+  return `[Image ${n}, given as its caption and OCR text because the answering model reads text only: ${what}]`;
+}
+
+/** The bytes of a `data:image/…;base64,…` URL; anything else is INVALID_INPUT, a huge one TOO_LARGE. */
+export function decodeDataUrl(url: string | undefined, label: string): Uint8Array {
+  if (typeof url !== "string" || url === "") {
+    throw new GeneraError("INVALID_INPUT", `${label}: image_url needs a url`);
+  }
+  const match = /^data:(image\/[a-z0-9.+-]+);base64,([a-z0-9+/=\s]*)$/i.exec(url);
+  if (!match) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1] ?? "no scheme";
+    throw new GeneraError(
+      "INVALID_INPUT",
+      `${label}: only inline data:image/…;base64 URLs are accepted (got ${scheme}); genera does not fetch URLs`,
+    );
+  }
+  const base64 = (match[2] as string).replace(/\s+/g, "");
+  if ((base64.length * 3) / 4 > MAX_MESSAGE_IMAGE_BYTES) {
+    throw new GeneraError("TOO_LARGE", `${label} is larger than ${MAX_MESSAGE_IMAGE_BYTES} bytes`);
+  }
+  const bytes = Buffer.from(base64, "base64");
+  if (bytes.length === 0) throw new GeneraError("INVALID_INPUT", `${label}: the data URL holds no bytes`);
+  return bytes;
+}
