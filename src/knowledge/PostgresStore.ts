@@ -79,12 +79,13 @@ export class PostgresStore implements KnowledgeStore {
     pool.on("error", () => {});
     const where = redact(options.url);
     try {
-      const dimension = await PostgresStore.prepare(pool, options, where);
-      const ef = options.efSearch ?? 100;
+      const { dimension, iterativeScan } = await PostgresStore.prepare(pool, options, where);
+      const ef = Math.max(1, Math.floor(options.efSearch ?? 100));
+      // One statement, queued before any other on the client. pgvector 0.8+ keeps scanning the
+      // graph when a filter drops candidates (strict order: results stay in distance order).
+      const settings = `SET hnsw.ef_search = ${ef}${iterativeScan ? "; SET hnsw.iterative_scan = strict_order" : ""}`;
       pool.on("connect", (client) => {
-        // Queued before any query on this client; strict order keeps filtered searches exact in order.
-        client.query(`SET hnsw.ef_search = ${Math.max(1, Math.floor(ef))}`).catch(() => {});
-        client.query("SET hnsw.iterative_scan = strict_order").catch(() => {});
+        client.query(settings).catch(() => {});
       });
       return new PostgresStore(pool, options, dimension);
     } catch (error) {
@@ -98,7 +99,11 @@ export class PostgresStore implements KnowledgeStore {
   }
 
   /** Creates the tables (once, under a lock) and checks the stored format and model; returns the dimension. */
-  private static async prepare(pool: Pool, options: PostgresStoreOptions, where: string): Promise<number | undefined> {
+  private static async prepare(
+    pool: Pool,
+    options: PostgresStoreOptions,
+    where: string,
+  ): Promise<{ dimension: number | undefined; iterativeScan: boolean }> {
     const t = tables(options.tablePrefix);
     return transaction(pool, async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [t.meta]);
@@ -148,7 +153,14 @@ export class PostgresStore implements KnowledgeStore {
           { details: { url: where, expected: meta.get("modelId"), actual: options.modelId } },
         );
       }
-      return meta.has("dimension") ? Number(meta.get("dimension")) : undefined;
+      const { rows } = await client.query<{ v: string }>(
+        "SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'",
+      );
+      const [major = 0, minor = 0] = (rows[0]?.v ?? "0.0").split(".").map(Number);
+      return {
+        dimension: meta.has("dimension") ? Number(meta.get("dimension")) : undefined,
+        iterativeScan: major > 0 || minor >= 8,
+      };
     });
   }
 

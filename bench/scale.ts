@@ -1,0 +1,233 @@
+/**
+ * `npm run bench:scale`: the Postgres store against the embedded one.
+ *
+ * 1. Parity: every shipped QA set with a corpus (examples/knowledge + knowledge-qa.jsonl,
+ *    examples/eval/<set>/corpus + qa.jsonl) indexed into both stores with the default offline
+ *    encoder; `genera eval`'s retrieval metrics (hybrid, the configured defaults) side by side.
+ * 2. Dense search: N clustered vectors (SCALE_CHUNKS, default 20,000, dimension 384) in both
+ *    stores; pgvector HNSW recall@10 against exact search, and query p50/p99 for dense,
+ *    keyword and hybrid search on each store.
+ *
+ * Postgres here is PGlite (pgvector 0.8) over the wire protocol, reached with `pg`: one session
+ * runs every query in turn, so its latencies are a single-process Postgres's, not a server's.
+ * Skip a part with SCALE_PARTS=parity or SCALE_PARTS=dense.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Document } from "@langchain/core/documents";
+import { Embeddings } from "@langchain/core/embeddings";
+import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
+import { evaluateRetriever } from "../src/eval/index.js";
+import { EmbeddedStore } from "../src/knowledge/EmbeddedStore.js";
+import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
+import type { KnowledgeStore } from "../src/knowledge/KnowledgeStore.js";
+import { PostgresStore } from "../src/knowledge/PostgresStore.js";
+import { startPostgres } from "../tests/helpers/postgres.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const WORK = process.env.GENERA_BENCH_CACHE ?? join(tmpdir(), "genera-bench-scale");
+const PARTS = new Set((process.env.SCALE_PARTS ?? "parity,dense").split(","));
+const N = Number(process.env.SCALE_CHUNKS ?? 20_000);
+const DIM = 384;
+const QUERIES = 200;
+
+interface QaSet {
+  name: string;
+  corpus: string;
+  qa: Array<{ question: string; sources?: string[] }>;
+}
+
+function readJsonl(path: string): QaSet["qa"] {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+function shippedSets(): QaSet[] {
+  const sets: QaSet[] = [
+    {
+      name: "knowledge",
+      corpus: join(ROOT, "examples/knowledge"),
+      qa: readJsonl(join(ROOT, "examples/eval/knowledge-qa.jsonl")),
+    },
+  ];
+  for (const name of ["css-properties", "man-pages", "elements", "postgresql"]) {
+    const dir = join(ROOT, "examples/eval", name);
+    if (existsSync(join(dir, "corpus")) && existsSync(join(dir, "qa.jsonl"))) {
+      sets.push({ name, corpus: join(dir, "corpus"), qa: readJsonl(join(dir, "qa.jsonl")) });
+    }
+  }
+  return sets;
+}
+
+async function parity(url: string): Promise<void> {
+  const embeddings = createEmbeddings({ cacheDir: join(WORK, "embedding-cache") });
+  const rows: string[] = [];
+  try {
+    for (const set of shippedSets()) {
+      const scores: Record<string, { r1: number; r5: number; mrr: number; ndcg: number }> = {};
+      for (const kind of ["embedded", "postgres"] as const) {
+        const started = performance.now();
+        const kb = await KnowledgeBase.open({
+          dir: join(WORK, "parity", set.name),
+          embeddings,
+          store:
+            kind === "postgres"
+              ? await PostgresStore.open({
+                  url,
+                  modelId: (embeddings as { modelId: string }).modelId,
+                  tablePrefix: set.name.replaceAll("-", "_"),
+                  maxConnections: 1,
+                })
+              : undefined,
+        });
+        await kb.index([set.corpus]);
+        const r = await evaluateRetriever(kb.asRetriever({ k: 10 }), set.qa, { ks: [1, 5, 10] });
+        scores[kind] = { r1: r.recall[1] ?? 0, r5: r.recall[5] ?? 0, mrr: r.mrr, ndcg: r.ndcg[10] ?? 0 };
+        const { chunks } = await kb.counts();
+        console.error(
+          `${set.name} ${kind}: ${chunks} chunks, ${set.qa.length} questions, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        );
+        await kb.close();
+      }
+      const e = scores.embedded!;
+      const p = scores.postgres!;
+      const f = (x: number) => x.toFixed(3);
+      const d = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+      rows.push(
+        `| ${set.name} | ${f(e.r1)} / ${f(p.r1)} (${d(p.r1 - e.r1)}) | ${f(e.r5)} / ${f(p.r5)} (${d(p.r5 - e.r5)}) | ${f(e.mrr)} / ${f(p.mrr)} (${d(p.mrr - e.mrr)}) | ${f(e.ndcg)} / ${f(p.ndcg)} (${d(p.ndcg - e.ndcg)}) |`,
+      );
+    }
+  } finally {
+    await (embeddings as { close?: () => Promise<void> }).close?.();
+  }
+  console.log("\nRetrieval, hybrid defaults, embedded / postgres (difference):\n");
+  console.log("| set | R@1 | R@5 | MRR | nDCG@10 |\n|---|---|---|---|---|");
+  for (const row of rows) console.log(row);
+}
+
+/** Seeded clustered unit vectors: what sentence embeddings look like to an index. */
+function clustered(n: number, seed: number): number[][] {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const centres = Array.from({ length: 64 }, () => Array.from({ length: DIM }, gauss));
+  return Array.from({ length: n }, () => {
+    const c = centres[Math.floor(rand() * centres.length)] as number[];
+    const v = c.map((x) => x + 0.6 * gauss());
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
+const WORDS = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega river mountain cloud forest".split(
+  " ",
+);
+
+/** Hands the benchmark's fixed vectors to the embedded store (which embeds only to rebuild a lost graph). */
+class FixedEmbeddings extends Embeddings {
+  constructor() {
+    super({});
+  }
+  async embedDocuments(): Promise<number[][]> {
+    throw new Error("not used");
+  }
+  async embedQuery(): Promise<number[]> {
+    throw new Error("not used");
+  }
+}
+
+async function dense(url: string): Promise<void> {
+  const vectors = clustered(N, 7);
+  const queries = clustered(QUERIES, 11);
+  const docs = vectors.map(
+    (_, i) =>
+      new Document({
+        id: `c${i}`,
+        pageContent: `${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} chunk ${i}`,
+        metadata: { source: `f${Math.floor(i / 20)}.md` },
+      }),
+  );
+  const dir = join(WORK, "dense-embedded");
+  rmSync(dir, { recursive: true, force: true });
+  const stores: Array<[string, KnowledgeStore]> = [
+    [
+      "embedded",
+      await EmbeddedStore.open({ dir, embeddings: new FixedEmbeddings(), modelId: "bench", onRepair: () => {} }),
+    ],
+    ["postgres", await PostgresStore.open({ url, modelId: "bench", tablePrefix: "dense", maxConnections: 1 })],
+  ];
+  const lines: string[] = [];
+  for (const [name, store] of stores) {
+    const started = performance.now();
+    for (let f = 0; f * 20 < N; f++) {
+      const slice = docs.slice(f * 20, f * 20 + 20);
+      await store.commit({
+        put: [
+          {
+            record: {
+              path: `/bench/f${f}.md`,
+              root: "/bench",
+              source: `f${f}.md`,
+              hash: String(f),
+              size: 1,
+              mtimeMs: 0,
+              indexedAt: new Date(0).toISOString(),
+            },
+            chunks: slice,
+            vectors: vectors.slice(f * 20, f * 20 + 20),
+          },
+        ],
+      });
+      if (f % 200 === 0) process.stderr.write(`\r${name}: ${f * 20}/${N} chunks`);
+    }
+    const indexSeconds = (performance.now() - started) / 1000;
+    process.stderr.write(`\r${name}: ${N} chunks in ${indexSeconds.toFixed(0)} s\n`);
+
+    let hits = 0;
+    const denseMs: number[] = [];
+    const keywordMs: number[] = [];
+    for (const [qi, q] of queries.entries()) {
+      const exact = vectors
+        .map((v, i) => ({ i, s: v.reduce((a, x, j) => a + x * (q[j] as number), 0) }))
+        .sort((a, b) => b.s - a.s)
+        .slice(0, 10)
+        .map((h) => `c${h.i}`);
+      let t = performance.now();
+      const found = await store.denseSearch(q, { k: 10 });
+      denseMs.push(performance.now() - t);
+      const got = new Set(found.map((h) => h.document.id));
+      hits += exact.filter((id) => got.has(id)).length;
+      t = performance.now();
+      await store.keywordSearch(`${WORDS[qi % WORDS.length]} ${WORDS[(qi * 3) % WORDS.length]}`, { k: 50 });
+      keywordMs.push(performance.now() - t);
+    }
+    const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] ?? 0;
+    lines.push(
+      `| ${name} | ${(N / indexSeconds).toFixed(0)} | ${(hits / (queries.length * 10)).toFixed(4)} | ${pct(denseMs, 0.5).toFixed(1)} / ${pct(denseMs, 0.99).toFixed(1)} | ${pct(keywordMs, 0.5).toFixed(1)} / ${pct(keywordMs, 0.99).toFixed(1)} |`,
+    );
+    await store.close();
+  }
+  console.log(`\n${N} chunks × ${DIM}-d clustered vectors, ${QUERIES} queries (HNSW M 16, efConstruction 200):\n`);
+  console.log("| store | chunks/s committed | recall@10 vs exact | dense p50 / p99 ms | keyword p50 / p99 ms |");
+  console.log("|---|---|---|---|---|");
+  for (const line of lines) console.log(line);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  const pg = await startPostgres();
+  try {
+    if (PARTS.has("parity")) await parity(pg.url);
+    if (PARTS.has("dense")) await dense(pg.url);
+  } finally {
+    await pg.stop();
+  }
+}
+
+await main();
