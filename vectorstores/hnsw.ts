@@ -7,7 +7,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -23,6 +22,7 @@ import { z } from "zod";
 import { embeddingsModelId } from "../src/embeddings/embeddingsModelId.js";
 import { GeneraError } from "../src/errors.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
+import { digestFile } from "../src/util/digestFile.js";
 
 type HierarchicalNSW = InstanceType<typeof hnswlib.HierarchicalNSW>;
 
@@ -920,24 +920,6 @@ function errorText(error: unknown): string {
 
 function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
-}
-
-function digestFile(path: string): { bytes: number; sha256: string } {
-  const hash = createHash("sha256");
-  const buffer = Buffer.allocUnsafe(4 << 20);
-  const fd = openSync(path, "r");
-  let bytes = 0;
-  try {
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
-      bytes += read;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes, sha256: hash.digest("hex") };
 }
 
 function fsyncPath(path: string): void {

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
@@ -14,6 +13,7 @@ import {
 } from "../../vectorstores/KeywordIndex.js";
 import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
+import { digestFile } from "../util/digestFile.js";
 import { embeddingText } from "./embeddingText.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
 import { GRAPH_FILE, STORE_FILE, storeSizeBytes } from "./storeFiles.js";
@@ -563,22 +563,4 @@ function graphProblem(path: string, ref: GraphRef): string | undefined {
   // hnswlib trusts a graph file's structure (a damaged one can crash the process), so check it first.
   if (sha256 !== ref.sha256) return "fails its SHA-256 check";
   return undefined;
-}
-
-function digestFile(path: string): { bytes: number; sha256: string } {
-  const hash = createHash("sha256");
-  const buffer = Buffer.allocUnsafe(4 << 20);
-  const fd = openSync(path, "r");
-  let bytes = 0;
-  try {
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
-      bytes += read;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes, sha256: hash.digest("hex") };
 }

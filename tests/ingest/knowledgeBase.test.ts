@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { assertConsistent, writeNotesCorpus } from "../helpers/notesCorpus.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -15,43 +16,15 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const TOPICS = ["attention", "tokenizer", "diffusion", "retrieval", "optimizer", "embedding", "decoder", "gradient"];
-
-function writeCorpus(root: string, files: number): void {
-  mkdirSync(root, { recursive: true });
-  for (let i = 0; i < files; i++) {
-    const topic = TOPICS[i % TOPICS.length] as string;
-    const body = Array.from(
-      { length: 6 },
-      (_, p) => `Paragraph ${p} of note ${i} explains the ${topic} idea number ${i * 7 + p} in plain words.`,
-    ).join("\n\n");
-    writeFileSync(join(root, `note-${i}.md`), `# Note ${i} about ${topic}\n\n## Details\n\n${body}\n`);
-  }
-}
-
 async function open(store: string, embeddings = new HashEmbeddings()): Promise<KnowledgeBase> {
   return KnowledgeBase.open({ dir: store, embeddings });
-}
-
-async function assertConsistent(kb: KnowledgeBase): Promise<void> {
-  const storeIds = new Set(kb.vectorStore.ids());
-  let owned = 0;
-  for (const entry of await kb.store.listSources()) {
-    for (const id of entry.chunkIds) {
-      expect(storeIds.has(id)).toBe(true);
-      expect(kb.keywordIndex.has(id)).toBe(true);
-    }
-    owned += entry.chunkIds.length;
-  }
-  expect(storeIds.size).toBe(owned);
-  expect(kb.keywordIndex.size).toBe(owned);
 }
 
 describe("KnowledgeBase incremental indexing", () => {
   it("adds, skips unchanged, replaces changed and removes deleted files", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 10);
+    writeNotesCorpus(root, 10);
     const embeddings = new HashEmbeddings();
     let kb = await open(store, embeddings);
     const first = await kb.index([root], { chunkSize: 200, chunkOverlap: 20 });
@@ -102,7 +75,7 @@ describe("KnowledgeBase incremental indexing", () => {
 
   it("starts every index call from its indexDefaults; a call's own options win", async () => {
     const root = join(tempDir(), "docs");
-    writeCorpus(root, 3);
+    writeNotesCorpus(root, 3);
     writeFileSync(join(root, "skip.txt"), "a text file the defaults exclude");
     const kb = await KnowledgeBase.open({
       dir: join(tempDir(), "store"),
@@ -126,7 +99,7 @@ describe("KnowledgeBase incremental indexing", () => {
   it("reports unreadable files, keeps going and keeps what was stored", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 3);
+    writeNotesCorpus(root, 3);
     let kb = await open(store);
     await kb.index([root]);
     const before = (await kb.stats()).chunks;
@@ -147,7 +120,7 @@ describe("KnowledgeBase incremental indexing", () => {
   it("reopens the keyword index from the stored terms with the same scores", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 4);
+    writeNotesCorpus(root, 4);
     let kb = await open(store);
     await kb.index([root]);
     const before = kb.keywordIndex.search("note 2 about diffusion", { k: 5 });
@@ -164,7 +137,7 @@ describe("KnowledgeBase incremental indexing", () => {
   it("refuses an index built with another embedding model", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 2);
+    writeNotesCorpus(root, 2);
     const kb = await open(store);
     await kb.index([root]);
     await kb.close();

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { assertConsistent, writeNotesCorpus } from "../helpers/notesCorpus.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -16,37 +17,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const TOPICS = ["attention", "tokenizer", "diffusion", "retrieval", "optimizer", "embedding", "decoder", "gradient"];
-
-function writeCorpus(root: string, files: number): void {
-  mkdirSync(root, { recursive: true });
-  for (let i = 0; i < files; i++) {
-    const topic = TOPICS[i % TOPICS.length] as string;
-    const body = Array.from(
-      { length: 6 },
-      (_, p) => `Paragraph ${p} of note ${i} explains the ${topic} idea number ${i * 7 + p} in plain words.`,
-    ).join("\n\n");
-    writeFileSync(join(root, `note-${i}.md`), `# Note ${i} about ${topic}\n\n## Details\n\n${body}\n`);
-  }
-}
-
 function open(store: string): Promise<KnowledgeBase> {
   return KnowledgeBase.open({ dir: store, embeddings: new HashEmbeddings(), onRepair: () => {} });
-}
-
-/** Every stored source's chunks are in both indexes and nothing else is. */
-async function assertConsistent(kb: KnowledgeBase): Promise<void> {
-  const storeIds = new Set(kb.vectorStore.ids());
-  let owned = 0;
-  for (const source of await kb.store.listSources()) {
-    for (const id of source.chunkIds) {
-      expect(storeIds.has(id)).toBe(true);
-      expect(kb.keywordIndex.has(id)).toBe(true);
-    }
-    owned += source.chunkIds.length;
-  }
-  expect(storeIds.size).toBe(owned);
-  expect(kb.keywordIndex.size).toBe(owned);
 }
 
 /**
@@ -99,7 +71,7 @@ describe("the knowledge store under SIGKILL", () => {
   it("keeps every reported commit when killed between or inside commits, and the next run finishes the job", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 60);
+    writeNotesCorpus(root, 60);
     for (let attempt = 0; attempt < 3; attempt++) {
       const committed = await killChild(store, root, { afterCommits: attempt + 1 });
       const kb = await open(store);
@@ -113,7 +85,7 @@ describe("the knowledge store under SIGKILL", () => {
   it("keeps every reported commit when killed while the graph file is being written", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");
-    writeCorpus(root, 60);
+    writeNotesCorpus(root, 60);
     // A checkpoint every 30 chunks: kills at these delays land in graph writes as well as commits.
     for (const afterMs of [0, 15, 40, 80, 150]) {
       const committed = await killChild(store, root, { afterMs }, 30);
