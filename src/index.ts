@@ -54,6 +54,7 @@ export {
 } from "./engine/index.js";
 export { GeneraError, type GeneraErrorCode, isGeneraError } from "./errors.js";
 export { evaluateAnswers, evaluateRetriever, readQaFile } from "./eval/index.js";
+export { ImageGenerator, type ImageRequest, loadMnist, trainImageModel } from "./images/index.js";
 export { EmbeddedStore, type KnowledgeStore } from "./knowledge/index.js";
 export {
   type IndexOptions,

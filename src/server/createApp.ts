@@ -17,6 +17,7 @@ import { localOriginGuard } from "./localOriginGuard.js";
 import { ServerMetrics } from "./metrics.js";
 import { type AgentFactory, agentRouter } from "./routes/agent.js";
 import { apiRouter } from "./routes/api.js";
+import { imageGenerationRouter } from "./routes/imageGeneration.js";
 import { imagesRouter, indexUploadedImages } from "./routes/images.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
@@ -199,6 +200,7 @@ export function createApp(options: AppOptions): {
     }),
   );
   app.use("/api", imagesRouter(options.images));
+  app.use("/api", imageGenerationRouter());
   app.use("/rag", langServeRouter(options.ragChain, limiter));
   app.use(
     "/v1",

@@ -1,0 +1,95 @@
+/**
+ * What bounds the image models' speed: one LeNet training step (batch 64) split into its
+ * parts — im2col/col2im copies, the GEMMs (through the engine's kernel), and everything
+ * else (pooling, activations, the optimizer) — each timed alone on the same shapes, plus
+ * the time to draw a 4×4 grid with the VAE. Prints a Markdown table; the parts are shown
+ * as shares of the whole step measured in the same run.
+ *
+ *   npx tsx bench/images.ts
+ */
+import { AdamW, conv2d, gemm, maxPool2d, SeededRng } from "../src/engine/index.js";
+import { ConvVAE } from "../src/images/ConvVAE.js";
+import { LeNet } from "../src/images/LeNet.js";
+import { digitBatch } from "../src/images/MnistBatches.js";
+import { loadMnist } from "../src/images/mnist.js";
+
+const rounds = Number(process.env.ROUNDS ?? 5);
+function best(fn: () => void): number {
+  fn();
+  let b = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const t = performance.now();
+    fn();
+    b = Math.min(b, performance.now() - t);
+  }
+  return b;
+}
+
+const rng = new SeededRng(1);
+const r = () => rng.next();
+const B = 64;
+const set = loadMnist("train", { limit: B });
+const batch = digitBatch(
+  set,
+  Array.from({ length: B }, (_, i) => i),
+);
+const model = new LeNet();
+const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0 });
+const step = best(() => {
+  const { loss } = model.forward(batch);
+  loss!.backward();
+  optimizer.step();
+  optimizer.zeroGrad();
+});
+
+// The two convolutions' forward alone (im2col + one GEMM + layout), and their GEMMs alone.
+const x1 = batch.images;
+const h1 = maxPool2d(conv2d(x1, model.conv1.weight, model.conv1.bias, { padding: 2 }).relu());
+const convForward = best(() => {
+  conv2d(x1, model.conv1.weight.detach(), null, { padding: 2 });
+  conv2d(h1.detach(), model.conv2.weight.detach(), null);
+});
+// conv2's three GEMMs per step: forward [B·100, 400]·[400, 32], dW and dcols of the same sizes; conv1's likewise.
+const shapes: Array<[number, number, number]> = [
+  [B * 784, 16, 25],
+  [B * 100, 32, 400],
+];
+const gemmOnly = best(() => {
+  for (const [M, N, K] of shapes) {
+    const a = Float32Array.from({ length: M * K }, r);
+    const b = Float32Array.from({ length: N * K }, r);
+    const c = new Float32Array(M * N);
+    gemm({
+      a,
+      b,
+      c,
+      batch: 1,
+      M,
+      N,
+      K,
+      transA: false,
+      transB: true,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      overwrite: true,
+    });
+  }
+});
+const macs = shapes.reduce((s, [M, N, K]) => s + M * N * K, 0);
+
+const vae = new ConvVAE();
+const grid = best(() => vae.sample(16, r));
+
+const pct = (v: number) => `${((v / step) * 100).toFixed(0)}%`;
+console.log(`| measure (batch ${B}, best of ${rounds}) | ms | share of a LeNet step |`);
+console.log("|---|---:|---:|");
+console.log(`| LeNet training step (forward, backward, AdamW) | ${step.toFixed(1)} | 100% |`);
+console.log(
+  `| both convolutions' forward (im2col + GEMM + layout) | ${convForward.toFixed(1)} | ${pct(convForward)} |`,
+);
+console.log(
+  `| their forward GEMMs alone (${(macs / 1e6).toFixed(1)} M multiply-adds, ${((macs * 2) / (gemmOnly * 1e6)).toFixed(1)} GFLOP/s) | ${gemmOnly.toFixed(1)} | ${pct(gemmOnly)} |`,
+);
+console.log(`| VAE: a 4×4 grid of samples | ${grid.toFixed(1)} | — |`);
+console.log(`\nimages/s in training: ${((B / step) * 1000).toFixed(0)}`);
