@@ -77,3 +77,18 @@ export function createProgressReporter(label: string, options: { plainIntervalMs
     },
   };
 }
+
+/**
+ * Ctrl-C during training: the first one aborts `signal` (the run stops at the next step
+ * and saves), a second one quits at once. `dispose` removes the handler.
+ */
+export function stopOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write("\nstopping after this step (Ctrl-C again to quit now)…\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  return { signal: abort.signal, dispose: () => process.off("SIGINT", onSigint) };
+}

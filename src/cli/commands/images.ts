@@ -9,7 +9,7 @@ import { loadMnist } from "../../images/mnist.js";
 import { encodePng, toGray } from "../../images/png.js";
 import { type ImageTrainProgress, trainImageModel } from "../../images/trainImageModel.js";
 import { numberFlag } from "../flags.js";
-import { createProgressReporter } from "../progress.js";
+import { createProgressReporter, stopOnInterrupt } from "../progress.js";
 
 const KINDS = Object.keys(IMAGE_RECIPES).join("|");
 
@@ -48,13 +48,8 @@ export function register(program: Command): void {
     .option("--json", "print the result as one JSON object")
     .action(async (opts) => {
       const recipe = recipeFor(opts.kind);
-      const abort = new AbortController();
-      const onSigint = () => {
-        if (abort.signal.aborted) process.exit(130);
-        process.stderr.write("\nstopping after this step (Ctrl-C again to quit now)…\n");
-        abort.abort();
-      };
-      process.on("SIGINT", onSigint);
+      // Ctrl-C stops at the next step with a checkpoint; a second Ctrl-C quits at once.
+      const interrupt = stopOnInterrupt();
       const progress = createProgressReporter(`train ${recipe.kind}`, { plainIntervalMs: 5000 });
       let evalText = "--";
       const onProgress = (e: ImageTrainProgress) => {
@@ -83,12 +78,12 @@ export function register(program: Command): void {
           maxSeconds: opts.maxMinutes !== undefined ? opts.maxMinutes * 60 : undefined,
           trainLimit: opts.trainLimit,
           seed: opts.seed,
-          signal: abort.signal,
+          signal: interrupt.signal,
           onProgress,
         });
       } finally {
         progress.stop();
-        process.off("SIGINT", onSigint);
+        interrupt.dispose();
       }
       const summary = {
         out: opts.out,

@@ -4,7 +4,7 @@ import { readCorpusFiles } from "../../engine/training/corpus.js";
 import { type TrainProgressEvent, trainGPT } from "../../engine/training/trainGPT.js";
 import { GeneraError } from "../../errors.js";
 import { numberFlag } from "../flags.js";
-import { createProgressReporter } from "../progress.js";
+import { createProgressReporter, stopOnInterrupt } from "../progress.js";
 import { formatDuration } from "./trainOptions.js";
 
 export function register(program: Command): void {
@@ -62,13 +62,7 @@ export function register(program: Command): void {
       process.stderr.write(`corpus: ${files.length} file(s), ${corpus.length.toLocaleString()} characters\n`);
 
       // Ctrl-C stops at the next step with a checkpoint; a second Ctrl-C quits at once.
-      const abort = new AbortController();
-      const onSigint = () => {
-        if (abort.signal.aborted) process.exit(130);
-        process.stderr.write("\nstopping after this step (Ctrl-C again to quit now)…\n");
-        abort.abort();
-      };
-      process.on("SIGINT", onSigint);
+      const interrupt = stopOnInterrupt();
       const progress = createProgressReporter("train", { plainIntervalMs: 5000 });
       let valText = "--";
       let baseline = Number.NaN;
@@ -134,12 +128,12 @@ export function register(program: Command): void {
           // A time budget also shapes the learning-rate decay, so it ends decayed rather than cut off.
           fitScheduleToTime: opts.maxMinutes !== undefined,
           seed: opts.seed,
-          signal: abort.signal,
+          signal: interrupt.signal,
           onProgress,
         });
       } finally {
         progress.stop();
-        process.off("SIGINT", onSigint);
+        interrupt.dispose();
       }
       const summary = {
         out: opts.out,
