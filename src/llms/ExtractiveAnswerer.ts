@@ -534,8 +534,9 @@ function questionParts(question: string): { property: string[]; subject: string[
     .trim()
     .toLowerCase()
     .replace(/\?+\s*$/, "");
-  const of = /^(?:what|which)(?: is| are| was| were)? (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
-  const possessive = /^(?:what|which)(?: is| are| was| were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
+  // The copula is required: in "Which symbol stands for X?" the words before "for" are no property.
+  const of = /^(?:what|which) (?:is|are|was|were) (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
+  const possessive = /^(?:what|which) (?:is|are|was|were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
   const who = /^who (?:discovered|invented|proposed|wrote|created|founded|introduced|designed) (.+)$/.exec(q);
   const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
   if (of) return { property: terms(of[1]), subject: terms(of[2]) };
