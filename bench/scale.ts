@@ -10,7 +10,7 @@
  *
  * Postgres here is PGlite (pgvector 0.8) over the wire protocol, reached with `pg`: one session
  * runs every query in turn, so its latencies are a single-process Postgres's, not a server's.
- * Skip a part with SCALE_PARTS=parity or SCALE_PARTS=dense.
+ * Skip a part with SCALE_PARTS=parity or SCALE_PARTS=dense; SCALE_SETS=a,b picks QA sets.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,9 +64,11 @@ function shippedSets(): QaSet[] {
 
 async function parity(url: string): Promise<void> {
   const embeddings = createEmbeddings({ cacheDir: join(WORK, "embedding-cache") });
-  const rows: string[] = [];
+  const only = process.env.SCALE_SETS?.split(",");
+  console.log("\nRetrieval, hybrid defaults, embedded / postgres (difference):\n");
+  console.log("| set | R@1 | R@5 | MRR | nDCG@10 |\n|---|---|---|---|---|");
   try {
-    for (const set of shippedSets()) {
+    for (const set of shippedSets().filter((s) => !only || only.includes(s.name))) {
       const scores: Record<string, { r1: number; r5: number; mrr: number; ndcg: number }> = {};
       for (const kind of ["embedded", "postgres"] as const) {
         const started = performance.now();
@@ -96,16 +98,13 @@ async function parity(url: string): Promise<void> {
       const p = scores.postgres!;
       const f = (x: number) => x.toFixed(3);
       const d = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
-      rows.push(
+      console.log(
         `| ${set.name} | ${f(e.r1)} / ${f(p.r1)} (${d(p.r1 - e.r1)}) | ${f(e.r5)} / ${f(p.r5)} (${d(p.r5 - e.r5)}) | ${f(e.mrr)} / ${f(p.mrr)} (${d(p.mrr - e.mrr)}) | ${f(e.ndcg)} / ${f(p.ndcg)} (${d(p.ndcg - e.ndcg)}) |`,
       );
     }
   } finally {
     await (embeddings as { close?: () => Promise<void> }).close?.();
   }
-  console.log("\nRetrieval, hybrid defaults, embedded / postgres (difference):\n");
-  console.log("| set | R@1 | R@5 | MRR | nDCG@10 |\n|---|---|---|---|---|");
-  for (const row of rows) console.log(row);
 }
 
 /** Seeded clustered unit vectors: what sentence embeddings look like to an index. */
