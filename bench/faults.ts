@@ -70,7 +70,7 @@ async function killDuringUploads(kills: number): Promise<void> {
         }
       });
       // Kill at a random moment: before, during or after the answers and the indexing.
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 600)));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 1500)));
       server.child.kill("SIGKILL");
       await server.exited;
       await Promise.all(uploads);

@@ -39,9 +39,8 @@ const REEMBED_BATCH = 64;
  * The embedded KnowledgeStore: one SQLite database is the truth, an HNSW graph file beside it
  * is derived data.
  *
- * - `store.sqlite` holds the sources, every chunk's text, metadata and analysed keyword terms
- *   (from which the BM25 postings are rebuilt without analysing text again), and each chunk's
- *   vector until a graph file holds it. A batch is one transaction, so a crash keeps all of a
+ * - `store.sqlite` holds the sources, every chunk's text and metadata (the BM25 postings are
+ *   rebuilt from them at start-up), and each chunk's vector until a graph file holds it. A batch is one transaction, so a crash keeps all of a
  *   batch or none of it; there is nothing to reconcile.
  * - `graph-<n>.hnsw` is hnswlib's graph, keyed by the chunks' row labels. `checkpoint` writes a
  *   new one, records its name and SHA-256 in the database and drops the vectors it now holds.
@@ -131,7 +130,9 @@ export class EmbeddedStore implements KnowledgeStore {
         indexed_at TEXT NOT NULL
       );
       -- label: the chunk's key in the HNSW graph; AUTOINCREMENT never reuses one.
-      -- terms: the body's analysed keyword terms (title and headings come from the metadata).
+      -- terms: empty. Storing the analysed terms saved a third of the keyword index's start-up but
+      -- took a third of the database (1.34x a LangChain HNSWLib store on disk instead of ~1.2x);
+      -- rows written by the first build still carry them and are read as they are.
       CREATE TABLE IF NOT EXISTS chunks (
         label INTEGER PRIMARY KEY AUTOINCREMENT,
         sid INTEGER NOT NULL REFERENCES sources(sid),
@@ -260,7 +261,10 @@ export class EmbeddedStore implements KnowledgeStore {
       );
     }
     store.keywordIndex.addAnalyzed(
-      rows.map((row, i) => ({ id: row.id, terms: store.keywordTerms(documents[i]?.document as Document, row.terms) })),
+      rows.map((row, i) => ({
+        id: row.id,
+        terms: store.keywordTerms(documents[i]?.document as Document, row.terms || undefined),
+      })),
     );
 
     const sourceRows = db.prepare("SELECT * FROM sources ORDER BY sid").all() as Array<{
@@ -407,8 +411,7 @@ export class EmbeddedStore implements KnowledgeStore {
         }
         const { sid } = upsertSource.get(put.record) as { sid: number };
         const labels = put.chunks.map((chunk, i) => {
-          const t = terms[p]?.[i] as KeywordTerms;
-          const info = insertChunk.run(sid, chunk.id, chunk.pageContent, JSON.stringify(chunk.metadata ?? {}), t.body);
+          const info = insertChunk.run(sid, chunk.id, chunk.pageContent, JSON.stringify(chunk.metadata ?? {}), "");
           const label = Number(info.lastInsertRowid);
           insertVector.run(label, encodeVector(put.vectors[i] as number[]));
           return label;
