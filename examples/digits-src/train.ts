@@ -8,11 +8,11 @@
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lineChartSvg } from "../../src/engine/index.js";
 import { loadMnist } from "../../src/images/mnist.js";
 import { HELD_OUT_TEMPLATES, TRAIN_TEMPLATES } from "../../src/multimodal/digits/digitCaptions.js";
 import { saveDigitEncoder } from "../../src/multimodal/digits/digitEncoderCheckpoint.js";
 import { trainDigitEncoder } from "../../src/multimodal/digits/trainDigitEncoder.js";
-import { lineChartSvg } from "../../src/transformer/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "..", "models", "digit-dual-encoder");

@@ -1,4 +1,4 @@
-import { crossEntropy, Linear, Module, matmul, seededRandom, Tensor } from "../../transformer/index.js";
+import { crossEntropy, Linear, Module, matmul, seededRandom, Tensor } from "../../engine/index.js";
 
 /**
  * A small image–text dual encoder for handwritten digits, in the manner of CLIP

@@ -1,7 +1,7 @@
 import type { EmbeddingsParams } from "@langchain/core/embeddings";
 import { assertTexts } from "../../embeddings/assertTexts.js";
+import { noGrad, Tensor } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
-import { noGrad, Tensor } from "../../transformer/index.js";
 import { assertImages, ImageEmbeddings, type ImageInput, imageLabel } from "../ImageEmbeddings.js";
 import { readGreyImage } from "../readGreyImage.js";
 import type { DigitDualEncoder } from "./DigitDualEncoder.js";

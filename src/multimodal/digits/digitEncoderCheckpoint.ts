@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadSafetensors, saveSafetensors } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
-import { loadSafetensors, saveSafetensors } from "../../transformer/index.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import { readFileOrThrow } from "../../util/readFileOrThrow.js";
 import { DigitDualEncoder, type DigitDualEncoderConfig } from "./DigitDualEncoder.js";

@@ -1,6 +1,6 @@
+import { AdamW, cosineWithWarmup, noGrad, seededRandom, Tensor } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
 import type { MnistSet } from "../../images/mnist.js";
-import { AdamW, cosineWithWarmup, noGrad, seededRandom, Tensor } from "../../transformer/index.js";
 import { DEFAULT_DIGIT_ENCODER_CONFIG, DigitDualEncoder, type DigitDualEncoderConfig } from "./DigitDualEncoder.js";
 import { DIGIT_NAMES, digitCaption, HELD_OUT_TEMPLATES, TRAIN_TEMPLATES } from "./digitCaptions.js";
 import { hashedTextFeatures } from "./textFeatures.js";
