@@ -82,7 +82,8 @@ async function killDuringUploads(kills: number): Promise<void> {
     try {
       let jobsDone = 0;
       for (const { job } of acknowledged.values()) {
-        if ((await waitForJob(server.url, job, 2000)).status === "done") jobsDone++;
+        const { status } = await waitForJob(server.url, job, 2000);
+        if (status === "done" || status === "forgotten") jobsDone++;
       }
       const listed = new Set((await listDocuments(server.url)).map((d) => d.source));
       let present = 0;

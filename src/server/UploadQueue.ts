@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import Database from "better-sqlite3";
 import type { GeneraError } from "../errors.js";
@@ -135,6 +135,10 @@ export class UploadQueue {
 
   private rescan(): void {
     const { kb, uploadsDir } = this.options;
+    // An atomic write a crash interrupted (name.<pid>.<hex>.tmp): never acknowledged, never complete.
+    for (const name of readdirSync(uploadsDir)) {
+      if (/\.\d+\.[0-9a-f]+\.tmp$/.test(name)) rmSync(join(uploadsDir, name), { force: true });
+    }
     // Hidden files (the queue itself) are never listed; *.tmp are writes a crash interrupted.
     const done = kb.index([uploadsDir], { include: [], exclude: ["*.tmp"], signal: this.abort.signal });
     done.then(
