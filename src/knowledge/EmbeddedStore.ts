@@ -14,6 +14,7 @@ import {
 import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { digestFile } from "../util/digestFile.js";
+import { checkBatch } from "./checkBatch.js";
 import { embeddingText } from "./embeddingText.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
 import { GRAPH_FILE, STORE_FILE, storeSizeBytes } from "./storeFiles.js";
@@ -344,37 +345,13 @@ export class EmbeddedStore implements KnowledgeStore {
     this.assertOpen();
     const puts = batch.put ?? [];
     // Everything that can fail is checked before the transaction, so a refused batch changes nothing.
-    let dimension = this.vectorStore.dimension;
-    const claimed = new Set<string>();
-    for (const put of puts) {
-      if (put.vectors.length !== put.chunks.length) {
-        throw new GeneraError(
-          "INVALID_INPUT",
-          `${put.record.path}: ${put.vectors.length} vectors for ${put.chunks.length} chunks`,
-        );
-      }
-      const own = new Set(this.sources.get(put.record.path)?.chunkIds);
-      for (const [i, chunk] of put.chunks.entries()) {
-        const id = chunk.id;
-        if (typeof id !== "string" || !id)
-          throw new GeneraError("INVALID_INPUT", `${put.record.path}: chunk ${i} has no id`);
-        if (claimed.has(id) || (this.vectorStore.has(id) && !own.has(id))) {
-          throw new GeneraError(
-            "CONFLICT",
-            `Chunk id ${id} of ${put.record.path} is already stored for another chunk`,
-            {
-              details: { id, path: put.record.path },
-            },
-          );
-        }
-        claimed.add(id);
-        const vector = put.vectors[i] as number[];
-        dimension ??= vector.length;
-        if (vector.length !== dimension || !vector.every(Number.isFinite)) {
-          throw new GeneraError("INVALID_INPUT", `${put.record.path}: vector ${i} is not ${dimension} finite numbers`);
-        }
-      }
-    }
+    // A stored id may come back only for the source that already holds it.
+    const own = new Map(puts.map((put) => [put.record.path, new Set(this.sources.get(put.record.path)?.chunkIds)]));
+    const dimension = checkBatch(
+      puts,
+      this.vectorStore.dimension,
+      (id, put) => this.vectorStore.has(id) && !own.get(put.record.path)?.has(id),
+    );
     const terms = puts.map((put) => put.chunks.map((chunk) => this.keywordTerms(chunk)));
 
     const removedIds: string[] = [];

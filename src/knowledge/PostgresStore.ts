@@ -7,6 +7,7 @@ import {
   matchesFilter,
 } from "../../vectorstores/KeywordIndex.js";
 import { GeneraError } from "../errors.js";
+import { checkBatch } from "./checkBatch.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
 
 export interface PostgresStoreOptions {
@@ -232,36 +233,7 @@ export class PostgresStore implements KnowledgeStore {
     this.assertOpen();
     const puts = batch.put ?? [];
     // What can be checked without the database is checked first, so a refused batch changes nothing.
-    let dimension = this.dim;
-    const claimed = new Set<string>();
-    for (const put of puts) {
-      if (put.vectors.length !== put.chunks.length) {
-        throw new GeneraError(
-          "INVALID_INPUT",
-          `${put.record.path}: ${put.vectors.length} vectors for ${put.chunks.length} chunks`,
-        );
-      }
-      for (const [i, chunk] of put.chunks.entries()) {
-        const id = chunk.id;
-        if (typeof id !== "string" || !id)
-          throw new GeneraError("INVALID_INPUT", `${put.record.path}: chunk ${i} has no id`);
-        if (claimed.has(id)) {
-          throw new GeneraError(
-            "CONFLICT",
-            `Chunk id ${id} of ${put.record.path} is already stored for another chunk`,
-            {
-              details: { id, path: put.record.path },
-            },
-          );
-        }
-        claimed.add(id);
-        const vector = put.vectors[i] as number[];
-        dimension ??= vector.length;
-        if (vector.length !== dimension || !vector.every(Number.isFinite)) {
-          throw new GeneraError("INVALID_INPUT", `${put.record.path}: vector ${i} is not ${dimension} finite numbers`);
-        }
-      }
-    }
+    const dimension = checkBatch(puts, this.dim);
     const t = this.t;
     await transaction(this.pool, async (client) => {
       // One writer at a time across every process sharing the store: id checks and the first
