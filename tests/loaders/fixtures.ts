@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { crc32, deflateRawSync } from "node:zlib";
 import JSZip from "jszip";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { isGeneraError } from "../../src/errors.js";
 
 /** Builds a PDF from object bodies, computing the xref table so pdf.js takes the file as well-formed. */
 export function handWrittenPdf(objects: string[], trailerExtra: string): Buffer {
@@ -286,4 +287,15 @@ export async function zipBombDocx(inflatedBytes: number, lie = false): Promise<B
     declaredSize: lie ? 1000 : undefined,
   });
   return zipOf(entries);
+}
+
+/** The code and reason of a load that must fail with a GeneraError. */
+export async function loadFailure(promise: Promise<unknown>): Promise<{ code: string; reason: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!isGeneraError(error)) throw error;
+    return { code: error.code, reason: String(error.details?.reason ?? error.message) };
+  }
+  throw new Error("expected the load to fail");
 }

@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFile } from "../../loaders/loadFile.js";
-import { isGeneraError } from "../../src/errors.js";
-import { minimalDocx, zipBombDocx } from "./fixtures.js";
+import { loadFailure as failure, minimalDocx, zipBombDocx } from "./fixtures.js";
 
 // Issue 13 item 1: a file that would inflate or parse into more than the limits fails
 // alone, with TOO_LARGE, and the parser thread is replaced for the next file. (e2e: the
@@ -15,16 +14,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "genera-limits-e2e-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; reason: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isGeneraError(error)) throw error;
-    return { code: error.code, reason: String(error.details?.reason ?? error.message) };
-  }
-  throw new Error("expected the load to fail");
-}
 
 describe("bounded loaders", () => {
   it("refuses a zip-bomb DOCX as TOO_LARGE, whether its directory tells the truth or lies", async () => {

@@ -5,7 +5,7 @@ import { deflateRawSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { walkFiles } from "../../loaders/DirectoryLoader.js";
 import { loadFile } from "../../loaders/loadFile.js";
-import { isGeneraError } from "../../src/errors.js";
+import { loadFailure as failure } from "./fixtures.js";
 
 // Issue 13 item 1 and issue 12 item 4: what a file may inflate to or produce is bounded,
 // whatever its size on disk; compressed text is indexed.
@@ -15,16 +15,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "genera-limits-"));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; reason: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isGeneraError(error)) throw error;
-    return { code: error.code, reason: String(error.details?.reason ?? error.message) };
-  }
-  throw new Error("expected the load to fail");
-}
 
 describe("bounded loaders", () => {
   it("refuses an image whose header promises too many pixels before decoding it", async () => {
