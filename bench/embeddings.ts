@@ -1,7 +1,7 @@
 /**
  * USE-lite throughput: chunks/s of ~90-token English-like chunks for one worker thread
  * versus the pool, at several batch sizes, with each configuration's peak RSS; then
- * the three runtimes (onnxruntime, genera's engine, stock tfjs) on one worker.
+ * the two runtimes (onnxruntime, genera's engine) on one worker.
  *
  *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32] [--repeat 1]
  *
@@ -163,7 +163,7 @@ async function child(mode: string, workers: number, batch: number, n: number, ru
   if (vectors.length !== n) throw new Error(`expected ${n} vectors, got ${vectors.length}`);
   await use.close();
   const result: ChildResult = {
-    // `workers` is the embeddings' setting: worker threads (engine, tfjs) or onnxruntime threads in one worker.
+    // `workers` is the embeddings' setting: worker threads (engine) or onnxruntime threads in one worker.
     label: mode === "main" ? "main thread" : `workers: ${workers}`,
     runtime,
     workers,
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   for (const batch of batches) {
     configs.push(["pool", 1, batch, "onnxruntime"], ["pool", poolSize, batch, "onnxruntime"]);
   }
-  configs.push(["main", 1, 16, "onnxruntime"], ["pool", 1, 16, "engine"], ["pool", 1, 16, "tfjs"]);
+  configs.push(["main", 1, 16, "onnxruntime"], ["pool", 1, 16, "engine"]);
   // Rounds run every configuration in turn, so a burst of outside load hits them alike;
   // each configuration keeps its best round.
   const best = new Map<string, ChildResult>();
@@ -247,13 +247,13 @@ async function main(): Promise<void> {
   }
   const one = (runtime: UseLiteRuntime) =>
     [...best.values()].find((r) => r.runtime === runtime && r.label === "workers: 1" && r.batch === 16);
-  const tfjs = one("tfjs");
-  console.log("\n| runtime (workers: 1, batch 16) | chunks/s | vs tfjs | chunks per CPU-s | peak RSS (MiB) |");
+  const engine = one("engine");
+  console.log("\n| runtime (workers: 1, batch 16) | chunks/s | vs engine | chunks per CPU-s | peak RSS (MiB) |");
   console.log("|---|---:|---:|---:|---:|");
-  for (const runtime of ["tfjs", "engine", "onnxruntime"] as const) {
+  for (const runtime of ["engine", "onnxruntime"] as const) {
     const r = one(runtime);
     if (!r) continue;
-    const vs = tfjs ? `${(r.chunksPerSecond / tfjs.chunksPerSecond).toFixed(2)}×` : "–";
+    const vs = engine ? `${(r.chunksPerSecond / engine.chunksPerSecond).toFixed(2)}×` : "–";
     console.log(
       `| ${runtime} | ${r.chunksPerSecond.toFixed(1)} | ${vs} | ${r.chunksPerCpuSecond.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} |`,
     );

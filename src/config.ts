@@ -27,8 +27,8 @@ export const ConfigSchema = z.object({
       model: z.string().optional(),
       /** Parallelism for USE (worker threads, or onnxruntime threads); 0 = one per core. */
       workers: z.number().int().min(0).default(0),
-      /** What runs USE: "onnxruntime" (fastest), "engine" (genera's wasm matmul) or "tfjs" (stock TensorFlow.js); same vectors. */
-      runtime: z.enum(["onnxruntime", "engine", "tfjs"]).default("onnxruntime"),
+      /** What runs USE: "onnxruntime" (fastest), or "engine" (genera's wasm matmul); same vectors. */
+      runtime: z.enum(["onnxruntime", "engine"]).default("onnxruntime"),
       /** Persist embeddings by content hash under dataDir/embedding-cache. */
       cache: z.boolean().default(true),
     })

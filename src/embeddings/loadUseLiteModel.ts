@@ -7,11 +7,11 @@ import { UseLiteOnnxModel } from "./UseLiteOnnxModel.js";
  * index built with one is searched with another.
  * - "onnxruntime" (default): the model rebuilt as an ONNX graph (UseLiteOnnxModel), the fastest.
  * - "engine": its forward pass on genera's WebAssembly SIMD matmul (UseLiteForward), no native code.
- * - "tfjs": the model's own graph executed by stock TensorFlow.js on its WebAssembly
- *   backend, the reference the others are tested against; the slowest.
+ * Both are tested against vectors computed once by the model's own graph on TensorFlow.js
+ * (tests/embeddings/fixtures), which is no longer installed: it cost 89 MiB for a reference.
  */
-export type UseLiteRuntime = "onnxruntime" | "engine" | "tfjs";
-export const USE_LITE_RUNTIMES: readonly UseLiteRuntime[] = ["onnxruntime", "engine", "tfjs"];
+export type UseLiteRuntime = "onnxruntime" | "engine";
+export const USE_LITE_RUNTIMES: readonly UseLiteRuntime[] = ["onnxruntime", "engine"];
 
 export interface UseLiteLoadOptions {
   runtime?: UseLiteRuntime;
@@ -34,11 +34,6 @@ export async function loadUseLiteModel(options: UseLiteLoadOptions = {}): Promis
   const { runtime = "onnxruntime", threads = 1, ...rest } = options;
   if (runtime === "onnxruntime") return UseLiteOnnxModel.load({ ...rest, threads });
   if (runtime === "engine") return UseLiteForward.load(rest);
-  if (runtime === "tfjs") {
-    // Loaded only when chosen: TensorFlow.js takes ~0.5 s to import.
-    const { UseLiteModel } = await import("./UseLiteModel.js");
-    return UseLiteModel.load(rest);
-  }
   throw new GeneraError(
     "INVALID_INPUT",
     `Unknown USE-lite runtime "${String(runtime)}"; use one of ${USE_LITE_RUNTIMES.join(", ")}`,
