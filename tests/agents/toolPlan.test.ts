@@ -6,6 +6,7 @@ import {
   mathFromWords,
   operationFromWords,
   planCalls,
+  repairTags,
   type Tag,
 } from "../../src/agents/toolModel/toolPlan.js";
 import { evaluateExpression } from "../../src/agents/tools/calculator.js";
@@ -64,6 +65,24 @@ describe("plans", () => {
     ["square it", "^ 2"],
   ])("read the operation %j as %j", (words, op) => {
     expect(operationFromWords(words)).toBe(op);
+  });
+
+  it("keep only what the calculator parses of an expression span (constrained to the tool's grammar)", () => {
+    const e = (text: string) => ({ kind: "E" as const, text });
+    expect(planCalls("calculate", [e("(124 + 359) * 847 come to")], "").calls).toEqual([
+      { name: "calculator", args: { expression: "(124 + 359) * 847" } },
+    ]);
+    expect(planCalls("calculate", [e("717 over 258"), e("to")], "").calls).toEqual([
+      { name: "calculator", args: { expression: "717 / 258" } },
+    ]);
+    expect(
+      planCalls("search_calculate", [{ kind: "Q", text: "the batch size" }, e("so times 12 ok")], "").operation,
+    ).toBe("* 12");
+  });
+
+  it("never grow a path or document id over a neighbouring unknown word", () => {
+    expect(repairTags(["O", "B-P"], [true, false])).toEqual(["O", "B-P"]);
+    expect(repairTags(["O", "B-Q", "I-Q"], [true, false, false])).toEqual(["B-Q", "I-Q", "I-Q"]);
   });
 
   it("ask for a path rather than guess one", () => {

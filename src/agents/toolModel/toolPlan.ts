@@ -1,4 +1,5 @@
-import type { RequestToken } from "./requestTokens.js";
+import { evaluateExpression } from "../tools/calculator.js";
+import { type RequestToken, tokenizeRequest } from "./requestTokens.js";
 
 /**
  * What the offline tool model predicts for a request: one intent (which tools, in which
@@ -91,8 +92,11 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
  * Words the model has never seen (UNK) are where it is least sure: an unknown word
  * between two pieces of one text argument, or just before one, belongs to it ("the
  * [backup] strategy"). Expressions are left alone: their unknown words are usually not
- * arithmetic ("847 come to").
+ * arithmetic ("847 come to"); so are paths and document ids, which the tokenizer keeps
+ * whole, so a word next to one is never part of it ("load notes/todo.md").
  */
+const GROWS = new Set<SpanKind>(["Q", "S"]);
+
 export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
   const out = [...tags];
   const kindOf = (t: Tag | undefined) => (t && t !== "O" ? (t.slice(2) as SpanKind) : undefined);
@@ -102,9 +106,9 @@ export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
     while (j < out.length && out[j] === "O" && unknown[j]) j++;
     const before = kindOf(out[i - 1]);
     const after = kindOf(out[j]);
-    if (before && before === after && before !== "E") {
+    if (before && before === after && GROWS.has(before)) {
       for (let k = i; k < j; k++) out[k] = `I-${before}` as Tag;
-    } else if (after && after !== "E" && out[j]?.startsWith("B-") && !before) {
+    } else if (after && GROWS.has(after) && out[j]?.startsWith("B-") && !before) {
       out[i] = `B-${after}` as Tag;
       for (let k = i + 1; k <= j; k++) out[k] = `I-${after}` as Tag;
     }
@@ -116,7 +120,15 @@ export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
 export function planCalls(intent: Intent, spans: Span[], request: string): ToolPlan {
   const of = (kind: SpanKind) => spans.filter((s) => s.kind === kind).map((s) => trimSpan(s.text));
   const queries = of("Q").filter(Boolean);
-  const expressions = of("E").filter(Boolean);
+  // Constrained to the calculator's grammar: each expression is the longest run of the
+  // span's words that the calculator parses ("847 come to" → "847"); none, no call.
+  const asExpression = (words: string) => {
+    const symbols = mathFromWords(words);
+    return parses(symbols) ? symbols : undefined;
+  };
+  const expressions = of("E")
+    .map((e) => fitSpan(e, asExpression))
+    .filter((e): e is string => !!e);
   const paths = of("P").filter(Boolean);
   const plan: ToolPlan = { intent, spans, calls: [] };
   switch (intent) {
@@ -127,14 +139,14 @@ export function planCalls(intent: Intent, spans: Span[], request: string): ToolP
       }));
       break;
     case "calculate":
-      plan.calls = (expressions.length ? expressions : [request]).map((e) => ({
+      plan.calls = (expressions.length ? expressions : [fitSpan(request, asExpression) ?? request]).map((e) => ({
         name: "calculator",
-        args: { expression: mathFromWords(e) },
+        args: { expression: e },
       }));
       break;
     case "search_calculate":
       plan.calls = [{ name: "search_documents", args: { query: queries[0] ?? request.trim() } }];
-      plan.operation = operationFromWords(expressions.join(" "));
+      plan.operation = fitSpan(of("E").join(" "), operationFromWords);
       break;
     case "read_document": {
       const section = of("S")[0];
@@ -158,6 +170,34 @@ export function planCalls(intent: Intent, spans: Span[], request: string): ToolP
       break;
   }
   return plan;
+}
+
+/**
+ * The longest run of a span's tokens (cut from its text, so still a copy of what the user
+ * wrote) that `read` accepts, read; undefined when no run is.
+ */
+export function fitSpan(text: string, read: (words: string) => string | undefined): string | undefined {
+  const whole = read(text);
+  if (whole !== undefined) return whole;
+  const tokens = tokenizeRequest(text);
+  for (let length = tokens.length - 1; length >= 1; length--) {
+    for (let first = 0; first + length <= tokens.length; first++) {
+      const words = text.slice(tokens[first]?.start, tokens[first + length - 1]?.end);
+      const got = read(words);
+      if (got !== undefined) return got;
+    }
+  }
+  return undefined;
+}
+
+function parses(expression: string): boolean {
+  if (!/\d|\bpi\b/.test(expression)) return false;
+  try {
+    evaluateExpression(expression);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Quotes and trailing punctuation around a span are not part of the argument. */
