@@ -18,3 +18,4 @@ export * from "./tools/createAgentTools.js";
 export * from "./tools/currentDate.js";
 export * from "./tools/documentTools.js";
 export * from "./tools/fileTools.js";
+export * from "./tools/imageTool.js";

@@ -182,6 +182,7 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
       current_date: "tell the date and time",
       list_files: "list files",
       read_file: "read files",
+      generate_image: "draw images",
     };
     const list = bound.map((b) => can[b]).filter(Boolean);
     return list.length ? `I can ${list.join(", ")}.` : "I have no tools to work with.";

@@ -7,6 +7,7 @@ import { createChainTools } from "./chainTools.js";
 import { createCurrentDateTool } from "./currentDate.js";
 import { createReadDocumentTool, createSearchTool, type PassageRetriever } from "./documentTools.js";
 import { createFileTools } from "./fileTools.js";
+import { createGenerateImageTool, type ImageToolOptions } from "./imageTool.js";
 
 export interface AgentToolsOptions {
   /** Gives search_documents (its default retriever) and read_document. */
@@ -19,6 +20,8 @@ export interface AgentToolsOptions {
   roots?: string[];
   /** A generative model: adds summarize and translate. */
   generator?: GeneratorModel;
+  /** Image generators (names of shipped models or folders) and where PNGs go: adds generate_image. */
+  images?: ImageToolOptions;
   /** Only these tools (by name); unknown names are an error. */
   names?: string[];
 }
@@ -32,6 +35,7 @@ export const TOOL_NAMES = [
   "read_file",
   "summarize",
   "translate",
+  "generate_image",
 ] as const;
 
 /** The tools genera can offer with what it was given; an agent reaches only these. */
@@ -49,13 +53,14 @@ export function createAgentTools(options: AgentToolsOptions = {}): StructuredToo
     const { summarize, translate } = createChainTools(options.generator);
     tools.push(summarize, translate);
   }
+  if (options.images && options.images.models.length > 0) tools.push(createGenerateImageTool(options.images));
   if (!options.names) return tools;
   const available = new Map(tools.map((t) => [t.name, t]));
   return options.names.map((name) => {
     const t = available.get(name);
     if (t) return t;
     const why = (TOOL_NAMES as readonly string[]).includes(name)
-      ? "it is not available with this configuration (documents, file roots or a generative model are missing)"
+      ? "it is not available with this configuration (documents, file roots, a generative model or image models are missing)"
       : "there is no tool by that name";
     throw new GeneraError(
       "INVALID_INPUT",

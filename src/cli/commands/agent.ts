@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { AgentEvent, AgentResult, AgentRunner, AgentStep } from "../../agents/AgentRunner.js";
 import { createAgentRunner } from "../../agents/createAgentRunner.js";
 import { createAgentTools } from "../../agents/tools/createAgentTools.js";
+import { shippedImageGenerators } from "../../agents/tools/imageTool.js";
 import type { GeneraConfig } from "../../config.js";
 import { isExtractiveChatModel } from "../../llms/ExtractiveChatModel.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
@@ -48,7 +49,7 @@ export async function runAgent(agent: AgentRunner, task: string, options: RunAge
 export async function openAgent(
   config: GeneraConfig,
   kb: Awaited<ReturnType<typeof openKnowledgeBase>>,
-  opts: { tools?: string[]; roots?: string[]; maxSteps?: number; timeout?: number },
+  opts: { tools?: string[]; roots?: string[]; maxSteps?: number; timeout?: number; imageDir?: string },
 ): Promise<AgentRunner> {
   const model = await openAnswerModel(config, kb.embeddings);
   const tools = createAgentTools({
@@ -56,6 +57,7 @@ export async function openAgent(
     k: config.retrieval.k,
     roots: opts.roots ?? config.server.folders,
     generator: isExtractiveChatModel(model) ? undefined : model,
+    images: { models: shippedImageGenerators(), outDir: opts.imageDir },
     names: opts.tools,
   });
   return createAgentRunner({
@@ -77,7 +79,9 @@ export function register(program: Command): void {
   addLlmOptions(
     program
       .command("agent")
-      .description("do a task with tools (search, read, calculate, date, files), printing each step as it happens")
+      .description(
+        "do a task with tools (search, read, calculate, date, files, images), printing each step as it happens",
+      )
       .argument("<task>", "what to do")
       .option("--tools <names>", "only these tools, comma-separated (search_documents, calculator, …)", list)
       .option(
@@ -85,6 +89,7 @@ export function register(program: Command): void {
         "a folder list_files / read_file may read (repeatable; default: the served folders)",
         list,
       )
+      .option("--image-dir <dir>", "where generate_image writes its PNGs (default <tmp>/genera-images)")
       .option("--max-steps <n>", "tool turns before the agent stops", Number)
       .option("--timeout <seconds>", "time before the agent stops", Number)
       .option("--store <dir>", "index folder (default <dataDir>/index)")
@@ -98,6 +103,7 @@ export function register(program: Command): void {
         roots: opts.root,
         maxSteps: opts.maxSteps,
         timeout: opts.timeout,
+        imageDir: opts.imageDir,
       });
       await runAgent(agent, task, { json: opts.json });
     } finally {
