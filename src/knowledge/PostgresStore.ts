@@ -7,6 +7,14 @@ import {
   matchesFilter,
 } from "../../vectorstores/KeywordIndex.js";
 import { GeneraError } from "../errors.js";
+import {
+  checkTablePrefix,
+  openPool,
+  redactUrl as redact,
+  transaction,
+  unavailable,
+  withoutNul,
+} from "../util/postgres.js";
 import { checkBatch } from "./checkBatch.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
 
@@ -66,18 +74,8 @@ export class PostgresStore implements KnowledgeStore {
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const prefix = options.tablePrefix ?? "genera";
-    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) {
-      throw new GeneraError(
-        "CONFIG_INVALID",
-        `Postgres table prefix "${prefix}" must be lower-case letters, digits or _`,
-      );
-    }
-    // Loaded here: the embedded default never needs the Postgres client.
-    const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
-    // An idle client losing its server must not crash the process; the next query reports it.
-    pool.on("error", () => {});
+    checkTablePrefix(options.tablePrefix ?? "genera");
+    const pool = await openPool(options.url, options.maxConnections ?? 10);
     const where = redact(options.url);
     try {
       const { dimension, iterativeScan } = await PostgresStore.prepare(pool, options, where);
@@ -91,11 +89,7 @@ export class PostgresStore implements KnowledgeStore {
       return new PostgresStore(pool, options, dimension);
     } catch (error) {
       await pool.end().catch(() => {});
-      if (error instanceof GeneraError) throw error;
-      throw new GeneraError("PROVIDER_UNAVAILABLE", `Postgres at ${where}: ${(error as Error).message}`, {
-        cause: error,
-        details: { url: where },
-      });
+      throw unavailable("Postgres", options.url, error);
     }
   }
 
@@ -420,21 +414,6 @@ function tables(prefix = "genera") {
   return { meta: `${prefix}_meta`, sources: `${prefix}_sources`, chunks: `${prefix}_chunks` };
 }
 
-async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 async function readMeta(client: PoolClient, table: string): Promise<Map<string, string>> {
   const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${table}`);
   return new Map(rows.map((r) => [r.key, r.value]));
@@ -498,20 +477,4 @@ function toTsvector(terms: KeywordTerms): string {
 
 function quoteLexeme(term: string): string {
   return `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
-}
-
-/** Postgres text (and jsonb, above) cannot hold NUL characters. */
-function withoutNul(text: string): string {
-  return text.includes("\0") ? text.replaceAll("\0", "") : text;
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the configured Postgres URL";
-  }
 }

@@ -1,9 +1,9 @@
 import type { Runnable } from "@langchain/core/runnables";
 import type { RagOutput } from "../../chains/createRagChain.js";
 import type { CitedSource } from "../llms/citedSource.js";
+import type { ChatSessions } from "./ChatSessions.js";
 import type { GenerationLimiter } from "./GenerationLimiter.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { SessionStore } from "./SessionStore.js";
 
 export interface ChatTurn {
   role: "user" | "assistant";
@@ -24,7 +24,7 @@ export type ChatStreamEvent = { type: "sources"; sources: CitedSource[] } | { ty
 export interface ChatServiceOptions {
   /** The conversational RAG chain: invoke → { answer, sources }; stream → partial chunks of that. */
   chain: Runnable<ConversationalInput, RagAnswer>;
-  sessions: SessionStore;
+  sessions: ChatSessions;
   limiter: GenerationLimiter;
   metrics: ServerMetrics;
   /** Turns of history passed to the chain (older ones are dropped). */
@@ -35,19 +35,19 @@ export interface ChatServiceOptions {
 export class ChatService {
   constructor(private readonly options: ChatServiceOptions) {}
 
-  private history(sessionId: string): ChatTurn[] {
-    const turns = this.options.sessions.messages(sessionId).map(({ role, content }) => ({ role, content }));
+  private async history(sessionId: string): Promise<ChatTurn[]> {
+    const turns = (await this.options.sessions.messages(sessionId)).map(({ role, content }) => ({ role, content }));
     return turns.slice(-(this.options.historyTurns ?? 10));
   }
 
   /** `signal`: the request's (see responseSignal); a closed request leaves the queue and stops its chain. */
   async chat(message: string, sessionId?: string, signal?: AbortSignal): Promise<RagAnswer & { sessionId: string }> {
     const { sessions, limiter, chain } = this.options;
-    const id = sessions.ensure(sessionId, message);
-    const chatHistory = this.history(id);
+    const id = await sessions.ensure(sessionId, message);
+    const chatHistory = await this.history(id);
     const result = await limiter.run(() => chain.invoke({ question: message, chatHistory }, { signal }), signal);
-    sessions.append(id, { role: "user", content: message });
-    sessions.append(id, { role: "assistant", content: result.answer, sources: result.sources });
+    await sessions.append(id, { role: "user", content: message });
+    await sessions.append(id, { role: "assistant", content: result.answer, sources: result.sources });
     return { answer: result.answer, sources: result.sources, sessionId: id };
   }
 
@@ -67,8 +67,8 @@ export class ChatService {
     let id: string;
     let chatHistory: ChatTurn[];
     try {
-      id = sessions.ensure(sessionId, message);
-      chatHistory = this.history(id);
+      id = await sessions.ensure(sessionId, message);
+      chatHistory = await this.history(id);
     } catch (error) {
       release();
       throw error;
@@ -116,8 +116,8 @@ export class ChatService {
     }
     await run;
     if (failure) throw failure;
-    sessions.append(id, { role: "user", content: message });
-    sessions.append(id, { role: "assistant", content: answer, sources });
+    await sessions.append(id, { role: "user", content: message });
+    await sessions.append(id, { role: "assistant", content: answer, sources });
     return { answer, sources, sessionId: id };
   }
 }

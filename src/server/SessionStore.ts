@@ -4,6 +4,13 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { GeneraError } from "../errors.js";
 import { damageDetail, isDamagedDatabaseError, quickCheck } from "../util/sqliteHealth.js";
+import {
+  type ChatMessageRecord,
+  type ChatSessions,
+  type SessionSummary,
+  type StoreHealth,
+  sessionTitle,
+} from "./ChatSessions.js";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS sessions (
@@ -23,28 +30,6 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
 `;
 
-export interface ChatMessageRecord {
-  role: "user" | "assistant";
-  content: string;
-  /** The cited chunks of an assistant answer. */
-  sources?: unknown[];
-  createdAt: string;
-}
-
-export interface SessionSummary {
-  id: string;
-  title: string;
-  createdAt: string;
-  updatedAt: string;
-  messages: number;
-}
-
-/** What /healthz says about the store. */
-export interface StoreHealth {
-  ok: boolean;
-  detail?: string;
-}
-
 /**
  * Chat sessions in SQLite (WAL mode): every message is committed before the
  * answer is returned, so history survives restarts and crashes.
@@ -53,7 +38,7 @@ export interface StoreHealth {
  * (quick_check) and fails with INDEX_CORRUPT naming the file and what to do; damage
  * found later makes the failing call INDEX_CORRUPT and shows in `health()`.
  */
-export class SessionStore {
+export class SessionStore implements ChatSessions {
   private readonly db: Database.Database;
   private damage?: string;
 
@@ -81,7 +66,7 @@ export class SessionStore {
     this.db = db;
   }
 
-  health(): StoreHealth {
+  async health(): Promise<StoreHealth> {
     return this.damage ? { ok: false, detail: this.damage } : { ok: true };
   }
 
@@ -101,14 +86,14 @@ export class SessionStore {
   }
 
   /** Returns the id of an existing session, or creates one titled after the first message. */
-  ensure(id: string | undefined, firstMessage: string): string {
+  async ensure(id: string | undefined, firstMessage: string): Promise<string> {
     if (id) {
-      if (this.exists(id)) return id;
+      if (this.has(id)) return id;
       throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
     }
     const now = new Date().toISOString();
     const newId = randomUUID();
-    const title = firstMessage.replace(/\s+/g, " ").trim().slice(0, 80) || "New chat";
+    const title = sessionTitle(firstMessage);
     this.use(() =>
       this.db
         .prepare("INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)")
@@ -117,11 +102,15 @@ export class SessionStore {
     return newId;
   }
 
-  exists(id: string): boolean {
+  async exists(id: string): Promise<boolean> {
+    return this.has(id);
+  }
+
+  private has(id: string): boolean {
     return this.use(() => this.db.prepare("SELECT 1 FROM sessions WHERE id = ?").get(id) !== undefined);
   }
 
-  append(sessionId: string, message: Omit<ChatMessageRecord, "createdAt">): void {
+  async append(sessionId: string, message: Omit<ChatMessageRecord, "createdAt">): Promise<void> {
     const now = new Date().toISOString();
     const insert = this.db.transaction(() => {
       this.db
@@ -132,7 +121,7 @@ export class SessionStore {
     this.use(() => insert());
   }
 
-  messages(sessionId: string): ChatMessageRecord[] {
+  async messages(sessionId: string): Promise<ChatMessageRecord[]> {
     return this.use(() => this.readMessages(sessionId));
   }
 
@@ -153,7 +142,7 @@ export class SessionStore {
     }));
   }
 
-  list(): SessionSummary[] {
+  async list(): Promise<SessionSummary[]> {
     return this.use(() => this.readList());
   }
 
@@ -174,19 +163,19 @@ export class SessionStore {
     }));
   }
 
-  get(id: string): SessionSummary & { history: ChatMessageRecord[] } {
-    const summary = this.list().find((s) => s.id === id);
+  async get(id: string): Promise<SessionSummary & { history: ChatMessageRecord[] }> {
+    const summary = this.use(() => this.readList()).find((s) => s.id === id);
     if (!summary) throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
-    return { ...summary, history: this.messages(id) };
+    return { ...summary, history: this.use(() => this.readMessages(id)) };
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     const result = this.use(() => this.db.prepare("DELETE FROM sessions WHERE id = ?").run(id));
     if (result.changes === 0)
       throw new GeneraError("NOT_FOUND", `Session "${id}" does not exist`, { details: { sessionId: id } });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -11,6 +11,7 @@ import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
+import type { ChatSessions } from "./ChatSessions.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
 import { localOriginGuard } from "./localOriginGuard.js";
@@ -21,7 +22,6 @@ import { imageGenerationRouter } from "./routes/imageGeneration.js";
 import { imagesRouter, indexUploadedImages } from "./routes/images.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
-import type { SessionStore } from "./SessionStore.js";
 import { UploadQueue } from "./UploadQueue.js";
 
 export interface AppOptions {
@@ -33,7 +33,8 @@ export interface AppOptions {
   conversationalChain: Runnable<ConversationalInput, RagAnswer>;
   /** { question } → { answer, sources } (served as LangServe at /rag) */
   ragChain: Runnable<{ question: string }, RagAnswer>;
-  sessions: SessionStore;
+  /** SQLite (SessionStore) or Postgres (PostgresSessionStore, shared by replicas). */
+  sessions: ChatSessions;
   uploadsDir: string;
   retrievalMode: GeneraConfig["retrieval"]["mode"];
   /** Serves /api/agent and /api/agent/stream when given. */
@@ -124,7 +125,7 @@ export function createApp(options: AppOptions): {
     // Counts only: stats() also walks the index folder for its size, too slow for a probe.
     // A damaged session store or an unusable embedding cache makes it 503 "degraded".
     const checks = {
-      sessions: options.sessions.health(),
+      sessions: await options.sessions.health(),
       embeddingCache: embeddingsHealth(options.embeddings),
     };
     const ok = Object.values(checks).every((c) => c.ok);

@@ -17,7 +17,9 @@ import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
 import { imageDescriber } from "../multimodal/imageDescriber.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
+import type { ChatSessions } from "./ChatSessions.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
+import { PostgresSessionStore } from "./PostgresSessionStore.js";
 import { SessionStore } from "./SessionStore.js";
 
 export interface RunningServer {
@@ -35,12 +37,18 @@ export interface StartServerOptions {
   log?: (line: string) => void;
 }
 
+/** Sessions in the configured database (shared by replicas), else in `<dataDir>/sessions.sqlite`. */
+export async function openChatSessions(config: GeneraConfig): Promise<ChatSessions> {
+  if (config.databaseUrl) return PostgresSessionStore.open({ url: config.databaseUrl });
+  return new SessionStore(join(config.dataDir, "sessions.sqlite"));
+}
+
 /** Builds the app over an open knowledge base and listens on the configured host and port. */
 export async function startServer({ config, kb, images, log }: StartServerOptions): Promise<RunningServer> {
   const say = log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Both SQLite files are checked now, not at the first request: a damaged session store
   // stops the start with INDEX_CORRUPT naming the file; a damaged cache is set aside and rebuilt.
-  const sessions = new SessionStore(join(config.dataDir, "sessions.sqlite"));
+  const sessions = await openChatSessions(config);
   const cache = embeddingsHealth(kb.embeddings);
   if (!cache.ok) say(`genera: the embedding cache is ${cache.detail}`);
   const llm = await createChatModel(config.llm, { embeddings: kb.embeddings });
@@ -85,7 +93,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
     server = await listen(createServer(app), config.server.host, config.server.port);
   } catch (error) {
     await uploads.stop();
-    sessions.close();
+    await sessions.close();
     throw error;
   }
   server.keepAliveTimeout = 5_000;
@@ -108,7 +116,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
       ]);
       await kb.save();
       await images?.close();
-      sessions.close();
+      await sessions.close();
     })();
     return closing;
   };

@@ -26,16 +26,16 @@ function truncatedDatabase(path: string, fill: (db: Database.Database) => void):
 }
 
 describe("damaged SQLite files", () => {
-  it("a truncated session store stops the start with INDEX_CORRUPT naming the file, and stays untouched", () => {
+  it("a truncated session store stops the start with INDEX_CORRUPT naming the file, and stays untouched", async () => {
     const dir = mkdtempSync(join(tmpdir(), "genera-sessions-"));
     try {
       const path = join(dir, "sessions.sqlite");
       const store = new SessionStore(path);
       for (let i = 0; i < 200; i++) {
-        const id = store.ensure(undefined, `question ${i}`);
-        store.append(id, { role: "user", content: `question ${i} ${"x".repeat(300)}` });
+        const id = await store.ensure(undefined, `question ${i}`);
+        await store.append(id, { role: "user", content: `question ${i} ${"x".repeat(300)}` });
       }
-      store.close();
+      await store.close();
       const cut = truncatedDatabase(path, () => {});
       let error: unknown;
       try {

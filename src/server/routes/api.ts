@@ -10,10 +10,10 @@ import type { ImageIndex } from "../../multimodal/ImageIndex.js";
 import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
+import type { ChatSessions } from "../ChatSessions.js";
 import { errorBody, parseInput, statusOf } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
 import { responseSignal } from "../responseSignal.js";
-import type { SessionStore } from "../SessionStore.js";
 import { openEventStream } from "../sse.js";
 import type { UploadQueue } from "../UploadQueue.js";
 import { searchImages } from "./images.js";
@@ -50,7 +50,7 @@ const SearchQuery = z.object({
 export interface ApiRouterOptions {
   kb: KnowledgeBase;
   chat: ChatService;
-  sessions: SessionStore;
+  sessions: ChatSessions;
   metrics: ServerMetrics;
   uploadsDir: string;
   uploads: UploadQueue;
@@ -161,7 +161,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/chat/stream", async (req: Request, res: Response) => {
     const body = parseInput(ChatBody, req.body, "chat request");
-    if (body.sessionId && !sessions.exists(body.sessionId)) {
+    if (body.sessionId && !(await sessions.exists(body.sessionId))) {
       throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
     }
     const signal = responseSignal(res);
@@ -189,16 +189,16 @@ export function apiRouter(options: ApiRouterOptions): Router {
     }
   });
 
-  router.get("/sessions", (_req, res) => {
-    res.json({ sessions: sessions.list() });
+  router.get("/sessions", async (_req, res) => {
+    res.json({ sessions: await sessions.list() });
   });
 
-  router.get("/sessions/:id", (req, res) => {
-    res.json(sessions.get(req.params.id as string));
+  router.get("/sessions/:id", async (req, res) => {
+    res.json(await sessions.get(req.params.id as string));
   });
 
-  router.delete("/sessions/:id", (req, res) => {
-    sessions.delete(req.params.id as string);
+  router.delete("/sessions/:id", async (req, res) => {
+    await sessions.delete(req.params.id as string);
     res.status(204).end();
   });
 

@@ -1,0 +1,66 @@
+import type { Pool, PoolClient } from "pg";
+import { GeneraError } from "../errors.js";
+
+/**
+ * A `pg` pool on `url`. The client is loaded here, not at the top: the embedded default never
+ * needs it. An idle client losing its server must not crash the process; the next query reports it.
+ */
+export async function openPool(url: string, max: number): Promise<Pool> {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** Runs `fn` in one transaction on one pooled client: committed if it resolves, rolled back if it throws. */
+export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the configured URL";
+  }
+}
+
+/** A failure to reach the server, as the user sees it: PROVIDER_UNAVAILABLE naming the URL (no password). */
+export function unavailable(what: string, url: string, error: unknown): GeneraError {
+  if (error instanceof GeneraError) return error;
+  const where = redactUrl(url);
+  return new GeneraError("PROVIDER_UNAVAILABLE", `${what} at ${where}: ${(error as Error).message}`, {
+    cause: error,
+    details: { url: where },
+  });
+}
+
+/** A table prefix must be a plain identifier: it is spliced into SQL. */
+export function checkTablePrefix(prefix: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) {
+    throw new GeneraError(
+      "CONFIG_INVALID",
+      `Postgres table prefix "${prefix}" must be lower-case letters, digits or _`,
+    );
+  }
+  return prefix;
+}
+
+/** Postgres text (and jsonb) cannot hold NUL characters. */
+export function withoutNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "") : text;
+}
