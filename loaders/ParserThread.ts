@@ -78,8 +78,14 @@ export class ParserThread {
         throw fileError("FILE_UNREADABLE", absPath, `the parser thread could not start (${(error as Error).message})`);
       }
       const id = this.nextId++;
-      const { bytes: _bytes, isolate: _isolate, ...plain } = options;
-      const request: ParseRequest = { id, absPath, options: plain, bytes };
+      // Only plain data crosses: models and callbacks (speech, captions) stay in this thread.
+      const { bytes: _bytes, isolate: _isolate, audio: _audio, image, ...plain } = options;
+      const request: ParseRequest = {
+        id,
+        absPath,
+        options: { ...plain, image: { embedded: image?.embedded }, describeImages: false },
+        bytes,
+      };
       const response = await new Promise<ParseResponse>((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(

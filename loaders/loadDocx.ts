@@ -1,5 +1,6 @@
 import { Document } from "@langchain/core/documents";
 import mammoth from "mammoth";
+import { docxImageDocuments } from "./embeddedImages.js";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
 import { htmlToText } from "./htmlToText.js";
@@ -17,14 +18,17 @@ const noImages = mammoth.images.imgElement(async () => ({ src: "" }));
  * turns those into `#` lines, so DOCX chunks get heading paths like Markdown ones.
  * Before mammoth inflates anything, the XML parts are inflated once with a running cap
  * (limits.maxInflatedBytes, checked against the true size, not the declared one): a
- * zip bomb fails as TOO_LARGE instead of filling the heap.
+ * zip bomb fails as TOO_LARGE instead of filling the heap. With `readImages`, the pictures in
+ * `word/media` are inflated under the same budget and come as documents still to be described
+ * (see embeddedImages.ts).
  */
 export async function loadDocx(
   bytes: Uint8Array,
   ctx: FileContext,
-  limits: Pick<LoadLimits, "maxInflatedBytes"> = DEFAULT_LOAD_LIMITS,
+  limits: Pick<LoadLimits, "maxInflatedBytes" | "maxImagePixels" | "maxEmbeddedImages"> = DEFAULT_LOAD_LIMITS,
+  readImages = false,
 ): Promise<Document[]> {
-  checkInflatedSize(bytes, ctx, limits.maxInflatedBytes);
+  const images = checkInflatedSize(bytes, ctx, limits, readImages);
   let html: string;
   try {
     const result = await mammoth.convertToHtml(
@@ -37,12 +41,22 @@ export async function loadDocx(
     throw fileError("FILE_UNREADABLE", ctx.absPath, `corrupt DOCX (${message})`, error);
   }
   const { text } = htmlToText(`<html><body>${html}</body></html>`);
-  if (!text.trim()) return [];
+  if (!text.trim()) return images;
   const firstH1 = /^# (.+)$/m.exec(text)?.[1]?.trim();
-  return [new Document({ pageContent: text, metadata: fileMetadata(ctx, "docx", firstH1 || fileTitle(ctx)) })];
+  return [
+    new Document({ pageContent: text, metadata: fileMetadata(ctx, "docx", firstH1 || fileTitle(ctx)) }),
+    ...images,
+  ];
 }
 
-function checkInflatedSize(bytes: Uint8Array, ctx: FileContext, maxBytes: number): void {
+/** Inflates the text parts (and with `readImages` the pictures) under one running budget; returns the picture documents. */
+function checkInflatedSize(
+  bytes: Uint8Array,
+  ctx: FileContext,
+  limits: Pick<LoadLimits, "maxInflatedBytes" | "maxImagePixels" | "maxEmbeddedImages">,
+  readImages: boolean,
+): Document[] {
+  const maxBytes = limits.maxInflatedBytes;
   let entries: ReturnType<typeof listZipEntries>;
   try {
     entries = listZipEntries(bytes);
@@ -53,17 +67,21 @@ function checkInflatedSize(bytes: Uint8Array, ctx: FileContext, maxBytes: number
     fileError(
       "TOO_LARGE",
       ctx.absPath,
-      `its text parts inflate to more than ${formatBytes(maxBytes)} (${name}); a DOCX this size is likely a zip bomb`,
+      `its parts inflate to more than ${formatBytes(maxBytes)} (${name}); a DOCX this size is likely a zip bomb`,
     );
-  let left = maxBytes;
-  for (const entry of entries) {
-    if (!TEXT_PART.test(entry.name)) continue;
-    if (entry.uncompressedSize > left) throw tooLarge(entry.name);
+  const budget = { left: maxBytes };
+  const guarded = <T>(name: string, inflate: () => T): T => {
     try {
-      left -= inflateEntry(bytes, entry, left).length;
+      return inflate();
     } catch (error) {
-      if (error instanceof RangeError) throw tooLarge(entry.name);
+      if (error instanceof RangeError) throw tooLarge(name);
       throw fileError("FILE_UNREADABLE", ctx.absPath, `corrupt DOCX (${(error as Error).message})`, error);
     }
+  };
+  for (const entry of entries) {
+    if (!TEXT_PART.test(entry.name)) continue;
+    if (entry.uncompressedSize > budget.left) throw tooLarge(entry.name);
+    budget.left -= guarded(entry.name, () => inflateEntry(bytes, entry, budget.left)).length;
   }
+  return readImages ? guarded("word/media", () => docxImageDocuments(bytes, entries, ctx, budget, limits)) : [];
 }

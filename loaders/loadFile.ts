@@ -3,6 +3,7 @@ import { basename, extname, relative, resolve, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Document } from "@langchain/core/documents";
 import { isBinaryFile } from "isbinaryfile";
+import { describeEmbeddedImages, type ImageLoadOptions } from "./embeddedImages.js";
 import type { FileContext } from "./FileContext.js";
 import { asFileError, fileError } from "./fileError.js";
 import { AUDIO_EXTENSIONS, type AudioLoadOptions, loadAudio } from "./loadAudio.js";
@@ -35,6 +36,13 @@ export interface LoadFileOptions {
   pdf?: PdfLoadOptions;
   /** The speech model for audio files (WAV, MP3, FLAC, OGG); without one they are unsupported. */
   audio?: AudioLoadOptions;
+  /** Captions for images, and the images inside PDFs and DOCX (see ImageLoadOptions). */
+  image?: ImageLoadOptions;
+  /**
+   * The parser thread passes false: it returns embedded images as they were found, and the
+   * caller's thread (which holds the OCR engine and the captioning model) reads them.
+   */
+  describeImages?: boolean;
   /** What one file may cost (inflated bytes, text, documents, pixels, parser memory and time). */
   limits?: Partial<LoadLimits>;
   /**
@@ -144,19 +152,26 @@ export async function loadFile(absPath: string, options: LoadFileOptions = {}): 
   const format = formatForPath(path);
   if (format && options.isolate !== false && ISOLATED_FORMATS.has(format)) {
     const bytes = options.bytes ?? (await readBytes(path));
-    return parserThread(limits.parseMemoryMb).parse(path, bytes, { ...options, relPath, root }, limits);
+    const docs = await parserThread(limits.parseMemoryMb).parse(path, bytes, { ...options, relPath, root }, limits);
+    return described(docs, ctx, options);
   }
   try {
     // OCR reads the file itself (sharp decodes it), so images skip the read here.
     const docs =
       format === "image"
-        ? await loadImage(ctx, options.bytes, limits)
+        ? await loadImage(ctx, options.bytes, limits, options.image)
         : await parseBytes(options.bytes ?? (await readBytes(path)), ctx, path, options, limits);
     checkOutput(docs, path, limits);
-    return docs;
+    return await described(docs, ctx, options);
   } catch (error) {
     throw asFileError(error, path, "cannot parse");
   }
+}
+
+/** Embedded images get their text here, in the caller's thread (never in the parser thread). */
+function described(docs: Document[], ctx: FileContext, options: LoadFileOptions): Promise<Document[]> | Document[] {
+  if (!options.image?.embedded || options.describeImages === false) return docs;
+  return describeEmbeddedImages(docs, ctx, options.image);
 }
 
 /**
@@ -183,9 +198,9 @@ async function parseBytes(
     case "html":
       return loadHtml(bytes, ctx);
     case "pdf":
-      return await loadPdf(bytes, ctx, options.pdf);
+      return await loadPdf(bytes, ctx, options.pdf, options.image?.embedded ? limits : undefined);
     case "docx":
-      return await loadDocx(bytes, ctx, limits);
+      return await loadDocx(bytes, ctx, limits, options.image?.embedded === true);
     case "csv":
       return loadCsv(bytes, ctx, options.csv);
     case "json":
@@ -197,7 +212,7 @@ async function parseBytes(
     case "text":
       return loadText(bytes, ctx);
     case "image":
-      return loadImage(ctx, bytes, limits);
+      return loadImage(ctx, bytes, limits, options.image);
     case "audio":
       return loadAudio(ctx, bytes, options.audio);
     case "gzip": {

@@ -1,5 +1,6 @@
-import { open } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { Document } from "@langchain/core/documents";
+import { type ImageLoadOptions, imageText } from "./embeddedImages.js";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
 import { imageSize } from "./imageSize.js";
@@ -75,7 +76,8 @@ export async function recognizedText(image: string | Uint8Array, label = String(
 }
 
 /**
- * An image becomes one document of its recognised lines; an image without text yields none.
+ * An image becomes one document of its caption (with `images.caption`, a captioning model)
+ * and its recognised lines, so a text question finds it; an image with neither yields none.
  * Its size is read from the header first: one over `maxImagePixels` fails as TOO_LARGE
  * before the decoder allocates it.
  */
@@ -83,6 +85,7 @@ export async function loadImage(
   ctx: FileContext,
   bytes?: Uint8Array,
   limits: Pick<LoadLimits, "maxImagePixels"> = DEFAULT_LOAD_LIMITS,
+  images: Pick<ImageLoadOptions, "caption"> = {},
 ): Promise<Document[]> {
   const size = imageSize(bytes ?? (await readHead(ctx.absPath)));
   if (size && size.width * size.height > limits.maxImagePixels) {
@@ -94,13 +97,14 @@ export async function loadImage(
   }
   const image = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : ctx.absPath;
   const ocr = await recognizeText(image, ctx.absPath);
-  if (!ocr.lines.length) return [];
-  return [
-    new Document({
-      pageContent: ocr.lines.map((l) => l.text).join("\n"),
-      metadata: { ...fileMetadata(ctx, "image", fileTitle(ctx)), ocr },
-    }),
-  ];
+  const caption = images.caption
+    ? (await images.caption(bytes ?? (await readFile(ctx.absPath)), ctx.absPath)).trim()
+    : "";
+  const text = imageText(caption, ocr.lines.map((l) => l.text).join("\n"));
+  if (!text) return [];
+  const metadata: Record<string, unknown> = { ...fileMetadata(ctx, "image", fileTitle(ctx)), ocr };
+  if (caption) metadata.caption = caption;
+  return [new Document({ pageContent: text, metadata })];
 }
 
 /** Enough of a file for its image header (JPEG metadata segments can push the frame header back). */

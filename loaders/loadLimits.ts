@@ -14,6 +14,11 @@ export interface LoadLimits {
   maxDocuments: number;
   /** Pixels an image may have to be read by OCR (it is decoded whole). Default 50 million. */
   maxImagePixels: number;
+  /**
+   * Images read from inside one PDF or DOCX (when embedded images are read at all); later ones
+   * are left out, as is any image over maxImagePixels. Their bytes count against maxInflatedBytes. Default 32.
+   */
+  maxEmbeddedImages: number;
   /** Heap, in MiB, of the thread that parses DOCX, PDF, CSV, JSON and compressed files. Default 1024. */
   parseMemoryMb: number;
   /** Milliseconds one file may take in that thread before it is stopped. Default 120,000. */
@@ -25,6 +30,7 @@ export const DEFAULT_LOAD_LIMITS: Readonly<LoadLimits> = {
   maxTextChars: 64 * 1024 * 1024,
   maxDocuments: 100_000,
   maxImagePixels: 50_000_000,
+  maxEmbeddedImages: 32,
   parseMemoryMb: 1024,
   parseTimeoutMs: 120_000,
 };

@@ -1,8 +1,10 @@
 import { Document } from "@langchain/core/documents";
 import { extractText, getDocumentProxy, getMeta, renderPageAsImage } from "unpdf";
+import { pdfImageDocuments } from "./embeddedImages.js";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
 import { type OcrResult, recognizeText } from "./loadImage.js";
+import type { LoadLimits } from "./loadLimits.js";
 
 export interface PdfLoadOptions {
   /**
@@ -23,9 +25,15 @@ type PdfProxy = Awaited<ReturnType<typeof getDocumentProxy>>;
  * One document per page that has text, with `page` (1-based) and `totalPages`.
  * A password-protected PDF fails with reason "encrypted"; anything pdf.js cannot
  * parse fails as a corrupt PDF. Scanned pages are read by OCR (see PdfLoadOptions)
- * and carry `ocr` metadata like images do.
+ * and carry `ocr` metadata like images do. With `images` (the limits they are read under), the
+ * pictures on the pages come too, as documents still to be described (see embeddedImages.ts).
  */
-export async function loadPdf(bytes: Uint8Array, ctx: FileContext, options: PdfLoadOptions = {}): Promise<Document[]> {
+export async function loadPdf(
+  bytes: Uint8Array,
+  ctx: FileContext,
+  options: PdfLoadOptions = {},
+  images?: Pick<LoadLimits, "maxImagePixels" | "maxEmbeddedImages">,
+): Promise<Document[]> {
   let pdf: PdfProxy;
   try {
     // pdf.js may transfer (detach) the buffer it is given, so it gets its own copy.
@@ -63,6 +71,7 @@ export async function loadPdf(bytes: Uint8Array, ctx: FileContext, options: PdfL
       if (ocr) metadata.ocr = ocr;
       docs.push(new Document({ pageContent: content, metadata }));
     }
+    if (images) docs.push(...(await pdfImageDocuments(pdf, ctx, title, images)));
     return docs;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

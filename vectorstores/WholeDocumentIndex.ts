@@ -27,6 +27,23 @@ function orderKey(doc: DocumentInterface): number {
 }
 
 /**
+ * The run of text a chunk's offsets count in: each PDF page, and each picture's caption, starts
+ * its own at 0, so chunks of two pages never count as overlapping.
+ */
+function unitOf(doc: DocumentInterface): [number, number] {
+  const m = doc.metadata ?? {};
+  return [typeof m.page === "number" ? m.page : 0, typeof m.image === "number" ? m.image : 0];
+}
+
+function readingOrder(a: { id: string; doc: Document }, b: { id: string; doc: Document }): number {
+  const [pageA, imageA] = unitOf(a.doc);
+  const [pageB, imageB] = unitOf(b.doc);
+  return (
+    pageA - pageB || imageA - imageB || orderKey(a.doc) - orderKey(b.doc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/**
  * Whole documents rebuilt from a chunk-level KeywordIndex: the chunks of each `source` in
  * reading order (by `startChar`, else `chunkIndex`), overlaps removed, indexed by BM25 as one
  * document each (title and headings fields as the chunks have them).
@@ -53,13 +70,17 @@ export class WholeDocumentIndex {
     }
     const whole: Document[] = [];
     for (const [source, list] of groups) {
-      list.sort((a, b) => orderKey(a.doc) - orderKey(b.doc) || (a.id < b.id ? -1 : 1));
+      list.sort(readingOrder);
       let text = "";
       let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
+      let unit = "";
       const spans: Array<[number, number]> = [];
       const offsets: Array<number | undefined> = [];
       for (const { doc } of list) {
         const m = doc.metadata ?? {};
+        const own = unitOf(doc).join("/");
+        if (own !== unit) end = Number.NEGATIVE_INFINITY;
+        unit = own;
         const start = typeof m.startChar === "number" ? m.startChar : undefined;
         let piece = doc.pageContent;
         let separator = text ? "\n" : "";

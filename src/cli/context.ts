@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
+import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import { createProgressReporter } from "./progress.js";
 
 /** Options every command understands (set on the root program). */
@@ -28,7 +29,7 @@ export function storeDir(config: GeneraConfig, store?: string): string {
  */
 export async function openKnowledgeBase(
   config: GeneraConfig,
-  options: { store?: string } = {},
+  options: { store?: string; images?: ImageIndex } = {},
 ): Promise<KnowledgeBase> {
   const [{ KnowledgeBase }, { createEmbeddings }] = await Promise.all([
     import("../knowledge/KnowledgeBase.js"),
@@ -44,6 +45,8 @@ export async function openKnowledgeBase(
       ownsEmbeddings: true,
       indexDefaults: config.ingest,
       audio: await speechOptions(config),
+      // With the image index open, images get captions and those inside PDFs and DOCX are read.
+      image: options.images?.loadOptions(),
     });
   } catch (error) {
     await (embeddings as { close?: () => Promise<void> }).close?.();

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { type WalkedFile, walkFiles } from "../../loaders/DirectoryLoader.js";
+import type { ImageLoadOptions } from "../../loaders/embeddedImages.js";
 import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
 import { DEFAULT_MAX_FILE_BYTES, loadFile } from "../../loaders/loadFile.js";
 import { splitDocuments } from "../../loaders/splitter.js";
@@ -45,6 +46,8 @@ export interface KnowledgeBaseOptions {
   onRepair?: (message: string) => void;
   /** The speech model that turns audio files into timed chunks (none: audio is unsupported). */
   audio?: AudioLoadOptions;
+  /** Image captions, and the images inside PDFs and DOCX (each a chunk of its caption and OCR text). */
+  image?: ImageLoadOptions;
 }
 
 export interface IndexOptions {
@@ -160,6 +163,7 @@ export class KnowledgeBase {
   private ownsEmbeddings = false;
   private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
   private audio?: AudioLoadOptions;
+  private image?: ImageLoadOptions;
 
   private constructor(dir: string, embeddings: EmbeddingsInterface, store: KnowledgeStore) {
     this.dir = dir;
@@ -199,6 +203,7 @@ export class KnowledgeBase {
     kb.ownsEmbeddings = options.ownsEmbeddings ?? false;
     kb.indexDefaults = options.indexDefaults ?? {};
     kb.audio = options.audio;
+    kb.image = options.image;
     return kb;
   }
 
@@ -376,6 +381,7 @@ export class KnowledgeBase {
               maxFileBytes,
               bytes,
               audio: this.audio,
+              image: this.image,
             });
             const chunks = await splitDocuments(docs, {
               chunkSize: options.chunkSize ?? 800,

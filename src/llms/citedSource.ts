@@ -17,6 +17,11 @@ export interface CitedSource {
   /** Audio: the span of the recording the text was said in, "t=01:23–01:41"; `timeStart` in seconds. */
   timeSpan?: string;
   timeStart?: number;
+  /**
+   * An image inside a PDF or DOCX: its number there ("image 2"). With `format` "image" the
+   * chunk is a picture's caption and OCR text, and a viewer can show the picture itself.
+   */
+  image?: number;
   score?: number;
   denseScore?: number;
   keywordScore?: number;
@@ -46,6 +51,8 @@ export function toCitedSource(doc: DocumentInterface, index: number): CitedSourc
   if (typeof m.timeSpan === "string") out.timeSpan = m.timeSpan;
   const timeStart = finiteOrUndefined(m.timeStart);
   if (timeStart !== undefined) out.timeStart = timeStart;
+  const image = finiteOrUndefined(m.image);
+  if (image !== undefined) out.image = image;
   const score = finiteOrUndefined(m.score);
   if (score !== undefined) out.score = score;
   const denseScore = finiteOrUndefined(m.denseScore);
@@ -55,10 +62,14 @@ export function toCitedSource(doc: DocumentInterface, index: number): CitedSourc
   return out;
 }
 
-/** "file.md (p. 3 · Setup › Install)", "talk.mp3 (t=01:23–01:41)": the short label the CLI and UI print after `[n]`. */
+/**
+ * "file.md (p. 3 · Setup › Install)", "talk.mp3 (t=01:23–01:41)", "report.pdf (p. 2 · image 1)":
+ * the short label the CLI and UI print after `[n]`.
+ */
 export function formatSourceLabel(source: CitedSource): string {
   const where: string[] = [];
   if (source.page !== undefined) where.push(`p. ${source.page}`);
+  if (source.image !== undefined) where.push(`image ${source.image}`);
   if (source.timeSpan !== undefined) where.push(source.timeSpan);
   if (source.headings.length > 0) where.push(source.headings.join(" › "));
   return where.length > 0 ? `${source.source} (${where.join(" · ")})` : source.source;

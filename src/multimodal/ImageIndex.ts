@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { extname } from "node:path";
+import { extname, join } from "node:path";
 import { Document } from "@langchain/core/documents";
+import type { ImageLoadOptions } from "../../loaders/embeddedImages.js";
 import { HNSWVectorStore } from "../../vectorstores/hnsw.js";
 import { GeneraError, isGeneraError } from "../errors.js";
+import { atomicWriteFileSync } from "../util/atomicWrite.js";
 import type { ImageEmbeddingsInterface } from "./ImageEmbeddings.js";
 
 /** Image files the index reads (sharp decodes them; a GIF by its first frame). */
@@ -21,6 +24,22 @@ export interface ImageFile {
   root?: string;
 }
 
+/**
+ * A picture found inside a document (a PDF or DOCX), with the text its loader read from it:
+ * what the loaders' `onEmbeddedImages` hands over (loaders/embeddedImages.ts).
+ */
+export interface EmbeddedImageEntry {
+  /** 1-based position in its file: citations say "image 2". */
+  image: number;
+  page?: number;
+  bytes: Uint8Array;
+  /** ".png", ".jpg", ".gif" or ".webp": how its copy in the index is named and served. */
+  ext: string;
+  contentHash: string;
+  caption?: string;
+  ocrText?: string;
+}
+
 /** Text known about an image (its caption, the text OCR found in it), kept as its searchable text. */
 export interface ImageText {
   caption?: string;
@@ -32,6 +51,8 @@ export interface IndexImagesOptions {
   describe?: (file: ImageFile, bytes: Uint8Array) => Promise<ImageText>;
   /** Stored images found under these roots that `files` no longer lists are dropped (default: none are). */
   removeMissingUnder?: string[];
+  /** Other files still under those roots (PDFs, DOCX): the images inside them stay. */
+  present?: string[];
   onProgress?: (done: number, total: number, current: string) => void;
 }
 
@@ -60,40 +81,119 @@ export interface ImageSearchResult {
  * re-indexing only embeds new or changed images. Saved in `dir` (HNSWVectorStore's format).
  */
 export class ImageIndex {
+  /** Whether anything was added or removed since the last save. */
+  private changed = false;
+
   private constructor(
     readonly dir: string,
     readonly embeddings: ImageEmbeddingsInterface,
     readonly store: HNSWVectorStore,
     private readonly describe?: IndexImagesOptions["describe"],
     private readonly onClose?: () => Promise<void>,
+    /** The captioning model this index describes images with, for the text index to share. */
+    readonly caption?: (bytes: Uint8Array, label: string) => Promise<string>,
   ) {}
 
   /**
    * Opens the index in `dir`, or an empty one; one saved with another model is MODEL_MISMATCH.
-   * `describe` is the default caption / OCR step of indexFiles; `onClose` releases what it holds.
+   * `describe` is the default caption / OCR step of indexFiles; `caption` the captioning model
+   * it uses (shared with the text index); `onClose` releases what it holds.
    */
   static async open(
     dir: string,
     embeddings: ImageEmbeddingsInterface,
-    options: { describe?: IndexImagesOptions["describe"]; onClose?: () => Promise<void> } = {},
+    options: {
+      describe?: IndexImagesOptions["describe"];
+      onClose?: () => Promise<void>;
+      caption?: (bytes: Uint8Array, label: string) => Promise<string>;
+    } = {},
   ): Promise<ImageIndex> {
     const store = HNSWVectorStore.exists(dir)
       ? await HNSWVectorStore.load(dir, embeddings, { modelId: embeddings.modelId })
       : new HNSWVectorStore(embeddings, { modelId: embeddings.modelId });
-    return new ImageIndex(dir, embeddings, store, options.describe, options.onClose);
+    return new ImageIndex(dir, embeddings, store, options.describe, options.onClose, options.caption);
   }
 
   get size(): number {
     return this.store.size;
   }
 
-  /** The stored document of an image by its source, if indexed. */
-  document(source: string): Document | undefined {
-    return this.store.getDocument(imageId(source));
+  /** The stored document of an image by its source (and, for one inside a PDF or DOCX, its number), if indexed. */
+  document(source: string, image?: number): Document | undefined {
+    return this.store.getDocument(imageId(source, image));
+  }
+
+  /**
+   * Where an indexed image's bytes are: the file itself under the folder it was indexed from,
+   * or for an image inside a document, the copy this index keeps in `<dir>/media`.
+   */
+  file(source: string, image?: number): string | undefined {
+    const doc = this.document(source, image);
+    if (typeof doc?.metadata.media === "string") return join(this.dir, MEDIA_DIR, doc.metadata.media);
+    const root = doc?.metadata.root;
+    if (image !== undefined || typeof root !== "string") return undefined;
+    return join(root, source);
   }
 
   sources(): string[] {
     return this.store.listDocuments().map((doc) => String(doc.metadata.source));
+  }
+
+  /**
+   * What the text index does with images while this index is open: captions them with this
+   * index's captioning model, and reads the images inside PDFs and DOCX, handing them here
+   * (their vectors and kept copies).
+   */
+  loadOptions(): ImageLoadOptions {
+    return {
+      embedded: true,
+      caption: this.caption,
+      onEmbeddedImages: (file, images) => this.putEmbedded(file, images),
+    };
+  }
+
+  /**
+   * Replaces the images of one PDF or DOCX (`file.relPath`) with `images`: new and changed
+   * pictures are embedded and their bytes kept in `<dir>/media` (the browser is shown them from
+   * there), unchanged ones are left alone, and ones the file no longer has are dropped.
+   */
+  async putEmbedded(file: { relPath: string; root: string }, images: EmbeddedImageEntry[]): Promise<void> {
+    const keep = new Set<string>();
+    for (const entry of images) {
+      const id = imageId(file.relPath, entry.image);
+      keep.add(id);
+      if (this.store.getDocument(id)?.metadata.contentHash === entry.contentHash) continue;
+      const [vector] = await this.embeddings.embedImages([entry.bytes]);
+      const media = `${entry.contentHash}${entry.ext}`;
+      mkdirSync(join(this.dir, MEDIA_DIR), { recursive: true });
+      atomicWriteFileSync(join(this.dir, MEDIA_DIR, media), entry.bytes);
+      const document = new Document({
+        pageContent: [entry.caption, entry.ocrText].filter(Boolean).join("\n"),
+        metadata: {
+          source: file.relPath,
+          root: file.root,
+          image: entry.image,
+          ...(entry.page !== undefined ? { page: entry.page } : {}),
+          title: `${file.relPath.split("/").pop()}, image ${entry.image}`,
+          format: "image",
+          modality: "image",
+          contentHash: entry.contentHash,
+          media,
+          ...(entry.caption ? { caption: entry.caption } : {}),
+          ...(entry.ocrText ? { ocrText: entry.ocrText } : {}),
+        },
+      });
+      await this.store.addVectors([vector as number[]], [document], { ids: [id] });
+      this.changed = true;
+    }
+    const gone = this.store
+      .listDocuments()
+      .filter((doc) => doc.metadata.source === file.relPath && doc.metadata.image !== undefined && !keep.has(doc.id!))
+      .map((doc) => doc.id!);
+    if (gone.length) {
+      await this.store.delete({ ids: gone });
+      this.changed = true;
+    }
   }
 
   /** Embeds the new and changed images among `files`; a corrupt one is a failure of its own and the run goes on. */
@@ -130,6 +230,7 @@ export class ImageIndex {
           },
         });
         await this.store.addVectors([vector as number[]], [document], { ids: [id] });
+        this.changed = true;
         if (existing) summary.updated++;
         else summary.added++;
       } catch (error) {
@@ -143,19 +244,30 @@ export class ImageIndex {
     }
     options.onProgress?.(done, files.length, "");
     const roots = new Set(options.removeMissingUnder ?? []);
+    for (const source of options.present ?? []) listed.add(source);
     const gone = this.store
       .listDocuments()
       .filter((doc) => roots.has(doc.metadata.root as string) && !listed.has(doc.metadata.source as string))
-      .map((doc) => doc.metadata.source as string);
-    await this.remove(gone);
+      .map((doc) => doc.id!);
+    if (gone.length) {
+      await this.store.delete({ ids: gone });
+      this.changed = true;
+    }
     summary.deleted = gone.length;
     return summary;
   }
 
-  /** Drops the images of these sources (unknown sources are ignored). */
+  /** Drops the images of these sources, those inside them included (unknown sources are ignored). */
   async remove(sources: string[]): Promise<void> {
-    const ids = sources.map(imageId).filter((id) => this.store.has(id));
-    if (ids.length) await this.store.delete({ ids });
+    const drop = new Set(sources);
+    const ids = this.store
+      .listDocuments()
+      .filter((doc) => drop.has(doc.metadata.source as string))
+      .map((doc) => doc.id!);
+    if (ids.length) {
+      await this.store.delete({ ids });
+      this.changed = true;
+    }
   }
 
   /** The images nearest to a text query in the shared space, best first. */
@@ -176,8 +288,23 @@ export class ImageIndex {
     }));
   }
 
+  /** Whether there is anything to save. */
+  get hasChanges(): boolean {
+    return this.changed;
+  }
+
+  /** Saves the index, then deletes the kept copies of images no entry refers to any more. */
   async save(): Promise<void> {
     await this.store.save(this.dir);
+    this.changed = false;
+    const used = new Set(this.store.listDocuments().map((doc) => doc.metadata.media));
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(this.dir, MEDIA_DIR));
+    } catch {
+      return;
+    }
+    for (const name of names) if (!used.has(name)) rmSync(join(this.dir, MEDIA_DIR, name), { force: true });
   }
 
   async close(): Promise<void> {
@@ -186,8 +313,11 @@ export class ImageIndex {
   }
 }
 
-function imageId(source: string): string {
-  return `image:${source}`;
+/** Copies of images found inside documents, named by content hash. */
+const MEDIA_DIR = "media";
+
+function imageId(source: string, image?: number): string {
+  return image === undefined ? `image:${source}` : `image:${source}#${image}`;
 }
 
 async function readImageFile(path: string): Promise<Uint8Array> {

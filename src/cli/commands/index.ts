@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { numberFlag } from "../flags.js";
-import { indexImagesWithProgress } from "../imageIndex.js";
+import { indexImagesWithProgress, openImageIndex } from "../imageIndex.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -36,16 +36,25 @@ export function register(program: Command): void {
           exclude: opts.exclude,
         },
       });
-      const kb = await openKnowledgeBase(config, { store: opts.store });
+      // Open first: the text index hands it the images it finds inside PDFs and DOCX.
+      const imageIndex = config.multimodal.images ? await openImageIndex(config, opts.store) : undefined;
+      let kb: Awaited<ReturnType<typeof openKnowledgeBase>>;
+      try {
+        kb = await openKnowledgeBase(config, { store: opts.store, images: imageIndex });
+      } catch (error) {
+        await imageIndex?.close();
+        throw error;
+      }
       try {
         const cleanup = opts.cleanup === false ? "none" : opts.prune ? "all" : "scoped";
         const summary = await indexWithProgress(kb, paths, cleanup);
         // Images also get a vector of their picture in the image index (`genera search --images`).
         // Its cleanup works by whole roots, so it only removes anything under --prune.
-        const images = config.multimodal.images
+        const images = imageIndex
           ? await indexImagesWithProgress(config, paths, {
               store: opts.store,
               cleanup: cleanup === "all" ? "full" : "none",
+              index: imageIndex,
             })
           : undefined;
         if (opts.json) {
@@ -68,6 +77,7 @@ export function register(program: Command): void {
         if (summary.failed > 0 || (images?.failed ?? 0) > 0) process.exitCode = EXIT_PARTIAL;
       } finally {
         await kb.close();
+        await imageIndex?.close();
       }
     });
 }

@@ -9,6 +9,7 @@ import { kFlag, modeFlag, requireText } from "../flags.js";
 export function describePosition(metadata: Record<string, unknown>): string {
   const parts: string[] = [];
   if (typeof metadata.page === "number") parts.push(`page ${metadata.page}`);
+  if (typeof metadata.image === "number") parts.push(`image ${metadata.image}`);
   if (typeof metadata.timeSpan === "string") parts.push(metadata.timeSpan);
   if (Array.isArray(metadata.headings) && metadata.headings.length) parts.push(metadata.headings.join(" > "));
   if (typeof metadata.line === "number") parts.push(`line ${metadata.line}`);

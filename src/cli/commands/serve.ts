@@ -20,9 +20,18 @@ export function register(program: Command): void {
       });
       // A taken port is found now, not after a long indexing run (startServer checks again when it binds).
       await assertPortFree(config.server.host, config.server.port);
-      const kb = await openKnowledgeBase(config, { store: opts.store });
+      // The image index opens first: the text index hands it the images inside PDFs and DOCX.
+      const images: ImageIndex | undefined = config.multimodal.images
+        ? await openImageIndex(config, opts.store)
+        : undefined;
+      let kb: Awaited<ReturnType<typeof openKnowledgeBase>>;
+      try {
+        kb = await openKnowledgeBase(config, { store: opts.store, images });
+      } catch (error) {
+        await images?.close();
+        throw error;
+      }
       let running: RunningServer;
-      let images: ImageIndex | undefined;
       try {
         if (opts.index !== false && config.server.folders.length) {
           // Incremental: the first start builds the index, later starts only look for changes.
@@ -35,10 +44,13 @@ export function register(program: Command): void {
           for (const f of summary.failures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
         }
         // Images of the folders get their picture's vector too; the server searches them (?modality=image).
-        if (opts.index !== false && config.multimodal.images && config.server.folders.length) {
-          await indexImagesWithProgress(config, config.server.folders, { store: opts.store, cleanup: "full" });
+        if (opts.index !== false && images && config.server.folders.length) {
+          await indexImagesWithProgress(config, config.server.folders, {
+            store: opts.store,
+            cleanup: "full",
+            index: images,
+          });
         }
-        images = config.multimodal.images ? await openImageIndex(config, opts.store) : undefined;
         running = await startServer({ config, kb, images });
       } catch (error) {
         // The embedding workers would keep the process alive after the error is printed.
