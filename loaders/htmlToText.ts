@@ -125,8 +125,16 @@ function clean(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
+/**
+ * Navigation bars without landmark tags: ARIA roles, and the `navheader`/`navfooter` blocks
+ * DocBook's HTML writes atop and below every page of a manual ("Prev | Up | Home | Next").
+ */
+const NAVIGATION_ROLES = new Set(["navigation", "banner", "contentinfo"]);
+const NAVIGATION_CLASSES = /(?:^|\s)(?:navheader|navfooter)(?:\s|$)/;
+
 /** Page-level header/footer are chrome; a header inside an article usually holds its title. */
 function isChrome(node: DomNode): boolean {
+  if (NAVIGATION_ROLES.has(node.attribs?.role ?? "") || NAVIGATION_CLASSES.test(node.attribs?.class ?? "")) return true;
   if (node.name !== "header" && node.name !== "footer") return false;
   for (let p = node.parent; p; p = p.parent) {
     if (p.name === "article" || p.name === "main" || p.attribs?.role === "main") return false;

@@ -13,6 +13,9 @@ interface SourceDocument {
   text: string;
 }
 
+/** Gaps between chunks up to this many characters are trimmed whitespace (see the constructor). */
+const MAX_GAP = 8;
+
 const cache = new WeakMap<KeywordIndex, { revision: number; index: WholeDocumentIndex }>();
 
 function sourceOf(doc: DocumentInterface, id: string): string {
@@ -83,11 +86,17 @@ export class WholeDocumentIndex {
         unit = own;
         const start = typeof m.startChar === "number" ? m.startChar : undefined;
         let piece = doc.pageContent;
-        let separator = text ? "\n" : "";
+        // Chunks end where the splitter found a break, most often a paragraph's: a blank line keeps
+        // a term line ("bgwriter_delay (integer)") apart from the paragraph that explains it.
+        let separator = text ? "\n\n" : "";
         // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
         if (start !== undefined && start <= end) {
           piece = piece.slice(Math.min(piece.length, end - start));
           separator = "";
+        } else if (text && start !== undefined && start - end <= MAX_GAP) {
+          // The whitespace the splitter trimmed between two chunks, as that many line breaks: the
+          // text keeps the source's length, so its offsets still map back to the source.
+          separator = "\n".repeat(start - end);
         }
         const at = text.length + separator.length;
         text += separator + piece;

@@ -3,7 +3,15 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
-import { type AnswerUnit, answerUnits, contentTerms, cosineSimilarity, lightStem, wordTokens } from "./textUnits.js";
+import {
+  type AnswerUnit,
+  answerUnits,
+  contentTerms,
+  cosineSimilarity,
+  isOptionTerm,
+  lightStem,
+  wordTokens,
+} from "./textUnits.js";
 
 /** The fixed sentence returned when no retrieved sentence is relevant enough. */
 export const NO_ANSWER_TEXT = "The indexed documents do not answer this question.";
@@ -103,6 +111,8 @@ interface Candidate {
   about: number;
   /** Terms of what the unit sits under: its document's title, section heading and term line. */
   labels: Set<string>;
+  /** 1 when the unit has the thing a "What is X?" question asks about as its subject (see definitionSubject). */
+  defines: number;
   dense: number;
   score: number;
   vector?: number[];
@@ -128,7 +138,10 @@ export function questionShape(question: string): QuestionShape {
   const q = question.trim().toLowerCase();
   const words = wordTokens(q);
   const [first = "", second = ""] = words;
-  if (first === "which" && second && !AUXILIARY.test(second)) return { type: "which", factoid: true };
+  if (definitionSubject(question) !== undefined) return { type: "definition", factoid: false };
+  // "Which element…", "What tool adds line numbers…": the answer names a thing.
+  if ((first === "which" || first === "what") && second && !AUXILIARY.test(second) && !/^what['’]s$/.test(second))
+    return { type: "which", factoid: true };
   if (first === "who" || first === "whom" || first === "whose") return { type: "who", factoid: true };
   if (first === "when" || /^(in )?what year\b/.test(q)) return { type: "when", factoid: true };
   if (first === "where") return { type: "where", factoid: true };
@@ -136,9 +149,6 @@ export function questionShape(question: string): QuestionShape {
     return { type: "quantity", factoid: true };
   if (first === "why") return { type: "why", factoid: false };
   if (first === "how") return { type: "how", factoid: false };
-  if (/^what (is|are) (an? |the )?[\w\s-]{1,40}\??$/.test(q) && !/\b(of|for|in)\b/.test(q)) {
-    return { type: "definition", factoid: false };
-  }
   if (/^(is|are|was|were|do|does|did|can|could|should|has|have)\b/.test(first)) return { type: "yesno", factoid: true };
   return { type: "other", factoid: /\b(default|value|version|number|size|name|symbol|year)\b/.test(q) };
 }
@@ -307,28 +317,34 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         c.dense = Math.max(0, cosineSimilarity(questionVector as number[], c.vector as number[]));
       });
     }
+    // A definition question prefers units that define its subject, when there are any.
+    const definesWeight = candidates.some((c) => c.defines) ? DEFINES_WEIGHT : 0;
     for (const c of candidates) {
       const relevance = this.denseWeight * c.dense + (1 - this.denseWeight) * c.lexical;
       c.score =
         (((relevance * (1 + this.contextWeight * c.context)) / (1 + this.contextWeight)) *
-          ((1 + ABOUT_WEIGHT * c.about) / (1 + ABOUT_WEIGHT))) /
+          ((1 + ABOUT_WEIGHT * c.about) / (1 + ABOUT_WEIGHT)) *
+          ((1 + definesWeight * c.defines) / (1 + definesWeight))) /
         (1 + this.rankDecay * c.docIndex);
     }
     candidates.sort((a, b) => b.score - a.score || a.docIndex - b.docIndex || a.position - b.position);
 
-    const best = candidates[0] as Candidate;
-    // The best passage must cover the question (its rare words above all), not just share a name with it.
-    if (best.context < this.minCoverage) return noAnswer();
-    // "What is the thermal conductivity of plutonium?" is answered from plutonium's passage or not at all.
-    if (!this.coversSubject(best, documents, subject)) return noAnswer();
+    // The answer's passage must cover the question (its rare words above all), not just share a
+    // name with it; and "What is the thermal conductivity of plutonium?" is answered from
+    // plutonium's passage or not at all. The best unit of such a passage leads, even when a
+    // passage that does not answer ranked higher.
+    const answers = (c: Candidate) => c.context >= this.minCoverage && this.coversSubject(c, documents, subject);
+    const best = candidates.find(answers);
+    if (best === undefined) return noAnswer();
     // A low score with a passage that covers the question fully still answers: the top passage
     // plainly holds the answer even when no single sentence repeats the question's words.
     if (best.score < this.minScore && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0)) return noAnswer();
 
     const limit = shape.factoid ? Math.min(2, this.maxSentences) : this.maxSentences;
     const chosen: Candidate[] = [best];
-    for (const c of candidates.slice(1)) {
+    for (const c of candidates) {
       if (chosen.length >= limit) break;
+      if (c === best) continue;
       if (c.score < this.minScore || c.score < this.relativeCutoff * best.score) break;
       // Nothing off-topic: a further sentence comes from the best one's passage or one that covers the question too.
       if (c.docIndex !== best.docIndex && c.context < this.minCoverage) continue;
@@ -357,9 +373,14 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       answer = `${best.topic}: ${answer}`;
     }
     // "Which element has the symbol Fe?": the thing is the document the fact is in, so say its name first.
+    // "What <noun> …?" may also ask for something of a thing it names ("What BLEU score did the
+    // Transformer reach?" over "Transformer architecture"): then the title is not the answer.
     if (shape.type === "which") {
       const title = titleOf(documents[best.docIndex] as DocumentInterface);
-      if (title && !wordTokens(best.sentence).join(" ").includes(wordTokens(title).join(" "))) {
+      const name = wordTokens(title)[0];
+      const asked = wordTokens(question).map((w) => w.replace(/['’]s$/, ""));
+      const named = asked[0] === "what" && name !== undefined && asked.includes(name);
+      if (title && !named && !wordTokens(best.sentence).join(" ").includes(wordTokens(title).join(" "))) {
         answer = `${title}: ${answer}`;
       }
     }
@@ -376,13 +397,21 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // Every unit is about its document's title; its section heading comes from the text itself
     // (or, for a chunk read alone, from the chunk's heading path).
     const scopeTerms = documents.map((doc) => new Set(contentTerms(titleOf(doc))));
+    // A page's title often is its one-line definition ("timeout(1): run a command with a time
+    // limit"), while the chunk retrieved is further down the page: a definition question may quote it.
+    const defined = definitionSubject(question);
     documents.forEach((doc, docIndex) => {
-      for (const unit of answerUnits(passageText(doc), startSection(doc))) {
+      const title = typeof doc.metadata?.title === "string" ? doc.metadata.title.trim() : "";
+      const titleUnit: AnswerUnit[] =
+        defined !== undefined && title ? [{ text: title, kind: "sentence", position: -1 }] : [];
+      for (const unit of [...titleUnit, ...answerUnits(passageText(doc), startSection(doc))]) {
         const tokens = wordTokens(unit.text);
         // Fields and table rows state a fact in a few words ("Symbol: Fe"); prose needs minWords.
         if (tokens.length < (unit.kind === "sentence" ? this.minWords : 2)) continue;
-        // Overlapping chunks repeat sentences; the first (best-ranked) copy wins.
-        const key = tokens.join(" ");
+        // Overlapping chunks repeat sentences; the first (best-ranked) copy wins. A sentence is
+        // one fact only where it stands: "The default is on." under one parameter's term line, or
+        // "Inherited: no" in one property's page, says nothing about the next one.
+        const key = [titleOf(doc), unit.section ?? "", unit.topic ?? "", tokens.join(" ")].join("\0");
         if (seen.has(key)) continue;
         seen.add(key);
         all.push({
@@ -409,6 +438,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
           lexical: 0,
           context: 0,
           about: 0,
+          defines: 0,
           dense: 0,
           score: 0,
         });
@@ -421,7 +451,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // Whether a passage answers is judged on what the question is about, without the words
     // that name the kind of answer wanted (a passage need not say "version" to give one).
     const frame = new Set(contentTerms(questionFrame(question)));
-    const focusTerms = questionTerms.filter((t) => !frame.has(t));
+    // "What's the purpose of the base64 utility?" is about base64: "purpose" names the answer's kind.
+    const definedTerms = new Set(defined !== undefined ? contentTerms(defined) : []);
+    const unframed = questionTerms.filter((t) => !frame.has(t));
+    const focusTerms = unframed.some((t) => definedTerms.has(t))
+      ? unframed.filter((t) => definedTerms.has(t))
+      : unframed;
     const idf = this.idfFor(question, questionTerms, all, corpus);
     const coverageOf = (terms: string[]) => {
       const total = terms.reduce((sum, t) => sum + idf(t), 0);
@@ -438,20 +473,27 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       c.lexical = lexical(c.terms);
       c.context = contextOf[c.docIndex] ?? 0;
       c.about = key !== undefined && c.labels.has(key) ? 1 : 0;
+      // "base64 - encode/decode data…", "Dropout is a regularization technique…": the thing asked
+      // about opens the unit, as its subject.
+      c.defines =
+        defined !== undefined && key !== undefined && contentTerms(c.sentence).slice(0, DEFINER_WINDOW).includes(key)
+          ? 1
+          : 0;
     }
     // A property the corpus never mentions ("the density of …" where no passage says "density")
     // cannot be answered from it, whatever else matches.
     const { property } = questionParts(question);
     const unknownProperty =
       corpus !== undefined &&
-      property.some((t) => !frame.has(t) && corpus.documentFrequency(wordOf(question, t)) === 0);
+      property.some((t) => !frame.has(t) && !isOptionTerm(t) && corpus.documentFrequency(wordOf(question, t)) === 0);
     // The subject's rarest word is the one a passage about it cannot lack.
     const subjectTerms = questionSubject(question);
     const subject = subjectTerms.length > 0 ? subjectTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>
-      (c.lexical * (1 + this.contextWeight * c.context)) / (1 + this.rankDecay * c.docIndex);
+      (c.lexical * (1 + this.contextWeight * c.context) * (1 + DEFINES_WEIGHT * c.defines)) /
+      (1 + this.rankDecay * c.docIndex);
     const candidates = [...all].sort((a, b) => prescore(b) - prescore(a)).slice(0, this.maxCandidates);
     return { candidates, subject, unknownProperty };
   }
@@ -473,8 +515,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       // The corpus is analysed its own way; ask it about the question's words as written.
       for (const t of questionTerms) {
         // A word the corpus never uses weighs what its rarest words weigh (as if in one passage):
-        // it may be a name the documents lack, or just the asker's own wording.
-        const df = Math.max(1, Math.min(n, corpus.documentFrequency(wordOf(question, t))));
+        // it may be a name the documents lack, or just the asker's own wording. A short option
+        // ("-n") is not a word the index keeps; the same letters recur across commands, so it
+        // counts as a word of one passage in twenty.
+        const df = isOptionTerm(t)
+          ? n / OPTION_SHARE
+          : Math.max(1, Math.min(n, corpus.documentFrequency(wordOf(question, t))));
         weights.set(t, Math.log(1 + n / (1 + df)));
       }
       return (t) => weights.get(t) ?? Math.log(1 + n / 2);
@@ -516,6 +562,34 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
 }
 
 /**
+ * The X of a question that asks what X is or is for: "What is X?", "What does X do?", "What is
+ * X used for?", "What's the purpose of X?" (also after a lead-in such as "In a few words,").
+ * Such a question is answered by a unit that has X as its subject ("X is …", "X - …").
+ */
+export function definitionSubject(question: string): string | undefined {
+  const q = question
+    .trim()
+    .toLowerCase()
+    .replace(/\bwhat['’]s\b/g, "what is")
+    .replace(/[?.!\s]+$/, "");
+  const clause = q.split(/[,;:]\s*/).pop() ?? q;
+  const article = "(?:the |an? )?";
+  const patterns = [
+    new RegExp(`^what (?:is|are) ${article}(?:purpose|use|job|role|point) of ${article}(.+)$`),
+    new RegExp(`^what (?:does|do|did) ${article}(.+?) do$`),
+    new RegExp(`^what (?:is|are) ${article}(.+?) (?:used |good |meant )?for$`),
+    // A bare noun phrase: "What is dropout?", not "What is X set to by default?".
+    new RegExp(`^what (?:is|are) ${article}((?:[\\w-]+ ){0,2}[\\w-]+)$`),
+  ];
+  for (const pattern of patterns) {
+    const subject = pattern.exec(clause)?.[1];
+    // "What is the default value of X?" asks for a property of X, not for X itself.
+    if (subject && !/\b(of|for|in|on|to|by|at|from|between|with|than|like)\b/.test(subject)) return subject;
+  }
+  return undefined;
+}
+
+/**
  * What a question is about, when its wording says so plainly: the Y of "What is the X of Y?",
  * "What is Y's X?", "Who discovered Y?". The answer must come from a passage about Y: one
  * that only shares X ("the lowest thermal conductivity of all the elements" in another
@@ -541,7 +615,8 @@ function questionParts(question: string): { property: string[]; subject: string[
   const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
   if (of) return { property: terms(of[1]), subject: terms(of[2]) };
   if (possessive) return { property: terms(possessive[2]), subject: terms(possessive[1]) };
-  return { property: [], subject: terms(who?.[1]) };
+  // "What does the SQL command CREATE SYNONYM do?" is answered from a passage that names it.
+  return { property: [], subject: terms(who?.[1] ?? definitionSubject(question)) };
 }
 
 /** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
@@ -588,6 +663,15 @@ const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\
 function wordOf(question: string, term: string): string {
   return wordTokens(question).find((w) => lightStem(w.replace(/['’]s$/, "")) === term) ?? term;
 }
+
+/** Short options ("-n") are taken to occur in one passage in this many (see idfFor). */
+const OPTION_SHARE = 20;
+
+/** How much a unit that defines a definition question's subject is preferred (see Candidate.defines). */
+const DEFINES_WEIGHT = 1;
+
+/** A unit defines X when X's key term is among its first this many content terms. */
+const DEFINER_WINDOW = 4;
 
 /** How much a unit labelled with the question's rarest word is preferred (see Candidate.about). */
 const ABOUT_WEIGHT = 0.5;

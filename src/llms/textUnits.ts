@@ -63,12 +63,47 @@ export function lightStem(token: string): string {
   return t;
 }
 
-/** Content terms: stemmed tokens without stopwords (numbers are kept: they name things). */
+/**
+ * Irregular English verb forms folded to their base, so "Who wrote X?" meets "Written by …"
+ * and "Who found X?" meets "X was found by …" (lightStem only strips regular endings).
+ */
+const IRREGULAR: Record<string, string> = Object.fromEntries(
+  (
+    "write:wrote,written,writes,writing begin:began,begun give:gave,given take:took,taken make:made " +
+    "find:found know:knew,known choose:chose,chosen speak:spoke,spoken see:saw,seen build:built send:sent " +
+    "hold:held lead:led keep:kept mean:meant become:became grow:grew,grown show:shown draw:drew,drawn " +
+    "run:ran buy:bought bring:brought think:thought teach:taught fall:fell,fallen get:got,gotten " +
+    "leave:left lose:lost pay:paid sell:sold tell:told win:won"
+  )
+    .split(" ")
+    .flatMap((entry) => {
+      const [base, forms] = entry.split(":") as [string, string];
+      return forms.split(",").map((form) => [form, base]);
+    }),
+);
+
+/**
+ * A command-line option written with one dash and one character ("-r", "-1"): a name of its
+ * own, which the word tokens would reduce to a lone letter and drop.
+ */
+const SHORT_OPTION = /(?:^|[\s([,'"`])-([\p{L}\p{N}])(?=$|[\s)\],.:;'"`=])/gu;
+
+/**
+ * Content terms: stemmed tokens without stopwords (numbers are kept: they name things), plus
+ * short command-line options as "-x" (see SHORT_OPTION).
+ */
 export function contentTerms(text: string): string[] {
-  return wordTokens(text)
+  const terms = wordTokens(text)
     .map((t) => t.replace(/['’]s$/, "")) // "what's" is "what", "BERT's" is "bert"
     .filter((t) => !STOPWORDS.has(t) && (t.length > 1 || /\d/.test(t)))
-    .map(lightStem);
+    .map((t) => IRREGULAR[t] ?? lightStem(t));
+  for (const match of text.matchAll(SHORT_OPTION)) terms.push(`-${match[1]}`);
+  return terms;
+}
+
+/** True for a term contentTerms made of a short option ("-r"): no word index knows it. */
+export function isOptionTerm(term: string): boolean {
+  return term.startsWith("-");
 }
 
 /** True when the question leans on an earlier turn (pronoun or almost no content of its own). */
@@ -187,7 +222,8 @@ export function sentencesUnderHeadings(text: string): Array<{ sentence: string; 
 /** One quotable piece of a passage: a prose sentence, a "Field: value" line or a table row. */
 export interface AnswerUnit {
   text: string;
-  kind: "sentence" | "field" | "row";
+  /** "item": a short list item ("- Edge 12") that states one fact without being a sentence. */
+  kind: "sentence" | "field" | "row" | "item";
   /** The heading of the section this unit opens (first unit under a heading only). */
   heading?: string;
   /** The heading of the section this unit is in (every unit under it). */
@@ -317,6 +353,14 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     if (field && wordTokens(field[1] as string).length <= 5 && !/[.!?]\s/.test(field[1] as string)) {
       flushProse();
       push({ text: stripInlineMarkdown(line.replace(/^[-*+•]\s+/, "")).trim(), kind: "field" });
+      continue;
+    }
+    // A short list item on a line of its own ("- Edge 12" under "Browser compatibility") is a fact.
+    const item = /^[-*+•]\s+(.+)$/.exec(line);
+    const after = lines[i + 1]?.trim() ?? "";
+    if (item && isTermLine(item[1] as string) && (after === "" || /^[-*+•]\s/.test(after))) {
+      flushProse();
+      push({ text: stripInlineMarkdown(item[1] as string).trim(), kind: "item" });
       continue;
     }
     header = undefined;

@@ -2,11 +2,12 @@ import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import {
   type CorpusStatistics,
+  definitionSubject,
   ExtractiveAnswerer,
   NO_ANSWER_TEXT,
   questionShape,
 } from "../../src/llms/ExtractiveAnswerer.js";
-import { answerUnits } from "../../src/llms/textUnits.js";
+import { answerUnits, contentTerms } from "../../src/llms/textUnits.js";
 
 const profile = (name: string, symbol: string, weight: string, description: string) =>
   new Document({
@@ -57,6 +58,30 @@ describe("answer units", () => {
     expect(questionShape("Who discovered oxygen?").type).toBe("who");
     expect(questionShape("What is dropout?").type).toBe("definition");
     expect(questionShape("What is the default value of max_connections?").type).toBe("other");
+    expect(questionShape("What tool adds line numbers to a file?").type).toBe("which");
+  });
+
+  it("reads what a definition question asks about", () => {
+    expect(definitionSubject("What is dropout?")).toBe("dropout");
+    expect(definitionSubject("What does the bzmore command do?")).toBe("bzmore command");
+    expect(definitionSubject("What is xargs used for?")).toBe("xargs");
+    expect(definitionSubject("In a few words, what's the purpose of the base64 utility?")).toBe("base64 utility");
+    expect(definitionSubject("What is the capital of France?")).toBeUndefined();
+    expect(definitionSubject("What is bgwriter_delay set to by default?")).toBeUndefined();
+  });
+
+  it("keeps short options and folds irregular verbs in content terms", () => {
+    expect(contentTerms("What does the -n option do?")).toContain("-n");
+    expect(contentTerms("-r, --regex: Interpret each keyword")).toEqual(expect.arrayContaining(["-r", "regex"]));
+    expect(contentTerms("Who wrote it?")).toEqual(contentTerms("Written by"));
+  });
+
+  it("makes a short list item a unit", () => {
+    const units = answerUnits("## Browser compatibility\n\n- Chrome 1\n- Edge 12\n");
+    expect(units.map((u) => [u.kind, u.text])).toEqual([
+      ["item", "Chrome 1"],
+      ["item", "Edge 12"],
+    ]);
   });
 });
 
@@ -118,5 +143,49 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     const rest = result.citations.slice(1).filter((c) => c.index === result.citations[0]?.index);
     const positions = rest.map((c) => c.startChar ?? 0);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
+  });
+
+  it("keeps a sentence that repeats under another term line: it states another fact there", async () => {
+    const planner = new Document({
+      pageContent:
+        "enable_bitmapscan (boolean)\n\nEnables bitmap scans. The default is on.\n\nenable_hashagg (boolean)\n\nEnables hashed aggregation. The default is off.\n\nenable_sort (boolean)\n\nEnables sorts. The default is on.",
+      metadata: { source: "planner.html", title: "Planner Method Configuration", startChar: 0 },
+    });
+    const result = await answerer.answer({
+      question: "What is the default value of enable_sort?",
+      documents: [planner],
+    });
+    expect(result.answer).toMatch(/^enable_sort \(boolean\): The default is on\./);
+    expect(planner.pageContent.slice(result.citations[0]!.startChar, result.citations[0]!.endChar)).toBe(
+      "The default is on.",
+    );
+  });
+
+  it("answers a definition question with the sentence that has its subject as subject", async () => {
+    const page = new Document({
+      pageContent:
+        "# base64\n\n## NAME\n\nbase64 - encode or decode data and print to standard output\n\n## DESCRIPTION\n\nWith no FILE, read standard input. Use base64 -d to decode data in a file.",
+      metadata: { source: "base64.md", title: "base64(1)", startChar: 0 },
+    });
+    // Forty pages that call their command a utility, so the word is common and base64 rare.
+    const pages = statistics([page.pageContent, ...Array.from({ length: 40 }, (_, i) => `The c${i} utility.`)]);
+    for (const question of ["What is base64 used for?", "In a few words, what's the purpose of the base64 utility?"]) {
+      const result = await answerer.answer({ question, documents: [page], corpus: pages });
+      expect(result.citations[0]?.sentence, question).toBe(
+        "base64 - encode or decode data and print to standard output",
+      );
+    }
+    const missing = await answerer.answer({ question: "What does the base32 command do?", documents: [page] });
+    expect(missing.answer).toBe(NO_ANSWER_TEXT);
+  });
+
+  it("answers from a lower-ranked passage that covers the question rather than decline", async () => {
+    const result = await answerer.answer({
+      question: "What is the atomic weight of copper?",
+      documents: [iron, copper],
+      corpus,
+    });
+    expect(result.citations[0]?.sentence).toBe("Atomic weight: 63.546");
+    expect(result.sources[0]?.source).toBe("copper.md");
   });
 });

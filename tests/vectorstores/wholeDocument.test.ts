@@ -47,6 +47,18 @@ describe("WholeDocumentIndex", () => {
     keywordIndex.remove(["cortan.md#0"]);
     expect(WholeDocumentIndex.of(keywordIndex)).not.toBe(whole);
   });
+
+  it("keeps the whitespace a splitter trimmed between chunks, so a term line stays apart from its paragraph", () => {
+    const text = "bgwriter_delay (integer)\n\nSpecifies the delay. The default is 200ms.";
+    const cut = text.indexOf("Specifies");
+    const docs = [
+      chunk("conf#0", text.slice(0, 24), { source: "conf", title: "Conf", startChar: 0 }),
+      chunk("conf#1", text.slice(cut), { source: "conf", title: "Conf", startChar: cut }),
+    ];
+    const around = WholeDocumentIndex.of(KeywordIndex.rebuildFrom(docs)).neighbourhood("conf#1", 1)!;
+    expect(around.text).toBe(text);
+    expect(around.startChar).toBe(0);
+  });
 });
 
 describe("HybridRetriever with document-level evidence", () => {
