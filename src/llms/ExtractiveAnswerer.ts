@@ -406,8 +406,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         defined !== undefined && title ? [{ text: title, kind: "sentence", position: -1 }] : [];
       for (const unit of [...titleUnit, ...answerUnits(passageText(doc), startSection(doc))]) {
         const tokens = wordTokens(unit.text);
-        // Fields and table rows state a fact in a few words ("Symbol: Fe"); prose needs minWords.
-        if (tokens.length < (unit.kind === "sentence" ? this.minWords : 2)) continue;
+        // Fields and table rows state a fact in a few words ("Symbol: Fe"), and so does a chunk
+        // that is one short text of its own (a picture's caption); other prose needs minWords.
+        const whole = unit.text === doc.pageContent.trim();
+        if (tokens.length < (unit.kind === "sentence" && !whole ? this.minWords : 2)) continue;
         // Overlapping chunks repeat sentences; the first (best-ranked) copy wins. A sentence is
         // one fact only where it stands: "The default is on." under one parameter's term line, or
         // "Inherited: no" in one property's page, says nothing about the next one.
