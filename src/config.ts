@@ -19,6 +19,21 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
+  /**
+   * Ingestion on a BullMQ queue in Redis (docs/deployment.md): `genera index --queue` and
+   * `genera serve --queue` enqueue files, `genera worker` processes indexes them into the shared store.
+   */
+  queue: z
+    .object({
+      /** `redis://…` (or `rediss://…`); set by --queue or GENERA_QUEUE_URL. */
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+        .optional(),
+      /** A job whose worker stops renewing its lock for this long (killed, frozen) is given to another worker. */
+      lockMs: z.number().int().min(1000).default(30_000),
+    })
+    .default({}),
   embeddings: z
     .object({
       /** "use" = Universal Sentence Encoder lite (offline default); "transformersjs" = any feature-extraction model. */
@@ -127,6 +142,8 @@ type DeepPartial<T> = {
 const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_DATA_DIR", ["dataDir"], "string"],
   ["GENERA_DATABASE_URL", ["databaseUrl"], "string"],
+  ["GENERA_QUEUE_URL", ["queue", "url"], "string"],
+  ["GENERA_QUEUE_LOCK_MS", ["queue", "lockMs"], "number"],
   ["GENERA_EMBEDDINGS_PROVIDER", ["embeddings", "provider"], "string"],
   ["GENERA_EMBEDDINGS_MODEL", ["embeddings", "model"], "string"],
   ["GENERA_EMBEDDINGS_WORKERS", ["embeddings", "workers"], "number"],

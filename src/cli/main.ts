@@ -32,6 +32,7 @@ const COMMANDS: Record<string, [summary: string, load: CommandModule]> = {
     () => import("./commands/images.js"),
   ],
   serve: ["serve the web chat and the HTTP APIs over the indexed documents", () => import("./commands/serve.js")],
+  worker: ["index files from the queue into the shared store (see --queue)", () => import("./commands/worker.js")],
 };
 
 /** The command named on the command line (also after `help`), if any. */

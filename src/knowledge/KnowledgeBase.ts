@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { type WalkedFile, walkFiles } from "../../loaders/DirectoryLoader.js";
@@ -70,6 +70,11 @@ export interface IndexOptions {
    */
   cleanup?: "scoped" | "all" | "none";
   onProgress?: (event: IndexProgress) => void;
+  /**
+   * The folder that files given one by one belong to (a queue worker gets one file of a folder
+   * per job): their `source` is then relative to it, as if the folder had been indexed whole.
+   */
+  root?: string;
   /** Stops the run between batches; what was committed stays, the rest is picked up next run. */
   signal?: AbortSignal;
 }
@@ -133,6 +138,14 @@ export interface SourceInfo {
   size: number;
   indexedAt: string;
   title?: string;
+}
+
+/** `file` as seen from `root` when it lies inside it (see IndexOptions.root). */
+function underRoot(file: WalkedFile, root: string | undefined): WalkedFile {
+  if (!root) return file;
+  const rel = relative(resolve(root), file.absPath);
+  if (!rel || rel.startsWith("..") || isAbsolute(rel)) return file;
+  return { ...file, root: resolve(root), relPath: rel.split(sep).join("/") };
 }
 
 function sha256(data: string | Uint8Array): string {
@@ -289,7 +302,7 @@ export class KnowledgeBase {
       maxFileBytes: options.maxFileBytes,
       onSkip: (path, reason) => summary.skipped.push({ path, reason }),
     })) {
-      files.push(file);
+      files.push(underRoot(file, options.root));
     }
     progress.filesTotal = files.length;
     progress.phase = "index";

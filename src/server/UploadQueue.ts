@@ -18,6 +18,21 @@ export interface UploadJob {
   error?: { code: string; message: string };
 }
 
+/**
+ * Where acknowledged uploads wait to be indexed: in this process (UploadQueue, SQLite in the
+ * uploads folder) or on the shared BullMQ queue for `genera worker` processes (QueuedUploads).
+ */
+export interface UploadJobs {
+  /** The files (already written under the uploads folder) become one job, durable once this resolves. */
+  enqueue(names: string[]): Promise<UploadJob>;
+  get(id: string): Promise<UploadJob | undefined>;
+  /** Resolves when the job is done or failed (or, when the server stops first, as it stands then). */
+  wait(id: string): Promise<UploadJob>;
+  stop(): Promise<void>;
+  /** Whether `path` is an uploaded file (so removing its document also removes the file). */
+  holds(path: string): boolean;
+}
+
 export interface UploadQueueOptions {
   kb: KnowledgeBase;
   /** Where uploaded files live; the queue's database sits inside it as a hidden file. */
@@ -51,7 +66,7 @@ interface JobRow {
  * Start-up also re-indexes the uploads folder itself (unchanged files cost a stat), so the
  * files on disk stay the truth for uploads even if the index folder was lost.
  */
-export class UploadQueue {
+export class UploadQueue implements UploadJobs {
   private readonly db: Database.Database;
   private readonly jobs = new Map<string, UploadJob>();
   private readonly waiting: string[] = [];
@@ -97,7 +112,7 @@ export class UploadQueue {
   }
 
   /** Files of the upload (already written under uploadsDir) become a job, committed before this returns. */
-  enqueue(names: string[]): UploadJob {
+  async enqueue(names: string[]): Promise<UploadJob> {
     const job: UploadJob = { id: randomUUID(), status: "queued", files: names, filesDone: 0, chunksDone: 0 };
     this.db.prepare("INSERT INTO jobs (id, status, files) VALUES (?, 'queued', ?)").run(job.id, JSON.stringify(names));
     this.jobs.set(job.id, job);
@@ -107,11 +122,10 @@ export class UploadQueue {
     return job;
   }
 
-  get(id: string): UploadJob | undefined {
+  async get(id: string): Promise<UploadJob | undefined> {
     return this.jobs.get(id);
   }
 
-  /** Resolves when the job is done or failed. */
   wait(id: string): Promise<UploadJob> {
     const job = this.jobs.get(id);
     if (!job || job.status === "done" || job.status === "failed") return Promise.resolve(job as UploadJob);
@@ -228,9 +242,13 @@ export class UploadQueue {
     }
   }
 
-  /** Whether `path` is an uploaded file (so removing its document also removes the file). */
   holds(path: string): boolean {
-    const rel = relative(this.options.uploadsDir, path);
-    return rel !== "" && !rel.startsWith("..") && !rel.includes("/") && !rel.includes("\\");
+    return isUpload(this.options.uploadsDir, path);
   }
+}
+
+/** Whether `path` is a file directly inside the uploads folder. */
+export function isUpload(uploadsDir: string, path: string): boolean {
+  const rel = relative(uploadsDir, path);
+  return rel !== "" && !rel.startsWith("..") && !rel.includes("/") && !rel.includes("\\");
 }

@@ -10,19 +10,21 @@ import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
+import type { IndexQueue } from "../queue/IndexQueue.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import type { ChatSessions } from "./ChatSessions.js";
 import { GenerationLimiter } from "./GenerationLimiter.js";
 import { errorBody, errorHandler } from "./httpErrors.js";
 import { localOriginGuard } from "./localOriginGuard.js";
 import { ServerMetrics } from "./metrics.js";
+import { QueuedUploads } from "./QueuedUploads.js";
 import { type AgentFactory, agentRouter } from "./routes/agent.js";
 import { apiRouter } from "./routes/api.js";
 import { imageGenerationRouter } from "./routes/imageGeneration.js";
 import { imagesRouter, indexUploadedImages } from "./routes/images.js";
 import { langServeRouter } from "./routes/langserve.js";
 import { openAiRouter } from "./routes/openai.js";
-import { UploadQueue } from "./UploadQueue.js";
+import { type UploadJobs, UploadQueue } from "./UploadQueue.js";
 
 export interface AppOptions {
   config: GeneraConfig["server"];
@@ -43,6 +45,8 @@ export interface AppOptions {
   images?: ImageIndex;
   /** Caption + OCR of images sent in chat messages (image_url parts). */
   describeImage?: DescribeImage;
+  /** Uploads become jobs on this shared queue for `genera worker` processes, instead of being indexed here. */
+  queue?: IndexQueue;
   log?: (line: string) => void;
 }
 
@@ -65,7 +69,7 @@ export function createApp(options: AppOptions): {
   app: express.Express;
   metrics: ServerMetrics;
   limiter: GenerationLimiter;
-  uploads: UploadQueue;
+  uploads: UploadJobs;
 } {
   const { config } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -80,13 +84,17 @@ export function createApp(options: AppOptions): {
     metrics,
   });
 
-  const uploads = new UploadQueue({
-    kb: options.kb,
-    uploadsDir: options.uploadsDir,
-    metrics,
-    log,
-    afterIndex: options.images ? (paths) => indexUploadedImages(options.images, paths, options.uploadsDir) : undefined,
-  });
+  const uploads: UploadJobs = options.queue
+    ? new QueuedUploads(options.queue, options.uploadsDir)
+    : new UploadQueue({
+        kb: options.kb,
+        uploadsDir: options.uploadsDir,
+        metrics,
+        log,
+        afterIndex: options.images
+          ? (paths) => indexUploadedImages(options.images, paths, options.uploadsDir)
+          : undefined,
+      });
 
   const app = express();
   app.disable("x-powered-by");

@@ -16,6 +16,7 @@ import { createCaptioner } from "../multimodal/createImageEmbeddings.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
 import { imageDescriber } from "../multimodal/imageDescriber.js";
+import { IndexQueue } from "../queue/IndexQueue.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import type { ChatSessions } from "./ChatSessions.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
@@ -49,6 +50,14 @@ export async function startServer({ config, kb, images, log }: StartServerOption
   // Both SQLite files are checked now, not at the first request: a damaged session store
   // stops the start with INDEX_CORRUPT naming the file; a damaged cache is set aside and rebuilt.
   const sessions = await openChatSessions(config);
+  let queue: IndexQueue | undefined;
+  try {
+    // Replicas hand uploads to the workers through the queue (docs/deployment.md).
+    queue = config.queue.url ? await IndexQueue.open(config.queue.url) : undefined;
+  } catch (error) {
+    await sessions.close();
+    throw error;
+  }
   const cache = embeddingsHealth(kb.embeddings);
   if (!cache.ok) say(`genera: the embedding cache is ${cache.detail}`);
   const llm = await createChatModel(config.llm, { embeddings: kb.embeddings });
@@ -85,6 +94,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
       }),
     images,
     describeImage: await messageImageDescriber(config),
+    queue,
     log: say,
   });
 

@@ -1,5 +1,8 @@
 import type { Pool, PoolClient } from "pg";
 import { GeneraError } from "../errors.js";
+import { redactUrl } from "./redactUrl.js";
+
+export { redactUrl };
 
 /**
  * A `pg` pool on `url`. The client is loaded here, not at the top: the embedded default never
@@ -25,17 +28,6 @@ export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Pro
     throw error;
   } finally {
     client.release();
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "the configured URL";
   }
 }
 

@@ -1,7 +1,10 @@
 import type { Command } from "commander";
+import type { GeneraConfig } from "../../config.js";
+import { GeneraError } from "../../errors.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { numberFlag } from "../flags.js";
 import { indexImagesWithProgress, openImageIndex } from "../imageIndex.js";
+import { enqueueIndex } from "../queueIndex.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -27,6 +30,8 @@ export function register(program: Command): void {
     .option("--no-cleanup", "keep chunks of files that were deleted")
     .option("--prune", "also remove stored files outside these paths and filters (the store mirrors this run)")
     .option("--json", "print the summary as one JSON object")
+    .option("--queue <url>", "enqueue the files on this Redis (redis://…) for `genera worker` processes instead")
+    .option("--no-wait", "with --queue: return once the jobs are queued, without following them")
     .action(async (paths: string[], opts, command: Command) => {
       const config = loadCliConfig(command, {
         ingest: {
@@ -35,7 +40,13 @@ export function register(program: Command): void {
           include: opts.include,
           exclude: opts.exclude,
         },
+        // Only an explicit --queue enqueues (GENERA_QUEUE_URL is for serve and worker); validated here.
+        queue: { url: opts.queue },
       });
+      if (opts.queue && config.queue.url) {
+        await indexOnQueue(config, config.queue.url, paths, opts);
+        return;
+      }
       // Open first: the text index hands it the images it finds inside PDFs and DOCX.
       const imageIndex = config.multimodal.images ? await openImageIndex(config, opts.store) : undefined;
       let kb: Awaited<ReturnType<typeof openKnowledgeBase>>;
@@ -80,4 +91,34 @@ export function register(program: Command): void {
         await imageIndex?.close();
       }
     });
+}
+
+/** `--queue`: the workers index; this run lists, enqueues and reports what they did. */
+async function indexOnQueue(
+  config: GeneraConfig,
+  url: string,
+  paths: string[],
+  opts: { wait?: boolean; json?: boolean; cleanup?: boolean; prune?: boolean },
+): Promise<void> {
+  if (opts.prune) {
+    throw new GeneraError(
+      "INVALID_INPUT",
+      "--prune removes files, which queued workers do not do: run it without --queue",
+    );
+  }
+  const result = await enqueueIndex(config, url, paths, { wait: opts.wait !== false });
+  const s = result.summary;
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (s) {
+    process.stdout.write(
+      `added ${s.added}, updated ${s.updated}, unchanged ${s.unchanged}, failed ${s.failed + result.jobFailures.length}` +
+        ` — ${s.chunksAdded} chunks added by the workers\n`,
+    );
+    for (const f of s.failures) process.stderr.write(`failed: ${f.path}: ${f.reason} [${f.code}]\n`);
+    for (const f of result.jobFailures) process.stderr.write(`failed: ${f.path}: ${f.reason}\n`);
+    for (const f of result.skipped) process.stderr.write(`skipped: ${f.path}: ${f.reason}\n`);
+  } else {
+    process.stdout.write(`queued ${result.jobs} job(s)\n`);
+  }
+  if ((s?.failed ?? 0) + result.jobFailures.length > 0) process.exitCode = EXIT_PARTIAL;
 }

@@ -14,9 +14,11 @@ export function register(program: Command): void {
     .option("--store <dir>", "index folder (default <dataDir>/index)")
     .option("--folder <dir...>", "folders to index at start-up (default examples/knowledge)")
     .option("--no-index", "serve the existing index without refreshing it")
+    .option("--queue <url>", "hand uploads to `genera worker` processes on this Redis (default GENERA_QUEUE_URL)")
     .action(async (opts, command: Command) => {
       const config = loadCliConfig(command, {
         server: { host: opts.host, port: opts.port, folders: opts.folder },
+        queue: { url: opts.queue },
       });
       // A taken port is found now, not after a long indexing run (startServer checks again when it binds).
       await assertPortFree(config.server.host, config.server.port);

@@ -15,7 +15,7 @@ import { errorBody, parseInput, statusOf } from "../httpErrors.js";
 import type { ServerMetrics } from "../metrics.js";
 import { responseSignal } from "../responseSignal.js";
 import { openEventStream } from "../sse.js";
-import type { UploadQueue } from "../UploadQueue.js";
+import type { UploadJobs } from "../UploadQueue.js";
 import { searchImages } from "./images.js";
 
 const ChatBody = z.object({
@@ -53,7 +53,7 @@ export interface ApiRouterOptions {
   sessions: ChatSessions;
   metrics: ServerMetrics;
   uploadsDir: string;
-  uploads: UploadQueue;
+  uploads: UploadJobs;
   maxUploadBytes: number;
   retrievalMode: "hybrid" | "keyword" | "dense";
   /** The image index, for /search?modality=image; without one that search finds nothing. */
@@ -242,7 +242,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
       }));
       for (const { name, data } of named) atomicWriteFileSync(join(options.uploadsDir, name), data);
       // Committed before the answer: an acknowledged upload is indexed even if the server stops first.
-      const job = uploads.enqueue(named.map((n) => n.name));
+      const job = await uploads.enqueue(named.map((n) => n.name));
       if (req.query.wait === "true" || req.query.wait === "1") {
         const finished = await uploads.wait(job.id);
         const status = finished.status === "failed" ? 422 : finished.status === "done" ? 200 : 202;
@@ -253,8 +253,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
     },
   );
 
-  router.get("/documents/jobs/:id", (req, res) => {
-    const job = uploads.get(req.params.id as string);
+  router.get("/documents/jobs/:id", async (req, res) => {
+    const job = await uploads.get(req.params.id as string);
     if (!job) throw new GeneraError("NOT_FOUND", `Upload job "${req.params.id}" does not exist`);
     res.json(job);
   });

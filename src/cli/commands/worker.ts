@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { GeneraError } from "../../errors.js";
+import type { IndexWorker as Worker } from "../../queue/IndexWorker.js";
+import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { numberFlag } from "../flags.js";
+
+export function register(program: Command): void {
+  program
+    .command("worker")
+    .description("index files from the queue into the shared store (`genera index --queue` and uploads add them)")
+    .option("--queue <url>", "the queue's Redis, redis://host:port (default GENERA_QUEUE_URL)")
+    .option(
+      "--concurrency <n>",
+      "jobs at once in this process (default 1)",
+      numberFlag("--concurrency", { integer: true, min: 1 }),
+    )
+    .action(async (opts, command: Command) => {
+      const config = loadCliConfig(command, { queue: { url: opts.queue } });
+      const url = config.queue.url;
+      if (!url) {
+        throw new GeneraError(
+          "CONFIG_INVALID",
+          "genera worker needs a queue: pass --queue redis://… or set GENERA_QUEUE_URL",
+        );
+      }
+      // Workers on many machines write one store: the embedded one belongs to one process.
+      if (!config.databaseUrl) {
+        throw new GeneraError(
+          "CONFIG_INVALID",
+          "genera worker needs a shared store: set GENERA_DATABASE_URL=postgres://… (the same one the servers use)",
+        );
+      }
+      const { IndexWorker } = await import("../../queue/IndexWorker.js");
+      const kb = await openKnowledgeBase(config);
+      let worker: Worker;
+      try {
+        worker = await IndexWorker.start({
+          url,
+          kb,
+          concurrency: opts.concurrency,
+          lockMs: config.queue.lockMs,
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+      } catch (error) {
+        await kb.close();
+        throw error;
+      }
+      process.stderr.write(`genera worker: waiting for jobs on ${new URL(url).host}\n`);
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`${signal}: stopping; a job in progress goes back to the queue\n`);
+        await worker.close();
+        await kb.close();
+        process.exit(0);
+      };
+      process.on("SIGTERM", () => void stop("SIGTERM"));
+      process.on("SIGINT", () => void stop("SIGINT"));
+    });
+}

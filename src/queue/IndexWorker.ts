@@ -1,0 +1,110 @@
+import type { Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
+import { INDEX_QUEUE_NAME, type IndexJobData, type IndexJobProgress } from "./IndexQueue.js";
+import { connectRedis } from "./redis.js";
+
+export interface IndexWorkerOptions {
+  /** `redis://…`: the queue's Redis. */
+  url: string;
+  /** The shared store the jobs are indexed into (Postgres, so that every worker and replica sees it). */
+  kb: KnowledgeBase;
+  /** Jobs run at once in this process (default 1: embedding already uses every core it is given). */
+  concurrency?: number;
+  /**
+   * A job whose lock is not renewed for this long (its worker was killed or froze) goes back to
+   * the queue for another worker (default 30 s, BullMQ's).
+   */
+  lockMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * The consumer side of ingestion on BullMQ: takes index jobs and indexes their files into the
+ * knowledge base. A file that cannot be read is a per-file failure in the job's summary (a retry
+ * would fail alike); anything else (the database gone, the worker stopping) fails the attempt,
+ * and BullMQ retries it. Killing a worker mid-job loses nothing: its lock lapses, another worker
+ * takes the job again, and the re-run commits each file once (unchanged ones are skipped).
+ */
+export class IndexWorker {
+  private readonly abort = new AbortController();
+
+  private constructor(
+    private readonly worker: Worker<IndexJobData, IndexSummary>,
+    private readonly connection: Redis,
+  ) {}
+
+  static async start(options: IndexWorkerOptions): Promise<IndexWorker> {
+    const connection = await connectRedis(options.url);
+    const { Worker } = await import("bullmq");
+    const log = options.log ?? (() => {});
+    let self: IndexWorker | undefined;
+    const worker = new Worker<IndexJobData, IndexSummary>(
+      INDEX_QUEUE_NAME,
+      (job) => runJob(options.kb, job, (self as IndexWorker).abort.signal),
+      {
+        connection,
+        concurrency: options.concurrency ?? 1,
+        lockDuration: options.lockMs ?? 30_000,
+        // Looked for as often as a lock can lapse, so a dead worker's job waits at most about two locks.
+        stalledInterval: options.lockMs ?? 30_000,
+        // A job given back twice (two workers killed under it) still gets a third try.
+        maxStalledCount: 2,
+        autorun: false,
+      },
+    );
+    worker.on("error", (error) => log(`worker: ${error.message}`));
+    worker.on("completed", (job, summary) =>
+      log(
+        `indexed ${job.data.paths.length} file(s) of job ${job.id}: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.failed} failed`,
+      ),
+    );
+    worker.on("failed", (job, error) => log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`));
+    self = new IndexWorker(worker, connection);
+    void worker.run();
+    await worker.waitUntilReady();
+    return self;
+  }
+
+  /** Stops taking jobs; the running ones stop at their next batch and go back to the queue (retried). */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.worker.close();
+    this.connection.disconnect();
+  }
+}
+
+async function runJob(
+  kb: KnowledgeBase,
+  job: Job<IndexJobData, IndexSummary>,
+  signal: AbortSignal,
+): Promise<IndexSummary> {
+  const { paths, root, chunkSize, chunkOverlap } = job.data;
+  let reported = 0;
+  const summary = await kb.index(paths, {
+    root,
+    chunkSize,
+    chunkOverlap,
+    // The enqueuer chose these files: folder filters do not apply, and nothing else is removed.
+    include: [],
+    exclude: [],
+    cleanup: "none",
+    signal,
+    onProgress: (e) => {
+      // At most a few reports a second: each is a Redis round trip and an event for the enqueuer.
+      const now = Date.now();
+      if (e.phase !== "done" && now - reported < 250) return;
+      reported = now;
+      const progress: IndexJobProgress = {
+        filesTotal: e.filesTotal,
+        filesDone: e.filesDone,
+        chunksDone: e.chunksDone,
+        chunksEmbedded: e.chunksEmbedded,
+        chunksSplit: e.chunksSplit,
+      };
+      void job.updateProgress(progress as unknown as object).catch(() => {});
+    },
+  });
+  if (summary.aborted) throw new Error("the worker stopped before the job finished; it will be retried");
+  return summary;
+}
