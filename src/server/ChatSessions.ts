@@ -12,6 +12,8 @@ export interface SessionSummary {
   createdAt: string;
   updatedAt: string;
   messages: number;
+  /** Set when the session's record fails its integrity check: why (its title is withheld, its history refused). */
+  damaged?: string;
 }
 
 /** What /healthz says about the store. */
