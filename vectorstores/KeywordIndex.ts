@@ -364,6 +364,35 @@ export class KeywordIndex {
     }
   }
 
+  /**
+   * The postings and term statistics as MiniSearch serialises them (JSON, no document text):
+   * what a store keeps so that reopening skips analysing and indexing every chunk again.
+   */
+  snapshot(): string {
+    return JSON.stringify(this.mini);
+  }
+
+  /**
+   * Replaces everything indexed by a `snapshot()` of an index with the same options. The
+   * documents themselves still come from `options.documents` (an index keeping its own copies
+   * cannot be restored this way). A snapshot MiniSearch cannot read throws, leaving this empty.
+   */
+  loadSnapshot(json: string): void {
+    if (this.ownDocs) {
+      throw new GeneraError("INVALID_INPUT", "loadSnapshot needs an index that reads its documents from a store");
+    }
+    this.clear();
+    this.mini = MiniSearch.loadJSON<IndexedFields>(json, this.miniSearchOptions());
+  }
+
+  /** Forgets everything indexed. */
+  clear(): void {
+    this.termScores.clear();
+    this.changes++;
+    this.mini = this.createMiniSearch();
+    this.ownDocs?.clear();
+  }
+
   /** Add new documents; every one needs a unique `.id` not yet in the index (use `replace` to update). */
   add(docs: DocumentInterface[]): void {
     const ids = this.validate(docs, "add");

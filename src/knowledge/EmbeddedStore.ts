@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzipSync, gzip } from "node:zlib";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type BetterSqlite3 from "better-sqlite3";
@@ -35,6 +38,14 @@ export interface EmbeddedStoreOptions {
 const FORMAT = "genera-store";
 const VERSION = 1;
 const REEMBED_BATCH = 64;
+/**
+ * Chunks written, inserted into the graph or analysed between two yields to the event loop:
+ * ~10–30 ms of work (an HNSW insert is the costliest, ~0.3 ms at M 16, efConstruction 200, 512-d).
+ */
+const SLICE = 64;
+
+const gzipAsync = promisify(gzip);
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The embedded KnowledgeStore: one SQLite database is the truth, an HNSW graph file beside it
@@ -60,7 +71,10 @@ export class EmbeddedStore implements KnowledgeStore {
   private readonly checkpointEvery: number;
   /** Chunks added or removed since the graph file was written. */
   private graphBehind = 0;
+  /** The keyword snapshot in the database misses changes the in-memory index has. */
+  private keywordsStale = false;
   private closed = false;
+  private writes: Promise<unknown> = Promise.resolve();
   private readonly fieldTerms = new Map<string, string>();
 
   private constructor(
@@ -145,6 +159,8 @@ export class EmbeddedStore implements KnowledgeStore {
       CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(sid);
       -- Vectors no graph file holds yet: a table of their own, so dropping them frees whole pages.
       CREATE TABLE IF NOT EXISTS vectors (label INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+      -- Derived data written at checkpoints (the keyword postings): rebuilt from the chunks when lost.
+      CREATE TABLE IF NOT EXISTS snapshots (name TEXT PRIMARY KEY, data BLOB NOT NULL);
     `);
     const meta = new Map(
       (db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>).map((r) => [
@@ -261,12 +277,22 @@ export class EmbeddedStore implements KnowledgeStore {
         { labels: slice.map((m) => m.label) },
       );
     }
+    const restored = store.restoreKeywords(meta.get("keywords"), report);
+    const toAnalyze = rows
+      .map((row, i) => ({ row, document: documents[i]?.document as Document }))
+      .filter(({ row }) => restored === undefined || row.label > restored.lastLabel || !store.keywordIndex.has(row.id));
+    // Chunks committed after the snapshot: a re-added id (its file re-indexed) replaces the snapshot's entry.
+    store.keywordIndex.remove(toAnalyze.map(({ row }) => row.id));
     store.keywordIndex.addAnalyzed(
-      rows.map((row, i) => ({
+      toAnalyze.map(({ row, document }) => ({
         id: row.id,
-        terms: store.keywordTerms(documents[i]?.document as Document, row.terms || undefined),
+        terms: store.keywordTerms(document, row.terms || undefined),
       })),
     );
+    if (restored && toAnalyze.length) {
+      report(`index: catching the keyword index up with ${toAnalyze.length} chunks committed after its snapshot`);
+    }
+    store.keywordsStale = restored === undefined ? rows.length > 0 : toAnalyze.length > 0 || restored.removed > 0;
 
     const sourceRows = db.prepare("SELECT * FROM sources ORDER BY sid").all() as Array<{
       sid: number;
@@ -307,7 +333,7 @@ export class EmbeddedStore implements KnowledgeStore {
       report(`index: ${legacy.join(", ")} in ${dir} belong to the previous index format and are not read; delete them`);
     }
     store.graphBehind = missing.length;
-    if (missing.length) await store.checkpoint();
+    if (missing.length || store.keywordsStale) await store.checkpoint();
     return store;
   }
 
@@ -341,7 +367,16 @@ export class EmbeddedStore implements KnowledgeStore {
     return hits.map(([document, score]) => ({ document, score }));
   }
 
-  async commit(batch: StoreBatch): Promise<void> {
+  /**
+   * One transaction for the whole batch, so a crash keeps all of it or none; but a large batch
+   * (a 10,000-chunk upload) is written in slices with the event loop let through between them,
+   * so searches in the same process keep answering while it is stored. Writes are serialised here.
+   */
+  commit(batch: StoreBatch): Promise<void> {
+    return this.serialise(() => this.commitNow(batch));
+  }
+
+  private async commitNow(batch: StoreBatch): Promise<void> {
     this.assertOpen();
     const puts = batch.put ?? [];
     // Everything that can fail is checked before the transaction, so a refused batch changes nothing.
@@ -352,7 +387,15 @@ export class EmbeddedStore implements KnowledgeStore {
       this.vectorStore.dimension,
       (id, put) => this.vectorStore.has(id) && !own.get(put.record.path)?.has(id),
     );
-    const terms = puts.map((put) => put.chunks.map((chunk) => this.keywordTerms(chunk)));
+    const terms: KeywordTerms[][] = [];
+    for (const put of puts) {
+      const chunkTerms: KeywordTerms[] = [];
+      for (const chunk of put.chunks) {
+        chunkTerms.push(this.keywordTerms(chunk));
+        if (chunkTerms.length % SLICE === 0) await yieldToEventLoop();
+      }
+      terms.push(chunkTerms);
+    }
 
     const removedIds: string[] = [];
     const added: Array<{ put: (typeof puts)[number]; labels: number[]; sid: number; terms: KeywordTerms[] }> = [];
@@ -370,7 +413,10 @@ export class EmbeddedStore implements KnowledgeStore {
     const insertChunk = this.db.prepare("INSERT INTO chunks (sid, id, text, metadata, terms) VALUES (?, ?, ?, ?, ?)");
     const insertVector = this.db.prepare("INSERT INTO vectors (label, vector) VALUES (?, ?)");
     const touch = this.db.prepare("UPDATE sources SET mtime_ms = ? WHERE path = ?");
-    this.db.transaction(() => {
+    // BEGIN/COMMIT by hand because the transaction spans the slices' awaits (db.transaction()
+    // cannot); nothing else uses this connection meanwhile (writes are serialised, reads are in memory).
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
       for (const path of batch.remove ?? []) {
         const record = this.sources.get(path);
         if (!record) continue;
@@ -379,7 +425,7 @@ export class EmbeddedStore implements KnowledgeStore {
         deleteSource.run(record.sid);
         removedIds.push(...record.chunkIds);
       }
-      puts.forEach((put, p) => {
+      for (const [p, put] of puts.entries()) {
         const previous = this.sources.get(put.record.path);
         if (previous) {
           deleteVectors.run(previous.sid);
@@ -387,41 +433,55 @@ export class EmbeddedStore implements KnowledgeStore {
           removedIds.push(...previous.chunkIds);
         }
         const { sid } = upsertSource.get(put.record) as { sid: number };
-        const labels = put.chunks.map((chunk, i) => {
+        const labels: number[] = [];
+        for (const [i, chunk] of put.chunks.entries()) {
           const info = insertChunk.run(sid, chunk.id, chunk.pageContent, JSON.stringify(chunk.metadata ?? {}), "");
           const label = Number(info.lastInsertRowid);
           insertVector.run(label, encodeVector(put.vectors[i] as number[]));
-          return label;
-        });
+          labels.push(label);
+          if (labels.length % SLICE === 0) await yieldToEventLoop();
+        }
         added.push({ put, labels, sid, terms: terms[p] as KeywordTerms[] });
-      });
+      }
       for (const t of batch.touch ?? []) touch.run(t.mtimeMs, t.path);
       if (dimension !== undefined && this.vectorStore.dimension === undefined) {
         this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('dimension', ?)").run(String(dimension));
       }
-    })();
+      this.db.exec("COMMIT");
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
 
-    // Committed: now the in-memory indexes follow (nothing below waits, so searches see all or none of it).
+    // Committed: now the in-memory indexes follow, a slice at a time (a search between two slices
+    // sees the batch's removals and part of its new chunks; never anything uncommitted).
     const gone = removedIds.filter((id) => this.vectorStore.has(id));
     if (gone.length) await this.vectorStore.delete({ ids: gone });
     this.keywordIndex.remove(removedIds);
     for (const path of batch.remove ?? []) this.sources.delete(path);
     for (const { put, labels, sid, terms: chunkTerms } of added) {
-      if (put.chunks.length) {
-        await this.vectorStore.addVectors(put.vectors, put.chunks, { labels });
+      for (let i = 0; i < put.chunks.length; i += SLICE) {
+        const end = i + SLICE;
+        await this.vectorStore.addVectors(put.vectors.slice(i, end), put.chunks.slice(i, end), {
+          labels: labels.slice(i, end),
+        });
         this.keywordIndex.addAnalyzed(
-          put.chunks.map((chunk, i) => ({ id: chunk.id as string, terms: chunkTerms[i] as KeywordTerms })),
+          put.chunks
+            .slice(i, end)
+            .map((chunk, j) => ({ id: chunk.id as string, terms: chunkTerms[i + j] as KeywordTerms })),
         );
+        if (end < put.chunks.length) await yieldToEventLoop();
       }
       this.sources.set(put.record.path, { ...put.record, sid, chunkIds: put.chunks.map((c) => c.id as string) });
       this.graphBehind += put.chunks.length;
     }
+    if (added.length || removedIds.length) this.keywordsStale = true;
     for (const t of batch.touch ?? []) {
       const record = this.sources.get(t.path);
       if (record) record.mtimeMs = t.mtimeMs;
     }
     this.graphBehind += removedIds.length;
-    if (this.graphBehind >= this.checkpointEvery) await this.checkpoint();
+    if (this.graphBehind >= this.checkpointEvery) await this.checkpointNow();
   }
 
   /**
@@ -429,8 +489,13 @@ export class EmbeddedStore implements KnowledgeStore {
    * it now holds from the database, in that order: a crash before the record leaves the old graph
    * in charge, one after it leaves the new one.
    */
-  async checkpoint(): Promise<void> {
+  checkpoint(): Promise<void> {
+    return this.serialise(() => this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
     this.assertOpen();
+    if (this.keywordsStale) await this.writeKeywordSnapshot();
     if (this.graphBehind === 0 || this.vectorStore.dimension === undefined || this.vectorStore.size === 0) {
       if (this.graphBehind > 0 && this.vectorStore.size === 0) this.dropGraph();
       return;
@@ -453,15 +518,83 @@ export class EmbeddedStore implements KnowledgeStore {
     removeStrayGraphs(this.dir, name);
   }
 
+  /**
+   * Stores the keyword postings (MiniSearch's serialised index, gzipped) with the highest label
+   * they cover and their SHA-256, in one transaction: start-up loads them instead of analysing
+   * and indexing every chunk, then indexes only what was committed after (see restoreKeywords).
+   */
+  private async writeKeywordSnapshot(): Promise<void> {
+    const { last } = this.db.prepare("SELECT max(label) AS last FROM chunks").get() as { last: number | null };
+    this.keywordsStale = false;
+    if (last === null) {
+      this.db.transaction(() => {
+        this.db.prepare("DELETE FROM snapshots WHERE name = 'keywords'").run();
+        this.db.prepare("DELETE FROM meta WHERE key = 'keywords'").run();
+      })();
+      return;
+    }
+    // Compressed off the main thread (the postings of 30k chunks are ~30 MB of JSON, ~1/5 of that gzipped).
+    const data = await gzipAsync(this.keywordIndex.snapshot(), { level: 4 });
+    const ref: KeywordSnapshotRef = {
+      lastLabel: last,
+      chunks: this.keywordIndex.size,
+      bytes: data.byteLength,
+      sha256: createHash("sha256").update(data).digest("hex"),
+    };
+    this.db.transaction(() => {
+      this.db.prepare("INSERT OR REPLACE INTO snapshots (name, data) VALUES ('keywords', ?)").run(data);
+      this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('keywords', ?)").run(JSON.stringify(ref));
+    })();
+  }
+
+  /**
+   * Loads the keyword snapshot and drops what was removed after it; returns what it covers, or
+   * undefined (after saying why) when there is none or it fails its check, so the caller indexes
+   * every chunk from its text.
+   */
+  private restoreKeywords(
+    recorded: string | undefined,
+    report: (message: string) => void,
+  ): { lastLabel: number; removed: number } | undefined {
+    if (recorded === undefined) return undefined;
+    try {
+      const ref = JSON.parse(recorded) as KeywordSnapshotRef;
+      const row = this.db.prepare("SELECT data FROM snapshots WHERE name = 'keywords'").get() as
+        | { data: Buffer }
+        | undefined;
+      if (!row) throw new Error("is missing");
+      if (createHash("sha256").update(row.data).digest("hex") !== ref.sha256)
+        throw new Error("fails its SHA-256 check");
+      this.keywordIndex.loadSnapshot(gunzipSync(row.data).toString("utf8"));
+      const live = new Set(this.db.prepare("SELECT id FROM chunks").pluck().all() as string[]);
+      const removed = this.keywordIndex.ids().filter((id) => !live.has(id));
+      this.keywordIndex.remove(removed);
+      return { lastLabel: ref.lastLabel, removed: removed.length };
+    } catch (error) {
+      this.keywordIndex.clear();
+      report(`index: the keyword snapshot ${(error as Error).message}; rebuilding it from the chunks' text`);
+      return undefined;
+    }
+  }
+
   async sizeBytes(): Promise<number> {
     return storeSizeBytes(this.dir);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.checkpoint();
-    this.closed = true;
-    this.db.close();
+  close(): Promise<void> {
+    return this.serialise(async () => {
+      if (this.closed) return;
+      await this.checkpointNow();
+      this.closed = true;
+      this.db.close();
+    });
+  }
+
+  /** Runs `fn` after the writes queued before it: a commit's transaction spans awaits, so writes take turns. */
+  private serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(fn, fn);
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -499,6 +632,14 @@ export class EmbeddedStore implements KnowledgeStore {
   private assertOpen(): void {
     if (this.closed) throw new GeneraError("INVALID_INPUT", `The store in ${this.dir} is closed`);
   }
+}
+
+interface KeywordSnapshotRef {
+  /** The highest chunk label when it was taken: chunks above it were committed after. */
+  lastLabel: number;
+  chunks: number;
+  bytes: number;
+  sha256: string;
 }
 
 interface GraphRef {

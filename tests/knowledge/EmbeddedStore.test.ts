@@ -206,3 +206,74 @@ describe("KnowledgeBase sources", () => {
     await kb.close();
   });
 });
+
+describe("the keyword snapshot", () => {
+  const keywordTop = (kb: KnowledgeBase, q: string) => kb.keywordIndex.search(q, { k: 5 }).map((r) => [r.id, r.score]);
+  const queries = ["heron lives", "otter number 3", "beaver", "paragraph 4 tells"];
+
+  it("is written at close and read at start-up: the same scores, nothing analysed again", async () => {
+    const store = join(tempDir(), "store");
+    let kb = await open(store);
+    await kb.index([corpus()], { chunkSize: 120, chunkOverlap: 0 });
+    const before = queries.map((q) => keywordTop(kb, q));
+    await kb.close();
+    const db = new Database(join(store, "store.sqlite"), { readonly: true });
+    const ref = JSON.parse(
+      (db.prepare("SELECT value FROM meta WHERE key = 'keywords'").get() as { value: string }).value,
+    );
+    db.close();
+    expect(ref.chunks).toBeGreaterThan(0);
+    const repairs: string[] = [];
+    kb = await open(store, new HashEmbeddings(), repairs);
+    expect(repairs).toEqual([]);
+    expect(queries.map((q) => keywordTop(kb, q))).toEqual(before);
+    await kb.close();
+  });
+
+  it("catches up with commits after it (added, removed and re-indexed files) as a crash would leave them", async () => {
+    const docs = corpus();
+    const store = join(tempDir(), "store");
+    const kb = await open(store);
+    await kb.index([docs], { chunkSize: 120, chunkOverlap: 0 });
+    await kb.save(); // the snapshot now covers the first eight files
+    rmSync(join(docs, "otter-0.md"));
+    writeFileSync(join(docs, "newt-9.md"), "# The newt 9\n\nThe newt number 9 lives in ponds.\n");
+    // Same text, new title: the chunk ids stay, their title terms must not.
+    const heron = readFileSync(join(docs, "heron-2.md"), "utf8");
+    writeFileSync(join(docs, "heron-2.md"), heron.replace("# The heron 2", "# The egret 2"));
+    await kb.index([docs], { chunkSize: 120, chunkOverlap: 0 });
+    const expected = ["newt ponds", "otter", "egret", "heron"].map((q) => keywordTop(kb, q));
+    // A second process opens the store while the first has not checkpointed: the snapshot is behind.
+    const repairs: string[] = [];
+    const second = await open(store, new HashEmbeddings(), repairs);
+    expect(repairs.join("\n")).toMatch(/catching the keyword index up with \d+ chunks/);
+    expect(["newt ponds", "otter", "egret", "heron"].map((q) => keywordTop(second, q))).toEqual(expected);
+    expect(keywordTop(second, "egret").length).toBeGreaterThan(0);
+    await second.close();
+    await kb.close();
+  });
+
+  it("a damaged or missing snapshot is rebuilt from the chunks' text, saying so, with the same results", async () => {
+    const store = join(tempDir(), "store");
+    let kb = await open(store);
+    await kb.index([corpus()], { chunkSize: 120, chunkOverlap: 0 });
+    const before = queries.map((q) => keywordTop(kb, q));
+    await kb.close();
+    for (const damage of ["flip", "delete"] as const) {
+      const db = new Database(join(store, "store.sqlite"));
+      if (damage === "flip") {
+        const { data } = db.prepare("SELECT data FROM snapshots WHERE name = 'keywords'").get() as { data: Buffer };
+        data[Math.floor(data.length / 2)] ^= 0xff;
+        db.prepare("UPDATE snapshots SET data = ? WHERE name = 'keywords'").run(data);
+      } else db.prepare("DELETE FROM snapshots").run();
+      db.close();
+      const repairs: string[] = [];
+      kb = await open(store, new HashEmbeddings(), repairs);
+      expect(repairs.join("\n")).toMatch(
+        damage === "flip" ? /keyword snapshot fails its SHA-256 check; rebuilding/ : /keyword snapshot is missing/,
+      );
+      expect(queries.map((q) => keywordTop(kb, q))).toEqual(before);
+      await kb.close();
+    }
+  });
+});

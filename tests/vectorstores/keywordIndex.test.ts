@@ -275,6 +275,30 @@ describe("KeywordIndex persistence (through a store)", () => {
     expectGeneraError(() => reopened.addAnalyzed(stored.slice(0, 1)), "CONFLICT");
   });
 
+  it("restores a snapshot of its postings with the same scores, and keeps changing after", () => {
+    const docs = new Map(corpus().map((d) => [d.id as string, d]));
+    const documents = { get: (id: string) => docs.get(id) };
+    const original = new KeywordIndex({ boosts: { title: 3 }, documents });
+    original.addAnalyzed(corpus().map((d) => ({ id: d.id as string, terms: original.termsOf(d) })));
+    original.remove(["cafe#0"]);
+    const restored = new KeywordIndex({ boosts: { title: 3 }, documents });
+    restored.loadSnapshot(original.snapshot());
+    expect(restored.size).toBe(original.size);
+    expect(restored.ids().sort()).toEqual(original.ids().sort());
+    for (const q of ["Zebulon 1806", "error code", "configuring", "GPT-4", "café"]) {
+      expect(restored.search(q, { k: 5 }).map((r) => [r.id, r.score])).toEqual(
+        original.search(q, { k: 5 }).map((r) => [r.id, r.score]),
+      );
+    }
+    const later = chunk("after#0", "added after the snapshot");
+    docs.set("after#0", later);
+    restored.addAnalyzed([{ id: "after#0", terms: restored.termsOf(later) }]);
+    expect(restored.search("snapshot", { k: 1 })[0]?.id).toBe("after#0");
+    expect(() => restored.loadSnapshot("{not json")).toThrow();
+    expect(restored.size).toBe(0);
+    expectGeneraError(() => new KeywordIndex().loadSnapshot(original.snapshot()), "INVALID_INPUT");
+  });
+
   it("an index with its own documents needs them with the terms", () => {
     const index = new KeywordIndex();
     const doc = corpus()[0];
