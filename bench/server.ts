@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
@@ -165,7 +165,13 @@ for (let round = 1; round <= ROUNDS; round++) {
 const INGEST_MB = Number(process.env.BENCH_INGEST_MB ?? 8);
 const ingestRows: string[] = [];
 if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
+  // The server's event-loop delay tells a stall of its main thread (commits, inserts, splitting)
+  // apart from waiting on the embedding worker.
+  const stalls = monitorEventLoopDelay({ resolution: 5 });
+  stalls.enable();
   const idle = await loadTest(running.url, 10, "search", VARIANTS);
+  stalls.disable();
+  const idleStall = { p99: stalls.percentile(99) / 1e6, max: stalls.max / 1e6 };
   await settle();
   const run = Date.now().toString(36);
   const paragraphs: string[] = [];
@@ -192,7 +198,11 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
       }
     }
   };
+  stalls.reset();
+  stalls.enable();
   const busy = await loadTest(running.url, 10, "search", VARIANTS);
+  stalls.disable();
+  const busyStall = { p99: stalls.percentile(99) / 1e6, max: stalls.max / 1e6 };
   const during = await jobState();
   // Printed now as well: the ingest may take minutes more to finish.
   process.stderr.write(
@@ -200,27 +210,32 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
       `${during.progress?.chunksEmbedded ?? 0}/${during.progress?.chunksSplit ?? 0} chunks embedded)\n`,
   );
   let final = during;
+  stalls.reset();
+  stalls.enable();
   while (final.status === "queued" || final.status === "indexing") {
     await new Promise((r) => setTimeout(r, 250));
     final = await jobState();
   }
+  stalls.disable();
+  const restStall = { p99: stalls.percentile(99) / 1e6, max: stalls.max / 1e6 };
   const ingestSeconds = (performance.now() - ingestStarted) / 1000;
   const listed = (await (await fetch(`${running.url}/api/documents`)).json()) as {
     documents: Array<{ id: string; source: string; chunks: number }>;
   };
   const uploaded = listed.documents.find((d) => d.source === name);
   if (uploaded) await fetch(`${running.url}/api/documents/${encodeURIComponent(uploaded.id)}`, { method: "DELETE" });
-  const cell = (label: string, r: LoadResult) => {
+  const cell = (label: string, r: LoadResult, stall: { p99: number; max: number }) => {
     const failed = r.errors + r.timeouts + r.non2xx;
     errors += failed;
-    return `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${(r.latency.p99 / Math.max(1, idle.latency.p99)).toFixed(2)}× | ${failed} |`;
+    return `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${(r.latency.p99 / Math.max(1, idle.latency.p99)).toFixed(2)}× | ${stall.p99.toFixed(0)} / ${stall.max.toFixed(0)} | ${failed} |`;
   };
-  ingestRows.push(cell("idle", idle));
-  ingestRows.push(cell(`during a ${INGEST_MB} MiB upload`, busy));
+  ingestRows.push(cell("idle", idle, idleStall));
+  ingestRows.push(cell(`during a ${INGEST_MB} MiB upload`, busy, busyStall));
   ingestRows.push(
     `\nThe upload (${uploaded?.chunks ?? "?"} chunks) was ${during.status} when the loaded cell ended` +
       ` (${during.progress?.chunksEmbedded ?? 0} of ${during.progress?.chunksSplit ?? 0} chunks embedded so far);` +
-      ` it finished ${final.status} after ${ingestSeconds.toFixed(1)} s.`,
+      ` it finished ${final.status} after ${ingestSeconds.toFixed(1)} s; from the end of the cell to then the` +
+      ` main thread's longest stall was ${restStall.max.toFixed(0)} ms (p99 ${restStall.p99.toFixed(0)} ms).`,
   );
 }
 
@@ -238,8 +253,8 @@ console.log("|---:|---:|---:|");
 for (const [i, m] of rounds.entries()) console.log(`| ${i + 1} | ${m.rss.toFixed(0)} | ${m.heap.toFixed(1)} |`);
 if (ingestRows.length) {
   console.log("\nSearch (10 connections, distinct questions) idle and while an upload is indexed:\n");
-  console.log("| condition | req/s | p50 ms | p99 ms | p99 vs idle | errors |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log("| condition | req/s | p50 ms | p99 ms | p99 vs idle | main-thread stall p99 / max ms | errors |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const row of ingestRows) console.log(row);
 }
 console.log(
