@@ -1,4 +1,4 @@
-// npm run bench:faults -- [--kills=N] [--files=N] [--skip-kills] [--skip-store]
+// npm run bench:faults -- [--kills=N] [--files=N] [--rounds=N] [--skip-kills] [--skip-store]
 //
 // 1. Kill during upload, N times: a real server (tests/server/fixtures/serverChild.ts: hash
 //    embeddings, slowed a little per call) takes concurrent uploads and is SIGKILLed at a random
@@ -9,7 +9,8 @@
 // 3. The store against a plain LangChain HNSWLib store of the same chunks (same loaders,
 //    splitter and 512-d hash embeddings, so only storage differs): bytes on disk and peak
 //    RSS while indexing, each pipeline in its own process.
-//    Goal: disk ≤ 1.3× and peak memory ≤ 1.3× LangChain's.
+//    Goal: disk ≤ 1.3× and peak memory ≤ 1.3× LangChain's. Then that store's start-up, with the
+//    keyword snapshot and with the postings rebuilt from text.
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +29,7 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const KILLS = Number(arg("kills") ?? 100);
 const FILES = Number(arg("files") ?? 1000);
+const ROUNDS = Number(arg("rounds") ?? 2);
 const DIMENSION = 512;
 const SELF = fileURLToPath(import.meta.url);
 
@@ -249,6 +251,44 @@ async function storeChild(pipeline: "genera" | "langchain", corpus: string, out:
   process.stdout.write(`${JSON.stringify(run)}\n`);
 }
 
+/**
+ * Opens a stored knowledge base and prints the milliseconds that took. "rebuild" first deletes
+ * the keyword snapshot, so the postings are made from every chunk's text as before it existed
+ * (and a new snapshot is written, which this time includes).
+ */
+async function openChild(mode: "snapshot" | "rebuild", out: string): Promise<void> {
+  const { HashEmbeddings } = await import("../tests/helpers/HashEmbeddings.js");
+  const { KnowledgeBase } = await import("../src/knowledge/KnowledgeBase.js");
+  if (mode === "rebuild") {
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(join(out, "store.sqlite"));
+    db.exec("DELETE FROM snapshots; DELETE FROM meta WHERE key = 'keywords'");
+    db.close();
+  }
+  const embeddings = new HashEmbeddings({ dimension: DIMENSION, modelId: "hash-512" });
+  const started = performance.now();
+  const kb = await KnowledgeBase.open({ dir: out, embeddings, onRepair: () => {} });
+  const ms = performance.now() - started;
+  const chunks = (await kb.stats()).chunks;
+  await kb.close();
+  process.stdout.write(`${JSON.stringify({ ms, chunks })}\n`);
+}
+
+function runJsonChild<T>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.on("exit", (code) => {
+      const line = stdout.trim().split("\n").at(-1);
+      if (code === 0 && line) resolve(JSON.parse(line) as T);
+      else reject(new Error(`${args.join(" ")} exited with ${code}`));
+    });
+  });
+}
+
 function runStoreChild(pipeline: string, corpus: string, out: string): Promise<StoreRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", SELF, `--store-child=${pipeline}`, corpus, out], {
@@ -273,11 +313,20 @@ async function storeComparison(files: number): Promise<void> {
     const copied = realCorpus(corpus, files);
     const corpusBytes = dirBytes(corpus);
     const runs: StoreRun[] = [];
-    // Two rounds, pipelines taking turns; the lower peak of each is kept (the machine is shared).
-    for (let round = 0; round < 2; round++) {
+    const startups: Array<{ mode: string; ms: number; chunks: number }> = [];
+    // Rounds with the pipelines taking turns; the lower peak of each is kept (the machine is shared).
+    for (let round = 0; round < ROUNDS; round++) {
       for (const pipeline of ["langchain", "genera"]) {
         const out = join(work, `${pipeline}-${round}`);
         runs.push(await runStoreChild(pipeline, corpus, out));
+        if (pipeline === "genera" && round === 0) {
+          for (const mode of ["snapshot", "rebuild", "snapshot"] as const) {
+            startups.push({
+              mode,
+              ...(await runJsonChild<{ ms: number; chunks: number }>([`--open-child=${mode}`, out])),
+            });
+          }
+        }
         rmSync(out, { recursive: true, force: true });
       }
     }
@@ -301,6 +350,16 @@ async function storeComparison(files: number): Promise<void> {
           `${(r.peakRssMiB / base.peakRssMiB).toFixed(2)}× | ${r.seconds.toFixed(1)} | ${p === "genera" ? "≤ 1.3× / ≤ 1.3×" : "baseline"} |`,
       );
     }
+    console.log("\nStart-up of that store (`KnowledgeBase.open`, its own process):\n");
+    console.log("| keyword postings | chunks | open ms |");
+    console.log("|---|---:|---:|");
+    for (const s of startups) {
+      const label =
+        s.mode === "snapshot"
+          ? "read from the snapshot in store.sqlite"
+          : "rebuilt from every chunk's text (snapshot deleted first; includes writing a new one)";
+      console.log(`| ${label} | ${s.chunks} | ${s.ms.toFixed(0)} |`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -309,7 +368,11 @@ async function storeComparison(files: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 const child = arg("store-child") as "genera" | "langchain" | undefined;
-if (child) {
+const opening = arg("open-child") as "snapshot" | "rebuild" | undefined;
+if (opening) {
+  await openChild(opening, process.argv.at(-1) as string);
+  process.exit(0);
+} else if (child) {
   const [corpus, out] = process.argv.slice(-2) as [string, string];
   await storeChild(child, corpus, out);
   process.exit(0);

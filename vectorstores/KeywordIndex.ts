@@ -108,6 +108,8 @@ const DEFAULT_MAX_DOC_FREQUENCY = 0.5;
 const MIN_DOCS_FOR_DF_CUT = 200;
 const DEFAULT_BOOSTS: KeywordFieldBoosts = { title: 2, headings: 1.5, body: 1 };
 const FIELDS = ["title", "headings", "body"] as const;
+/** Ids the change journal remembers (see `changedSince`); older changes mean a full rebuild downstream. */
+const JOURNAL_IDS = 200_000;
 /** Above this share of discarded entries the postings are vacuumed (see `remove`). */
 const COMPACT_DIRT_RATIO = 0.2;
 
@@ -277,6 +279,8 @@ export class KeywordIndex {
   private mini: MiniSearch<IndexedFields>;
   private vacuuming?: Promise<void>;
   private changes = 0;
+  private readonly journal: Array<{ revision: number; ids: string[] }> = [];
+  private journalIds = 0;
 
   constructor(options: KeywordIndexOptions = {}) {
     this.stem = options.stem ?? true;
@@ -322,6 +326,27 @@ export class KeywordIndex {
     return this.changes;
   }
 
+  /**
+   * Ids added, replaced or removed after `revision`, so a derived index can update only what
+   * changed; undefined when that is no longer known (too long ago, or the index was cleared).
+   */
+  changedSince(revision: number): string[] | undefined {
+    if (revision === this.changes) return [];
+    const first = this.journal[0];
+    if (first === undefined || first.revision > revision + 1) return undefined;
+    return this.journal.filter((entry) => entry.revision > revision).flatMap((entry) => entry.ids);
+  }
+
+  /** One change: a new revision, journaled with the ids it touched (the journal keeps the last JOURNAL_IDS). */
+  private changed(ids: string[]): void {
+    this.changes++;
+    this.journal.push({ revision: this.changes, ids });
+    this.journalIds += ids.length;
+    while (this.journalIds > JOURNAL_IDS && this.journal.length > 1) {
+      this.journalIds -= (this.journal.shift() as { ids: string[] }).ids.length;
+    }
+  }
+
   has(id: string): boolean {
     return this.mini.has(id);
   }
@@ -351,16 +376,21 @@ export class KeywordIndex {
    */
   addAnalyzed(entries: Iterable<{ id: string; terms: KeywordTerms; document?: DocumentInterface }>): void {
     this.termScores.clear();
-    this.changes++;
-    for (const { id, terms, document } of entries) {
-      if (this.mini.has(id)) {
-        throw new GeneraError("CONFLICT", `Keyword index already holds document "${id}"`, { details: { id } });
+    const added: string[] = [];
+    try {
+      for (const { id, terms, document } of entries) {
+        if (this.mini.has(id)) {
+          throw new GeneraError("CONFLICT", `Keyword index already holds document "${id}"`, { details: { id } });
+        }
+        if (this.ownDocs) {
+          if (!document) throw new GeneraError("INVALID_INPUT", `addAnalyzed: document "${id}" has no text`);
+          this.ownDocs.set(id, copyDocument(document, id));
+        }
+        this.mini.add({ id, ...terms });
+        added.push(id);
       }
-      if (this.ownDocs) {
-        if (!document) throw new GeneraError("INVALID_INPUT", `addAnalyzed: document "${id}" has no text`);
-        this.ownDocs.set(id, copyDocument(document, id));
-      }
-      this.mini.add({ id, ...terms });
+    } finally {
+      this.changed(added);
     }
   }
 
@@ -389,6 +419,9 @@ export class KeywordIndex {
   clear(): void {
     this.termScores.clear();
     this.changes++;
+    // Nothing before this revision can be followed change by change.
+    this.journal.length = 0;
+    this.journalIds = 0;
     this.mini = this.createMiniSearch();
     this.ownDocs?.clear();
   }
@@ -422,18 +455,18 @@ export class KeywordIndex {
 
   /** Remove documents by id; unknown ids are ignored. Returns how many were removed. */
   remove(ids: string[]): number {
-    let removed = 0;
+    const removed: string[] = [];
     for (const id of ids) {
       if (this.mini.has(id)) {
-        this.changes++;
         this.mini.discard(id);
         this.ownDocs?.delete(id);
         this.termScores.clear();
-        removed++;
+        removed.push(id);
       }
     }
+    if (removed.length) this.changed(removed);
     this.vacuumIfDirty();
-    return removed;
+    return removed.length;
   }
 
   /**
@@ -678,7 +711,7 @@ export class KeywordIndex {
 
   private insert(docs: DocumentInterface[], ids: string[]): void {
     this.termScores.clear();
-    this.changes++;
+    this.changed(ids);
     docs.forEach((doc, i) => {
       this.mini.add({ id: ids[i], ...this.termsOf(doc) });
       this.ownDocs?.set(ids[i], copyDocument(doc, ids[i]));

@@ -54,7 +54,8 @@ function readingOrder(a: { id: string; doc: Document }, b: { id: string; doc: Do
  * Two uses: document-level evidence for the hybrid retriever (the document *about* what a
  * question names scores on all its text, not only on the one chunk that repeats the name), and
  * small-to-big answers (a chunk's neighbours, to hand an answerer the text around a hit).
- * Built on first use and rebuilt when the chunk index changes (see KeywordIndex.revision).
+ * Built on first use, then updated document by document as the chunk index changes
+ * (see KeywordIndex.changedSince).
  */
 export class WholeDocumentIndex {
   readonly keywordIndex: KeywordIndex;
@@ -72,59 +73,102 @@ export class WholeDocumentIndex {
       else groups.set(source, [{ id, doc }]);
     }
     const whole: Document[] = [];
-    for (const [source, list] of groups) {
-      list.sort(readingOrder);
-      let text = "";
-      let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
-      let unit = "";
-      const spans: Array<[number, number]> = [];
-      const offsets: Array<number | undefined> = [];
-      for (const { doc } of list) {
-        const m = doc.metadata ?? {};
-        const own = unitOf(doc).join("/");
-        if (own !== unit) end = Number.NEGATIVE_INFINITY;
-        unit = own;
-        const start = typeof m.startChar === "number" ? m.startChar : undefined;
-        let piece = doc.pageContent;
-        // Chunks end where the splitter found a break, most often a paragraph's: a blank line keeps
-        // a term line ("bgwriter_delay (integer)") apart from the paragraph that explains it.
-        let separator = text ? "\n\n" : "";
-        // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
-        if (start !== undefined && start <= end) {
-          piece = piece.slice(Math.min(piece.length, end - start));
-          separator = "";
-        } else if (text && start !== undefined && start - end <= MAX_GAP) {
-          // The whitespace the splitter trimmed between two chunks, as that many line breaks: the
-          // text keeps the source's length, so its offsets still map back to the source.
-          separator = "\n".repeat(start - end);
-        }
-        const at = text.length + separator.length;
-        text += separator + piece;
-        spans.push([at - (doc.pageContent.length - piece.length), text.length]);
-        offsets.push(start);
-        if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
-      }
-      this.bySource.set(source, { source, chunkIds: list.map((c) => c.id), spans, offsets, text });
-      for (const { id } of list) this.sourceOfChunk.set(id, source);
-      const first = list[0]!.doc;
-      whole.push(
-        new Document({
-          pageContent: text,
-          id: source,
-          metadata: { source, title: first.metadata?.title, headings: first.metadata?.headings?.slice?.(0, 1) ?? [] },
-        }),
-      );
-    }
+    for (const [source, list] of groups) whole.push(this.assemble(source, list));
     this.keywordIndex = KeywordIndex.rebuildFrom(whole);
   }
 
-  /** The whole-document index of a chunk index, built once per revision of it. */
+  /** The whole-document index of a chunk index, kept up to date with each of its revisions. */
   static of(chunks: KeywordIndex): WholeDocumentIndex {
     const cached = cache.get(chunks);
     if (cached && cached.revision === chunks.revision) return cached.index;
+    // Only the documents whose chunks changed are rebuilt (an ingest commits a slice at a time,
+    // and a full rebuild re-analyses every text: seconds on 30k chunks), unless most did.
+    const changed = cached ? chunks.changedSince(cached.revision) : undefined;
+    if (cached && changed && changed.length <= chunks.size / 2) {
+      cached.index.update(chunks, changed);
+      cached.revision = chunks.revision;
+      return cached.index;
+    }
     const index = new WholeDocumentIndex(chunks);
     cache.set(chunks, { revision: chunks.revision, index });
     return index;
+  }
+
+  /** Rebuilds the documents that held or now hold one of `ids`, from the chunks as they are now. */
+  private update(chunks: KeywordIndex, ids: string[]): void {
+    const sources = new Set<string>();
+    const now = new Map<string, Document>();
+    for (const id of ids) {
+      const before = this.sourceOfChunk.get(id);
+      if (before !== undefined) sources.add(before);
+      const doc = chunks.getDocument(id);
+      if (doc) {
+        now.set(id, doc);
+        sources.add(sourceOf(doc, id));
+      }
+    }
+    const gone: string[] = [];
+    const rebuilt: Document[] = [];
+    for (const source of sources) {
+      const ids = new Set(this.bySource.get(source)?.chunkIds);
+      for (const [id, doc] of now) if (sourceOf(doc, id) === source) ids.add(id);
+      const list: Array<{ id: string; doc: Document }> = [];
+      for (const id of ids) {
+        const doc = now.get(id) ?? chunks.getDocument(id);
+        if (doc && sourceOf(doc, id) === source) list.push({ id, doc });
+        else if (this.sourceOfChunk.get(id) === source) this.sourceOfChunk.delete(id);
+      }
+      if (list.length) rebuilt.push(this.assemble(source, list));
+      else {
+        this.bySource.delete(source);
+        gone.push(source);
+      }
+    }
+    this.keywordIndex.remove(gone);
+    if (rebuilt.length) this.keywordIndex.replace(rebuilt);
+  }
+
+  /** One source's chunks in reading order, overlaps removed: records it and returns it as a document. */
+  private assemble(source: string, list: Array<{ id: string; doc: Document }>): Document {
+    list.sort(readingOrder);
+    let text = "";
+    let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
+    let unit = "";
+    const spans: Array<[number, number]> = [];
+    const offsets: Array<number | undefined> = [];
+    for (const { doc } of list) {
+      const m = doc.metadata ?? {};
+      const own = unitOf(doc).join("/");
+      if (own !== unit) end = Number.NEGATIVE_INFINITY;
+      unit = own;
+      const start = typeof m.startChar === "number" ? m.startChar : undefined;
+      let piece = doc.pageContent;
+      // Chunks end where the splitter found a break, most often a paragraph's: a blank line keeps
+      // a term line ("bgwriter_delay (integer)") apart from the paragraph that explains it.
+      let separator = text ? "\n\n" : "";
+      // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
+      if (start !== undefined && start <= end) {
+        piece = piece.slice(Math.min(piece.length, end - start));
+        separator = "";
+      } else if (text && start !== undefined && start - end <= MAX_GAP) {
+        // The whitespace the splitter trimmed between two chunks, as that many line breaks: the
+        // text keeps the source's length, so its offsets still map back to the source.
+        separator = "\n".repeat(start - end);
+      }
+      const at = text.length + separator.length;
+      text += separator + piece;
+      spans.push([at - (doc.pageContent.length - piece.length), text.length]);
+      offsets.push(start);
+      if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
+    }
+    this.bySource.set(source, { source, chunkIds: list.map((c) => c.id), spans, offsets, text });
+    for (const { id } of list) this.sourceOfChunk.set(id, source);
+    const first = list[0]!.doc;
+    return new Document({
+      pageContent: text,
+      id: source,
+      metadata: { source, title: first.metadata?.title, headings: first.metadata?.headings?.slice?.(0, 1) ?? [] },
+    });
   }
 
   /** BM25 scores of whole documents (source → score) for a query. */

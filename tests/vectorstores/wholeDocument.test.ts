@@ -45,7 +45,48 @@ describe("WholeDocumentIndex", () => {
     expect(around.startChar).toBe(0);
     expect(around.text.slice(around.before, around.before + 40)).toBe(docs[1]!.pageContent);
     keywordIndex.remove(["cortan.md#0"]);
-    expect(WholeDocumentIndex.of(keywordIndex)).not.toBe(whole);
+    const after = WholeDocumentIndex.of(keywordIndex);
+    expect(after.chunksOf("cortan.md")).toEqual(
+      docs.filter((d) => d.metadata.source === "cortan.md" && d.id !== "cortan.md#0").map((d) => d.id),
+    );
+  });
+
+  it("updates only the documents whose chunks changed, ending where a full rebuild ends", async () => {
+    const { docs, keywordIndex } = await setup();
+    const filler = Array.from({ length: 12 }, (_, i) =>
+      split(`filler-${i}.md`, `Filler ${i}`, `Filler ${i} is about nothing in particular, page ${i}.`, 40),
+    ).flat();
+    keywordIndex.add(filler);
+    const whole = WholeDocumentIndex.of(keywordIndex);
+    // An ingest's changes: a new source, a source re-indexed under a new title, one removed.
+    const dovia = split("dovia.md", "Dovia", "Dovia is a lake country. Capital: Lenn. Borders: Arvia, Cortan.", 40);
+    const retitled = split("belmar.md", "Belmaria", belmar, 40);
+    keywordIndex.add(dovia);
+    keywordIndex.replace(retitled);
+    keywordIndex.remove(docs.filter((d) => d.metadata.source === "cortan.md").map((d) => d.id as string));
+    const updated = WholeDocumentIndex.of(keywordIndex);
+    expect(updated).toBe(whole); // updated in place, not rebuilt
+    const fresh = WholeDocumentIndex.of(
+      KeywordIndex.rebuildFrom([
+        ...docs.filter((d) => d.metadata.source === "arvia.md"),
+        ...filler,
+        ...dovia,
+        ...retitled,
+      ]),
+    );
+    for (const source of ["arvia.md", "belmar.md", "cortan.md", "dovia.md"]) {
+      expect(updated.chunksOf(source), source).toEqual(fresh.chunksOf(source));
+    }
+    for (const q of ["Belmaria capital", "Cortan mountains", "lake country borders", "Arvia"]) {
+      const a = [...updated.scores(q)].sort();
+      const b = [...fresh.scores(q)].sort();
+      expect(
+        a.map(([s]) => s),
+        q,
+      ).toEqual(b.map(([s]) => s));
+      a.forEach(([, score], i) => expect(score).toBeCloseTo(b[i]![1], 9));
+    }
+    expect(updated.neighbourhood("dovia.md#1", 1)).toEqual(fresh.neighbourhood("dovia.md#1", 1));
   });
 
   it("keeps the whitespace a splitter trimmed between chunks, so a term line stays apart from its paragraph", () => {
