@@ -84,7 +84,7 @@ describe("WholeDocumentIndex", () => {
         a.map(([s]) => s),
         q,
       ).toEqual(b.map(([s]) => s));
-      a.forEach(([, score], i) => expect(score).toBeCloseTo(b[i]![1], 9));
+      for (const [i, [, score]] of a.entries()) expect(score).toBeCloseTo(b[i]![1], 9);
     }
     expect(updated.neighbourhood("dovia.md#1", 1)).toEqual(fresh.neighbourhood("dovia.md#1", 1));
   });
