@@ -10,6 +10,7 @@ import { GeneraError } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
+import type { TranscribeAudio } from "../multimodal/speechQuestion.js";
 import type { IndexQueue } from "../queue/IndexQueue.js";
 import { ChatService, type ConversationalInput, type RagAnswer } from "./ChatService.js";
 import type { ChatSessions } from "./ChatSessions.js";
@@ -20,6 +21,7 @@ import { ServerMetrics } from "./metrics.js";
 import { QueuedUploads } from "./QueuedUploads.js";
 import { type AgentFactory, agentRouter } from "./routes/agent.js";
 import { apiRouter } from "./routes/api.js";
+import { audioRouter } from "./routes/audio.js";
 import { imageGenerationRouter } from "./routes/imageGeneration.js";
 import { imagesRouter, indexUploadedImages } from "./routes/images.js";
 import { langServeRouter } from "./routes/langserve.js";
@@ -47,6 +49,8 @@ export interface AppOptions {
   describeImage?: DescribeImage;
   /** Uploads become jobs on this shared queue for `genera worker` processes, instead of being indexed here. */
   queue?: IndexQueue;
+  /** Speech to text of recorded questions (POST /api/transcribe, input_audio parts); none without a speech model. */
+  transcribeAudio?: TranscribeAudio;
   log?: (line: string) => void;
 }
 
@@ -206,9 +210,11 @@ export function createApp(options: AppOptions): {
       retrievalMode: options.retrievalMode,
       images: options.images,
       describeImage: options.describeImage,
+      transcribeAudio: options.transcribeAudio,
     }),
   );
   app.use("/api", imagesRouter(options.images));
+  app.use("/api", audioRouter(options.kb, options.transcribeAudio));
   app.use("/api", imageGenerationRouter());
   app.use("/rag", langServeRouter(options.ragChain, limiter));
   app.use(
@@ -220,6 +226,7 @@ export function createApp(options: AppOptions): {
       limiter,
       metrics,
       describeImage: options.describeImage,
+      transcribeAudio: options.transcribeAudio,
     }),
   );
 

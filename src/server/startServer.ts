@@ -16,6 +16,8 @@ import { createCaptioner } from "../multimodal/createImageEmbeddings.js";
 import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import type { DescribeImage } from "../multimodal/imageContent.js";
 import { imageDescriber } from "../multimodal/imageDescriber.js";
+import { recordingTranscriber } from "../multimodal/speechQuestion.js";
+import type { SpeechTranscriber } from "../multimodal/TransformersJsTranscriber.js";
 import { IndexQueue } from "../queue/IndexQueue.js";
 import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import type { ChatSessions } from "./ChatSessions.js";
@@ -61,6 +63,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
   const cache = embeddingsHealth(kb.embeddings);
   if (!cache.ok) say(`genera: the embedding cache is ${cache.detail}`);
   const llm = await createChatModel(config.llm, { embeddings: kb.embeddings });
+  const speech = await speechModel(config);
   const retriever = kb.asRetriever({ k: config.retrieval.k, mode: config.retrieval.mode });
   const ragChain = createRagChain({ retriever, llm, embeddings: kb.embeddings }) as unknown as Runnable<
     { question: string },
@@ -95,6 +98,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
     images,
     describeImage: await messageImageDescriber(config),
     queue,
+    transcribeAudio: speech ? recordingTranscriber(speech) : undefined,
     log: say,
   });
 
@@ -126,6 +130,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
       ]);
       await kb.save();
       await images?.close();
+      await speech?.close?.();
       await sessions.close();
     })();
     return closing;
@@ -189,4 +194,13 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
 async function messageImageDescriber(config: GeneraConfig): Promise<DescribeImage> {
   const describe = imageDescriber({ captioner: await createCaptioner(config.multimodal), ocr: recognizedText });
   return (bytes, label) => describe({ absPath: label, relPath: label }, bytes);
+}
+
+/** Spoken questions are heard by the configured speech model; without one, POST /api/transcribe is a 501. */
+async function speechModel(config: GeneraConfig): Promise<SpeechTranscriber | undefined> {
+  const model = config.multimodal.speechModel;
+  if (!model) return undefined;
+  // transformers.js loads only when a speech model is configured, and the model at the first question.
+  const { TransformersJsTranscriber } = await import("../multimodal/TransformersJsTranscriber.js");
+  return new TransformersJsTranscriber({ model, allowRemote: config.multimodal.allowRemote });
 }

@@ -13,9 +13,11 @@ describe("messages with image_url parts", () => {
         { type: "image_url", image_url: { url: dataUrl } },
         { type: "image_url", image_url: dataUrl },
       ],
-      async (bytes, label) => {
-        seen.push(bytes);
-        return label === "image 1" ? { caption: "a slide", ocrText: "Attention\\nis all" } : {};
+      {
+        describe: async (bytes, label) => {
+          seen.push(bytes);
+          return label === "image 1" ? { caption: "a slide", ocrText: "Attention\\nis all" } : {};
+        },
       },
     );
     expect(seen.map((b) => Buffer.from(b).equals(png))).toEqual([true, true]);
@@ -39,6 +41,11 @@ describe("messages with image_url parts", () => {
     expect(() => decodeDataUrl(`data:image/png;base64,${"A".repeat(14_000_000)}`, "image 1")).toThrow(
       expect.objectContaining({ code: "TOO_LARGE" }),
     );
+    await expect(messageText([{ type: "video_url" }])).rejects.toMatchObject({ code: "INVALID_INPUT" });
     await expect(messageText([{ type: "input_audio" }])).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    // A recording needs a speech model on the server: without one, 501 that says which setting.
+    await expect(
+      messageText([{ type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } }]),
+    ).rejects.toMatchObject({ code: "NOT_IMPLEMENTED", message: expect.stringContaining("speechModel") });
   });
 });

@@ -12,6 +12,7 @@ import {
   transcribeTimed,
 } from "../../src/multimodal/TransformersJsTranscriber.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { concat, tone, wav } from "./fixtures/audio.js";
 import { type TinyWhisperModel, writeTinyWhisperModel } from "./fixtures/tinyWhisperModel.js";
 
 let root: string;
@@ -27,46 +28,6 @@ afterAll(async () => {
   await transcriber.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** `seconds` of a 440 Hz tone (loud) or of silence, at `rate`. */
-function tone(seconds: number, rate: number, amplitude: number): Float32Array {
-  return Float32Array.from(
-    { length: Math.round(seconds * rate) },
-    (_, i) => amplitude * Math.sin((2 * Math.PI * 440 * i) / rate),
-  );
-}
-
-function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** A 16-bit PCM WAV file of the samples, `channels` copies of the same signal. */
-function wav(samples: Float32Array, rate: number, channels = 1): Buffer {
-  const bytes = samples.length * 2 * channels;
-  const out = Buffer.alloc(44 + bytes);
-  out.write("RIFF", 0);
-  out.writeUInt32LE(36 + bytes, 4);
-  out.write("WAVEfmt ", 8);
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(channels, 22);
-  out.writeUInt32LE(rate, 24);
-  out.writeUInt32LE(rate * 2 * channels, 28);
-  out.writeUInt16LE(2 * channels, 32);
-  out.writeUInt16LE(16, 34);
-  out.write("data", 36);
-  out.writeUInt32LE(bytes, 40);
-  samples.forEach((v, i) => {
-    for (let c = 0; c < channels; c++) out.writeInt16LE(Math.round(v * 32767), 44 + (i * channels + c) * 2);
-  });
-  return out;
-}
 
 describe("speech transcription on a generated Whisper-style model", () => {
   it("transcribes what it hears through transformers.js's speech pipeline", async () => {

@@ -39,6 +39,7 @@ async function api(path, options = {}) {
 function sourceLabel(s) {
   const where = [];
   if (s.page != null) where.push(`p. ${s.page}`);
+  if (s.image != null) where.push(`image ${s.image}`);
   if (s.timeSpan) where.push(s.timeSpan);
   if (s.headings?.length) where.push(s.headings.join(" › "));
   return where.length ? `${s.source} (${where.join(" · ")})` : s.source;
@@ -50,9 +51,44 @@ function isMarkdown(source) {
   return /\.(md|markdown|mdx|html?|docx)$/i.test(source.source);
 }
 
+/**
+ * What a cited source shows besides its text: the picture of an image chunk (a file, or an
+ * image inside a PDF or DOCX), or a player for a recording that starts where the cited words
+ * are said. `play`: start playing now (opening a citation of a recording plays it).
+ */
+function sourceMedia(source, { play = false } = {}) {
+  const params = new URLSearchParams({ source: source.source });
+  if (source.format === "image") {
+    if (source.image != null) params.set("image", String(source.image));
+    const img = document.createElement("img");
+    img.className = "cited-image";
+    img.src = `/api/images/file?${params}`;
+    img.alt = source.text || sourceLabel(source);
+    img.loading = "lazy";
+    return img;
+  }
+  if (typeof source.timeStart === "number") {
+    const audio = document.createElement("audio");
+    audio.className = "cited-audio";
+    audio.controls = true;
+    audio.preload = "metadata";
+    audio.dataset.start = String(source.timeStart);
+    // The media fragment starts playback at the span; currentTime is set too, for players that ignore it.
+    audio.src = `/api/audio/file?${params}#t=${source.timeStart}`;
+    audio.addEventListener("loadedmetadata", () => {
+      if (audio.currentTime < source.timeStart) audio.currentTime = source.timeStart;
+      if (play) audio.play().catch(() => {});
+    });
+    return audio;
+  }
+  return null;
+}
+
 function openPassage(source) {
   $("passage-title").textContent = `[${source.index}] ${source.title || source.source}`;
   $("passage-where").textContent = sourceLabel(source);
+  const media = sourceMedia(source, { play: true });
+  $("passage-media").replaceChildren(...(media ? [media] : []));
   const body = $("passage-text");
   // Other text (code, CSV, PDF pages) keeps its lines as they are: a "# comment" is not a heading there.
   body.classList.toggle("plain", !isMarkdown(source));
@@ -103,6 +139,8 @@ function renderSources(list, sources) {
     button.querySelector(".label").textContent = sourceLabel(source);
     button.addEventListener("click", () => openPassage(source));
     item.append(button);
+    const media = sourceMedia(source);
+    if (media) item.append(media);
     list.append(item);
   }
   list.hidden = !sources?.length;
@@ -397,6 +435,89 @@ function setupComposer() {
   });
 }
 
+/** 16-bit mono PCM WAV of recorded samples: what the server's speech model reads. */
+function wavFile(chunks, sampleRate) {
+  const length = chunks.reduce((n, c) => n + c.length, 0);
+  const view = new DataView(new ArrayBuffer(44 + length * 2));
+  const text = (at, s) => {
+    for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i));
+  };
+  text(0, "RIFF");
+  view.setUint32(4, 36 + length * 2, true);
+  text(8, "WAVEfmt ");
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  text(36, "data");
+  view.setUint32(40, length * 2, true);
+  let at = 44;
+  for (const chunk of chunks) {
+    for (const v of chunk) {
+      view.setInt16(at, Math.max(-1, Math.min(1, v)) * 0x7fff, true);
+      at += 2;
+    }
+  }
+  return new Blob([view], { type: "audio/wav" });
+}
+
+/**
+ * Ask by voice: the first click records from the microphone, the second stops, sends the
+ * recording to /api/transcribe (the server's speech model) and asks what it heard.
+ */
+function setupRecorder() {
+  const button = $("record");
+  let recording = null;
+  const stop = async () => {
+    const { stream, context, chunks } = recording;
+    recording = null;
+    button.classList.remove("recording");
+    button.setAttribute("aria-pressed", "false");
+    for (const track of stream.getTracks()) track.stop();
+    await context.close();
+    const response = await fetch("/api/transcribe", {
+      method: "POST",
+      headers: headers({ "Content-Type": "audio/wav" }),
+      body: wavFile(chunks, context.sampleRate),
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new Error(body?.error?.message || `${response.status} ${response.statusText}`);
+    return body.text;
+  };
+  button.addEventListener("click", async () => {
+    showError("");
+    try {
+      if (recording) {
+        const question = await stop();
+        // Asked like a typed question: it shows as the user's message, and the answer streams.
+        $("question").value = question;
+        $("composer").requestSubmit();
+        return;
+      }
+      if (state.busy) return;
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const context = new AudioContext();
+      const input = context.createMediaStreamSource(stream);
+      // ScriptProcessor hands over raw samples with no extra module file; a question is short.
+      const tap = context.createScriptProcessor(4096, 1, 1);
+      const chunks = [];
+      tap.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
+      input.connect(tap);
+      tap.connect(context.destination);
+      recording = { stream, context, chunks };
+      button.classList.add("recording");
+      button.setAttribute("aria-pressed", "true");
+    } catch (error) {
+      recording = null;
+      button.classList.remove("recording");
+      showError(`Voice question: ${error.message}`);
+    }
+  });
+}
+
 /** The sidebar as a drawer on narrow screens: the page behind it is dimmed, and a tap there or Escape closes it. */
 function setDrawer(open) {
   $("sidebar").classList.toggle("open", open);
@@ -413,4 +534,5 @@ document.addEventListener("keydown", (e) => {
 });
 setupUploads();
 setupComposer();
+setupRecorder();
 Promise.all([loadSessions(), loadDocuments()]).catch((error) => showError(error.message));

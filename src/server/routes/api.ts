@@ -7,7 +7,8 @@ import { supportedExtensions } from "../../../loaders/loadFile.js";
 import { GeneraError } from "../../errors.js";
 import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../../multimodal/ImageIndex.js";
-import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
+import { type DescribeImage, type MessageReaders, messageText } from "../../multimodal/imageContent.js";
+import type { TranscribeAudio } from "../../multimodal/speechQuestion.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
 import type { ChatSessions } from "../ChatSessions.js";
@@ -30,9 +31,9 @@ const ChatBody = z.object({
   sessionId: z.string().uuid().optional(),
 });
 
-/** The chat message as text: images become their caption and OCR text (see messageText). */
-async function chatMessage(message: z.infer<typeof ChatBody>["message"], describe?: DescribeImage): Promise<string> {
-  const text = await messageText(message, describe);
+/** The chat message as text: images become their caption and OCR text, recordings their words (see messageText). */
+async function chatMessage(message: z.infer<typeof ChatBody>["message"], readers: MessageReaders): Promise<string> {
+  const text = await messageText(message, readers);
   if (!text) throw new GeneraError("INVALID_INPUT", "message must not be empty");
   return text;
 }
@@ -60,6 +61,8 @@ export interface ApiRouterOptions {
   images?: ImageIndex;
   /** Caption + OCR of an image in a chat message; without it an image part becomes only a note. */
   describeImage?: DescribeImage;
+  /** Speech to text of a recorded question (`input_audio` parts). */
+  transcribeAudio?: TranscribeAudio;
 }
 
 /**
@@ -144,6 +147,7 @@ function uploadError(error: unknown): unknown {
 
 export function apiRouter(options: ApiRouterOptions): Router {
   const { kb, chat, sessions, uploads } = options;
+  const readers: MessageReaders = { describe: options.describeImage, transcribe: options.transcribeAudio };
   const router = Router();
   mkdirSync(options.uploadsDir, { recursive: true });
   // preservePath: see the name the client sent, so "../x" is refused instead of silently renamed.
@@ -155,7 +159,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/chat", async (req, res) => {
     const body = parseInput(ChatBody, req.body, "chat request");
-    const message = await chatMessage(body.message, options.describeImage);
+    const message = await chatMessage(body.message, readers);
     res.json(await chat.chat(message, body.sessionId, responseSignal(res)));
   });
 
@@ -165,7 +169,7 @@ export function apiRouter(options: ApiRouterOptions): Router {
       throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
     }
     const signal = responseSignal(res);
-    const stream = chat.chatStream(await chatMessage(body.message, options.describeImage), body.sessionId, signal);
+    const stream = chat.chatStream(await chatMessage(body.message, readers), body.sessionId, signal);
     // The first step waits for a generation slot: a full queue (429) or a bad session is
     // still an HTTP error here, before any byte of the event stream is sent.
     let step = await stream.next();

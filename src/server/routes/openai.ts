@@ -5,6 +5,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { GeneraError } from "../../errors.js";
 import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
+import type { TranscribeAudio } from "../../multimodal/speechQuestion.js";
 import type { ChatTurn, ConversationalInput, RagAnswer } from "../ChatService.js";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
 import { parseInput } from "../httpErrors.js";
@@ -57,6 +58,8 @@ export interface OpenAiRouterOptions {
   metrics: ServerMetrics;
   /** Caption + OCR of an image in a message; without it an image part becomes only a note. */
   describeImage?: DescribeImage;
+  /** Speech to text of a recorded question (`input_audio` parts). */
+  transcribeAudio?: TranscribeAudio;
 }
 
 /**
@@ -90,7 +93,13 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     const turns = body.messages.filter((m) => m.role === "user" || m.role === "assistant");
     const last = turns[turns.length - 1];
     // Images in the question (image_url parts) reach the answering model as their caption and OCR text.
-    const question = last?.role === "user" ? await messageText(last.content, options.describeImage) : "";
+    const question =
+      last?.role === "user"
+        ? await messageText(last.content, {
+            describe: options.describeImage,
+            transcribe: options.transcribeAudio,
+          })
+        : "";
     if (!question.trim()) {
       throw new GeneraError("INVALID_INPUT", "messages must end with a non-empty user message");
     }
