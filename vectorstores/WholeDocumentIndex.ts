@@ -30,20 +30,20 @@ function orderKey(doc: DocumentInterface): number {
 }
 
 /**
- * The run of text a chunk's offsets count in: each PDF page, and each picture's caption, starts
- * its own at 0, so chunks of two pages never count as overlapping.
+ * The run of text a chunk's offsets count in: each PDF page, each picture's caption and each
+ * timed window of a recording starts its own at 0, so chunks of two pages never count as overlapping.
  */
-function unitOf(doc: DocumentInterface): [number, number] {
+function unitOf(doc: DocumentInterface): [number, number, number] {
   const m = doc.metadata ?? {};
-  return [typeof m.page === "number" ? m.page : 0, typeof m.image === "number" ? m.image : 0];
+  const at = (key: string) => (typeof m[key] === "number" ? (m[key] as number) : 0);
+  return [at("page"), at("image"), at("timeStart")];
 }
 
 function readingOrder(a: { id: string; doc: Document }, b: { id: string; doc: Document }): number {
-  const [pageA, imageA] = unitOf(a.doc);
-  const [pageB, imageB] = unitOf(b.doc);
-  return (
-    pageA - pageB || imageA - imageB || orderKey(a.doc) - orderKey(b.doc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
+  const unitA = unitOf(a.doc);
+  const unitB = unitOf(b.doc);
+  for (let i = 0; i < unitA.length; i++) if (unitA[i] !== unitB[i]) return (unitA[i] as number) - (unitB[i] as number);
+  return orderKey(a.doc) - orderKey(b.doc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /**
