@@ -147,7 +147,7 @@ describe("gradcheck of whole transformer blocks", () => {
     const src = rand([2, 3, D]);
     const tgt = rand([2, 2, D]);
     gradcheck(
-      ([s, t]) => dec.forward(t, enc.forward(s, srcMask), causalMask(2), srcMask),
+      ([s, t]) => dec.forward({ x: t, memory: enc.forward(s, srcMask), tgtMask: causalMask(2), srcMask }),
       [src, tgt, ...enc.parameters(), ...dec.parameters()],
       // A small step: the ReLU feed-forward has kinks that a 1e-2 step can straddle.
       { samples: 4, tol: 3e-2, eps: 1e-3 },

@@ -88,30 +88,22 @@ function writeDurable(path: string, data: string | Uint8Array): void {
 
 /** Write a checkpoint folder atomically (see the protocol above). */
 export function saveCheckpoint(dir: string, options: SaveCheckpointOptions): void {
-  mkdirSync(dir, { recursive: true });
-  const staging = join(dir, STAGING);
-  // A leftover staging folder is either complete (finish it first) or a torn save (discard it).
-  recoverCheckpoint(dir, { discardIncomplete: true });
-  mkdirSync(staging, { recursive: true });
   const step = options.trainerState?.step ?? (options.training?.step as number | undefined) ?? 0;
-  const files: string[] = [];
-  const put = (name: string, data: string | Uint8Array) => {
-    writeDurable(join(staging, name), data);
-    files.push(name);
-  };
+  const files: CheckpointFile[] = [];
   const weights: Array<[string, NamedTensorData]> = options.model
     .namedParameters()
     .map(([name, t]) => [name, { data: t.data, shape: t.shape }]);
-  put(
+  files.push([
     CHECKPOINT_FILES.model,
     encodeSafetensors(weights, { format: "pt", model_type: options.modelType, step: String(step) }),
-  );
-  put(CHECKPOINT_FILES.tokenizer, `${JSON.stringify(options.tokenizer.toJSON(), null, 2)}\n`);
+  ]);
+  files.push([CHECKPOINT_FILES.tokenizer, `${JSON.stringify(options.tokenizer.toJSON(), null, 2)}\n`]);
   if (options.optimizer) {
     const { tensors, metadata } = optimizerStateToSafetensors(options.optimizer);
-    put(CHECKPOINT_FILES.optimizer, encodeSafetensors(tensors, metadata));
+    files.push([CHECKPOINT_FILES.optimizer, encodeSafetensors(tensors, metadata)]);
   }
-  if (options.trainerState) put(CHECKPOINT_FILES.trainerState, `${JSON.stringify(options.trainerState, null, 2)}\n`);
+  if (options.trainerState)
+    files.push([CHECKPOINT_FILES.trainerState, `${JSON.stringify(options.trainerState, null, 2)}\n`]);
   const config: CheckpointConfig = {
     format: "genera-checkpoint",
     format_version: 1,
@@ -121,9 +113,27 @@ export function saveCheckpoint(dir: string, options: SaveCheckpointOptions): voi
     ...(options.training ? { training: options.training } : {}),
   };
   // config.json goes last so a reader that sees the new config also sees the new weights.
-  put(CHECKPOINT_FILES.config, `${JSON.stringify(config, null, 2)}\n`);
+  files.push([CHECKPOINT_FILES.config, `${JSON.stringify(config, null, 2)}\n`]);
+  commitCheckpointFiles(dir, files, step);
+}
+
+/** A file of a checkpoint: its name in the folder and its bytes. */
+export type CheckpointFile = [name: string, data: string | Uint8Array];
+
+/**
+ * The save protocol above for any set of files (GPT checkpoints, image models): stage
+ * them all, mark the staging folder committed, move them into place. Files are written
+ * in the order given; put the one readers look for first (config.json) last.
+ */
+export function commitCheckpointFiles(dir: string, files: CheckpointFile[], step: number): void {
+  mkdirSync(dir, { recursive: true });
+  const staging = join(dir, STAGING);
+  // A leftover staging folder is either complete (finish it first) or a torn save (discard it).
+  recoverCheckpoint(dir, { discardIncomplete: true });
+  mkdirSync(staging, { recursive: true });
+  for (const [name, data] of files) writeDurable(join(staging, name), data);
   fsyncDir(staging);
-  atomicWriteFileSync(join(staging, COMMIT), JSON.stringify({ files, step }));
+  atomicWriteFileSync(join(staging, COMMIT), JSON.stringify({ files: files.map(([name]) => name), step }));
   recoverCheckpoint(dir, { discardIncomplete: false });
 }
 

@@ -98,6 +98,20 @@ export class EncoderLayer extends Module {
   }
 }
 
+/** What a decoder layer reads. */
+export interface DecoderLayerInput {
+  /** Target-side states [B, T, D]. */
+  x: Tensor;
+  /** The encoder's output [B, S, D]; null when every layer's memory keys and values are cached. */
+  memory: Tensor | null;
+  /** Causal mask over the target (null when decoding one token at a time with a cache). */
+  tgtMask?: Tensor | null;
+  /** Padding mask over the source. */
+  srcMask?: Tensor | null;
+  /** Incremental decoding: the self-attention keys/values so far and the projected memory. */
+  cache?: { self: KVCache; memory: MemoryCache };
+}
+
 /** Decoder layer as in the paper, post-LN: masked self-attention, cross-attention over the encoder output, FFN. */
 export class DecoderLayer extends Module {
   selfAttn: MultiHeadAttention;
@@ -123,13 +137,8 @@ export class DecoderLayer extends Module {
     this.ln3 = new LayerNorm(dModel);
   }
 
-  forward(
-    x: Tensor,
-    memory: Tensor | null,
-    tgtMask: Tensor | null,
-    srcMask: Tensor | null,
-    cache?: { self: KVCache; memory: MemoryCache },
-  ): Tensor {
+  forward(input: DecoderLayerInput): Tensor {
+    const { x, memory, tgtMask = null, srcMask = null, cache } = input;
     const drop = (t: Tensor) => dropout(t, this.dropoutP, this.training, this.rng);
     const h1 = this.ln1.forward(x.add(drop(this.selfAttn.forward(x, { mask: tgtMask, cache: cache?.self }))));
     const c = this.crossAttn.forward(h1, { kv: memory ?? undefined, mask: srcMask, memoryCache: cache?.memory });

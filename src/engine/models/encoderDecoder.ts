@@ -174,7 +174,7 @@ export class EncoderDecoder extends Module {
     checkIds("target", tgtIn, B, T, this.config.tgtVocabSize);
     let y = this.embed(this.tgtEmb, this.tgtPos, tgtIn, B, T);
     const tgtMask = causalMask(T);
-    for (const layer of this.decoder) y = layer.forward(y, memory, tgtMask, srcMask);
+    for (const layer of this.decoder) y = layer.forward({ x: y, memory, tgtMask, srcMask });
     const logits = this.logits(y);
     if (!targets) return { logits };
     if (targets.length !== B * T)
@@ -207,7 +207,7 @@ export class EncoderDecoder extends Module {
         for (let t = 0; t < limit; t++) {
           let y = this.embed(this.tgtEmb, this.tgtPos, Int32Array.of(prev), 1, 1, t);
           this.decoder.forEach((layer, i) => {
-            y = layer.forward(y, memory, null, null, caches[i]);
+            y = layer.forward({ x: y, memory, cache: caches[i] });
           });
           const logits = this.logits(y).data;
           let best = 0;
