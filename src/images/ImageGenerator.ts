@@ -2,6 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { Runnable } from "@langchain/core/runnables";
 import { SeededRng } from "../engine/index.js";
 import { GeneraError } from "../errors.js";
+import { ConditionalGAN, digitsInTurn } from "./ConditionalGAN.js";
 import { ConvVAE } from "./ConvVAE.js";
 import { type LoadedImageModel, loadImageModel } from "./imageModels.js";
 import { encodePng, imageGrid } from "./png.js";
@@ -52,6 +53,11 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
     }
   }
 
+  /** Whether the model draws the digit it is asked for (`digit` in the request). */
+  get takesDigit(): boolean {
+    return this.loaded.model instanceof ConditionalGAN;
+  }
+
   async invoke(input: ImageRequest, _config?: RunnableConfig): Promise<GeneratedImages> {
     return this.generate(input);
   }
@@ -75,6 +81,14 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
       }
       const images = model.sample(n, () => rng.next()).data;
       return this.result(images, n);
+    }
+    if (model instanceof ConditionalGAN) {
+      if (input.prompt !== undefined) {
+        throw new GeneraError("INVALID_INPUT", "the GAN draws the digit asked with --digit; it takes no --prompt");
+      }
+      // Without a digit, the grid shows 0..9 in turn.
+      const digits = input.digit !== undefined ? new Int32Array(n).fill(input.digit) : digitsInTurn(n);
+      return this.result(model.sample(digits, () => rng.next()).data, n);
     }
     throw new GeneraError("NOT_IMPLEMENTED", `sampling from a ${kind} model is not available in this build`);
   }

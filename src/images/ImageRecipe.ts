@@ -1,5 +1,6 @@
 import type { Metrics, Module, Optimizer, Tensor, TrainerContext } from "../engine/index.js";
 import type { ImageModelKind } from "./imageCheckpoint.js";
+import type { LeNet } from "./LeNet.js";
 import type { DigitBatch } from "./MnistBatches.js";
 import type { MnistSet } from "./mnist.js";
 
@@ -21,7 +22,7 @@ export interface ImageRecipe<M extends Module = Module> {
   /** A whole training step, for models with more than one optimizer (the GAN). */
   step?(model: M, next: () => DigitBatch, ctx: TrainerContext, optimizers: Optimizer[]): Metrics;
   optimizers?(model: M, lr: number): Optimizer[];
-  /** Held-out metrics on (part of) the test set. */
-  evaluate(model: M, test: MnistSet): Metrics;
+  /** Held-out metrics on (part of) the test set; generators ask the judge (the shipped classifier) about their samples. */
+  evaluate(model: M, test: MnistSet, tools: { judge: () => LeNet }): Metrics;
   plot: { yLabel: string; trainKeys: string[]; evalKeys: string[] };
 }

@@ -30,6 +30,8 @@ export class MnistBatches {
   readonly rng: SeededRng;
   private order: Int32Array;
   private pos: number;
+  /** The generator's state when the current order was drawn (null before the first shuffle). */
+  private shuffledFrom: number | null = null;
 
   constructor(
     readonly set: MnistSet,
@@ -53,7 +55,27 @@ export class MnistBatches {
     return Math.floor(this.set.count / this.batchSize);
   }
 
+  /**
+   * Where the batch order stands, for a checkpoint: the order itself is not saved, only
+   * the generator state it was drawn from, so restoring redraws the same permutation.
+   */
+  get position(): { shuffled_from: number | null; pos: number } {
+    return { shuffled_from: this.shuffledFrom, pos: this.pos };
+  }
+
+  set position(position: { shuffled_from: number | null; pos: number }) {
+    if (position.shuffled_from === null) {
+      this.pos = this.set.count;
+      return;
+    }
+    // Redrawing the order advances the generator exactly as the first draw did.
+    this.rng.state = position.shuffled_from;
+    this.shuffle();
+    this.pos = position.pos;
+  }
+
   private shuffle(): void {
+    this.shuffledFrom = this.rng.state;
     for (let i = 0; i < this.order.length; i++) this.order[i] = i;
     for (let i = this.order.length - 1; i > 0; i--) {
       const j = this.rng.int(i + 1);

@@ -39,12 +39,18 @@ export function evaluateImageModel(
   const n = options.samples ?? 1000;
   const generator = new ImageGenerator({ model: loaded });
   const images = new Float32Array(n * 784);
-  for (let start = 0, chunk = 0; start < n; start += 64, chunk++) {
-    const m = Math.min(64, n - start);
-    images.set(generator.generate({ n: m, seed: (options.seed ?? 1) * 1000 + chunk }).images, start * 784);
+  // A conditional generator is asked for each digit in turn, n/10 times each.
+  const asked = generator.takesDigit ? Int32Array.from({ length: n }, (_, i) => Math.floor((i * 10) / n)) : undefined;
+  for (let start = 0, chunk = 0; start < n; chunk++) {
+    let m = Math.min(64, n - start);
+    const digit = asked?.[start];
+    if (asked) while (m > 1 && asked[start + m - 1] !== digit) m--;
+    images.set(generator.generate({ n: m, digit, seed: (options.seed ?? 1) * 1000 + chunk }).images, start * 784);
+    start += m;
   }
   const features = judgeFeatures(judge, images, n);
   const predicted = judge.predict(new Tensor(images, [n, 1, 28, 28]));
+  if (asked) report.judgedAccuracy = predicted.filter((p, i) => p === asked[i]).length / n;
   const cov = coverage(predicted);
   const realCount = Math.min(n, test.count);
   const realFeatures = judgeFeatures(judge, test.images.subarray(0, realCount * 784), realCount);

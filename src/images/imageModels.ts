@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Module } from "../engine/index.js";
 import { GeneraError } from "../errors.js";
 import { packageRoot } from "../util/packageVersion.js";
+import { ConditionalGAN, ganRecipe } from "./ConditionalGAN.js";
 import { ConvVAE, vaeRecipe } from "./ConvVAE.js";
 import type { ImageRecipe } from "./ImageRecipe.js";
 import { type ImageModelKind, loadImageWeights, readImageModelFile } from "./imageCheckpoint.js";
@@ -12,6 +13,7 @@ import { classifierRecipe, LeNet } from "./LeNet.js";
 export const IMAGE_RECIPES: Partial<Record<ImageModelKind, ImageRecipe>> = {
   classifier: classifierRecipe as unknown as ImageRecipe,
   vae: vaeRecipe as unknown as ImageRecipe,
+  gan: ganRecipe as unknown as ImageRecipe,
 };
 
 export function recipeFor(kind: string): ImageRecipe {
@@ -79,4 +81,4 @@ export function loadJudge(nameOrDir = "classifier"): LeNet {
   return loaded.model;
 }
 
-export { ConvVAE, LeNet };
+export { ConditionalGAN, ConvVAE, LeNet };

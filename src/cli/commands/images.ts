@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { GeneraError } from "../../errors.js";
 import { evaluateImageModel, type ImageModelReport } from "../../images/evaluateImageModel.js";
 import { ImageGenerator } from "../../images/ImageGenerator.js";
+import { readImageModelFile } from "../../images/imageCheckpoint.js";
 import { IMAGE_RECIPES, loadImageModel, loadJudge, recipeFor } from "../../images/imageModels.js";
 import { loadMnist } from "../../images/mnist.js";
 import { encodePng, toGray } from "../../images/png.js";
@@ -27,8 +28,9 @@ export function register(program: Command): void {
   images
     .command("train")
     .description("train an image model on MNIST; writes the model, metrics.jsonl and loss.svg")
-    .requiredOption("--kind <kind>", KINDS)
+    .option("--kind <kind>", `${KINDS} (with --resume: the folder's)`)
     .requiredOption("--out <dir>", "folder to write the model to")
+    .option("--resume", "continue the training saved in --out from its last checkpoint (exactly as if never stopped)")
     .option("--epochs <x>", "passes over the 60,000 training digits", numberFlag("--epochs", { min: 0.001 }))
     .option("--steps <n>", "optimizer steps (instead of --epochs)", numberFlag("--steps", { integer: true, min: 1 }))
     .option("--batch-size <n>", "digits per step", numberFlag("--batch-size", { integer: true, min: 1 }))
@@ -47,7 +49,8 @@ export function register(program: Command): void {
     .option("--overwrite", "replace a model already in --out")
     .option("--json", "print the result as one JSON object")
     .action(async (opts) => {
-      const recipe = recipeFor(opts.kind);
+      if (!opts.kind && !opts.resume) throw new GeneraError("INVALID_INPUT", `--kind is required (${KINDS})`);
+      const recipe = recipeFor(opts.kind ?? readImageModelFile(opts.out).kind);
       // Ctrl-C stops at the next step with a checkpoint; a second Ctrl-C quits at once.
       const interrupt = stopOnInterrupt();
       const progress = createProgressReporter(`train ${recipe.kind}`, { plainIntervalMs: 5000 });
@@ -61,7 +64,15 @@ export function register(program: Command): void {
             done: e.step,
             total: e.totalSteps,
             etaSeconds: e.etaSeconds,
-            fields: { loss: (e.metrics?.loss ?? Number.NaN).toFixed(4), eval: evalText },
+            // A GAN reports both players' losses; other models one loss.
+            fields:
+              e.metrics?.d_loss !== undefined
+                ? {
+                    d_loss: e.metrics.d_loss.toFixed(3),
+                    g_loss: (e.metrics.g_loss ?? Number.NaN).toFixed(3),
+                    eval: evalText,
+                  }
+                : { loss: (e.metrics?.loss ?? Number.NaN).toFixed(4), eval: evalText },
           });
         }
       };
@@ -78,6 +89,7 @@ export function register(program: Command): void {
           maxSeconds: opts.maxMinutes !== undefined ? opts.maxMinutes * 60 : undefined,
           trainLimit: opts.trainLimit,
           seed: opts.seed,
+          resume: Boolean(opts.resume),
           signal: interrupt.signal,
           onProgress,
         });
@@ -144,13 +156,13 @@ export function register(program: Command): void {
     .option("--samples <n>", "samples per generator", numberFlag("--samples", { integer: true, min: 10 }), 1000)
     .option("--json", "print the reports as JSON")
     .action((opts) => {
-      const names: string[] = opts.model ?? ["classifier", "vae"];
+      const names: string[] = opts.model ?? ["classifier", "vae", "gan"];
       const judge = loadJudge(opts.judge);
       const test = loadMnist("test");
       const reports: ImageModelReport[] = [];
       for (const name of names) {
         const loaded = loadImageModel(name);
-        if (loaded.kind !== "classifier" && loaded.kind !== "vae") {
+        if (loaded.kind !== "classifier" && loaded.kind !== "vae" && loaded.kind !== "gan") {
           throw new GeneraError("NOT_IMPLEMENTED", `evaluating a ${loaded.kind} model is not available in this build`);
         }
         reports.push(evaluateImageModel(loaded, judge, test, { samples: opts.samples }));
