@@ -1,11 +1,17 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { GeneraError } from "../../errors.js";
 import { evaluateImageModel, type ImageModelReport } from "../../images/evaluateImageModel.js";
 import { ImageGenerator } from "../../images/ImageGenerator.js";
 import { readImageModelFile } from "../../images/imageCheckpoint.js";
-import { IMAGE_RECIPES, loadImageModel, loadJudge, recipeFor } from "../../images/imageModels.js";
+import {
+  IMAGE_RECIPES,
+  loadImageModel,
+  loadJudge,
+  recipeFor,
+  shippedImageModelsDir,
+} from "../../images/imageModels.js";
 import { loadMnist } from "../../images/mnist.js";
 import { encodePng, toGray } from "../../images/png.js";
 import { type ImageTrainProgress, trainImageModel } from "../../images/trainImageModel.js";
@@ -156,7 +162,10 @@ export function register(program: Command): void {
     .option("--samples <n>", "samples per generator", numberFlag("--samples", { integer: true, min: 10 }), 1000)
     .option("--json", "print the reports as JSON")
     .action((opts) => {
-      const names: string[] = opts.model ?? ["classifier", "vae", "gan"];
+      // By default every shipped model this install has.
+      const names: string[] =
+        opts.model ??
+        ["classifier", "vae", "gan"].filter((name) => existsSync(join(shippedImageModelsDir(), name, "config.json")));
       const judge = loadJudge(opts.judge);
       const test = loadMnist("test");
       const reports: ImageModelReport[] = [];
