@@ -1,11 +1,13 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { Runnable } from "@langchain/core/runnables";
-import { SeededRng } from "../engine/index.js";
+import { SeededRng, Tensor } from "../engine/index.js";
 import { GeneraError } from "../errors.js";
 import { ConditionalGAN, digitsInTurn } from "./ConditionalGAN.js";
 import { ConvVAE } from "./ConvVAE.js";
+import { DiffusionModel } from "./Diffusion.js";
 import { type LoadedImageModel, loadImageModel } from "./imageModels.js";
 import { encodePng, imageGrid } from "./png.js";
+import { checkPrompt, embedPrompts, PROMPT_DIMENSION } from "./promptEncoder.js";
 
 export interface ImageRequest {
   /** How many images (1–64, default 16). */
@@ -16,6 +18,10 @@ export interface ImageRequest {
   prompt?: string;
   /** Seed of the sampling noise; the same seed gives the same images. */
   seed?: number;
+  /** Diffusion models: classifier-free guidance scale (1 = none; default the model's). */
+  guidance?: number;
+  /** Diffusion models: DDIM steps (default the model's). */
+  steps?: number;
 }
 
 export interface GeneratedImages {
@@ -55,14 +61,25 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
 
   /** Whether the model draws the digit it is asked for (`digit` in the request). */
   get takesDigit(): boolean {
-    return this.loaded.model instanceof ConditionalGAN;
+    const { model } = this.loaded;
+    return model instanceof ConditionalGAN || (model instanceof DiffusionModel && model.conditioning === "class");
   }
 
+  /** Embeds the prompt (text-to-image models) and draws. */
   async invoke(input: ImageRequest, _config?: RunnableConfig): Promise<GeneratedImages> {
+    const { model } = this.loaded;
+    if (input.prompt !== undefined && model instanceof DiffusionModel && model.conditioning === "text") {
+      const prompt = checkPrompt(input.prompt);
+      return this.generate(input, { promptEmbedding: await embedPrompts([prompt]) });
+    }
     return this.generate(input);
   }
 
-  generate(input: ImageRequest = {}): GeneratedImages {
+  /**
+   * Draws synchronously. A text-to-image prompt must come embedded (`promptEmbedding`,
+   * 512 values, e.g. from embedPrompts); invoke() does that.
+   */
+  generate(input: ImageRequest = {}, options: { promptEmbedding?: Float32Array } = {}): GeneratedImages {
     const n = input.n ?? 16;
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_IMAGES)) {
       throw new GeneraError("INVALID_INPUT", `n must be an integer from 1 to ${MAX_IMAGES}, got ${input.n}`);
@@ -90,7 +107,60 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
       const digits = input.digit !== undefined ? new Int32Array(n).fill(input.digit) : digitsInTurn(n);
       return this.result(model.sample(digits, () => rng.next()).data, n);
     }
+    if (model instanceof DiffusionModel) return this.result(this.diffuse(model, input, n, rng, options), n);
     throw new GeneraError("NOT_IMPLEMENTED", `sampling from a ${kind} model is not available in this build`);
+  }
+
+  private diffuse(
+    model: DiffusionModel,
+    input: ImageRequest,
+    n: number,
+    rng: SeededRng,
+    options: { promptEmbedding?: Float32Array },
+  ): Float32Array {
+    const guidance = input.guidance ?? model.config.guidance;
+    if (!(Number.isFinite(guidance) && guidance >= 0 && guidance <= 20)) {
+      throw new GeneraError("INVALID_INPUT", `guidance must be a number from 0 to 20, got ${input.guidance}`);
+    }
+    const steps = input.steps ?? model.config.samplingSteps;
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= model.config.timesteps)) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `steps must be an integer from 1 to ${model.config.timesteps}, got ${input.steps}`,
+      );
+    }
+    const sample = { guidance, steps, rng: () => rng.next() };
+    if (model.conditioning === "class") {
+      if (input.prompt !== undefined) {
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `${this.loaded.dir} is class-conditional: ask for a digit (--digit 7), not a prompt; text2image takes prompts`,
+        );
+      }
+      // Without a digit, the grid shows 0..9 in turn.
+      const classes = input.digit !== undefined ? new Int32Array(n).fill(input.digit) : digitsInTurn(n);
+      return model.sampleDdim(n, { classes }, sample).data;
+    }
+    if (input.digit !== undefined) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `${this.loaded.dir} is text-to-image: describe the image with a prompt ("a handwritten seven"), not --digit`,
+      );
+    }
+    const embedding = options.promptEmbedding;
+    if (input.prompt !== undefined && !embedding) {
+      throw new GeneraError("INVALID_INPUT", "a text-to-image prompt must be embedded first: call invoke()");
+    }
+    if (embedding && embedding.length !== PROMPT_DIMENSION) {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        `promptEmbedding must have ${PROMPT_DIMENSION} values, got ${embedding.length}`,
+      );
+    }
+    // No prompt: the zero vector, the "no condition" the model was trained with, draws any digit.
+    const rows = new Float32Array(n * PROMPT_DIMENSION);
+    if (embedding) for (let i = 0; i < n; i++) rows.set(embedding, i * PROMPT_DIMENSION);
+    return model.sampleDdim(n, { embeddings: new Tensor(rows, [n, PROMPT_DIMENSION]) }, sample).data;
   }
 
   private result(images: Float32Array, count: number): GeneratedImages {

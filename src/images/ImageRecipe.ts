@@ -13,6 +13,8 @@ export interface ImageRecipe<M extends Module = Module> {
   kind: ImageModelKind;
   title: string;
   defaults: { batchSize: number; lr: number; epochs: number };
+  /** Work done once before training (text-to-image embeds its captions). */
+  prepare?(): Promise<void>;
   create(seed: number): M;
   /** The model's config as saved in config.json (and read back by create's counterpart, restore). */
   config(model: M): object;

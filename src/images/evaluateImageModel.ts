@@ -1,10 +1,13 @@
 import { Tensor } from "../engine/index.js";
 import { ConvVAE, vaeNegativeElbo } from "./ConvVAE.js";
+import { captionsOf, HELD_OUT_TEMPLATES } from "./captions.js";
+import { DiffusionModel } from "./Diffusion.js";
 import { ImageGenerator } from "./ImageGenerator.js";
 import type { LoadedImageModel } from "./imageModels.js";
 import { classifierAccuracy, LeNet } from "./LeNet.js";
 import { coverage, frechetDistance, frechetReference, judgeFeatures, withinClassSpread } from "./measures.js";
 import type { MnistSet } from "./mnist.js";
+import { embedPrompts, PROMPT_DIMENSION } from "./promptEncoder.js";
 
 export interface ImageModelReport {
   model: string;
@@ -14,21 +17,93 @@ export interface ImageModelReport {
   /** VAE: test negative ELBO (nats per image). */
   testNelbo?: number;
   samples?: number;
-  /** Conditional generators: the judge's accuracy on samples of the digit asked for. */
+  /**
+   * Conditional generators: the judge's accuracy on samples of the digit asked for
+   * (text-to-image: asked for in phrasings never used in training).
+   */
   judgedAccuracy?: number;
+  /** The same per digit asked for, 0–9. */
+  judgedAccuracyByDigit?: number[];
+  /** Text-to-image: how many held-out phrasings the prompts were written in. */
+  heldOutPhrasings?: number;
   coverage?: { digitsPresent: number; effectiveClasses: number; histogram: number[] };
   /** Within-class spread of samples relative to real test digits' (1 = as varied as real ones). */
   relativeSpread?: number;
   frechet?: { samples: number; floor: number; ceiling: number };
 }
 
+/** Samples to draw, and the digit each is asked for (none for unconditional models). */
+interface SamplePlan {
+  count: number;
+  digits?: Int32Array;
+  draw(start: number, count: number, seed: number): Float32Array;
+}
+
+async function samplePlan(loaded: LoadedImageModel, n: number): Promise<SamplePlan> {
+  const generator = new ImageGenerator({ model: loaded });
+  const { model } = loaded;
+  if (generator.takesDigit) {
+    // Equal numbers of each digit, in runs of one digit.
+    const per = Math.max(1, Math.round(n / 10));
+    const digits = Int32Array.from({ length: per * 10 }, (_, i) => Math.floor(i / per));
+    return {
+      count: digits.length,
+      digits,
+      draw: (start, count, seed) =>
+        drawRuns(digits, start, count, (digit, m, s) => generator.generate({ n: m, digit, seed: s }).images, seed),
+    };
+  }
+  if (!(model instanceof DiffusionModel && model.conditioning === "text")) {
+    return { count: n, draw: (_start, count, seed) => generator.generate({ n: count, seed }).images };
+  }
+  // Text-to-image: every held-out caption (10 phrasings × 10 digits), the same number of samples each.
+  const captions = captionsOf(HELD_OUT_TEMPLATES);
+  const vectors = await embedPrompts(captions.map((c) => c.text));
+  const per = Math.max(1, Math.round(n / captions.length));
+  const captionOf = Int32Array.from({ length: per * captions.length }, (_, i) => Math.floor(i / per));
+  return {
+    count: captionOf.length,
+    digits: captionOf.map((c) => captions[c].digit),
+    draw: (start, count, seed) =>
+      drawRuns(
+        captionOf,
+        start,
+        count,
+        (c, m, s) => {
+          const promptEmbedding = vectors.subarray(c * PROMPT_DIMENSION, (c + 1) * PROMPT_DIMENSION);
+          return generator.generate({ n: m, seed: s }, { promptEmbedding }).images;
+        },
+        seed,
+      ),
+  };
+}
+
+/** Draws samples start..start+count, one call per run of equal keys (a digit or a caption). */
+function drawRuns(
+  keys: Int32Array,
+  start: number,
+  count: number,
+  draw: (key: number, n: number, seed: number) => Float32Array,
+  seed: number,
+): Float32Array {
+  const out = new Float32Array(count * 784);
+  let i = start;
+  while (i < start + count) {
+    let j = i;
+    while (j < start + count && keys[j] === keys[i]) j++;
+    out.set(draw(keys[i], j - i, seed + i), (i - start) * 784);
+    i = j;
+  }
+  return out;
+}
+
 /** Every measure that applies to a model (see measures.ts), against the test set and the judge. */
-export function evaluateImageModel(
+export async function evaluateImageModel(
   loaded: LoadedImageModel,
   judge: LeNet,
   test: MnistSet,
   options: { samples?: number; seed?: number } = {},
-): ImageModelReport {
+): Promise<ImageModelReport> {
   const report: ImageModelReport = { model: loaded.dir, kind: loaded.kind };
   const { model } = loaded;
   if (model instanceof LeNet) {
@@ -36,21 +111,28 @@ export function evaluateImageModel(
     return report;
   }
   if (model instanceof ConvVAE) report.testNelbo = vaeNegativeElbo(model, test).nelbo;
-  const n = options.samples ?? 1000;
-  const generator = new ImageGenerator({ model: loaded });
+  const plan = await samplePlan(loaded, options.samples ?? 1000);
+  const n = plan.count;
   const images = new Float32Array(n * 784);
-  // A conditional generator is asked for each digit in turn, n/10 times each.
-  const asked = generator.takesDigit ? Int32Array.from({ length: n }, (_, i) => Math.floor((i * 10) / n)) : undefined;
-  for (let start = 0, chunk = 0; start < n; chunk++) {
-    let m = Math.min(64, n - start);
-    const digit = asked?.[start];
-    if (asked) while (m > 1 && asked[start + m - 1] !== digit) m--;
-    images.set(generator.generate({ n: m, digit, seed: (options.seed ?? 1) * 1000 + chunk }).images, start * 784);
-    start += m;
+  for (let start = 0, chunk = 0; start < n; start += 64, chunk++) {
+    const m = Math.min(64, n - start);
+    images.set(plan.draw(start, m, (options.seed ?? 1) * 1000 + chunk * 64), start * 784);
   }
   const features = judgeFeatures(judge, images, n);
   const predicted = judge.predict(new Tensor(images, [n, 1, 28, 28]));
-  if (asked) report.judgedAccuracy = predicted.filter((p, i) => p === asked[i]).length / n;
+  if (plan.digits) {
+    const asked = plan.digits;
+    const hits = new Array<number>(10).fill(0);
+    const totals = new Array<number>(10).fill(0);
+    asked.forEach((d, i) => {
+      totals[d]++;
+      if (predicted[i] === d) hits[d]++;
+    });
+    report.judgedAccuracy = hits.reduce((a, b) => a + b, 0) / n;
+    report.judgedAccuracyByDigit = hits.map((h, d) => (totals[d] ? h / totals[d] : 0));
+    if (model instanceof DiffusionModel && model.conditioning === "text")
+      report.heldOutPhrasings = HELD_OUT_TEMPLATES.length;
+  }
   const cov = coverage(predicted);
   const realCount = Math.min(n, test.count);
   const realFeatures = judgeFeatures(judge, test.images.subarray(0, realCount * 784), realCount);

@@ -1,10 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../engine/index.js";
 import { GeneraError } from "../errors.js";
 import { packageRoot } from "../util/packageVersion.js";
 import { ConditionalGAN, ganRecipe } from "./ConditionalGAN.js";
 import { ConvVAE, vaeRecipe } from "./ConvVAE.js";
+import { DiffusionModel } from "./Diffusion.js";
+import { diffusionRecipe, text2imageRecipe } from "./diffusionRecipes.js";
 import type { ImageRecipe } from "./ImageRecipe.js";
 import { type ImageModelKind, loadImageWeights, readImageModelFile } from "./imageCheckpoint.js";
 import { classifierRecipe, LeNet } from "./LeNet.js";
@@ -14,6 +16,8 @@ export const IMAGE_RECIPES: Partial<Record<ImageModelKind, ImageRecipe>> = {
   classifier: classifierRecipe as unknown as ImageRecipe,
   vae: vaeRecipe as unknown as ImageRecipe,
   gan: ganRecipe as unknown as ImageRecipe,
+  diffusion: diffusionRecipe as unknown as ImageRecipe,
+  text2image: text2imageRecipe as unknown as ImageRecipe,
 };
 
 export function recipeFor(kind: string): ImageRecipe {
@@ -31,6 +35,15 @@ export function recipeFor(kind: string): ImageRecipe {
 /** Where the image models that ship with genera live: models/images/<name>/. */
 export function shippedImageModelsDir(): string {
   return join(packageRoot() ?? ".", "models", "images");
+}
+
+/** The names of the models shipped in models/images/, classifier first. */
+export function shippedImageModelNames(): string[] {
+  const dir = shippedImageModelsDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, "config.json")))
+    .sort((a, b) => Number(b === "classifier") - Number(a === "classifier") || a.localeCompare(b));
 }
 
 export interface LoadedImageModel {
@@ -81,4 +94,4 @@ export function loadJudge(nameOrDir = "classifier"): LeNet {
   return loaded.model;
 }
 
-export { ConditionalGAN, ConvVAE, LeNet };
+export { ConditionalGAN, ConvVAE, DiffusionModel, LeNet };

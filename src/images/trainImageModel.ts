@@ -160,6 +160,7 @@ export async function trainImageModel(options: ImageTrainOptions): Promise<Image
     options.steps ??
     (options.epochs === undefined ? saved?.steps : undefined) ??
     Math.max(1, Math.round((options.epochs ?? recipe.defaults.epochs) * batches.batchesPerEpoch));
+  await recipe.prepare?.();
   const model = resumed?.model ?? recipe.create(seed);
   model.train();
   const warmupSteps = Math.min(100, Math.floor(steps / 20));

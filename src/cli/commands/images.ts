@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { GeneraError } from "../../errors.js";
@@ -10,7 +10,7 @@ import {
   loadImageModel,
   loadJudge,
   recipeFor,
-  shippedImageModelsDir,
+  shippedImageModelNames,
 } from "../../images/imageModels.js";
 import { loadMnist } from "../../images/mnist.js";
 import { encodePng, toGray } from "../../images/png.js";
@@ -29,7 +29,7 @@ function formatMetrics(metrics: Record<string, number> = {}): string {
 export function register(program: Command): void {
   const images = program
     .command("images")
-    .description("train, sample and evaluate image models on MNIST (classifier, VAE)");
+    .description("train, sample and evaluate image models on MNIST (classifier, VAE, diffusion, text to image)");
 
   images
     .command("train")
@@ -123,7 +123,10 @@ export function register(program: Command): void {
   images
     .command("sample")
     .description("draw digits with a trained generator and write them as PNG")
-    .requiredOption("--model <dir|name>", "a folder written by `genera images train`, or a shipped model (vae)")
+    .requiredOption(
+      "--model <dir|name>",
+      "a folder written by `genera images train`, or a shipped model (vae, diffusion, text2image)",
+    )
     .option(
       "--digit <d>",
       "the digit to draw (class-conditional models)",
@@ -132,11 +135,28 @@ export function register(program: Command): void {
     .option("--prompt <text>", "a description of the image (text-to-image models)")
     .option("--n <n>", "how many images", numberFlag("--n", { integer: true, min: 1, max: 64 }), 16)
     .option("--seed <n>", "seed of the sampling noise", numberFlag("--seed", { integer: true, min: 0 }))
+    .option(
+      "--guidance <w>",
+      "diffusion models: classifier-free guidance scale (1 = none)",
+      numberFlag("--guidance", { min: 0, max: 20 }),
+    )
+    .option(
+      "--steps <n>",
+      "diffusion models: DDIM sampling steps",
+      numberFlag("--steps", { integer: true, min: 1, max: 1000 }),
+    )
     .option("--out <file>", "the grid as one PNG", "samples.png")
     .option("--out-dir <dir>", "also write each sample as its own 28×28 PNG here")
-    .action((opts) => {
+    .action(async (opts) => {
       const generator = new ImageGenerator({ model: opts.model });
-      const result = generator.generate({ n: opts.n, digit: opts.digit, prompt: opts.prompt, seed: opts.seed });
+      const result = await generator.invoke({
+        n: opts.n,
+        digit: opts.digit,
+        prompt: opts.prompt,
+        seed: opts.seed,
+        guidance: opts.guidance,
+        steps: opts.steps,
+      });
       mkdirSync(dirname(opts.out), { recursive: true });
       writeFileSync(opts.out, result.png);
       if (opts.outDir) {
@@ -161,20 +181,14 @@ export function register(program: Command): void {
     .option("--judge <dir|name>", "the classifier that judges samples", "classifier")
     .option("--samples <n>", "samples per generator", numberFlag("--samples", { integer: true, min: 10 }), 1000)
     .option("--json", "print the reports as JSON")
-    .action((opts) => {
-      // By default every shipped model this install has.
-      const names: string[] =
-        opts.model ??
-        ["classifier", "vae", "gan"].filter((name) => existsSync(join(shippedImageModelsDir(), name, "config.json")));
+    .action(async (opts) => {
+      const names: string[] = opts.model ?? shippedImageModelNames();
       const judge = loadJudge(opts.judge);
       const test = loadMnist("test");
       const reports: ImageModelReport[] = [];
       for (const name of names) {
         const loaded = loadImageModel(name);
-        if (loaded.kind !== "classifier" && loaded.kind !== "vae" && loaded.kind !== "gan") {
-          throw new GeneraError("NOT_IMPLEMENTED", `evaluating a ${loaded.kind} model is not available in this build`);
-        }
-        reports.push(evaluateImageModel(loaded, judge, test, { samples: opts.samples }));
+        reports.push(await evaluateImageModel(loaded, judge, test, { samples: opts.samples }));
       }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
@@ -188,7 +202,13 @@ function formatReport(r: ImageModelReport): string {
   const lines = [`${r.kind} (${r.model})`];
   if (r.testAccuracy !== undefined) lines.push(`  test accuracy        ${(r.testAccuracy * 100).toFixed(2)}%`);
   if (r.testNelbo !== undefined) lines.push(`  test negative ELBO   ${r.testNelbo.toFixed(2)} nats`);
-  if (r.judgedAccuracy !== undefined) lines.push(`  judged accuracy      ${(r.judgedAccuracy * 100).toFixed(1)}%`);
+  if (r.judgedAccuracy !== undefined) {
+    const where = r.heldOutPhrasings ? ` (prompts in ${r.heldOutPhrasings} phrasings never trained on)` : "";
+    lines.push(`  judged accuracy      ${(r.judgedAccuracy * 100).toFixed(1)}%${where}`);
+  }
+  if (r.judgedAccuracyByDigit) {
+    lines.push(`  … per digit 0–9      ${r.judgedAccuracyByDigit.map((a) => `${Math.round(a * 100)}%`).join(" ")}`);
+  }
   if (r.coverage) {
     lines.push(
       `  coverage             ${r.coverage.digitsPresent}/10 digits, ${r.coverage.effectiveClasses.toFixed(2)} effective classes (${r.coverage.histogram.join(" ")})`,
