@@ -3,7 +3,10 @@
  * convolutional VAE), their training harness, the PNG writer and the image generator
  * Runnable.
  */
+export * from "./captions.js";
 export * from "./ConvVAE.js";
+export * from "./Diffusion.js";
+export * from "./diffusionRecipes.js";
 export * from "./evaluateImageModel.js";
 export * from "./ImageGenerator.js";
 export type { ImageRecipe } from "./ImageRecipe.js";
@@ -14,4 +17,6 @@ export * from "./MnistBatches.js";
 export * from "./measures.js";
 export * from "./mnist.js";
 export * from "./png.js";
+export * from "./promptEncoder.js";
 export * from "./trainImageModel.js";
+export * from "./UNet.js";
