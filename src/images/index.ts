@@ -3,8 +3,9 @@
  * convolutional VAE), their training harness, the PNG writer and the image generator
  * Runnable.
  */
-export * from "./captions.js";
+
 export * from "./ConvVAE.js";
+export * from "./captions.js";
 export * from "./Diffusion.js";
 export * from "./diffusionRecipes.js";
 export * from "./evaluateImageModel.js";
