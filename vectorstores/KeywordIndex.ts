@@ -94,8 +94,9 @@ interface ScoreScratch {
   matched: Uint32Array;
 }
 
-/** MiniSearch's default BM25+ parameters (k1, b, δ). */
-const DEFAULT_BM25 = { k: 1.2, b: 0.7, d: 0.5 };
+/** MiniSearch's default BM25+ parameters (k1, b, δ): what every keyword side of genera scores with. */
+export const BM25_PARAMETERS: Readonly<{ k: number; b: number; d: number }> = { k: 1.2, b: 0.7, d: 0.5 };
+const DEFAULT_BM25 = BM25_PARAMETERS;
 
 export interface KeywordSearchResult {
   id: string;
@@ -106,7 +107,9 @@ export interface KeywordSearchResult {
 const DEFAULT_MAX_DOC_FREQUENCY = 0.5;
 /** Below this many chunks document frequencies are too coarse to call a term unselective. */
 const MIN_DOCS_FOR_DF_CUT = 200;
-const DEFAULT_BOOSTS: KeywordFieldBoosts = { title: 2, headings: 1.5, body: 1 };
+/** The field weights of a KeywordIndex made without `boosts` (and of the Postgres store's BM25). */
+export const DEFAULT_KEYWORD_BOOSTS: Readonly<KeywordFieldBoosts> = { title: 2, headings: 1.5, body: 1 };
+const DEFAULT_BOOSTS = DEFAULT_KEYWORD_BOOSTS;
 const FIELDS = ["title", "headings", "body"] as const;
 /** Ids the change journal remembers (see `changedSince`); older changes mean a full rebuild downstream. */
 const JOURNAL_IDS = 200_000;
@@ -142,6 +145,26 @@ const EXTRA_FOLDS: Record<string, string> = {
   þ: "th",
   ı: "i",
 };
+
+/** MiniSearch's BM25+ inverse document frequency of a term in `df` of `documents` chunks (per field). */
+export function bm25Idf(documents: number, df: number): number {
+  return Math.log(1 + (documents - df + 0.5) / (df + 0.5));
+}
+
+/**
+ * The query terms worth scoring (see KeywordSearchOptions.maxDocFrequency): those found in at
+ * most `maxDf` of the `size` chunks, unless that would drop them all; every term below 200 chunks.
+ */
+export function selectiveTerms(
+  terms: string[],
+  documentFrequency: (term: string) => number,
+  size: number,
+  maxDf = DEFAULT_MAX_DOC_FREQUENCY,
+): string[] {
+  if (maxDf >= 1 || size < MIN_DOCS_FOR_DF_CUT) return terms;
+  const selective = terms.filter((t) => documentFrequency(t) <= maxDf * size);
+  return selective.length > 0 ? selective : terms;
+}
 
 /** NFKD + strip combining marks + lowercase: "Ångström ﬁle" → "angstrom file". */
 export function foldText(text: string): string {
@@ -497,11 +520,7 @@ export class KeywordIndex {
     let terms = [...new Set(analyzeText(query, { stem: this.stem }))];
     const size = this.size;
     if (terms.length === 0 || size === 0) return out;
-    const maxDf = options.maxDocFrequency ?? DEFAULT_MAX_DOC_FREQUENCY;
-    if (maxDf < 1 && size >= MIN_DOCS_FOR_DF_CUT) {
-      const selective = terms.filter((t) => this.documentFrequency(t) <= maxDf * size);
-      if (selective.length > 0) terms = selective;
-    }
+    terms = selectiveTerms(terms, (t) => this.documentFrequency(t), size, options.maxDocFrequency);
     const { filter } = options;
     if (
       filter !== undefined &&
@@ -603,7 +622,7 @@ export class KeywordIndex {
         if (dirty && !live.has(doc)) continue;
         const length = mini._fieldLength.get(doc)![fieldId]!;
         // calcBM25Score, term by term as MiniSearch writes it, times the field boost.
-        const idf = Math.log(1 + (mini._documentCount - df + 0.5) / (df + 0.5));
+        const idf = bm25Idf(mini._documentCount, df);
         const score = boost * (idf * (d + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / avgLength))));
         if (s.termOf[doc] === t) s.partial[doc]! += score;
         else {

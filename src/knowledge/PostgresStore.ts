@@ -1,11 +1,6 @@
 import { Document } from "@langchain/core/documents";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
-import {
-  type DocumentFilter,
-  KeywordIndex,
-  type KeywordTerms,
-  matchesFilter,
-} from "../../vectorstores/KeywordIndex.js";
+import { type DocumentFilter, matchesFilter } from "../../vectorstores/KeywordIndex.js";
 import { GeneraError } from "../errors.js";
 import {
   checkTablePrefix,
@@ -17,6 +12,7 @@ import {
 } from "../util/postgres.js";
 import { checkBatch } from "./checkBatch.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+import { PostgresKeywordIndex } from "./PostgresKeywordIndex.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (any Postgres with the pgvector extension). */
@@ -33,18 +29,10 @@ export interface PostgresStoreOptions {
 }
 
 const FORMAT = "genera-store";
-const VERSION = 1;
+/** 2: BM25 postings (PostgresKeywordIndex) instead of 1's tsvector ranked by ts_rank; a 1 is migrated on open. */
+const VERSION = 2;
 /** Rows per INSERT: bounds one statement's parameters (a chunk's text can be large). */
 const INSERT_ROWS = 500;
-/**
- * ts_rank weights, in its order {D, C, B, A}: body (D) 1, headings (B) 1.5, title (A) 2, the
- * embedded BM25 index's field boosts, scaled into ts_rank's [0, 1].
- */
-const RANK_WEIGHTS = "{0.5, 0.5, 0.75, 1.0}";
-/** tsvector positions stop at 16,383; later terms share the last one (their counts still add up). */
-const MAX_POSITION = 16_383;
-/** Postgres refuses lexemes over 2 KiB; such "terms" are never searched for anyway. */
-const MAX_LEXEME_BYTES = 2_000;
 
 /**
  * The KnowledgeStore on Postgres: sources and chunks in tables, dense search by pgvector's
@@ -59,7 +47,7 @@ const MAX_LEXEME_BYTES = 2_000;
 export class PostgresStore implements KnowledgeStore {
   readonly modelId: string;
   private dim: number | undefined;
-  private readonly analyser = new KeywordIndex();
+  private readonly keywords: PostgresKeywordIndex;
   private readonly t: { meta: string; sources: string; chunks: string };
   private closed = false;
 
@@ -71,6 +59,7 @@ export class PostgresStore implements KnowledgeStore {
     this.modelId = options.modelId;
     this.dim = dimension;
     this.t = tables(options.tablePrefix);
+    this.keywords = new PostgresKeywordIndex(this.t.chunks);
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -121,11 +110,9 @@ export class PostgresStore implements KnowledgeStore {
           id text NOT NULL UNIQUE,
           text text NOT NULL,
           metadata jsonb NOT NULL,
-          terms tsvector NOT NULL,
           embedding vector NOT NULL
         );
         CREATE INDEX IF NOT EXISTS ${t.chunks}_by_source ON ${t.chunks} (sid);
-        CREATE INDEX IF NOT EXISTS ${t.chunks}_terms ON ${t.chunks} USING gin (terms);
       `);
       const hnsw = options.hnsw ?? {};
       await client.query(
@@ -133,7 +120,13 @@ export class PostgresStore implements KnowledgeStore {
          ON CONFLICT (key) DO NOTHING`,
         [FORMAT, String(VERSION), options.modelId, String(hnsw.M ?? 16), String(hnsw.efConstruction ?? 200)],
       );
-      const meta = await readMeta(client, t.meta);
+      const keywords = new PostgresKeywordIndex(t.chunks);
+      let meta = await readMeta(client, t.meta);
+      if (meta.get("format") === FORMAT && meta.get("version") === "1") {
+        await migrateFromVersion1(client, t.chunks, t.meta, keywords);
+        meta = await readMeta(client, t.meta);
+      }
+      await keywords.create(client);
       if (meta.get("format") !== FORMAT || meta.get("version") !== String(VERSION)) {
         throw new GeneraError(
           "INDEX_CORRUPT",
@@ -191,18 +184,11 @@ export class PostgresStore implements KnowledgeStore {
     });
   }
 
+  /** BM25+ over the same analysed terms, statistics and formula as the embedded store (see PostgresKeywordIndex). */
   async keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
-    const terms = [...new Set(this.analyser.analyze(query))].filter((t) => Buffer.byteLength(t) <= MAX_LEXEME_BYTES);
-    if (!terms.length) return [];
-    const tsquery = terms.map(quoteLexeme).join(" | ");
-    return this.search(
-      (where, limit) =>
-        `SELECT id, text, metadata, ts_rank('${RANK_WEIGHTS}', terms, q, 1) AS score
-         FROM ${this.t.chunks}, CAST($1 AS tsquery) AS q
-         WHERE terms @@ q ${where} ORDER BY score DESC, label LIMIT ${limit}`,
-      [tsquery],
-      options,
-    );
+    this.assertOpen();
+    const scoring = await this.keywords.scoring(this.pool, query);
+    return scoring ? this.search(scoring.sql, scoring.params, options) : [];
   }
 
   async denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
@@ -270,20 +256,30 @@ export class PostgresStore implements KnowledgeStore {
         await client.query(`DELETE FROM ${t.chunks} WHERE sid = $1`, [sid]);
         for (let start = 0; start < put.chunks.length; start += INSERT_ROWS) {
           const slice = put.chunks.slice(start, start + INSERT_ROWS);
-          await client.query(
-            `INSERT INTO ${t.chunks} (sid, id, text, metadata, terms, embedding)
-             SELECT $1, id, text, metadata::jsonb, terms::tsvector, embedding::vector
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-               AS c(id, text, metadata, terms, embedding, n)
-             ORDER BY n`,
+          const analysed = this.keywords.analyse(slice);
+          const { rows: inserted } = await client.query<{ id: string; label: string }>(
+            `INSERT INTO ${t.chunks} (sid, id, text, metadata, embedding, len_title, len_headings, len_body)
+             SELECT $1, id, text, metadata::jsonb, embedding::vector, lt, lh, lb
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+               AS c(id, text, metadata, embedding, lt, lh, lb, n)
+             ORDER BY n
+             RETURNING id, label`,
             [
               sid,
               slice.map((c) => c.id as string),
               slice.map((c) => withoutNul(c.pageContent)),
               slice.map((c) => JSON.stringify(c.metadata ?? {}).replaceAll("\\u0000", "")),
-              slice.map((c) => toTsvector(this.analyser.termsOf(c))),
               put.vectors.slice(start, start + INSERT_ROWS).map((v) => JSON.stringify(v)),
+              analysed.map((a) => a.lengths[0]),
+              analysed.map((a) => a.lengths[1]),
+              analysed.map((a) => a.lengths[2]),
             ],
+          );
+          const labels = new Map(inserted.map((r) => [r.id, r.label]));
+          await this.keywords.write(
+            client,
+            slice.map((c) => labels.get(c.id as string) as string),
+            analysed,
           );
         }
       }
@@ -302,7 +298,7 @@ export class PostgresStore implements KnowledgeStore {
   async sizeBytes(): Promise<number> {
     const { rows } = await this.query<{ bytes: string | null }>(
       "SELECT sum(pg_total_relation_size(c))::bigint AS bytes FROM unnest($1::regclass[]) AS c",
-      [[this.t.meta, this.t.sources, this.t.chunks]],
+      [[this.t.meta, this.t.sources, this.t.chunks, this.keywords.postings, this.keywords.totals]],
     );
     return Number(rows[0]?.bytes ?? 0);
   }
@@ -448,33 +444,42 @@ function filterSql(
 }
 
 /**
- * The analysed fields as a tsvector literal: the lexemes are our analyser's terms exactly (no
- * Postgres parser or dictionary in between, so query and index agree with the embedded store),
- * each occurrence a position, the field its weight.
+ * Version 1 kept keywords as a tsvector ranked by ts_rank: its chunks get postings from their
+ * stored text (the analyser's terms, as new chunks get them) and lose the tsvector, in the opening
+ * transaction, so a reader never sees a half-migrated store.
  */
-function toTsvector(terms: KeywordTerms): string {
-  const lexemes = new Map<string, string[]>();
-  let position = 0;
-  for (const [field, weight] of [
-    [terms.title, "A"],
-    [terms.headings, "B"],
-    [terms.body, ""],
-  ] as const) {
-    for (const term of field.split(" ")) {
-      if (!term || Buffer.byteLength(term) > MAX_LEXEME_BYTES) continue;
-      position = Math.min(position + 1, MAX_POSITION);
-      let list = lexemes.get(term);
-      if (!list) {
-        list = [];
-        lexemes.set(term, list);
-      }
-      // Postgres keeps at most 256 positions per lexeme.
-      if (list.length < 256) list.push(`${position}${weight}`);
-    }
+async function migrateFromVersion1(
+  client: PoolClient,
+  chunks: string,
+  meta: string,
+  keywords: PostgresKeywordIndex,
+): Promise<void> {
+  await keywords.create(client);
+  const batch = 1_000;
+  for (let after = "0"; ; ) {
+    const { rows } = await client.query<ChunkRow & { label: string }>(
+      `SELECT label, id, text, metadata FROM ${chunks} WHERE label > $1 ORDER BY label LIMIT ${batch}`,
+      [after],
+    );
+    if (!rows.length) break;
+    const analysed = keywords.analyse(rows.map(toDocument));
+    await client.query(
+      `UPDATE ${chunks} c SET len_title = u.lt, len_headings = u.lh, len_body = u.lb
+       FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[]) AS u(label, lt, lh, lb) WHERE c.label = u.label`,
+      [rows.map((r) => r.label), ...[0, 1, 2].map((f) => analysed.map((a) => a.lengths[f]))],
+    );
+    await keywords.write(
+      client,
+      rows.map((r) => r.label),
+      analysed,
+    );
+    after = rows[rows.length - 1]?.label as string;
   }
-  return [...lexemes].map(([term, positions]) => `${quoteLexeme(term)}:${positions.join(",")}`).join(" ");
-}
-
-function quoteLexeme(term: string): string {
-  return `'${term.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+  // The totals row was filled before the lengths were: count again.
+  await client.query(
+    `UPDATE ${keywords.totals} SET (chunks, len_title, len_headings, len_body) =
+       (SELECT count(*), coalesce(sum(len_title), 0), coalesce(sum(len_headings), 0), coalesce(sum(len_body), 0) FROM ${chunks})`,
+  );
+  await client.query(`ALTER TABLE ${chunks} DROP COLUMN IF EXISTS terms`);
+  await client.query(`UPDATE ${meta} SET value = $1 WHERE key = 'version'`, [String(VERSION)]);
 }

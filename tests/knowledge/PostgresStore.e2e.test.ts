@@ -1,5 +1,9 @@
+import { Document } from "@langchain/core/documents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SourceWrite } from "../../src/knowledge/KnowledgeStore.js";
 import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
+import { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { storeContract } from "./storeContract.js";
 
@@ -47,5 +51,115 @@ describe("PostgresStore", () => {
     expect(error).toMatchObject({ code: "PROVIDER_UNAVAILABLE" });
     expect(String((error as Error).message)).toContain("127.0.0.1:1");
     expect(String((error as Error).message)).not.toContain("secret");
+  });
+});
+
+describe("PostgresStore keyword scores", () => {
+  /** 320 chunks (past the 200 where unselective query terms are dropped) with titles and headings. */
+  function corpus(): SourceWrite[] {
+    const words = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega rho tau phi chi psi".split(" ");
+    const embeddings = new HashEmbeddings({ dimension: 32 });
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    return Array.from({ length: 40 }, (_, f) => {
+      const texts = Array.from({ length: 8 }, (_, c) =>
+        Array.from({ length: 5 + (next() % 30) }, () => words[next() % words.length]).join(" "),
+      );
+      const chunks = texts.map(
+        (text, c) =>
+          new Document({
+            id: `doc${f}#${c}`,
+            pageContent: `${text} common${c % 2 ? " rare" : ""}`,
+            metadata: { title: `${words[f % words.length]} file ${f}`, headings: [`Part ${c}`, words[c] as string] },
+          }),
+      );
+      return {
+        record: {
+          path: `/corpus/doc${f}.md`,
+          root: "/corpus",
+          source: `doc${f}.md`,
+          hash: `h${f}`,
+          size: 1,
+          mtimeMs: 1,
+          indexedAt: "2026-12-06T12:00:00.000Z",
+        },
+        chunks,
+        vectors: texts.map((t) => embeddings.embedText(t)),
+      };
+    });
+  }
+
+  it("are the embedded KeywordIndex's BM25+ scores, after updates and removals too", async () => {
+    const store = await PostgresStore.open({ url: pg.url, modelId: "hash-32", tablePrefix: "bm25", maxConnections: 1 });
+    try {
+      const writes = corpus();
+      await store.commit({ put: writes });
+      // Replace one source and remove another: the corpus totals must follow.
+      const changed = corpus().slice(0, 1);
+      (changed[0] as SourceWrite).chunks = (changed[0] as SourceWrite).chunks.slice(0, 3);
+      (changed[0] as SourceWrite).vectors = (changed[0] as SourceWrite).vectors.slice(0, 3);
+      await store.commit({ put: changed, remove: ["/corpus/doc5.md"] });
+      const index = new KeywordIndex();
+      index.add(
+        [...changed, ...writes.slice(1)].filter((w) => w.record.path !== "/corpus/doc5.md").flatMap((w) => w.chunks),
+      );
+      for (const query of [
+        "alpha rare",
+        "gamma delta common",
+        "Part 3 sigma",
+        "omega file 12",
+        "zeta",
+        "nothing-here",
+      ]) {
+        const expected = index.search(query, { k: 10 });
+        const actual = await store.keywordSearch(query, { k: 10 });
+        expect(actual.map((h) => h.document.id)).toEqual(expected.map((h) => h.id));
+        actual.forEach((hit, i) => {
+          expect(hit.score).toBeCloseTo(expected[i]?.score as number, 9);
+        });
+      }
+      const filtered = await store.keywordSearch("alpha", { k: 5, filter: { title: "alpha file 16" } });
+      expect(filtered.map((h) => h.document.id)).toEqual(
+        index.search("alpha", { k: 5, filter: { title: "alpha file 16" } }).map((h) => h.id),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a version 1 store (tsvector keywords) is migrated on open", async () => {
+    const open = () => PostgresStore.open({ url: pg.url, modelId: "hash-32", tablePrefix: "old", maxConnections: 1 });
+    let store = await open();
+    await store.commit({ put: corpus().slice(0, 3) });
+    await store.close();
+    // Back to version 1's shape: a tsvector column, no postings, no totals.
+    const { default: pgClient } = await import("pg");
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    await client.query(`
+      ALTER TABLE old_chunks ADD COLUMN terms tsvector NOT NULL DEFAULT ''::tsvector;
+      DROP TABLE old_postings; DROP TABLE old_keyword_totals CASCADE;
+      DROP TRIGGER IF EXISTS old_keyword_totals_on_insert ON old_chunks; DROP TRIGGER IF EXISTS old_keyword_totals_on_delete ON old_chunks;
+      ALTER TABLE old_chunks DROP COLUMN len_title, DROP COLUMN len_headings, DROP COLUMN len_body;
+      UPDATE old_meta SET value = '1' WHERE key = 'version';`);
+    await client.end();
+    store = await open();
+    try {
+      const index = new KeywordIndex();
+      index.add(
+        corpus()
+          .slice(0, 3)
+          .flatMap((w) => w.chunks),
+      );
+      const hits = await store.keywordSearch("beta rare", { k: 5 });
+      expect(hits.map((h) => h.document.id)).toEqual(index.search("beta rare", { k: 5 }).map((h) => h.id));
+      await store.commit({ remove: ["/corpus/doc0.md"] });
+      expect(await store.counts()).toEqual({ sources: 2, chunks: 16 });
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,0 +1,188 @@
+import type { DocumentInterface } from "@langchain/core/documents";
+import type { Pool, PoolClient } from "pg";
+import {
+  BM25_PARAMETERS,
+  bm25Idf,
+  DEFAULT_KEYWORD_BOOSTS,
+  KeywordIndex,
+  selectiveTerms,
+} from "../../vectorstores/KeywordIndex.js";
+
+/** A btree entry must stay under ~2.7 KB; a "term" that long is never searched for anyway. */
+const MAX_TERM_BYTES = 2_000;
+const FIELDS = ["title", "headings", "body"] as const;
+
+/** One chunk's postings: term → occurrences per field, and its fields' lengths (distinct terms, as MiniSearch counts). */
+interface ChunkPostings {
+  terms: Map<string, [number, number, number]>;
+  lengths: [number, number, number];
+}
+
+/**
+ * The keyword side of the Postgres store: the same BM25+ as the embedded KeywordIndex, computed in
+ * SQL from postings of the same analyser's terms. Each chunk's terms are a row per distinct term
+ * (`<prefix>_postings`: occurrences in title, headings and body, and the chunk's field lengths),
+ * and a one-row table holds the corpus totals (chunks, summed field lengths), kept by triggers on
+ * the chunks table so that every insert and (cascading) delete moves them in the same transaction.
+ * A search reads the document frequencies of the query's terms, drops the unselective ones as the
+ * embedded index does, and scores every matching chunk with MiniSearch's formula: per field
+ * boost × idf × (δ + tf (k1 + 1) / (tf + k1 (1 − b + b · len / avgLen))), summed, times the number
+ * of query terms matched. Same terms, same statistics, same formula: the same scores.
+ */
+export class PostgresKeywordIndex {
+  private readonly analyser = new KeywordIndex();
+  readonly postings: string;
+  readonly totals: string;
+
+  constructor(private readonly chunks: string) {
+    const prefix = chunks.replace(/_chunks$/, "");
+    this.postings = `${prefix}_postings`;
+    this.totals = `${prefix}_keyword_totals`;
+  }
+
+  /** Tables, the totals row and the triggers that keep it, unless they exist (run under the store's lock). */
+  async create(client: PoolClient): Promise<void> {
+    const { chunks, postings, totals } = this;
+    const { rows } = await client.query<{ r: string | null }>("SELECT to_regclass($1)::text AS r", [totals]);
+    if (rows[0]?.r) return;
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${postings} (
+        term text NOT NULL,
+        label bigint NOT NULL REFERENCES ${chunks}(label) ON DELETE CASCADE,
+        tf_title int NOT NULL, tf_headings int NOT NULL, tf_body int NOT NULL,
+        len_title int NOT NULL, len_headings int NOT NULL, len_body int NOT NULL,
+        PRIMARY KEY (term, label)
+      );
+      CREATE INDEX IF NOT EXISTS ${postings}_by_chunk ON ${postings} (label);
+      ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_title int NOT NULL DEFAULT 0;
+      ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_headings int NOT NULL DEFAULT 0;
+      ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_body int NOT NULL DEFAULT 0;
+      CREATE TABLE IF NOT EXISTS ${totals} (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        chunks bigint NOT NULL, len_title bigint NOT NULL, len_headings bigint NOT NULL, len_body bigint NOT NULL
+      );
+      INSERT INTO ${totals} (chunks, len_title, len_headings, len_body)
+        SELECT count(*), coalesce(sum(len_title), 0), coalesce(sum(len_headings), 0), coalesce(sum(len_body), 0)
+        FROM ${chunks}
+        ON CONFLICT (one) DO NOTHING;
+      CREATE OR REPLACE FUNCTION ${totals}_add() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        UPDATE ${totals} SET chunks = chunks + d.n, len_title = len_title + d.t, len_headings = len_headings + d.h, len_body = len_body + d.b
+        FROM (SELECT count(*) AS n, coalesce(sum(len_title), 0) AS t, coalesce(sum(len_headings), 0) AS h,
+                     coalesce(sum(len_body), 0) AS b FROM changed) d;
+        RETURN NULL; END $$;
+      CREATE OR REPLACE FUNCTION ${totals}_remove() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        UPDATE ${totals} SET chunks = chunks - d.n, len_title = len_title - d.t, len_headings = len_headings - d.h, len_body = len_body - d.b
+        FROM (SELECT count(*) AS n, coalesce(sum(len_title), 0) AS t, coalesce(sum(len_headings), 0) AS h,
+                     coalesce(sum(len_body), 0) AS b FROM changed) d;
+        RETURN NULL; END $$;
+      CREATE TRIGGER ${totals}_on_insert AFTER INSERT ON ${chunks}
+        REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${totals}_add();
+      CREATE TRIGGER ${totals}_on_delete AFTER DELETE ON ${chunks}
+        REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${totals}_remove();
+    `);
+  }
+
+  /** The field lengths to store with each chunk (parallel to `docs`), computed once for `write`. */
+  analyse(docs: DocumentInterface[]): ChunkPostings[] {
+    return docs.map((doc) => {
+      const fields = this.analyser.termsOf(doc);
+      const terms = new Map<string, [number, number, number]>();
+      const lengths: [number, number, number] = [0, 0, 0];
+      FIELDS.forEach((field, f) => {
+        const seen = new Set<string>();
+        for (const term of fields[field].split(" ")) {
+          if (!term) continue;
+          seen.add(term);
+          if (Buffer.byteLength(term) > MAX_TERM_BYTES) continue;
+          let tf = terms.get(term);
+          if (!tf) {
+            tf = [0, 0, 0];
+            terms.set(term, tf);
+          }
+          tf[f]++;
+        }
+        lengths[f] = seen.size;
+      });
+      return { terms, lengths };
+    });
+  }
+
+  /** Inserts the postings of chunks just inserted (their labels, parallel to `analysed`). */
+  async write(client: PoolClient, labels: string[], analysed: ChunkPostings[]): Promise<void> {
+    const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+    analysed.forEach(({ terms, lengths }, i) => {
+      for (const [term, tf] of terms) {
+        cols[0]?.push(term);
+        cols[1]?.push(labels[i]);
+        cols[2]?.push(tf[0]);
+        cols[3]?.push(tf[1]);
+        cols[4]?.push(tf[2]);
+        cols[5]?.push(lengths[0]);
+        cols[6]?.push(lengths[1]);
+        cols[7]?.push(lengths[2]);
+      }
+    });
+    if (!cols[0]?.length) return;
+    await client.query(
+      `INSERT INTO ${this.postings} (term, label, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])`,
+      cols,
+    );
+  }
+
+  /**
+   * The scoring query for `query`, or undefined when no term of it is stored: a function of the
+   * extra WHERE clause (metadata filter on `c`) and the row limit, with its parameters.
+   */
+  async scoring(
+    pool: Pool,
+    query: string,
+  ): Promise<{ sql: (where: string, limit: number) => string; params: unknown[] } | undefined> {
+    const asked = [...new Set(this.analyser.analyze(query))].filter((t) => Buffer.byteLength(t) <= MAX_TERM_BYTES);
+    if (!asked.length) return undefined;
+    const [{ rows: totalsRows }, { rows: dfRows }] = await Promise.all([
+      pool.query<{ chunks: string; len_title: string; len_headings: string; len_body: string }>(
+        `SELECT chunks, len_title, len_headings, len_body FROM ${this.totals}`,
+      ),
+      pool.query<{ term: string; title: string; headings: string; body: string }>(
+        `SELECT term, count(*) FILTER (WHERE tf_title > 0) AS title, count(*) FILTER (WHERE tf_headings > 0) AS headings,
+           count(*) FILTER (WHERE tf_body > 0) AS body
+         FROM ${this.postings} WHERE term = ANY($1::text[]) GROUP BY term`,
+        [asked],
+      ),
+    ]);
+    const totals = totalsRows[0];
+    const n = Number(totals?.chunks ?? 0);
+    if (!n || !dfRows.length) return undefined;
+    const df = new Map(dfRows.map((r) => [r.term, [Number(r.title), Number(r.headings), Number(r.body)]] as const));
+    // Query order, as the embedded index adds up its terms (floating-point sums then agree too).
+    const terms = selectiveTerms(
+      asked.filter((t) => df.has(t)),
+      (t) => Math.max(...(df.get(t) as readonly number[])),
+      n,
+    );
+    const idf = FIELDS.map((_, f) => terms.map((t) => bm25Idf(n, (df.get(t) as readonly number[])[f] as number)));
+    // An empty field everywhere has no average; no chunk has a term there, so any positive value does.
+    const avg = [totals?.len_title, totals?.len_headings, totals?.len_body].map((sum) => Number(sum) / n || 1);
+    const { k, b, d } = BM25_PARAMETERS;
+    const boost = DEFAULT_KEYWORD_BOOSTS;
+    const share = (field: string, f: number, weight: number) =>
+      weight > 0
+        ? `CASE WHEN p.tf_${field} > 0 THEN ${weight} * q.idf_${field} * (${d} + p.tf_${field} * ${k + 1} /
+             (p.tf_${field} + ${k} * (${1 - b} + ${b} * p.len_${field} / $${5 + f}::float8))) ELSE 0 END`
+        : "0";
+    const sql = (where: string, limit: number) =>
+      `WITH q AS (
+         SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[]) AS q(term, idf_title, idf_headings, idf_body)
+       ), s AS (
+         SELECT p.label,
+           sum(${share("title", 0, boost.title)} + ${share("headings", 1, boost.headings)} + ${share("body", 2, boost.body)})
+             * count(*) AS score
+         FROM ${this.postings} p JOIN q USING (term)
+         GROUP BY p.label
+       )
+       SELECT c.id, c.text, c.metadata, s.score FROM s JOIN ${this.chunks} c ON c.label = s.label
+       WHERE true ${where} ORDER BY s.score DESC, c.id LIMIT ${limit}`;
+    return { sql, params: [terms, idf[0], idf[1], idf[2], avg[0], avg[1], avg[2]] };
+  }
+}
