@@ -6,13 +6,19 @@
  *    encoder; `genera eval`'s retrieval metrics (hybrid, the configured defaults) side by side.
  * 2. Dense search: N clustered vectors (SCALE_CHUNKS, default 20,000, dimension 384) in both
  *    stores; pgvector HNSW recall@10 against exact search, and query p50/p99 for dense,
- *    keyword and hybrid search on each store.
+ *    keyword and hybrid search (the knowledge base's retriever) on each store.
+ *
+ * 3. Workers: SCALE_WORKER_CHUNKS (default 2,000) chunks in files of 20 enqueued on a
+ *    BullMQ queue (a redis-server started here), indexed by one, then two `genera worker`
+ *    processes (the built CLI, USE-lite with one thread each, no embedding cache); chunks/s and
+ *    the two-worker/one-worker ratio.
  *
  * Postgres here is PGlite (pgvector 0.8) over the wire protocol, reached with `pg`: one session
  * runs every query in turn, so its latencies are a single-process Postgres's, not a server's.
- * Skip a part with SCALE_PARTS=parity or SCALE_PARTS=dense; SCALE_SETS=a,b picks QA sets.
+ * SCALE_PARTS=parity,dense,workers picks parts; SCALE_SETS=a,b picks QA sets.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Document } from "@langchain/core/documents";
@@ -23,11 +29,13 @@ import { EmbeddedStore } from "../src/knowledge/EmbeddedStore.js";
 import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
 import type { KnowledgeStore } from "../src/knowledge/KnowledgeStore.js";
 import { PostgresStore } from "../src/knowledge/PostgresStore.js";
+import { IndexQueue } from "../src/queue/IndexQueue.js";
 import { startPostgres } from "../tests/helpers/postgres.js";
+import { startRedis } from "../tests/helpers/redis.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WORK = process.env.GENERA_BENCH_CACHE ?? join(tmpdir(), "genera-bench-scale");
-const PARTS = new Set((process.env.SCALE_PARTS ?? "parity,dense").split(","));
+const PARTS = new Set((process.env.SCALE_PARTS ?? "parity,dense,workers").split(","));
 const N = Number(process.env.SCALE_CHUNKS ?? 20_000);
 const DIM = 384;
 const QUERIES = 200;
@@ -128,16 +136,22 @@ const WORDS = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omeg
   " ",
 );
 
-/** Hands the benchmark's fixed vectors to the embedded store (which embeds only to rebuild a lost graph). */
+/**
+ * Hands the benchmark's fixed vectors out: the stores get theirs in each commit; a hybrid query
+ * text gets the vector registered for it (the embedded store embeds only to rebuild a lost graph).
+ */
 class FixedEmbeddings extends Embeddings {
+  readonly queries = new Map<string, number[]>();
   constructor() {
     super({});
   }
   async embedDocuments(): Promise<number[][]> {
     throw new Error("not used");
   }
-  async embedQuery(): Promise<number[]> {
-    throw new Error("not used");
+  async embedQuery(text: string): Promise<number[]> {
+    const vector = this.queries.get(text);
+    if (!vector) throw new Error(`no vector for ${text}`);
+    return vector;
   }
 }
 
@@ -154,11 +168,11 @@ async function dense(url: string): Promise<void> {
   );
   const dir = join(WORK, "dense-embedded");
   rmSync(dir, { recursive: true, force: true });
+  const fixed = new FixedEmbeddings();
+  const queryText = (qi: number) => `${WORDS[qi % WORDS.length]} ${WORDS[(qi * 3) % WORDS.length]} q${qi}`;
+  for (const [qi, q] of queries.entries()) fixed.queries.set(queryText(qi), q);
   const stores: Array<[string, KnowledgeStore]> = [
-    [
-      "embedded",
-      await EmbeddedStore.open({ dir, embeddings: new FixedEmbeddings(), modelId: "bench", onRepair: () => {} }),
-    ],
+    ["embedded", await EmbeddedStore.open({ dir, embeddings: fixed, modelId: "bench", onRepair: () => {} })],
     ["postgres", await PostgresStore.open({ url, modelId: "bench", tablePrefix: "dense", maxConnections: 1 })],
   ];
   const lines: string[] = [];
@@ -206,16 +220,122 @@ async function dense(url: string): Promise<void> {
       await store.keywordSearch(`${WORDS[qi % WORDS.length]} ${WORDS[(qi * 3) % WORDS.length]}`, { k: 50 });
       keywordMs.push(performance.now() - t);
     }
+    // Hybrid: the knowledge base's retriever over this store (keyword + dense, fused), k 10.
+    const kb = await KnowledgeBase.open({ dir, embeddings: fixed, modelId: "bench", store });
+    const retriever = kb.asRetriever({ k: 10, mode: "hybrid" });
+    const hybridMs: number[] = [];
+    for (const qi of queries.keys()) {
+      const t = performance.now();
+      await retriever.invoke(queryText(qi));
+      hybridMs.push(performance.now() - t);
+    }
     const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)] ?? 0;
+    const pp = (xs: number[]) => `${pct(xs, 0.5).toFixed(1)} / ${pct(xs, 0.99).toFixed(1)}`;
     lines.push(
-      `| ${name} | ${(N / indexSeconds).toFixed(0)} | ${(hits / (queries.length * 10)).toFixed(4)} | ${pct(denseMs, 0.5).toFixed(1)} / ${pct(denseMs, 0.99).toFixed(1)} | ${pct(keywordMs, 0.5).toFixed(1)} / ${pct(keywordMs, 0.99).toFixed(1)} |`,
+      `| ${name} | ${(N / indexSeconds).toFixed(0)} | ${(hits / (queries.length * 10)).toFixed(4)} | ${pp(denseMs)} | ${pp(keywordMs)} | ${pp(hybridMs)} |`,
     );
-    await store.close();
+    await kb.close();
   }
   console.log(`\n${N} chunks × ${DIM}-d clustered vectors, ${QUERIES} queries (HNSW M 16, efConstruction 200):\n`);
-  console.log("| store | chunks/s committed | recall@10 vs exact | dense p50 / p99 ms | keyword p50 / p99 ms |");
-  console.log("|---|---|---|---|---|");
+  console.log(
+    "| store | chunks/s committed | recall@10 vs exact | dense p50 / p99 ms | keyword p50 / p99 ms | hybrid p50 / p99 ms |",
+  );
+  console.log("|---|---|---|---|---|---|");
   for (const line of lines) console.log(line);
+}
+
+/** `words` words of seeded prose: distinct paragraphs, so no embedding is ever reused. */
+function prose(words: number, seed: number): string {
+  const vocabulary =
+    `${WORDS.join(" ")} index query vector shard replica worker queue chunk batch commit lock retry`.split(" ");
+  let s = seed >>> 0;
+  return Array.from({ length: words }, () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return vocabulary[s % vocabulary.length];
+  }).join(" ");
+}
+
+/** One, then two `genera worker` processes indexing the same enqueued files into a fresh store. */
+async function workers(url: string): Promise<void> {
+  const total = Number(process.env.SCALE_WORKER_CHUNKS ?? 2_000);
+  const perFile = 20;
+  const corpus = join(WORK, `worker-corpus-${total}`);
+  rmSync(corpus, { recursive: true, force: true });
+  mkdirSync(corpus, { recursive: true });
+  // ~110 words a paragraph: one 800-character chunk each.
+  for (let f = 0; f * perFile < total; f++) {
+    const paragraphs = Array.from({ length: perFile }, (_, p) => `Part ${f}.${p}: ${prose(110, f * 1000 + p)}.`);
+    writeFileSync(join(corpus, `doc-${f}.md`), `# Document ${f}\n\n${paragraphs.join("\n\n")}\n`);
+  }
+  const files = Math.ceil(total / perFile);
+  const rows: Array<{ workers: number; chunks: number; seconds: number }> = [];
+  for (const count of [1, 2]) {
+    const redis = await startRedis();
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      "DROP TABLE IF EXISTS genera_postings, genera_keyword_totals, genera_chunks, genera_sources, genera_meta CASCADE",
+    );
+    await client.end();
+    const children: ChildProcess[] = [];
+    try {
+      for (let w = 0; w < count; w++) {
+        const dataDir = join(WORK, `worker-data-${count}-${w}`);
+        rmSync(dataDir, { recursive: true, force: true });
+        const child = spawn(process.execPath, [join(ROOT, "bin/genera.js"), "worker"], {
+          env: {
+            ...process.env,
+            GENERA_DATABASE_URL: url,
+            GENERA_QUEUE_URL: redis.url,
+            GENERA_DATA_DIR: dataDir,
+            GENERA_EMBEDDINGS_WORKERS: "1",
+          },
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        children.push(child);
+        await new Promise<void>((resolve, reject) => {
+          let err = "";
+          child.stderr?.on("data", (d: Buffer) => {
+            err += d.toString();
+            if (err.includes("waiting for jobs")) resolve();
+          });
+          child.once("exit", (code) => reject(new Error(`worker exited (${code}): ${err}`)));
+        });
+      }
+      const queue = await IndexQueue.open(redis.url);
+      await queue.listen();
+      const started = performance.now();
+      const ids = await queue.add(
+        Array.from({ length: files }, (_, f) => ({ paths: [join(corpus, `doc-${f}.md`)], root: corpus })),
+      );
+      let chunks = 0;
+      let done = 0;
+      await queue.follow(ids, {
+        onFinished: (status) => {
+          chunks += status.summary?.chunksAdded ?? 0;
+          if (++done % 10 === 0) process.stderr.write(`\r${count} worker(s): ${done}/${files} files, ${chunks} chunks`);
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`\r${count} worker(s): ${chunks} chunks in ${seconds.toFixed(0)} s\n`);
+      rows.push({ workers: count, chunks, seconds });
+      await queue.close();
+    } finally {
+      for (const child of children) child.kill("SIGTERM");
+      await Promise.all(children.map((c) => new Promise((resolve) => c.once("exit", resolve))));
+      await redis.stop();
+    }
+  }
+  const base = rows[0] as { chunks: number; seconds: number };
+  console.log(`\nWorkers: ${files} files enqueued, USE-lite (one thread per worker), PGlite store:\n`);
+  console.log("| workers | chunks | seconds | chunks/s | vs one worker |\n|---|---|---|---|---|");
+  for (const r of rows) {
+    const rate = r.chunks / r.seconds;
+    console.log(
+      `| ${r.workers} | ${r.chunks} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× |`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -224,6 +344,7 @@ async function main(): Promise<void> {
   try {
     if (PARTS.has("parity")) await parity(pg.url);
     if (PARTS.has("dense")) await dense(pg.url);
+    if (PARTS.has("workers")) await workers(pg.url);
   } finally {
     await pg.stop();
   }

@@ -19,7 +19,7 @@ import type { DocumentFilter } from "../../vectorstores/KeywordIndex.js";
  *   chunk position and text), so re-indexing an unchanged file gives the same ids.
  * - Scores: `keywordSearch` returns BM25 scores (higher is better, unbounded), `denseSearch`
  *   the store's similarity (cosine for both stores); the hybrid retriever normalises both.
- *   (The Postgres store ranks keywords with `ts_rank`, not BM25: only the order and spread matter.)
+ *   Both compute the same BM25+ (analyser, statistics, formula): the same query gives the same scores.
  */
 export interface KnowledgeStore {
   /** The embedding model the stored vectors came from (a store opened with another one fails MODEL_MISMATCH). */

@@ -36,9 +36,8 @@ const INSERT_ROWS = 500;
 
 /**
  * The KnowledgeStore on Postgres: sources and chunks in tables, dense search by pgvector's
- * HNSW index (`vector_cosine_ops`), keywords by full-text search over a `tsvector` of the same
- * analysed terms the embedded BM25 index uses (title, headings and body as weights A, B, D),
- * ranked by `ts_rank`. Every commit is one transaction, serialised across processes by an
+ * HNSW index (`vector_cosine_ops`), keywords by the embedded store's BM25+ computed in SQL over
+ * postings of the same analysed terms (PostgresKeywordIndex). Every commit is one transaction, serialised across processes by an
  * advisory lock, so replicas and workers can share one store.
  *
  * Nothing is cached in the process: every read sees every committed write, whoever made it.

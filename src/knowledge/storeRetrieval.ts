@@ -21,13 +21,19 @@ export class StoreDenseSide implements HybridDenseStore {
   }
 }
 
+/**
+ * Matches scored per search at least: the retriever makes candidates of the top `limit` only, but
+ * a dense candidate beyond them should still get its own BM25 score (not 0), as in-process.
+ */
+const SCORED_MATCHES = 200;
+
 /** Documents a keyword side keeps for `getDocument` between a `scores` call and the retriever's reads. */
 const RECENT_DOCUMENTS = 5_000;
 
 /**
- * The keyword side of the hybrid retriever for a store that searches itself: its top `limit`
- * matches (the store cannot cheaply score every match, as the in-process BM25 index does), with
- * the same analyser as the embedded store for the query and titles.
+ * The keyword side of the hybrid retriever for a store that searches itself: its best matches
+ * (the store scores with the same BM25+ as the in-process index, but returns a bounded number of
+ * them), with the same analyser as the embedded store for the query and titles.
  */
 export class StoreKeywordSide implements HybridKeywordSide {
   /**
@@ -45,7 +51,7 @@ export class StoreKeywordSide implements HybridKeywordSide {
 
   async scores(query: string, options: { filter?: DocumentFilter; limit?: number }): Promise<Map<string, number>> {
     const hits = await this.store.keywordSearch(query, {
-      k: options.limit ?? this.defaultLimit,
+      k: Math.max(options.limit ?? this.defaultLimit, SCORED_MATCHES),
       filter: options.filter,
     });
     const out = new Map<string, number>();
