@@ -113,6 +113,15 @@ interface Candidate {
   labels: Set<string>;
   /** 1 when the unit has the thing a "What is X?" question asks about as its subject (see definitionSubject). */
   defines: number;
+  /**
+   * Whether the unit (its words, table header, term line or section heading; not its document's
+   * title) says something the question asks besides the name of what it is about: "Symbol: Ba"
+   * in barium's profile does not answer "What is the electronegativity of barium?", however
+   * well the profile matches "barium".
+   */
+  addresses: boolean;
+  /** The unit's own terms: `terms` without its document's title. */
+  own: Set<string>;
   dense: number;
   score: number;
   vector?: number[];
@@ -333,7 +342,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // name with it; and "What is the thermal conductivity of plutonium?" is answered from
     // plutonium's passage or not at all. The best unit of such a passage leads, even when a
     // passage that does not answer ranked higher.
-    const answers = (c: Candidate) => c.context >= this.minCoverage && this.coversSubject(c, documents, subject);
+    const answers = (c: Candidate) =>
+      c.addresses && c.context >= this.minCoverage && this.coversSubject(c, documents, subject);
     const best = candidates.find(answers);
     if (best === undefined) return noAnswer();
     // A low score with a passage that covers the question fully still answers: the top passage
@@ -432,6 +442,13 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
             ...(unit.section ? contentTerms(unit.section) : []),
             ...(scopeTerms[docIndex] ?? []),
           ]),
+          own: new Set([
+            ...contentTerms(unit.text),
+            ...(unit.heading ? contentTerms(unit.heading) : []),
+            ...(unit.label ? contentTerms(unit.label) : []),
+            ...(unit.topic ? contentTerms(unit.topic) : []),
+            ...(unit.section ? contentTerms(unit.section) : []),
+          ]),
           labels: new Set([
             ...(scopeTerms[docIndex] ?? []),
             ...(unit.section ? contentTerms(unit.section) : []),
@@ -441,6 +458,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
           context: 0,
           about: 0,
           defines: 0,
+          addresses: false,
           dense: 0,
           score: 0,
         });
@@ -491,6 +509,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // The subject's rarest word is the one a passage about it cannot lack.
     const subjectTerms = questionSubject(question);
     const subject = subjectTerms.length > 0 ? subjectTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
+    // What the question asks besides the name of its subject, where its wording names one
+    // ("… of Y", "Y's …", "Who discovered Y"); a definition question asks about its subject only.
+    const generic = new Set(contentTerms([...GENERIC_VERBS].join(" ")));
+    const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t)));
+    const explicit = subject !== undefined && defined === undefined && asked.size > 0;
+    for (const c of all) c.addresses = !explicit || [...asked].some((t) => c.own.has(t));
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>
