@@ -222,7 +222,7 @@ async function storeChild(pipeline: "genera" | "langchain", corpus: string, out:
     let pending: Awaited<ReturnType<typeof splitDocuments>> = [];
     const flush = async () => {
       if (!pending.length) return;
-      const vectors = await embeddings.embedDocuments(pending.map(embeddingText));
+      const vectors = await embeddings.embedDocuments(pending.map((d) => embeddingText(d)));
       store ??= new HNSWLib(embeddings, { space: "cosine", numDimensions: DIMENSION });
       await store.addVectors(vectors, pending);
       chunks += pending.length;

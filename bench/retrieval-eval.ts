@@ -11,6 +11,7 @@
  *      … --answers [--lexical-answers]             (also the answer table of the default chain; see answerTable)
  *      GENERA_BENCH_RETRIEVER='{"documentWeight":0.5}'  to try other retriever settings as "defaults"
  *      GENERA_BENCH_CACHE=/some/dir  to move the cache (default: <os tmp>/genera-retrieval-eval)
+ *      GENERA_BENCH_HEADERS=off      to index without contextual chunk headers (title and headings)
  *
  * Prints, per set and averaged over sets, recall@1, recall@5 and MRR (over the top 10)
  * for keyword-only BM25, dense-only, hybrid RRF and a grid of hybrid convex settings
@@ -261,6 +262,8 @@ async function main(): Promise<void> {
   await buildMissingCorpora(join(ROOT, "examples", "eval"));
   // GENERA_BENCH_SETS=knowledge,elements: only these sets (e.g. for the slow answer table with embeddings).
   const only = process.env.GENERA_BENCH_SETS?.split(",").filter(Boolean);
+  // GENERA_BENCH_HEADERS=off: every set indexed without contextual chunk headers (its own cache).
+  const headers = process.env.GENERA_BENCH_HEADERS !== "off";
   const sets = discoverSets().filter((s) => !only || only.includes(s.name));
   if (sets.length === 0) {
     console.error("No QA sets found under examples/eval.");
@@ -274,7 +277,12 @@ async function main(): Promise<void> {
   const kbs = new Map<string, KnowledgeBase>();
   try {
     for (const set of sets) {
-      const kb = await KnowledgeBase.open({ dir: join(CACHE, set.name), embeddings, modelId: use.modelId });
+      const kb = await KnowledgeBase.open({
+        dir: join(CACHE, headers ? set.name : `${set.name}-no-headers`),
+        embeddings,
+        modelId: use.modelId,
+        contextualHeaders: headers,
+      });
       const summary = await kb.index([set.corpus]);
       await kb.save();
       kbs.set(set.name, kb);

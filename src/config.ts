@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
         .int()
         .positive()
         .default(50 * 1024 * 1024),
+      /** Embed and keyword-index each chunk with its title and heading path (a store is built with one setting). */
+      contextualHeaders: z.boolean().default(true),
     })
     .default({}),
   retrieval: z

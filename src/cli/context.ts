@@ -44,6 +44,7 @@ export async function openKnowledgeBase(
       embeddings,
       ownsEmbeddings: true,
       indexDefaults: config.ingest,
+      contextualHeaders: config.ingest.contextualHeaders,
       audio: await speechOptions(config),
       // With the image index open, images get captions and those inside PDFs and DOCX are read.
       image: options.images?.loadOptions(),

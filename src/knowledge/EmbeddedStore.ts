@@ -18,7 +18,7 @@ import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { digestFile } from "../util/digestFile.js";
 import { checkBatch } from "./checkBatch.js";
-import { embeddingText } from "./embeddingText.js";
+import { BODY_ONLY_BOOSTS, embeddingText } from "./embeddingText.js";
 import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
 import { GRAPH_FILE, STORE_FILE, storeSizeBytes } from "./storeFiles.js";
 
@@ -33,6 +33,8 @@ export interface EmbeddedStoreOptions {
   checkpointEveryChunks?: number;
   /** Told what start-up repaired (a graph rebuilt or caught up), so nothing changes silently. */
   onRepair?: (message: string) => void;
+  /** Off: chunks are embedded and keyword-indexed without their title and headings (see embeddingText). */
+  contextualHeaders?: boolean;
 }
 
 const FORMAT = "genera-store";
@@ -85,7 +87,10 @@ export class EmbeddedStore implements KnowledgeStore {
   ) {
     this.modelId = options.modelId;
     this.vectorStore = vectorStore;
-    this.keywordIndex = new KeywordIndex({ documents: { get: (id) => vectorStore.getDocument(id) } });
+    this.keywordIndex = new KeywordIndex({
+      documents: { get: (id) => vectorStore.getDocument(id) },
+      ...(options.contextualHeaders === false ? { boosts: BODY_ONLY_BOOSTS } : {}),
+    });
     this.checkpointEvery = options.checkpointEveryChunks ?? 20_000;
   }
 
@@ -270,7 +275,7 @@ export class EmbeddedStore implements KnowledgeStore {
     const toEmbed = missing.filter((m) => !stored.has(m.label));
     for (let i = 0; i < toEmbed.length; i += REEMBED_BATCH) {
       const slice = toEmbed.slice(i, i + REEMBED_BATCH);
-      const vectors = await options.embeddings.embedDocuments(slice.map((m) => embeddingText(m.document)));
+      const vectors = await options.embeddings.embedDocuments(slice.map((m) => embeddingText(m.document, options)));
       await vectorStore.addVectors(
         vectors,
         slice.map((m) => m.document),

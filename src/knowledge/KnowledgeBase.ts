@@ -14,7 +14,7 @@ import type { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
 import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError, isGeneraError } from "../errors.js";
 import { EmbeddedStore } from "./EmbeddedStore.js";
-import { embeddingText } from "./embeddingText.js";
+import { type ChunkTextOptions, embeddingText, storedModelId } from "./embeddingText.js";
 import { indexScope } from "./indexScope.js";
 import type { KnowledgeStore, SourceRecord, SourceWrite } from "./KnowledgeStore.js";
 import { StoreDenseSide, StoreKeywordSide } from "./storeRetrieval.js";
@@ -46,6 +46,12 @@ export interface KnowledgeBaseOptions {
   onRepair?: (message: string) => void;
   /** The speech model that turns audio files into timed chunks (none: audio is unsupported). */
   audio?: AudioLoadOptions;
+  /**
+   * Contextual chunk headers (default true): the encoder and BM25 see each chunk's title and
+   * heading path with its text (see embeddingText). A store is built with one setting; the
+   * Postgres store's full-text side keeps its own title weights.
+   */
+  contextualHeaders?: boolean;
   /** Image captions, and the images inside PDFs and DOCX (each a chunk of its caption and OCR text). */
   image?: ImageLoadOptions;
 }
@@ -177,6 +183,7 @@ export class KnowledgeBase {
   private indexDefaults: KnowledgeBaseOptions["indexDefaults"] = {};
   private audio?: AudioLoadOptions;
   private image?: ImageLoadOptions;
+  private chunkText: ChunkTextOptions = {};
 
   private constructor(dir: string, embeddings: EmbeddingsInterface, store: KnowledgeStore) {
     this.dir = dir;
@@ -187,7 +194,7 @@ export class KnowledgeBase {
   /** Opens the knowledge base in `dir`, or an empty one if nothing was stored there yet. */
   static async open(options: KnowledgeBaseOptions): Promise<KnowledgeBase> {
     const dir = resolve(options.dir);
-    const modelId = options.modelId ?? embeddingsModelId(options.embeddings);
+    const modelId = storedModelId(options.modelId ?? embeddingsModelId(options.embeddings), options);
     let store: KnowledgeStore;
     if (options.store) {
       if (options.store.modelId !== modelId) {
@@ -210,6 +217,7 @@ export class KnowledgeBase {
         hnsw: options.hnsw,
         checkpointEveryChunks: options.checkpointEveryChunks,
         onRepair: options.onRepair ?? ((message) => process.stderr.write(`${message}\n`)),
+        contextualHeaders: options.contextualHeaders,
       });
     }
     const kb = new KnowledgeBase(dir, options.embeddings, store);
@@ -217,6 +225,7 @@ export class KnowledgeBase {
     kb.indexDefaults = options.indexDefaults ?? {};
     kb.audio = options.audio;
     kb.image = options.image;
+    kb.chunkText = { contextualHeaders: options.contextualHeaders ?? true };
     return kb;
   }
 
@@ -325,7 +334,7 @@ export class KnowledgeBase {
       for (let i = 0; i < chunks.length; i += embedBatchSize) {
         if (signal?.aborted) return;
         const slice = chunks.slice(i, i + embedBatchSize);
-        vectors.push(...(await this.embeddings.embedDocuments(slice.map(embeddingText))));
+        vectors.push(...(await this.embeddings.embedDocuments(slice.map((d) => embeddingText(d, this.chunkText)))));
         progress.chunksEmbedded += slice.length;
         emit({ ...progress });
       }
