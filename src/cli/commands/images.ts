@@ -29,7 +29,7 @@ function formatMetrics(metrics: Record<string, number> = {}): string {
 export function register(program: Command): void {
   const images = program
     .command("images")
-    .description("train, sample and evaluate image models on MNIST (classifier, VAE, diffusion, text to image)");
+    .description("train, sample and evaluate image models on MNIST (classifier, VAE, GAN, diffusion, text to image)");
 
   images
     .command("train")
@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .description("draw digits with a trained generator and write them as PNG")
     .requiredOption(
       "--model <dir|name>",
-      "a folder written by `genera images train`, or a shipped model (vae, diffusion, text2image)",
+      "a folder written by `genera images train`, or a shipped model (vae, gan, diffusion, text2image)",
     )
     .option(
       "--digit <d>",
