@@ -2,13 +2,16 @@
  * What bounds the image models' speed: one LeNet training step (batch 64) split into its
  * parts — im2col/col2im copies, the GEMMs (through the engine's kernel), and everything
  * else (pooling, activations, the optimizer) — each timed alone on the same shapes, plus
- * the time to draw a 4×4 grid with the VAE. Prints a Markdown table; the parts are shown
+ * the time to draw a 4×4 grid with the VAE; and the diffusion U-Net's training step and
+ * DDIM 4×4 grid. Prints a Markdown table; the parts are shown
  * as shares of the whole step measured in the same run.
  *
  *   npx tsx bench/images.ts
  */
 import { AdamW, conv2d, gemm, maxPool2d, SeededRng } from "../src/engine/index.js";
 import { ConvVAE } from "../src/images/ConvVAE.js";
+import { DiffusionModel } from "../src/images/Diffusion.js";
+import { DIFFUSION_DEFAULT } from "../src/images/diffusionRecipes.js";
 import { LeNet } from "../src/images/LeNet.js";
 import { digitBatch } from "../src/images/MnistBatches.js";
 import { loadMnist } from "../src/images/mnist.js";
@@ -81,6 +84,23 @@ const macs = shapes.reduce((s, [M, N, K]) => s + M * N * K, 0);
 const vae = new ConvVAE();
 const grid = best(() => vae.sample(16, r));
 
+// Diffusion: one U-Net training step (batch 32, as trained), and a 4×4 grid by DDIM
+// (the shipped sampling defaults: 20 steps, guidance doubling each U-Net batch to 32).
+const diffusion = new DiffusionModel(DIFFUSION_DEFAULT, 1);
+const dBatch = digitBatch(
+  set,
+  Array.from({ length: 32 }, (_, i) => i),
+);
+const dOptimizer = new AdamW(diffusion.namedParameters(), { lr: 1e-3, weightDecay: 0 });
+const diffusionStep = best(() => {
+  const { loss } = diffusion.forward({ images: dBatch.images, condition: { classes: dBatch.labels } });
+  loss.backward();
+  dOptimizer.step();
+  dOptimizer.zeroGrad();
+});
+const classes = Int32Array.from({ length: 16 }, (_, i) => i % 10);
+const diffusionGrid = best(() => diffusion.sampleDdim(16, { classes }, { rng: r }));
+
 const pct = (v: number) => `${((v / step) * 100).toFixed(0)}%`;
 console.log(`| measure (batch ${B}, best of ${rounds}) | ms | share of a LeNet step |`);
 console.log("|---|---:|---:|");
@@ -92,4 +112,8 @@ console.log(
   `| their forward GEMMs alone (${(macs / 1e6).toFixed(1)} M multiply-adds, ${((macs * 2) / (gemmOnly * 1e6)).toFixed(1)} GFLOP/s) | ${gemmOnly.toFixed(1)} | ${pct(gemmOnly)} |`,
 );
 console.log(`| VAE: a 4×4 grid of samples | ${grid.toFixed(1)} | — |`);
+console.log(`| diffusion U-Net training step (batch 32) | ${diffusionStep.toFixed(1)} | ${pct(diffusionStep)} |`);
+console.log(
+  `| diffusion: a 4×4 grid by DDIM (${DIFFUSION_DEFAULT.samplingSteps} steps, guidance) | ${diffusionGrid.toFixed(1)} | — |`,
+);
 console.log(`\nimages/s in training: ${((B / step) * 1000).toFixed(0)}`);

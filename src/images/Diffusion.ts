@@ -1,4 +1,4 @@
-import { Module, mseLoss, noGrad, SeededRng, Tensor } from "../engine/index.js";
+import { Linear, Module, mseLoss, noGrad, SeededRng, softmax, Tensor } from "../engine/index.js";
 import { NULL_CLASS, UNet, type UNetConfig } from "./UNet.js";
 
 /**
@@ -40,6 +40,13 @@ export interface DiffusionConfig {
   conditionDropout: number;
   /** The network's target: "epsilon" (DDPM) or "v". */
   prediction: "epsilon" | "v";
+  /**
+   * Text to image through the digit embeddings: a linear head maps a prompt's sentence
+   * embedding (this many values) to weights over the ten digits, and the class-conditional
+   * U-Net reads the weighted mixture of its digit embeddings. The head is fitted on the
+   * training captions before the U-Net trains, and frozen.
+   */
+  promptHead?: { dimension: number };
   /** Sampling defaults: guidance scale w and DDIM steps. */
   guidance: number;
   samplingSteps: number;
@@ -109,6 +116,7 @@ function gaussianArray(n: number, rng: () => number): Float32Array {
 export class DiffusionModel extends Module {
   readonly config: DiffusionConfig;
   unet: UNet;
+  promptHead: Linear | null;
   readonly schedule: NoiseSchedule;
   /** Draws timesteps, noise and condition dropout in training; saved with checkpoints. */
   readonly rng: SeededRng;
@@ -118,11 +126,34 @@ export class DiffusionModel extends Module {
     this.config = structuredClone(config);
     this.rng = new SeededRng(seed);
     this.unet = new UNet(config.unet, () => this.rng.next());
+    const head = config.promptHead;
+    this.promptHead = head ? new Linear(head.dimension, 10, { rng: () => this.rng.next(), std: 0.01 }) : null;
     this.schedule = new NoiseSchedule(config.timesteps, config.betaStart, config.betaEnd);
   }
 
+  /** What a caller conditions on: digits, or text (sentence embeddings). */
   get conditioning(): UNetConfig["conditioning"] {
-    return this.config.unet.conditioning;
+    return this.promptHead ? "text" : this.config.unet.conditioning;
+  }
+
+  /**
+   * The prompt head's weights over the 11 classes for sentence embeddings [N, D]: the
+   * softmax over digits, or all on the null class for the zero vector (no prompt). No
+   * gradient flows into the head.
+   */
+  promptClassWeights(embeddings: Tensor): Tensor {
+    const head = this.promptHead;
+    if (!head) throw new Error("this model has no prompt head");
+    const N = embeddings.shape[0];
+    const D = embeddings.shape[1];
+    const probs = noGrad(() => softmax(head.forward(embeddings), -1)).data;
+    const out = new Float32Array(N * (NULL_CLASS + 1));
+    for (let i = 0; i < N; i++) {
+      const row = embeddings.data.subarray(i * D, (i + 1) * D);
+      if (row.every((v) => v === 0)) out[i * (NULL_CLASS + 1) + NULL_CLASS] = 1;
+      else out.set(probs.subarray(i * 10, (i + 1) * 10), i * (NULL_CLASS + 1));
+    }
+    return new Tensor(out, [N, NULL_CLASS + 1]);
   }
 
   /**
@@ -174,9 +205,15 @@ export class DiffusionModel extends Module {
 
   /** The network's output (ε̂ or v̂) for noisy images x_t at timesteps t. */
   predict(xt: Tensor, t: ArrayLike<number>, condition: DiffusionCondition): Tensor {
-    return "classes" in condition
-      ? this.unet.forward({ images: xt, timesteps: t, classes: condition.classes })
-      : this.unet.forward({ images: xt, timesteps: t, condition: condition.embeddings });
+    if ("classes" in condition) return this.unet.forward({ images: xt, timesteps: t, classes: condition.classes });
+    if (this.promptHead) {
+      return this.unet.forward({
+        images: xt,
+        timesteps: t,
+        classWeights: this.promptClassWeights(condition.embeddings),
+      });
+    }
+    return this.unet.forward({ images: xt, timesteps: t, condition: condition.embeddings });
   }
 
   /** The condition with the marked examples replaced by the null one (class 10, or the zero embedding). */

@@ -6,6 +6,7 @@ import {
   GroupNorm,
   Linear,
   Module,
+  matmul,
   type Rng,
   Tensor,
 } from "../engine/index.js";
@@ -106,6 +107,8 @@ export interface UNetInput {
   timesteps: ArrayLike<number>;
   /** Class conditioning: the digit of each image, or NULL_CLASS. */
   classes?: ArrayLike<number>;
+  /** Class conditioning by weights over the 11 classes [N, 11] (a mixture of their embeddings). */
+  classWeights?: Tensor;
   /** Text conditioning: [N, conditionDim] sentence embeddings (zero rows = no prompt). */
   condition?: Tensor;
 }
@@ -154,28 +157,31 @@ export class UNet extends Module {
     // Unit-length sentence vectors: std 1 weights give the condition the class embedding's scale.
     this.conditionIn = config.conditioning === "text" ? new Linear(d, e, { rng, std: 1 }) : null;
     this.stem = new Conv2d(4, c, 3, { rng, padding: 1 });
-    this.block1 = new ResBlock(c, c, e, g, rng);
+    this.block1 = new ResBlock(c, c, 2 * e, g, rng);
     this.down = new Conv2d(c, 2 * c, 3, { rng, stride: 2, padding: 1 });
-    this.block2 = new ResBlock(2 * c, 2 * c, e, g, rng);
-    this.middle = new ResBlock(2 * c, 2 * c, e, g, rng);
+    this.block2 = new ResBlock(2 * c, 2 * c, 2 * e, g, rng);
+    this.middle = new ResBlock(2 * c, 2 * c, 2 * e, g, rng);
     this.up = new ConvTranspose2d(2 * c, c, 4, { rng, stride: 2, padding: 1 });
-    this.upBlock = new ResBlock(2 * c, c, e, g, rng);
+    this.upBlock = new ResBlock(2 * c, c, 2 * e, g, rng);
     this.outNorm = new GroupNorm(g, c);
     this.out = new Conv2d(c, 4, 3, { rng, padding: 1, std: 1e-2 });
   }
 
-  /** The timestep embedding plus the condition's, [N, embedDim]. */
+  /** The timestep embedding beside the condition's, [N, 2·embedDim]. */
   embed(input: UNetInput): Tensor {
     const { embedDim } = this.config;
-    let emb = this.timeOut.forward(this.timeIn.forward(timestepEmbedding(input.timesteps, embedDim)).silu());
+    const emb = this.timeOut.forward(this.timeIn.forward(timestepEmbedding(input.timesteps, embedDim)).silu());
+    let condition: Tensor;
     if (this.classEmbedding) {
-      if (!input.classes) throw new Error("this U-Net is class-conditional: give classes");
-      emb = emb.add(this.classEmbedding.forward(Array.from(input.classes)));
-    } else if (this.conditionIn) {
-      if (!input.condition) throw new Error("this U-Net is text-conditional: give a condition");
-      emb = emb.add(this.conditionIn.forward(input.condition));
+      if (input.classWeights) condition = matmul(input.classWeights, this.classEmbedding.weight);
+      else if (input.classes) condition = this.classEmbedding.forward(Array.from(input.classes));
+      else throw new Error("this U-Net is class-conditional: give classes");
+    } else {
+      if (!input.condition || !this.conditionIn) throw new Error("this U-Net is text-conditional: give a condition");
+      condition = this.conditionIn.forward(input.condition);
     }
-    return emb.silu();
+    // Side by side rather than summed, so the timestep's features cannot drown the condition's.
+    return concat([emb, condition], 1).silu();
   }
 
   /** ε̂ [N, 1, 28, 28]. */

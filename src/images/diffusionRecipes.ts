@@ -1,4 +1,4 @@
-import { noGrad, SeededRng, Tensor } from "../engine/index.js";
+import { AdamW, crossEntropy, Linear, noGrad, SeededRng, Tensor } from "../engine/index.js";
 import { HELD_OUT_TEMPLATES, TRAINING_TEMPLATES } from "./captions.js";
 import { type DiffusionCondition, type DiffusionConfig, DiffusionModel } from "./Diffusion.js";
 import type { ImageRecipe } from "./ImageRecipe.js";
@@ -29,7 +29,8 @@ export const DIFFUSION_DEFAULT: DiffusionConfig = {
 
 export const TEXT2IMAGE_DEFAULT: DiffusionConfig = {
   ...BASE,
-  unet: { channels: 16, embedDim: 64, groups: 8, conditioning: "text", conditionDim: PROMPT_DIMENSION },
+  unet: { channels: 16, embedDim: 64, groups: 8, conditioning: "class" },
+  promptHead: { dimension: PROMPT_DIMENSION },
 };
 
 /** Test digits the held-out loss reads (fixed noise, so evaluations compare). */
@@ -53,7 +54,7 @@ const plot = { yLabel: "noise-prediction MSE", trainKeys: ["loss"], evalKeys: ["
 
 export const diffusionRecipe: ImageRecipe<DiffusionModel> = {
   kind: "diffusion",
-  title: "Class-conditional DDPM (ε-prediction MSE)",
+  title: "Class-conditional DDPM (v-prediction MSE)",
   defaults: { batchSize: 32, lr: 1e-3, epochs: 2 },
   create: (seed) => new DiffusionModel(DIFFUSION_DEFAULT, seed),
   config: (model) => model.config,
@@ -76,6 +77,26 @@ export function captionBanks(): Promise<{ training: CaptionBank; heldOut: Captio
 }
 
 let loaded: { training: CaptionBank; heldOut: CaptionBank } | undefined;
+/** The prompt head fitted on the training captions (by prepare()). */
+let fittedHead: Linear | undefined;
+
+/**
+ * Fits the linear prompt head (sentence embedding → digit logits, softmax regression
+ * with Adam, full batch) on the training captions only.
+ */
+export function fitPromptHead(bank: CaptionBank, steps = 400, seed = 1): Linear {
+  const rng = new SeededRng(seed);
+  const head = new Linear(PROMPT_DIMENSION, 10, { rng: () => rng.next(), std: 0.01 });
+  const x = new Tensor(bank.vectors, [bank.digits.length, PROMPT_DIMENSION]);
+  const optimizer = new AdamW(head.namedParameters(), { lr: 1e-2, weightDecay: 0 });
+  for (let step = 0; step < steps; step++) {
+    const loss = crossEntropy(head.forward(x), bank.digits);
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+  }
+  return head;
+}
 
 /** One caption of each digit drawn from a bank, as a [N, 512] condition. */
 export function captionCondition(bank: CaptionBank, digits: ArrayLike<number>, rng: SeededRng): DiffusionCondition {
@@ -96,12 +117,19 @@ function requireBanks(): { training: CaptionBank; heldOut: CaptionBank } {
 
 export const text2imageRecipe: ImageRecipe<DiffusionModel> = {
   kind: "text2image",
-  title: "Text-to-image DDPM on USE-lite caption embeddings (ε-prediction MSE)",
+  title: "Text-to-image DDPM on USE-lite caption embeddings (v-prediction MSE)",
   defaults: { batchSize: 32, lr: 1e-3, epochs: 2 },
   prepare: async () => {
     loaded = await captionBanks();
+    fittedHead ??= fitPromptHead(loaded.training);
   },
-  create: (seed) => new DiffusionModel(TEXT2IMAGE_DEFAULT, seed),
+  create: (seed) => {
+    const model = new DiffusionModel(TEXT2IMAGE_DEFAULT, seed);
+    if (!fittedHead) throw new Error("text2image: the prompt head is not fitted (prepare() was not awaited)");
+    model.promptHead!.weight.data.set(fittedHead.weight.data);
+    model.promptHead!.bias!.data.set(fittedHead.bias!.data);
+    return model;
+  },
   config: (model) => model.config,
   restore: (config) => new DiffusionModel(config as unknown as DiffusionConfig),
   loss: (model, batch) => ({

@@ -26,6 +26,11 @@ export interface ImageModelReport {
   judgedAccuracyByDigit?: number[];
   /** Text-to-image: how many held-out phrasings the prompts were written in. */
   heldOutPhrasings?: number;
+  /**
+   * Text-to-image: the share of held-out prompts whose digit the prompt head reads right
+   * (its most likely digit), apart from how well the U-Net then draws it.
+   */
+  promptAccuracy?: number;
   coverage?: { digitsPresent: number; effectiveClasses: number; histogram: number[] };
   /** Within-class spread of samples relative to real test digits' (1 = as varied as real ones). */
   relativeSpread?: number;
@@ -36,6 +41,7 @@ export interface ImageModelReport {
 interface SamplePlan {
   count: number;
   digits?: Int32Array;
+  promptAccuracy?: number;
   draw(start: number, count: number, seed: number): Float32Array;
 }
 
@@ -60,10 +66,21 @@ async function samplePlan(loaded: LoadedImageModel, n: number): Promise<SamplePl
   const captions = captionsOf(HELD_OUT_TEMPLATES);
   const vectors = await embedPrompts(captions.map((c) => c.text));
   const per = Math.max(1, Math.round(n / captions.length));
+  let promptAccuracy: number | undefined;
+  if (model.promptHead) {
+    const weights = model.promptClassWeights(new Tensor(vectors, [captions.length, PROMPT_DIMENSION])).data;
+    let right = 0;
+    captions.forEach((c, i) => {
+      const row = Array.from(weights.subarray(i * 11, i * 11 + 10));
+      if (row.indexOf(Math.max(...row)) === c.digit) right++;
+    });
+    promptAccuracy = right / captions.length;
+  }
   const captionOf = Int32Array.from({ length: per * captions.length }, (_, i) => Math.floor(i / per));
   return {
     count: captionOf.length,
     digits: captionOf.map((c) => captions[c].digit),
+    promptAccuracy,
     draw: (start, count, seed) =>
       drawRuns(
         captionOf,
@@ -130,8 +147,10 @@ export async function evaluateImageModel(
     });
     report.judgedAccuracy = hits.reduce((a, b) => a + b, 0) / n;
     report.judgedAccuracyByDigit = hits.map((h, d) => (totals[d] ? h / totals[d] : 0));
-    if (model instanceof DiffusionModel && model.conditioning === "text")
+    if (model instanceof DiffusionModel && model.conditioning === "text") {
       report.heldOutPhrasings = HELD_OUT_TEMPLATES.length;
+      report.promptAccuracy = plan.promptAccuracy;
+    }
   }
   const cov = coverage(predicted);
   const realCount = Math.min(n, test.count);

@@ -6,6 +6,7 @@ import { AdamW, noGrad, SeededRng, Tensor } from "../../src/engine/index.js";
 import { GeneraError } from "../../src/errors.js";
 import { captionsOf, HELD_OUT_TEMPLATES, TRAINING_TEMPLATES } from "../../src/images/captions.js";
 import { type DiffusionConfig, DiffusionModel, NoiseSchedule } from "../../src/images/Diffusion.js";
+import { fitPromptHead } from "../../src/images/diffusionRecipes.js";
 import { ImageGenerator } from "../../src/images/ImageGenerator.js";
 import { saveImageModel } from "../../src/images/imageCheckpoint.js";
 import { digitBatch } from "../../src/images/MnistBatches.js";
@@ -200,6 +201,46 @@ describe("diffusion sampling", () => {
 });
 
 describe("text-to-image captions and prompts", () => {
+  it("the prompt head turns sentence embeddings into weights over the digits; the zero vector means no prompt", () => {
+    const config = { ...tinyConfig("class"), promptHead: { dimension: 12 } };
+    const m = new DiffusionModel(config, 1);
+    expect(m.conditioning).toBe("text");
+    // A toy bank: digit d is the unit vector along axis d.
+    const vectors = new Float32Array(10 * 12);
+    for (let d = 0; d < 10; d++) vectors[d * 12 + d] = 1;
+    // A head that reads digit d off axis d.
+    m.promptHead!.weight.data.set(Float32Array.from({ length: 120 }, (_, i) => (i % 13 === 0 ? 5 : 0)));
+    const weights = m.promptClassWeights(
+      new Tensor(Float32Array.from([...vectors.subarray(36, 48), ...new Float32Array(12)]), [2, 12]),
+    );
+    const row = Array.from(weights.data.subarray(0, 11));
+    expect(row.indexOf(Math.max(...row))).toBe(3);
+    expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(Array.from(weights.data.subarray(11))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    // The U-Net reads the mixture, and classifier-free guidance pairs it with the null class.
+    const x = new Float32Array(784).fill(0.1);
+    const out = noGrad(() => m.guidedOutput(x, 1, 10, { embeddings: new Tensor(vectors.slice(36, 48), [1, 12]) }, 2));
+    expect(out.every(Number.isFinite)).toBe(true);
+  });
+
+  it("fits the prompt head on the training captions alone", () => {
+    const rng = new SeededRng(8);
+    const n = 200;
+    const digits = Int32Array.from({ length: n }, (_, i) => i % 10);
+    // Each digit has its own direction, plus noise that stands for the phrasing.
+    const vectors = new Float32Array(n * 512).map(
+      (_, k) => 0.3 * rng.gaussian() + (k % 512 === digits[Math.floor(k / 512)] ? 2 : 0),
+    );
+    const head = fitPromptHead({ texts: [], digits, vectors, byDigit: [] }, 150);
+    const logits = noGrad(() => head.forward(new Tensor(vectors, [n, 512]))).data;
+    let right = 0;
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(logits.subarray(i * 10, (i + 1) * 10));
+      if (row.indexOf(Math.max(...row)) === digits[i]) right++;
+    }
+    expect(right / n).toBeGreaterThan(0.95);
+  });
+
   it("never trains on a held-out phrasing", () => {
     const training = new Set(captionsOf(TRAINING_TEMPLATES).map((c) => c.text));
     expect(training.size).toBeGreaterThan(2000);

@@ -206,6 +206,11 @@ function formatReport(r: ImageModelReport): string {
     const where = r.heldOutPhrasings ? ` (prompts in ${r.heldOutPhrasings} phrasings never trained on)` : "";
     lines.push(`  judged accuracy      ${(r.judgedAccuracy * 100).toFixed(1)}%${where}`);
   }
+  if (r.promptAccuracy !== undefined) {
+    lines.push(
+      `  prompt read right    ${(r.promptAccuracy * 100).toFixed(1)}% (the prompt head's digit, before drawing)`,
+    );
+  }
   if (r.judgedAccuracyByDigit) {
     lines.push(`  … per digit 0–9      ${r.judgedAccuracyByDigit.map((a) => `${Math.round(a * 100)}%`).join(" ")}`);
   }
