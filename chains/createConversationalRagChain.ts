@@ -13,6 +13,8 @@ export interface ConversationalRagInput {
   question: string;
   /** Earlier turns, oldest first: LangChain messages or `{ role, content }` objects. */
   chatHistory?: Array<BaseMessage | ChatTurn>;
+  /** Images shown to a vision-capable model with the question (see RagInput). */
+  images?: string[];
 }
 
 export interface ConversationalRagChainOptions extends RagChainOptions {

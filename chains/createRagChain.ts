@@ -1,5 +1,8 @@
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import { HumanMessage } from "@langchain/core/messages";
+import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { RunnableConfig, RunnableInterface } from "@langchain/core/runnables";
 import { GeneraError } from "../src/errors.js";
@@ -14,7 +17,12 @@ import { SingleInputChain } from "./SingleInputChain.js";
 /** The prompt's numbered passages (defined beside their parser in src/llms). */
 export { formatContext };
 
-export type RagInput = string | { question: string };
+/**
+ * A question, or `{ question, images }`: `images` are image URLs (inline `data:image/…` URLs
+ * from the server) shown to a vision-capable chat model with the question, as LangChain
+ * multimodal content (`image_url` parts).
+ */
+export type RagInput = string | { question: string; images?: string[] };
 
 export interface RagOutput {
   /** The answer, with `[n]` markers that refer to `sources[].index`. */
@@ -130,6 +138,7 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
   }
 
   protected async run(input: I, config: RunnableConfig): Promise<RagOutput> {
+    const images = this.imagesOf(input);
     const { question, query, standaloneQuestion } = await this.prepare(input, config);
     const documents = await this.retrieve(query, config);
     const extra = standaloneQuestion !== undefined ? { standaloneQuestion } : {};
@@ -140,8 +149,33 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
     const passages = documents.map((doc, i) => toCitedSource(doc, i + 1));
     if (passages.length === 0) return { answer: NO_ANSWER_TEXT, sources: [], ...extra };
     const promptValue = await this.prompt.invoke({ context: promptContext(passages, documents), question }, config);
-    const answer = outputText(await this.model.model.invoke(promptValue, config)).trim();
+    let answer: string;
+    try {
+      answer = outputText(await this.model.model.invoke(withImages(promptValue, images), config)).trim();
+    } catch (error) {
+      throw imagesRefused(error, images);
+    }
     return { answer, sources: citedPassages(answer, passages), ...extra };
+  }
+
+  /**
+   * The images that come with the question; only a generator can be shown them. The extractive
+   * answerer quotes text, so images for it are INVALID_INPUT (a caller turns them into their
+   * caption and OCR text first, as the server does for text-only models).
+   */
+  protected imagesOf(input: I): string[] {
+    const images = typeof input === "object" && input !== null ? (input as { images?: unknown }).images : undefined;
+    if (images === undefined || (Array.isArray(images) && images.length === 0)) return [];
+    if (!Array.isArray(images) || !images.every((url) => typeof url === "string" && url !== "")) {
+      throw new GeneraError("INVALID_INPUT", "images must be an array of image URLs (data:image/…;base64,…)");
+    }
+    if (this.model.kind === "extractive") {
+      throw new GeneraError(
+        "INVALID_INPUT",
+        "The extractive answerer reads text only and cannot look at images: send their text instead, or configure a vision-capable chat model (llm.vision with the openai or ollama provider)",
+      );
+    }
+    return images;
   }
 
   /** The corpus statistics of the retriever's keyword index (HybridRetriever), for the extractive answerer. */
@@ -161,6 +195,7 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
 
   // Chunks are partial by contract (RagChunk); the casts only satisfy Runnable's output typing.
   protected async *streamOutput(input: I, config: RunnableConfig): AsyncGenerator<RagOutput> {
+    const images = this.imagesOf(input);
     const { question, query, standaloneQuestion } = await this.prepare(input, config);
     if (standaloneQuestion !== undefined) yield { standaloneQuestion } as RagOutput;
     const documents = await this.retrieve(query, config);
@@ -181,11 +216,46 @@ export class RagChain<I extends RagInput = RagInput> extends SingleInputChain<I,
       return;
     }
     const promptValue = await this.prompt.invoke({ context: promptContext(passages, documents), question }, config);
-    for await (const chunk of await this.model.model.stream(promptValue, config)) {
-      const text = outputText(chunk);
-      if (text !== "") yield { answer: text } as RagOutput;
+    try {
+      for await (const chunk of await this.model.model.stream(withImages(promptValue, images), config)) {
+        const text = outputText(chunk);
+        if (text !== "") yield { answer: text } as RagOutput;
+      }
+    } catch (error) {
+      throw imagesRefused(error, images);
     }
   }
+}
+
+/**
+ * The prompt with the images added to its last human message as LangChain multimodal content
+ * (`image_url` parts after the text), which ChatOpenAI and ChatOllama hand to the model.
+ */
+export function withImages(promptValue: BasePromptValueInterface, images: string[]): BaseLanguageModelInput {
+  if (images.length === 0) return promptValue;
+  const messages = promptValue.toChatMessages();
+  const last = messages.findLastIndex((m) => m.getType() === "human");
+  const text = last >= 0 ? outputText(messages[last]) : "";
+  const content = [{ type: "text", text }, ...images.map((url) => ({ type: "image_url", image_url: { url } }))];
+  if (last >= 0) messages[last] = new HumanMessage({ content });
+  else messages.push(new HumanMessage({ content }));
+  return messages;
+}
+
+/**
+ * A model server that answers a request with images with a 4xx (a text-only model behind a
+ * vision setting) becomes INVALID_INPUT saying so, instead of an internal error.
+ */
+function imagesRefused(error: unknown, images: string[]): unknown {
+  const status =
+    (error as { status?: unknown; status_code?: unknown })?.status ?? (error as { status_code?: unknown })?.status_code;
+  if (images.length === 0 || typeof status !== "number" || status < 400 || status >= 500) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new GeneraError(
+    "INVALID_INPUT",
+    `The chat model refused the ${images.length === 1 ? "image" : `${images.length} images`} (${reason}); it may not read images: set llm.vision to false to send their caption and OCR text instead`,
+    { cause: error, details: { status } },
+  );
 }
 
 /** The passages an answer cites (in citation-number order), or all of them when it cites none. */

@@ -80,6 +80,11 @@ export const ConfigSchema = z.object({
       maxTokens: z.number().int().positive().default(512),
       /** Milliseconds before an HTTP provider is declared unreachable. */
       timeoutMs: z.number().int().positive().default(30_000),
+      /**
+       * The model reads images (a vision model behind "openai" or "ollama"): images in chat
+       * messages reach it as image_url parts. Otherwise they are sent as their caption and OCR text.
+       */
+      vision: z.boolean().default(false),
     })
     .default({}),
   server: z
@@ -141,7 +146,7 @@ type DeepPartial<T> = {
 };
 
 /** Environment variables and the config path they set. */
-const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
+const ENV_MAP: Array<[string, string[], "string" | "number" | "list" | "boolean"]> = [
   ["GENERA_DATA_DIR", ["dataDir"], "string"],
   ["GENERA_DATABASE_URL", ["databaseUrl"], "string"],
   ["GENERA_QUEUE_URL", ["queue", "url"], "string"],
@@ -158,6 +163,7 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list"]> = [
   ["GENERA_LLM_TEMPERATURE", ["llm", "temperature"], "number"],
   ["GENERA_LLM_MAX_TOKENS", ["llm", "maxTokens"], "number"],
   ["GENERA_LLM_TIMEOUT_MS", ["llm", "timeoutMs"], "number"],
+  ["GENERA_LLM_VISION", ["llm", "vision"], "boolean"],
   ["GENERA_HOST", ["server", "host"], "string"],
   ["GENERA_PORT", ["server", "port"], "number"],
   ["PORT", ["server", "port"], "number"],
@@ -195,6 +201,11 @@ function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
       if (!Number.isFinite(value)) {
         throw new GeneraError("CONFIG_INVALID", `Environment variable ${name}="${raw}" is not a number`);
       }
+    } else if (kind === "boolean") {
+      if (!/^(true|false|1|0)$/i.test(raw)) {
+        throw new GeneraError("CONFIG_INVALID", `Environment variable ${name}="${raw}" is not true or false`);
+      }
+      value = /^(true|1)$/i.test(raw);
     } else if (kind === "list") {
       value = raw
         .split(",")
@@ -247,6 +258,14 @@ export function loadConfig(options: LoadConfigOptions = {}): GeneraConfig {
     throw new GeneraError("CONFIG_INVALID", `Invalid configuration: ${issues}`, {
       details: { issues: result.error.issues },
     });
+  }
+  const { llm } = result.data;
+  if (llm.vision && llm.provider !== "openai" && llm.provider !== "ollama") {
+    throw new GeneraError(
+      "CONFIG_INVALID",
+      `Invalid configuration: llm.vision: the "${llm.provider}" provider reads text only; images reach a model through "openai" or "ollama"`,
+      { details: { provider: llm.provider } },
+    );
   }
   return result.data;
 }

@@ -62,6 +62,41 @@ export async function messageText(content: MessageContent, readers: MessageReade
   return out.join("\n").trim();
 }
 
+/**
+ * A message for a model that reads images (llm.vision): its text (recordings transcribed) and
+ * its images as checked `data:` URLs, to go to the model as image_url parts. A message of
+ * images only is asked by what can be read from them (caption and OCR text), so retrieval
+ * has words to search with.
+ */
+export async function messageParts(
+  content: MessageContent,
+  readers: MessageReaders = {},
+): Promise<{ text: string; images: string[] }> {
+  if (typeof content === "string" || !content) return { text: content ?? "", images: [] };
+  const images: string[] = [];
+  const rest: MessageContentPart[] = [];
+  for (const part of content) {
+    if (part.type !== "image_url") {
+      rest.push(part);
+      continue;
+    }
+    const url = typeof part.image_url === "string" ? part.image_url : part.image_url?.url;
+    decodeDataUrl(url, `image ${images.length + 1}`);
+    images.push(url as string);
+  }
+  let text = await messageText(rest, readers);
+  if (!text && readers.describe) {
+    const read = await Promise.all(
+      images.map((url, i) => readers.describe!(decodeDataUrl(url, `image ${i + 1}`), `image ${i + 1}`)),
+    );
+    text = read
+      .flatMap((r) => [r.caption, r.ocrText])
+      .filter(Boolean)
+      .join("\n");
+  }
+  return { text, images };
+}
+
 function imageNote(n: number, text: ImageText): string {
   const said: string[] = [];
   if (text.caption) said.push(`caption: "${text.caption}"`);

@@ -17,6 +17,8 @@ export type RagAnswer = Pick<RagOutput, "answer" | "sources">;
 export interface ConversationalInput {
   question: string;
   chatHistory: ChatTurn[];
+  /** Images for a vision-capable model (data: URLs); the session keeps only the question's text. */
+  images?: string[];
 }
 
 export type ChatStreamEvent = { type: "sources"; sources: CitedSource[] } | { type: "token"; text: string };
@@ -41,11 +43,17 @@ export class ChatService {
   }
 
   /** `signal`: the request's (see responseSignal); a closed request leaves the queue and stops its chain. */
-  async chat(message: string, sessionId?: string, signal?: AbortSignal): Promise<RagAnswer & { sessionId: string }> {
+  async chat(
+    message: string,
+    sessionId?: string,
+    signal?: AbortSignal,
+    images?: string[],
+  ): Promise<RagAnswer & { sessionId: string }> {
     const { sessions, limiter, chain } = this.options;
     const id = await sessions.ensure(sessionId, message);
     const chatHistory = await this.history(id);
-    const result = await limiter.run(() => chain.invoke({ question: message, chatHistory }, { signal }), signal);
+    const input = { question: message, chatHistory, ...(images?.length ? { images } : {}) };
+    const result = await limiter.run(() => chain.invoke(input, { signal }), signal);
     await sessions.append(id, { role: "user", content: message });
     await sessions.append(id, { role: "assistant", content: result.answer, sources: result.sources });
     return { answer: result.answer, sources: result.sources, sessionId: id };
@@ -59,6 +67,7 @@ export class ChatService {
     message: string,
     sessionId: string | undefined,
     signal?: AbortSignal,
+    images?: string[],
   ): AsyncGenerator<ChatStreamEvent, RagAnswer & { sessionId: string }> {
     const { sessions, limiter, chain, metrics } = this.options;
     // The slot is taken before anything else, so the first step of this generator is
@@ -82,7 +91,8 @@ export class ChatService {
     // The slot is held for the whole generation; events are handed to this generator through a small queue.
     const run = (async () => {
       try {
-        const stream = await chain.stream({ question: message, chatHistory }, { signal });
+        const input = { question: message, chatHistory, ...(images?.length ? { images } : {}) };
+        const stream = await chain.stream(input, { signal });
         for await (const chunk of stream as AsyncIterable<Partial<RagAnswer>>) {
           if (chunk.sources) {
             sources = chunk.sources;

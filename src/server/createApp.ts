@@ -51,6 +51,8 @@ export interface AppOptions {
   queue?: IndexQueue;
   /** Speech to text of recorded questions (POST /api/transcribe, input_audio parts); none without a speech model. */
   transcribeAudio?: TranscribeAudio;
+  /** The chat model reads images (llm.vision): images in messages reach it as image_url parts. */
+  vision?: boolean;
   log?: (line: string) => void;
 }
 
@@ -211,6 +213,7 @@ export function createApp(options: AppOptions): {
       images: options.images,
       describeImage: options.describeImage,
       transcribeAudio: options.transcribeAudio,
+      vision: options.vision,
     }),
   );
   app.use("/api", imagesRouter(options.images));
@@ -227,6 +230,7 @@ export function createApp(options: AppOptions): {
       metrics,
       describeImage: options.describeImage,
       transcribeAudio: options.transcribeAudio,
+      vision: options.vision,
     }),
   );
 

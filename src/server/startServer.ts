@@ -99,6 +99,7 @@ export async function startServer({ config, kb, images, log }: StartServerOption
     describeImage: await messageImageDescriber(config),
     queue,
     transcribeAudio: speech ? recordingTranscriber(speech) : undefined,
+    vision: config.llm.vision,
     log: say,
   });
 

@@ -7,7 +7,7 @@ import { supportedExtensions } from "../../../loaders/loadFile.js";
 import { GeneraError } from "../../errors.js";
 import type { KnowledgeBase } from "../../knowledge/KnowledgeBase.js";
 import type { ImageIndex } from "../../multimodal/ImageIndex.js";
-import { type DescribeImage, type MessageReaders, messageText } from "../../multimodal/imageContent.js";
+import { type DescribeImage, type MessageReaders, messageParts, messageText } from "../../multimodal/imageContent.js";
 import type { TranscribeAudio } from "../../multimodal/speechQuestion.js";
 import { atomicWriteFileSync } from "../../util/atomicWrite.js";
 import type { ChatService } from "../ChatService.js";
@@ -31,11 +31,20 @@ const ChatBody = z.object({
   sessionId: z.string().uuid().optional(),
 });
 
-/** The chat message as text: images become their caption and OCR text, recordings their words (see messageText). */
-async function chatMessage(message: z.infer<typeof ChatBody>["message"], readers: MessageReaders): Promise<string> {
-  const text = await messageText(message, readers);
-  if (!text) throw new GeneraError("INVALID_INPUT", "message must not be empty");
-  return text;
+/**
+ * The chat message as text, recordings as their words: images go along as data: URLs to a
+ * model that reads them (`vision`), else become their caption and OCR text (see messageText).
+ */
+async function chatMessage(
+  message: z.infer<typeof ChatBody>["message"],
+  readers: MessageReaders,
+  vision: boolean,
+): Promise<{ text: string; images: string[] }> {
+  const parts = vision
+    ? await messageParts(message, readers)
+    : { text: await messageText(message, readers), images: [] };
+  if (!parts.text) throw new GeneraError("INVALID_INPUT", "message must not be empty");
+  return parts;
 }
 
 const SearchQuery = z.object({
@@ -63,6 +72,8 @@ export interface ApiRouterOptions {
   describeImage?: DescribeImage;
   /** Speech to text of a recorded question (`input_audio` parts). */
   transcribeAudio?: TranscribeAudio;
+  /** The chat model reads images (llm.vision): they reach it as image_url parts. */
+  vision?: boolean;
 }
 
 /**
@@ -159,8 +170,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
 
   router.post("/chat", async (req, res) => {
     const body = parseInput(ChatBody, req.body, "chat request");
-    const message = await chatMessage(body.message, readers);
-    res.json(await chat.chat(message, body.sessionId, responseSignal(res)));
+    const { text, images } = await chatMessage(body.message, readers, options.vision === true);
+    res.json(await chat.chat(text, body.sessionId, responseSignal(res), images));
   });
 
   router.post("/chat/stream", async (req: Request, res: Response) => {
@@ -169,7 +180,8 @@ export function apiRouter(options: ApiRouterOptions): Router {
       throw new GeneraError("NOT_FOUND", `Session "${body.sessionId}" does not exist`);
     }
     const signal = responseSignal(res);
-    const stream = chat.chatStream(await chatMessage(body.message, readers), body.sessionId, signal);
+    const { text, images } = await chatMessage(body.message, readers, options.vision === true);
+    const stream = chat.chatStream(text, body.sessionId, signal, images);
     // The first step waits for a generation slot: a full queue (429) or a bad session is
     // still an HTTP error here, before any byte of the event stream is sent.
     let step = await stream.next();

@@ -4,7 +4,7 @@ import type { Runnable } from "@langchain/core/runnables";
 import { Router } from "express";
 import { z } from "zod";
 import { GeneraError } from "../../errors.js";
-import { type DescribeImage, messageText } from "../../multimodal/imageContent.js";
+import { type DescribeImage, messageParts, messageText } from "../../multimodal/imageContent.js";
 import type { TranscribeAudio } from "../../multimodal/speechQuestion.js";
 import type { ChatTurn, ConversationalInput, RagAnswer } from "../ChatService.js";
 import type { GenerationLimiter } from "../GenerationLimiter.js";
@@ -60,6 +60,8 @@ export interface OpenAiRouterOptions {
   describeImage?: DescribeImage;
   /** Speech to text of a recorded question (`input_audio` parts). */
   transcribeAudio?: TranscribeAudio;
+  /** The chat model reads images (llm.vision): they reach it as image_url parts. */
+  vision?: boolean;
 }
 
 /**
@@ -92,14 +94,15 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     }
     const turns = body.messages.filter((m) => m.role === "user" || m.role === "assistant");
     const last = turns[turns.length - 1];
-    // Images in the question (image_url parts) reach the answering model as their caption and OCR text.
-    const question =
-      last?.role === "user"
-        ? await messageText(last.content, {
-            describe: options.describeImage,
-            transcribe: options.transcribeAudio,
-          })
-        : "";
+    // Images in the question (image_url parts) reach a vision model as they are, any other
+    // model as their caption and OCR text; recordings (input_audio parts) as their words.
+    const readers = { describe: options.describeImage, transcribe: options.transcribeAudio };
+    const { text: question, images } =
+      last?.role !== "user"
+        ? { text: "", images: [] }
+        : options.vision
+          ? await messageParts(last.content, readers)
+          : { text: await messageText(last.content, readers), images: [] };
     if (!question.trim()) {
       throw new GeneraError("INVALID_INPUT", "messages must end with a non-empty user message");
     }
@@ -120,6 +123,7 @@ export function openAiRouter(options: OpenAiRouterOptions): Router {
     }
     const input: ConversationalInput = {
       question,
+      ...(images.length ? { images } : {}),
       chatHistory: turns.slice(0, -1).map((m) => ({ role: m.role, content: text(m.content) }) as ChatTurn),
     };
     const id = `chatcmpl-${randomUUID()}`;
