@@ -164,7 +164,8 @@ function realCorpus(dir: string, files: number): number {
   mkdirSync(dir, { recursive: true });
   const list = (root: string, args: string[]) => {
     try {
-      return execFileSync("find", [root, ...args], { encoding: "utf8", maxBuffer: 64 << 20 })
+      // -H: node_modules may itself be a link (a worktree sharing another's packages).
+      return execFileSync("find", ["-H", root, ...args], { encoding: "utf8", maxBuffer: 64 << 20 })
         .split("\n")
         .filter(Boolean)
         .sort();
