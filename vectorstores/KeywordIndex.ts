@@ -427,15 +427,21 @@ export class KeywordIndex {
 
   /**
    * Replaces everything indexed by a `snapshot()` of an index with the same options. The
-   * documents themselves still come from `options.documents` (an index keeping its own copies
-   * cannot be restored this way). A snapshot MiniSearch cannot read throws, leaving this empty.
+   * documents come from `options.documents`, or for an index keeping its own copies, from
+   * `documents`: snapshot entries not given a document there are dropped. A snapshot that
+   * cannot be read throws, leaving this empty.
    */
-  loadSnapshot(json: string): void {
-    if (this.ownDocs) {
-      throw new GeneraError("INVALID_INPUT", "loadSnapshot needs an index that reads its documents from a store");
-    }
+  loadSnapshot(json: string, documents?: Iterable<DocumentInterface>): void {
     this.clear();
-    this.mini = MiniSearch.loadJSON<IndexedFields>(json, this.miniSearchOptions());
+    const mini = MiniSearch.loadJSON<IndexedFields>(json, this.miniSearchOptions());
+    if (this.ownDocs) {
+      for (const doc of documents ?? []) {
+        if (doc.id && mini.has(doc.id)) this.ownDocs.set(doc.id, copyDocument(doc, doc.id));
+      }
+      const ids = [...(mini as unknown as MiniSearchInternals)._documentIds.values()];
+      for (const id of ids) if (!this.ownDocs.has(id)) mini.discard(id);
+    }
+    this.mini = mini;
   }
 
   /** Forgets everything indexed. */

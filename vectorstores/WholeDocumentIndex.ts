@@ -1,4 +1,5 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
+import { GeneraError } from "../src/errors.js";
 import { KeywordIndex } from "./KeywordIndex.js";
 
 /** One source document rebuilt from its chunks. */
@@ -62,7 +63,8 @@ export class WholeDocumentIndex {
   private readonly bySource = new Map<string, SourceDocument>();
   private readonly sourceOfChunk = new Map<string, string>();
 
-  private constructor(chunks: KeywordIndex) {
+  /** `snapshot`: postings written by `snapshot()` when `chunks` held what it holds now (see restore). */
+  private constructor(chunks: KeywordIndex, snapshot?: string) {
     const groups = new Map<string, Array<{ id: string; doc: Document }>>();
     for (const id of chunks.ids()) {
       const doc = chunks.getDocument(id);
@@ -74,7 +76,46 @@ export class WholeDocumentIndex {
     }
     const whole: Document[] = [];
     for (const [source, list] of groups) whole.push(this.assemble(source, list));
-    this.keywordIndex = KeywordIndex.rebuildFrom(whole);
+    if (snapshot === undefined) this.keywordIndex = KeywordIndex.rebuildFrom(whole);
+    else {
+      this.keywordIndex = new KeywordIndex();
+      // Sources whose chunks are all gone since the snapshot are dropped with their text.
+      this.keywordIndex.loadSnapshot(snapshot, whole);
+      const missing = whole.filter((doc) => !this.keywordIndex.has(doc.id as string));
+      if (missing.length) {
+        throw new GeneraError(
+          "INDEX_CORRUPT",
+          `The whole-document snapshot lacks ${missing.length} of the ${whole.length} documents the chunks make (${missing[0]?.id}, …)`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Restores the whole-document index of `chunks` from a `snapshot()` taken when `chunks` held
+   * exactly what it holds now: the documents' texts are put together again from the chunks (no
+   * text analysis) and their postings read from the snapshot, so the first search after a
+   * restart does not index every text again. Later changes to `chunks` are followed as usual.
+   * Throws (INDEX_CORRUPT, or the parser's error) when the snapshot does not fit.
+   */
+  static restore(chunks: KeywordIndex, snapshot: string): WholeDocumentIndex {
+    const index = new WholeDocumentIndex(chunks, snapshot);
+    cache.set(chunks, { revision: chunks.revision, index });
+    return index;
+  }
+
+  /** The whole-document index of `chunks` if one was built (brought up to date), without building one. */
+  static built(chunks: KeywordIndex): WholeDocumentIndex | undefined {
+    const cached = cache.get(chunks);
+    if (!cached) return undefined;
+    if (cached.revision === chunks.revision) return cached.index;
+    const changed = chunks.changedSince(cached.revision);
+    return changed && changed.length <= chunks.size / 2 ? WholeDocumentIndex.of(chunks) : undefined;
+  }
+
+  /** The postings of the whole documents (see KeywordIndex.snapshot), for `restore`. */
+  snapshot(): string {
+    return this.keywordIndex.snapshot();
   }
 
   /** The whole-document index of a chunk index, kept up to date with each of its revisions. */

@@ -14,6 +14,7 @@ import {
   KeywordIndex,
   type KeywordTerms,
 } from "../../vectorstores/KeywordIndex.js";
+import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { digestFile } from "../util/digestFile.js";
@@ -75,6 +76,8 @@ export class EmbeddedStore implements KnowledgeStore {
   private graphBehind = 0;
   /** The keyword snapshot in the database misses changes the in-memory index has. */
   private keywordsStale = false;
+  /** The database holds whole-document postings matching the keyword snapshot. */
+  private documentsStored = false;
   private closed = false;
   private writes: Promise<unknown> = Promise.resolve();
   private readonly fieldTerms = new Map<string, string>();
@@ -500,7 +503,9 @@ export class EmbeddedStore implements KnowledgeStore {
 
   private async checkpointNow(): Promise<void> {
     this.assertOpen();
-    if (this.keywordsStale) await this.writeKeywordSnapshot();
+    if (this.keywordsStale || (!this.documentsStored && WholeDocumentIndex.built(this.keywordIndex))) {
+      await this.writeKeywordSnapshot();
+    }
     if (this.graphBehind === 0 || this.vectorStore.dimension === undefined || this.vectorStore.size === 0) {
       if (this.graphBehind > 0 && this.vectorStore.size === 0) this.dropGraph();
       return;
@@ -527,59 +532,82 @@ export class EmbeddedStore implements KnowledgeStore {
    * Stores the keyword postings (MiniSearch's serialised index, gzipped) with the highest label
    * they cover and their SHA-256, in one transaction: start-up loads them instead of analysing
    * and indexing every chunk, then indexes only what was committed after (see restoreKeywords).
+   * The whole-document postings the retriever derives go along when they were built (a server
+   * that has searched): the first search after the next start then skips building them.
    */
   private async writeKeywordSnapshot(): Promise<void> {
     const { last } = this.db.prepare("SELECT max(label) AS last FROM chunks").get() as { last: number | null };
     this.keywordsStale = false;
     if (last === null) {
       this.db.transaction(() => {
-        this.db.prepare("DELETE FROM snapshots WHERE name = 'keywords'").run();
+        this.db.prepare("DELETE FROM snapshots WHERE name IN ('keywords', 'documents')").run();
         this.db.prepare("DELETE FROM meta WHERE key = 'keywords'").run();
       })();
+      this.documentsStored = false;
       return;
     }
     // Compressed off the main thread (the postings of 30k chunks are ~30 MB of JSON, ~1/5 of that gzipped).
     const data = await gzipAsync(this.keywordIndex.snapshot(), { level: 4 });
+    const whole = WholeDocumentIndex.built(this.keywordIndex);
+    const documents = whole ? await gzipAsync(whole.snapshot(), { level: 4 }) : undefined;
     const ref: KeywordSnapshotRef = {
       lastLabel: last,
       chunks: this.keywordIndex.size,
       bytes: data.byteLength,
-      sha256: createHash("sha256").update(data).digest("hex"),
+      sha256: sha256Of(data),
+      ...(documents ? { documents: { bytes: documents.byteLength, sha256: sha256Of(documents) } } : {}),
     };
     this.db.transaction(() => {
       this.db.prepare("INSERT OR REPLACE INTO snapshots (name, data) VALUES ('keywords', ?)").run(data);
+      // A whole-document snapshot from an earlier checkpoint would not match these chunks.
+      if (documents)
+        this.db.prepare("INSERT OR REPLACE INTO snapshots (name, data) VALUES ('documents', ?)").run(documents);
+      else this.db.prepare("DELETE FROM snapshots WHERE name = 'documents'").run();
       this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('keywords', ?)").run(JSON.stringify(ref));
     })();
+    this.documentsStored = documents !== undefined;
   }
 
   /**
-   * Loads the keyword snapshot and drops what was removed after it; returns what it covers, or
-   * undefined (after saying why) when there is none or it fails its check, so the caller indexes
-   * every chunk from its text.
+   * Loads the keyword snapshot (and the whole-document one taken with it) and drops what was
+   * removed after it; returns what it covers, or undefined (after saying why) when there is none
+   * or it fails its check, so the caller indexes every chunk from its text.
    */
   private restoreKeywords(
     recorded: string | undefined,
     report: (message: string) => void,
   ): { lastLabel: number; removed: number } | undefined {
     if (recorded === undefined) return undefined;
+    const ref = JSON.parse(recorded) as KeywordSnapshotRef;
     try {
-      const ref = JSON.parse(recorded) as KeywordSnapshotRef;
-      const row = this.db.prepare("SELECT data FROM snapshots WHERE name = 'keywords'").get() as
-        | { data: Buffer }
-        | undefined;
-      if (!row) throw new Error("is missing");
-      if (createHash("sha256").update(row.data).digest("hex") !== ref.sha256)
-        throw new Error("fails its SHA-256 check");
-      this.keywordIndex.loadSnapshot(gunzipSync(row.data).toString("utf8"));
-      const live = new Set(this.db.prepare("SELECT id FROM chunks").pluck().all() as string[]);
-      const removed = this.keywordIndex.ids().filter((id) => !live.has(id));
-      this.keywordIndex.remove(removed);
-      return { lastLabel: ref.lastLabel, removed: removed.length };
+      this.keywordIndex.loadSnapshot(gunzipSync(this.snapshotData("keywords", ref)).toString("utf8"));
     } catch (error) {
       this.keywordIndex.clear();
       report(`index: the keyword snapshot ${(error as Error).message}; rebuilding it from the chunks' text`);
       return undefined;
     }
+    if (ref.documents) {
+      // Before the catch-up below, so that the whole-document index follows it change by change.
+      try {
+        const data = this.snapshotData("documents", ref.documents);
+        WholeDocumentIndex.restore(this.keywordIndex, gunzipSync(data).toString("utf8"));
+        this.documentsStored = true;
+      } catch (error) {
+        report(`index: the whole-document keyword snapshot ${(error as Error).message}; the first search rebuilds it`);
+      }
+    }
+    const live = new Set(this.db.prepare("SELECT id FROM chunks").pluck().all() as string[]);
+    const removed = this.keywordIndex.ids().filter((id) => !live.has(id));
+    this.keywordIndex.remove(removed);
+    return { lastLabel: ref.lastLabel, removed: removed.length };
+  }
+
+  /** A stored snapshot's bytes, checked against their recorded SHA-256 (the error says what is wrong). */
+  private snapshotData(name: string, ref: { sha256: string }): Buffer {
+    const row = this.db.prepare("SELECT data FROM snapshots WHERE name = ?").get(name) as { data: Buffer } | undefined;
+    if (!row) throw new Error("is missing");
+    if (sha256Of(row.data) !== ref.sha256) throw new Error("fails its SHA-256 check");
+    return row.data;
   }
 
   async sizeBytes(): Promise<number> {
@@ -645,6 +673,12 @@ interface KeywordSnapshotRef {
   chunks: number;
   bytes: number;
   sha256: string;
+  /** The whole-document postings taken at the same time, when there were any. */
+  documents?: { bytes: number; sha256: string };
+}
+
+function sha256Of(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
 interface GraphRef {

@@ -1,9 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Document } from "@langchain/core/documents";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
+import { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 
 const dirs: string[] = [];
@@ -250,6 +253,45 @@ describe("the keyword snapshot", () => {
     expect(["newt ponds", "otter", "egret", "heron"].map((q) => keywordTop(second, q))).toEqual(expected);
     expect(keywordTop(second, "egret").length).toBeGreaterThan(0);
     await second.close();
+    await kb.close();
+  });
+
+  it("keeps the whole-document postings a search built, and follows later commits from them", async () => {
+    const docs = corpus();
+    const store = join(tempDir(), "store");
+    const kb = await open(store);
+    await kb.index([docs], { chunkSize: 120, chunkOverlap: 0 });
+    const search = async (k: KnowledgeBase, q: string) =>
+      (await k.asRetriever({ k: 3, mode: "keyword" }).invoke(q)).map((d) => d.id);
+    await search(kb, "heron"); // builds the whole-document index
+    await kb.save();
+    rmSync(join(docs, "otter-0.md"));
+    writeFileSync(join(docs, "newt-9.md"), "# The newt 9\n\nThe newt number 9 lives in ponds.\n");
+    await kb.index([docs], { chunkSize: 120, chunkOverlap: 0 });
+    const questions = ["newt ponds", "otter number 0", "heron lives", "beaver 1"];
+    const expected = await Promise.all(questions.map((q) => search(kb, q)));
+    const fresh = WholeDocumentIndex.of(
+      KeywordIndex.rebuildFrom(kb.keywordIndex.ids().map((id) => kb.keywordIndex.getDocument(id) as Document)),
+    );
+    // A second process opens it before the first checkpoints again: both snapshots are behind.
+    const repairs: string[] = [];
+    const reopened = await open(store, new HashEmbeddings(), repairs);
+    expect(repairs.join("\n")).toMatch(/catching the keyword index up/);
+    expect(repairs.join("\n")).not.toMatch(/whole-document/);
+    // Restored at start-up: no search has run yet.
+    const whole = WholeDocumentIndex.built(reopened.keywordIndex);
+    expect(whole).toBeDefined();
+    expect(await Promise.all(questions.map((q) => search(reopened, q)))).toEqual(expected);
+    for (const q of questions) {
+      const a = [...(whole as WholeDocumentIndex).scores(q)].sort();
+      const b = [...fresh.scores(q)].sort();
+      expect(
+        a.map(([source]) => source),
+        q,
+      ).toEqual(b.map(([source]) => source));
+      for (const [i, [, score]] of a.entries()) expect(score).toBeCloseTo(b[i]?.[1] as number, 9);
+    }
+    await reopened.close();
     await kb.close();
   });
 
