@@ -48,6 +48,9 @@ describe("POST /api/images", () => {
       [{ model: "classifier" }, 400, /classifier/],
       [{ model: "vae", digit: 3 }, 400, /unconditional/],
       [{ model: "vae", extra: true }, 400, /extra/],
+      [{ model: "text2image", digit: 3 }, 400, /prompt/],
+      [{ model: "text2image", prompt: "" }, 400, /prompt/],
+      [{ model: "text2image", prompt: "x".repeat(301) }, 400, /prompt/],
     ] as const) {
       const response = await post(body);
       expect(response.status, JSON.stringify(body)).toBe(status);

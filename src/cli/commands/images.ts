@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .description("draw digits with a trained generator and write them as PNG")
     .requiredOption(
       "--model <dir|name>",
-      "a folder written by `genera images train`, or a shipped model (vae, gan, diffusion, text2image)",
+      "a folder written by `genera images train`, or a shipped model (vae, gan, text2image)",
     )
     .option(
       "--digit <d>",
