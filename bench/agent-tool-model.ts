@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { confusionMarkdown, scoreToolModel } from "../examples/agent/evaluateToolModel.js";
 import { generateToolDataset } from "../examples/agent/toolData.js";
 import { ToolModel } from "../src/agents/toolModel/ToolModel.js";
+import { INTENTS } from "../src/agents/toolModel/toolPlan.js";
 
 const { values } = parseArgs({
   options: { model: { type: "string" }, count: { type: "string", default: "2000" }, errors: { type: "boolean" } },
@@ -19,9 +20,9 @@ const heldOut = generateToolDataset("test", count);
 const seen = generateToolDataset("train", count, 1234);
 
 const started = performance.now();
-const held = scoreToolModel(model, heldOut);
+const held = await scoreToolModel(model, heldOut);
 const ms = performance.now() - started;
-const inDist = scoreToolModel(model, seen);
+const inDist = await scoreToolModel(model, seen);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 console.log(`tool model: ${model.tagger.numParameters().toLocaleString()} parameters\n`);
@@ -31,7 +32,16 @@ console.log(`| held-out phrasings and values | ${pct(held.exact)} | ${pct(held.i
 console.log(
   `| training phrasings, new draws (baseline) | ${pct(inDist.exact)} | ${pct(inDist.intent)} | ${inDist.count} |`,
 );
-console.log(`\n${(held.count / (ms / 1000)).toFixed(0)} requests/s in batches of 64 (one thread)\n`);
+// Refusal: of the requests no tool serves, how many were refused (recall), and of the
+// refusals made, how many were right (precision).
+const refused = INTENTS.reduce((n, gold) => n + held.confusion[gold].refuse, 0);
+const toRefuse = INTENTS.reduce((n, p) => n + held.confusion.refuse[p], 0);
+console.log(
+  `\nheld-out refusals: recall ${(held.confusion.refuse.refuse / toRefuse).toFixed(3)}, ` +
+    `precision ${(held.confusion.refuse.refuse / Math.max(1, refused)).toFixed(3)}`,
+);
+console.log(`${(held.count / (ms / 1000)).toFixed(0)} requests/s in batches of 64 (USE-lite vectors included)\n`);
 console.log("Held-out confusion (rows: gold intent, columns: predicted):\n");
 console.log(confusionMarkdown(held.confusion));
 if (values.errors) for (const e of held.errors) console.log(JSON.stringify(e));
+process.exit(0); // the USE-lite worker would keep an idle process a little longer

@@ -18,7 +18,11 @@ export interface ToolModelScore {
   errors: Array<{ text: string; gold: unknown; predicted: unknown }>;
 }
 
-export function scoreToolModel(model: ToolModel, examples: ToolExample[], batchSize = 64): ToolModelScore {
+export async function scoreToolModel(
+  model: ToolModel,
+  examples: ToolExample[],
+  batchSize = 64,
+): Promise<ToolModelScore> {
   const confusion = Object.fromEntries(
     INTENTS.map((g) => [g, Object.fromEntries(INTENTS.map((p) => [p, 0]))]),
   ) as ToolModelScore["confusion"];
@@ -27,7 +31,7 @@ export function scoreToolModel(model: ToolModel, examples: ToolExample[], batchS
   const errors: ToolModelScore["errors"] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const batch = examples.slice(i, i + batchSize);
-    const predictions = model.predictBatch(batch.map((e) => e.text));
+    const predictions = await model.predictBatch(batch.map((e) => e.text));
     batch.forEach((ex, j) => {
       const { plan } = predictions[j] as (typeof predictions)[number];
       confusion[ex.intent][plan.intent]++;

@@ -7,6 +7,8 @@
  * expression it was generated from.
  */
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
   type Intent,
@@ -18,6 +20,8 @@ import {
   spaceOperators,
   type Tag,
 } from "../../src/agents/toolModel/toolPlan.js";
+import { IMAGE_GENERATOR_NAMES } from "../../src/agents/tools/imageTool.js";
+import { defaultUseModelDir } from "../../src/embeddings/useLiteAssets.js";
 import { seededRandom } from "../../src/engine/index.js";
 
 export type Split = "train" | "test";
@@ -298,6 +302,18 @@ const GREETINGS = [
   "thanks, that helps",
   "great, thanks",
   "are you there",
+  "good night",
+  "hey there",
+  "what's up",
+  "hiya",
+  "bye",
+  "goodbye",
+  "see you",
+  "what can I ask you",
+  "thx",
+  "much appreciated",
+  "you're great",
+  "how are you",
 ];
 
 /**
@@ -353,11 +369,191 @@ const ACTIONS: Array<[string, string[]]> = [
   ["vote", ["for me", "in the election", "on the proposal", "yes"]],
   ["mute", ["my microphone", "the group chat", "notifications", "the TV"]],
   ["charge", ["my phone", "the car", "the customer", "my credit card"]],
+  // Added with the second generator; appended so the first held-out verbs stay held out.
+  ["reserve", ["a campsite", "seats at the cinema", "a parking spot", "a meeting room"]],
+  ["sell", ["my old bike", "the stocks", "my car", "these concert tickets"]],
+  ["text", ["my brother", "the group", "Maria", "my landlord"]],
+  ["dim", ["the lights", "the screen", "the lamp", "the bedroom lights"]],
+  ["turn on", ["the fan", "the oven", "the radio", "the porch light"]],
+  ["wake", ["me up at six", "the kids", "me in an hour", "me before noon"]],
+  ["ship", ["this parcel to Madrid", "the order", "my package", "the samples"]],
+  ["invite", ["Lisa to dinner", "the team to the party", "my neighbours", "Ben"]],
+  ["subscribe", ["me to the newsletter", "to this channel", "to the premium plan", "me to updates"]],
+  ["like", ["this post", "the photo", "her comment", "that video"]],
+  ["dial", ["the office", "the front desk", "my husband", "the hotel"]],
+  ["repair", ["the dishwasher", "my headphones", "the fence", "the roof"]],
+  ["paint", ["the fence", "my nails", "the bedroom", "the garage door"]],
+  ["bake", ["a cake", "some bread", "cookies", "a pie"]],
+  ["wash", ["the dishes", "my car", "the laundry", "the dog"]],
+  ["follow", ["her on Instagram", "this account", "the band", "me on GitHub"]],
+  ["join", ["the video call", "the meeting", "the waitlist", "a gym"]],
+  ["refund", ["my ticket", "the customer", "the order", "my purchase"]],
+  ["transfer", ["100 euros to Paul", "my savings", "the domain", "the call"]],
+  ["pick up", ["the kids", "my dry cleaning", "the parcel", "groceries"]],
+  ["hire", ["a babysitter", "a lawyer", "movers", "a designer"]],
+  ["sign", ["the contract", "me up for yoga", "this petition", "the lease"]],
+  ["unlock", ["the door", "my phone", "the car", "the garage"]],
+  ["vacuum", ["the living room", "the stairs", "the car", "my room"]],
+  ["iron", ["my shirt", "the trousers", "the curtains", "the tablecloth"]],
+  ["snooze", ["my alarm", "the reminder", "notifications", "the timer"]],
+  ["forward", ["this email to Kim", "the call", "my mail", "the message"]],
+  ["deliver", ["the package", "pizza to my house", "the letter", "flowers"]],
+  ["dance", ["with me", "the tango", "for the camera", "a waltz"]],
+  ["bet", ["on the horse", "ten dollars", "on the game", "on red"]],
+  ["park", ["the car", "my bike", "in the garage", "the truck"]],
+  ["mow", ["the lawn", "the grass", "the backyard", "the field"]],
 ];
 
 function unsupportedTask(rng: Rng, split: Split): string {
   const [verb, objects] = pick(rng, half(ACTIONS, split));
+  if (rng() < 0.3) return `${verb} ${pick(rng, ["the", "my", "a", "our", "this"])} ${word(rng, split)}`;
   return `${verb} ${pick(rng, objects)}`;
+}
+
+/** Arguments of generate_image: the generators are a closed set (the tool's enum), so none is held out. */
+const DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+const COUNT_WORDS = ["two", "three", "four", "five", "six", "eight", "ten", "twelve"];
+
+const IMAGE_FRAMES = [
+  "draw {n} {ks} with the {m}",
+  "generate {n} images of the digit {k}",
+  "sample {n} digits from the {m} model",
+  "use the {m} to draw a {k}",
+  "make {n} pictures of {ks}",
+  "draw a {k}",
+  "show me {n} samples from the {m}",
+  "generate an image of the number {k} using {m}",
+  "create {n} handwritten {ks}",
+  "have the {m} draw {n} digits",
+  "sketch a {k} with {m}",
+  "produce {n} images with the {m} generator",
+  "I'd like a picture of a {k}",
+  "render {n} digits",
+  "generate images with {m}",
+  "draw me a handwritten {k} using the {m}",
+];
+
+/**
+ * Made-up values, so the model learns an argument's extent from the words around it rather
+ * than from the few topics and names listed above: plain English words from the
+ * sentencepiece vocabulary of USE-lite (it ships with genera), minus every word of the
+ * frames and value lists, and split in two like everything else.
+ */
+let englishWords: string[] | undefined;
+function words(split: Split): string[] {
+  if (!englishWords) {
+    const vocab = JSON.parse(readFileSync(join(defaultUseModelDir(), "vocab.json"), "utf8")) as Array<[string, number]>;
+    const reserved = new Set(
+      reservedTexts()
+        .flatMap((t) => tokenizeRequest(t.toLowerCase()))
+        .map((t) => t.text),
+    );
+    englishWords = vocab
+      .map(([piece]) => piece)
+      .filter((p) => /^▁[a-z]{4,}$/.test(p))
+      .map((p) => p.slice(1))
+      .filter((w) => !reserved.has(w));
+  }
+  return half(englishWords, split);
+}
+
+function reservedTexts(): string[] {
+  const piece = (kind: SpanKind) => ({ kind, text: "x" });
+  const frameText = (pieces: Piece[]) => pieces.map((p) => (typeof p === "string" ? p : "")).join(" ");
+  return [
+    ...TOPICS,
+    ...FIGURES,
+    ...FOLDERS,
+    ...FILES,
+    ...DOCUMENTS,
+    ...SECTIONS,
+    ...GREETINGS,
+    ...DATE_TEXTS,
+    ...LIST_NO_PATH,
+    ...PREFIXES,
+    ...SUFFIXES,
+    ...DIGIT_WORDS,
+    ...COUNT_WORDS,
+    ...IMAGE_FRAMES,
+    ...ACTIONS.flatMap(([verb, objects]) => [verb, ...objects]),
+    ...[SEARCH_FRAMES, CALC_FRAMES, LIST_FRAMES, READ_FILE_FRAMES, REFUSE_FRAMES].flatMap((list) =>
+      list.map((f) => frameText(f([piece("Q")]))),
+    ),
+    ...[COMPARE_FRAMES, TWO_CALC_FRAMES, SEARCH_CALC_FRAMES].flatMap((list) =>
+      list.map((f) => frameText(f(piece("Q"), piece("E")))),
+    ),
+    ...READ_DOC_FRAMES.map((f) => frameText(f(piece("D"), piece("S")))),
+    "multiply divide divided add plus subtract minus double halve square triple result times percent",
+  ];
+}
+
+function word(rng: Rng, split: Split): string {
+  return pick(rng, words(split));
+}
+
+function capital(w: string): string {
+  return w.charAt(0).toUpperCase() + w.slice(1);
+}
+
+const SYNTHETIC_RATE = 0.5;
+
+function topic(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(TOPICS, split));
+  const w = () => word(rng, split);
+  return pick(rng, [
+    () => w(),
+    () => `${w()} ${w()}`,
+    () => `the ${w()} ${w()}`,
+    () => `the ${w()}`,
+    () => `${w()} of ${w()}s`,
+    () => `${w()}-${w()}`,
+    () => `${w()} ${w()} ${w()}`,
+    () => capital(w()),
+    () => `${capital(w())} ${w()}`,
+    () => Array.from({ length: int(rng, 2, 4) }, () => w().charAt(0).toUpperCase()).join(""),
+  ])();
+}
+
+function figure(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(FIGURES, split));
+  const w = () => word(rng, split);
+  return pick(rng, [
+    () => `the number of ${w()}s`,
+    () => `the ${w()} ${w()}`,
+    () => `the ${w()} size`,
+    () => `the ${w()} rate`,
+    () => `the maximum ${w()}`,
+    () => `the ${w()}`,
+    () => `the ${w()} of the ${w()}`,
+  ])();
+}
+
+const EXTENSIONS = ["md", "txt", "csv", "json", "yaml", "py", "pdf", "html", "log", "ts", "docx", "xml"];
+
+function folder(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(FOLDERS, split));
+  const w = () => word(rng, split);
+  return pick(rng, [() => w(), () => `${w()}/${w()}`, () => `${w()}-${w()}`, () => `${w()}/${int(rng, 2015, 2030)}`])();
+}
+
+function file(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(FILES, split));
+  const w = () => word(rng, split);
+  const ext = pick(rng, EXTENSIONS);
+  return pick(rng, [() => `${w()}.${ext}`, () => `${w()}/${w()}.${ext}`, () => `${w()}-${w()}.${ext}`])();
+}
+
+function documentId(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(DOCUMENTS, split));
+  const w = () => word(rng, split);
+  const ext = pick(rng, ["md", "md", "pdf", "docx", "txt", "html", "csv"]);
+  return pick(rng, [() => `${w()}.${ext}`, () => `${w()}-${w()}.${ext}`, () => `the-${w()}-${w()}.${ext}`])();
+}
+
+function section(rng: Rng, split: Split): string {
+  if (rng() >= SYNTHETIC_RATE) return pick(rng, half(SECTIONS, split));
+  const w = () => capital(word(rng, split));
+  return pick(rng, [() => w(), () => `${w()} ${word(rng, split)}`, () => `${w()} and ${w()}`])();
 }
 
 const PREFIXES = [
@@ -409,6 +605,22 @@ const SEARCH_FRAMES = frames([
   ["what does the knowledge base know about ", ""],
   ["give me the passages on ", ""],
   ["show me what we have on ", ""],
+  ["search our notes for ", ""],
+  ["find information about ", ""],
+  ["what can you tell me about ", ""],
+  ["look for ", " in my documents"],
+  ["pull up the passages on ", ""],
+  ["I'm curious about ", ""],
+  ["do the documents mention ", ""],
+  ["is there anything on ", ""],
+  ["dig up ", ""],
+  ["research ", ""],
+  ["what is known about ", ""],
+  ["bring up ", ""],
+  ["locate ", " in the knowledge base"],
+  ["help me understand ", ""],
+  ["what's written about ", ""],
+  ["quote the docs on ", ""],
 ]);
 
 const COMPARE_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
@@ -420,6 +632,10 @@ const COMPARE_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
   (a, b) => ["how do ", a, " and ", b, " differ"],
   (a, b) => ["tell me about ", a, " and also ", b],
   (a, b) => [a, " versus ", b],
+  (a, b) => ["contrast ", a, " with ", b],
+  (a, b) => ["is ", a, " better than ", b],
+  (a, b) => ["search both ", a, " and ", b],
+  (a, b) => ["find ", a, " and ", b],
 ];
 
 const CALC_FRAMES = frames([
@@ -443,6 +659,18 @@ const CALC_FRAMES = frames([
   ["find the value of ", ""],
   ["give me ", ""],
   ["can you do ", ""],
+  ["what's the answer to ", ""],
+  ["how much does ", " make"],
+  ["calc ", ""],
+  ["", " equals what"],
+  ["the result of ", ""],
+  ["please compute ", ""],
+  ["I'd like to know ", ""],
+  ["what would ", " be"],
+  ["crunch ", ""],
+  ["what is ", " exactly"],
+  ["answer ", ""],
+  ["", " is how much"],
 ]);
 
 const TWO_CALC_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
@@ -454,6 +682,10 @@ const TWO_CALC_FRAMES: Array<(a: Piece, b: Piece) => Piece[]> = [
   (a, b) => ["what are ", a, " and ", b],
   (a, b) => [a, " and ", b, " please"],
   (a, b) => ["I need ", a, " and ", b],
+  (a, b) => ["what are ", a, " and ", b, " each"],
+  (a, b) => ["first ", a, ", then ", b],
+  (a, b) => ["tell me ", a, " and ", b],
+  (a, b) => ["both ", a, " and ", b],
 ];
 
 const SEARCH_CALC_FRAMES: Array<(q: Piece, op: Piece) => Piece[]> = [
@@ -469,6 +701,14 @@ const SEARCH_CALC_FRAMES: Array<(q: Piece, op: Piece) => Piece[]> = [
   (q, op) => ["find out ", q, " and ", op],
   (q, op) => ["search the documents for ", q, "; ", op],
   (q, op) => ["what do the docs give as ", q, "? ", op],
+  (q, op) => ["look in the documents for ", q, " and ", op],
+  (q, op) => ["use ", q, " from the documents and ", op],
+  (q, op) => ["what's ", q, " according to my notes? ", op],
+  (q, op) => ["pull ", q, " out of the docs, then ", op],
+  (q, op) => ["once you find ", q, ", ", op],
+  (q, op) => ["from the knowledge base, get ", q, " and ", op],
+  (q, op) => ["find ", q, ", and ", op],
+  (q, op) => ["search the docs for ", q, " then ", op],
 ];
 
 const DATE_TEXTS = [
@@ -492,6 +732,18 @@ const DATE_TEXTS = [
   "what's the day today",
   "how late is it",
   "what date is it",
+  "what's today's date",
+  "tell me the date",
+  "which day is today",
+  "what's the current date",
+  "is it monday today",
+  "what day of the month is it",
+  "today's date",
+  "what hour is it",
+  "give me the time",
+  "date and time please",
+  "what weekday is it",
+  "the current time",
 ];
 
 const LIST_FRAMES = frames([
@@ -511,6 +763,14 @@ const LIST_FRAMES = frames([
   ["what documents are in the folder ", ""],
   ["give me a listing of ", ""],
   ["look inside ", ""],
+  ["show me the files in ", ""],
+  ["what's under ", ""],
+  ["list the contents of ", ""],
+  ["dir ", ""],
+  ["open the folder ", ""],
+  ["files in ", ""],
+  ["what does the folder ", " contain"],
+  ["show the directory ", ""],
 ]);
 
 const LIST_NO_PATH = [
@@ -526,6 +786,10 @@ const LIST_NO_PATH = [
   "show your files",
   "ls",
   "list the directory",
+  "what files are there",
+  "show all files",
+  "list everything",
+  "which files can you read",
 ];
 
 const READ_FILE_FRAMES = frames([
@@ -545,6 +809,18 @@ const READ_FILE_FRAMES = frames([
   ["get the text of ", ""],
   ["view ", ""],
   ["load ", ""],
+  ["print ", ""],
+  ["show me the file ", ""],
+  ["what's written in ", ""],
+  ["read out ", ""],
+  ["output the contents of ", ""],
+  ["open up ", ""],
+  ["I want to read ", ""],
+  ["dump ", ""],
+  ["show the text of ", ""],
+  ["read through ", ""],
+  ["what is in ", ""],
+  ["type out ", ""],
 ]);
 
 const READ_DOC_FRAMES: Array<(d: Piece, s?: Piece) => Piece[]> = [
@@ -560,6 +836,18 @@ const READ_DOC_FRAMES: Array<(d: Piece, s?: Piece) => Piece[]> = [
   (d) => ["fetch the document ", d, " in full"],
   (d, s) => ["what does the document ", d, " say in its ", s ?? "", " section"],
   (d) => ["the complete document ", d, " please"],
+  (d) => ["show the indexed document ", d],
+  (d) => ["display the document ", d],
+  (d, s) => ["read section ", s ?? "", " of ", d],
+  (d, s) => ["jump to the ", s ?? "", " section in ", d],
+  (d) => ["give me the document ", d],
+  (d, s) => ["show me ", s ?? "", " in the document ", d],
+  (d) => ["read all of the document ", d],
+  (d) => ["pull up the document ", d],
+  (d, s) => ["what's in the ", s ?? "", " part of ", d],
+  (d) => ["open the indexed file ", d],
+  (d) => ["the text of document ", d],
+  (d, s) => ["the ", s ?? "", " section of ", d, " please"],
 ];
 
 const REFUSE_FRAMES = frames([
@@ -575,6 +863,14 @@ const REFUSE_FRAMES = frames([
   ["", " please"],
   ["would you ", ""],
   ["quickly ", ""],
+  ["would you please ", ""],
+  ["I'd love it if you could ", ""],
+  ["you should ", ""],
+  ["just ", ""],
+  ["", " asap"],
+  ["", " immediately"],
+  ["make sure to ", ""],
+  ["try to ", ""],
 ]);
 
 /** Arithmetic written the ways people write it, with the symbols the calculator should receive. */
@@ -645,7 +941,7 @@ function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = 
   // "can you what is …" is not English: questions only take the prefixes that fit a question.
   const first = typeof pieces[0] === "string" ? pieces[0] : "";
   if (
-    /^(what|how|which|why|where|who|do|according|in the)\b/i.test(first) &&
+    /^(what|how|which|why|where|who|do|according|in the|is|i|i'd|i'm|once|from|first|both|the)\b/i.test(first) &&
     !/^(hey, |quick question: |genera, )$/.test(prefix)
   ) {
     prefix = "";
@@ -672,14 +968,13 @@ function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = 
 function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
   const pre = () => pick(rng, half(PREFIXES, "train"));
   const post = () => pick(rng, SUFFIXES);
-  const topics = half(TOPICS, split);
   let ex: Omit<ToolExample, "calls">;
   let check: string | undefined;
   let operation_: string | undefined;
   switch (intent) {
     case "search": {
       if (rng() < 0.2) {
-        const [a, b] = [pick(rng, topics), pick(rng, topics)];
+        const [a, b] = [topic(rng, split), topic(rng, split)];
         ex = build(
           rng,
           intent,
@@ -691,7 +986,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
         ex = build(
           rng,
           intent,
-          pick(rng, half(SEARCH_FRAMES, split))([{ kind: "Q", text: pick(rng, topics) }]),
+          pick(rng, half(SEARCH_FRAMES, split))([{ kind: "Q", text: topic(rng, split) }]),
           pre(),
           post(),
         );
@@ -722,7 +1017,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       ex = build(
         rng,
         intent,
-        frame({ kind: "Q", text: pick(rng, half(FIGURES, split)) }, { kind: "E", text: op.words }),
+        frame({ kind: "Q", text: figure(rng, split) }, { kind: "E", text: op.words }),
         pre(),
         pick(rng, ["", ".", "", "!"]),
       );
@@ -739,7 +1034,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
           : build(
               rng,
               intent,
-              pick(rng, half(LIST_FRAMES, split))([{ kind: "P", text: pick(rng, half(FOLDERS, split)) }]),
+              pick(rng, half(LIST_FRAMES, split))([{ kind: "P", text: folder(rng, split) }]),
               pre(),
               post(),
             );
@@ -748,17 +1043,17 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       ex = build(
         rng,
         intent,
-        pick(rng, half(READ_FILE_FRAMES, split))([{ kind: "P", text: pick(rng, half(FILES, split)) }]),
+        pick(rng, half(READ_FILE_FRAMES, split))([{ kind: "P", text: file(rng, split) }]),
         pre(),
         post(),
       );
       break;
     case "read_document": {
       const frame = pick(rng, half(READ_DOC_FRAMES, split));
-      const section = frame.length > 1 || rng() < 0 ? pick(rng, half(SECTIONS, split)) : undefined;
+      const sectionName = frame.length > 1 ? section(rng, split) : undefined;
       const pieces = frame(
-        { kind: "D", text: pick(rng, half(DOCUMENTS, split)) },
-        section ? { kind: "S", text: section } : undefined,
+        { kind: "D", text: documentId(rng, split) },
+        sectionName ? { kind: "S", text: sectionName } : undefined,
       );
       ex = build(
         rng,
@@ -775,6 +1070,9 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
     case "reply":
       ex = build(rng, intent, [pick(rng, half(GREETINGS, split))], "", pick(rng, ["", "!", "?", "."]));
       break;
+    case "generate_image":
+      ex = build(rng, intent, imagePieces(rng, split), pre(), post());
+      break;
   }
   const plan = planCalls(ex.intent, ex.spans, ex.text);
   if (check !== undefined) {
@@ -785,6 +1083,30 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
     throw new Error(`generator: "${ex.text}" reads as operation ${plan.operation}, expected ${operation_}`);
   }
   return { ...ex, calls: plan.calls, ...(plan.operation ? { operation: plan.operation } : {}) };
+}
+
+/** A generate_image request: the frame's {m}, {n} and {k} ({ks}: plural) become a model, a count and a digit span. */
+function imagePieces(rng: Rng, split: Split): Piece[] {
+  const frame = pick(rng, half(IMAGE_FRAMES, split));
+  const count = () => {
+    // Held-out counts are all new values (17–64); the words name small counts, so train only.
+    if (split === "test") return String(int(rng, 17, 64));
+    if (rng() < 0.3) return pick(rng, half(COUNT_WORDS, split));
+    return String(int(rng, 2, 16));
+  };
+  const digit = (plural: boolean) => {
+    const d = int(rng, 0, 9);
+    const text = rng() < 0.5 ? String(d) : (DIGIT_WORDS[d] as string);
+    return plural ? `${text}${text === "six" ? "es" : "s"}` : text;
+  };
+  const pieces: Piece[] = [];
+  for (const part of frame.split(/(\{(?:m|n|k|ks)\})/)) {
+    if (part === "{m}") pieces.push({ kind: "M", text: pick(rng, [...IMAGE_GENERATOR_NAMES]) });
+    else if (part === "{n}") pieces.push({ kind: "N", text: count() });
+    else if (part === "{k}" || part === "{ks}") pieces.push({ kind: "K", text: digit(part === "{ks}") });
+    else if (part) pieces.push(part);
+  }
+  return pieces;
 }
 
 /** How often each intent appears: the ones with arguments to copy get more examples. */
@@ -798,6 +1120,7 @@ const MIX: Array<[Intent, number]> = [
   ["date", 1],
   ["refuse", 3],
   ["reply", 1],
+  ["generate_image", 2],
 ];
 
 export function generateToolDataset(split: Split, count: number, seed = split === "train" ? 1 : 2): ToolExample[] {

@@ -9,10 +9,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { REQUEST_VECTOR_DIM, RequestVectors, wordKey } from "../../src/agents/toolModel/RequestVectors.js";
 import { encodeRequest, RequestVocabulary, UNK } from "../../src/agents/toolModel/requestTokens.js";
 import { ToolCallTagger } from "../../src/agents/toolModel/ToolCallTagger.js";
 import { batchRequests, ToolModel } from "../../src/agents/toolModel/ToolModel.js";
 import { INTENTS, TAGS } from "../../src/agents/toolModel/toolPlan.js";
+import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
+import { UniversalSentenceEncoderEmbeddings } from "../../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { AdamW, clipGradNorm, cosineWithWarmup, lineChartSvg, seededRandom } from "../../src/engine/index.js";
 import { confusionMarkdown, scoreToolModel } from "./evaluateToolModel.js";
 import { generateToolDataset } from "./toolData.js";
@@ -20,13 +23,15 @@ import { generateToolDataset } from "./toolData.js";
 const { values } = parseArgs({
   options: {
     out: { type: "string", default: "models/tool-model" },
-    steps: { type: "string", default: "1500" },
+    steps: { type: "string", default: "3000" },
     batch: { type: "string", default: "32" },
     lr: { type: "string", default: "0.003" },
-    train: { type: "string", default: "16000" },
+    train: { type: "string", default: "30000" },
     test: { type: "string", default: "2000" },
     d: { type: "string", default: "64" },
     layers: { type: "string", default: "2" },
+    /** A folder that keeps the USE-lite vectors between runs (CachedEmbeddings). */
+    "vector-cache": { type: "string" },
   },
 });
 const steps = Number(values.steps);
@@ -45,7 +50,11 @@ const SPAN_DROPOUT = 0.35;
 const train = generateToolDataset("train", Number(values.train));
 const val = generateToolDataset("train", 500, 99);
 const test = generateToolDataset("test", Number(values.test));
-const vocab = RequestVocabulary.build(train.map((e) => e.text));
+// Words seen fewer than 5 times (most made-up values) stay UNK: the pretrained vectors carry them.
+const vocab = RequestVocabulary.build(
+  train.map((e) => e.text),
+  5,
+);
 const d = Number(values.d);
 const tagger = new ToolCallTagger({
   vocabSize: vocab.size,
@@ -55,18 +64,54 @@ const tagger = new ToolCallTagger({
   nLayers: Number(values.layers),
   dFF: 2 * d,
   dropout: 0.1,
+  vectorDim: REQUEST_VECTOR_DIM,
 });
-const model = new ToolModel(tagger, vocab);
+const use = new UniversalSentenceEncoderEmbeddings();
+const embeddings = values["vector-cache"]
+  ? new CachedEmbeddings({ embeddings: use, dir: values["vector-cache"], cacheQueries: true })
+  : use;
+const requestVectors = new RequestVectors(embeddings);
+const model = new ToolModel(tagger, vocab, requestVectors);
 console.log(
   `tool model: ${tagger.numParameters().toLocaleString()} parameters, vocabulary ${vocab.size}, ` +
     `${train.length} training requests, ${test.length} held-out; ${INTENTS.length} intents, ${TAGS.length} tags`,
 );
 
 const encoded = train.map((e) => ({
+  text: e.text,
   row: encodeRequest(e.text, vocab, MAX_LEN),
   intent: INTENTS.indexOf(e.intent),
   tags: e.tags.map((t) => TAGS.indexOf(t)),
 }));
+
+// The pretrained vectors, once: every request's sentence vector and every distinct word's.
+const vectorsStarted = Date.now();
+const sentenceVectors = new Map<string, Float32Array>();
+const texts = [...new Set(encoded.map((e) => e.text))];
+const keys = [...new Set(encoded.flatMap((e) => e.row.tokens.map((t) => wordKey(t.text))))];
+const CHUNK = 2048;
+for (let i = 0; i < keys.length; i += CHUNK) {
+  const chunk = keys.slice(i, i + CHUNK);
+  for (const [j, v] of (await embeddings.embedDocuments(chunk)).entries()) requestVectors.seed(chunk[j] as string, v);
+}
+for (let i = 0; i < texts.length; i += CHUNK) {
+  const chunk = texts.slice(i, i + CHUNK);
+  for (const [j, v] of (await embeddings.embedDocuments(chunk)).entries()) {
+    sentenceVectors.set(chunk[j] as string, Float32Array.from(v));
+  }
+  process.stdout.write(
+    `pretrained vectors: ${Math.min(i + CHUNK, texts.length)}/${texts.length} requests, ${keys.length} words\n`,
+  );
+}
+console.log(`pretrained vectors in ${((Date.now() - vectorsStarted) / 1000).toFixed(0)} s`);
+function vectorBlock(e: (typeof encoded)[number]): Float32Array {
+  const block = new Float32Array((1 + e.row.tokens.length) * REQUEST_VECTOR_DIM);
+  block.set(sentenceVectors.get(e.text) as Float32Array, 0);
+  e.row.tokens.forEach((t, i) => {
+    block.set(requestVectors.cached(wordKey(t.text)) as Float32Array, (i + 1) * REQUEST_VECTOR_DIM);
+  });
+  return block;
+}
 const optimizer = new AdamW(tagger.namedParameters(), { lr: Number(values.lr), weightDecay: 0.01 });
 const schedule = cosineWithWarmup({
   lr: Number(values.lr),
@@ -98,7 +143,11 @@ for (let step = 0; step < steps; step++) {
       }),
     };
   });
-  const batch = batchRequests(rows, { intents: picked.map((p) => p.intent), tags: picked.map((p) => p.tags) });
+  const batch = batchRequests(
+    rows,
+    { intents: picked.map((p) => p.intent), tags: picked.map((p) => p.tags) },
+    { blocks: picked.map(vectorBlock), dim: REQUEST_VECTOR_DIM },
+  );
   optimizer.lr = schedule(step);
   optimizer.zeroGrad();
   const { loss } = tagger.forward(batch);
@@ -110,7 +159,7 @@ for (let step = 0; step < steps; step++) {
   smooth = step === 0 ? value : 0.95 * smooth + 0.05 * value;
   if (step % 25 === 0 || step === steps - 1) metrics.push({ step, loss: value });
   if (step % 250 === 0 || step === steps - 1) {
-    const v = scoreToolModel(model, val);
+    const v = await scoreToolModel(model, val);
     tagger.train();
     metrics.push({ step, valExact: v.exact });
     const elapsed = (Date.now() - started) / 1000;
@@ -122,7 +171,7 @@ for (let step = 0; step < steps; step++) {
   }
 }
 
-const score = scoreToolModel(model, test);
+const score = await scoreToolModel(model, test);
 const seconds = Math.round((Date.now() - started) / 1000);
 console.log(
   `\nheld-out requests: exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
@@ -152,3 +201,4 @@ const svg = lineChartSvg({
 // A <title> names the chart for screen readers (and the linter asks for one).
 writeFileSync(join(values.out, "loss.svg"), svg.replace(/(<svg[^>]*>)/, `$1<title>${title}</title>`));
 console.log(`wrote ${values.out} in ${seconds} s`);
+await use.close();

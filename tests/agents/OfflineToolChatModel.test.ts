@@ -1,5 +1,7 @@
+import { tmpdir } from "node:os";
 import { Document } from "@langchain/core/documents";
 import { HumanMessage } from "@langchain/core/messages";
+import type { StructuredToolInterface } from "@langchain/core/tools";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ToolCallingAgent } from "../../src/agents/ToolCallingAgent.js";
 import { OfflineToolChatModel } from "../../src/agents/toolModel/OfflineToolChatModel.js";
@@ -7,6 +9,7 @@ import { ToolModel } from "../../src/agents/toolModel/ToolModel.js";
 import { calculatorTool } from "../../src/agents/tools/calculator.js";
 import { createCurrentDateTool } from "../../src/agents/tools/currentDate.js";
 import { createSearchTool } from "../../src/agents/tools/documentTools.js";
+import { createGenerateImageTool } from "../../src/agents/tools/imageTool.js";
 
 // The checkpoint genera ships (models/tool-model), as `genera agent` uses it.
 let model: OfflineToolChatModel;
@@ -28,7 +31,7 @@ const retriever = { invoke: async () => passages };
 const search = createSearchTool({ retriever });
 const date = createCurrentDateTool({ now: () => new Date("2026-12-06T10:00:00Z") });
 
-function agent(tools = [search, calculatorTool, date]) {
+function agent(tools: StructuredToolInterface[] = [search, calculatorTool, date]) {
   return new ToolCallingAgent({ model, tools });
 }
 
@@ -77,6 +80,36 @@ describe("OfflineToolChatModel", () => {
     const result = await agent().invoke("Book a flight to Tokyo for tomorrow");
     expect(result.steps).toEqual([]);
     expect(result.answer).toMatch(/^I can't do that with these tools\./);
+  });
+
+  it("calls generate_image with the generator, count and digit copied from the request", async () => {
+    const seen: unknown[] = [];
+    const images = createGenerateImageTool({
+      models: ["vae", "gan"],
+      outDir: tmpdir(),
+      open: (name) => ({
+        invoke: async (request) => {
+          seen.push({ name, ...request, seed: undefined });
+          return {
+            images: new Float32Array(0),
+            count: request.n ?? 4,
+            rows: 28,
+            cols: 28,
+            png: Buffer.alloc(0),
+            model: name,
+          };
+        },
+      }),
+    });
+    const result = await agent([images]).invoke("Please draw 3 sevens with the gan");
+    expect(result.steps.find((s) => s.type === "tool_call")).toMatchObject({
+      tool: "generate_image",
+      args: { model: "gan", n: 3, digit: 7 },
+    });
+    expect(seen).toEqual([{ name: "gan", n: 3, digit: 7, seed: undefined }]);
+    expect(result.answer).toMatch(/^Drew 3 images of the digit 7 with gan: .*\.png$/);
+    const without = await agent([date]).invoke("Please draw 3 sevens with the gan");
+    expect(without.answer).toContain("needs generate_image, which I was not given");
   });
 
   it("reaches only the tools it was given", async () => {

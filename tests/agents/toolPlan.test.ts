@@ -2,11 +2,16 @@ import { describe, expect, it } from "vitest";
 import { generateToolDataset } from "../../examples/agent/toolData.js";
 import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
+  constrainSpans,
+  countFromWord,
   decodeSpans,
+  digitFromWord,
+  INTENTS,
   mathFromWords,
   operationFromWords,
   planCalls,
   repairTags,
+  TAGS,
   type Tag,
 } from "../../src/agents/toolModel/toolPlan.js";
 import { evaluateExpression } from "../../src/agents/tools/calculator.js";
@@ -85,6 +90,50 @@ describe("plans", () => {
     expect(repairTags(["O", "B-Q", "I-Q"], [true, false, false])).toEqual(["B-Q", "I-Q", "I-Q"]);
   });
 
+  it("begin a span the intent needs at the likeliest token when the tags hold none", () => {
+    const text = "Open the document intro.md now";
+    const tokens = tokenizeRequest(text);
+    const scores = tokens.map((t) => {
+      const row = new Float32Array(TAGS.length);
+      row[TAGS.indexOf("O")] = 1;
+      if (t.text === "intro.md") row[TAGS.indexOf("B-D")] = 0.8;
+      return row;
+    });
+    const tags = constrainSpans(
+      "read_document",
+      tokens.map(() => "O" as Tag),
+      scores,
+    );
+    expect(planCalls("read_document", decodeSpans(text, tokens, tags), text).calls).toEqual([
+      { name: "read_document", args: { id: "intro.md" } },
+    ]);
+  });
+
+  it("read generate_image's model, count and digit from their spans", () => {
+    const plan = planCalls(
+      "generate_image",
+      [
+        { kind: "N", text: "three" },
+        { kind: "K", text: "sevens" },
+        { kind: "M", text: "GAN" },
+      ],
+      "",
+    );
+    expect(plan.calls).toEqual([{ name: "generate_image", args: { model: "gan", n: 3, digit: 7 } }]);
+    expect([digitFromWord("6"), digitFromWord("sixes"), digitFromWord("7s"), digitFromWord("cat")]).toEqual([
+      6,
+      6,
+      7,
+      undefined,
+    ]);
+    expect([countFromWord("12"), countFromWord("ten"), countFromWord("0"), countFromWord("many")]).toEqual([
+      12,
+      10,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it("ask for a path rather than guess one", () => {
     expect(planCalls("read_file", [], "read the file").intent).toBe("reply");
   });
@@ -98,13 +147,16 @@ describe("the generated dataset", () => {
     expect(test.filter((e) => trainTexts.has(e.text.toLowerCase())).length).toBe(0);
     const trainQueries = new Set(train.flatMap((e) => e.calls.map((c) => JSON.stringify(c.args))));
     const shared = test.filter((e) => e.calls.some((c) => trainQueries.has(JSON.stringify(c.args))));
-    // Only argument-free calls (current_date, list_files of the root) may repeat.
-    expect(shared.every((e) => e.calls.every((c) => c.name === "current_date" || c.args.path === "."))).toBe(true);
+    // Only argument-free calls (current_date, list_files of the root) and generate_image's
+    // closed sets (the shipped generators, the ten digits) may repeat; its counts may not.
+    const closed = (c: { name: string; args: Record<string, unknown> }) =>
+      c.name === "current_date" || c.args.path === "." || (c.name === "generate_image" && c.args.n === undefined);
+    expect(shared.every((e) => e.calls.every(closed))).toBe(true);
   });
 
   it("is deterministic and covers every intent", () => {
     const a = generateToolDataset("train", 500);
     expect(generateToolDataset("train", 500)).toEqual(a);
-    expect(new Set(a.map((e) => e.intent)).size).toBe(9);
+    expect(new Set(a.map((e) => e.intent)).size).toBe(INTENTS.length);
   });
 });

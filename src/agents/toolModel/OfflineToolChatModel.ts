@@ -96,7 +96,7 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     for (const m of after) {
       if (AIMessage.isInstance(m)) for (const c of m.tool_calls ?? []) argsOf.set(c.id ?? "", c.args);
     }
-    const { plan } = this.toolModel.predict(request);
+    const { plan } = await this.toolModel.predict(request);
     const needed = INTENT_TOOLS[plan.intent];
     const missing = needed.filter((t) => !bound.includes(t));
     if (plan.intent === "refuse") return new AIMessage(`${CANNOT} ${this.capabilities(bound)}`);

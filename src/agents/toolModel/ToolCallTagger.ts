@@ -9,7 +9,7 @@ import {
   reshape,
   seededRandom,
   slice,
-  type Tensor,
+  Tensor,
 } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
 import { SHAPES, SUFFIX_BUCKETS } from "./requestTokens.js";
@@ -23,6 +23,8 @@ export interface ToolCallTaggerConfig {
   nLayers: number;
   dFF: number;
   dropout: number;
+  /** Width of the pretrained vectors each position also reads (RequestVectors); 0: none. */
+  vectorDim?: number;
 }
 
 /** A batch of encoded requests, row-major [B, T], padded with id 0; targets only when training. */
@@ -34,6 +36,8 @@ export interface TaggerBatch {
   suffixes: Int32Array;
   /** [B] intent ids. */
   intents?: Int32Array;
+  /** [B, T, vectorDim] pretrained vectors (zeros on padding), when the model reads them. */
+  vectors?: Float32Array;
   /** [B, T] tag ids, -100 where there is no token (CLS, padding). */
   tags?: Int32Array;
 }
@@ -50,13 +54,15 @@ export interface TaggerOutput {
  * The offline tool model: a transformer encoder (the paper's encoder layers, §3.1) over
  * the request, with two heads — the intent from the first position (a [CLS] token, as in
  * BERT) and a BIO tag per token for the argument spans (joint intent detection and slot
- * filling). Each token enters as the sum of its word, shape and suffix embeddings.
+ * filling). Each token enters as the sum of its word, shape and suffix embeddings and a
+ * projection of its pretrained vector (the request's own vector in the [CLS] slot).
  */
 export class ToolCallTagger extends Module {
   readonly config: ToolCallTaggerConfig;
   wordEmb: Embedding;
   shapeEmb: Embedding;
   suffixEmb: Embedding;
+  vectorProj?: Linear;
   pos: PositionalEncoding;
   layers: EncoderLayer[];
   intentHead: Linear;
@@ -79,6 +85,7 @@ export class ToolCallTagger extends Module {
     this.wordEmb = new Embedding(config.vocabSize, d, { rng, std });
     this.shapeEmb = new Embedding(SHAPES.length, d, { rng, std });
     this.suffixEmb = new Embedding(SUFFIX_BUCKETS, d, { rng, std });
+    if (config.vectorDim) this.vectorProj = new Linear(config.vectorDim, d, { rng, std: config.vectorDim ** -0.5 });
     this.pos = new PositionalEncoding("learned", config.maxLen, d, rng);
     this.layers = Array.from(
       { length: config.nLayers },
@@ -96,6 +103,13 @@ export class ToolCallTagger extends Module {
       .add(this.shapeEmb.forward(batch.shapes, shape))
       .add(this.suffixEmb.forward(batch.suffixes, shape))
       .add(this.pos.forward(0, T));
+    if (this.vectorProj) {
+      const dim = this.config.vectorDim as number;
+      if (batch.vectors?.length !== B * T * dim) {
+        throw new GeneraError("INVALID_INPUT", `the tool model needs [${B}, ${T}, ${dim}] pretrained vectors`);
+      }
+      x = x.add(this.vectorProj.forward(new Tensor(batch.vectors, [B, T, dim])));
+    }
     const mask = paddingMask(batch.words, B, T, 0);
     for (const layer of this.layers) x = layer.forward(x, mask);
     const cls = reshape(slice(x, 1, 0, 1), [B, this.config.dModel]);

@@ -3,9 +3,20 @@ import { join } from "node:path";
 import { loadSafetensors, noGrad, saveSafetensors } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
 import { shippedModelDir } from "../../util/shippedModelDir.js";
+import { RequestVectors } from "./RequestVectors.js";
 import { type EncodedRequest, encodeRequest, RequestVocabulary, UNK } from "./requestTokens.js";
 import { type TaggerBatch, ToolCallTagger, type ToolCallTaggerConfig } from "./ToolCallTagger.js";
-import { decodeSpans, INTENTS, type Intent, planCalls, repairTags, TAGS, type Tag, type ToolPlan } from "./toolPlan.js";
+import {
+  constrainSpans,
+  decodeSpans,
+  INTENTS,
+  type Intent,
+  planCalls,
+  repairTags,
+  TAGS,
+  type Tag,
+  type ToolPlan,
+} from "./toolPlan.js";
 
 const FORMAT = "genera-tool-model";
 
@@ -19,14 +30,20 @@ export interface ToolPrediction {
 }
 
 /** Rows of encoded requests as one padded batch (pad id 0 everywhere). */
-export function batchRequests(rows: EncodedRequest[], targets?: { intents: number[]; tags: number[][] }): TaggerBatch {
+export function batchRequests(
+  rows: EncodedRequest[],
+  targets?: { intents: number[]; tags: number[][] },
+  vectors?: { blocks: Float32Array[]; dim: number },
+): TaggerBatch {
   const B = rows.length;
   const T = Math.max(...rows.map((r) => r.words.length));
   const words = new Int32Array(B * T);
   const shapes = new Int32Array(B * T);
   const suffixes = new Int32Array(B * T);
   const tags = targets ? new Int32Array(B * T).fill(-100) : undefined;
+  const packed = vectors ? new Float32Array(B * T * vectors.dim) : undefined;
   rows.forEach((r, b) => {
+    if (packed && vectors) packed.set(vectors.blocks[b] as Float32Array, b * T * vectors.dim);
     words.set(r.words, b * T);
     shapes.set(r.shapes, b * T);
     suffixes.set(r.suffixes, b * T);
@@ -35,24 +52,48 @@ export function batchRequests(rows: EncodedRequest[], targets?: { intents: numbe
       for (const [i, tag] of (targets.tags[b] ?? []).entries()) tags[b * T + i + 1] = tag;
     }
   });
-  return { B, T, words, shapes, suffixes, ...(targets ? { intents: Int32Array.from(targets.intents), tags } : {}) };
+  return {
+    B,
+    T,
+    words,
+    shapes,
+    suffixes,
+    ...(packed ? { vectors: packed } : {}),
+    ...(targets ? { intents: Int32Array.from(targets.intents), tags } : {}),
+  };
 }
 
 /** The trained tagger with its vocabulary: request text in, tool plan out. */
 export class ToolModel {
+  private vectorSource?: RequestVectors;
+
   constructor(
     readonly tagger: ToolCallTagger,
     readonly vocab: RequestVocabulary,
-  ) {}
+    vectors?: RequestVectors,
+  ) {
+    this.vectorSource = vectors;
+  }
+
+  /** The sentence encoder behind the model's pretrained vectors (started on first use). */
+  get vectors(): RequestVectors {
+    this.vectorSource ??= new RequestVectors();
+    return this.vectorSource;
+  }
 
   encode(text: string): EncodedRequest {
     return encodeRequest(text, this.vocab, this.tagger.config.maxLen);
   }
 
-  predictBatch(texts: string[]): ToolPrediction[] {
+  async predictBatch(texts: string[]): Promise<ToolPrediction[]> {
     if (texts.length === 0) return [];
-    const rows = texts.map((t) => this.encode(t.trim() === "" ? "?" : t));
-    const batch = batchRequests(rows);
+    const inputs = texts.map((t) => (t.trim() === "" ? "?" : t));
+    const rows = inputs.map((t) => this.encode(t));
+    const dim = this.tagger.config.vectorDim ?? 0;
+    const blocks = dim
+      ? await this.vectors.encode(rows.map((r, i) => ({ text: inputs[i] as string, tokens: r.tokens })))
+      : undefined;
+    const batch = batchRequests(rows, undefined, blocks ? { blocks, dim } : undefined);
     const wasTraining = this.tagger.training;
     this.tagger.eval();
     try {
@@ -62,15 +103,17 @@ export class ToolModel {
       return rows.map((row, b) => {
         const logits = intentLogits.data.subarray(b * nI, (b + 1) * nI);
         const best = argmax(logits);
-        const tags = row.tokens.map((_t, i) => {
+        const scores = row.tokens.map((_t, i) => {
           const at = (b * batch.T + i + 1) * nT;
-          return TAGS[argmax(tagLogits.data.subarray(at, at + nT))] as Tag;
+          return tagLogits.data.subarray(at, at + nT);
         });
+        const tags = scores.map((row) => TAGS[argmax(row)] as Tag);
         const text = texts[b] as string;
+        const intent = INTENTS[best] as Intent;
         const unk = this.vocab.id(UNK);
         const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
-        const spans = decodeSpans(text, row.tokens, repairTags(tags, unknown));
-        const plan = planCalls(INTENTS[best] as Intent, spans, text);
+        const repaired = constrainSpans(intent, repairTags(tags, unknown), scores);
+        const plan = planCalls(intent, decodeSpans(text, row.tokens, repaired), text);
         return { plan, confidence: softmaxAt(logits, best) };
       });
     } finally {
@@ -78,8 +121,8 @@ export class ToolModel {
     }
   }
 
-  predict(text: string): ToolPrediction {
-    return this.predictBatch([text])[0] as ToolPrediction;
+  async predict(text: string): Promise<ToolPrediction> {
+    return (await this.predictBatch([text]))[0] as ToolPrediction;
   }
 
   save(dir: string, metadata: Record<string, unknown> = {}): void {
@@ -90,8 +133,11 @@ export class ToolModel {
     saveSafetensors(join(dir, "model.safetensors"), this.tagger.stateDict(), { format: FORMAT });
   }
 
-  /** Loads a checkpoint folder; without one, the checkpoint shipped with genera. */
-  static load(folder?: string): ToolModel {
+  /**
+   * Loads a checkpoint folder; without one, the checkpoint shipped with genera. `vectors`:
+   * a RequestVectors over USE-lite embeddings already running (default: its own).
+   */
+  static load(folder?: string, vectors?: RequestVectors): ToolModel {
     const dir = folder ?? shippedModelDir(TOOL_MODEL_NAME) ?? `models/${TOOL_MODEL_NAME}`;
     const configPath = join(dir, "config.json");
     if (!existsSync(configPath)) {
@@ -121,7 +167,7 @@ export class ToolModel {
     const tagger = new ToolCallTagger({ ...config, vocabSize: vocab.size, dropout: 0 });
     tagger.loadStateDict(loadSafetensors(join(dir, "model.safetensors")).tensors);
     tagger.eval();
-    return new ToolModel(tagger, vocab);
+    return new ToolModel(tagger, vocab, vectors);
   }
 }
 

@@ -17,11 +17,16 @@ export const INTENTS = [
   "list_files",
   "read_file",
   "search_calculate",
+  "generate_image",
 ] as const;
 export type Intent = (typeof INTENTS)[number];
 
-/** Span kinds: Q a search query, E an arithmetic expression (or, after a search, the operation on its figure), P a path, D a document, S a section. */
-export const SPAN_KINDS = ["Q", "E", "P", "D", "S"] as const;
+/**
+ * Span kinds: Q a search query, E an arithmetic expression (or, after a search, the
+ * operation on its figure), P a path, D a document, S a section; for generate_image M the
+ * generator, N how many images, K the digit.
+ */
+export const SPAN_KINDS = ["Q", "E", "P", "D", "S", "M", "N", "K"] as const;
 export type SpanKind = (typeof SPAN_KINDS)[number];
 
 export const TAGS = ["O", ...SPAN_KINDS.flatMap((k) => [`B-${k}`, `I-${k}`])] as const;
@@ -38,6 +43,7 @@ export const INTENT_TOOLS: Record<Intent, string[]> = {
   list_files: ["list_files"],
   read_file: ["read_file"],
   search_calculate: ["search_documents", "calculator"],
+  generate_image: ["generate_image"],
 };
 
 export interface Span {
@@ -96,6 +102,78 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
  * whole, so a word next to one is never part of it ("load notes/todo.md").
  */
 const GROWS = new Set<SpanKind>(["Q", "S"]);
+
+/** The arguments an intent cannot do without (list_files falls back to the root, generate_image to defaults). */
+const REQUIRED: Partial<Record<Intent, SpanKind[]>> = {
+  search: ["Q"],
+  search_calculate: ["Q", "E"],
+  calculate: ["E"],
+  read_document: ["D"],
+  read_file: ["P"],
+};
+
+/** Arguments the intent's tool takes once at most: decoded as the one likeliest span, not every tagged run. */
+const SINGLE: Partial<Record<Intent, SpanKind[]>> = {
+  read_file: ["P"],
+  list_files: ["P"],
+  read_document: ["D", "S"],
+  search_calculate: ["Q", "E"],
+  generate_image: ["M", "N", "K"],
+};
+
+/**
+ * Decoding constrained by the tool schema. An argument the tool takes once becomes the
+ * single likeliest span of its kind — the run [i, j] that maximises the sum of each
+ * token's log-probability as B (first) or I (the rest) over its best tag of another kind
+ * — instead of every run the per-token argmax tagged (a frame word tagged as a
+ * second path or section is dropped this way). An argument the intent cannot do without
+ * gets that span even when no token's argmax tag was its kind. `scores[i]` are token i's
+ * tag logits in TAGS order.
+ */
+export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<number>[]): Tag[] {
+  const out = [...tags];
+  const logp = scores.map((row) => {
+    const max = Math.max(...Array.from(row));
+    let sum = 0;
+    for (let k = 0; k < row.length; k++) sum += Math.exp((row[k] as number) - max);
+    return Array.from(row, (x) => x - max - Math.log(sum));
+  });
+  // A token's gain from joining a span: its log-probability as that tag over its best
+  // alternative outside the span's kind (a token sure to be an operation never joins a query).
+  const gain = (i: number, tag: Tag) => {
+    const row = logp[i] as number[];
+    let rival = Number.NEGATIVE_INFINITY;
+    TAGS.forEach((t, k) => {
+      if (t === "O" || t.slice(2) !== tag.slice(2)) rival = Math.max(rival, row[k] as number);
+    });
+    return (row[TAGS.indexOf(tag)] as number) - rival;
+  };
+  const single = SINGLE[intent] ?? [];
+  const required = REQUIRED[intent] ?? [];
+  const hasKind = (kind: SpanKind) => out.some((t) => t !== "O" && t.slice(2) === kind);
+  const wanted = [...new Set([...single, ...required])].filter((k) => hasKind(k) || required.includes(k));
+  for (const kind of wanted) {
+    if (!single.includes(kind) && hasKind(kind)) continue;
+    for (let i = 0; i < out.length; i++) if (out[i] !== "O" && out[i]?.slice(2) === kind) out[i] = "O";
+  }
+  for (const kind of wanted) {
+    if (!single.includes(kind) && hasKind(kind)) continue;
+    let best: { start: number; end: number; score: number } | undefined;
+    for (let i = 0; i < out.length; i++) {
+      if (out[i] !== "O") continue;
+      let score = gain(i, `B-${kind}`);
+      if (!best || score > best.score) best = { start: i, end: i, score };
+      for (let j = i + 1; j < out.length && out[j] === "O"; j++) {
+        score += gain(j, `I-${kind}`);
+        if (score > best.score) best = { start: i, end: j, score };
+      }
+    }
+    if (!best) continue;
+    out[best.start] = `B-${kind}`;
+    for (let t = best.start + 1; t <= best.end; t++) out[t] = `I-${kind}`;
+  }
+  return out;
+}
 
 export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
   const out = [...tags];
@@ -166,10 +244,39 @@ export function planCalls(intent: Intent, spans: Span[], request: string): ToolP
       plan.calls = paths[0] ? [{ name: "read_file", args: { path: paths[0] } }] : [];
       if (!paths[0]) plan.intent = "reply";
       break;
+    case "generate_image": {
+      const args: Record<string, unknown> = {};
+      const model = of("M")[0]?.toLowerCase();
+      if (model) args.model = model;
+      const n = of("N")
+        .map(countFromWord)
+        .find((x) => x !== undefined);
+      if (n !== undefined) args.n = n;
+      const digit = of("K")
+        .map(digitFromWord)
+        .find((x) => x !== undefined);
+      if (digit !== undefined) args.digit = digit;
+      plan.calls = [{ name: "generate_image", args }];
+      break;
+    }
     default:
       break;
   }
   return plan;
+}
+
+/** "7", "seven", "sevens", "7s", "sixes" → 7 / 6; anything else undefined. */
+export function digitFromWord(text: string): number | undefined {
+  const w = text.toLowerCase().replace(/(?<=six)es$|(?<=\w)s$/, "");
+  const n = /^\d$/.test(w) ? Number(w) : Number(NUMBER_WORDS[w] ?? Number.NaN);
+  return Number.isInteger(n) && n >= 0 && n <= 9 ? n : undefined;
+}
+
+/** "12" or "twelve" → 12; anything else undefined. */
+export function countFromWord(text: string): number | undefined {
+  const w = text.toLowerCase();
+  const n = /^\d+$/.test(w) ? Number(w) : Number(NUMBER_WORDS[w] ?? Number.NaN);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /**
