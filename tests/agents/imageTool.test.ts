@@ -51,6 +51,24 @@ describe("generate_image", () => {
     await expect(call(t, { n: 1000 })).rejects.toThrow();
   });
 
+  it("asks a text-to-image model for a digit in words", async () => {
+    const seen: ImageRequest[] = [];
+    const t = createGenerateImageTool({
+      models: ["text2image"],
+      outDir,
+      open: () => ({
+        loaded: { kind: "text2image" },
+        invoke: async (request: ImageRequest) => {
+          seen.push(request);
+          const png = encodePng({ width: 1, height: 1, pixels: Uint8Array.of(0) });
+          return { images: new Float32Array(784), count: 1, rows: 28, cols: 28, png, model: "text2image" };
+        },
+      }),
+    });
+    await call(t, { n: 1, digit: 7, seed: 2 });
+    expect(seen).toEqual([{ n: 1, seed: 2, prompt: "a handwritten seven" }]);
+  });
+
   it("is an agent tool only when image models are configured", () => {
     const names = (tools: { name: string }[]) => tools.map((x) => x.name);
     expect(names(createAgentTools())).not.toContain("generate_image");

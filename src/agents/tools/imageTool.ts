@@ -11,6 +11,8 @@ import { shippedImageModelsDir } from "../../images/imageModels.js";
 /** The image generators genera ships (models/images/<name>), in the order a default is chosen. */
 export const IMAGE_GENERATOR_NAMES = ["vae", "gan", "diffusion", "text2image"] as const;
 
+const DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
 /** What generate_image returns besides its text: where the PNG is and what drew it. */
 export interface GeneratedImageArtifact {
   path: string;
@@ -54,8 +56,11 @@ export function createGenerateImageTool(options: ImageToolOptions) {
         generators.set(model, generator);
       }
       const request: ImageRequest = { n, seed: seed ?? Math.floor(Math.random() * 2 ** 31) };
-      if (digit !== undefined) request.digit = digit;
       if (prompt !== undefined) request.prompt = prompt;
+      // A text-to-image model is asked for a digit in words, the way it was trained.
+      const textToImage = (generator as { loaded?: { kind?: string } }).loaded?.kind === "text2image";
+      if (digit !== undefined && textToImage && prompt === undefined) request.prompt = `a handwritten ${DIGITS[digit]}`;
+      else if (digit !== undefined) request.digit = digit;
       const result = await generator.invoke(request);
       mkdirSync(outDir, { recursive: true });
       // A fresh name per call: a drawing never replaces an earlier one.
@@ -84,7 +89,13 @@ export function createGenerateImageTool(options: ImageToolOptions) {
           .optional()
           .describe(`The generator (default ${first})`),
         n: z.number().int().min(1).max(MAX_IMAGES).optional().describe("How many images (default 4)"),
-        digit: z.number().int().min(0).max(9).optional().describe("The digit to draw (class-conditional models)"),
+        digit: z
+          .number()
+          .int()
+          .min(0)
+          .max(9)
+          .optional()
+          .describe("The digit to draw (class-conditional and text-to-image models)"),
         prompt: z.string().max(500).optional().describe("What to draw, in words (text-to-image models)"),
         seed: z.number().int().min(0).optional().describe("Seed of the sampling noise (same seed, same images)"),
       }),
