@@ -65,7 +65,7 @@ describe("PostgresStore keyword scores", () => {
       return seed;
     };
     return Array.from({ length: 40 }, (_, f) => {
-      const texts = Array.from({ length: 8 }, (_, c) =>
+      const texts = Array.from({ length: 8 }, () =>
         Array.from({ length: 5 + (next() % 30) }, () => words[next() % words.length]).join(" "),
       );
       const chunks = texts.map(
