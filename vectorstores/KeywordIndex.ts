@@ -64,10 +64,15 @@ export interface KeywordSearchOptions {
   /** Also match terms that start with a query term (weighted lower than exact matches). */
   prefix?: boolean;
   /**
-   * Drop query terms found in more than this share of chunks (default 0.5), unless that would
-   * drop them all. Such terms barely move BM25 (their IDF is near its floor), but scoring them
-   * means visiting most of the index: on 10k chunks they were most of a query's cost. Applies
-   * from 200 chunks up; 1 keeps every term.
+   * Query terms found in more than this share of chunks (default 0.5) are common: they add
+   * their share only to chunks that match a selective term of the query (unless every term is
+   * common), Lucene's "common terms" query. Finding every chunk that holds only them means
+   * visiting most of the index (on 10k chunks that was most of a query's cost), and such chunks
+   * rank last anyway; but among the chunks that do match, dropping them changed the ranking: in
+   * "Which element has atomic number 11?" over one profile per element, "atomic" and "number"
+   * are in most chunks, and without them the element's own "Atomic number: 11" lost to a
+   * neighbour's description that says "element" and "11". Applies from 200 chunks up; 1 makes
+   * every term selective. (The fuzzy and prefix searches leave common terms out.)
    */
   maxDocFrequency?: number;
 }
@@ -133,7 +138,11 @@ export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set(
     "ours ourselves out over own same shan she should shouldn so some such than that the their theirs them " +
     "themselves then there these they this those through to too under until up very was wasn we were weren what " +
     "when where which while who whom why will with won would wouldn you your yours yourself yourselves " +
-    "s t d ll m re ve also may might must shall us via etc eg ie"
+    "s t d ll m re ve also may might must shall us via etc eg ie " +
+    // The same contractions once their apostrophe is dropped (see analyzeText): "what's" → "whats".
+    "whats whos hows wheres whens whys thats theres heres im ive id youre youve youd youll hes shes theyre " +
+    "theyve theyd weve wed isnt arent wasnt werent dont doesnt didnt cant couldnt wont wouldnt shouldnt " +
+    "hasnt havent hadnt mustnt lets"
   ).split(" "),
 );
 
@@ -156,8 +165,8 @@ export function bm25Idf(documents: number, df: number): number {
 }
 
 /**
- * The query terms worth scoring (see KeywordSearchOptions.maxDocFrequency): those found in at
- * most `maxDf` of the `size` chunks, unless that would drop them all; every term below 200 chunks.
+ * The selective query terms, which decide which chunks are scored (see KeywordSearchOptions.maxDocFrequency):
+ * those found in at most `maxDf` of the `size` chunks, unless none is; every term below 200 chunks.
  */
 export function selectiveTerms(
   terms: string[],
@@ -181,6 +190,8 @@ export function foldText(text: string): string {
 
 // A word, a number, or a compound joined by . _ - (e.g. "gpt-4", "3.14", "node.js", "snake_case").
 const TOKEN = /[\p{L}\p{N}]+(?:[._-][\p{L}\p{N}]+)*/gu;
+// What may stand before an option's dashes: nothing, a space, quote, bracket, comma or "=".
+const OPTION_START = /^(?:|[\s`'"([{,=|])$/u;
 // Scripts written without spaces: index single characters and adjacent pairs instead of "words".
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
@@ -211,6 +222,17 @@ export function analyzeText(text: string, options: { stem?: boolean; compounds?:
   const terms: string[] = [];
   for (const match of folded.matchAll(TOKEN)) {
     const token = match[0];
+    // A command-line option ("--initial", "-i") is a name: kept whole too, so "--initial" finds the
+    // option and not every "initial"; its words are still indexed as words below.
+    const at = match.index ?? 0;
+    const dashes = folded[at - 1] === "-" ? (folded[at - 2] === "-" ? 2 : 1) : 0;
+    if (
+      dashes > 0 &&
+      OPTION_START.test(folded.slice(Math.max(0, at - dashes - 1), at - dashes)) &&
+      /^\p{L}/u.test(token)
+    ) {
+      terms.push(`${"-".repeat(dashes)}${token}`);
+    }
     const parts = token.split(/[._-]/);
     if (parts.length > 1) {
       // The whole compound keeps "gpt-4" distinct from any "gpt" + "4"; its parts still match plain words.
@@ -551,10 +573,10 @@ export class KeywordIndex {
       throw new GeneraError("INVALID_INPUT", "Keyword search query must be a string", { details: { query } });
     }
     const out = new Map<string, number>();
-    let terms = [...new Set(analyzeText(query, { stem: this.stem }))];
+    const all = [...new Set(analyzeText(query, { stem: this.stem }))];
     const size = this.size;
-    if (terms.length === 0 || size === 0) return out;
-    terms = selectiveTerms(terms, (t) => this.documentFrequency(t), size, options.maxDocFrequency);
+    if (all.length === 0 || size === 0) return out;
+    const terms = selectiveTerms(all, (t) => this.documentFrequency(t), size, options.maxDocFrequency);
     const { filter } = options;
     if (
       filter !== undefined &&
@@ -571,7 +593,7 @@ export class KeywordIndex {
             const doc = this.source.get(id);
             return doc !== undefined && matchesFilter(doc, filter);
           };
-    if (!options.fuzzy && !options.prefix) return this.exactScores(terms, keep);
+    if (!options.fuzzy && !options.prefix) return this.exactScores(all, keep, terms);
     const results = this.mini.search(terms.join(" "), {
       // Terms are already analysed: split on the spaces we joined them with and keep them as they are.
       tokenize: (text) => text.split(" "),
@@ -593,24 +615,42 @@ export class KeywordIndex {
    * numbers, but into flat arrays instead of a result object with match lists per
    * document (which made scoring and its garbage most of a search's cost on 10k chunks).
    * The one difference: documents discarded but not yet vacuumed never count towards a
-   * term's document frequency (MiniSearch counts them until it meets them).
+   * term's document frequency (MiniSearch counts them until it meets them). `selective`: the
+   * terms that bring a chunk into the results; the others only add to those (see maxDocFrequency).
    */
-  private exactScores(terms: string[], keep: ((id: string) => boolean) | undefined): Map<string, number> {
+  private exactScores(
+    terms: string[],
+    keep: ((id: string) => boolean) | undefined,
+    selective: string[] = terms,
+  ): Map<string, number> {
     const mini = this.mini as unknown as MiniSearchInternals;
     const live = mini._documentIds;
     const s = this.scratchFor(mini._nextId, terms.length + 1);
     const query = ++s.stamp;
     const docs: number[] = [];
+    const start = (doc: number) => {
+      s.queryOf[doc] = query;
+      s.total[doc] = 0;
+      s.matched[doc] = 0;
+      docs.push(doc);
+    };
+    // With common terms in the query, the selective ones say which chunks are scored at all.
+    const everyTermOpens = selective.length === terms.length;
+    if (!everyTermOpens) {
+      for (const term of selective) {
+        const shares = this.termShares(term, s);
+        for (const doc of shares?.docs ?? []) if (s.queryOf[doc] !== query) start(doc);
+      }
+    }
+    // Then every term adds its share in query order, as MiniSearch adds them up.
     for (const term of terms) {
       const shares = this.termShares(term, s);
       if (!shares) continue;
       for (let i = 0; i < shares.docs.length; i++) {
         const doc = shares.docs[i] as number;
         if (s.queryOf[doc] !== query) {
-          s.queryOf[doc] = query;
-          s.total[doc] = 0;
-          s.matched[doc] = 0;
-          docs.push(doc);
+          if (!everyTermOpens) continue;
+          start(doc);
         }
         s.total[doc]! += shares.scores[i] as number;
         s.matched[doc]!++;

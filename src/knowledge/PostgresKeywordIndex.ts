@@ -24,8 +24,8 @@ interface ChunkPostings {
  * (`<prefix>_postings`: occurrences in title, headings and body, and the chunk's field lengths),
  * and a one-row table holds the corpus totals (chunks, summed field lengths), kept by triggers on
  * the chunks table so that every insert and (cascading) delete moves them in the same transaction.
- * A search reads the document frequencies of the query's terms, drops the unselective ones as the
- * embedded index does, and scores every matching chunk with MiniSearch's formula: per field
+ * A search reads the document frequencies of the query's terms, lets only the selective ones bring
+ * a chunk into the results (common terms add to those only) as the embedded index does, and scores every matching chunk with MiniSearch's formula: per field
  * boost × idf × (δ + tf (k1 + 1) / (tf + k1 (1 − b + b · len / avgLen))), summed, times the number
  * of query terms matched. Same terms, same statistics, same formula: the same scores.
  */
@@ -156,11 +156,10 @@ export class PostgresKeywordIndex {
     if (!n || !dfRows.length) return undefined;
     const df = new Map(dfRows.map((r) => [r.term, [Number(r.title), Number(r.headings), Number(r.body)]] as const));
     // Query order, as the embedded index adds up its terms (floating-point sums then agree too).
-    const terms = selectiveTerms(
-      asked.filter((t) => df.has(t)),
-      (t) => Math.max(...(df.get(t) as readonly number[])),
-      n,
-    );
+    const terms = asked.filter((t) => df.has(t));
+    const selective = selectiveTerms(terms, (t) => Math.max(...(df.get(t) as readonly number[])), n);
+    // Common terms only add to chunks that hold a selective term (KeywordSearchOptions.maxDocFrequency).
+    const restricted = selective.length < terms.length;
     const idf = FIELDS.map((_, f) => terms.map((t) => bm25Idf(n, (df.get(t) as readonly number[])[f] as number)));
     // An empty field everywhere has no average; no chunk has a term there, so any positive value does.
     const avg = [totals?.len_title, totals?.len_headings, totals?.len_body].map((sum) => Number(sum) / n || 1);
@@ -179,10 +178,13 @@ export class PostgresKeywordIndex {
            sum(${share("title", 0, boost.title)} + ${share("headings", 1, boost.headings)} + ${share("body", 2, boost.body)})
              * count(*) AS score
          FROM ${this.postings} p JOIN q USING (term)
+         ${restricted ? `WHERE p.label IN (SELECT label FROM ${this.postings} WHERE term = ANY($8::text[]))` : ""}
          GROUP BY p.label
        )
        SELECT c.id, c.text, c.metadata, s.score FROM s JOIN ${this.chunks} c ON c.label = s.label
        WHERE true ${where} ORDER BY s.score DESC, c.id LIMIT ${limit}`;
-    return { sql, params: [terms, idf[0], idf[1], idf[2], avg[0], avg[1], avg[2]] };
+    const params: unknown[] = [terms, idf[0], idf[1], idf[2], avg[0], avg[1], avg[2]];
+    if (restricted) params.push(selective);
+    return { sql, params };
   }
 }

@@ -83,7 +83,36 @@ describe("text analysis", () => {
   it("drops stop words, stems, and keeps compounds whole and in parts", () => {
     expect(analyzeText("The configuring of the servers")).toEqual(["configur", "server"]);
     expect(analyzeText("GPT-4 costs 1,000 dollars")).toEqual(["gpt-4", "gpt", "4", "cost", "1000", "dollar"]);
-    expect(analyzeText("users' don't", { stem: false })).toEqual(["users", "dont"]);
+    expect(analyzeText("users' don't", { stem: false })).toEqual(["users"]);
+  });
+
+  it("drops contractions with their apostrophe gone, as the words they stand for", () => {
+    expect(analyzeText("In a few words, what's the purpose of basename? It isn't tar", { stem: false })).toEqual([
+      "words",
+      "purpose",
+      "basename",
+      "tar",
+    ]);
+  });
+
+  it("keeps command-line options whole as well as their words", () => {
+    expect(analyzeText("- `-i, --initial`: do not convert tabs", { stem: false })).toEqual([
+      "-i",
+      "--initial",
+      "initial",
+      "convert",
+      "tabs",
+    ]);
+    expect(analyzeText("Which tool accepts --check-supported?", { stem: false })).toEqual([
+      "tool",
+      "accepts",
+      "--check-supported",
+      "check-supported",
+      "check",
+      "supported",
+    ]);
+    // Hyphenated words, negative numbers and ranges are no options.
+    expect(analyzeText("x-ray at -1 or 3-4", { stem: false })).toEqual(["x-ray", "x", "ray", "1", "3-4", "3", "4"]);
   });
 
   it("splits scripts without spaces into characters and pairs", () => {
@@ -142,14 +171,29 @@ describe("KeywordIndex search", () => {
     expect(index.search("zebu", { k: 1, prefix: true })[0].id).toBe("pike#0");
   });
 
-  it("skips terms found in most chunks unless nothing else is left", () => {
+  it("scores terms found in most chunks only on chunks that match a rarer term, unless nothing else is left", () => {
     const docs = Array.from({ length: 250 }, (_, i) =>
       chunk(`c${i}#0`, i === 7 ? "common words and one zanzibar" : `common words number ${i}`),
     );
     const index = KeywordIndex.rebuildFrom(docs);
-    expect(index.search("common zanzibar", { k: 300 }).map((r) => r.id)).toEqual(["c7#0"]);
+    const hits = index.search("common zanzibar", { k: 300 });
+    expect(hits.map((r) => r.id)).toEqual(["c7#0"]);
+    // The common term still counts where it is found: the same score as scoring every term everywhere.
+    expect(hits[0]?.score).toBe(index.search("common zanzibar", { k: 1, maxDocFrequency: 1 })[0]?.score);
     expect(index.search("common", { k: 300 })).toHaveLength(250);
     expect(index.search("common zanzibar", { k: 300, maxDocFrequency: 1 })).toHaveLength(250);
+  });
+
+  it("ranks a profile's own field line above a neighbour that mentions the value (parallel profiles)", () => {
+    // One profile per element: "Atomic number: N" in every identity chunk, so "atomic" and
+    // "number" are in most chunks; "element" is in every description, "11" in two chunks.
+    const docs = Array.from({ length: 130 }, (_, i) => [
+      chunk(`e${i}#0`, `Symbol: X${i}\nAtomic number: ${i + 20}\nAtomic weight: ${i * 2 + 40}.5`),
+      chunk(`e${i}#1`, i === 3 ? "Soft metallic element with a half-life of 2.5*10^11 years." : "A metallic element."),
+    ]).flat();
+    docs.push(chunk("sodium#0", "Symbol: Na\nAtomic number: 11\nAtomic weight: 22.98977"));
+    const index = KeywordIndex.rebuildFrom(docs);
+    expect(index.search("Which element has atomic number 11?", { k: 1 })[0]?.id).toBe("sodium#0");
   });
 
   it("scores exactly as MiniSearch's own search does, filters and repeated searches included", async () => {
