@@ -1,4 +1,8 @@
-import { parseDocument } from "htmlparser2";
+import { createRequire } from "node:module";
+import type { parseDocument as parseDocumentType } from "htmlparser2";
+
+// htmlparser2 loads with the first HTML or DOCX, not with the loaders.
+const require = createRequire(import.meta.url);
 
 /** The slice of domhandler's node shape that the renderer reads. */
 interface DomNode {
@@ -79,6 +83,7 @@ const LINES = new Set(["li", "dt", "dd", "tr", "br", "option"]);
 export function htmlToText(html: string): HtmlText {
   // htmlparser2 alone: cheerio (which wraps it) tripled the loaders' import time for selectors we
   // can write as three small tree walks.
+  const parseDocument: typeof parseDocumentType = require("htmlparser2").parseDocument;
   const root = parseDocument(html) as unknown as DomNode;
   const meta = (attr: string, value: string): string =>
     clean(findFirst(root, (n) => n.name === "meta" && n.attribs?.[attr] === value)?.attribs?.content ?? "");

@@ -1,5 +1,4 @@
 import { Document } from "@langchain/core/documents";
-import mammoth from "mammoth";
 import { docxImageDocuments } from "./embeddedImages.js";
 import { type FileContext, fileMetadata, fileTitle } from "./FileContext.js";
 import { fileError } from "./fileError.js";
@@ -10,8 +9,12 @@ import { inflateEntry, listZipEntries } from "./zipEntries.js";
 /** The parts mammoth reads text from; images and other media are never inflated. */
 const TEXT_PART = /\.(xml|rels)$/i;
 
-/** Images carry no text for the index; skipping them keeps mammoth from inlining them as base64. */
-const noImages = mammoth.images.imgElement(async () => ({ src: "" }));
+/** mammoth (with its zip and XML libraries) loads with the first DOCX, not with the loaders. */
+let mammothLoaded: Promise<typeof import("mammoth")> | undefined;
+const loadMammoth = () => {
+  mammothLoaded ??= import("mammoth").then((m) => m.default);
+  return mammothLoaded;
+};
 
 /**
  * Word documents: mammoth maps Heading 1–6 styles to <h1>–<h6>, and the HTML renderer
@@ -31,9 +34,11 @@ export async function loadDocx(
   const images = checkInflatedSize(bytes, ctx, limits, readImages);
   let html: string;
   try {
+    const mammoth = await loadMammoth();
     const result = await mammoth.convertToHtml(
       { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
-      { convertImage: noImages },
+      // Images carry no text for the index; skipping them keeps mammoth from inlining them as base64.
+      { convertImage: mammoth.images.imgElement(async () => ({ src: "" })) },
     );
     html = result.value;
   } catch (error) {

@@ -1,8 +1,13 @@
+import { createRequire } from "node:module";
 import { Document } from "@langchain/core/documents";
-import { parse as parseYaml } from "yaml";
+import type { parse as parseYamlType } from "yaml";
 import { decodeText } from "./decodeText.js";
 import { type FileContext, fileMetadata, fileTitle, RESERVED_METADATA_KEYS } from "./FileContext.js";
 import { markdownStructure } from "./markdownStructure.js";
+
+// yaml (190 modules) loads with the first front matter, not with the loaders.
+const require = createRequire(import.meta.url);
+const parseYaml = (): typeof parseYamlType => require("yaml").parse;
 
 export const MARKDOWN_EXTENSIONS = [".md", ".markdown", ".mdx", ".mdown", ".mkd"];
 
@@ -83,7 +88,7 @@ function splitFrontMatter(raw: string): { content: string; data: Record<string, 
   const match = FRONT_MATTER.exec(raw);
   if (!match) return { content: raw, data: {} };
   // YAML 1.1, as front-matter tools read it: unquoted dates are timestamps, yes/no are booleans.
-  const data: unknown = match[1]?.trim() ? parseYaml(match[1], { version: "1.1" }) : {};
+  const data: unknown = match[1]?.trim() ? parseYaml()(match[1], { version: "1.1" }) : {};
   if (data !== null && typeof data !== "object") throw new Error("front matter is not a YAML mapping");
   return { content: raw.slice(match[0].length), data: (data ?? {}) as Record<string, unknown> };
 }

@@ -11,20 +11,24 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { type MaxMarginalRelevanceSearchOptions, SaveableVectorStore } from "@langchain/core/vectorstores";
-// hnswlib-node is CommonJS: only the default import works at run time under ESM.
-import hnswlib from "hnswlib-node";
+import type hnswlibModule from "hnswlib-node";
 import { z } from "zod";
 import { embeddingsModelId } from "../src/embeddings/embeddingsModelId.js";
 import { GeneraError } from "../src/errors.js";
 import { atomicWriteFileSync } from "../src/util/atomicWrite.js";
 import { digestFile } from "../src/util/digestFile.js";
 
-type HierarchicalNSW = InstanceType<typeof hnswlib.HierarchicalNSW>;
+type HierarchicalNSW = InstanceType<typeof hnswlibModule.HierarchicalNSW>;
+
+// hnswlib-node (CommonJS, native) loads when an index is first built or read, not when genera is imported.
+const require = createRequire(import.meta.url);
+const hnswlib = (): typeof hnswlibModule => require("hnswlib-node");
 
 /**
  * Distance space of the index, and how a search result's similarity score (higher is better) is derived
@@ -488,7 +492,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
       const path = join(directory, ref.name);
       verifyFile(directory, path, ref);
       // The checksum is verified first because hnswlib trusts the file's structure and may crash on a damaged one.
-      const index = new hnswlib.HierarchicalNSW(manifest.space, manifest.dimension!);
+      const index = new (hnswlib().HierarchicalNSW)(manifest.space, manifest.dimension!);
       try {
         index.readIndexSync(path, true);
       } catch (error) {
@@ -579,7 +583,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
     documents: Iterable<HNSWLabelledDocument>,
   ): { store: HNSWVectorStore; missing: HNSWLabelledDocument[] } {
     const store = new HNSWVectorStore(embeddings, options);
-    const index = new hnswlib.HierarchicalNSW(store.space, options.dimension);
+    const index = new (hnswlib().HierarchicalNSW)(store.space, options.dimension);
     try {
       index.readIndexSync(path, true);
     } catch (error) {
@@ -676,7 +680,7 @@ export class HNSWVectorStore extends SaveableVectorStore {
 
   private ensureIndex(dimension: number): HierarchicalNSW {
     if (this.index !== undefined) return this.index;
-    const index = new hnswlib.HierarchicalNSW(this.space, dimension);
+    const index = new (hnswlib().HierarchicalNSW)(this.space, dimension);
     index.initIndex(this.initialCapacity, this.M, this.efConstruction, RANDOM_SEED, true);
     index.setEf(this._efSearch);
     this._dimension = dimension;

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { ImageLoadOptions } from "../../loaders/embeddedImages.js";
 import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
 import { type GeneraConfig, type LoadConfigOptions, loadConfig } from "../config.js";
 import type { IndexOptions, IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
-import type { ImageIndex } from "../multimodal/ImageIndex.js";
 import { createProgressReporter } from "./progress.js";
 
 /** Options every command understands (set on the root program). */
@@ -29,7 +29,7 @@ export function storeDir(config: GeneraConfig, store?: string): string {
  */
 export async function openKnowledgeBase(
   config: GeneraConfig,
-  options: { store?: string; images?: ImageIndex } = {},
+  options: { store?: string; images?: { loadOptions(): ImageLoadOptions } } = {},
 ): Promise<KnowledgeBase> {
   const [{ KnowledgeBase }, { createEmbeddings }] = await Promise.all([
     import("../knowledge/KnowledgeBase.js"),

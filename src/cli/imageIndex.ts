@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { walkFiles } from "../../loaders/DirectoryLoader.js";
+import type { ImageLoadOptions } from "../../loaders/embeddedImages.js";
 import { recognizedText } from "../../loaders/loadImage.js";
 import type { GeneraConfig } from "../config.js";
 import { createCaptioner, createImageEmbeddings } from "../multimodal/createImageEmbeddings.js";
@@ -30,6 +31,57 @@ export async function openImageIndex(config: GeneraConfig, store?: string): Prom
     await captioner?.close?.();
     await embeddings.close?.();
     throw error;
+  }
+}
+
+/**
+ * The image index of one indexing run, opened when first needed: a run over text alone never
+ * loads the image encoder, OCR or a captioning model. An index already on disk opens at once,
+ * so that a changed image model is refused (MODEL_MISMATCH) before anything is indexed.
+ */
+export class DeferredImageIndex {
+  private opening?: Promise<ImageIndex>;
+
+  private constructor(
+    private readonly config: GeneraConfig,
+    private readonly store?: string,
+  ) {}
+
+  static async create(config: GeneraConfig, store?: string): Promise<DeferredImageIndex> {
+    const deferred = new DeferredImageIndex(config, store);
+    if (existsSync(imageIndexDir(config, store))) await deferred.get();
+    return deferred;
+  }
+
+  get opened(): boolean {
+    return this.opening !== undefined;
+  }
+
+  get(): Promise<ImageIndex> {
+    this.opening ??= openImageIndex(this.config, this.store);
+    return this.opening;
+  }
+
+  /** ImageIndex.loadOptions, opening the index at the first image (or caption) the text index meets. */
+  loadOptions(): ImageLoadOptions {
+    const caption = this.config.multimodal.captionModel
+      ? async (bytes: Uint8Array, label: string) =>
+          (await (await this.get()).loadOptions().caption?.(bytes, label)) ?? ""
+      : undefined;
+    return {
+      embedded: true,
+      caption,
+      onEmbeddedImages: async (file, images) => {
+        // A document without pictures has nothing to remove from an index that does not exist.
+        if (images.length === 0 && !this.opened) return;
+        await (await this.get()).putEmbedded(file, images);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const index = await this.opening?.catch(() => undefined);
+    await index?.close();
   }
 }
 

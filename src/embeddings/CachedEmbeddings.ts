@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { Embeddings, type EmbeddingsInterface, type EmbeddingsParams } from "@langchain/core/embeddings";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { GeneraError } from "../errors.js";
 import { damageDetail, isDamagedDatabaseError, quickCheck } from "../util/sqliteHealth.js";
 import { assertTexts } from "./assertTexts.js";
 import { embeddingsModelId } from "./embeddingsModelId.js";
+
+// SQLite loads when a cache is first opened, not when genera is imported.
+const require = createRequire(import.meta.url);
 
 export interface CachedEmbeddingsParams extends EmbeddingsParams {
   /** The embeddings to wrap. */
@@ -268,7 +272,8 @@ export class CachedEmbeddings extends Embeddings {
   private connect(): Database.Database {
     let db: Database.Database | undefined;
     try {
-      db = new Database(this.path);
+      const Sqlite: typeof Database = require("better-sqlite3");
+      db = new Sqlite(this.path);
       const problem = quickCheck(db);
       if (problem) throw Object.assign(new Error(problem), { code: "SQLITE_CORRUPT" });
       db.pragma("journal_mode = WAL");

@@ -175,11 +175,13 @@ function stripInlineMarkdown(line: string): string {
 
 const ABBREVIATION = /\b(e\.g|i\.e|etc|vs|cf|fig|no|dr|mr|mrs|ms|prof|inc|ltd|approx|st|jr|sr|al)\.$/i;
 
-const segmenter = new Intl.Segmenter("en", { granularity: "sentence" });
+// Built at first use: creating it loads ICU's sentence rules (tens of ms), which importing genera should not pay.
+let segmenter: Intl.Segmenter | undefined;
 
 /** Sentences of one prose block; abbreviations such as "e.g." do not end a sentence. */
 export function splitSentences(block: string): string[] {
   const out: string[] = [];
+  segmenter ??= new Intl.Segmenter("en", { granularity: "sentence" });
   for (const { segment } of segmenter.segment(block)) {
     const s = segment.trim();
     if (s === "") continue;

@@ -1,6 +1,10 @@
-import { type AutomaticSpeechRecognitionPipeline, pipeline } from "@huggingface/transformers";
+import type { AutomaticSpeechRecognitionPipeline } from "@huggingface/transformers";
 import { GeneraError } from "../errors.js";
-import { type TransformersJsModelOptions, TransformersJsModelSource } from "../util/TransformersJsModelSource.js";
+import {
+  loadTransformersJs,
+  type TransformersJsModelOptions,
+  TransformersJsModelSource,
+} from "../util/TransformersJsModelSource.js";
 
 /** What was said between `start` and `end` seconds. */
 export interface TimedText {
@@ -60,7 +64,9 @@ export class TransformersJsTranscriber implements SpeechTranscriber {
     if (!this.recognizer) {
       this.recognizer = this.source.load(
         async () =>
-          (await pipeline(
+          (await (
+            await loadTransformersJs()
+          ).pipeline(
             "automatic-speech-recognition",
             this.model,
             this.source.pretrainedOptions(),

@@ -1,4 +1,8 @@
-import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import type protobuf from "protobufjs";
+
+// protobufjs loads with the first model built, not when genera is imported.
+const require = createRequire(import.meta.url);
 
 /**
  * Encodes small ONNX models in memory (for onnxruntime's InferenceSession.create),
@@ -59,7 +63,7 @@ function attribute(name: string, value: OnnxAttribute) {
 
 /** The model's bytes: IR version 8, default opset 17. */
 export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
-  modelProto ??= protobuf.parse(ONNX_SCHEMA).root.lookupType("onnx.ModelProto");
+  modelProto ??= (require("protobufjs") as typeof protobuf).parse(ONNX_SCHEMA).root.lookupType("onnx.ModelProto");
   const value = ({ name, dims, int64 }: OnnxValue) => ({
     name,
     type: {

@@ -3,8 +3,6 @@ import type { GeneraConfig } from "../../config.js";
 import { GeneraError } from "../../errors.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { numberFlag } from "../flags.js";
-import { indexImagesWithProgress, openImageIndex } from "../imageIndex.js";
-import { enqueueIndex } from "../queueIndex.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -47,8 +45,11 @@ export function register(program: Command): void {
         await indexOnQueue(config, config.queue.url, paths, opts);
         return;
       }
-      // Open first: the text index hands it the images it finds inside PDFs and DOCX.
-      const imageIndex = config.multimodal.images ? await openImageIndex(config, opts.store) : undefined;
+      // The image index opens at the first image this run meets (one already on disk at once), so a
+      // run over text alone never loads the image stack; the text index hands it the images it finds
+      // inside PDFs and DOCX.
+      const { DeferredImageIndex, indexImagesWithProgress } = await import("../imageIndex.js");
+      const imageIndex = config.multimodal.images ? await DeferredImageIndex.create(config, opts.store) : undefined;
       let kb: Awaited<ReturnType<typeof openKnowledgeBase>>;
       try {
         kb = await openKnowledgeBase(config, { store: opts.store, images: imageIndex });
@@ -65,7 +66,8 @@ export function register(program: Command): void {
           ? await indexImagesWithProgress(config, paths, {
               store: opts.store,
               cleanup: cleanup === "all" ? "full" : "none",
-              index: imageIndex,
+              // Not opened yet: opened there only if the paths hold images.
+              index: imageIndex.opened ? await imageIndex.get() : undefined,
             })
           : undefined;
         if (opts.json) {
@@ -106,6 +108,7 @@ async function indexOnQueue(
       "--prune removes files, which queued workers do not do: run it without --queue",
     );
   }
+  const { enqueueIndex } = await import("../queueIndex.js");
   const result = await enqueueIndex(config, url, paths, { wait: opts.wait !== false });
   const s = result.summary;
   if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,6 +1,5 @@
 import type { Document } from "@langchain/core/documents";
 import type { Command } from "commander";
-import { analyzeText } from "../../../vectorstores/KeywordIndex.js";
 import type { GeneraConfig } from "../../config.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
 import { kFlag, modeFlag, requireText } from "../flags.js";
@@ -84,6 +83,8 @@ export function register(program: Command): void {
           return;
         }
         if (!docs.length) {
+          // Imported here so that a flag error never loads the stores (the knowledge base has loaded it by now).
+          const { analyzeText } = await import("../../../vectorstores/KeywordIndex.js");
           const why =
             analyzeText(query).length === 0
               ? "its words are all too common to search for (such as “the” or “of”)"

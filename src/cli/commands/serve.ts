@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import type { ImageIndex } from "../../multimodal/ImageIndex.js";
-import { assertPortFree, type RunningServer, startServer } from "../../server/startServer.js";
+import type { RunningServer } from "../../server/startServer.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
 import { portFlag } from "../flags.js";
-import { indexImagesWithProgress, openImageIndex } from "../imageIndex.js";
 
 export function register(program: Command): void {
   program
@@ -20,6 +19,11 @@ export function register(program: Command): void {
         server: { host: opts.host, port: opts.port, folders: opts.folder },
         queue: { url: opts.queue },
       });
+      // The server and the image stack load once the flags are known to be good.
+      const [{ assertPortFree, startServer }, { indexImagesWithProgress, openImageIndex }] = await Promise.all([
+        import("../../server/startServer.js"),
+        import("../imageIndex.js"),
+      ]);
       // A taken port is found now, not after a long indexing run (startServer checks again when it binds).
       await assertPortFree(config.server.host, config.server.port);
       // The image index opens first: the text index hands it the images inside PDFs and DOCX.
