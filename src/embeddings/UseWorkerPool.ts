@@ -4,13 +4,18 @@ import { startModuleWorker } from "../util/moduleWorker.js";
 import type { UseLiteLoadOptions } from "./loadUseLiteModel.js";
 import type { EmbedRequest, EmbedResponse, WorkerHello } from "./useWorker.js";
 
-/** Query batches (a person waits on them) go ahead of document batches (indexing can wait). */
-export type EmbedPriority = "query" | "document";
+export interface UseWorkerPoolOptions {
+  /**
+   * Background work (indexing): the workers run at a lower CPU priority than the rest of the
+   * process (Linux, where each thread has its own nice value; elsewhere this does nothing), so a
+   * search's own threads win the cores while documents are embedded. See useWorker.ts.
+   */
+  background?: boolean;
+}
 
 interface Job {
   id: number;
   texts: string[];
-  priority: EmbedPriority;
   /** Shared by the jobs of one run(): after one fails, the rest are dropped unprocessed. */
   run: { failed: boolean };
   resolve: (vectors: Float32Array) => void;
@@ -44,6 +49,7 @@ export class UseWorkerPool {
   constructor(
     readonly size: number,
     private readonly modelOptions: UseLiteLoadOptions = {},
+    private readonly options: UseWorkerPoolOptions = {},
   ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new GeneraError("INVALID_INPUT", `Worker pool size must be a positive integer, got ${size}`);
@@ -55,12 +61,8 @@ export class UseWorkerPool {
     return this.slots.filter((s) => !s.dead).length;
   }
 
-  /**
-   * Embeds every batch; results come back in the order of `batches`. Concurrent calls share
-   * the workers; "query" batches are handed out before any waiting "document" batch, so a
-   * search during a large ingest waits for at most the batch each worker is on.
-   */
-  run(batches: string[][], priority: EmbedPriority = "document"): Promise<Float32Array[]> {
+  /** Embeds every batch; results come back in the order of `batches`. Concurrent calls share the workers, first come first served. */
+  run(batches: string[][]): Promise<Float32Array[]> {
     if (batches.length === 0) return Promise.resolve([]);
     this.slots = this.slots.filter((s) => !s.dead);
     while (this.slots.length < this.size) this.slots.push(this.spawn());
@@ -68,10 +70,9 @@ export class UseWorkerPool {
     const results = batches.map(
       (texts) =>
         new Promise<Float32Array>((resolve, reject) => {
-          this.enqueue({
+          this.queue.push({
             id: this.nextId++,
             texts,
-            priority,
             run,
             resolve,
             reject: (error) => {
@@ -83,17 +84,6 @@ export class UseWorkerPool {
     );
     this.pump();
     return Promise.all(results);
-  }
-
-  /** Queries after the queries already waiting, ahead of every document batch; documents at the end. */
-  private enqueue(job: Job): void {
-    if (job.priority === "document") {
-      this.queue.push(job);
-      return;
-    }
-    const firstDocument = this.queue.findIndex((j) => j.priority === "document");
-    if (firstDocument < 0) this.queue.push(job);
-    else this.queue.splice(firstDocument, 0, job);
   }
 
   /** Terminates every worker; a later run() starts fresh ones. */
@@ -138,7 +128,10 @@ export class UseWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = startModuleWorker(new URL("./useWorker.ts", import.meta.url), { modelOptions: this.modelOptions });
+    const worker = startModuleWorker(new URL("./useWorker.ts", import.meta.url), {
+      modelOptions: this.modelOptions,
+      background: this.options.background ?? false,
+    });
     const slot: Slot = { worker, ready: false, dead: false };
     const fail = (error: Error): void => {
       if (slot.dead) return;

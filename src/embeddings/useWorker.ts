@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { GeneraError } from "../errors.js";
 import { loadUseLiteModel, type UseLiteLoadOptions } from "./loadUseLiteModel.js";
@@ -29,6 +30,23 @@ function describe(error: unknown): { message: string; code?: string; stack?: str
     code: error instanceof GeneraError ? error.code : undefined,
     stack: typeof e?.stack === "string" ? e.stack : undefined,
   };
+}
+
+/**
+ * Nice steps a background (indexing) worker runs below the process. On Linux the nice value
+ * belongs to each thread and the threads a thread starts inherit it, so lowering it here, before
+ * the model loads, covers onnxruntime's own threads too: searches (the main thread, the query
+ * worker) then get the cores first, at weight ~9:1, and indexing takes what they leave.
+ * Elsewhere setPriority(0) would change the whole process, so it is left alone there.
+ */
+const BACKGROUND_NICE_STEPS = 10;
+
+if (workerData?.background === true && process.platform === "linux") {
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + BACKGROUND_NICE_STEPS));
+  } catch {
+    // A sandbox that refuses it leaves indexing at the normal priority: slower searches, nothing lost.
+  }
 }
 
 try {

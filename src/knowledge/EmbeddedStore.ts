@@ -465,23 +465,29 @@ export class EmbeddedStore implements KnowledgeStore {
     // sees the batch's removals and part of its new chunks; never anything uncommitted).
     const gone = removedIds.filter((id) => this.vectorStore.has(id));
     if (gone.length) await this.vectorStore.delete({ ids: gone });
-    this.keywordIndex.remove(removedIds);
-    for (const path of batch.remove ?? []) this.sources.delete(path);
-    for (const { put, labels, sid, terms: chunkTerms } of added) {
-      for (let i = 0; i < put.chunks.length; i += SLICE) {
-        const end = i + SLICE;
-        await this.vectorStore.addVectors(put.vectors.slice(i, end), put.chunks.slice(i, end), {
-          labels: labels.slice(i, end),
-        });
-        this.keywordIndex.addAnalyzed(
-          put.chunks
-            .slice(i, end)
-            .map((chunk, j) => ({ id: chunk.id as string, terms: chunkTerms[i + j] as KeywordTerms })),
-        );
-        if (end < put.chunks.length) await yieldToEventLoop();
+    // The whole-document index follows the batch once, at its end, not after every slice.
+    const release = this.keywordIndex.hold();
+    try {
+      this.keywordIndex.remove(removedIds);
+      for (const path of batch.remove ?? []) this.sources.delete(path);
+      for (const { put, labels, sid, terms: chunkTerms } of added) {
+        for (let i = 0; i < put.chunks.length; i += SLICE) {
+          const end = i + SLICE;
+          await this.vectorStore.addVectors(put.vectors.slice(i, end), put.chunks.slice(i, end), {
+            labels: labels.slice(i, end),
+          });
+          this.keywordIndex.addAnalyzed(
+            put.chunks
+              .slice(i, end)
+              .map((chunk, j) => ({ id: chunk.id as string, terms: chunkTerms[i + j] as KeywordTerms })),
+          );
+          if (end < put.chunks.length) await yieldToEventLoop();
+        }
+        this.sources.set(put.record.path, { ...put.record, sid, chunkIds: put.chunks.map((c) => c.id as string) });
+        this.graphBehind += put.chunks.length;
       }
-      this.sources.set(put.record.path, { ...put.record, sid, chunkIds: put.chunks.map((c) => c.id as string) });
-      this.graphBehind += put.chunks.length;
+    } finally {
+      release();
     }
     if (added.length || removedIds.length) this.keywordsStale = true;
     for (const t of batch.touch ?? []) {

@@ -112,7 +112,7 @@ describe("UniversalSentenceEncoderEmbeddings in the calling thread", () => {
       });
       expect((fromPool[SENTENCES.length] as number[]).every((x) => x === 0)).toBe(true);
       // The pool runs the batches in both workers.
-      expect((pooled as unknown as { pool: { liveWorkers: number } }).pool.liveWorkers).toBe(2);
+      expect((pooled as unknown as { documentPool: { liveWorkers: number } }).documentPool.liveWorkers).toBe(2);
     });
 
     it("keeps onnxruntime to one worker thread, its threads inside it", async () => {
@@ -122,7 +122,7 @@ describe("UniversalSentenceEncoderEmbeddings in the calling thread", () => {
         SENTENCES.forEach((_, i) => {
           expect(dot(fromOrt[i] as number[], vectors[i] as number[])).toBeCloseTo(1, 4);
         });
-        expect((ort as unknown as { pool: { liveWorkers: number } }).pool.liveWorkers).toBe(1);
+        expect((ort as unknown as { documentPool: { liveWorkers: number } }).documentPool.liveWorkers).toBe(1);
       } finally {
         await ort.close();
       }

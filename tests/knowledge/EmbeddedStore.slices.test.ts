@@ -5,6 +5,7 @@ import { Document } from "@langchain/core/documents";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedStore } from "../../src/knowledge/EmbeddedStore.js";
 import type { SourceWrite } from "../../src/knowledge/KnowledgeStore.js";
+import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 
 // Issue 13 item 6: a large upload's commit (SQLite rows, HNSW inserts, keyword postings) ran
@@ -60,6 +61,38 @@ describe("EmbeddedStore commits a large batch in slices", () => {
     await store.close();
     store = await open();
     expect((await store.counts()).chunks).toBe(1000);
+  });
+
+  it("updates the whole-document index once per batch, not after every slice a search sees", async () => {
+    // More chunks already stored than the batch brings, so the index is updated, not rebuilt.
+    await store.commit({ put: [file("/up/small.md", 1200, "willow")] });
+    const whole = WholeDocumentIndex.of(store.keywordIndex);
+    const rebuilds = () => whole.keywordIndex.revision;
+    const before = rebuilds();
+    // A search between slices: the chunk postings already hold part of the batch.
+    let searches = 0;
+    let partial = false;
+    let ticking = true;
+    const search = (): void => {
+      if (!ticking) return;
+      searches++;
+      const seen = store.keywordIndex.size - 1200;
+      if (seen > 0 && seen < 1000) partial = true;
+      WholeDocumentIndex.of(store.keywordIndex);
+      setImmediate(search);
+    };
+    setImmediate(search);
+    await store.commit({ put: [file("/up/big.md", 1000, "zephyr")] });
+    ticking = false;
+    expect(partial).toBe(true);
+    // Re-analysing a growing document after each of its slices made an ingest quadratic.
+    expect(rebuilds()).toBe(before);
+    expect(searches).toBeGreaterThan(10);
+    // After the batch, one update brings the new document in, as a full build would.
+    expect(WholeDocumentIndex.of(store.keywordIndex)).toBe(whole);
+    expect(rebuilds()).toBe(before + 1);
+    expect(whole.chunksOf("/up/big.md")).toHaveLength(1000);
+    expect([...whole.scores("zephyr").keys()]).toEqual(["/up/big.md"]);
   });
 
   it("serialises commits made without waiting (each is its own transaction)", async () => {
