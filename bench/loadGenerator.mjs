@@ -7,7 +7,8 @@
 //
 // Closed loop, as autocannon's default: each of `connections` keep-alive connections sends its
 // next request as soon as the previous answer has been read. Prints
-// { requests: { total, average }, latency: { p50, p99 }, errors, timeouts, non2xx } (ms, req/s).
+// { requests: { total, average }, latency: { p50, p99 }, errors, timeouts, non2xx } (ms, req/s),
+// and with "raw": true every request's latency (ms, sorted), so cells can be pooled.
 import http from "node:http";
 
 const TOPICS = ["attention", "tokenizer", "optimizer", "diffusion", "retrieval", "embedding", "decoder", "sampling"];
@@ -22,7 +23,7 @@ function question(n) {
   return `${ask} ${topic} method ${verb.replace(/s$/, "")} result in experiment ${n}`;
 }
 
-const { url, connections, duration, kind, variants = 2000 } = JSON.parse(process.argv[2]);
+const { url, connections, duration, kind, variants = 2000, raw = false } = JSON.parse(process.argv[2]);
 const TIMEOUT_MS = 10_000;
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
 let next = 0;
@@ -76,5 +77,6 @@ process.stdout.write(
     errors: counts.error,
     timeouts: counts.timeout,
     non2xx: counts.non2xx,
+    ...(raw ? { latencies: latencies.map((l) => Math.round(l * 10) / 10) } : {}),
   }),
 );

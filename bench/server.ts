@@ -77,6 +77,8 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** Every request's latency, sorted (when asked for with `raw`). */
+  latencies?: number[];
 }
 
 /**
@@ -89,8 +91,16 @@ async function loadTest(
   connections: number,
   kind: "search" | "chat",
   variants: number,
+  options: { duration?: number; raw?: boolean } = {},
 ): Promise<LoadResult> {
-  const spec = JSON.stringify({ url, connections, duration: DURATION, kind, variants });
+  const spec = JSON.stringify({
+    url,
+    connections,
+    duration: options.duration ?? DURATION,
+    kind,
+    variants,
+    raw: options.raw,
+  });
   const { stdout } = await promisify(execFile)(process.execPath, ["bench/loadGenerator.mjs", spec], {
     maxBuffer: 16 << 20,
   });
@@ -211,15 +221,32 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
     `search p99 idle ${idle.latency.p99} ms, during the upload ${busy.latency.p99} ms (${during.status}, ` +
       `${during.progress?.chunksEmbedded ?? 0}/${during.progress?.chunksSplit ?? 0} chunks embedded)\n`,
   );
+  // The same load goes on until the upload is done, in short cells pooled into one row: the
+  // first cell sees only embedding, the rest sees the commit (rows, graph inserts, postings).
   let final = during;
+  const rest: number[] = [];
+  const restStarted = performance.now();
+  let restFailed = 0;
   stalls.reset();
   stalls.enable();
   while (final.status === "queued" || final.status === "indexing") {
-    await new Promise((r) => setTimeout(r, 250));
+    const cell = await loadTest(running.url, 10, "search", VARIANTS, { duration: 2, raw: true });
+    rest.push(...(cell.latencies ?? []));
+    restFailed += cell.errors + cell.timeouts + cell.non2xx;
     final = await jobState();
   }
   stalls.disable();
   const restStall = { p99: stalls.percentile(99) / 1e6, max: stalls.max / 1e6 };
+  rest.sort((a, b) => a - b);
+  const percentile = (p: number) => Math.round(rest[Math.min(rest.length - 1, Math.floor(p * rest.length))] ?? 0);
+  const restSeconds = (performance.now() - restStarted) / 1000;
+  const restResult: LoadResult = {
+    requests: { total: rest.length, average: rest.length / Math.max(restSeconds, 1e-3) },
+    latency: { p50: percentile(0.5), p99: percentile(0.99) },
+    errors: restFailed,
+    timeouts: 0,
+    non2xx: 0,
+  };
   const ingestSeconds = (performance.now() - ingestStarted) / 1000;
   const listed = (await (await fetch(`${running.url}/api/documents`)).json()) as {
     documents: Array<{ id: string; source: string; chunks: number }>;
@@ -232,12 +259,12 @@ if (INGEST_MB > 0 && ROUTES.some((r) => "ingest".includes(r))) {
     return `| ${label} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${(r.latency.p99 / Math.max(1, idle.latency.p99)).toFixed(2)}× | ${stall.p99.toFixed(0)} / ${stall.max.toFixed(0)} | ${failed} |`;
   };
   ingestRows.push(cell("idle", idle, idleStall));
-  ingestRows.push(cell(`during a ${INGEST_MB} MiB upload`, busy, busyStall));
+  ingestRows.push(cell(`during a ${INGEST_MB} MiB upload, first ${DURATION} s`, busy, busyStall));
+  if (rest.length) ingestRows.push(cell(`the rest of the upload (${restSeconds.toFixed(0)} s)`, restResult, restStall));
   ingestRows.push(
-    `\nThe upload (${uploaded?.chunks ?? "?"} chunks) was ${during.status} when the loaded cell ended` +
+    `\nThe upload (${uploaded?.chunks ?? "?"} chunks) was ${during.status} when the first loaded cell ended` +
       ` (${during.progress?.chunksEmbedded ?? 0} of ${during.progress?.chunksSplit ?? 0} chunks embedded so far);` +
-      ` it finished ${final.status} after ${ingestSeconds.toFixed(1)} s; from the end of the cell to then the` +
-      ` main thread's longest stall was ${restStall.max.toFixed(0)} ms (p99 ${restStall.p99.toFixed(0)} ms).`,
+      ` it finished ${final.status} after ${ingestSeconds.toFixed(1)} s, searched all along.`,
   );
 }
 
