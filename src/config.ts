@@ -99,6 +99,12 @@ export const ConfigSchema = z.object({
        * from its own page. Extra names clients use (a proxy's, a LAN name) go here; "*" allows any.
        */
       allowedHosts: z.array(z.string()).default([]),
+      /**
+       * The file holding the key that signs chat sessions (hex; made, mode 0600, with a new
+       * store). Default: `<dataDir>/sessions.sqlite.key` beside the SQLite store, or
+       * `<dataDir>/sessions.key` for sessions in Postgres, where every replica needs the same file.
+       */
+      sessionKeyFile: z.string().optional(),
       /** Folders indexed at start-up. */
       folders: z.array(z.string()).default(["examples/knowledge"]),
       /** Requests per minute per client on /api, /rag and /v1; 0 turns the limit off. */
@@ -169,6 +175,7 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list" | "boolean"
   ["PORT", ["server", "port"], "number"],
   ["GENERA_API_KEY", ["server", "apiKey"], "string"],
   ["GENERA_ALLOWED_HOSTS", ["server", "allowedHosts"], "list"],
+  ["GENERA_SESSION_KEY_FILE", ["server", "sessionKeyFile"], "string"],
   ["GENERA_FOLDERS", ["server", "folders"], "list"],
   ["GENERA_RATE_LIMIT", ["server", "rateLimitPerMinute"], "number"],
   ["GENERA_IMAGE_EMBEDDINGS", ["multimodal", "imageEmbeddings"], "string"],

@@ -1,5 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { GeneraError } from "../errors.js";
 import { atomicWriteFileSync } from "../util/atomicWrite.js";
 
 /** The fields of a stored message that its signature covers (its row id and the signature before it included). */
@@ -19,6 +21,20 @@ export interface SignedSession {
   updatedAt: string;
   /** The signature of the session's last message ("" before the first one). */
   head: string;
+}
+
+/** Where a store's key comes from, and what the store records about it. */
+export interface StoreKeyOptions {
+  /** The key itself (e.g. from a secret store); wins over `keyFile`. */
+  key?: Uint8Array;
+  /** The file holding the key (hex); created (mode 0600) with a new random key for a store never signed. */
+  keyFile?: string;
+  /** The key fingerprint the store recorded with its first signature; undefined if it was never signed. */
+  recorded: string | undefined;
+  /** The store, as error messages name it (a file path, a database's tables). */
+  store: string;
+  /** What to do when the key does not fit, after "Nothing was changed." */
+  remedy: string;
 }
 
 /**
@@ -44,9 +60,59 @@ export class SessionSigner {
     if (existsSync(path)) return new SessionSigner(Buffer.from(readFileSync(path, "utf8").trim(), "hex"));
     if (!create) return undefined;
     const key = randomBytes(32);
+    mkdirSync(dirname(path), { recursive: true });
     atomicWriteFileSync(path, `${key.toString("hex")}\n`);
     chmodSync(path, 0o600);
     return new SessionSigner(key);
+  }
+
+  /**
+   * The signer of a store: its key, checked against the fingerprint the store recorded. A store
+   * never signed gets its key now (a new one in `keyFile` when none is given); one signed before
+   * with another key, or whose key file is gone, is refused with INDEX_CORRUPT: its sessions
+   * could not be checked, and signing them again would bless whatever was changed.
+   */
+  static forStore(options: StoreKeyOptions): SessionSigner {
+    const { key, keyFile, recorded } = options;
+    const signer = key
+      ? SessionSigner.fromKey(key)
+      : keyFile
+        ? SessionSigner.fromKeyFile(keyFile, recorded === undefined)
+        : SessionSigner.fromKey(randomBytes(32));
+    if (recorded !== undefined && (!signer || !SessionSigner.same(signer.fingerprint(), recorded))) {
+      const which = key ? "The key given" : signer ? `The key in ${keyFile}` : `${keyFile} is missing: the key`;
+      throw new GeneraError(
+        "INDEX_CORRUPT",
+        `${which} is not the one that signed the chat sessions in ${options.store}, so they cannot be checked. ` +
+          `Nothing was changed. ${options.remedy}`,
+        { details: { store: options.store, ...(keyFile ? { keyPath: keyFile } : {}) } },
+      );
+    }
+    return signer as SessionSigner;
+  }
+
+  /**
+   * What fails in a stored session, or undefined when its record and every message check out.
+   * `messages` are the session's rows in order (each with its stored signature); `session` is
+   * undefined when the record is missing.
+   */
+  check(
+    sessionId: string,
+    session: (SignedSession & { mac: string | null }) | undefined,
+    messages: Array<SignedMessage & { mac: string | null }>,
+  ): string | undefined {
+    if (!session) return messages.length ? `it has ${messages.length} messages but no session record` : undefined;
+    if (!SessionSigner.same(this.session(session), session.mac)) {
+      return "its record (title, times or last message) was changed";
+    }
+    let head = "";
+    for (const [i, m] of messages.entries()) {
+      head = this.message({ ...m, sessionId }, head);
+      if (!SessionSigner.same(head, m.mac)) {
+        return `message ${i + 1} of ${messages.length} (row ${m.id}) was changed, moved or inserted`;
+      }
+    }
+    return head === session.head ? undefined : "messages after the last one kept were removed";
   }
 
   /** Names the key without revealing it: stored in the database to tell a wrong key from edited rows. */

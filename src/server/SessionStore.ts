@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -48,6 +48,8 @@ export interface SessionStoreOptions {
    * created with the store; a store whose key is lost or replaced refuses to open.
    */
   key?: Uint8Array;
+  /** The file holding the key when `key` is not given (default `<path>.key`). */
+  keyFile?: string;
 }
 
 interface SessionRow {
@@ -114,7 +116,7 @@ export class SessionStore implements ChatSessions {
     }
     this.db = db;
     try {
-      this.signer = this.openSigner(options.key);
+      this.signer = this.openSigner(options.key, options.keyFile);
     } catch (error) {
       db.close();
       throw error;
@@ -126,28 +128,19 @@ export class SessionStore implements ChatSessions {
    * A store signed before has its key file kept; one never signed (new, or written before
    * signatures) gets a key now and has its rows signed as they are.
    */
-  private openSigner(key: Uint8Array | undefined): SessionSigner {
-    const keyPath = `${this.path}.key`;
+  private openSigner(key: Uint8Array | undefined, keyFile: string | undefined): SessionSigner {
     const recorded = (
       this.db.prepare("SELECT value FROM meta WHERE key = 'keyFingerprint'").get() as { value: string } | undefined
     )?.value;
-    const signer = key
-      ? SessionSigner.fromKey(key)
-      : this.path === ":memory:"
-        ? SessionSigner.fromKey(randomBytes(32))
-        : SessionSigner.fromKeyFile(keyPath, recorded === undefined);
-    if (recorded !== undefined && (!signer || !SessionSigner.same(signer.fingerprint(), recorded))) {
-      const which = key ? "The key given" : signer ? `The key in ${keyPath}` : `${keyPath} is missing: the key`;
-      throw new GeneraError(
-        "INDEX_CORRUPT",
-        `${which} is not the one that signed the chat sessions in ${this.path}, so they cannot be checked. ` +
-          "Nothing was changed. Restore that key, or move both files away to start with no saved sessions.",
-        { details: { path: this.path, keyPath } },
-      );
-    }
-    const chosen = signer as SessionSigner;
-    if (recorded === undefined) this.signAll(chosen);
-    return chosen;
+    const signer = SessionSigner.forStore({
+      key,
+      keyFile: this.path === ":memory:" ? undefined : (keyFile ?? `${this.path}.key`),
+      recorded,
+      store: this.path,
+      remedy: "Restore that key, or move both files away to start with no saved sessions.",
+    });
+    if (recorded === undefined) this.signAll(signer);
+    return signer;
   }
 
   /** Signs every session as it stands and records the key's fingerprint, in one transaction. */
@@ -253,21 +246,12 @@ export class SessionStore implements ChatSessions {
     const rows = this.db
       .prepare("SELECT id, role, content, sources, created_at, mac FROM messages WHERE session_id = ? ORDER BY id")
       .all(sessionId) as MessageRow[];
-    if (!session) {
-      if (rows.length) this.refuse(sessionId, `it has ${rows.length} messages but no session record`);
-      return [];
-    }
-    if (!SessionSigner.same(this.signer.session(signedSession(session)), session.mac)) {
-      this.refuse(sessionId, "its record (title, times or last message) was changed");
-    }
-    let head = "";
-    rows.forEach((row, i) => {
-      head = this.signer.message(signedMessage(sessionId, row), head);
-      if (!SessionSigner.same(head, row.mac)) {
-        this.refuse(sessionId, `message ${i + 1} of ${rows.length} (row ${row.id}) was changed, moved or inserted`);
-      }
-    });
-    if (head !== session.head) this.refuse(sessionId, "messages after the last one kept were removed");
+    const problem = this.signer.check(
+      sessionId,
+      session && signedSession(session),
+      rows.map((row) => ({ ...signedMessage(sessionId, row), mac: row.mac })),
+    );
+    if (problem) this.refuse(sessionId, problem);
     return rows.map((r) => ({
       role: r.role,
       content: r.content,
@@ -335,8 +319,8 @@ function signedMessage(sessionId: string, m: MessageRow): SignedMessage {
   return { sessionId, id: m.id, role: m.role, content: m.content, sources: m.sources, createdAt: m.created_at };
 }
 
-function signedSession(s: SessionRow): SignedSession {
-  return { id: s.id, title: s.title, createdAt: s.created_at, updatedAt: s.updated_at, head: s.head };
+function signedSession(s: SessionRow): SignedSession & { mac: string | null } {
+  return { id: s.id, title: s.title, createdAt: s.created_at, updatedAt: s.updated_at, head: s.head, mac: s.mac };
 }
 
 function addSignatureColumns(db: Database.Database): void {

@@ -40,10 +40,20 @@ export interface StartServerOptions {
   log?: (line: string) => void;
 }
 
-/** Sessions in the configured database (shared by replicas), else in `<dataDir>/sessions.sqlite`. */
+/**
+ * Sessions in the configured database (shared by replicas), else in `<dataDir>/sessions.sqlite`;
+ * signed with the key in `server.sessionKeyFile` (default: beside the SQLite file, or
+ * `<dataDir>/sessions.key` for Postgres).
+ */
 export async function openChatSessions(config: GeneraConfig): Promise<ChatSessions> {
-  if (config.databaseUrl) return PostgresSessionStore.open({ url: config.databaseUrl });
-  return new SessionStore(join(config.dataDir, "sessions.sqlite"));
+  const keyFile = config.server.sessionKeyFile;
+  if (config.databaseUrl) {
+    return PostgresSessionStore.open({
+      url: config.databaseUrl,
+      keyFile: keyFile ?? join(config.dataDir, "sessions.key"),
+    });
+  }
+  return new SessionStore(join(config.dataDir, "sessions.sqlite"), { keyFile });
 }
 
 /** Builds the app over an open knowledge base and listens on the configured host and port. */

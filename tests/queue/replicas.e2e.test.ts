@@ -34,6 +34,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 afterAll(async () => {
+  rmSync(keyFile, { force: true });
   await Promise.all([pg?.stop(), redis?.stop()]);
 });
 
@@ -59,10 +60,13 @@ function spawnChild(args: string[], ready: RegExp): Promise<{ child: ChildProces
 const startWorker = (delayMs: number, lockMs = 30_000) =>
   spawnChild(["worker", pg.url, redis.url, String(delayMs), String(lockMs)], /worker ready/);
 
+// Each replica has its own data folder; the key that signs the sessions is one file they all read.
+const keyFile = join(tmpdir(), `genera-replicas-${process.pid}.key`);
+
 async function startReplica(): Promise<{ child: ChildProcess; url: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "genera-replica-"));
   dirs.push(dataDir);
-  const { child, match } = await spawnChild(["server", pg.url, redis.url, dataDir], /listening (http:\S+)/);
+  const { child, match } = await spawnChild(["server", pg.url, redis.url, dataDir, keyFile], /listening (http:\S+)/);
   return { child, url: match[1] as string };
 }
 
