@@ -145,9 +145,12 @@ export class PostgresSessionStore implements ChatSessions {
       const mac = this.signer.session(signedSession({ ...session, head }));
       await client.query(`UPDATE ${this.t.sessions} SET head = $1, mac = $2 WHERE id = $3`, [head, mac, session.id]);
     }
-    await client.query(`INSERT INTO ${this.t.meta} (key, value) VALUES ('keyFingerprint', $1)`, [
-      this.signer.fingerprint(),
-    ]);
+    // The advisory lock makes this the only signer; ON CONFLICT keeps a server without one (one
+    // session shared by every connection, like PGlite's) from failing the other replica's start.
+    await client.query(
+      `INSERT INTO ${this.t.meta} (key, value) VALUES ('keyFingerprint', $1) ON CONFLICT (key) DO NOTHING`,
+      [this.signer.fingerprint()],
+    );
   }
 
   async ensure(id: string | undefined, firstMessage: string): Promise<string> {
