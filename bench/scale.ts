@@ -2,8 +2,9 @@
  * `npm run bench:scale`: the Postgres store against the embedded one.
  *
  * 1. Parity: every shipped QA set with a corpus (examples/knowledge + knowledge-qa.jsonl,
- *    examples/eval/<set>/corpus + qa.jsonl) indexed into both stores with the default offline
- *    encoder; `genera eval`'s retrieval metrics (hybrid, the configured defaults) side by side.
+ *    examples/eval/<set>/corpus + qa.jsonl; elements and postgresql are built by their build.ts)
+ *    indexed into both stores with the default offline encoder; `genera eval`'s figures (runEval:
+ *    retrieval at the configured k and mode, the configured answerer's answers) side by side.
  * 2. Dense search: N clustered vectors (SCALE_CHUNKS, default 20,000, dimension 384) in both
  *    stores; pgvector HNSW recall@10 against exact search, and query p50/p99 for dense,
  *    keyword and hybrid search (the knowledge base's retriever) on each store.
@@ -21,14 +22,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
+import { type EvalReport, runEval } from "../src/cli/commands/eval.js";
+import { loadConfig } from "../src/config.js";
 import { createEmbeddings } from "../src/embeddings/createEmbeddings.js";
-import { evaluateRetriever } from "../src/eval/index.js";
 import { EmbeddedStore } from "../src/knowledge/EmbeddedStore.js";
 import { KnowledgeBase } from "../src/knowledge/KnowledgeBase.js";
 import type { KnowledgeStore } from "../src/knowledge/KnowledgeStore.js";
 import { PostgresStore } from "../src/knowledge/PostgresStore.js";
+import { createChatModel } from "../src/llms/createChatModel.js";
 import { IndexQueue } from "../src/queue/IndexQueue.js";
 import { startPostgres } from "../tests/helpers/postgres.js";
 import { startRedis } from "../tests/helpers/redis.js";
@@ -43,6 +47,7 @@ const QUERIES = 200;
 interface QaSet {
   name: string;
   corpus: string;
+  qaFile: string;
   qa: Array<{ question: string; sources?: string[] }>;
 }
 
@@ -58,26 +63,54 @@ function shippedSets(): QaSet[] {
     {
       name: "knowledge",
       corpus: join(ROOT, "examples/knowledge"),
+      qaFile: join(ROOT, "examples/eval/knowledge-qa.jsonl"),
       qa: readJsonl(join(ROOT, "examples/eval/knowledge-qa.jsonl")),
     },
   ];
   for (const name of ["css-properties", "man-pages", "elements", "postgresql"]) {
     const dir = join(ROOT, "examples/eval", name);
     if (existsSync(join(dir, "corpus")) && existsSync(join(dir, "qa.jsonl"))) {
-      sets.push({ name, corpus: join(dir, "corpus"), qa: readJsonl(join(dir, "qa.jsonl")) });
+      sets.push({
+        name,
+        corpus: join(dir, "corpus"),
+        qaFile: join(dir, "qa.jsonl"),
+        qa: readJsonl(join(dir, "qa.jsonl")),
+      });
     }
   }
   return sets;
 }
 
+/** The `genera eval` figures compared (retrieval at the configured k, answers by the configured answerer). */
+const EVAL_FIGURES = [
+  ["R@1", (r: EvalReport) => r.retrieval.recall[1]],
+  ["R@k", (r: EvalReport) => r.retrieval.recall[r.k]],
+  ["MRR", (r: EvalReport) => r.retrieval.mrr],
+  ["nDCG@k", (r: EvalReport) => r.retrieval.ndcg[r.k]],
+  ["answer F1", (r: EvalReport) => r.answers?.f1],
+  ["contains gold", (r: EvalReport) => r.answers?.containsAnswer],
+  ["cited first", (r: EvalReport) => r.answers?.citedFirst],
+  ["correct", (r: EvalReport) => r.answers?.correct],
+] as const;
+
+/** `genera eval` (runEval, the configured retriever and answerer) on every shipped set, on both stores. */
 async function parity(url: string): Promise<void> {
   const embeddings = createEmbeddings({ cacheDir: join(WORK, "embedding-cache") });
+  const config = loadConfig();
+  const llm = await createChatModel(config.llm, { embeddings });
+  const k = config.retrieval.k;
   const only = process.env.SCALE_SETS?.split(",");
-  console.log("\nRetrieval, hybrid defaults, embedded / postgres (difference):\n");
-  console.log("| set | R@1 | R@5 | MRR | nDCG@10 |\n|---|---|---|---|---|");
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  console.log(
+    `\n\`genera eval\` figures (k ${k}, ${config.retrieval.mode}, ${config.llm.provider} answers), embedded / postgres (difference):\n`,
+  );
+  console.log(
+    `| set | questions | ${EVAL_FIGURES.map(([name]) => name.replace("k", String(k))).join(" | ")} | largest difference |`,
+  );
+  console.log(`|---|---|${EVAL_FIGURES.map(() => "---|").join("")}---|`);
   try {
     for (const set of shippedSets().filter((s) => !only || only.includes(s.name))) {
-      const scores: Record<string, { r1: number; r5: number; mrr: number; ndcg: number }> = {};
+      const reports: Partial<Record<"embedded" | "postgres", EvalReport>> = {};
       for (const kind of ["embedded", "postgres"] as const) {
         const started = performance.now();
         const kb = await KnowledgeBase.open({
@@ -93,22 +126,29 @@ async function parity(url: string): Promise<void> {
                 })
               : undefined,
         });
-        await kb.index([set.corpus]);
-        const r = await evaluateRetriever(kb.asRetriever({ k: 10 }), set.qa, { ks: [1, 5, 10] });
-        scores[kind] = { r1: r.recall[1] ?? 0, r5: r.recall[5] ?? 0, mrr: r.mrr, ndcg: r.ndcg[10] ?? 0 };
-        const { chunks } = await kb.counts();
-        console.error(
-          `${set.name} ${kind}: ${chunks} chunks, ${set.qa.length} questions, ${((performance.now() - started) / 1000).toFixed(0)} s`,
-        );
-        await kb.close();
+        try {
+          await kb.index([set.corpus]);
+          const retriever = kb.asRetriever({ k, mode: config.retrieval.mode });
+          reports[kind] = await runEval(set.qaFile, { retriever, llm, k, json: true, out: silent });
+          const { chunks } = await kb.counts();
+          console.error(
+            `${set.name} ${kind}: ${chunks} chunks, ${set.qa.length} questions, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+          );
+        } finally {
+          await kb.close();
+        }
       }
-      const e = scores.embedded!;
-      const p = scores.postgres!;
       const f = (x: number) => x.toFixed(3);
       const d = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
-      console.log(
-        `| ${set.name} | ${f(e.r1)} / ${f(p.r1)} (${d(p.r1 - e.r1)}) | ${f(e.r5)} / ${f(p.r5)} (${d(p.r5 - e.r5)}) | ${f(e.mrr)} / ${f(p.mrr)} (${d(p.mrr - e.mrr)}) | ${f(e.ndcg)} / ${f(p.ndcg)} (${d(p.ndcg - e.ndcg)}) |`,
-      );
+      let largest = 0;
+      const cells = EVAL_FIGURES.map(([, get]) => {
+        const e = get(reports.embedded as EvalReport);
+        const p = get(reports.postgres as EvalReport);
+        if (e === undefined || p === undefined) return "n/a";
+        largest = Math.max(largest, Math.abs(p - e));
+        return `${f(e)} / ${f(p)} (${d(p - e)})`;
+      });
+      console.log(`| ${set.name} | ${set.qa.length} | ${cells.join(" | ")} | ${f(largest)} |`);
     }
   } finally {
     await (embeddings as { close?: () => Promise<void> }).close?.();
@@ -275,7 +315,7 @@ async function workers(url: string): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(
-      "DROP TABLE IF EXISTS genera_postings, genera_keyword_totals, genera_chunks, genera_sources, genera_meta CASCADE",
+      "DROP TABLE IF EXISTS genera_document_postings, genera_document_totals, genera_documents, genera_postings, genera_keyword_totals, genera_chunks, genera_sources, genera_meta CASCADE",
     );
     await client.end();
     const children: ChildProcess[] = [];

@@ -16,7 +16,7 @@ import {
   type ScoreNormalization,
   topIds,
 } from "./scoreFusion.js";
-import { WholeDocumentIndex } from "./WholeDocumentIndex.js";
+import { WholeDocumentIndex, type WholeDocumentSide } from "./WholeDocumentIndex.js";
 
 /**
  * The dense side: any LangChain vector store (HNSWVectorStore, MemoryVectorStore…).
@@ -48,6 +48,11 @@ export interface HybridKeywordSide {
   getDocument(id: string): DocumentInterface | undefined;
   analyze(text: string): string[];
   titleTerms(title: string): string[];
+  /**
+   * Whole-document evidence kept beside the chunks (a store's whole-document postings). A
+   * KeywordIndex needs none: the retriever derives it (WholeDocumentIndex.of).
+   */
+  wholeDocuments?(): WholeDocumentSide | undefined;
 }
 
 export type RetrievalMode = "hybrid" | "keyword" | "dense";
@@ -307,14 +312,23 @@ export class HybridRetriever extends BaseRetriever {
       throw new GeneraError("INVALID_INPUT", "HybridRetriever query must be a string", { details: { query } });
     }
     if (query.trim() === "") return [];
-    // Whole documents are rebuilt from an in-process BM25 index; other keyword sides (a
-    // database's full-text search) go without document evidence and context windows.
-    const local =
-      this.keywordIndex instanceof KeywordIndex && this.keywordIndex.size > 0 ? this.keywordIndex : undefined;
-    const useDocuments = this.documentWeight > 0 && this.mode !== "dense" && local !== undefined;
-    const whole = local && (useDocuments || this.expandWindow > 0) ? WholeDocumentIndex.of(local) : undefined;
-    const documentScores = useDocuments && whole ? whole.scores(query) : undefined;
-    const candidates = await this.collectCandidates(query, whole, documentScores);
+    // Whole documents are rebuilt from an in-process BM25 index, or kept by the store behind
+    // the keyword side (the same documents and BM25: see WholeDocumentSide).
+    const wanted = (this.documentWeight > 0 && this.mode !== "dense") || this.expandWindow > 0;
+    const index = this.keywordIndex;
+    const whole: WholeDocumentSide | undefined = !wanted
+      ? undefined
+      : index instanceof KeywordIndex
+        ? index.size > 0
+          ? WholeDocumentIndex.of(index)
+          : undefined
+        : index.wholeDocuments?.();
+    const useDocuments = this.documentWeight > 0 && this.mode !== "dense" && whole !== undefined;
+    // Asked alongside the chunk searches (a store answers over the network).
+    const pendingDocumentScores = useDocuments && whole ? Promise.resolve(whole.scores(query)) : undefined;
+    pendingDocumentScores?.catch(() => undefined); // awaited below; this only stops an "unhandled" report meanwhile
+    const candidates = await this.collectCandidates(query, whole, pendingDocumentScores);
+    const documentScores = await pendingDocumentScores;
     if (candidates.size === 0) return [];
     this.fuse(candidates);
 
@@ -365,7 +379,11 @@ export class HybridRetriever extends BaseRetriever {
         ...ranked.slice(top.length),
       ];
     }
-    return ranked.slice(0, this.k).map(({ c, score }) => {
+    const top = ranked.slice(0, this.k);
+    const contexts = await Promise.all(
+      top.map(({ c }) => (this.expandWindow > 0 ? whole?.neighbourhood(c.id, this.expandWindow) : undefined)),
+    );
+    return top.map(({ c, score }, i) => {
       const metadata: Record<string, unknown> = {
         ...c.doc.metadata,
         id: c.id,
@@ -374,7 +392,7 @@ export class HybridRetriever extends BaseRetriever {
         keywordScore: c.keyword,
       };
       if (rerankScores.has(c.id)) metadata.rerankScore = rerankScores.get(c.id);
-      const around = this.expandWindow > 0 ? whole?.neighbourhood(c.id, this.expandWindow) : undefined;
+      const around = contexts[i];
       if (around && around.text.length > c.doc.pageContent.length) {
         metadata.context = around.text;
         if (around.startChar !== undefined) metadata.contextStartChar = around.startChar;
@@ -386,8 +404,8 @@ export class HybridRetriever extends BaseRetriever {
 
   private async collectCandidates(
     query: string,
-    whole: WholeDocumentIndex | undefined,
-    documentScores: Map<string, number> | undefined,
+    whole: WholeDocumentSide | undefined,
+    pendingDocumentScores: Promise<Map<string, number>> | undefined,
   ): Promise<Map<string, Candidate>> {
     const useDense = this.mode !== "keyword";
     const useKeyword = this.mode !== "dense";
@@ -410,10 +428,11 @@ export class HybridRetriever extends BaseRetriever {
     }
     // The best chunk of each top whole-document match joins in: the profile of the entity a
     // question names may hold the answer in a chunk that never repeats the name.
+    const documentScores = await pendingDocumentScores;
     if (whole && documentScores) {
       for (const source of topIds(documentScores, Math.max(this.k, 10))) {
         let best: string | undefined;
-        for (const id of whole.chunksOf(source)) {
+        for (const id of await whole.chunksOf(source)) {
           const score = keywordScores.get(id);
           if (score !== undefined && (best === undefined || score > keywordScores.get(best)!)) best = id;
         }

@@ -767,7 +767,7 @@ export class KeywordIndex {
    * per-field posting list. Reads MiniSearch's postings directly: its public API has no
    * document-frequency call, and the package version is pinned.
    */
-  private documentFrequency(term: string): number {
+  documentFrequency(term: string): number {
     const postings = (
       this.mini as unknown as { _index: { get(term: string): Map<number, Map<number, number>> | undefined } }
     )._index.get(term);

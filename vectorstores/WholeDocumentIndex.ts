@@ -3,7 +3,7 @@ import { GeneraError } from "../src/errors.js";
 import { KeywordIndex } from "./KeywordIndex.js";
 
 /** One source document rebuilt from its chunks. */
-interface SourceDocument {
+export interface SourceDocument {
   source: string;
   /** Chunk ids in reading order. */
   chunkIds: string[];
@@ -40,7 +40,7 @@ function unitOf(doc: DocumentInterface): [number, number, number] {
   return [at("page"), at("image"), at("timeStart")];
 }
 
-function readingOrder(a: { id: string; doc: Document }, b: { id: string; doc: Document }): number {
+function readingOrder(a: { id: string; doc: DocumentInterface }, b: { id: string; doc: DocumentInterface }): number {
   const unitA = unitOf(a.doc);
   const unitB = unitOf(b.doc);
   for (let i = 0; i < unitA.length; i++) if (unitA[i] !== unitB[i]) return (unitA[i] as number) - (unitB[i] as number);
@@ -172,45 +172,10 @@ export class WholeDocumentIndex {
 
   /** One source's chunks in reading order, overlaps removed: records it and returns it as a document. */
   private assemble(source: string, list: Array<{ id: string; doc: Document }>): Document {
-    list.sort(readingOrder);
-    let text = "";
-    let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
-    let unit = "";
-    const spans: Array<[number, number]> = [];
-    const offsets: Array<number | undefined> = [];
-    for (const { doc } of list) {
-      const m = doc.metadata ?? {};
-      const own = unitOf(doc).join("/");
-      if (own !== unit) end = Number.NEGATIVE_INFINITY;
-      unit = own;
-      const start = typeof m.startChar === "number" ? m.startChar : undefined;
-      let piece = doc.pageContent;
-      // Chunks end where the splitter found a break, most often a paragraph's: a blank line keeps
-      // a term line ("bgwriter_delay (integer)") apart from the paragraph that explains it.
-      let separator = text ? "\n\n" : "";
-      // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
-      if (start !== undefined && start <= end) {
-        piece = piece.slice(Math.min(piece.length, end - start));
-        separator = "";
-      } else if (text && start !== undefined && start - end <= MAX_GAP) {
-        // The whitespace the splitter trimmed between two chunks, as that many line breaks: the
-        // text keeps the source's length, so its offsets still map back to the source.
-        separator = "\n".repeat(start - end);
-      }
-      const at = text.length + separator.length;
-      text += separator + piece;
-      spans.push([at - (doc.pageContent.length - piece.length), text.length]);
-      offsets.push(start);
-      if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
-    }
-    this.bySource.set(source, { source, chunkIds: list.map((c) => c.id), spans, offsets, text });
+    const { document, ...assembled } = assembleSource(source, list);
+    this.bySource.set(source, assembled);
     for (const { id } of list) this.sourceOfChunk.set(id, source);
-    const first = list[0]!.doc;
-    return new Document({
-      pageContent: text,
-      id: source,
-      metadata: { source, title: first.metadata?.title, headings: first.metadata?.headings?.slice?.(0, 1) ?? [] },
-    });
+    return document;
   }
 
   /** BM25 scores of whole documents (source → score) for a query. */
@@ -228,20 +193,99 @@ export class WholeDocumentIndex {
    * in it; `startChar`: where the text begins in the source document, when the chunks are
    * contiguous there (so offsets into the text map back to the source).
    */
-  neighbourhood(chunkId: string, window: number): { text: string; before: number; startChar?: number } | undefined {
+  neighbourhood(chunkId: string, window: number): Neighbourhood | undefined {
     const source = this.sourceOfChunk.get(chunkId);
     const doc = source === undefined ? undefined : this.bySource.get(source);
-    if (!doc) return undefined;
-    const i = doc.chunkIds.indexOf(chunkId);
-    const first = Math.max(0, i - window);
-    const last = Math.min(doc.spans.length - 1, i + window);
-    const from = doc.spans[first]![0];
-    const text = doc.text.slice(from, doc.spans[last]![1]);
-    const firstStart = doc.offsets[first];
-    const lastStart = doc.offsets[last];
-    const lastLength = doc.spans[last]![1] - doc.spans[last]![0];
-    const contiguous =
-      firstStart !== undefined && lastStart !== undefined && lastStart + lastLength - firstStart === text.length;
-    return { text, before: doc.spans[i]![0] - from, ...(contiguous ? { startChar: firstStart } : {}) };
+    return doc && neighbourhoodIn(doc, chunkId, window);
   }
+}
+
+/** A chunk with its neighbours as one text (see WholeDocumentIndex.neighbourhood). */
+export interface Neighbourhood {
+  text: string;
+  before: number;
+  startChar?: number;
+}
+
+/**
+ * Whole-document evidence as the hybrid retriever reads it: a WholeDocumentIndex in process, or a
+ * store that keeps whole-document postings itself (Postgres). Any method may answer asynchronously.
+ */
+export interface WholeDocumentSide {
+  /** BM25 scores of whole documents (source → score); a side may return only the best matches. */
+  scores(query: string): Map<string, number> | Promise<Map<string, number>>;
+  /** The chunk ids of a source that `scores` returned, in reading order. */
+  chunksOf(source: string): readonly string[] | Promise<readonly string[]>;
+  neighbourhood(chunkId: string, window: number): Neighbourhood | undefined | Promise<Neighbourhood | undefined>;
+}
+
+/**
+ * One source's chunks in reading order, overlaps removed, as one document (its title and first
+ * heading as the chunks have them), with where each chunk lies in its text: what the
+ * whole-document index scores, and what a store keeping whole documents builds the same way.
+ */
+export function assembleSource(
+  source: string,
+  chunks: Array<{ id: string; doc: DocumentInterface }>,
+): SourceDocument & { document: Document } {
+  const list = [...chunks].sort(readingOrder);
+  let text = "";
+  let end = Number.NEGATIVE_INFINITY; // end of the text so far, in the source's offsets
+  let unit = "";
+  const spans: Array<[number, number]> = [];
+  const offsets: Array<number | undefined> = [];
+  for (const { doc } of list) {
+    const m = doc.metadata ?? {};
+    const own = unitOf(doc).join("/");
+    if (own !== unit) end = Number.NEGATIVE_INFINITY;
+    unit = own;
+    const start = typeof m.startChar === "number" ? m.startChar : undefined;
+    let piece = doc.pageContent;
+    // Chunks end where the splitter found a break, most often a paragraph's: a blank line keeps
+    // a term line ("bgwriter_delay (integer)") apart from the paragraph that explains it.
+    let separator = text ? "\n\n" : "";
+    // Overlapping (or touching) chunks: keep only what is new, so the text stays the source's.
+    if (start !== undefined && start <= end) {
+      piece = piece.slice(Math.min(piece.length, end - start));
+      separator = "";
+    } else if (text && start !== undefined && start - end <= MAX_GAP) {
+      // The whitespace the splitter trimmed between two chunks, as that many line breaks: the
+      // text keeps the source's length, so its offsets still map back to the source.
+      separator = "\n".repeat(start - end);
+    }
+    const at = text.length + separator.length;
+    text += separator + piece;
+    spans.push([at - (doc.pageContent.length - piece.length), text.length]);
+    offsets.push(start);
+    if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
+  }
+  const first = list[0]!.doc;
+  return {
+    source,
+    chunkIds: list.map((c) => c.id),
+    spans,
+    offsets,
+    text,
+    document: new Document({
+      pageContent: text,
+      id: source,
+      metadata: { source, title: first.metadata?.title, headings: first.metadata?.headings?.slice?.(0, 1) ?? [] },
+    }),
+  };
+}
+
+/** The chunk with `window` chunks either side in an assembled document (see WholeDocumentIndex.neighbourhood). */
+export function neighbourhoodIn(doc: SourceDocument, chunkId: string, window: number): Neighbourhood | undefined {
+  const i = doc.chunkIds.indexOf(chunkId);
+  if (i < 0) return undefined;
+  const first = Math.max(0, i - window);
+  const last = Math.min(doc.spans.length - 1, i + window);
+  const from = doc.spans[first]![0];
+  const text = doc.text.slice(from, doc.spans[last]![1]);
+  const firstStart = doc.offsets[first];
+  const lastStart = doc.offsets[last];
+  const lastLength = doc.spans[last]![1] - doc.spans[last]![0];
+  const contiguous =
+    firstStart !== undefined && lastStart !== undefined && lastStart + lastLength - firstStart === text.length;
+  return { text, before: doc.spans[i]![0] - from, ...(contiguous ? { startChar: firstStart } : {}) };
 }

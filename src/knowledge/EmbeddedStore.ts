@@ -20,7 +20,14 @@ import { fsyncDir } from "../util/atomicWrite.js";
 import { digestFile } from "../util/digestFile.js";
 import { checkBatch } from "./checkBatch.js";
 import { BODY_ONLY_BOOSTS, embeddingText } from "./embeddingText.js";
-import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+import type {
+  ChunkWindow,
+  DocumentHit,
+  KnowledgeStore,
+  ScoredChunk,
+  SourceRecord,
+  StoreBatch,
+} from "./KnowledgeStore.js";
 import { GRAPH_FILE, STORE_FILE, storeSizeBytes } from "./storeFiles.js";
 
 export interface EmbeddedStoreOptions {
@@ -373,6 +380,38 @@ export class EmbeddedStore implements KnowledgeStore {
   async denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
     const hits = await this.vectorStore.similaritySearchVectorWithScore(vector, options.k, options.filter);
     return hits.map(([document, score]) => ({ document, score }));
+  }
+
+  async documentSearch(query: string, options: { k: number }): Promise<DocumentHit[]> {
+    if (this.keywordIndex.size === 0) return [];
+    const whole = WholeDocumentIndex.of(this.keywordIndex);
+    const scores = whole.scores(query);
+    return [...scores]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, Math.max(0, Math.floor(options.k)))
+      .map(([source, score]) => ({ source, score, chunkIds: [...whole.chunksOf(source)] }));
+  }
+
+  async keywordStatistics(terms: string[]): Promise<{ chunks: number; frequencies: number[] }> {
+    return { chunks: this.keywordIndex.size, frequencies: terms.map((t) => this.keywordIndex.documentFrequency(t)) };
+  }
+
+  async chunkWindows(ids: string[], window: number): Promise<(ChunkWindow | undefined)[]> {
+    if (!ids.length || this.keywordIndex.size === 0) return ids.map(() => undefined);
+    const whole = WholeDocumentIndex.of(this.keywordIndex);
+    return ids.map((id) => {
+      if (!this.keywordIndex.has(id)) return undefined;
+      const source = this.keywordIndex.getDocument(id)?.metadata?.source;
+      const order = typeof source === "string" && source !== "" ? whole.chunksOf(source) : [id];
+      const at = order.indexOf(id);
+      if (at < 0) return undefined;
+      const w = Math.max(0, Math.floor(window));
+      const chunks = order
+        .slice(Math.max(0, at - w), at + w + 1)
+        .map((c) => this.keywordIndex.getDocument(c))
+        .filter((d): d is Document => d !== undefined);
+      return { source: typeof source === "string" && source !== "" ? source : id, chunks };
+    });
   }
 
   /**

@@ -37,6 +37,19 @@ export interface KnowledgeStore {
   getChunks(ids: string[]): Promise<(Document | undefined)[]>;
   keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
   denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]>;
+  /**
+   * Whole-document BM25+: each source's chunks put together as WholeDocumentIndex does (reading
+   * order, overlaps removed) and scored as one document; the best `k`, as the hybrid retriever's
+   * document evidence. Both stores score the same documents alike.
+   */
+  documentSearch(query: string, options: { k: number }): Promise<DocumentHit[]>;
+  /** Chunks in the keyword index, and how many hold each analysed term (in any field): corpus statistics for answerers. */
+  keywordStatistics(terms: string[]): Promise<{ chunks: number; frequencies: number[] }>;
+  /**
+   * Parallel to `ids`: each chunk with up to `window` chunks either side of it in its source's
+   * reading order (itself included), for context windows; undefined where an id is not stored.
+   */
+  chunkWindows(ids: string[], window: number): Promise<(ChunkWindow | undefined)[]>;
   /** Makes start-up cheap again (the embedded store writes its graph file); never needed for safety. */
   checkpoint(): Promise<void>;
   /** Bytes the store takes (files on disk, or the tables' size for a server). */
@@ -81,4 +94,18 @@ export interface StoreBatch {
 export interface ScoredChunk {
   document: Document;
   score: number;
+}
+
+/** A whole document's score, with its chunk ids in reading order. */
+export interface DocumentHit {
+  /** The chunks' `metadata.source`. */
+  source: string;
+  score: number;
+  chunkIds: string[];
+}
+
+/** A run of one source's chunks in reading order. */
+export interface ChunkWindow {
+  source: string;
+  chunks: Document[];
 }

@@ -18,14 +18,34 @@ interface ChunkPostings {
   lengths: [number, number, number];
 }
 
+/** Where one BM25 index keeps its rows: what it scores (chunks, or whole documents) and its postings. */
+export interface PostingsTables {
+  /** The table of the scored rows (it gets the field-length columns) and its bigint key column. */
+  owner: string;
+  key: string;
+  postings: string;
+  /** The one-row corpus totals. */
+  totals: string;
+}
+
+/** The corpus statistics of some analysed terms: rows scored, and per term its rows per field. */
+export interface TermStatistics {
+  rows: number;
+  /** term → rows holding it in title, headings, body (terms held nowhere are absent). */
+  df: Map<string, readonly [number, number, number]>;
+  lengths: readonly [number, number, number];
+}
+
 /**
- * The keyword side of the Postgres store: the same BM25+ as the embedded KeywordIndex, computed in
- * SQL from postings of the same analyser's terms. Each chunk's terms are a row per distinct term
- * (`<prefix>_postings`: occurrences in title, headings and body, and the chunk's field lengths),
- * and a one-row table holds the corpus totals (chunks, summed field lengths), kept by triggers on
- * the chunks table so that every insert and (cascading) delete moves them in the same transaction.
+ * The keyword sides of the Postgres store: the same BM25+ as the embedded KeywordIndex, computed in
+ * SQL from postings of the same analyser's terms. Two of them: over chunks, and over whole
+ * documents (each source's chunks put together as WholeDocumentIndex does). Each scored row's terms
+ * are a row per distinct term (`postings`: occurrences in title, headings and body, and the row's
+ * field lengths), and a one-row table holds the corpus totals (rows, summed field lengths), kept by
+ * triggers on the owner table so that every insert and (cascading) delete moves them in the same transaction.
  * A search reads the document frequencies of the query's terms, lets only the selective ones bring
- * a chunk into the results (common terms add to those only) as the embedded index does, and scores every matching chunk with MiniSearch's formula: per field
+ * a row into the results (common terms add to those only) as the embedded index does, and scores
+ * every matching row with MiniSearch's formula: per field
  * boost × idf × (δ + tf (k1 + 1) / (tf + k1 (1 − b + b · len / avgLen))), summed, times the number
  * of query terms matched. Same terms, same statistics, same formula: the same scores.
  */
@@ -33,27 +53,30 @@ export class PostgresKeywordIndex {
   private readonly analyser = new KeywordIndex();
   readonly postings: string;
   readonly totals: string;
+  private readonly owner: string;
+  private readonly key: string;
 
-  constructor(private readonly chunks: string) {
-    const prefix = chunks.replace(/_chunks$/, "");
-    this.postings = `${prefix}_postings`;
-    this.totals = `${prefix}_keyword_totals`;
+  constructor(tables: PostingsTables) {
+    this.owner = tables.owner;
+    this.key = tables.key;
+    this.postings = tables.postings;
+    this.totals = tables.totals;
   }
 
   /** Tables, the totals row and the triggers that keep it, unless they exist (run under the store's lock). */
   async create(client: PoolClient): Promise<void> {
-    const { chunks, postings, totals } = this;
+    const { owner: chunks, key, postings, totals } = this;
     const { rows } = await client.query<{ r: string | null }>("SELECT to_regclass($1)::text AS r", [totals]);
     if (rows[0]?.r) return;
     await client.query(`
       CREATE TABLE IF NOT EXISTS ${postings} (
         term text NOT NULL,
-        label bigint NOT NULL REFERENCES ${chunks}(label) ON DELETE CASCADE,
+        ${key} bigint NOT NULL REFERENCES ${chunks}(${key}) ON DELETE CASCADE,
         tf_title int NOT NULL, tf_headings int NOT NULL, tf_body int NOT NULL,
         len_title int NOT NULL, len_headings int NOT NULL, len_body int NOT NULL,
-        PRIMARY KEY (term, label)
+        PRIMARY KEY (term, ${key})
       );
-      CREATE INDEX IF NOT EXISTS ${postings}_by_chunk ON ${postings} (label);
+      CREATE INDEX IF NOT EXISTS ${postings}_by_owner ON ${postings} (${key});
       ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_title int NOT NULL DEFAULT 0;
       ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_headings int NOT NULL DEFAULT 0;
       ALTER TABLE ${chunks} ADD COLUMN IF NOT EXISTS len_body int NOT NULL DEFAULT 0;
@@ -107,7 +130,7 @@ export class PostgresKeywordIndex {
     });
   }
 
-  /** Inserts the postings of chunks just inserted (their labels, parallel to `analysed`). */
+  /** Inserts the postings of rows just inserted (their keys, parallel to `analysed`). */
   async write(client: PoolClient, labels: string[], analysed: ChunkPostings[]): Promise<void> {
     const cols: unknown[][] = [[], [], [], [], [], [], [], []];
     analysed.forEach(({ terms, lengths }, i) => {
@@ -124,45 +147,58 @@ export class PostgresKeywordIndex {
     });
     if (!cols[0]?.length) return;
     await client.query(
-      `INSERT INTO ${this.postings} (term, label, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
+      `INSERT INTO ${this.postings} (term, ${this.key}, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])`,
       cols,
     );
   }
 
-  /**
-   * The scoring query for `query`, or undefined when no term of it is stored: a function of the
-   * extra WHERE clause (metadata filter on `c`) and the row limit, with its parameters.
-   */
-  async scoring(
-    pool: Pool,
-    query: string,
-  ): Promise<{ sql: (where: string, limit: number) => string; params: unknown[] } | undefined> {
-    const asked = [...new Set(this.analyser.analyze(query))].filter((t) => Buffer.byteLength(t) <= MAX_TERM_BYTES);
-    if (!asked.length) return undefined;
+  /** The query's analysed terms as this index stores them (distinct, in query order). */
+  terms(text: string): string[] {
+    return [...new Set(this.analyser.analyze(text))].filter((t) => Buffer.byteLength(t) <= MAX_TERM_BYTES);
+  }
+
+  /** Rows scored and the document frequencies of `terms` per field. */
+  async statistics(pool: Pool, terms: string[]): Promise<TermStatistics> {
     const [{ rows: totalsRows }, { rows: dfRows }] = await Promise.all([
       pool.query<{ chunks: string; len_title: string; len_headings: string; len_body: string }>(
         `SELECT chunks, len_title, len_headings, len_body FROM ${this.totals}`,
       ),
-      pool.query<{ term: string; title: string; headings: string; body: string }>(
-        `SELECT term, count(*) FILTER (WHERE tf_title > 0) AS title, count(*) FILTER (WHERE tf_headings > 0) AS headings,
-           count(*) FILTER (WHERE tf_body > 0) AS body
-         FROM ${this.postings} WHERE term = ANY($1::text[]) GROUP BY term`,
-        [asked],
-      ),
+      terms.length
+        ? pool.query<{ term: string; title: string; headings: string; body: string }>(
+            `SELECT term, count(*) FILTER (WHERE tf_title > 0) AS title, count(*) FILTER (WHERE tf_headings > 0) AS headings,
+               count(*) FILTER (WHERE tf_body > 0) AS body
+             FROM ${this.postings} WHERE term = ANY($1::text[]) GROUP BY term`,
+            [terms],
+          )
+        : { rows: [] },
     ]);
     const totals = totalsRows[0];
-    const n = Number(totals?.chunks ?? 0);
-    if (!n || !dfRows.length) return undefined;
-    const df = new Map(dfRows.map((r) => [r.term, [Number(r.title), Number(r.headings), Number(r.body)]] as const));
+    return {
+      rows: Number(totals?.chunks ?? 0),
+      df: new Map(dfRows.map((r) => [r.term, [Number(r.title), Number(r.headings), Number(r.body)]] as const)),
+      lengths: [Number(totals?.len_title ?? 0), Number(totals?.len_headings ?? 0), Number(totals?.len_body ?? 0)],
+    };
+  }
+
+  /**
+   * The scoring of `query`, or undefined when no term of it is stored: `ranked` is a WITH clause
+   * defining `s(key, score)` over every matching row, for the caller to join and order; `params`
+   * are its parameters ($1…$8).
+   */
+  async scoring(pool: Pool, query: string): Promise<{ ranked: string; params: unknown[] } | undefined> {
+    const asked = this.terms(query);
+    if (!asked.length) return undefined;
+    const { rows: n, df, lengths } = await this.statistics(pool, asked);
+    if (!n || !df.size) return undefined;
     // Query order, as the embedded index adds up its terms (floating-point sums then agree too).
     const terms = asked.filter((t) => df.has(t));
     const selective = selectiveTerms(terms, (t) => Math.max(...(df.get(t) as readonly number[])), n);
-    // Common terms only add to chunks that hold a selective term (KeywordSearchOptions.maxDocFrequency).
+    // Common terms only add to rows that hold a selective term (KeywordSearchOptions.maxDocFrequency).
     const restricted = selective.length < terms.length;
     const idf = FIELDS.map((_, f) => terms.map((t) => bm25Idf(n, (df.get(t) as readonly number[])[f] as number)));
-    // An empty field everywhere has no average; no chunk has a term there, so any positive value does.
-    const avg = [totals?.len_title, totals?.len_headings, totals?.len_body].map((sum) => Number(sum) / n || 1);
+    // An empty field everywhere has no average; no row has a term there, so any positive value does.
+    const avg = lengths.map((sum) => sum / n || 1);
     const { k, b, d } = BM25_PARAMETERS;
     const boost = DEFAULT_KEYWORD_BOOSTS;
     const share = (field: string, f: number, weight: number) =>
@@ -170,21 +206,18 @@ export class PostgresKeywordIndex {
         ? `CASE WHEN p.tf_${field} > 0 THEN ${weight} * q.idf_${field} * (${d} + p.tf_${field} * ${k + 1} /
              (p.tf_${field} + ${k} * (${1 - b} + ${b} * p.len_${field} / $${5 + f}::float8))) ELSE 0 END`
         : "0";
-    const sql = (where: string, limit: number) =>
-      `WITH q AS (
+    const ranked = `WITH q AS (
          SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[]) AS q(term, idf_title, idf_headings, idf_body)
        ), s AS (
-         SELECT p.label,
+         SELECT p.${this.key} AS key,
            sum(${share("title", 0, boost.title)} + ${share("headings", 1, boost.headings)} + ${share("body", 2, boost.body)})
              * count(*) AS score
          FROM ${this.postings} p JOIN q USING (term)
-         ${restricted ? `WHERE p.label IN (SELECT label FROM ${this.postings} WHERE term = ANY($8::text[]))` : ""}
-         GROUP BY p.label
-       )
-       SELECT c.id, c.text, c.metadata, s.score FROM s JOIN ${this.chunks} c ON c.label = s.label
-       WHERE true ${where} ORDER BY s.score DESC, c.id LIMIT ${limit}`;
+         ${restricted ? `WHERE p.${this.key} IN (SELECT ${this.key} FROM ${this.postings} WHERE term = ANY($8::text[]))` : ""}
+         GROUP BY p.${this.key}
+       )`;
     const params: unknown[] = [terms, idf[0], idf[1], idf[2], avg[0], avg[1], avg[2]];
     if (restricted) params.push(selective);
-    return { sql, params };
+    return { ranked, params };
   }
 }

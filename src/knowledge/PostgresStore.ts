@@ -1,6 +1,7 @@
 import { Document } from "@langchain/core/documents";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import { type DocumentFilter, matchesFilter } from "../../vectorstores/KeywordIndex.js";
+import { assembleSource } from "../../vectorstores/WholeDocumentIndex.js";
 import { GeneraError } from "../errors.js";
 import {
   checkTablePrefix,
@@ -11,7 +12,14 @@ import {
   withoutNul,
 } from "../util/postgres.js";
 import { checkBatch } from "./checkBatch.js";
-import type { KnowledgeStore, ScoredChunk, SourceRecord, StoreBatch } from "./KnowledgeStore.js";
+import type {
+  ChunkWindow,
+  DocumentHit,
+  KnowledgeStore,
+  ScoredChunk,
+  SourceRecord,
+  StoreBatch,
+} from "./KnowledgeStore.js";
 import { PostgresKeywordIndex } from "./PostgresKeywordIndex.js";
 
 export interface PostgresStoreOptions {
@@ -29,8 +37,11 @@ export interface PostgresStoreOptions {
 }
 
 const FORMAT = "genera-store";
-/** 2: BM25 postings (PostgresKeywordIndex) instead of 1's tsvector ranked by ts_rank; a 1 is migrated on open. */
-const VERSION = 2;
+/**
+ * 2: BM25 postings (PostgresKeywordIndex) instead of 1's tsvector ranked by ts_rank; 3: whole
+ * documents with their own postings. Older stores are migrated on open.
+ */
+const VERSION = 3;
 /** Rows per INSERT: bounds one statement's parameters (a chunk's text can be large). */
 const INSERT_ROWS = 500;
 
@@ -47,7 +58,8 @@ export class PostgresStore implements KnowledgeStore {
   readonly modelId: string;
   private dim: number | undefined;
   private readonly keywords: PostgresKeywordIndex;
-  private readonly t: { meta: string; sources: string; chunks: string };
+  private readonly documents: PostgresKeywordIndex;
+  private readonly t: Tables;
   private closed = false;
 
   private constructor(
@@ -58,7 +70,8 @@ export class PostgresStore implements KnowledgeStore {
     this.modelId = options.modelId;
     this.dim = dimension;
     this.t = tables(options.tablePrefix);
-    this.keywords = new PostgresKeywordIndex(this.t.chunks);
+    this.keywords = new PostgresKeywordIndex(this.t.chunkPostings);
+    this.documents = new PostgresKeywordIndex(this.t.documentPostings);
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -113,19 +126,33 @@ export class PostgresStore implements KnowledgeStore {
         );
         CREATE INDEX IF NOT EXISTS ${t.chunks}_by_source ON ${t.chunks} (sid);
       `);
+      // Whole documents (WholeDocumentIndex's, kept here): each source's chunks put together, with their ids in reading order.
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${t.documents} (
+          sid bigint PRIMARY KEY REFERENCES ${t.sources}(sid) ON DELETE CASCADE,
+          source text NOT NULL,
+          chunk_ids text[] NOT NULL
+        )`);
       const hnsw = options.hnsw ?? {};
       await client.query(
         `INSERT INTO ${t.meta} (key, value) VALUES ('format', $1), ('version', $2), ('modelId', $3), ('M', $4), ('efConstruction', $5)
          ON CONFLICT (key) DO NOTHING`,
         [FORMAT, String(VERSION), options.modelId, String(hnsw.M ?? 16), String(hnsw.efConstruction ?? 200)],
       );
-      const keywords = new PostgresKeywordIndex(t.chunks);
+      const keywords = new PostgresKeywordIndex(t.chunkPostings);
+      const documents = new PostgresKeywordIndex(t.documentPostings);
       let meta = await readMeta(client, t.meta);
       if (meta.get("format") === FORMAT && meta.get("version") === "1") {
         await migrateFromVersion1(client, t.chunks, t.meta, keywords);
         meta = await readMeta(client, t.meta);
       }
       await keywords.create(client);
+      await documents.create(client);
+      if (meta.get("format") === FORMAT && meta.get("version") === "2") {
+        await writeAllDocuments(client, t, documents);
+        await client.query(`UPDATE ${t.meta} SET value = $1 WHERE key = 'version'`, [String(VERSION)]);
+        meta = await readMeta(client, t.meta);
+      }
       if (meta.get("format") !== FORMAT || meta.get("version") !== String(VERSION)) {
         throw new GeneraError(
           "INDEX_CORRUPT",
@@ -187,7 +214,60 @@ export class PostgresStore implements KnowledgeStore {
   async keywordSearch(query: string, options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
     this.assertOpen();
     const scoring = await this.keywords.scoring(this.pool, query);
-    return scoring ? this.search(scoring.sql, scoring.params, options) : [];
+    if (!scoring) return [];
+    const sql = (where: string, limit: number) =>
+      `${scoring.ranked}
+       SELECT c.id, c.text, c.metadata, s.score FROM s JOIN ${this.t.chunks} c ON c.label = s.key
+       WHERE true ${where} ORDER BY s.score DESC, c.id LIMIT ${limit}`;
+    return this.search(sql, scoring.params, options);
+  }
+
+  /** Whole-document BM25+ (WholeDocumentIndex's documents and formula, from their own postings). */
+  async documentSearch(query: string, options: { k: number }): Promise<DocumentHit[]> {
+    this.assertOpen();
+    const k = Math.max(0, Math.floor(options.k));
+    const scoring = k ? await this.documents.scoring(this.pool, query) : undefined;
+    if (!scoring) return [];
+    const { rows } = await this.query<{ source: string; chunk_ids: string[]; score: number }>(
+      `${scoring.ranked}
+       SELECT d.source, d.chunk_ids, s.score FROM s JOIN ${this.t.documents} d ON d.sid = s.key
+       ORDER BY s.score DESC, d.source LIMIT ${k}`,
+      scoring.params,
+    );
+    return rows.map((r) => ({ source: r.source, score: Number(r.score), chunkIds: r.chunk_ids }));
+  }
+
+  async keywordStatistics(terms: string[]): Promise<{ chunks: number; frequencies: number[] }> {
+    this.assertOpen();
+    const { rows, df } = await this.keywords.statistics(this.pool, terms);
+    return { chunks: rows, frequencies: terms.map((t) => Math.max(0, ...(df.get(t) ?? []))) };
+  }
+
+  async chunkWindows(ids: string[], window: number): Promise<(ChunkWindow | undefined)[]> {
+    this.assertOpen();
+    if (!ids.length) return [];
+    const w = Math.max(0, Math.floor(window));
+    const { rows } = await this.query<ChunkRow & { asked: string; source: string }>(
+      `SELECT q.id AS asked, d.source, c.id, c.text, c.metadata
+       FROM unnest($1::text[]) AS q(id)
+       JOIN ${this.t.chunks} own ON own.id = q.id
+       JOIN ${this.t.documents} d ON d.sid = own.sid
+       CROSS JOIN LATERAL (SELECT array_position(d.chunk_ids, q.id) AS at) p
+       CROSS JOIN LATERAL unnest(d.chunk_ids[greatest(1, p.at - ${w}) : p.at + ${w}]) WITH ORDINALITY AS n(id, i)
+       JOIN ${this.t.chunks} c ON c.id = n.id
+       ORDER BY q.id, n.i`,
+      [ids],
+    );
+    const windows = new Map<string, ChunkWindow>();
+    for (const row of rows) {
+      let found = windows.get(row.asked);
+      if (!found) {
+        found = { source: row.source, chunks: [] };
+        windows.set(row.asked, found);
+      }
+      found.chunks.push(toDocument(row));
+    }
+    return ids.map((id) => windows.get(id));
   }
 
   async denseSearch(vector: number[], options: { k: number; filter?: DocumentFilter }): Promise<ScoredChunk[]> {
@@ -281,6 +361,7 @@ export class PostgresStore implements KnowledgeStore {
             analysed,
           );
         }
+        await writeDocument(client, t, this.documents, sid as string, r.source, put.chunks);
       }
       for (const touched of batch.touch ?? []) {
         await client.query(`UPDATE ${t.sources} SET mtime_ms = $1 WHERE path = $2`, [touched.mtimeMs, touched.path]);
@@ -297,7 +378,18 @@ export class PostgresStore implements KnowledgeStore {
   async sizeBytes(): Promise<number> {
     const { rows } = await this.query<{ bytes: string | null }>(
       "SELECT sum(pg_total_relation_size(c))::bigint AS bytes FROM unnest($1::regclass[]) AS c",
-      [[this.t.meta, this.t.sources, this.t.chunks, this.keywords.postings, this.keywords.totals]],
+      [
+        [
+          this.t.meta,
+          this.t.sources,
+          this.t.chunks,
+          this.keywords.postings,
+          this.keywords.totals,
+          this.t.documents,
+          this.documents.postings,
+          this.documents.totals,
+        ],
+      ],
     );
     return Number(rows[0]?.bytes ?? 0);
   }
@@ -405,8 +497,67 @@ interface SourceRow {
   chunk_ids: string[];
 }
 
+type Tables = ReturnType<typeof tables>;
+
 function tables(prefix = "genera") {
-  return { meta: `${prefix}_meta`, sources: `${prefix}_sources`, chunks: `${prefix}_chunks` };
+  const chunks = `${prefix}_chunks`;
+  const documents = `${prefix}_documents`;
+  return {
+    meta: `${prefix}_meta`,
+    sources: `${prefix}_sources`,
+    chunks,
+    documents,
+    chunkPostings: { owner: chunks, key: "label", postings: `${prefix}_postings`, totals: `${prefix}_keyword_totals` },
+    documentPostings: {
+      owner: documents,
+      key: "sid",
+      postings: `${prefix}_document_postings`,
+      totals: `${prefix}_document_totals`,
+    },
+  };
+}
+
+/**
+ * Replaces a source's whole document: its chunks put together as WholeDocumentIndex puts them
+ * (grouped by their `source`, as there), analysed, with its postings. No chunks, no document.
+ */
+async function writeDocument(
+  client: PoolClient,
+  t: Tables,
+  documents: PostgresKeywordIndex,
+  sid: string,
+  recordSource: string,
+  chunks: Document[],
+): Promise<void> {
+  await client.query(`DELETE FROM ${t.documents} WHERE sid = $1`, [sid]);
+  if (!chunks.length) return;
+  const named = chunks[0]?.metadata?.source;
+  const source = typeof named === "string" && named !== "" ? named : recordSource;
+  const whole = assembleSource(
+    source,
+    chunks.map((doc) => ({ id: doc.id as string, doc })),
+  );
+  const [analysed] = documents.analyse([whole.document]);
+  const lengths = analysed?.lengths ?? [0, 0, 0];
+  await client.query(
+    `INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [sid, source, whole.chunkIds, ...lengths],
+  );
+  if (analysed) await documents.write(client, [sid], [analysed]);
+}
+
+/** Version 2 had no whole documents: each source's gets built from its stored chunks (in the opening transaction). */
+async function writeAllDocuments(client: PoolClient, t: Tables, documents: PostgresKeywordIndex): Promise<void> {
+  const { rows: sources } = await client.query<{ sid: string; source: string }>(
+    `SELECT sid, source FROM ${t.sources} ORDER BY sid`,
+  );
+  for (const { sid, source } of sources) {
+    const { rows } = await client.query<ChunkRow>(
+      `SELECT id, text, metadata FROM ${t.chunks} WHERE sid = $1 ORDER BY label`,
+      [sid],
+    );
+    await writeDocument(client, t, documents, sid, source, rows.map(toDocument));
+  }
 }
 
 async function readMeta(client: PoolClient, table: string): Promise<Map<string, string>> {
@@ -480,5 +631,5 @@ async function migrateFromVersion1(
        (SELECT count(*), coalesce(sum(len_title), 0), coalesce(sum(len_headings), 0), coalesce(sum(len_body), 0) FROM ${chunks})`,
   );
   await client.query(`ALTER TABLE ${chunks} DROP COLUMN IF EXISTS terms`);
-  await client.query(`UPDATE ${meta} SET value = $1 WHERE key = 'version'`, [String(VERSION)]);
+  await client.query(`UPDATE ${meta} SET value = '2' WHERE key = 'version'`);
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceWrite } from "../../src/knowledge/KnowledgeStore.js";
 import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
 import { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { storeContract } from "./storeContract.js";
@@ -125,6 +126,35 @@ describe("PostgresStore keyword scores", () => {
       expect(filtered.map((h) => h.document.id)).toEqual(
         index.search("alpha", { k: 5, filter: { title: "alpha file 16" } }).map((h) => h.id),
       );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a version 2 store (no whole documents) gets them on open", async () => {
+    const open = () => PostgresStore.open({ url: pg.url, modelId: "hash-32", tablePrefix: "v2", maxConnections: 1 });
+    let store = await open();
+    const writes = corpus().slice(0, 4);
+    for (const [f, w] of writes.entries()) for (const c of w.chunks) c.metadata.source = `doc${f}.md`;
+    await store.commit({ put: writes });
+    const before = await store.documentSearch("alpha rare", { k: 4 });
+    expect(before.length).toBeGreaterThan(0);
+    await store.close();
+    const { default: pgClient } = await import("pg");
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    await client.query(
+      `DROP TABLE v2_document_postings, v2_document_totals, v2_documents CASCADE; UPDATE v2_meta SET value = '2' WHERE key = 'version';`,
+    );
+    await client.end();
+    store = await open();
+    try {
+      expect(await store.documentSearch("alpha rare", { k: 4 })).toEqual(before);
+      const index = new KeywordIndex();
+      index.add(writes.flatMap((w) => w.chunks));
+      const whole = WholeDocumentIndex.of(index);
+      for (const hit of before) expect(hit.score).toBeCloseTo(whole.scores("alpha rare").get(hit.source) as number, 9);
+      expect(before[0]?.chunkIds).toEqual([...whole.chunksOf(before[0]?.source as string)]);
     } finally {
       await store.close();
     }

@@ -118,6 +118,32 @@ export function storeContract(factory: StoreFactory): void {
       expect(await store.keywordSearch("beta", { k: 5 })).toEqual([]);
     });
 
+    it("scores whole documents, counts terms and reads chunks with their neighbours", async () => {
+      await store.commit({
+        put: [
+          source("/corpus/cats.md", ["Cats purr.", "Cats sleep all day.", "A cat hunts mice.", "Kittens play."]),
+          source("/corpus/dogs.md", ["Dogs bark at cats."]),
+        ],
+      });
+      await store.commit({ put: [source("/corpus/dogs.md", ["Dogs bark.", "Dogs fetch."])] });
+      const hits = await store.documentSearch("cats sleep", { k: 5 });
+      expect(hits.map((h) => h.source)).toEqual(["cats.md"]);
+      expect(hits[0]?.chunkIds).toEqual((await store.getSource("/corpus/cats.md"))?.chunkIds);
+      expect((await store.documentSearch("dogs", { k: 1 }))[0]).toMatchObject({ source: "dogs.md" });
+      expect(await store.documentSearch("nothing", { k: 5 })).toEqual([]);
+      expect(await store.keywordStatistics(["cat", "dog", "absent"])).toEqual({ chunks: 6, frequencies: [4, 2, 0] }); // "cats" is each cats.md chunk's title
+      const ids = (await store.getSource("/corpus/cats.md"))?.chunkIds ?? [];
+      const [middle, first, unknown] = await store.chunkWindows([ids[2] as string, ids[0] as string, "nope"], 1);
+      expect(middle?.source).toBe("cats.md");
+      expect(middle?.chunks.map((c) => c.pageContent)).toEqual([
+        "Cats sleep all day.",
+        "A cat hunts mice.",
+        "Kittens play.",
+      ]);
+      expect(first?.chunks.map((c) => c.id)).toEqual(ids.slice(0, 2));
+      expect(unknown).toBeUndefined();
+    });
+
     it("refuses a bad batch whole: nothing already stored changes", async () => {
       await store.commit({ put: [source("/corpus/a.md", ["alpha"])] });
       const taken = source("/corpus/c.md", ["gamma"]);
