@@ -15,6 +15,17 @@ export interface IndexJobData {
   /** The enqueuer's chunking; a worker's own configuration applies where these are missing. */
   chunkSize?: number;
   chunkOverlap?: number;
+  /**
+   * Set by the first attempt that starts (not by the enqueuer): what the store held for each path
+   * before the job touched it, so that a retried job reports what the job did, not only its last attempt.
+   */
+  before?: Record<string, StoredFile | null>;
+}
+
+/** A stored file as a job's summary needs it. */
+export interface StoredFile {
+  hash: string;
+  chunks: number;
 }
 
 /** The part of IndexProgress a job reports while it runs. */

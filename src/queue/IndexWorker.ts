@@ -1,7 +1,9 @@
+import { statSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
 import type { Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { IndexSummary, KnowledgeBase } from "../knowledge/KnowledgeBase.js";
-import { INDEX_QUEUE_NAME, type IndexJobData, type IndexJobProgress } from "./IndexQueue.js";
+import { INDEX_QUEUE_NAME, type IndexJobData, type IndexJobProgress, type StoredFile } from "./IndexQueue.js";
 import { connectRedis } from "./redis.js";
 
 export interface IndexWorkerOptions {
@@ -80,6 +82,13 @@ async function runJob(
   signal: AbortSignal,
 ): Promise<IndexSummary> {
   const { paths, root, chunkSize, chunkOverlap } = job.data;
+  // Recorded once, before anything is committed: an earlier attempt may have committed some files
+  // before it was killed (or lost its lock), and this attempt then finds them unchanged.
+  let before = job.data.before;
+  if (!before) {
+    before = await storedFiles(kb, paths);
+    await job.updateData({ ...job.data, before });
+  }
   let reported = 0;
   const summary = await kb.index(paths, {
     root,
@@ -106,5 +115,57 @@ async function runJob(
     },
   });
   if (summary.aborted) throw new Error("the worker stopped before the job finished; it will be retried");
+  return jobSummary(summary, before, await storedFiles(kb, paths), root, paths);
+}
+
+/** What the store holds for each of `paths` (null: nothing). */
+async function storedFiles(kb: KnowledgeBase, paths: string[]): Promise<Record<string, StoredFile | null>> {
+  const records = await Promise.all(paths.map((path) => kb.store.getSource(resolve(path))));
+  return Object.fromEntries(
+    paths.map((path, i) => {
+      const record = records[i];
+      return [path, record ? { hash: record.hash, chunks: record.chunkIds.length } : null];
+    }),
+  );
+}
+
+/**
+ * The job's summary from what its files were before its first attempt and are now: the same as
+ * the last attempt's own summary when there was one attempt, and the right counts when an earlier
+ * attempt had committed some files (the last one saw those as unchanged). Jobs naming folders
+ * keep the attempt's summary: their files are not known beforehand.
+ */
+export function jobSummary(
+  attempt: IndexSummary,
+  before: Record<string, StoredFile | null>,
+  after: Record<string, StoredFile | null>,
+  root: string,
+  paths: string[],
+): IndexSummary {
+  if (!paths.every((path) => isFile(path))) return attempt;
+  const failed = new Set(attempt.failures.map((f) => f.path));
+  // With cleanup "none" a job deletes chunks only by replacing its own files: those are counted here too.
+  const summary = { ...attempt, added: 0, updated: 0, unchanged: 0, chunksAdded: 0, chunksDeleted: 0 };
+  for (const path of paths) {
+    const was = before[path] ?? null;
+    const now = after[path] ?? null;
+    if (!now || failed.has(relative(root, resolve(path)).split(sep).join("/"))) continue;
+    if (!was) {
+      summary.added++;
+      summary.chunksAdded += now.chunks;
+    } else if (was.hash !== now.hash) {
+      summary.updated++;
+      summary.chunksAdded += now.chunks;
+      summary.chunksDeleted += was.chunks;
+    } else summary.unchanged++;
+  }
   return summary;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -129,6 +129,57 @@ describe("ingestion workers on a BullMQ queue", () => {
   });
 });
 
+describe("a job retried after an attempt that had committed", () => {
+  it("reports every file and chunk the job indexed, each stored once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genera-queue-retry-"));
+    dirs.push(dir);
+    // 70 short paragraphs each: with 100-character chunks, the first file fills a 64-chunk
+    // embedding batch on its own, so it is committed before the second file is embedded.
+    for (const name of ["first", "second"]) {
+      const paragraphs = Array.from(
+        { length: 70 },
+        (_, i) => `The ${name} file, paragraph ${i}: walrus ${i} swims through the cold northern sea by the ice.`,
+      );
+      writeFileSync(join(dir, `${name}.md`), `${paragraphs.join("\n\n")}\n`);
+    }
+    const first = await startWorker(1_500, 2_000);
+    const queue = await IndexQueue.open(redis.url);
+    let killed = false;
+    try {
+      await queue.listen();
+      const [id] = await queue.add([
+        { paths: [join(dir, "first.md"), join(dir, "second.md")], root: dir, chunkSize: 100, chunkOverlap: 0 },
+      ]);
+      const statuses = await queue.follow([id as string], {
+        onProgress: (_id, progress) => {
+          // The first file's commit has landed; the second file is still being embedded.
+          if (!killed && progress.chunksDone > 0) {
+            killed = true;
+            first.child.kill("SIGKILL");
+            void startWorker(0, 2_000);
+          }
+        },
+      });
+      expect(killed).toBe(true);
+      const summary = statuses[0]?.summary;
+      expect(statuses[0]?.attemptsMade).toBeGreaterThanOrEqual(1);
+      const store = await PostgresStore.open({ url: pg.url, modelId: embeddingsModelId(new HashEmbeddings()) });
+      try {
+        const sources = (await store.listSources()).filter((s) => s.root === dir);
+        const chunks = sources.reduce((n, s) => n + s.chunkIds.length, 0);
+        expect(sources.map((s) => s.source).sort()).toEqual(["first.md", "second.md"]);
+        expect(new Set(sources.flatMap((s) => s.chunkIds)).size).toBe(chunks);
+        // Without the state recorded before the first attempt, the retry called the first file unchanged.
+        expect(summary).toMatchObject({ added: 2, updated: 0, unchanged: 0, failed: 0, chunksAdded: chunks });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
 describe("server replicas on one Postgres and one Redis", () => {
   it("answer the same sessions, see each other's uploads, and lose nothing acknowledged when one is SIGKILLed", async () => {
     const [a, b] = await Promise.all([startReplica(), startReplica()]);
