@@ -19,7 +19,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { load } from "cheerio";
+import { DomUtils, parseDocument } from "htmlparser2";
 import { seededRandom } from "../../../src/engine/random.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,10 +59,35 @@ type Qa = { question: string; answer: string; sources: string[] } | { question: 
 
 const norm = (s: string) => s.normalize("NFC").replace(/\s+/g, " ").trim();
 
+// The pages are read with htmlparser2 (the HTML loader's parser) and domutils; the manual is
+// well-formed XHTML from DocBook, so the tree is the one an HTML5 parser builds.
+type Node = ReturnType<typeof parseDocument>["children"][number];
+type Element = Parameters<typeof DomUtils.getAttributeValue>[0];
+
+function page(file: string): ReturnType<typeof parseDocument> {
+  const doc = parseDocument(readFileSync(join(MANUAL_DIR, file), "utf8"));
+  // As HTML5 parsers do (and cheerio, which these questions were first built with): a newline
+  // right after <pre> is not part of its text.
+  for (const pre of DomUtils.findAll((el) => el.name === "pre" || el.name === "listing", doc.children)) {
+    const first = pre.children[0];
+    if (first && DomUtils.isText(first)) first.data = first.data.replace(/^\r?\n/, "");
+  }
+  return doc;
+}
+const text = (nodes: Node | Node[]) => norm(DomUtils.textContent(nodes));
+const hasClass = (el: Element, name: string) =>
+  (DomUtils.getAttributeValue(el, "class") ?? "").split(/\s+/).includes(name);
+/** Elements under `roots` (not the roots themselves), in document order, that pass `test`. */
+const descendants = (roots: Node[], test: (el: Element) => boolean): Element[] => [
+  ...new Set(roots.flatMap((root) => DomUtils.findAll(test, DomUtils.getChildren(root)))),
+];
+const tag = (name: string) => (el: Element) => el.name === name;
+
 function pageText(file: string): string {
-  const $ = load(readFileSync(join(MANUAL_DIR, file), "utf8"));
-  $("script, style, template, noscript").remove();
-  return norm($("body").text());
+  const doc = page(file);
+  const hidden = new Set(["script", "style", "template", "noscript"]);
+  for (const el of DomUtils.findAll((e) => hidden.has(e.name), doc.children)) DomUtils.removeElement(el);
+  return text(descendants([doc], tag("body")));
 }
 
 function requirePackage(): void {
@@ -77,8 +102,9 @@ function sqlCommands(): Array<{ file: string; command: string; purpose: string }
   for (const file of readdirSync(MANUAL_DIR)
     .filter((f) => /^sql-[a-z]+\.html$/.test(f))
     .sort()) {
-    const $ = load(readFileSync(join(MANUAL_DIR, file), "utf8"));
-    const line = norm($(".refnamediv p").first().text());
+    const divs = descendants([page(file)], (el) => hasClass(el, "refnamediv"));
+    const first = descendants(divs, tag("p"))[0];
+    const line = first ? text(first) : "";
     const m = /^([A-Z][A-Z ]+?) — (.+)$/.exec(line);
     if (m) out.push({ file, command: m[1] as string, purpose: m[2] as string });
   }
@@ -113,50 +139,43 @@ export function buildCorpus(outDir = join(here, "corpus")): string[] {
 }
 
 function parameterDefaults(file: string): Array<{ name: string; value: string }> {
-  const $ = load(readFileSync(join(MANUAL_DIR, file), "utf8"));
   const out: Array<{ name: string; value: string }> = [];
-  $("dt[id^='GUC-']").each((_, dt) => {
-    const name = norm($(dt).find("code.varname").first().text());
-    const text = norm($(dt).next("dd").text());
+  const terms = descendants([page(file)], (el) => el.name === "dt" && /^GUC-/.test(el.attribs.id ?? ""));
+  for (const dt of terms) {
+    const code = descendants([dt], (el) => el.name === "code" && hasClass(el, "varname"))[0];
+    const name = code ? text(code) : "";
+    const next = DomUtils.nextElementSibling(dt);
+    const definition = next?.name === "dd" ? text(next) : "";
     const m =
       /\bThe default(?: value)? is (?:typically )?([^.;()]+?)(?:\s*\(|\.(?:\s|$)|;|,| but | unless | which )/.exec(
-        text,
+        definition,
       );
-    if (!name || !m) return;
+    if (!name || !m) continue;
     let value = (m[1] as string).trim();
     // Short values only: a number with its unit, a keyword, an empty string…
-    if (value.split(" ").length > 5 || /\b(?:that|the value of|determined|if|when)\b/.test(value)) return;
+    if (value.split(" ").length > 5 || /\b(?:that|the value of|determined|if|when)\b/.test(value)) continue;
     // "on", "off", "zero" occur in any sentence: the gold answer then keeps the words that say it is the default.
     if (/^(?:on|off|true|false|zero|empty|none|\w{1,2})$/i.test(value))
       value = (m[0] as string).replace(/^The /, "").replace(/[\s.;,(]+$/, "");
     out.push({ name, value });
-  });
+  }
   return out;
 }
 
 function typeSizes(file: string): Array<{ type: string; size: string }> {
-  const $ = load(readFileSync(join(MANUAL_DIR, file), "utf8"));
   const out: Array<{ type: string; size: string }> = [];
-  $("table.table").each((_, table) => {
-    const headers = $(table)
-      .find("thead th")
-      .map((__, th) => norm($(th).text()))
-      .get();
+  for (const table of descendants([page(file)], (el) => el.name === "table" && hasClass(el, "table"))) {
+    const headers = descendants(descendants([table], tag("thead")), tag("th")).map((th) => text(th));
     const nameCol = headers.findIndex((h) => h === "Name");
     const sizeCol = headers.findIndex((h) => h === "Storage Size");
-    if (nameCol < 0 || sizeCol < 0) return;
-    $(table)
-      .find("tbody tr")
-      .each((__, tr) => {
-        const cells = $(tr)
-          .find("td")
-          .map((___, td) => norm($(td).text()))
-          .get();
-        const type = cells[nameCol];
-        const size = cells[sizeCol];
-        if (type && size && /\bbytes?\b/.test(size) && size.length <= 40) out.push({ type, size });
-      });
-  });
+    if (nameCol < 0 || sizeCol < 0) continue;
+    for (const tr of descendants(descendants([table], tag("tbody")), tag("tr"))) {
+      const cells = descendants([tr], tag("td")).map((td) => text(td));
+      const type = cells[nameCol];
+      const size = cells[sizeCol];
+      if (type && size && /\bbytes?\b/.test(size) && size.length <= 40) out.push({ type, size });
+    }
+  }
   return out;
 }
 
