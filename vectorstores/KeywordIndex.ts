@@ -258,6 +258,20 @@ export function documentTitle(doc: DocumentInterface): string {
   return "";
 }
 
+/**
+ * What a title names: the title without a leading section number and without what follows its
+ * first " (", "(", ": " or " — " (a man page's "basename(1): strip directory and suffix" names
+ * "basename", "align-content (CSS property)" names "align-content", "8.8. Geometric Types" names
+ * "Geometric Types"); the whole title when that leaves nothing.
+ */
+export function titleName(title: string): string {
+  const name = title
+    .replace(/^\s*\d+(?:\.\d+)*\.?\s+/, "")
+    .split(/\s*\(|:\s|\s[—–-]\s/)[0]
+    ?.trim();
+  return name || title;
+}
+
 /** The heading path of a chunk as one string (the headings field). */
 export function headingText(doc: DocumentInterface): string {
   const headings = doc.metadata?.headings;

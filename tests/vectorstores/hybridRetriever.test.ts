@@ -2,7 +2,7 @@ import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import type { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import { GeneraError } from "../../src/errors.js";
-import { HybridRetriever, type HybridRetrieverOptions } from "../../vectorstores/HybridRetriever.js";
+import { HYBRID_DEFAULTS, HybridRetriever, type HybridRetrieverOptions } from "../../vectorstores/HybridRetriever.js";
 import { HNSWVectorStore } from "../../vectorstores/hnsw.js";
 import { KeywordIndex, type KeywordIndexOptions } from "../../vectorstores/KeywordIndex.js";
 import { ConceptEmbeddings, chunk } from "./hybridFixtures.js";
@@ -216,6 +216,35 @@ describe("HybridRetriever fusion options", () => {
       documentWeight: 0,
     }).retrieveWithScores(question);
     expect(partial.find(([d]) => d.id === "c#0")![1] - plain[0][1]).toBeCloseTo(0.2, 10);
+  });
+
+  it("boosts the document a question names by its title's name, not the page that mentions it", async () => {
+    const docs = [
+      chunk("tar#0", "In a few words: the purpose of this utility is to archive files.", {
+        source: "tar.md",
+        title: "tar(1): an archiving utility",
+      }),
+      chunk("basename#0", "basename NAME [SUFFIX]: print NAME with leading directories removed.", {
+        source: "basename.md",
+        title: "basename(1): strip directory and suffix from filenames",
+      }),
+    ];
+    const { make } = await setup(docs, { boosts: { title: 0 } });
+    const question = "In a few words, what's the purpose of the basename utility?";
+    const score = async (options: Partial<HybridRetrieverOptions>) =>
+      new Map(
+        (await make({ mode: "keyword", documentWeight: 0, ...options }).retrieveWithScores(question)).map(([d, s]) => [
+          d.id,
+          s,
+        ]),
+      );
+    const plain = await score({ titleBoost: 0 });
+    // "basename" is all that the man page's title names (the rest is a description), so the
+    // question covers it; the whole title it does not. tar's title names "tar", not asked for.
+    const named = await score({});
+    expect(HYBRID_DEFAULTS.titleBoost).toBe(1);
+    expect(named.get("basename#0")! - plain.get("basename#0")!).toBeCloseTo(1, 10);
+    expect(named.get("tar#0")).toBeCloseTo(plain.get("tar#0")!, 10);
   });
 
   it("applies one filter to both sides", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/engine/random.js";
 import { GeneraError } from "../../src/errors.js";
-import { analyzeText, foldText, KeywordIndex } from "../../vectorstores/KeywordIndex.js";
+import { analyzeText, foldText, KeywordIndex, titleName } from "../../vectorstores/KeywordIndex.js";
 import { porterStem } from "../../vectorstores/porterStem.js";
 import { chunk } from "./hybridFixtures.js";
 
@@ -113,6 +113,17 @@ describe("text analysis", () => {
     ]);
     // Hyphenated words, negative numbers and ranges are no options.
     expect(analyzeText("x-ray at -1 or 3-4", { stem: false })).toEqual(["x-ray", "x", "ray", "1", "3-4", "3", "4"]);
+  });
+
+  it("reads what a title names", () => {
+    expect(titleName("basename(1): strip directory and suffix from filenames")).toBe("basename");
+    expect(titleName("align-content (CSS property)")).toBe("align-content");
+    expect(titleName("8.8. Geometric Types")).toBe("Geometric Types");
+    expect(titleName("GRANT — define access privileges")).toBe("GRANT");
+    expect(titleName("Encoder–decoder, encoder-only and decoder-only models")).toBe(
+      "Encoder–decoder, encoder-only and decoder-only models",
+    );
+    expect(titleName("(untitled)")).toBe("(untitled)");
   });
 
   it("splits scripts without spaces into characters and pairs", () => {
