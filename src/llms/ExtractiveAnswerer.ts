@@ -113,6 +113,11 @@ interface Candidate {
   context: number;
   /** 1 when the unit's title, section heading or term line names the question's rarest word. */
   about: number;
+  /** A field's name ("Inherited" of "Inherited: no") as content terms, and as written. */
+  key?: string[];
+  keyText?: string;
+  /** 1 when the unit is a field whose name the question uses (see FIELD_KEY_WEIGHT). */
+  keyed: number;
   /** Terms of what the unit sits under: its document's title, section heading and term line. */
   labels: Set<string>;
   /** 1 when the unit has the thing a "What is X?" question asks about as its subject (see definitionSubject). */
@@ -320,7 +325,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     }
     const documents = Array.isArray(input.documents) ? input.documents : [];
     const shape = questionShape(question);
-    const { candidates, subject, unknownProperty } = this.collectCandidates(question, documents, input.corpus);
+    const { candidates, subject, unknownProperty, namedContext } = this.collectCandidates(
+      question,
+      documents,
+      input.corpus,
+    );
     if (candidates.length === 0 || unknownProperty) return noAnswer();
 
     if (this.embeddings && this.denseWeight > 0) {
@@ -332,11 +341,14 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     }
     // A definition question prefers units that define its subject, when there are any.
     const definesWeight = candidates.some((c) => c.defines) ? DEFINES_WEIGHT : 0;
+    // Likewise a field whose name the question uses.
+    const keyedWeight = candidates.some((c) => c.keyed) ? FIELD_KEY_WEIGHT : 0;
     for (const c of candidates) {
       const relevance = this.denseWeight * c.dense + (1 - this.denseWeight) * c.lexical;
       c.score =
         (((relevance * (1 + this.contextWeight * c.context)) / (1 + this.contextWeight)) *
           ((1 + ABOUT_WEIGHT * c.about) / (1 + ABOUT_WEIGHT)) *
+          ((1 + keyedWeight * c.keyed) / (1 + keyedWeight)) *
           ((1 + definesWeight * c.defines) / (1 + definesWeight))) /
         (1 + this.rankDecay * c.docIndex);
     }
@@ -347,7 +359,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // plutonium's passage or not at all. The best unit of such a passage leads, even when a
     // passage that does not answer ranked higher.
     const answers = (c: Candidate) =>
-      c.addresses && c.context >= this.minCoverage && this.coversSubject(c, documents, subject);
+      c.addresses &&
+      c.context >= this.minCoverage &&
+      (namedContext?.[c.docIndex] ?? 1) >= NAMELESS_COVERAGE &&
+      this.coversSubject(c, documents, subject);
     const best = candidates.find(answers);
     if (best === undefined) return noAnswer();
     // A low score with a passage that covers the question fully still answers: the top passage
@@ -405,7 +420,12 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     question: string,
     documents: DocumentInterface[],
     corpus: CorpusStatistics | undefined,
-  ): { candidates: Candidate[]; subject?: string; unknownProperty?: boolean } {
+  ): {
+    candidates: Candidate[];
+    subject?: string;
+    unknownProperty?: boolean;
+    namedContext?: Array<number | undefined>;
+  } {
     const seen = new Set<string>();
     const all: Candidate[] = [];
     // Every unit is about its document's title; its section heading comes from the text itself
@@ -461,6 +481,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
           lexical: 0,
           context: 0,
           about: 0,
+          ...(unit.kind === "field"
+            ? { key: contentTerms(unit.text.split(":")[0] ?? ""), keyText: unit.text.split(":")[0] ?? "" }
+            : {}),
+          keyed: 0,
           defines: 0,
           addresses: false,
           dense: 0,
@@ -471,10 +495,29 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     if (all.length === 0) return { candidates: all };
 
     const workFrame = HOW_DOES_IT_WORK.test(question) ? new Set(contentTerms("work")) : undefined;
-    const questionTerms = [...new Set(contentTerms(question))].filter((t) => !workFrame?.has(t));
+    // The words of a default asked for in other terms ("never change") are not matched at all.
+    const questionTerms = [...new Set(contentTerms(question.replace(ASKS_DEFAULT, " ")))].filter(
+      (t) => !workFrame?.has(t),
+    );
     // Whether a passage answers is judged on what the question is about, without the words
     // that name the kind of answer wanted (a passage need not say "version" to give one).
     const frame = new Set(contentTerms(questionFrame(question)));
+    // "If I never change X, what value does it have?" asks for X's default without saying so;
+    // the word is then what the answer says, not what the passage must be about.
+    const asksDefault = questionTerms.includes(DEFAULT_TERM) || ASKS_DEFAULT.test(question);
+    if (asksDefault && !questionTerms.includes(DEFAULT_TERM)) {
+      questionTerms.push(DEFAULT_TERM);
+      frame.add(DEFAULT_TERM);
+    }
+    // "Initial value: 0s" states a default in other words.
+    if (asksDefault) {
+      for (const c of all) {
+        if ([...INITIAL_TERMS].some((t) => c.own.has(t))) {
+          c.own.add(DEFAULT_TERM);
+          c.terms.add(DEFAULT_TERM);
+        }
+      }
+    }
     // "What's the purpose of the base64 utility?" is about base64: "purpose" names the answer's kind.
     const definedTerms = new Set(defined !== undefined ? contentTerms(defined) : []);
     const unframed = questionTerms.filter((t) => !frame.has(t));
@@ -487,16 +530,42 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       return (have: Set<string>) =>
         total > 0 ? terms.reduce((sum, t) => sum + (have.has(t) ? idf(t) : 0), 0) / total : 0;
     };
-    const lexical = coverageOf(questionTerms);
+    // The words that name the kind of answer ("default", "version") count only where the unit
+    // says them itself, so "The default is 4MB." beats "Sets the size …" on a page whose title
+    // says "Defaults"; but for "default" they weigh GENERIC_SHARE, as do verbs any question uses
+    // ("set", "take"): "If this value is …" is no answer to "what value does it have?".
+    const lexicalWeight = (t: string) =>
+      idf(t) * (GENERIC_VERBS.has(wordOf(question, t)) || (frame.has(t) && t !== DEFAULT_TERM) ? GENERIC_SHARE : 1);
+    const lexicalTotal = questionTerms.reduce((sum, t) => sum + lexicalWeight(t), 0);
+    const lexical = (c: Candidate) =>
+      lexicalTotal > 0
+        ? questionTerms.reduce(
+            (sum, t) =>
+              sum +
+              ((frame.has(t) || (asksDefault && t === DEFAULT_TERM) ? c.own : c.terms).has(t) ? lexicalWeight(t) : 0),
+            0,
+          ) / lexicalTotal
+        : 0;
     const focus = coverageOf(focusTerms.length > 0 ? focusTerms : questionTerms);
-    const contextOf = documents.map((doc) => focus(new Set(contentTerms(`${scopeText(doc)}\n${passageText(doc)}`))));
+    const passageTerms = documents.map((doc) => new Set(contentTerms(`${scopeText(doc)}\n${passageText(doc)}`)));
+    const contextOf = passageTerms.map((terms) => focus(terms));
     // A unit under a label that names what the question is about ("autovacuum_max_workers
     // (integer)" above "The default is three.") beats one that mentions it in passing.
     const key = focusTerms.length > 0 ? focusTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
+    const askedOptions = new Set(optionsOf(question));
     for (const c of all) {
-      c.lexical = lexical(c.terms);
+      c.lexical = lexical(c);
       c.context = contextOf[c.docIndex] ?? 0;
       c.about = key !== undefined && c.labels.has(key) ? 1 : 0;
+      // "Inherited: no" answers "Is X inherited?": a field whose name the question uses states what it asks.
+      // Not when the name is what the page is about ("Base32: encode or decode …" in base32's page);
+      // always when it is an option the question names ("-r, --real: print the real ID …").
+      const keyed =
+        c.key !== undefined &&
+        c.key.length > 0 &&
+        c.key.every((t) => questionTerms.includes(t) || (asksDefault && INITIAL_TERMS.has(t))) &&
+        !c.key.some((t) => scopeTerms[c.docIndex]?.has(t));
+      c.keyed = keyed || (c.keyText !== undefined && optionsOf(c.keyText).some((o) => askedOptions.has(o))) ? 1 : 0;
       // "base64 - encode/decode data…", "Dropout is a regularization technique…": the thing asked
       // about opens the unit, as its subject.
       c.defines =
@@ -519,13 +588,30 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t)));
     const explicit = subject !== undefined && defined === undefined && asked.size > 0;
     for (const c of all) c.addresses = !explicit || [...asked].some((t) => c.own.has(t));
-    if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty };
+    // The names a question uses ("Lion optimizer", "SQL Server", "Windows") that the corpus uses
+    // rarely or never: a passage without them is about something else, however close.
+    const names = nameTerms(question).filter(
+      (t) =>
+        corpus === undefined ||
+        corpus.documentFrequency(wordOf(question, t)) < NAME_SHARE * Math.max(1, corpus.documentCount),
+    );
+    // "LLM" is named by a passage that says "large language model".
+    const missing = documents.map((doc, i) =>
+      names.filter((t) => !passageTerms[i]?.has(t) && !spellsOut(t, `${scopeText(doc)}\n${passageText(doc)}`)),
+    );
+    // Such a passage is judged on the question's focus and its names together.
+    const named = coverageOf([...new Set([...(focusTerms.length > 0 ? focusTerms : questionTerms), ...names])]);
+    const namedContext = missing.map((m, i) => (m.length === 0 ? undefined : named(passageTerms[i] as Set<string>)));
+    if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty, namedContext };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>
-      (c.lexical * (1 + this.contextWeight * c.context) * (1 + DEFINES_WEIGHT * c.defines)) /
+      (c.lexical *
+        (1 + this.contextWeight * c.context) *
+        (1 + DEFINES_WEIGHT * c.defines) *
+        (1 + FIELD_KEY_WEIGHT * c.keyed)) /
       (1 + this.rankDecay * c.docIndex);
     const candidates = [...all].sort((a, b) => prescore(b) - prescore(a)).slice(0, this.maxCandidates);
-    return { candidates, subject, unknownProperty };
+    return { candidates, subject, unknownProperty, namedContext };
   }
 
   /**
@@ -649,6 +735,49 @@ function questionParts(question: string): { property: string[]; subject: string[
   return { property: [], subject: terms(who?.[1] ?? definitionSubject(question)) };
 }
 
+/**
+ * The names in a question, as content terms: words written with a capital inside the sentence
+ * ("the Lion optimizer", "SQL Server", "LlamaIndex"), with digits ("GPT-4", "2019") or a single
+ * capital letter ("the symbol O"). The first word of each sentence and "I" are not names.
+ */
+export function nameTerms(question: string): string[] {
+  const names: string[] = [];
+  for (const match of question.matchAll(/[\p{L}\p{N}_]+(?:['’.-][\p{L}\p{N}_]+)*/gu)) {
+    const word = match[0];
+    const before = question.slice(0, match.index).trimEnd();
+    const opensSentence = before === "" || /[.!?:;]$/.test(before);
+    const named = /\p{N}/u.test(word) || /\p{L}\p{Lu}/u.test(word) || (/^\p{Lu}/u.test(word) && !opensSentence);
+    if (!named || word === "I") continue;
+    names.push(...contentTerms(word));
+  }
+  return [...new Set(names)];
+}
+
+/**
+ * A passage without one of the question's names answers only when it covers this share of the
+ * question's focus otherwise ("Which activation multiplies its input by the standard normal
+ * CDF?" is answered by a passage that spells out "cumulative distribution function").
+ */
+const NAMELESS_COVERAGE = 0.75;
+
+/** Whether `text` spells out the acronym `term` ("llm" in "large language models"). */
+function spellsOut(term: string, text: string): boolean {
+  if (!/^[a-z]{2,6}$/.test(term)) return false;
+  const initials = wordTokens(text)
+    .flatMap((w) => w.split("-"))
+    .map((w) => w[0])
+    .join("");
+  return initials.includes(term);
+}
+
+/** Command-line options as written ("-r", "--real"). */
+function optionsOf(text: string): string[] {
+  return text.match(/(?<![\w-])--?[\p{L}\p{N}][\w-]*/gu) ?? [];
+}
+
+/** A name more common than this share of the corpus's passages is not required of the answer's passage (see nameTerms). */
+const NAME_SHARE = 0.05;
+
 /** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
 const GENERIC_VERBS = new Set(
   "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts".split(
@@ -668,7 +797,9 @@ function questionFrame(question: string): string {
   if (how) frame.push(how[1] as string);
   // "Which Node version is…", "What command-line program is…": the noun phrase before the
   // verb names the answer's kind.
-  const words = wordTokens(q.replace(/^(?:in|on|at|from) /, ""));
+  // "If I never change X, what value does it have?": the question proper is its last clause.
+  const clause = q.split(/[,;:]\s*/).pop() ?? q;
+  const words = wordTokens(clause.replace(/^(?:in|on|at|from) /, ""));
   if ((words[0] === "what" || words[0] === "which") && words[1] && !AUXILIARY.test(words[1])) {
     const phrase = [];
     for (const w of words.slice(1, 4)) {
@@ -705,6 +836,25 @@ const DEFINER_WINDOW = 4;
 
 /** How much a unit labelled with the question's rarest word is preferred (see Candidate.about). */
 const ABOUT_WEIGHT = 0.5;
+
+/** How much a field whose name the question uses is preferred (see Candidate.keyed). */
+const FIELD_KEY_WEIGHT = 0.5;
+
+/** What a verb any question may use ("set", "take"; GENERIC_VERBS) or a word naming the answer's kind ("value") weighs in the lexical score, against its idf. */
+const GENERIC_SHARE = 0.25;
+
+/** The term a question asking for a default value has or implies (see ASKS_DEFAULT). */
+const DEFAULT_TERM = "default";
+
+/** Words that state a default in other terms ("Initial value: auto"). */
+const INITIAL_TERMS = new Set(contentTerms("initial initially"));
+
+/**
+ * A default asked for without the word: "If I never change X …", "… if I don't give one?",
+ * "… when X isn't specified?", "… unless set?".
+ */
+const ASKS_DEFAULT =
+  /\b(?:never (?:change|changes|set|sets|touch|specify|configure)|(?:don['’]t|do not|doesn['’]t|does not|didn['’]t|did not) (?:give|set|specify|say|change|pass|provide|configure|choose)|(?:isn['’]t|is not|aren['’]t|are not|not|wasn['’]t|left) (?:specified|set|given|configured|chosen|changed)|unless (?:set|specified|given|configured)|out of the box)\b/i;
 
 /** A passage covering this share of the question answers it even when no sentence scores minScore. */
 const PLAIN_ANSWER_COVERAGE = 0.85;

@@ -89,6 +89,12 @@ const IRREGULAR: Record<string, string> = Object.fromEntries(
 const SHORT_OPTION = /(?:^|[\s([,'"`])-([\p{L}\p{N}])(?=$|[\s)\],.:;'"`=])/gu;
 
 /**
+ * A capital letter standing alone ("the symbol O", "Symbol: U"): a name, which the word tokens
+ * would drop as too short. "A" and "I" are words; initials ("C.G. Mosander") are not matched.
+ */
+const LETTER_NAME = /(?<![\p{L}\p{N}_'’.\-])([B-HJ-Z])(?![\p{L}\p{N}_'’-]|\.\p{L})/gu;
+
+/**
  * Content terms: stemmed tokens without stopwords (numbers are kept: they name things), plus
  * short command-line options as "-x" (see SHORT_OPTION).
  */
@@ -98,6 +104,7 @@ export function contentTerms(text: string): string[] {
     .filter((t) => !STOPWORDS.has(t) && (t.length > 1 || /\d/.test(t)))
     .map((t) => IRREGULAR[t] ?? lightStem(t));
   for (const match of text.matchAll(SHORT_OPTION)) terms.push(`-${match[1]}`);
+  for (const match of text.matchAll(LETTER_NAME)) terms.push((match[1] as string).toLowerCase());
   return terms;
 }
 
@@ -186,7 +193,11 @@ export function splitSentences(block: string): string[] {
     const s = segment.trim();
     if (s === "") continue;
     const previous = out[out.length - 1];
-    if (previous !== undefined && (ABBREVIATION.test(previous) || /^[a-z]/.test(s))) {
+    // "Martin H. Klaproth": an initial does not end a sentence.
+    if (
+      previous !== undefined &&
+      (ABBREVIATION.test(previous) || /(?:^|\s)\p{Lu}\.$/u.test(previous) || /^[a-z]/.test(s))
+    ) {
       out[out.length - 1] = `${previous} ${s}`;
     } else {
       out.push(s);

@@ -5,9 +5,10 @@ import {
   definitionSubject,
   ExtractiveAnswerer,
   NO_ANSWER_TEXT,
+  nameTerms,
   questionShape,
 } from "../../src/llms/ExtractiveAnswerer.js";
-import { answerUnits, contentTerms } from "../../src/llms/textUnits.js";
+import { answerUnits, contentTerms, splitSentences } from "../../src/llms/textUnits.js";
 
 const profile = (name: string, symbol: string, weight: string, description: string) =>
   new Document({
@@ -74,6 +75,22 @@ describe("answer units", () => {
     expect(contentTerms("What does the -n option do?")).toContain("-n");
     expect(contentTerms("-r, --regex: Interpret each keyword")).toEqual(expect.arrayContaining(["-r", "regex"]));
     expect(contentTerms("Who wrote it?")).toEqual(contentTerms("Written by"));
+  });
+
+  it("reads the names a question uses, single capital letters included", () => {
+    expect(nameTerms("Who proposed the Lion optimizer?")).toEqual(["lion"]);
+    expect(nameTerms("Which element has the symbol O?")).toEqual(["o"]);
+    expect(nameTerms("What BLEU score did it reach on WMT 2019?")).toEqual(["bleu", "wmt", "2019"]);
+    expect(nameTerms("I need to make directories. What's the tool for that?")).toEqual([]);
+    expect(contentTerms("Symbol: O")).toContain("o");
+    expect(contentTerms("A metal. I think so.")).not.toContain("a");
+  });
+
+  it("does not end a sentence at an initial", () => {
+    expect(splitSentences("Discovered by Martin H. Klaproth in 1789. Isolated later.")).toEqual([
+      "Discovered by Martin H. Klaproth in 1789.",
+      "Isolated later.",
+    ]);
   });
 
   it("makes a short list item a unit", () => {
@@ -177,6 +194,67 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     }
     const missing = await answerer.answer({ question: "What does the base32 command do?", documents: [page] });
     expect(missing.answer).toBe(NO_ANSWER_TEXT);
+  });
+
+  it("answers a default asked for in other words with the sentence that states it", async () => {
+    // The page's title says "Defaults", so every unit shares that word through it.
+    const page = new Document({
+      pageContent:
+        "gin_pending_list_limit (integer)\n\nSets the maximum size of a GIN index's pending list. If this value is specified without units, it is taken as kilobytes. The default is four megabytes (4MB).\n\nrow_security (boolean)\n\nChange this to off where limited row visibility could cause incorrect results. The default is on.",
+      metadata: { source: "client.html", title: "19.11. Client Connection Defaults", startChar: 0 },
+    });
+    for (const [question, expected] of [
+      ["What is gin_pending_list_limit set to by default?", "The default is four megabytes (4MB)."],
+      ["If I never change gin_pending_list_limit, what value does it have?", "The default is four megabytes (4MB)."],
+      ["If I never change row_security, what value does it have?", "The default is on."],
+    ]) {
+      const result = await answerer.answer({ question: question as string, documents: [page] });
+      expect(result.citations[0]?.sentence, question).toBe(expected);
+    }
+  });
+
+  it("prefers a field whose name the question uses", async () => {
+    const page = new Document({
+      pageContent:
+        "# flood-color\n\nIt applies to feFlood elements in svg, it is not inherited, and its initial value is black.\n\n## Formal definition\n\n- Initial value: black\n- Applies to: feFlood elements in svg\n- Inherited: no\n",
+      metadata: { source: "flood-color.md", title: "flood-color (CSS property)", startChar: 0 },
+    });
+    const inherited = await answerer.answer({
+      question: "Is the flood-color property inherited by child elements?",
+      documents: [page],
+    });
+    expect(inherited.citations[0]?.sentence).toBe("Inherited: no");
+    const initial = await answerer.answer({
+      question: "What color does flood-color have if it isn't specified?",
+      documents: [page],
+    });
+    expect(initial.answer).toContain("black");
+  });
+
+  it("answers with a single-letter name and declines when a rare name is missing", async () => {
+    const oxygen = profile("Oxygen", "O", "15.9994", "Colourless odourless gaseous element.");
+    const uranium = profile("Uranium", "U", "238.03", "Discovered by Martin H. Klaproth in 1789.");
+    const withOxygen = statistics([oxygen.pageContent, uranium.pageContent, ...others]);
+    const symbol = await answerer.answer({
+      question: "Which element has the symbol O?",
+      documents: [uranium, oxygen],
+      corpus: withOxygen,
+    });
+    expect(symbol.answer.startsWith("Oxygen: Symbol: O")).toBe(true);
+    const adam = new Document({
+      pageContent:
+        "# Optimizers\n\nAdam was proposed by Kingma and Ba in 2014. The optimizer keeps running averages of the gradient.",
+      metadata: { source: "optimizers.md", title: "Optimizers", startChar: 0 },
+    });
+    const stats = statistics([adam.pageContent, ...others]);
+    expect(
+      (await answerer.answer({ question: "Who proposed the Adam optimizer?", documents: [adam], corpus: stats }))
+        .answer,
+    ).toContain("Kingma and Ba");
+    expect(
+      (await answerer.answer({ question: "Who proposed the Lion optimizer?", documents: [adam], corpus: stats }))
+        .answer,
+    ).toBe(NO_ANSWER_TEXT);
   });
 
   it("answers from a lower-ranked passage that covers the question rather than decline", async () => {
