@@ -36,6 +36,30 @@ function agent(tools: StructuredToolInterface[] = [search, calculatorTool, date]
 }
 
 describe("OfflineToolChatModel", () => {
+  it("rejects with the signal's abort error, aborted before or during the call", async () => {
+    const bound = model.bindTools([calculatorTool]);
+    const request = [new HumanMessage("What is 17 times 23?")];
+    await expect(bound.invoke(request, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    const controller = new AbortController();
+    const pending = bound.invoke(request, { signal: controller.signal });
+    controller.abort(new Error("user left"));
+    await expect(pending).rejects.toThrow("user left");
+    // The model still answers the next call.
+    expect((await bound.invoke(request)).tool_calls).toHaveLength(1);
+  });
+
+  it("streams its reply as one AIMessageChunk that keeps the tool calls and usage", async () => {
+    const chunks = [];
+    for await (const chunk of await model
+      .bindTools([calculatorTool])
+      .stream([new HumanMessage("What is 17 times 23?")])) {
+      chunks.push(chunk);
+    }
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]?.tool_calls).toMatchObject([{ name: "calculator", args: { expression: "17 * 23" } }]);
+    expect(chunks[0]?.usage_metadata?.input_tokens).toBeGreaterThan(0);
+  });
+
   it("binds tools and answers with tool_calls whose arguments are copied from the request", async () => {
     const reply = await model.bindTools([calculatorTool]).invoke([new HumanMessage("What is 17 times 23?")]);
     expect(reply.tool_calls).toMatchObject([{ name: "calculator", args: { expression: "17 * 23" } }]);

@@ -2,6 +2,8 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { concat } from "@langchain/core/utils/stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OfflineToolChatModel } from "../../src/agents/toolModel/OfflineToolChatModel.js";
+import { ToolModel } from "../../src/agents/toolModel/ToolModel.js";
 import { ExtractiveChatModel } from "../../src/llms/ExtractiveChatModel.js";
 import { OllamaChatModel } from "../../src/llms/OllamaChatModel.js";
 import { OpenAICompatibleChatModel } from "../../src/llms/OpenAICompatibleChatModel.js";
@@ -22,6 +24,7 @@ const STANDARD_PARAMS = { temperature: 0, maxTokens: 100, timeout: 60, stopSeque
 /** The keys ChatModelUnitTests.expectedLsParams() requires of getLsParams({}). */
 const LS_KEYS = ["ls_max_tokens", "ls_model_name", "ls_model_type", "ls_provider", "ls_stop", "ls_temperature"];
 
+let toolModel: ToolModel | undefined;
 let openai: FakeServer;
 let ollama: FakeServer;
 beforeAll(async () => {
@@ -72,6 +75,11 @@ const cases: Record<string, Case> = {
         model: "tiny-chat",
       }),
     ls: { ls_provider: "openai", ls_model_name: "tiny-chat", ls_temperature: 0, ls_max_tokens: 100 },
+  },
+  OfflineToolChatModel: {
+    // The shipped planner, loaded once; without tools bound it answers what it can do.
+    make: () => new OfflineToolChatModel({ model: (toolModel ??= ToolModel.load()) }),
+    ls: { ls_provider: "genera", ls_model_name: "tool-model", ls_temperature: 0 },
   },
   OllamaChatModel: {
     make: (extra) =>

@@ -1,12 +1,17 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
-import type { BaseChatModelCallOptions, BindToolsInput } from "@langchain/core/language_models/chat_models";
+import type {
+  BaseChatModelCallOptions,
+  BindToolsInput,
+  LangSmithParams,
+} from "@langchain/core/language_models/chat_models";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { AIMessageChunk } from "@langchain/core/messages";
-import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import type { ChatResult } from "@langchain/core/outputs";
+import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
+import { throwIfAborted } from "../../llms/abortError.js";
 import { ExtractiveAnswerer } from "../../llms/ExtractiveAnswerer.js";
+import { wordTokens } from "../../llms/textUnits.js";
 import { messageText } from "../limits.js";
 import { findFigure, passagesOf, quotePassages } from "./composeAnswer.js";
 import { ToolModel } from "./ToolModel.js";
@@ -60,6 +65,18 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     return "genera-tool-model";
   }
 
+  /** Deterministic (temperature 0) and as long as its plan or composed answer (no token limit). */
+  override getLsParams(options: this["ParsedCallOptions"]): LangSmithParams {
+    return {
+      ls_provider: "genera",
+      ls_model_name: this.modelDir ?? "tool-model",
+      ls_model_type: "chat",
+      ls_temperature: 0,
+      ls_max_tokens: undefined,
+      ls_stop: options?.stop,
+    };
+  }
+
   get toolModel(): ToolModel {
     this.loaded ??= ToolModel.load(this.modelDir);
     return this.loaded;
@@ -72,16 +89,46 @@ export class OfflineToolChatModel extends BaseChatModel<OfflineToolCallOptions> 
     return this.withConfig({ ...kwargs, tools } as Partial<OfflineToolCallOptions>);
   }
 
-  async _generate(
-    messages: BaseMessage[],
-    options: this["ParsedCallOptions"],
-    _runManager?: CallbackManagerForLLMRun,
-  ): Promise<ChatResult> {
+  async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
+    throwIfAborted(options.signal);
     const message = await this.respond(
       messages,
       (options.tools ?? []).map(toolName).filter((n): n is string => !!n),
     );
+    // The plan takes milliseconds: a signal that fired meanwhile rejects the call rather than
+    // letting an agent act on a reply its caller gave up on.
+    throwIfAborted(options.signal);
+    // Counted in words (textUnits' wordTokens), as ExtractiveChatModel does: the answer is quoted
+    // text, and the planner's own vocabulary is not what a reader would count.
+    const input_tokens = messages.reduce((n, m) => n + wordTokens(messageText(m.content)).length, 0);
+    const calls = (message.tool_calls ?? []).map((c) => `${c.name} ${JSON.stringify(c.args)}`).join(" ");
+    const output_tokens = wordTokens(`${messageText(message.content)} ${calls}`).length;
+    message.usage_metadata = { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens };
     return { generations: [{ message, text: messageText(message.content) }] };
+  }
+
+  /**
+   * Streaming gives the reply as one AIMessageChunk (tool calls, usage and all): the planner
+   * makes its whole reply at once, and LangChain's stream() wants chunks, not the AIMessage it
+   * would otherwise pass through.
+   */
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    const { generations } = await this._generate(messages, options);
+    const message = generations[0]?.message as AIMessage;
+    const text = messageText(message.content);
+    yield new ChatGenerationChunk({
+      text,
+      message: new AIMessageChunk({
+        content: message.content,
+        tool_calls: message.tool_calls,
+        usage_metadata: message.usage_metadata,
+      }),
+    });
+    await runManager?.handleLLMNewToken(text);
   }
 
   /** The next message of the conversation: tool calls to make, or the answer. */
