@@ -78,7 +78,10 @@ const cases: Record<string, Case> = {
   },
   OfflineToolChatModel: {
     // The shipped planner, loaded once; without tools bound it answers what it can do.
-    make: () => new OfflineToolChatModel({ model: (toolModel ??= ToolModel.load()) }),
+    make: () => {
+      toolModel ??= ToolModel.load();
+      return new OfflineToolChatModel({ model: toolModel });
+    },
     ls: { ls_provider: "genera", ls_model_name: "tool-model", ls_temperature: 0 },
   },
   OllamaChatModel: {
