@@ -490,18 +490,25 @@ export class KeywordIndex {
    * what a store keeps so that reopening skips analysing and indexing every chunk again.
    */
   snapshot(): string {
+    return [...this.snapshotParts()].join("");
+  }
+
+  /**
+   * `snapshot()` a term at a time, so a store can compress it as it goes instead of holding the
+   * whole JSON (~30 MB for 30k chunks, plus its pieces and their UTF-8 copy: the indexing run's
+   * peak memory). The index must not change until the last part is read.
+   */
+  *snapshotParts(): Generator<string> {
     // MiniSearch's toJSON() first copies every posting into a plain object (hundreds of MB
-    // for 30k chunks, the indexing run's peak memory); this writes the same JSON term by term.
+    // for 30k chunks); this writes the same JSON term by term.
     const mini = this.mini as unknown as MiniSearchInternals;
-    const parts: string[] = [
-      `{"documentCount":${mini._documentCount},"nextId":${mini._nextId}`,
-      `,"documentIds":${JSON.stringify(Object.fromEntries(mini._documentIds))}`,
-      `,"fieldIds":${JSON.stringify(mini._fieldIds)}`,
-      `,"fieldLength":${JSON.stringify(Object.fromEntries(mini._fieldLength))}`,
-      `,"averageFieldLength":${JSON.stringify(mini._avgFieldLength)}`,
-      `,"storedFields":${JSON.stringify(Object.fromEntries(mini._storedFields))}`,
-      `,"dirtCount":${mini._dirtCount},"index":[`,
-    ];
+    yield `{"documentCount":${mini._documentCount},"nextId":${mini._nextId}`;
+    yield `,"documentIds":${JSON.stringify(Object.fromEntries(mini._documentIds))}`;
+    yield `,"fieldIds":${JSON.stringify(mini._fieldIds)}`;
+    yield `,"fieldLength":${JSON.stringify(Object.fromEntries(mini._fieldLength))}`;
+    yield `,"averageFieldLength":${JSON.stringify(mini._avgFieldLength)}`;
+    yield `,"storedFields":${JSON.stringify(Object.fromEntries(mini._storedFields))}`;
+    yield `,"dirtCount":${mini._dirtCount},"index":[`;
     let first = true;
     for (const [term, fields] of mini._index) {
       const data: string[] = [];
@@ -510,11 +517,10 @@ export class KeywordIndex {
         for (const [doc, freq] of freqs) entries.push(`"${doc}":${freq}`);
         data.push(`"${fieldId}":{${entries.join(",")}}`);
       }
-      parts.push(`${first ? "" : ","}[${JSON.stringify(term)},{${data.join(",")}}]`);
+      yield `${first ? "" : ","}[${JSON.stringify(term)},{${data.join(",")}}]`;
       first = false;
     }
-    parts.push(`],"serializationVersion":2}`);
-    return parts.join("");
+    yield `],"serializationVersion":2}`;
   }
 
   /**
@@ -598,6 +604,11 @@ export class KeywordIndex {
     if (this.mini.dirtCount > 0) await this.mini.vacuum({ batchSize: 1000, batchWait: 0 });
     await this.vacuuming;
     this.termScores.clear();
+  }
+
+  /** Resolves once no vacuum runs in the background (it rewrites the postings `snapshotParts` reads). */
+  async quiet(): Promise<void> {
+    while (this.vacuuming) await this.vacuuming.catch(() => {});
   }
 
   private vacuumIfDirty(): void {

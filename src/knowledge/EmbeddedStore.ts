@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { gunzipSync, gzip } from "node:zlib";
+import { gunzipSync } from "node:zlib";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type BetterSqlite3 from "better-sqlite3";
@@ -18,6 +17,7 @@ import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { GeneraError } from "../errors.js";
 import { fsyncDir } from "../util/atomicWrite.js";
 import { digestFile } from "../util/digestFile.js";
+import { gzipParts } from "../util/gzipParts.js";
 import { checkBatch } from "./checkBatch.js";
 import { BODY_ONLY_BOOSTS, embeddingText } from "./embeddingText.js";
 import type {
@@ -54,7 +54,6 @@ const REEMBED_BATCH = 64;
  */
 const SLICE = 64;
 
-const gzipAsync = promisify(gzip);
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -591,10 +590,14 @@ export class EmbeddedStore implements KnowledgeStore {
       this.documentsStored = false;
       return;
     }
-    // Compressed off the main thread (the postings of 30k chunks are ~30 MB of JSON, ~1/5 of that gzipped).
-    const data = await gzipAsync(this.keywordIndex.snapshot(), { level: 4 });
+    // Compressed off the main thread as it is written (the postings of 30k chunks are ~30 MB of
+    // JSON, ~1/5 of that gzipped): never held whole. Nothing changes them meanwhile: writes wait
+    // for this checkpoint, and a background vacuum (which rewrites postings) is let finish first.
+    await this.keywordIndex.quiet();
+    const data = await gzipParts(this.keywordIndex.snapshotParts());
     const whole = WholeDocumentIndex.built(this.keywordIndex);
-    const documents = whole ? await gzipAsync(whole.snapshot(), { level: 4 }) : undefined;
+    await whole?.keywordIndex.quiet();
+    const documents = whole ? await gzipParts(whole.keywordIndex.snapshotParts()) : undefined;
     const ref: KeywordSnapshotRef = {
       lastLabel: last,
       chunks: this.keywordIndex.size,
