@@ -462,6 +462,34 @@ export class KeywordIndex {
   }
 
   /**
+   * `termsOf` for a long text (a whole document rebuilt from thousands of chunks): its body is
+   * analysed a piece at a time, the event loop let through between pieces. Pieces are cut after
+   * a whitespace character, which no term spans, so the terms are exactly `termsOf`'s.
+   */
+  async termsOfInSlices(doc: DocumentInterface, pieceChars = 1 << 16): Promise<KeywordTerms> {
+    const text = doc.pageContent;
+    const body: string[] = [];
+    const space = /\s/g;
+    for (let start = 0; start < text.length; ) {
+      let end = text.length;
+      if (start + pieceChars < text.length) {
+        space.lastIndex = start + pieceChars;
+        const match = space.exec(text);
+        if (match) end = match.index + 1;
+      }
+      const terms = this.analyze(text.slice(start, end));
+      if (terms.length) body.push(terms.join(" "));
+      start = end;
+      if (start < text.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return {
+      title: this.analyze(documentTitle(doc)).join(" "),
+      headings: this.analyze(headingText(doc)).join(" "),
+      body: body.join(" "),
+    };
+  }
+
+  /**
    * Adds chunks analysed earlier by `termsOf` (same stemming setting), skipping text analysis:
    * how a store reopens the index. With its own documents the index needs each `document` too.
    */
@@ -566,8 +594,11 @@ export class KeywordIndex {
     this.insert(docs, ids);
   }
 
-  /** Upsert by id: documents whose id is already indexed are re-indexed, the rest added. */
-  replace(docs: DocumentInterface[]): void {
+  /**
+   * Upsert by id: documents whose id is already indexed are re-indexed, the rest added.
+   * `terms`: each document's fields as `termsOf` (or `termsOfInSlices`) analysed them, if done already.
+   */
+  replace(docs: DocumentInterface[], terms?: KeywordTerms[]): void {
     const ids = this.validate(docs, "replace");
     for (const id of ids) {
       if (this.mini.has(id)) {
@@ -576,7 +607,7 @@ export class KeywordIndex {
         this.termScores.clear();
       }
     }
-    this.insert(docs, ids);
+    this.insert(docs, ids, terms);
     this.vacuumIfDirty();
   }
 
@@ -855,11 +886,11 @@ export class KeywordIndex {
     });
   }
 
-  private insert(docs: DocumentInterface[], ids: string[]): void {
+  private insert(docs: DocumentInterface[], ids: string[], terms?: KeywordTerms[]): void {
     this.termScores.clear();
     this.changed(ids);
     docs.forEach((doc, i) => {
-      this.mini.add({ id: ids[i], ...this.termsOf(doc) });
+      this.mini.add({ id: ids[i], ...(terms?.[i] ?? this.termsOf(doc)) });
       this.ownDocs?.set(ids[i], copyDocument(doc, ids[i]));
     });
   }

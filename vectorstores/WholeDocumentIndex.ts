@@ -1,6 +1,6 @@
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { GeneraError } from "../src/errors.js";
-import { KeywordIndex } from "./KeywordIndex.js";
+import { KeywordIndex, type KeywordTerms } from "./KeywordIndex.js";
 
 /** One source document rebuilt from its chunks. */
 export interface SourceDocument {
@@ -16,8 +16,35 @@ export interface SourceDocument {
 
 /** Gaps between chunks up to this many characters are trimmed whitespace (see the constructor). */
 const MAX_GAP = 8;
+/**
+ * An update whose documents hold more text than this is analysed between searches instead of
+ * inside one (see `of`): a 7 MB upload's document took seconds of main thread to re-analyse.
+ */
+const LARGE_UPDATE_CHARS = 1 << 19;
 
-const cache = new WeakMap<KeywordIndex, { revision: number; index: WholeDocumentIndex }>();
+/** A source put together from its chunks, not yet in the index. */
+interface Assembled {
+  record: SourceDocument;
+  chunkIds: string[];
+  document: Document;
+}
+
+/** What an update changes: sources gone, sources rebuilt, chunks that left a source. */
+interface UpdatePlan {
+  gone: string[];
+  rebuilt: Assembled[];
+  left: Array<[chunkId: string, source: string]>;
+  chars: number;
+}
+
+interface CacheEntry {
+  revision: number;
+  index: WholeDocumentIndex;
+  /** A large update being analysed between searches; the index answers as it was meanwhile. */
+  updating?: Promise<void>;
+}
+
+const cache = new WeakMap<KeywordIndex, CacheEntry>();
 
 function sourceOf(doc: DocumentInterface, id: string): string {
   const source = doc.metadata?.source;
@@ -75,7 +102,11 @@ export class WholeDocumentIndex {
       else groups.set(source, [{ id, doc }]);
     }
     const whole: Document[] = [];
-    for (const [source, list] of groups) whole.push(this.assemble(source, list));
+    for (const [source, list] of groups) {
+      const assembled = this.assemble(source, list);
+      this.keep(assembled);
+      whole.push(assembled.document);
+    }
     if (snapshot === undefined) this.keywordIndex = KeywordIndex.rebuildFrom(whole);
     else {
       this.keywordIndex = new KeywordIndex();
@@ -113,22 +144,60 @@ export class WholeDocumentIndex {
     return changed && changed.length <= chunks.size / 2 ? WholeDocumentIndex.of(chunks) : undefined;
   }
 
+  /**
+   * `built`, once any update still being analysed has been applied and the index follows every
+   * change of `chunks`: what a snapshot must hold. Undefined when none was built.
+   */
+  static async settled(chunks: KeywordIndex): Promise<WholeDocumentIndex | undefined> {
+    for (let cached = cache.get(chunks); cached?.updating; cached = cache.get(chunks)) await cached.updating;
+    const cached = cache.get(chunks);
+    if (!cached || cached.revision >= chunks.settledRevision) return cached?.index;
+    const changed = chunks.changedSince(cached.revision);
+    if (!changed || changed.length > chunks.size / 2) return undefined;
+    cached.index.apply(cached.index.plan(chunks, changed));
+    cached.revision = chunks.revision;
+    return cached.index;
+  }
+
   /** The postings of the whole documents (see KeywordIndex.snapshot), for `restore`. */
   snapshot(): string {
     return this.keywordIndex.snapshot();
   }
 
-  /** The whole-document index of a chunk index, kept up to date with each of its revisions. */
+  /**
+   * The whole-document index of a chunk index, kept up to date with its revisions. Only the
+   * documents whose chunks changed are rebuilt, unless most did. An update with more than
+   * LARGE_UPDATE_CHARS of text (a large upload's document) is analysed a piece at a time between
+   * searches, which meanwhile get the index as it was; smaller ones are applied at once.
+   */
   static of(chunks: KeywordIndex): WholeDocumentIndex {
     const cached = cache.get(chunks);
     // While a change is made in slices (KeywordIndex.hold), the documents follow it at its end.
-    if (cached && cached.revision >= chunks.settledRevision) return cached.index;
-    // Only the documents whose chunks changed are rebuilt (an ingest commits a slice at a time,
-    // and a full rebuild re-analyses every text: seconds on 30k chunks), unless most did.
+    if (cached && (cached.updating || cached.revision >= chunks.settledRevision)) return cached.index;
+    // A full rebuild re-analyses every text (seconds on 30k chunks): only when most changed.
     const changed = cached ? chunks.changedSince(cached.revision) : undefined;
     if (cached && changed && changed.length <= chunks.size / 2) {
-      cached.index.update(chunks, changed);
-      cached.revision = chunks.revision;
+      const revision = chunks.revision;
+      const plan = cached.index.plan(chunks, changed);
+      if (plan.chars <= LARGE_UPDATE_CHARS) {
+        cached.index.apply(plan);
+        cached.revision = revision;
+      } else {
+        cached.updating = cached.index
+          .applyInSlices(plan)
+          .then(
+            () => {
+              cached.revision = revision;
+            },
+            // Nothing half-applied is kept: the next search builds the index afresh.
+            () => {
+              cache.delete(chunks);
+            },
+          )
+          .finally(() => {
+            cached.updating = undefined;
+          });
+      }
       return cached.index;
     }
     const index = new WholeDocumentIndex(chunks);
@@ -136,8 +205,8 @@ export class WholeDocumentIndex {
     return index;
   }
 
-  /** Rebuilds the documents that held or now hold one of `ids`, from the chunks as they are now. */
-  private update(chunks: KeywordIndex, ids: string[]): void {
+  /** What rebuilding the documents that held or now hold one of `ids` changes, from the chunks as they are now. */
+  private plan(chunks: KeywordIndex, ids: string[]): UpdatePlan {
     const sources = new Set<string>();
     const now = new Map<string, Document>();
     for (const id of ids) {
@@ -149,8 +218,7 @@ export class WholeDocumentIndex {
         sources.add(sourceOf(doc, id));
       }
     }
-    const gone: string[] = [];
-    const rebuilt: Document[] = [];
+    const plan: UpdatePlan = { gone: [], rebuilt: [], left: [], chars: 0 };
     for (const source of sources) {
       const ids = new Set(this.bySource.get(source)?.chunkIds);
       for (const [id, doc] of now) if (sourceOf(doc, id) === source) ids.add(id);
@@ -158,24 +226,48 @@ export class WholeDocumentIndex {
       for (const id of ids) {
         const doc = now.get(id) ?? chunks.getDocument(id);
         if (doc && sourceOf(doc, id) === source) list.push({ id, doc });
-        else if (this.sourceOfChunk.get(id) === source) this.sourceOfChunk.delete(id);
+        else if (this.sourceOfChunk.get(id) === source) plan.left.push([id, source]);
       }
-      if (list.length) rebuilt.push(this.assemble(source, list));
-      else {
-        this.bySource.delete(source);
-        gone.push(source);
-      }
+      if (list.length) {
+        const assembled = this.assemble(source, list);
+        plan.rebuilt.push(assembled);
+        plan.chars += assembled.document.pageContent.length;
+      } else plan.gone.push(source);
     }
-    this.keywordIndex.remove(gone);
-    if (rebuilt.length) this.keywordIndex.replace(rebuilt);
+    return plan;
   }
 
-  /** One source's chunks in reading order, overlaps removed: records it and returns it as a document. */
-  private assemble(source: string, list: Array<{ id: string; doc: Document }>): Document {
-    const { document, ...assembled } = assembleSource(source, list);
-    this.bySource.set(source, assembled);
-    for (const { id } of list) this.sourceOfChunk.set(id, source);
-    return document;
+  /** Applies an update; `terms`: the rebuilt documents' analysed fields, when analysed already. */
+  private apply(plan: UpdatePlan, terms?: KeywordTerms[]): void {
+    for (const [id, source] of plan.left) if (this.sourceOfChunk.get(id) === source) this.sourceOfChunk.delete(id);
+    for (const source of plan.gone) this.bySource.delete(source);
+    for (const assembled of plan.rebuilt) this.keep(assembled);
+    this.keywordIndex.remove(plan.gone);
+    if (plan.rebuilt.length) {
+      this.keywordIndex.replace(
+        plan.rebuilt.map((a) => a.document),
+        terms,
+      );
+    }
+  }
+
+  /** Analyses the rebuilt documents a piece at a time (searches run between pieces), then applies the update. */
+  private async applyInSlices(plan: UpdatePlan): Promise<void> {
+    const terms: KeywordTerms[] = [];
+    for (const { document } of plan.rebuilt) terms.push(await this.keywordIndex.termsOfInSlices(document));
+    this.apply(plan, terms);
+  }
+
+  /** Records an assembled source for `chunksOf` and `neighbourhood`. */
+  private keep({ record, chunkIds }: Assembled): void {
+    this.bySource.set(record.source, record);
+    for (const id of chunkIds) this.sourceOfChunk.set(id, record.source);
+  }
+
+  /** One source's chunks in reading order, overlaps removed, as one document (recorded by `keep`). */
+  private assemble(source: string, list: Array<{ id: string; doc: Document }>): Assembled {
+    const { document, ...record } = assembleSource(source, list);
+    return { record, chunkIds: record.chunkIds, document };
   }
 
   /** BM25 scores of whole documents (source → score) for a query. */

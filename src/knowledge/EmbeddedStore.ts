@@ -595,7 +595,7 @@ export class EmbeddedStore implements KnowledgeStore {
     // for this checkpoint, and a background vacuum (which rewrites postings) is let finish first.
     await this.keywordIndex.quiet();
     const data = await gzipParts(this.keywordIndex.snapshotParts());
-    const whole = WholeDocumentIndex.built(this.keywordIndex);
+    const whole = await WholeDocumentIndex.settled(this.keywordIndex);
     await whole?.keywordIndex.quiet();
     const documents = whole ? await gzipParts(whole.keywordIndex.snapshotParts()) : undefined;
     const ref: KeywordSnapshotRef = {

@@ -330,6 +330,17 @@ describe("KeywordIndex persistence (through a store)", () => {
     expectGeneraError(() => reopened.addAnalyzed(stored.slice(0, 1)), "CONFLICT");
   });
 
+  it("analyses a long text a piece at a time to exactly the terms of analysing it whole", async () => {
+    const index = new KeywordIndex();
+    const line = "ΟΔΟΣ ΣΟΦΊΑΣ\tdon't  gpt-4.1 costs 1,000,000 — e\u0301cole naïve\u00a0snake_case\n\n";
+    const text = `${line.repeat(40)}end`;
+    const doc = chunk("long#0", text, { source: "long.md", title: "Long Title", headings: ["Part", "One"] });
+    const whole = index.termsOf(doc);
+    for (const piece of [1, 7, 13, 64, 1 << 16]) {
+      expect(await index.termsOfInSlices(doc, piece), String(piece)).toEqual(whole);
+    }
+  });
+
   it("restores a snapshot of its postings with the same scores, and keeps changing after", () => {
     const docs = new Map(corpus().map((d) => [d.id as string, d]));
     const documents = { get: (id: string) => docs.get(id) };

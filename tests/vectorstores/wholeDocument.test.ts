@@ -89,6 +89,48 @@ describe("WholeDocumentIndex", () => {
     expect(updated.neighbourhood("dovia.md#1", 1)).toEqual(fresh.neighbourhood("dovia.md#1", 1));
   });
 
+  it("analyses a large update between searches, which get the index as it was, then ends where a full rebuild ends", async () => {
+    const { docs: profiles, keywordIndex } = await setup();
+    // More chunks already indexed than the upload brings, so the index is updated, not rebuilt.
+    const filler = Array.from({ length: 1200 }, (_, i) => chunk(`f${i}`, `Filler ${i}.`, { source: `f${i}.md` }));
+    keywordIndex.add(filler);
+    const docs = [...profiles, ...filler];
+    const whole = WholeDocumentIndex.of(keywordIndex);
+    const before = whole.keywordIndex.revision;
+    // A ~700 KB upload: re-analysing it inside one search held the main thread for seconds.
+    const words = ["walrus", "tusk", "ΣΟΦΊΑΣ", "1,000", "e\u0301cole", "gpt-4", "don't", "naïve"];
+    const text = Array.from({ length: 40_000 }, (_, i) => `${words[i % words.length]} line ${i}.`).join("\n");
+    const upload = split("upload.md", "Upload", text, 800);
+    keywordIndex.add(upload);
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      if (!ticking) return;
+      turns++;
+      // Searches meanwhile: the same index, not yet holding the upload.
+      expect(WholeDocumentIndex.of(keywordIndex)).toBe(whole);
+      setImmediate(tick);
+    };
+    expect(WholeDocumentIndex.of(keywordIndex)).toBe(whole);
+    expect(whole.scores("walrus").size).toBe(0);
+    setImmediate(tick);
+    expect(await WholeDocumentIndex.settled(keywordIndex)).toBe(whole);
+    ticking = false;
+    expect(turns).toBeGreaterThan(3);
+    expect(whole.keywordIndex.revision).toBe(before + 1);
+    const fresh = WholeDocumentIndex.of(KeywordIndex.rebuildFrom([...docs, ...upload]));
+    expect(whole.chunksOf("upload.md")).toEqual(fresh.chunksOf("upload.md"));
+    for (const q of ["walrus tusk", "sofias", "1000 ecole", "gpt-4 naive", "Arvia"]) {
+      const a = [...whole.scores(q)].sort();
+      const b = [...fresh.scores(q)].sort();
+      expect(
+        a.map(([source]) => source),
+        q,
+      ).toEqual(b.map(([source]) => source));
+      for (const [i, [, score]] of a.entries()) expect(score, q).toBeCloseTo(b[i]![1], 9);
+    }
+  });
+
   it("keeps the whitespace a splitter trimmed between chunks, so a term line stays apart from its paragraph", () => {
     const text = "bgwriter_delay (integer)\n\nSpecifies the delay. The default is 200ms.";
     const cut = text.indexOf("Specifies");
