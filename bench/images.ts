@@ -2,13 +2,14 @@
  * What bounds the image models' speed: one LeNet training step (batch 64) split into its
  * parts — im2col/col2im copies, the GEMMs (through the engine's kernel), and everything
  * else (pooling, activations, the optimizer) — each timed alone on the same shapes, plus
- * the time to draw a 4×4 grid with the VAE; and the diffusion U-Net's training step and
- * DDIM 4×4 grid. Prints a Markdown table; the parts are shown
+ * the time to draw a 4×4 grid with the VAE; the VAE's and the GAN's training steps and
+ * the GAN's grid; and the diffusion U-Net's training step and DDIM 4×4 grid. Prints a Markdown table; the parts are shown
  * as shares of the whole step measured in the same run.
  *
  *   npx tsx bench/images.ts
  */
 import { AdamW, conv2d, gemm, maxPool2d, SeededRng } from "../src/engine/index.js";
+import { ConditionalGAN, ganRecipe } from "../src/images/ConditionalGAN.js";
 import { ConvVAE } from "../src/images/ConvVAE.js";
 import { DiffusionModel } from "../src/images/Diffusion.js";
 import { DIFFUSION_DEFAULT } from "../src/images/diffusionRecipes.js";
@@ -83,6 +84,23 @@ const macs = shapes.reduce((s, [M, N, K]) => s + M * N * K, 0);
 
 const vae = new ConvVAE();
 const grid = best(() => vae.sample(16, r));
+const vaeOptimizer = new AdamW(vae.namedParameters(), { lr: 1e-3, weightDecay: 0 });
+const vaeStep = best(() => {
+  vae.forward(batch).loss.backward();
+  vaeOptimizer.step();
+  vaeOptimizer.zeroGrad();
+});
+
+// The GAN: one adversarial step (D's update, then G's) and a 4×4 grid from the averaged G.
+const gan = new ConditionalGAN();
+const ganOptimizers = ganRecipe.optimizers!(gan, 2e-4) as Parameters<ConditionalGAN["trainStep"]>[1];
+const ganStep = best(() => gan.trainStep(batch, ganOptimizers));
+const ganGrid = best(() =>
+  gan.sample(
+    Int32Array.from({ length: 16 }, (_, i) => i % 10),
+    r,
+  ),
+);
 
 // Diffusion: one U-Net training step (batch 32, as trained), and a 4×4 grid by DDIM
 // (the shipped sampling defaults: 20 steps, guidance doubling each U-Net batch to 32).
@@ -112,6 +130,9 @@ console.log(
   `| their forward GEMMs alone (${(macs / 1e6).toFixed(1)} M multiply-adds, ${((macs * 2) / (gemmOnly * 1e6)).toFixed(1)} GFLOP/s) | ${gemmOnly.toFixed(1)} | ${pct(gemmOnly)} |`,
 );
 console.log(`| VAE: a 4×4 grid of samples | ${grid.toFixed(1)} | — |`);
+console.log(`| VAE training step (forward, backward, AdamW) | ${vaeStep.toFixed(1)} | ${pct(vaeStep)} |`);
+console.log(`| GAN training step (D's update, then G's) | ${ganStep.toFixed(1)} | ${pct(ganStep)} |`);
+console.log(`| GAN: a 4×4 grid of samples | ${ganGrid.toFixed(1)} | — |`);
 console.log(`| diffusion U-Net training step (batch 32) | ${diffusionStep.toFixed(1)} | ${pct(diffusionStep)} |`);
 console.log(
   `| diffusion: a 4×4 grid by DDIM (${DIFFUSION_DEFAULT.samplingSteps} steps, guidance) | ${diffusionGrid.toFixed(1)} | — |`,

@@ -17,14 +17,30 @@ describe("image models", () => {
     const m = new ConvVAE();
     const x = Tensor.full([2, 1, 28, 28], 0.5);
     const { mu, logvar } = m.encode(x);
-    expect(mu.shape).toEqual([2, 16]);
-    expect(logvar.shape).toEqual([2, 16]);
+    expect(mu.shape).toEqual([2, m.config.latent]);
+    expect(logvar.shape).toEqual([2, m.config.latent]);
     const out = m.forward({ images: x });
     expect(out.logits.shape).toEqual([2, 1, 28, 28]);
     expect(out.loss.item()).toBeCloseTo(out.reconstruction + out.kl, 3);
     // Pixels at 0.5 cost at least 784·ln 2 nats whatever the model says.
     expect(out.reconstruction).toBeGreaterThan(784 * Math.LN2 - 1);
     expect(m.sample(4, new SeededRng(1).next.bind(new SeededRng(1))).shape).toEqual([4, 1, 28, 28]);
+  });
+
+  it("the VAE's dense hidden layers are optional: a config without them (older checkpoints) has none", () => {
+    const plain = new ConvVAE({ latent: 4, channels1: 4, channels2: 8 });
+    const dense = new ConvVAE({ latent: 4, channels1: 4, channels2: 8, hidden: 32 });
+    expect(plain.encHidden).toBeNull();
+    expect(plain.decHidden).toBeNull();
+    expect(plain.encOut.weight.shape).toEqual([8, 8 * 49]);
+    expect(dense.encHidden?.weight.shape).toEqual([32, 8 * 49]);
+    expect(dense.encOut.weight.shape).toEqual([8, 32]);
+    expect(dense.decIn.weight.shape).toEqual([8 * 49, 32]);
+    expect(dense.numParameters() - plain.numParameters()).toBe(
+      32 * 8 * 49 + 32 + (4 * 32 + 32) + (8 * 32 - 8 * 8 * 49) + (8 * 49 * 32 - 8 * 49 * 4),
+    );
+    const x = Tensor.full([3, 1, 28, 28], 0.2);
+    expect(dense.forward({ images: x }).logits.shape).toEqual([3, 1, 28, 28]);
   });
 });
 
