@@ -58,13 +58,15 @@ function orderKey(doc: DocumentInterface): number {
 }
 
 /**
- * The run of text a chunk's offsets count in: each PDF page, each picture's caption and each
- * timed window of a recording starts its own at 0, so chunks of two pages never count as overlapping.
+ * The run of text a chunk's offsets count in: each PDF page, each picture's caption, each timed
+ * window of a recording, each CSV row and each JSON element starts its own at 0, so chunks of two
+ * pages (or rows) never count as overlapping: read as one run, every row after the first lost its
+ * text to the "overlap" with the row before.
  */
-function unitOf(doc: DocumentInterface): [number, number, number] {
+function unitOf(doc: DocumentInterface): [number, number, number, number, number] {
   const m = doc.metadata ?? {};
   const at = (key: string) => (typeof m[key] === "number" ? (m[key] as number) : 0);
-  return [at("page"), at("image"), at("timeStart")];
+  return [at("page"), at("image"), at("timeStart"), at("row"), m.format === "json" ? at("index") : 0];
 }
 
 function readingOrder(a: { id: string; doc: DocumentInterface }, b: { id: string; doc: DocumentInterface }): number {

@@ -603,7 +603,15 @@ export class EmbeddedStore implements KnowledgeStore {
       chunks: this.keywordIndex.size,
       bytes: data.byteLength,
       sha256: sha256Of(data),
-      ...(documents ? { documents: { bytes: documents.byteLength, sha256: sha256Of(documents) } } : {}),
+      ...(documents
+        ? {
+            documents: {
+              bytes: documents.byteLength,
+              sha256: sha256Of(documents),
+              assembly: WHOLE_DOCUMENT_ASSEMBLY,
+            },
+          }
+        : {}),
     };
     this.db.transaction(() => {
       this.db.prepare("INSERT OR REPLACE INTO snapshots (name, data) VALUES ('keywords', ?)").run(data);
@@ -634,7 +642,7 @@ export class EmbeddedStore implements KnowledgeStore {
       report(`index: the keyword snapshot ${(error as Error).message}; rebuilding it from the chunks' text`);
       return undefined;
     }
-    if (ref.documents) {
+    if (ref.documents?.assembly === WHOLE_DOCUMENT_ASSEMBLY) {
       // Before the catch-up below, so that the whole-document index follows it change by change.
       try {
         const data = this.snapshotData("documents", ref.documents);
@@ -715,6 +723,12 @@ export class EmbeddedStore implements KnowledgeStore {
   }
 }
 
+/**
+ * Bumped when WholeDocumentIndex puts documents together differently (2: CSV rows and JSON
+ * elements are runs of their own): older whole-document snapshots are rebuilt at the first search.
+ */
+const WHOLE_DOCUMENT_ASSEMBLY = 2;
+
 interface KeywordSnapshotRef {
   /** The highest chunk label when it was taken: chunks above it were committed after. */
   lastLabel: number;
@@ -722,7 +736,8 @@ interface KeywordSnapshotRef {
   bytes: number;
   sha256: string;
   /** The whole-document postings taken at the same time, when there were any. */
-  documents?: { bytes: number; sha256: string };
+  /** `assembly`: how the documents were put together (WHOLE_DOCUMENT_ASSEMBLY); another one is rebuilt, not restored. */
+  documents?: { bytes: number; sha256: string; assembly?: number };
 }
 
 function sha256Of(data: Uint8Array): string {

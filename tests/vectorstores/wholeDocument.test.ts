@@ -51,6 +51,24 @@ describe("WholeDocumentIndex", () => {
     );
   });
 
+  it("keeps every CSV row whole: each row's offsets start at 0 and never overlap another row's", () => {
+    const rows = ["term: dropout\ndefinition: zeroes units", "term: bfloat16\ndefinition: 8 exponent bits"];
+    const keywordIndex = KeywordIndex.rebuildFrom(
+      rows.map((text, row) =>
+        chunk(`glossary.csv#${row}`, text, {
+          source: "glossary.csv",
+          format: "csv",
+          row,
+          startChar: 0,
+          chunkIndex: row,
+        }),
+      ),
+    );
+    const whole = WholeDocumentIndex.of(keywordIndex);
+    expect(whole.neighbourhood("glossary.csv#1", 1)?.text).toBe(rows.join("\n\n"));
+    expect(whole.scores("exponent").get("glossary.csv")).toBeGreaterThan(0);
+  });
+
   it("updates only the documents whose chunks changed, ending where a full rebuild ends", async () => {
     const { docs, keywordIndex } = await setup();
     const filler = Array.from({ length: 12 }, (_, i) =>
