@@ -11,8 +11,9 @@
  *
  * 3. Workers: SCALE_WORKER_CHUNKS (default 2,000) chunks in files of 20 enqueued on a
  *    BullMQ queue (a redis-server started here), indexed by one, then two `genera worker`
- *    processes (the built CLI, USE-lite with one thread each, no embedding cache); chunks/s and
- *    the two-worker/one-worker ratio.
+ *    processes, then one worker with `--concurrency 2` (the built CLI, USE-lite with
+ *    SCALE_WORKER_THREADS threads each, default 1; each worker its own empty embedding cache);
+ *    chunks/s, the ratio to one worker, and the CPU each side used per chunk.
  *
  * Postgres here is PGlite (pgvector 0.8) over the wire protocol, reached with `pg`: one session
  * runs every query in turn, so its latencies are a single-process Postgres's, not a server's.
@@ -295,9 +296,27 @@ function prose(words: number, seed: number): string {
   }).join(" ");
 }
 
-/** One, then two `genera worker` processes indexing the same enqueued files into a fresh store. */
+/** CPU seconds a process has used so far, all its threads together (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `genera worker` processes indexing the same enqueued files into a fresh store: one worker, two
+ * workers, and one worker running two jobs at once (`--concurrency 2`). Each has
+ * SCALE_WORKER_THREADS embedding threads (default 1, so that one worker leaves the other cores to
+ * a second). The CPU columns say where the time went: the workers' processes (all threads), and
+ * this process, which serves the PGlite store (one session: its queries run one at a time).
+ */
 async function workers(url: string): Promise<void> {
   const total = Number(process.env.SCALE_WORKER_CHUNKS ?? 2_000);
+  const threads = Number(process.env.SCALE_WORKER_THREADS ?? 1);
   const perFile = 20;
   const corpus = join(WORK, `worker-corpus-${total}`);
   rmSync(corpus, { recursive: true, force: true });
@@ -308,8 +327,14 @@ async function workers(url: string): Promise<void> {
     writeFileSync(join(corpus, `doc-${f}.md`), `# Document ${f}\n\n${paragraphs.join("\n\n")}\n`);
   }
   const files = Math.ceil(total / perFile);
-  const rows: Array<{ workers: number; chunks: number; seconds: number }> = [];
-  for (const count of [1, 2]) {
+  const runs = [
+    { workers: 1, concurrency: 1 },
+    { workers: 2, concurrency: 1 },
+    { workers: 1, concurrency: 2 },
+  ];
+  const rows: Array<(typeof runs)[number] & { chunks: number; seconds: number; workerCpu: number; storeCpu: number }> =
+    [];
+  for (const run of runs) {
     const redis = await startRedis();
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: url });
@@ -319,20 +344,26 @@ async function workers(url: string): Promise<void> {
     );
     await client.end();
     const children: ChildProcess[] = [];
+    const label = `${run.workers} worker(s) × ${run.concurrency} job(s)`;
     try {
-      for (let w = 0; w < count; w++) {
-        const dataDir = join(WORK, `worker-data-${count}-${w}`);
+      for (let w = 0; w < run.workers; w++) {
+        const dataDir = join(WORK, `worker-data-${run.workers}-${run.concurrency}-${w}`);
         rmSync(dataDir, { recursive: true, force: true });
-        const child = spawn(process.execPath, [join(ROOT, "bin/genera.js"), "worker"], {
-          env: {
-            ...process.env,
-            GENERA_DATABASE_URL: url,
-            GENERA_QUEUE_URL: redis.url,
-            GENERA_DATA_DIR: dataDir,
-            GENERA_EMBEDDINGS_WORKERS: "1",
+        const child = spawn(
+          process.execPath,
+          [
+            join(ROOT, "bin/genera.js"),
+            "worker",
+            "--concurrency",
+            String(run.concurrency),
+            "--threads",
+            String(threads),
+          ],
+          {
+            env: { ...process.env, GENERA_DATABASE_URL: url, GENERA_QUEUE_URL: redis.url, GENERA_DATA_DIR: dataDir },
+            stdio: ["ignore", "ignore", "pipe"],
           },
-          stdio: ["ignore", "ignore", "pipe"],
-        });
+        );
         children.push(child);
         await new Promise<void>((resolve, reject) => {
           let err = "";
@@ -345,6 +376,8 @@ async function workers(url: string): Promise<void> {
       }
       const queue = await IndexQueue.open(redis.url);
       await queue.listen();
+      const workerCpu0 = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+      const storeCpu0 = process.cpuUsage();
       const started = performance.now();
       const ids = await queue.add(
         Array.from({ length: files }, (_, f) => ({ paths: [join(corpus, `doc-${f}.md`)], root: corpus })),
@@ -354,12 +387,14 @@ async function workers(url: string): Promise<void> {
       await queue.follow(ids, {
         onFinished: (status) => {
           chunks += status.summary?.chunksAdded ?? 0;
-          if (++done % 10 === 0) process.stderr.write(`\r${count} worker(s): ${done}/${files} files, ${chunks} chunks`);
+          if (++done % 10 === 0) process.stderr.write(`\r${label}: ${done}/${files} files, ${chunks} chunks`);
         },
       });
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`\r${count} worker(s): ${chunks} chunks in ${seconds.toFixed(0)} s\n`);
-      rows.push({ workers: count, chunks, seconds });
+      const store = process.cpuUsage(storeCpu0);
+      const workerCpu = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0) - workerCpu0;
+      process.stderr.write(`\r${label}: ${chunks} chunks in ${seconds.toFixed(0)} s\n`);
+      rows.push({ ...run, chunks, seconds, workerCpu, storeCpu: (store.user + store.system) / 1e6 });
       await queue.close();
     } finally {
       for (const child of children) child.kill("SIGTERM");
@@ -368,12 +403,17 @@ async function workers(url: string): Promise<void> {
     }
   }
   const base = rows[0] as { chunks: number; seconds: number };
-  console.log(`\nWorkers: ${files} files enqueued, USE-lite (one thread per worker), PGlite store:\n`);
-  console.log("| workers | chunks | seconds | chunks/s | vs one worker |\n|---|---|---|---|---|");
+  console.log(
+    `\nWorkers: ${files} files of ${perFile} chunks enqueued, USE-lite with ${threads} embedding thread(s) per worker, PGlite store (in this process):\n`,
+  );
+  console.log(
+    "| workers × jobs each | chunks | seconds | chunks/s | vs one worker | worker CPU s / chunk | store CPU s / chunk | cores busy |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const rate = r.chunks / r.seconds;
     console.log(
-      `| ${r.workers} | ${r.chunks} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× |`,
+      `| ${r.workers} × ${r.concurrency} | ${r.chunks} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× | ${(r.workerCpu / r.chunks).toFixed(4)} | ${(r.storeCpu / r.chunks).toFixed(4)} | ${((r.workerCpu + r.storeCpu) / r.seconds).toFixed(2)} |`,
     );
   }
 }

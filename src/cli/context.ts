@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import type { Command } from "commander";
 import type { ImageLoadOptions } from "../../loaders/embeddedImages.js";
 import type { AudioLoadOptions } from "../../loaders/loadAudio.js";
@@ -29,20 +30,26 @@ export function storeDir(config: GeneraConfig, store?: string): string {
  */
 export async function openKnowledgeBase(
   config: GeneraConfig,
-  options: { store?: string; images?: { loadOptions(): ImageLoadOptions } } = {},
+  options: {
+    store?: string;
+    images?: { loadOptions(): ImageLoadOptions };
+    /** Embeddings another knowledge base owns (it closes them): shared, not created. */
+    embeddings?: EmbeddingsInterface;
+  } = {},
 ): Promise<KnowledgeBase> {
   const [{ KnowledgeBase }, { createEmbeddings }] = await Promise.all([
     import("../knowledge/KnowledgeBase.js"),
     import("../embeddings/createEmbeddings.js"),
   ]);
-  const embeddings = createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
+  const embeddings =
+    options.embeddings ?? createEmbeddings({ ...config.embeddings, cacheDir: join(config.dataDir, "embedding-cache") });
   try {
     return await KnowledgeBase.open({
       dir: storeDir(config, options.store),
       // An explicit --store folder means the embedded store there, even when a database is configured.
       databaseUrl: options.store ? undefined : config.databaseUrl,
       embeddings,
-      ownsEmbeddings: true,
+      ownsEmbeddings: options.embeddings === undefined,
       indexDefaults: config.ingest,
       contextualHeaders: config.ingest.contextualHeaders,
       audio: await speechOptions(config),
@@ -50,7 +57,7 @@ export async function openKnowledgeBase(
       image: options.images?.loadOptions(),
     });
   } catch (error) {
-    await (embeddings as { close?: () => Promise<void> }).close?.();
+    if (!options.embeddings) await (embeddings as { close?: () => Promise<void> }).close?.();
     throw error;
   }
 }

@@ -9,9 +9,14 @@ import { connectRedis } from "./redis.js";
 export interface IndexWorkerOptions {
   /** `redis://…`: the queue's Redis. */
   url: string;
-  /** The shared store the jobs are indexed into (Postgres, so that every worker and replica sees it). */
-  kb: KnowledgeBase;
-  /** Jobs run at once in this process (default 1: embedding already uses every core it is given). */
+  /**
+   * The shared store the jobs are indexed into (Postgres, so that every worker and replica sees
+   * it). Several knowledge bases on the same store (sharing one embeddings) are lanes: each runs
+   * one job at a time, so one job's embedding overlaps another's commit (a knowledge base runs its
+   * index calls one after the other).
+   */
+  kb: KnowledgeBase | KnowledgeBase[];
+  /** Jobs at once in this process (default: one per knowledge base). */
   concurrency?: number;
   /**
    * A job whose lock is not renewed for this long (its worker was killed or froze) goes back to
@@ -40,13 +45,25 @@ export class IndexWorker {
     const connection = await connectRedis(options.url);
     const { Worker } = await import("bullmq");
     const log = options.log ?? (() => {});
+    const lanes = Array.isArray(options.kb) ? [...options.kb] : [options.kb];
+    const free = [...lanes];
+    let shared = 0;
     let self: IndexWorker | undefined;
     const worker = new Worker<IndexJobData, IndexSummary>(
       INDEX_QUEUE_NAME,
-      (job) => runJob(options.kb, job, (self as IndexWorker).abort.signal),
+      async (job) => {
+        // More jobs than lanes (concurrency above the lanes) queue on a busy lane's own write queue.
+        const own = free.shift();
+        const kb = own ?? (lanes[shared++ % lanes.length] as KnowledgeBase);
+        try {
+          return await runJob(kb, job, (self as IndexWorker).abort.signal);
+        } finally {
+          if (own) free.push(own);
+        }
+      },
       {
         connection,
-        concurrency: options.concurrency ?? 1,
+        concurrency: options.concurrency ?? lanes.length,
         lockDuration: options.lockMs ?? 30_000,
         // Looked for as often as a lock can lapse, so a dead worker's job waits at most about two locks.
         stalledInterval: options.lockMs ?? 30_000,

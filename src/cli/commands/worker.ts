@@ -11,11 +11,16 @@ export function register(program: Command): void {
     .option("--queue <url>", "the queue's Redis, redis://host:port (default GENERA_QUEUE_URL)")
     .option(
       "--concurrency <n>",
-      "jobs at once in this process (default 1)",
+      "jobs at once in this process, each on its own store connection: one job embeds while another commits (default 1)",
       numberFlag("--concurrency", { integer: true, min: 1 }),
     )
+    .option(
+      "--threads <n>",
+      "embedding threads of this process (GENERA_EMBEDDINGS_WORKERS; default one per core): with several workers on one machine, give each its share of the cores",
+      numberFlag("--threads", { integer: true, min: 1 }),
+    )
     .action(async (opts, command: Command) => {
-      const config = loadCliConfig(command, { queue: { url: opts.queue } });
+      const config = loadCliConfig(command, { queue: { url: opts.queue }, embeddings: { workers: opts.threads } });
       const url = config.queue.url;
       if (!url) {
         throw new GeneraError(
@@ -32,17 +37,21 @@ export function register(program: Command): void {
       }
       const { IndexWorker } = await import("../../queue/IndexWorker.js");
       const kb = await openKnowledgeBase(config);
+      // Lanes beyond the first share its embeddings (one set of threads) and have their own connections.
+      const lanes = [kb];
       let worker: Worker;
       try {
+        for (let i = 1; i < (opts.concurrency ?? 1); i++) {
+          lanes.push(await openKnowledgeBase(config, { embeddings: kb.embeddings }));
+        }
         worker = await IndexWorker.start({
           url,
-          kb,
-          concurrency: opts.concurrency,
+          kb: lanes,
           lockMs: config.queue.lockMs,
           log: (line) => process.stderr.write(`${line}\n`),
         });
       } catch (error) {
-        await kb.close();
+        for (const lane of lanes.reverse()) await lane.close();
         throw error;
       }
       process.stderr.write(`genera worker: waiting for jobs on ${new URL(url).host}\n`);
@@ -52,7 +61,8 @@ export function register(program: Command): void {
         stopping = true;
         process.stderr.write(`${signal}: stopping; a job in progress goes back to the queue\n`);
         await worker.close();
-        await kb.close();
+        // The first lane owns the embeddings: it closes last.
+        for (const lane of lanes.reverse()) await lane.close();
         process.exit(0);
       };
       process.on("SIGTERM", () => void stop("SIGTERM"));
