@@ -1,4 +1,7 @@
-import { Linear, Module, mseLoss, noGrad, SeededRng, softmax, Tensor } from "../engine/index.js";
+import { Module, mseLoss, noGrad, SeededRng, Tensor } from "../engine/index.js";
+import { GeneraError } from "../errors.js";
+import { PromptReader, type PromptReaderConfig } from "./PromptReader.js";
+import { blankPrompts, type PromptBatch, removePrompts } from "./promptEncoder.js";
 import { NULL_CLASS, UNet, type UNetConfig } from "./UNet.js";
 
 /**
@@ -41,19 +44,19 @@ export interface DiffusionConfig {
   /** The network's target: "epsilon" (DDPM) or "v". */
   prediction: "epsilon" | "v";
   /**
-   * Text to image through the digit embeddings: a linear head maps a prompt's sentence
-   * embedding (this many values) to weights over the ten digits, and the class-conditional
-   * U-Net reads the weighted mixture of its digit embeddings. The head is fitted on the
-   * training captions before the U-Net trains, and frozen.
+   * Text to image through the digit embeddings: a prompt reader (PromptReader) maps the
+   * prompt's word vectors to weights over the ten digits, and the class-conditional U-Net
+   * reads the weighted mixture of its digit embeddings. The reader is fitted on generated
+   * captions before the U-Net trains, and frozen.
    */
-  promptHead?: { dimension: number };
+  promptReader?: PromptReaderConfig;
   /** Sampling defaults: guidance scale w and DDIM steps. */
   guidance: number;
   samplingSteps: number;
 }
 
-/** The condition of a batch: digits (class-conditional) or sentence embeddings (text). */
-export type DiffusionCondition = { classes: Int32Array } | { embeddings: Tensor };
+/** The condition of a batch: digits (class-conditional) or prompts (text to image; length 0 = no prompt). */
+export type DiffusionCondition = { classes: Int32Array } | { prompts: PromptBatch };
 
 /** β_t, α_t, ᾱ_t for t = 0..T−1 (the paper's t = 1..T). */
 export class NoiseSchedule {
@@ -116,42 +119,47 @@ function gaussianArray(n: number, rng: () => number): Float32Array {
 export class DiffusionModel extends Module {
   readonly config: DiffusionConfig;
   unet: UNet;
-  promptHead: Linear | null;
+  promptReader: PromptReader | null;
   readonly schedule: NoiseSchedule;
   /** Draws timesteps, noise and condition dropout in training; saved with checkpoints. */
   readonly rng: SeededRng;
 
   constructor(config: DiffusionConfig, seed = 1) {
     super();
+    if ("promptHead" in config) {
+      throw new GeneraError(
+        "MODEL_MISMATCH",
+        "this text-to-image model reads prompts through a sentence-vector head that genera no longer has; train it again (genera images train --kind text2image)",
+      );
+    }
     this.config = structuredClone(config);
     this.rng = new SeededRng(seed);
     this.unet = new UNet(config.unet, () => this.rng.next());
-    const head = config.promptHead;
-    this.promptHead = head ? new Linear(head.dimension, 10, { rng: () => this.rng.next(), std: 0.01 }) : null;
+    const reader = config.promptReader;
+    this.promptReader = reader ? new PromptReader(reader, () => this.rng.next()) : null;
     this.schedule = new NoiseSchedule(config.timesteps, config.betaStart, config.betaEnd);
   }
 
-  /** What a caller conditions on: digits, or text (sentence embeddings). */
-  get conditioning(): UNetConfig["conditioning"] {
-    return this.promptHead ? "text" : this.config.unet.conditioning;
+  /** What a caller conditions on: digits, or text (prompts). */
+  get conditioning(): "class" | "text" {
+    return this.promptReader ? "text" : "class";
   }
 
   /**
-   * The prompt head's weights over the 11 classes for sentence embeddings [N, D]: the
-   * softmax over digits, or all on the null class for the zero vector (no prompt). No
-   * gradient flows into the head.
+   * The prompt reader's weights over the 11 classes [N, 11]: its softmax over the digits,
+   * or all on the null class for an empty prompt (no prompt). No gradient flows into the
+   * reader: it is fitted before the U-Net and frozen.
    */
-  promptClassWeights(embeddings: Tensor): Tensor {
-    const head = this.promptHead;
-    if (!head) throw new Error("this model has no prompt head");
-    const N = embeddings.shape[0];
-    const D = embeddings.shape[1];
-    const probs = noGrad(() => softmax(head.forward(embeddings), -1)).data;
+  promptClassWeights(prompts: PromptBatch): Tensor {
+    const reader = this.promptReader;
+    if (!reader) throw new Error("this model has no prompt reader");
+    const N = prompts.lengths.length;
+    const empty = Array.from(prompts.lengths, (length) => length === 0);
+    const probs = empty.every(Boolean) ? new Float32Array(0) : reader.probabilities(removePrompts(prompts, empty));
     const out = new Float32Array(N * (NULL_CLASS + 1));
-    for (let i = 0; i < N; i++) {
-      const row = embeddings.data.subarray(i * D, (i + 1) * D);
-      if (row.every((v) => v === 0)) out[i * (NULL_CLASS + 1) + NULL_CLASS] = 1;
-      else out.set(probs.subarray(i * 10, (i + 1) * 10), i * (NULL_CLASS + 1));
+    for (let i = 0, k = 0; i < N; i++) {
+      if (empty[i]) out[i * (NULL_CLASS + 1) + NULL_CLASS] = 1;
+      else out.set(probs.subarray(k * 10, ++k * 10), i * (NULL_CLASS + 1));
     }
     return new Tensor(out, [N, NULL_CLASS + 1]);
   }
@@ -206,25 +214,14 @@ export class DiffusionModel extends Module {
   /** The network's output (ε̂ or v̂) for noisy images x_t at timesteps t. */
   predict(xt: Tensor, t: ArrayLike<number>, condition: DiffusionCondition): Tensor {
     if ("classes" in condition) return this.unet.forward({ images: xt, timesteps: t, classes: condition.classes });
-    if (this.promptHead) {
-      return this.unet.forward({
-        images: xt,
-        timesteps: t,
-        classWeights: this.promptClassWeights(condition.embeddings),
-      });
-    }
-    return this.unet.forward({ images: xt, timesteps: t, condition: condition.embeddings });
+    return this.unet.forward({ images: xt, timesteps: t, classWeights: this.promptClassWeights(condition.prompts) });
   }
 
-  /** The condition with the marked examples replaced by the null one (class 10, or the zero embedding). */
+  /** The condition with the marked examples replaced by the null one (class 10, or the empty prompt). */
   dropConditions(condition: DiffusionCondition, drop: boolean[]): DiffusionCondition {
     if (!drop.some(Boolean)) return condition;
     if ("classes" in condition) return { classes: condition.classes.map((c, i) => (drop[i] ? NULL_CLASS : c)) };
-    const { embeddings } = condition;
-    const d = embeddings.shape[1];
-    const data = embeddings.data.slice();
-    for (let i = 0; i < drop.length; i++) if (drop[i]) data.fill(0, i * d, (i + 1) * d);
-    return { embeddings: new Tensor(data, embeddings.shape) };
+    return { prompts: blankPrompts(condition.prompts, drop) };
   }
 
   /**
@@ -253,10 +250,10 @@ export class DiffusionModel extends Module {
       classes.set(condition.classes);
       return { classes };
     }
-    const d = condition.embeddings.shape[1];
-    const data = new Float32Array(2 * n * d);
-    data.set(condition.embeddings.data);
-    return { embeddings: new Tensor(data, [2 * n, d]) };
+    // n empty prompts after the n given ones.
+    const lengths = new Int32Array(2 * n);
+    lengths.set(condition.prompts.lengths);
+    return { prompts: { vectors: condition.prompts.vectors, lengths } };
   }
 
   /** DDIM sampling (η = 0: deterministic given the starting noise): n images [n, 1, 28, 28] in 0..1. */

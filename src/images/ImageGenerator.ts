@@ -1,13 +1,13 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { Runnable } from "@langchain/core/runnables";
-import { SeededRng, Tensor } from "../engine/index.js";
+import { SeededRng } from "../engine/index.js";
 import { GeneraError } from "../errors.js";
 import { ConditionalGAN, digitsInTurn } from "./ConditionalGAN.js";
 import { ConvVAE } from "./ConvVAE.js";
 import { DiffusionModel } from "./Diffusion.js";
 import { type LoadedImageModel, loadImageModel } from "./imageModels.js";
 import { encodePng, imageGrid } from "./png.js";
-import { checkPrompt, embedPrompts, PROMPT_DIMENSION } from "./promptEncoder.js";
+import { checkPrompt, encodePrompts, PROMPT_DIMENSION, type PromptBatch } from "./promptEncoder.js";
 
 export interface ImageRequest {
   /** How many images (1–64, default 16). */
@@ -65,21 +65,21 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
     return model instanceof ConditionalGAN || (model instanceof DiffusionModel && model.conditioning === "class");
   }
 
-  /** Embeds the prompt (text-to-image models) and draws. */
+  /** Embeds the prompt's words (text-to-image models) and draws. */
   async invoke(input: ImageRequest, _config?: RunnableConfig): Promise<GeneratedImages> {
     const { model } = this.loaded;
     if (input.prompt !== undefined && model instanceof DiffusionModel && model.conditioning === "text") {
       const prompt = checkPrompt(input.prompt);
-      return this.generate(input, { promptEmbedding: await embedPrompts([prompt]) });
+      return this.generate(input, { promptVectors: await encodePrompts([prompt]) });
     }
     return this.generate(input);
   }
 
   /**
-   * Draws synchronously. A text-to-image prompt must come embedded (`promptEmbedding`,
-   * 512 values, e.g. from embedPrompts); invoke() does that.
+   * Draws synchronously. A text-to-image prompt must come embedded (`promptVectors`, a
+   * batch of one prompt from encodePrompts); invoke() does that.
    */
-  generate(input: ImageRequest = {}, options: { promptEmbedding?: Float32Array } = {}): GeneratedImages {
+  generate(input: ImageRequest = {}, options: { promptVectors?: PromptBatch } = {}): GeneratedImages {
     const n = input.n ?? 16;
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_IMAGES)) {
       throw new GeneraError("INVALID_INPUT", `n must be an integer from 1 to ${MAX_IMAGES}, got ${input.n}`);
@@ -116,7 +116,7 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
     input: ImageRequest,
     n: number,
     rng: SeededRng,
-    options: { promptEmbedding?: Float32Array },
+    options: { promptVectors?: PromptBatch },
   ): Float32Array {
     const guidance = input.guidance ?? model.config.guidance;
     if (!(Number.isFinite(guidance) && guidance >= 0 && guidance <= 20)) {
@@ -147,20 +147,21 @@ export class ImageGenerator extends Runnable<ImageRequest, GeneratedImages> {
         `${this.loaded.dir} is text-to-image: describe the image with a prompt ("a handwritten seven"), not --digit`,
       );
     }
-    const embedding = options.promptEmbedding;
-    if (input.prompt !== undefined && !embedding) {
+    const given = options.promptVectors;
+    if (input.prompt !== undefined && !given) {
       throw new GeneraError("INVALID_INPUT", "a text-to-image prompt must be embedded first: call invoke()");
     }
-    if (embedding && embedding.length !== PROMPT_DIMENSION) {
+    const words = given?.lengths[0] ?? 0;
+    if (given && !(given.lengths.length === 1 && words > 0 && given.vectors.length === words * PROMPT_DIMENSION)) {
       throw new GeneraError(
         "INVALID_INPUT",
-        `promptEmbedding must have ${PROMPT_DIMENSION} values, got ${embedding.length}`,
+        `promptVectors must be one prompt of at least one word, ${PROMPT_DIMENSION} values per word (see encodePrompts)`,
       );
     }
-    // No prompt: the zero vector, the "no condition" the model was trained with, draws any digit.
-    const rows = new Float32Array(n * PROMPT_DIMENSION);
-    if (embedding) for (let i = 0; i < n; i++) rows.set(embedding, i * PROMPT_DIMENSION);
-    return model.sampleDdim(n, { embeddings: new Tensor(rows, [n, PROMPT_DIMENSION]) }, sample).data;
+    // The prompt for every image; no prompt (length 0, the "no condition" the model was trained with) draws any digit.
+    const vectors = new Float32Array(n * words * PROMPT_DIMENSION);
+    if (given) for (let i = 0; i < n; i++) vectors.set(given.vectors, i * words * PROMPT_DIMENSION);
+    return model.sampleDdim(n, { prompts: { vectors, lengths: new Int32Array(n).fill(words) } }, sample).data;
   }
 
   private result(images: Float32Array, count: number): GeneratedImages {

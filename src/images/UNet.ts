@@ -25,12 +25,13 @@ import {
  *   x_t 28×28 → fold 14×14×4 → conv 3×3 (c) → block ─────────────── concat → block → conv 3×3 (4) → unfold → ε̂
  *                                      ↓ conv 3×3 s2 (2c) 7×7 → block → block → convᵀ 4×4 s2 (c) ↑
  *
- * Conditioning (the digit, or a sentence embedding of the prompt) is projected into the
- * same vector as the timestep embedding; the "null" condition (class 10, or the zero
- * vector of the empty prompt) is what classifier-free guidance needs.
+ * The condition is the digit's embedding (or, for text to image, a mixture of the digits'
+ * embeddings weighted by what the prompt reader read), set beside the timestep's; the
+ * "null" class 10 is what classifier-free guidance needs.
  */
 
-export type DiffusionConditioning = "class" | "text";
+/** What the U-Net is conditioned on: a digit's (or a mixture of digits') embedding. */
+export type DiffusionConditioning = "class";
 
 export interface UNetConfig {
   /** Channels at 14×14; 7×7 has twice as many. */
@@ -40,8 +41,6 @@ export interface UNetConfig {
   /** GroupNorm groups (must divide every channel count). */
   groups: number;
   conditioning: DiffusionConditioning;
-  /** Length of the condition vector for text conditioning (the sentence embedding's dimension). */
-  conditionDim?: number;
 }
 
 /** The null class of classifier-free guidance: "no digit given". */
@@ -109,8 +108,6 @@ export interface UNetInput {
   classes?: ArrayLike<number>;
   /** Class conditioning by weights over the 11 classes [N, 11] (a mixture of their embeddings). */
   classWeights?: Tensor;
-  /** Text conditioning: [N, conditionDim] sentence embeddings (zero rows = no prompt). */
-  condition?: Tensor;
 }
 
 /** [N, 1, 2H, 2W] → [N, 4, H, W]: each 2×2 patch becomes 4 channels. */
@@ -133,8 +130,7 @@ export class UNet extends Module {
   readonly config: UNetConfig;
   timeIn: Linear;
   timeOut: Linear;
-  classEmbedding: Embedding | null;
-  conditionIn: Linear | null;
+  classEmbedding: Embedding;
   stem: Conv2d;
   block1: ResBlock;
   down: Conv2d;
@@ -151,11 +147,7 @@ export class UNet extends Module {
     const { channels: c, embedDim: e, groups: g } = config;
     this.timeIn = new Linear(e, e, { rng, std: Math.sqrt(1 / e) });
     this.timeOut = new Linear(e, e, { rng, std: Math.sqrt(1 / e) });
-    this.classEmbedding = config.conditioning === "class" ? new Embedding(NULL_CLASS + 1, e, { rng, std: 1 }) : null;
-    const d = config.conditionDim ?? 0;
-    if (config.conditioning === "text" && !(d > 0)) throw new Error("text conditioning needs conditionDim");
-    // Unit-length sentence vectors: std 1 weights give the condition the class embedding's scale.
-    this.conditionIn = config.conditioning === "text" ? new Linear(d, e, { rng, std: 1 }) : null;
+    this.classEmbedding = new Embedding(NULL_CLASS + 1, e, { rng, std: 1 });
     this.stem = new Conv2d(4, c, 3, { rng, padding: 1 });
     this.block1 = new ResBlock(c, c, 2 * e, g, rng);
     this.down = new Conv2d(c, 2 * c, 3, { rng, stride: 2, padding: 1 });
@@ -172,14 +164,9 @@ export class UNet extends Module {
     const { embedDim } = this.config;
     const emb = this.timeOut.forward(this.timeIn.forward(timestepEmbedding(input.timesteps, embedDim)).silu());
     let condition: Tensor;
-    if (this.classEmbedding) {
-      if (input.classWeights) condition = matmul(input.classWeights, this.classEmbedding.weight);
-      else if (input.classes) condition = this.classEmbedding.forward(Array.from(input.classes));
-      else throw new Error("this U-Net is class-conditional: give classes");
-    } else {
-      if (!input.condition || !this.conditionIn) throw new Error("this U-Net is text-conditional: give a condition");
-      condition = this.conditionIn.forward(input.condition);
-    }
+    if (input.classWeights) condition = matmul(input.classWeights, this.classEmbedding.weight);
+    else if (input.classes) condition = this.classEmbedding.forward(Array.from(input.classes));
+    else throw new Error("the U-Net needs classes or class weights");
     // Side by side rather than summed, so the timestep's features cannot drown the condition's.
     return concat([emb, condition], 1).silu();
   }

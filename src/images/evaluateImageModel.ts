@@ -1,13 +1,13 @@
 import { Tensor } from "../engine/index.js";
 import { ConvVAE, vaeNegativeElbo } from "./ConvVAE.js";
-import { captionsOf, HELD_OUT_TEMPLATES } from "./captions.js";
+import { captionsOf, DEV_TEMPLATES, HELD_OUT_TEMPLATES } from "./captions.js";
 import { DiffusionModel } from "./Diffusion.js";
 import { ImageGenerator } from "./ImageGenerator.js";
 import type { LoadedImageModel } from "./imageModels.js";
 import { classifierAccuracy, LeNet } from "./LeNet.js";
 import { coverage, frechetDistance, frechetReference, judgeFeatures, withinClassSpread } from "./measures.js";
 import type { MnistSet } from "./mnist.js";
-import { embedPrompts, PROMPT_DIMENSION } from "./promptEncoder.js";
+import { encodePrompts, PROMPT_DIMENSION, type PromptBatch } from "./promptEncoder.js";
 
 export interface ImageModelReport {
   model: string;
@@ -24,10 +24,12 @@ export interface ImageModelReport {
   judgedAccuracy?: number;
   /** The same per digit asked for, 0–9. */
   judgedAccuracyByDigit?: number[];
-  /** Text-to-image: how many held-out phrasings the prompts were written in. */
+  /** Text-to-image: how many phrasings (none trained on) the prompts were written in. */
   heldOutPhrasings?: number;
+  /** Text-to-image: which set of phrasings, the held-out one or the one for design decisions. */
+  phrasings?: PhrasingSet;
   /**
-   * Text-to-image: the share of held-out prompts whose digit the prompt head reads right
+   * Text-to-image: the share of held-out prompts whose digit the prompt reader reads right
    * (its most likely digit), apart from how well the U-Net then draws it.
    */
   promptAccuracy?: number;
@@ -37,6 +39,12 @@ export interface ImageModelReport {
   frechet?: { samples: number; floor: number; ceiling: number };
 }
 
+/**
+ * Text-to-image prompts: the held-out phrasings (the measure that is reported) or the
+ * development ones (for choosing between designs without looking at the held-out set).
+ */
+export type PhrasingSet = "held-out" | "dev";
+
 /** Samples to draw, and the digit each is asked for (none for unconditional models). */
 interface SamplePlan {
   count: number;
@@ -45,7 +53,7 @@ interface SamplePlan {
   draw(start: number, count: number, seed: number): Float32Array;
 }
 
-async function samplePlan(loaded: LoadedImageModel, n: number): Promise<SamplePlan> {
+async function samplePlan(loaded: LoadedImageModel, n: number, phrasings: PhrasingSet): Promise<SamplePlan> {
   const generator = new ImageGenerator({ model: loaded });
   const { model } = loaded;
   if (generator.takesDigit) {
@@ -62,20 +70,22 @@ async function samplePlan(loaded: LoadedImageModel, n: number): Promise<SamplePl
   if (!(model instanceof DiffusionModel && model.conditioning === "text")) {
     return { count: n, draw: (_start, count, seed) => generator.generate({ n: count, seed }).images };
   }
-  // Text-to-image: every held-out caption (10 phrasings × 10 digits), the same number of samples each.
-  const captions = captionsOf(HELD_OUT_TEMPLATES);
-  const vectors = await embedPrompts(captions.map((c) => c.text));
+  // Text-to-image: every caption of the set (phrasings × 10 digits), the same number of samples each.
+  const captions = captionsOf(phrasings === "dev" ? DEV_TEMPLATES : HELD_OUT_TEMPLATES);
+  const batch = await encodePrompts(captions.map((c) => c.text));
   const per = Math.max(1, Math.round(n / captions.length));
-  let promptAccuracy: number | undefined;
-  if (model.promptHead) {
-    const weights = model.promptClassWeights(new Tensor(vectors, [captions.length, PROMPT_DIMENSION])).data;
-    let right = 0;
-    captions.forEach((c, i) => {
-      const row = Array.from(weights.subarray(i * 11, i * 11 + 10));
-      if (row.indexOf(Math.max(...row)) === c.digit) right++;
-    });
-    promptAccuracy = right / captions.length;
-  }
+  const weights = model.promptClassWeights(batch).data;
+  let right = 0;
+  captions.forEach((c, i) => {
+    const row = Array.from(weights.subarray(i * 11, i * 11 + 10));
+    if (row.indexOf(Math.max(...row)) === c.digit) right++;
+  });
+  const promptAccuracy = right / captions.length;
+  // Where each caption's words start in the batch.
+  const starts = new Int32Array(captions.length + 1);
+  batch.lengths.forEach((length, i) => {
+    starts[i + 1] = starts[i] + length;
+  });
   const captionOf = Int32Array.from({ length: per * captions.length }, (_, i) => Math.floor(i / per));
   return {
     count: captionOf.length,
@@ -87,8 +97,11 @@ async function samplePlan(loaded: LoadedImageModel, n: number): Promise<SamplePl
         start,
         count,
         (c, m, s) => {
-          const promptEmbedding = vectors.subarray(c * PROMPT_DIMENSION, (c + 1) * PROMPT_DIMENSION);
-          return generator.generate({ n: m, seed: s }, { promptEmbedding }).images;
+          const promptVectors: PromptBatch = {
+            vectors: batch.vectors.subarray(starts[c] * PROMPT_DIMENSION, starts[c + 1] * PROMPT_DIMENSION),
+            lengths: Int32Array.of(batch.lengths[c]),
+          };
+          return generator.generate({ n: m, seed: s }, { promptVectors }).images;
         },
         seed,
       ),
@@ -119,7 +132,7 @@ export async function evaluateImageModel(
   loaded: LoadedImageModel,
   judge: LeNet,
   test: MnistSet,
-  options: { samples?: number; seed?: number } = {},
+  options: { samples?: number; seed?: number; phrasings?: PhrasingSet } = {},
 ): Promise<ImageModelReport> {
   const report: ImageModelReport = { model: loaded.dir, kind: loaded.kind };
   const { model } = loaded;
@@ -128,7 +141,8 @@ export async function evaluateImageModel(
     return report;
   }
   if (model instanceof ConvVAE) report.testNelbo = vaeNegativeElbo(model, test).nelbo;
-  const plan = await samplePlan(loaded, options.samples ?? 1000);
+  const phrasings = options.phrasings ?? "held-out";
+  const plan = await samplePlan(loaded, options.samples ?? 1000, phrasings);
   const n = plan.count;
   const images = new Float32Array(n * 784);
   for (let start = 0, chunk = 0; start < n; start += 64, chunk++) {
@@ -148,7 +162,8 @@ export async function evaluateImageModel(
     report.judgedAccuracy = hits.reduce((a, b) => a + b, 0) / n;
     report.judgedAccuracyByDigit = hits.map((h, d) => (totals[d] ? h / totals[d] : 0));
     if (model instanceof DiffusionModel && model.conditioning === "text") {
-      report.heldOutPhrasings = HELD_OUT_TEMPLATES.length;
+      report.heldOutPhrasings = (phrasings === "dev" ? DEV_TEMPLATES : HELD_OUT_TEMPLATES).length;
+      report.phrasings = phrasings;
       report.promptAccuracy = plan.promptAccuracy;
     }
   }

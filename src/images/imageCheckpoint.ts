@@ -176,3 +176,30 @@ export function loadImageWeights(dir: string, model: Module): void {
   }
   model.eval();
 }
+
+/**
+ * Copies into `model` every parameter that a model folder holds under the same name and
+ * shape (text2image's U-Net from a trained class-conditional diffusion model, say), for
+ * a run that starts from it; the rest keep their initial values. No parameter in common
+ * is MODEL_MISMATCH.
+ */
+export function loadMatchingWeights(dir: string, model: Module): { copied: number; total: number } {
+  readImageModelFile(dir);
+  const path = join(dir, "model.safetensors");
+  const { tensors } = loadSafetensors(path);
+  const params = model.namedParameters();
+  let copied = 0;
+  for (const [name, p] of params) {
+    const src = tensors.get(name);
+    if (src && src.data.length === p.size && src.shape.every((d, i) => d === p.shape[i])) {
+      p.data.set(src.data);
+      copied++;
+    }
+  }
+  if (copied === 0) {
+    throw new GeneraError("MODEL_MISMATCH", `${path} has no parameter of this model's names and shapes`, {
+      details: { path },
+    });
+  }
+  return { copied, total: params.length };
+}

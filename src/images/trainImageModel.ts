@@ -21,10 +21,11 @@ import {
   type ImageModelKind,
   loadImageTrainingState,
   loadImageWeights,
+  loadMatchingWeights,
   readImageModelFile,
   saveImageModel,
 } from "./imageCheckpoint.js";
-import { loadJudge } from "./imageModels.js";
+import { loadJudge, resolveImageModelDir } from "./imageModels.js";
 import type { LeNet } from "./LeNet.js";
 import { MnistBatches } from "./MnistBatches.js";
 import { loadMnist, type MnistSet } from "./mnist.js";
@@ -84,6 +85,11 @@ export interface ImageTrainOptions {
   outDir?: string;
   /** Replace a model already in outDir. */
   overwrite?: boolean;
+  /**
+   * Start from the weights of this model (a folder or a shipped name) wherever names and shapes match (a
+   * text2image U-Net from a trained diffusion model); not with resume.
+   */
+  init?: string;
   /** Passes over the training set (default: the recipe's); `steps` wins when given. */
   epochs?: number;
   steps?: number;
@@ -162,6 +168,14 @@ export async function trainImageModel(options: ImageTrainOptions): Promise<Image
     Math.max(1, Math.round((options.epochs ?? recipe.defaults.epochs) * batches.batchesPerEpoch));
   await recipe.prepare?.();
   const model = resumed?.model ?? recipe.create(seed);
+  if (options.init !== undefined) {
+    if (resumed)
+      throw new GeneraError(
+        "INVALID_INPUT",
+        "a resumed run continues its own weights: give --init or --resume, not both",
+      );
+    loadMatchingWeights(resolveImageModelDir(options.init), model);
+  }
   model.train();
   const warmupSteps = Math.min(100, Math.floor(steps / 20));
   const schedules = new Map<number, (step: number) => number>();

@@ -53,6 +53,7 @@ export function register(program: Command): void {
     )
     .option("--seed <n>", "random seed", numberFlag("--seed", { integer: true, min: 0 }))
     .option("--overwrite", "replace a model already in --out")
+    .option("--init <dir|name>", "start from this model's weights where they fit (text2image: --init diffusion)")
     .option("--json", "print the result as one JSON object")
     .action(async (opts) => {
       if (!opts.kind && !opts.resume) throw new GeneraError("INVALID_INPUT", `--kind is required (${KINDS})`);
@@ -96,6 +97,7 @@ export function register(program: Command): void {
           trainLimit: opts.trainLimit,
           seed: opts.seed,
           resume: Boolean(opts.resume),
+          init: opts.init,
           signal: interrupt.signal,
           onProgress,
         });
@@ -180,15 +182,28 @@ export function register(program: Command): void {
     .option("--model <dir|name...>", "models to measure (default: the shipped ones)")
     .option("--judge <dir|name>", "the classifier that judges samples", "classifier")
     .option("--samples <n>", "samples per generator", numberFlag("--samples", { integer: true, min: 10 }), 1000)
+    .option(
+      "--phrasings <set>",
+      "text2image prompts: held-out (the reported measure) or dev (for design decisions)",
+      "held-out",
+    )
     .option("--json", "print the reports as JSON")
     .action(async (opts) => {
+      if (!["held-out", "dev"].includes(opts.phrasings)) {
+        throw new GeneraError(
+          "INVALID_INPUT",
+          `--phrasings must be held-out or dev, got ${JSON.stringify(opts.phrasings)}`,
+        );
+      }
       const names: string[] = opts.model ?? shippedImageModelNames();
       const judge = loadJudge(opts.judge);
       const test = loadMnist("test");
       const reports: ImageModelReport[] = [];
       for (const name of names) {
         const loaded = loadImageModel(name);
-        reports.push(await evaluateImageModel(loaded, judge, test, { samples: opts.samples }));
+        reports.push(
+          await evaluateImageModel(loaded, judge, test, { samples: opts.samples, phrasings: opts.phrasings }),
+        );
       }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
@@ -203,12 +218,13 @@ function formatReport(r: ImageModelReport): string {
   if (r.testAccuracy !== undefined) lines.push(`  test accuracy        ${(r.testAccuracy * 100).toFixed(2)}%`);
   if (r.testNelbo !== undefined) lines.push(`  test negative ELBO   ${r.testNelbo.toFixed(2)} nats`);
   if (r.judgedAccuracy !== undefined) {
-    const where = r.heldOutPhrasings ? ` (prompts in ${r.heldOutPhrasings} phrasings never trained on)` : "";
+    const set = r.phrasings === "dev" ? "development " : "";
+    const where = r.heldOutPhrasings ? ` (prompts in ${r.heldOutPhrasings} ${set}phrasings never trained on)` : "";
     lines.push(`  judged accuracy      ${(r.judgedAccuracy * 100).toFixed(1)}%${where}`);
   }
   if (r.promptAccuracy !== undefined) {
     lines.push(
-      `  prompt read right    ${(r.promptAccuracy * 100).toFixed(1)}% (the prompt head's digit, before drawing)`,
+      `  prompt read right    ${(r.promptAccuracy * 100).toFixed(1)}% (the prompt reader's digit, before drawing)`,
     );
   }
   if (r.judgedAccuracyByDigit) {
