@@ -3,16 +3,18 @@
  * parts — im2col/col2im copies, the GEMMs (through the engine's kernel), and everything
  * else (pooling, activations, the optimizer) — each timed alone on the same shapes, plus
  * the time to draw a 4×4 grid with the VAE; the VAE's and the GAN's training steps and
- * the GAN's grid; and the diffusion U-Net's training step and DDIM 4×4 grid. Prints a Markdown table; the parts are shown
+ * the GAN's grid; the diffusion U-Net's training step and DDIM 4×4 grid; and text2image's
+ * prompt reader alone (USE-lite's word vectors not counted) and its grid. Prints a Markdown
+ * table; the parts are shown
  * as shares of the whole step measured in the same run.
  *
  *   npx tsx bench/images.ts
  */
-import { AdamW, conv2d, gemm, maxPool2d, SeededRng } from "../src/engine/index.js";
+import { AdamW, conv2d, gemm, maxPool2d, SeededRng, Tensor } from "../src/engine/index.js";
 import { ConditionalGAN, ganRecipe } from "../src/images/ConditionalGAN.js";
 import { ConvVAE } from "../src/images/ConvVAE.js";
 import { DiffusionModel } from "../src/images/Diffusion.js";
-import { DIFFUSION_DEFAULT } from "../src/images/diffusionRecipes.js";
+import { DIFFUSION_DEFAULT, TEXT2IMAGE_DEFAULT } from "../src/images/diffusionRecipes.js";
 import { LeNet } from "../src/images/LeNet.js";
 import { digitBatch } from "../src/images/MnistBatches.js";
 import { loadMnist } from "../src/images/mnist.js";
@@ -119,6 +121,17 @@ const diffusionStep = best(() => {
 const classes = Int32Array.from({ length: 16 }, (_, i) => i % 10);
 const diffusionGrid = best(() => diffusion.sampleDdim(16, { classes }, { rng: r }));
 
+// Text to image: the prompt reader on one 6-word prompt, and a 4×4 grid asked by it.
+const text2image = new DiffusionModel(TEXT2IMAGE_DEFAULT, 1);
+const words = 6;
+const prompt = { vectors: Tensor.randn([words * 512], 0.044, r).data, lengths: Int32Array.of(words) };
+const readPrompt = best(() => text2image.promptClassWeights(prompt));
+const sixteen = {
+  vectors: new Float32Array(16 * words * 512).map((_, k) => prompt.vectors[k % (words * 512)]),
+  lengths: new Int32Array(16).fill(words),
+};
+const promptGrid = best(() => text2image.sampleDdim(16, { prompts: sixteen }, { rng: r }));
+
 const pct = (v: number) => `${((v / step) * 100).toFixed(0)}%`;
 console.log(`| measure (batch ${B}, best of ${rounds}) | ms | share of a LeNet step |`);
 console.log("|---|---:|---:|");
@@ -137,4 +150,6 @@ console.log(`| diffusion U-Net training step (batch 32) | ${diffusionStep.toFixe
 console.log(
   `| diffusion: a 4×4 grid by DDIM (${DIFFUSION_DEFAULT.samplingSteps} steps, guidance) | ${diffusionGrid.toFixed(1)} | — |`,
 );
+console.log(`| text2image: the prompt reader on a ${words}-word prompt | ${readPrompt.toFixed(2)} | — |`);
+console.log(`| text2image: a 4×4 grid by DDIM, asked by that prompt | ${promptGrid.toFixed(1)} | — |`);
 console.log(`\nimages/s in training: ${((B / step) * 1000).toFixed(0)}`);

@@ -343,6 +343,8 @@ export async function trainImageModel(options: ImageTrainOptions): Promise<Image
       seed,
       seconds: Math.round(run.elapsedSeconds),
       train_digits: train.count,
+      // Where the weights started, when not from scratch.
+      ...(options.init !== undefined ? { init: options.init } : {}),
       eval: finalEval,
       parameters: model.numParameters(),
       updated: new Date().toISOString(),
