@@ -9,7 +9,14 @@ import { type AgentLimits, resolveLimits, truncate } from "./limits.js";
 export type AgentStep =
   | { type: "thought"; text: string }
   | { type: "tool_call"; id: string; tool: string; args: Record<string, unknown> }
-  | { type: "observation"; id: string; tool: string; content: string; error: boolean };
+  | { type: "observation"; id: string; tool: string; content: string; error: boolean; image?: AgentImage };
+
+/** A picture a tool made (generate_image behind a server), where a client can fetch it. */
+export interface AgentImage {
+  url: string;
+  model: string;
+  count: number;
+}
 
 export interface AgentResult {
   answer: string;
@@ -18,6 +25,8 @@ export interface AgentResult {
   sources: CitedSource[];
   /** Set when a limit ended the run before the model answered. */
   stoppedBy?: "steps" | "time";
+  /** The pictures the run's tools made, in order (only tools that answer a URL). */
+  images?: AgentImage[];
 }
 
 export type AgentEvent =
@@ -76,7 +85,8 @@ export abstract class AgentRunner extends Runnable<AgentInput, AgentResult> {
         const sources = result.sources.some((s) => cited.has(s.index))
           ? result.sources.filter((s) => cited.has(s.index))
           : result.sources;
-        const final = { ...result, answer, sources };
+        const images = result.steps.flatMap((s) => (s.type === "observation" && s.image ? [s.image] : []));
+        const final = { ...result, answer, sources, ...(images.length ? { images } : {}) };
         emit?.({ type: "done", result: final });
         return final;
       },

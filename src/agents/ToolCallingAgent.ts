@@ -7,6 +7,7 @@ import { GeneraError } from "../errors.js";
 import { type AgentResult, AgentRunner, type AgentStep, type StepSink } from "./AgentRunner.js";
 import { CitationRegistry } from "./CitationRegistry.js";
 import { type AgentLimits, invokeToolWithLimits, messageText } from "./limits.js";
+import type { GeneratedImageArtifact } from "./tools/imageTool.js";
 
 export const AGENT_SYSTEM_PROMPT =
   "You are genera's assistant. Use the tools to find facts and to compute; do not guess. " +
@@ -127,12 +128,18 @@ export class ToolCallingAgent extends AgentRunner {
 }
 
 export function observationStep(message: ToolMessage): AgentStep {
+  const artifact = message.artifact as Partial<GeneratedImageArtifact> | undefined;
+  const image =
+    message.status !== "error" && typeof artifact?.url === "string" && artifact.mimeType === "image/png"
+      ? { url: artifact.url, model: String(artifact.model ?? ""), count: Number(artifact.count ?? 1) }
+      : undefined;
   return {
     type: "observation",
     id: message.tool_call_id,
     tool: message.name ?? "tool",
     content: messageText(message.content),
     error: message.status === "error",
+    ...(image ? { image } : {}),
   };
 }
 

@@ -43,6 +43,8 @@ export interface AppOptions {
   retrievalMode: GeneraConfig["retrieval"]["mode"];
   /** Serves /api/agent and /api/agent/stream when given. */
   agent?: AgentFactory;
+  /** Where the agent's generate_image writes PNGs (served at /api/agent/images/<name>). */
+  agentImagesDir?: string;
   /** The image index beside the text one: /api/search?modality=image and thumbnails. */
   images?: ImageIndex;
   /** Caption + OCR of images sent in chat messages (image_url parts). */
@@ -198,7 +200,8 @@ export function createApp(options: AppOptions): {
     res.on("close", () => clearTimeout(timer));
     next();
   });
-  if (options.agent) app.use("/api", agentRouter({ agent: options.agent, limiter, metrics }));
+  if (options.agent)
+    app.use("/api", agentRouter({ agent: options.agent, limiter, metrics, imagesDir: options.agentImagesDir }));
   app.use(
     "/api",
     apiRouter({

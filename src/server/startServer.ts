@@ -6,6 +6,7 @@ import { createRagChain } from "../../chains/createRagChain.js";
 import { recognizedText } from "../../loaders/loadImage.js";
 import { createAgentRunner } from "../agents/createAgentRunner.js";
 import { createAgentTools } from "../agents/tools/createAgentTools.js";
+import { shippedImageGenerators } from "../agents/tools/imageTool.js";
 import type { GeneraConfig } from "../config.js";
 import { embeddingsModelId } from "../embeddings/embeddingsModelId.js";
 import { GeneraError } from "../errors.js";
@@ -23,6 +24,7 @@ import type { ConversationalInput, RagAnswer } from "./ChatService.js";
 import type { ChatSessions } from "./ChatSessions.js";
 import { createApp, embeddingsHealth } from "./createApp.js";
 import { PostgresSessionStore } from "./PostgresSessionStore.js";
+import { AGENT_IMAGES_ROUTE } from "./routes/agent.js";
 import { SessionStore } from "./SessionStore.js";
 
 export interface RunningServer {
@@ -84,6 +86,9 @@ export async function startServer({ config, kb, images, log }: StartServerOption
     llm,
     embeddings: kb.embeddings,
   }) as unknown as Runnable<ConversationalInput, RagAnswer>;
+  // The agent draws with the image generators genera ships; its pictures are served back by URL.
+  const imageGenerators = shippedImageGenerators();
+  const agentImagesDir = join(config.dataDir, "agent-images");
   const { app, uploads } = createApp({
     config: config.server,
     kb,
@@ -102,9 +107,13 @@ export async function startServer({ config, kb, images, log }: StartServerOption
           k: config.retrieval.k,
           roots: config.server.folders,
           generator: isExtractiveChatModel(llm) ? undefined : llm,
+          images: imageGenerators.length
+            ? { models: imageGenerators, outDir: agentImagesDir, urlPrefix: AGENT_IMAGES_ROUTE }
+            : undefined,
           names,
         }),
       }),
+    agentImagesDir,
     images,
     describeImage: await messageImageDescriber(config),
     queue,

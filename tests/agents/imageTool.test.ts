@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { ToolMessage } from "@langchain/core/messages";
 import { afterAll, describe, expect, it } from "vitest";
+import { observationStep } from "../../src/agents/ToolCallingAgent.js";
 import { createAgentTools } from "../../src/agents/tools/createAgentTools.js";
 import { createGenerateImageTool, shippedImageGenerators } from "../../src/agents/tools/imageTool.js";
 import type { ImageRequest } from "../../src/images/ImageGenerator.js";
@@ -49,6 +50,26 @@ describe("generate_image", () => {
     expect(seen).toEqual([["text2image", { n: 1, seed: 1, prompt: "a seven" }]]);
     await expect(call(t, { model: "gan" })).rejects.toThrow();
     await expect(call(t, { n: 1000 })).rejects.toThrow();
+  });
+
+  it("answers a URL instead of its path when it serves a client (urlPrefix), and the agent step carries it", async () => {
+    const t = createGenerateImageTool({
+      models: ["vae"],
+      outDir,
+      urlPrefix: "/api/agent/images/",
+      open: () => ({
+        invoke: async () => {
+          const png = encodePng({ width: 1, height: 1, pixels: Uint8Array.of(9) });
+          return { images: new Float32Array(784), count: 2, rows: 28, cols: 28, png, model: "vae" };
+        },
+      }),
+    });
+    const message = await call(t, { n: 2, seed: 5 });
+    const artifact = message.artifact as { path: string; url: string };
+    expect(artifact.url).toMatch(/^\/api\/agent\/images\/vae-[\w-]+\.png$/);
+    expect(artifact.url.split("/").at(-1)).toBe(basename(artifact.path));
+    expect(String(message.content)).toBe(`Drew 2 images with vae: ${artifact.url}`);
+    expect(observationStep(message)).toMatchObject({ image: { url: artifact.url, model: "vae", count: 2 } });
   });
 
   it("asks a text-to-image model for a digit in words", async () => {

@@ -62,6 +62,37 @@ describe("POST /api/agent", () => {
     expect(((await only.json()) as { answer: string }).answer).toMatch(/needs calculator, which I was not given/);
   });
 
+  it("draws with the shipped image generators and answers a picture the web UI can fetch", async () => {
+    const res = await post(h.running.url, "/api/agent", { task: "sample 3 digits from the vae model" });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      answer: string;
+      steps: Array<{ type: string; tool?: string; args?: unknown; image?: unknown }>;
+      images: Array<{ url: string; model: string; count: number }>;
+    };
+    expect(body.steps[0]).toMatchObject({
+      type: "tool_call",
+      tool: "generate_image",
+      args: { model: "vae", n: 3 },
+    });
+    expect(body.images).toHaveLength(1);
+    const image = body.images[0] as { url: string; model: string; count: number };
+    expect(image).toMatchObject({ model: "vae", count: 3 });
+    expect(image.url).toMatch(/^\/api\/agent\/images\/vae-[\w-]+\.png$/);
+    // The answer names the URL, never the file's place on the server.
+    expect(body.answer).toContain(image.url);
+    expect(body.answer).not.toContain(h.dataDir);
+    const png = await fetch(`${h.running.url}${image.url}`);
+    expect(png.status).toBe(200);
+    expect(png.headers.get("content-type")).toBe("image/png");
+    expect([...new Uint8Array(await png.arrayBuffer()).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    // Only bare PNG names from the agent's folder are served.
+    for (const name of ["..%2Fsessions.sqlite", "nothing-here.png", "x.txt"]) {
+      expect((await fetch(`${h.running.url}/api/agent/images/${name}`)).status).toBe(404);
+    }
+    expect((await fetch(`${locked.running.url}${image.url}`)).status).toBe(401);
+  }, 60_000);
+
   it("needs the API key when one is set", async () => {
     expect((await post(locked.running.url, "/api/agent", { task: "1+1" })).status).toBe(401);
     const ok = await post(
@@ -137,6 +168,28 @@ describe("/v1/chat/completions with tools (openai client)", () => {
     }
     expect(JSON.parse(args)).toEqual({ expression: "15% of 240" });
     expect(finish).toBe("tool_calls");
+  });
+
+  it("calls a client's generate_image tool with the model, count and digit", async () => {
+    const client = new OpenAI({ baseURL: `${h.running.url}/v1`, apiKey: "unused" });
+    const generateImage = {
+      type: "function" as const,
+      function: {
+        name: "generate_image",
+        parameters: {
+          type: "object",
+          properties: { model: { type: "string" }, n: { type: "integer" }, digit: { type: "integer" } },
+        },
+      },
+    };
+    const reply = await client.chat.completions.create({
+      model: "genera-tools",
+      messages: [{ role: "user", content: "draw 5 twos with the gan" }],
+      tools: [calculator, generateImage],
+    });
+    const call = reply.choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === "function" && call.function.name).toBe("generate_image");
+    expect(call?.type === "function" && JSON.parse(call.function.arguments)).toEqual({ model: "gan", n: 5, digit: 2 });
   });
 
   it("says so when none of the client's tools serves the request", async () => {

@@ -16,6 +16,8 @@ const DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "
 /** What generate_image returns besides its text: where the PNG is and what drew it. */
 export interface GeneratedImageArtifact {
   path: string;
+  /** Where a client fetches the PNG, when the tool was given a `urlPrefix` (a server's route). */
+  url?: string;
   mimeType: "image/png";
   model: string;
   count: number;
@@ -27,6 +29,11 @@ export interface ImageToolOptions {
   models: string[];
   /** Where the PNGs go (created when missing); default <tmp>/genera-images. */
   outDir?: string;
+  /**
+   * The route that serves `outDir` (e.g. "/api/agent/images"): the tool then answers the
+   * PNG's URL, not its path on this machine, and the artifact carries it.
+   */
+  urlPrefix?: string;
   /** Opens a generator by name (tests pass their own); default: the ImageGenerator Runnable. */
   open?: (model: string) => Pick<ImageGenerator, "invoke">;
 }
@@ -67,15 +74,20 @@ export function createGenerateImageTool(options: ImageToolOptions) {
       const name = `${model.replace(/[^\w-]+/g, "_")}-${Date.now()}-${randomBytes(3).toString("hex")}.png`;
       const path = join(outDir, name);
       writeFileSync(path, result.png);
+      const url = options.urlPrefix ? `${options.urlPrefix.replace(/\/+$/, "")}/${name}` : undefined;
       const artifact: GeneratedImageArtifact = {
         path,
+        ...(url ? { url } : {}),
         mimeType: "image/png",
         model,
         count: result.count,
         seed: request.seed as number,
       };
       const what = digit !== undefined ? ` of the digit ${digit}` : prompt ? ` of "${prompt}"` : "";
-      return [`Drew ${result.count} image${result.count === 1 ? "" : "s"}${what} with ${model}: ${path}`, artifact];
+      return [
+        `Drew ${result.count} image${result.count === 1 ? "" : "s"}${what} with ${model}: ${url ?? path}`,
+        artifact,
+      ];
     },
     {
       name: "generate_image",

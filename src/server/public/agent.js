@@ -21,6 +21,25 @@ function renderStep(list, step) {
   list.append(item);
 }
 
+/**
+ * The pictures a run drew (generate_image), under its answer. Fetched with the chat's
+ * headers (an API key cannot ride on a plain <img src>) and shown from a blob URL.
+ */
+async function renderImages(box, images, ui) {
+  const strip = document.createElement("div");
+  strip.className = "agent-images";
+  box.querySelector(".answer").after(strip);
+  for (const image of images) {
+    const response = await fetch(image.url, { headers: ui.headers() });
+    if (!response.ok) continue;
+    const img = document.createElement("img");
+    img.className = "agent-image";
+    img.src = URL.createObjectURL(await response.blob());
+    img.alt = `${image.count} image${image.count === 1 ? "" : "s"} drawn by ${image.model}`;
+    strip.append(img);
+  }
+}
+
 /** Runs `task` as an agent; `ui` holds the chat's own helpers (addMessage, renderAnswer, …). */
 export async function askAgent(task, ui) {
   ui.showError("");
@@ -62,6 +81,7 @@ export async function askAgent(task, ui) {
       } else if (event === "done") {
         ui.renderAnswer(answerEl, data.answer, data.sources);
         ui.renderSources(sourcesEl, data.sources);
+        if (data.images?.length) await renderImages(box, data.images, ui);
       } else if (event === "error") {
         throw new Error(data.message);
       }

@@ -17,8 +17,14 @@ const AgentBody = z.object({
   tools: z.array(z.string().min(1).max(64)).max(32).optional(),
 });
 
+/** Where the agent's generate_image tool writes its PNGs, served under this route. */
+export const AGENT_IMAGES_ROUTE = "/api/agent/images";
+const IMAGE_NAME = /^[\w-]{1,120}\.png$/;
+
 export interface AgentRouterOptions {
   agent: AgentFactory;
+  /** The folder generate_image writes to: GET /agent/images/<name>.png serves its files. */
+  imagesDir?: string;
   limiter: GenerationLimiter;
   metrics: ServerMetrics;
 }
@@ -64,6 +70,18 @@ export function agentRouter(options: AgentRouterOptions): Router {
       release();
       sse.close();
     }
+  });
+
+  // The pictures a run drew (AgentResult.images): a bare file name, never a path.
+  router.get("/agent/images/:name", (req, res, next) => {
+    const name = String(req.params.name);
+    if (!options.imagesDir || !IMAGE_NAME.test(name)) {
+      throw new GeneraError("NOT_FOUND", `No agent image "${name}"`, { details: { name } });
+    }
+    res.setHeader("Cache-Control", "private, max-age=3600");
+    res.sendFile(name, { root: options.imagesDir, dotfiles: "deny" }, (error) => {
+      if (error && !res.headersSent) next(new GeneraError("NOT_FOUND", `No agent image "${name}"`));
+    });
   });
 
   return router;
