@@ -23,6 +23,18 @@ import {
 import { IMAGE_GENERATOR_NAMES } from "../../src/agents/tools/imageTool.js";
 import { defaultUseModelDir } from "../../src/embeddings/useLiteAssets.js";
 import { seededRandom } from "../../src/engine/index.js";
+import {
+  COMPARE_FAMILIES,
+  expand,
+  IMAGE_FAMILIES,
+  LIST_FAMILIES,
+  MORE_ACTIONS,
+  READ_DOC_FAMILIES,
+  READ_FILE_FAMILIES,
+  REFUSE_FAMILIES,
+  SEARCH_CALC_FAMILIES,
+  SEARCH_FAMILIES,
+} from "./phrasingFamilies.js";
 
 export type Split = "train" | "test";
 
@@ -454,8 +466,23 @@ function words(split: Split): string[] {
       .map((p) => p.slice(1))
       .filter((w) => !reserved.has(w));
   }
-  return half(englishWords, split);
+  if (split === "test") return half(englishWords, split);
+  // Training values also avoid the phrasing families' words (the held-out pool is left as it was).
+  trainingWords ??= (() => {
+    const familyWords = new Set(
+      [
+        ...[SEARCH_FAMILIES, COMPARE_FAMILIES, SEARCH_CALC_FAMILIES, READ_DOC_FAMILIES, READ_FILE_FAMILIES]
+          .flat()
+          .flatMap(expand),
+        ...[LIST_FAMILIES, REFUSE_FAMILIES, IMAGE_FAMILIES].flat().flatMap(expand),
+        ...MORE_ACTIONS.flatMap(([verb, objects]) => [verb, ...objects]),
+      ].flatMap((t) => tokenizeRequest(t.toLowerCase()).map((w) => w.text)),
+    );
+    return half(englishWords as string[], "train").filter((w) => !familyWords.has(w));
+  })();
+  return trainingWords;
 }
+let trainingWords: string[] | undefined;
 
 function reservedTexts(): string[] {
   const piece = (kind: SpanKind) => ({ kind, text: "x" });
@@ -966,6 +993,8 @@ function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = 
 }
 
 function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
+  // Training requests also come from the phrasing families (the held-out path draws exactly as before).
+  if (split === "train" && intent in FAMILY_INTENTS && rng() < FAMILY_RATE) return familyExample(rng, intent);
   const pre = () => pick(rng, half(PREFIXES, "train"));
   const post = () => pick(rng, SUFFIXES);
   let ex: Omit<ToolExample, "calls">;
@@ -1074,6 +1103,11 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       ex = build(rng, intent, imagePieces(rng, split), pre(), post());
       break;
   }
+  return checked(ex, check, operation_);
+}
+
+/** The gold calls of a built request, checked against the expression or operation it was made from. */
+function checked(ex: Omit<ToolExample, "calls">, check?: string, operation_?: string): ToolExample {
   const plan = planCalls(ex.intent, ex.spans, ex.text);
   if (check !== undefined) {
     const got = plan.calls.map((c) => c.args.expression).join(" | ");
@@ -1086,8 +1120,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
 }
 
 /** A generate_image request: the frame's {m}, {n} and {k} ({ks}: plural) become a model, a count and a digit span. */
-function imagePieces(rng: Rng, split: Split): Piece[] {
-  const frame = pick(rng, half(IMAGE_FRAMES, split));
+function imagePieces(rng: Rng, split: Split, frame = pick(rng, half(IMAGE_FRAMES, split))): Piece[] {
   const count = () => {
     // Held-out counts are all new values (17–64); the words name small counts, so train only.
     if (split === "test") return String(int(rng, 17, 64));
@@ -1138,4 +1171,161 @@ export function generateToolDataset(split: Split, count: number, seed = split ==
     out.push(oneExample(rng, split, intent));
   }
   return out;
+}
+
+/*
+ * Training-only phrasing families (phrasingFamilies.ts), kept away from the held-out
+ * frames by a guard that is checked mechanically (tests/agents/toolPlan.test.ts): a family
+ * frame is dropped when it
+ *   1. uses a word that only the held-out frames use (so "versus" or "saying" never
+ *      appear in training however the families are written),
+ *   2. shares a three-token run with a held-out frame that no original training frame has
+ *      (no copied phrase, such as "from the knowledge base"), or
+ *   3. is within one token edit of a held-out frame.
+ * Slots count as one token, whatever their kind.
+ */
+
+const FAMILY_RATE = 0.5;
+const SLOT = "zslotz";
+
+const FAMILY_INTENTS: Partial<Record<Intent, true>> = {
+  search: true,
+  search_calculate: true,
+  read_document: true,
+  read_file: true,
+  list_files: true,
+  refuse: true,
+  generate_image: true,
+};
+
+function frameTokens(text: string): string[] {
+  return tokenizeRequest(text.toLowerCase().replace(/\{[a-z]+\}/g, ` ${SLOT} `)).map((t) => t.text);
+}
+
+/** The frames of every pool, as token lists with slots, for one split. */
+function poolFrames(split: Split): string[][] {
+  const slot = (kind: SpanKind): Piece => ({ kind, text: SLOT });
+  const text = (pieces: Piece[]) => pieces.map((p) => (typeof p === "string" ? p : ` ${p.text} `)).join("");
+  const texts = [
+    ...[SEARCH_FRAMES, CALC_FRAMES, LIST_FRAMES, READ_FILE_FRAMES, REFUSE_FRAMES].flatMap((list) =>
+      half(list, split).map((f) => text(f([slot("Q")]))),
+    ),
+    ...[COMPARE_FRAMES, TWO_CALC_FRAMES, SEARCH_CALC_FRAMES].flatMap((list) =>
+      half(list, split).map((f) => text(f(slot("Q"), slot("E")))),
+    ),
+    ...half(READ_DOC_FRAMES, split).map((f) => text(f(slot("D"), slot("S")))),
+    ...half(IMAGE_FRAMES, split),
+    ...half(GREETINGS, split),
+    ...half(DATE_TEXTS, split),
+    ...half(LIST_NO_PATH, split),
+  ];
+  return texts.map(frameTokens);
+}
+
+/** Equal, or one token substituted, inserted or deleted. */
+function withinOneEdit(a: string[], b: string[]): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const rest = (x: string[], y: string[]) => x.slice(i + (x.length >= y.length ? 1 : 0)).join(" ");
+  if (a.length === b.length) return i === a.length || a.slice(i + 1).join(" ") === b.slice(i + 1).join(" ");
+  return rest(a, b) === rest(b, a);
+}
+
+const trigrams = (tokens: string[]) => tokens.slice(2).map((_t, i) => tokens.slice(i, i + 3).join(" "));
+
+/** Why a training frame comes too near the held-out frames, or undefined when it does not. */
+export function phrasingGuard(): (frame: string) => string | undefined {
+  const heldOut = poolFrames("test");
+  const training = poolFrames("train");
+  const trainingWords = new Set([...training.flat(), ...[...PREFIXES, ...SUFFIXES].flatMap(frameTokens), SLOT]);
+  const heldOutOnly = new Set(heldOut.flat().filter((w) => !trainingWords.has(w)));
+  const trainingTrigrams = new Set(training.flatMap(trigrams));
+  const heldOutTrigrams = new Set(heldOut.flatMap(trigrams).filter((g) => !trainingTrigrams.has(g)));
+  return (frame) => {
+    const tokens = frameTokens(frame);
+    const word = tokens.find((w) => heldOutOnly.has(w));
+    if (word) return `uses "${word}", a word only held-out frames use`;
+    const gram = trigrams(tokens).find((g) => heldOutTrigrams.has(g));
+    if (gram) return `copies "${gram}" from a held-out frame`;
+    const near = heldOut.find((h) => withinOneEdit(tokens, h));
+    if (near) return `is one edit from the held-out frame "${near.join(" ")}"`;
+    return undefined;
+  };
+}
+
+/** The families' frames that pass the guard, by pool (computed once, on first use). */
+let familyFrames: Record<string, string[]> | undefined;
+export function trainingFamilyFrames(): Record<string, string[]> {
+  if (familyFrames) return familyFrames;
+  const guard = phrasingGuard();
+  const keep = (patterns: string[]) => [...new Set(patterns.flatMap(expand))].filter((f) => !guard(f));
+  familyFrames = {
+    search: keep(SEARCH_FAMILIES),
+    compare: keep(COMPARE_FAMILIES),
+    search_calculate: keep(SEARCH_CALC_FAMILIES),
+    read_document: keep(READ_DOC_FAMILIES),
+    read_file: keep(READ_FILE_FAMILIES),
+    list_files: keep(LIST_FAMILIES),
+    refuse: keep(REFUSE_FAMILIES),
+    generate_image: keep(IMAGE_FAMILIES),
+  };
+  return familyFrames;
+}
+
+/** Unsupported tasks for training: ACTIONS' training verbs and MORE_ACTIONS (minus any verb ACTIONS holds out). */
+let trainingActions: Array<[string, string[]]> | undefined;
+function familyTask(rng: Rng): string {
+  if (!trainingActions) {
+    const heldOutVerbs = new Set(half(ACTIONS, "test").map(([verb]) => verb));
+    const known = new Set(ACTIONS.map(([verb]) => verb));
+    const clean = ([verb, objects]: [string, string[]]) =>
+      !known.has(verb) && ![verb, ...objects].some((t) => frameTokens(t).some((w) => heldOutVerbs.has(w)));
+    trainingActions = [...half(ACTIONS, "train"), ...MORE_ACTIONS.filter(clean)];
+  }
+  const [verb, objects] = pick(rng, trainingActions);
+  if (rng() < 0.3) return `${verb} ${pick(rng, ["the", "my", "a", "our", "this"])} ${word(rng, "train")}`;
+  return `${verb} ${pick(rng, objects)}`;
+}
+
+/** A training request from a family frame: its slots filled with training values. */
+function familyExample(rng: Rng, intent: Intent): ToolExample {
+  const frames = trainingFamilyFrames();
+  const compare = intent === "search" && rng() < 0.2;
+  const frame = pick(rng, frames[compare ? "compare" : intent] as string[]);
+  let operation_: string | undefined;
+  let pieces: Piece[];
+  if (intent === "generate_image") pieces = imagePieces(rng, "train", frame);
+  else {
+    pieces = frame
+      .split(/(\{[a-z]+\})/)
+      .filter(Boolean)
+      .map((part): Piece => {
+        switch (part) {
+          case "{q}":
+            return { kind: "Q", text: intent === "search_calculate" ? figure(rng, "train") : topic(rng, "train") };
+          case "{a}":
+          case "{b}":
+            return { kind: "Q", text: topic(rng, "train") };
+          case "{op}": {
+            const op = operation(rng, "train");
+            operation_ = op.symbols;
+            return { kind: "E", text: op.words };
+          }
+          case "{p}":
+            return { kind: "P", text: intent === "read_file" ? file(rng, "train") : folder(rng, "train") };
+          case "{d}":
+            return { kind: "D", text: documentId(rng, "train") };
+          case "{s}":
+            return { kind: "S", text: section(rng, "train") };
+          case "{task}":
+            return familyTask(rng);
+          default:
+            return part;
+        }
+      });
+  }
+  const prefix = intent === "refuse" ? "" : pick(rng, half(PREFIXES, "train"));
+  const suffix = intent === "search_calculate" ? pick(rng, ["", ".", "!"]) : pick(rng, SUFFIXES);
+  return checked(build(rng, intent, pieces, prefix, suffix), undefined, operation_);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateToolDataset } from "../../examples/agent/toolData.js";
+import { generateToolDataset, phrasingGuard, trainingFamilyFrames } from "../../examples/agent/toolData.js";
 import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
   constrainSpans,
@@ -109,6 +109,33 @@ describe("plans", () => {
     ]);
   });
 
+  it("keep arguments to what the tool's schema accepts (a file-like path, a count that is a number)", () => {
+    const tagged = (text: string, likely: Record<string, Tag>) => {
+      const tokens = tokenizeRequest(text);
+      const scores = tokens.map((t) => {
+        const row = new Float32Array(TAGS.length);
+        row[TAGS.indexOf("O")] = 1;
+        const tag = likely[t.text];
+        if (tag) row[TAGS.indexOf(tag)] = 2;
+        return row;
+      });
+      const argmax = tokens.map((t) => likely[t.text] ?? ("O" as Tag));
+      return { tokens, scores, argmax, words: tokens.map((t) => t.text) };
+    };
+    // The model tags the verb as the path and the file as a document: the file is still read.
+    const file = tagged("type out chair.txt", { type: "B-P", "chair.txt": "B-D" });
+    const read = constrainSpans("read_file", file.argmax, file.scores, file.words);
+    expect(planCalls("read_file", decodeSpans("type out chair.txt", file.tokens, read), "").calls).toEqual([
+      { name: "read_file", args: { path: "chair.txt" } },
+    ]);
+    // A count must read as a number: "handwritten" is never one.
+    const image = tagged("draw a handwritten six", { handwritten: "B-N", six: "B-K" });
+    const drawn = constrainSpans("generate_image", image.argmax, image.scores, image.words);
+    expect(planCalls("generate_image", decodeSpans("draw a handwritten six", image.tokens, drawn), "").calls).toEqual([
+      { name: "generate_image", args: { digit: 6 } },
+    ]);
+  });
+
   it("read generate_image's model, count and digit from their spans", () => {
     const plan = planCalls(
       "generate_image",
@@ -153,6 +180,28 @@ describe("the generated dataset", () => {
       c.name === "current_date" || c.args.path === "." || (c.name === "generate_image" && c.args.n === undefined);
     expect(shared.every((e) => e.calls.every(closed))).toBe(true);
   });
+
+  it("keeps its training phrasing families away from the held-out frames", () => {
+    const guard = phrasingGuard();
+    const families = trainingFamilyFrames();
+    for (const [pool, frames] of Object.entries(families)) {
+      expect(frames.length, pool).toBeGreaterThan(50);
+      expect(
+        frames.filter((f) => guard(f) !== undefined),
+        pool,
+      ).toEqual([]);
+    }
+    // The guard itself: a held-out frame's own word, phrase or near-copy is refused.
+    const heldOut = generateToolDataset("test", 300);
+    const readDoc = heldOut.find((e) => e.intent === "read_document");
+    expect(readDoc).toBeDefined();
+    expect(guard("{q} versus {b}")).toMatch(/only held-out frames use/);
+    expect(guard("show {d} from the knowledge base")).toMatch(/copies|one edit/);
+    // Training requests use the families (here about half of those intents' requests).
+    const all = Object.values(families).flat();
+    const train = generateToolDataset("train", 400);
+    expect(train.some((e) => all.some((f) => e.text.toLowerCase().includes(f.split("{")[0] as string)))).toBe(true);
+  }, 30_000);
 
   it("is deterministic and covers every intent", () => {
     const a = generateToolDataset("train", 500);

@@ -112,7 +112,12 @@ export class ToolModel {
         const intent = INTENTS[best] as Intent;
         const unk = this.vocab.id(UNK);
         const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
-        const repaired = constrainSpans(intent, repairTags(tags, unknown), scores);
+        const repaired = constrainSpans(
+          intent,
+          repairTags(tags, unknown),
+          scores,
+          row.tokens.map((t) => t.text),
+        );
         const plan = planCalls(intent, decodeSpans(text, row.tokens, repaired), text);
         return { plan, confidence: softmaxAt(logits, best) };
       });

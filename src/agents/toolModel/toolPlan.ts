@@ -1,5 +1,5 @@
 import { evaluateExpression } from "../tools/calculator.js";
-import { type RequestToken, tokenizeRequest } from "./requestTokens.js";
+import { type RequestToken, SHAPES, tokenizeRequest, tokenShape } from "./requestTokens.js";
 
 /**
  * What the offline tool model predicts for a request: one intent (which tools, in which
@@ -103,6 +103,20 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
  */
 const GROWS = new Set<SpanKind>(["Q", "S"]);
 
+/** The span kinds each intent's tools read. */
+const INTENT_KINDS: Record<Intent, SpanKind[]> = {
+  reply: [],
+  refuse: [],
+  search: ["Q"],
+  read_document: ["D", "S"],
+  calculate: ["E"],
+  date: [],
+  list_files: ["P"],
+  read_file: ["P"],
+  search_calculate: ["Q", "E"],
+  generate_image: ["M", "N", "K"],
+};
+
 /** The arguments an intent cannot do without (list_files falls back to the root, generate_image to defaults). */
 const REQUIRED: Partial<Record<Intent, SpanKind[]>> = {
   search: ["Q"],
@@ -130,8 +144,10 @@ const SINGLE: Partial<Record<Intent, SpanKind[]>> = {
  * gets that span even when no token's argmax tag was its kind. `scores[i]` are token i's
  * tag logits in TAGS order.
  */
-export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<number>[]): Tag[] {
-  const out = [...tags];
+export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<number>[], tokens?: string[]): Tag[] {
+  // A tag of a kind the intent's tools never take is no argument at all.
+  const out = tags.map((t) => (t !== "O" && !INTENT_KINDS[intent].includes(t.slice(2) as SpanKind) ? "O" : t));
+  const fits = argumentFits(intent, tokens);
   const logp = scores.map((row) => {
     const max = Math.max(...Array.from(row));
     let sum = 0;
@@ -160,19 +176,40 @@ export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<nu
     if (!single.includes(kind) && hasKind(kind)) continue;
     let best: { start: number; end: number; score: number } | undefined;
     for (let i = 0; i < out.length; i++) {
-      if (out[i] !== "O") continue;
+      if (out[i] !== "O" || !fits(kind, i)) continue;
       let score = gain(i, `B-${kind}`);
       if (!best || score > best.score) best = { start: i, end: i, score };
-      for (let j = i + 1; j < out.length && out[j] === "O"; j++) {
+      for (let j = i + 1; j < out.length && out[j] === "O" && fits(kind, j); j++) {
         score += gain(j, `I-${kind}`);
         if (score > best.score) best = { start: i, end: j, score };
       }
     }
-    if (!best) continue;
+    // An optional argument only where the model prefers it to every other reading.
+    if (!best || (!required.includes(kind) && best.score <= 0)) continue;
     out[best.start] = `B-${kind}`;
     for (let t = best.start + 1; t <= best.end; t++) out[t] = `I-${kind}`;
   }
   return out;
+}
+
+/**
+ * Which tokens may make up an argument, from the tool's schema: a count or a digit must
+ * read as one; a file to read or a document id is the request's file-like token when it
+ * has one (the tokenizer keeps "notes/todo.md" whole), never a frame word beside it.
+ */
+function argumentFits(intent: Intent, tokens?: string[]): (kind: SpanKind, i: number) => boolean {
+  if (!tokens) return () => true;
+  const fileLike = tokens.map((t) => /^(?:file|path)$/.test(SHAPES[tokenShape(t)] as string));
+  const anyFile = fileLike.some(Boolean);
+  return (kind, i) => {
+    const token = tokens[i] as string;
+    if (intent === "generate_image" && kind === "N") return countFromWord(token) !== undefined;
+    if (intent === "generate_image" && kind === "K") return digitFromWord(token) !== undefined;
+    if ((intent === "read_file" && kind === "P") || (intent === "read_document" && kind === "D")) {
+      return !anyFile || (fileLike[i] as boolean);
+    }
+    return true;
+  };
 }
 
 export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
