@@ -25,6 +25,7 @@ import { defaultUseModelDir } from "../../src/embeddings/useLiteAssets.js";
 import { seededRandom } from "../../src/engine/index.js";
 import {
   COMPARE_FAMILIES,
+  DATE_FAMILIES,
   expand,
   IMAGE_FAMILIES,
   LIST_FAMILIES,
@@ -32,6 +33,7 @@ import {
   READ_DOC_FAMILIES,
   READ_FILE_FAMILIES,
   REFUSE_FAMILIES,
+  REPLY_FAMILIES,
   SEARCH_CALC_FAMILIES,
   SEARCH_FAMILIES,
 } from "./phrasingFamilies.js";
@@ -474,7 +476,7 @@ function words(split: Split): string[] {
         ...[SEARCH_FAMILIES, COMPARE_FAMILIES, SEARCH_CALC_FAMILIES, READ_DOC_FAMILIES, READ_FILE_FAMILIES]
           .flat()
           .flatMap(expand),
-        ...[LIST_FAMILIES, REFUSE_FAMILIES, IMAGE_FAMILIES].flat().flatMap(expand),
+        ...[LIST_FAMILIES, REFUSE_FAMILIES, IMAGE_FAMILIES, REPLY_FAMILIES, DATE_FAMILIES].flat().flatMap(expand),
         ...MORE_ACTIONS.flatMap(([verb, objects]) => [verb, ...objects]),
       ].flatMap((t) => tokenizeRequest(t.toLowerCase()).map((w) => w.text)),
     );
@@ -524,7 +526,24 @@ function capital(w: string): string {
 
 const SYNTHETIC_RATE = 0.5;
 
+/** Words the families use around arguments, which a topic may still contain ("meeting notes"). */
+const FRAME_NOUNS = [
+  "documents",
+  "docs",
+  "notes",
+  "files",
+  "records",
+  "papers",
+  "sources",
+  "materials",
+  "index",
+  "texts",
+];
+
 function topic(rng: Rng, split: Split): string {
+  // Training only (the held-out draws are unchanged): a topic that ends in a frame noun, so
+  // the frame's words are not taken for the edge of a topic.
+  if (split === "train" && rng() < 0.08) return `${word(rng, split)} ${pick(rng, FRAME_NOUNS)}`;
   if (rng() >= SYNTHETIC_RATE) return pick(rng, half(TOPICS, split));
   const w = () => word(rng, split);
   return pick(rng, [
@@ -1054,7 +1073,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       break;
     }
     case "date":
-      ex = build(rng, intent, [pick(rng, half(DATE_TEXTS, split))], pre(), post());
+      ex = build(rng, intent, [pick(rng, dateTexts(split))], pre(), post());
       break;
     case "list_files":
       ex =
@@ -1097,7 +1116,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       ex = build(rng, intent, pick(rng, half(REFUSE_FRAMES, split))([unsupportedTask(rng, split)]), "", post());
       break;
     case "reply":
-      ex = build(rng, intent, [pick(rng, half(GREETINGS, split))], "", pick(rng, ["", "!", "?", "."]));
+      ex = build(rng, intent, [pick(rng, replies(split))], "", pick(rng, ["", "!", "?", "."]));
       break;
     case "generate_image":
       ex = build(rng, intent, imagePieces(rng, split), pre(), post());
@@ -1254,6 +1273,14 @@ export function phrasingGuard(): (frame: string) => string | undefined {
   };
 }
 
+/** Greetings and date questions: the pools' own, plus (training) the families' that pass the guard. */
+function replies(split: Split): string[] {
+  return split === "test" ? half(GREETINGS, split) : [...half(GREETINGS, split), ...trainingFamilyFrames().reply];
+}
+function dateTexts(split: Split): string[] {
+  return split === "test" ? half(DATE_TEXTS, split) : [...half(DATE_TEXTS, split), ...trainingFamilyFrames().date];
+}
+
 /** The families' frames that pass the guard, by pool (computed once, on first use). */
 let familyFrames: Record<string, string[]> | undefined;
 export function trainingFamilyFrames(): Record<string, string[]> {
@@ -1269,6 +1296,8 @@ export function trainingFamilyFrames(): Record<string, string[]> {
     list_files: keep(LIST_FAMILIES),
     refuse: keep(REFUSE_FAMILIES),
     generate_image: keep(IMAGE_FAMILIES),
+    reply: keep(REPLY_FAMILIES),
+    date: keep(DATE_FAMILIES),
   };
   return familyFrames;
 }

@@ -161,6 +161,13 @@ describe("plans", () => {
     ]);
   });
 
+  it('drop a query of function words alone (a frame\'s "the" or "anything" searches for nothing)', () => {
+    const q = (text: string) => ({ kind: "Q" as const, text });
+    expect(planCalls("search", [q("anything"), q("the release schedule"), q("the")], "").calls).toEqual([
+      { name: "search_documents", args: { query: "the release schedule" } },
+    ]);
+  });
+
   it("ask for a path rather than guess one", () => {
     expect(planCalls("read_file", [], "read the file").intent).toBe("reply");
   });

@@ -232,9 +232,17 @@ export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
   return out;
 }
 
+const FUNCTION_WORDS = new Set(
+  (
+    "a an the this that these those it its me my our your their some any all every each of on in at by for to from " +
+    "about with and or but so then also anything something everything nothing please now"
+  ).split(" "),
+);
+
 export function planCalls(intent: Intent, spans: Span[], request: string): ToolPlan {
   const of = (kind: SpanKind) => spans.filter((s) => s.kind === kind).map((s) => trimSpan(s.text));
-  const queries = of("Q").filter(Boolean);
+  // A query of function words alone ("the", "anything") searches for nothing: not a query.
+  const queries = of("Q").filter((q) => tokenizeRequest(q).some((t) => !FUNCTION_WORDS.has(t.text.toLowerCase())));
   // Constrained to the calculator's grammar: each expression is the longest run of the
   // span's words that the calculator parses ("847 come to" → "847"); none, no call.
   const asExpression = (words: string) => {
