@@ -287,10 +287,10 @@ export class WholeDocumentIndex {
    * in it; `startChar`: where the text begins in the source document, when the chunks are
    * contiguous there (so offsets into the text map back to the source).
    */
-  neighbourhood(chunkId: string, window: number): Neighbourhood | undefined {
+  neighbourhood(chunkId: string, window: number, maxChars?: number): Neighbourhood | undefined {
     const source = this.sourceOfChunk.get(chunkId);
     const doc = source === undefined ? undefined : this.bySource.get(source);
-    return doc && neighbourhoodIn(doc, chunkId, window);
+    return doc && neighbourhoodIn(doc, chunkId, window, maxChars);
   }
 }
 
@@ -310,7 +310,11 @@ export interface WholeDocumentSide {
   scores(query: string): Map<string, number> | Promise<Map<string, number>>;
   /** The chunk ids of a source that `scores` returned, in reading order. */
   chunksOf(source: string): readonly string[] | Promise<readonly string[]>;
-  neighbourhood(chunkId: string, window: number): Neighbourhood | undefined | Promise<Neighbourhood | undefined>;
+  neighbourhood(
+    chunkId: string,
+    window: number,
+    maxChars?: number,
+  ): Neighbourhood | undefined | Promise<Neighbourhood | undefined>;
 }
 
 /**
@@ -368,12 +372,33 @@ export function assembleSource(
   };
 }
 
-/** The chunk with `window` chunks either side in an assembled document (see WholeDocumentIndex.neighbourhood). */
-export function neighbourhoodIn(doc: SourceDocument, chunkId: string, window: number): Neighbourhood | undefined {
+/**
+ * The chunk with up to `window` chunks either side in an assembled document (see
+ * WholeDocumentIndex.neighbourhood): neighbours are taken nearest first, one before then one
+ * after, while the text stays within `maxChars` (the chunk itself always comes whole).
+ */
+export function neighbourhoodIn(
+  doc: SourceDocument,
+  chunkId: string,
+  window: number,
+  maxChars = Number.POSITIVE_INFINITY,
+): Neighbourhood | undefined {
   const i = doc.chunkIds.indexOf(chunkId);
   if (i < 0) return undefined;
-  const first = Math.max(0, i - window);
-  const last = Math.min(doc.spans.length - 1, i + window);
+  let first = i;
+  let last = i;
+  const fits = (a: number, b: number) => doc.spans[b]![1] - doc.spans[a]![0] <= maxChars;
+  for (let grew = true; grew; ) {
+    grew = false;
+    if (first > 0 && i - first < window && fits(first - 1, last)) {
+      first--;
+      grew = true;
+    }
+    if (last < doc.spans.length - 1 && last - i < window && fits(first, last + 1)) {
+      last++;
+      grew = true;
+    }
+  }
   const from = doc.spans[first]![0];
   const text = doc.text.slice(from, doc.spans[last]![1]);
   const firstStart = doc.offsets[first];

@@ -175,7 +175,7 @@ export class StoreDocumentSide implements WholeDocumentSide {
     return this.chunkIds.get(source) ?? [];
   }
 
-  async neighbourhood(chunkId: string, window: number): Promise<Neighbourhood | undefined> {
+  async neighbourhood(chunkId: string, window: number, maxChars?: number): Promise<Neighbourhood | undefined> {
     // One chunk more on the left: where the window's first chunk overlaps the one before it is
     // decided as when the whole document is put together.
     const [found] = await this.store.chunkWindows([chunkId], window + 1);
@@ -184,6 +184,6 @@ export class StoreDocumentSide implements WholeDocumentSide {
       found.source,
       found.chunks.map((doc) => ({ id: doc.id as string, doc })),
     );
-    return neighbourhoodIn(assembled, chunkId, window);
+    return neighbourhoodIn(assembled, chunkId, window, maxChars);
   }
 }

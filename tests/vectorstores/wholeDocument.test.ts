@@ -149,6 +149,25 @@ describe("WholeDocumentIndex", () => {
     }
   });
 
+  it("grows a context window nearest first, one before then one after, within a character budget", () => {
+    // Ten contiguous chunks of ten characters each.
+    const text = Array.from({ length: 10 }, (_, i) => `chunk ${i}.\n`.padEnd(10, "-")).join("");
+    const docs = Array.from({ length: 10 }, (_, i) =>
+      chunk(`t#${i}`, text.slice(i * 10, i * 10 + 10), { source: "t", title: "T", startChar: i * 10 }),
+    );
+    const whole = WholeDocumentIndex.of(KeywordIndex.rebuildFrom(docs));
+    const window = (maxChars?: number) => whole.neighbourhood("t#5", 3, maxChars)!;
+    expect(window().text).toBe(text.slice(20, 90));
+    // 4 before, 6 after, 3 before; 7 after would pass 45 characters.
+    expect(window(45).text).toBe(text.slice(30, 70));
+    expect(window(45).startChar).toBe(30);
+    expect(window(35).text).toBe(text.slice(40, 70));
+    expect(window(5).text).toBe(text.slice(50, 60)); // the chunk itself always comes whole
+    expect(window(5).before).toBe(0);
+    // At the start of a document the budget goes to the chunks after.
+    expect(whole.neighbourhood("t#0", 3, 30)!.text).toBe(text.slice(0, 30));
+  });
+
   it("keeps the whitespace a splitter trimmed between chunks, so a term line stays apart from its paragraph", () => {
     const text = "bgwriter_delay (integer)\n\nSpecifies the delay. The default is 200ms.";
     const cut = text.indexOf("Specifies");
