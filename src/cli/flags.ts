@@ -62,6 +62,7 @@ export function choiceFlag<T extends string>(flag: string, choices: readonly T[]
 const retrieval = ConfigSchema.shape.retrieval.removeDefault().shape;
 const llm = ConfigSchema.shape.llm.removeDefault().shape;
 const server = ConfigSchema.shape.server.removeDefault().shape;
+const queueUrl = ConfigSchema.shape.queue.removeDefault().shape.url.unwrap();
 
 /** `-k, --k <n>` and `--mode <mode>`, shared by search, ask, chat and eval. */
 export const kFlag = numberFlag("--k", { integer: true, min: 1 });
@@ -76,6 +77,18 @@ export const portFlag = numberFlag("--port", {
   min: 0,
   max: server.port.removeDefault().maxValue ?? 65535,
 });
+
+/** `--queue <url>` (index, serve, worker): the Redis URL the configuration accepts. */
+export function queueFlag(value: string): string {
+  const parsed = queueUrl.safeParse(value);
+  if (!parsed.success) {
+    const why = parsed.error.issues[0]?.message ?? "is not a queue URL";
+    throw new GeneraError("INVALID_INPUT", `--queue ${why}, got ${JSON.stringify(value)}`, {
+      details: { flag: "--queue", value },
+    });
+  }
+  return parsed.data;
+}
 
 /** A positional text argument that must say something: `genera search ""` is a mistake, not a search for nothing. */
 export function requireText(what: string, value: string, example: string): string {

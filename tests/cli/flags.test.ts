@@ -1,7 +1,7 @@
 import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import { matchesQuery, relativeScores } from "../../src/cli/commands/search.js";
-import { choiceFlag, kFlag, modeFlag, numberFlag, portFlag, requireText } from "../../src/cli/flags.js";
+import { choiceFlag, kFlag, modeFlag, numberFlag, portFlag, queueFlag, requireText } from "../../src/cli/flags.js";
 import { loadConfig } from "../../src/config.js";
 
 function messageOf(fn: () => unknown): string {
@@ -25,6 +25,9 @@ describe("flag parsers", () => {
       'INVALID_INPUT: --port must be an integer from 0 to 65535, got "70000"',
     );
     expect(messageOf(() => numberFlag("--x")(" "))).toMatch(/--x must be a number, got " "/);
+    expect(messageOf(() => queueFlag("localhost:6379"))).toBe(
+      'INVALID_INPUT: --queue must be a redis:// or rediss:// URL, got "localhost:6379"',
+    );
     expect(kFlag("3")).toBe(3);
     expect(portFlag("0")).toBe(0);
     expect(choiceFlag("--tokenizer", ["char", "bpe"])("bpe")).toBe("bpe");
@@ -35,6 +38,8 @@ describe("flag parsers", () => {
       expect(loadConfig({ env: {}, overrides: { retrieval: { mode: modeFlag(mode) } } }).retrieval.mode).toBe(mode);
     }
     expect(loadConfig({ env: {}, overrides: { server: { port: portFlag("65535") } } }).server.port).toBe(65535);
+    const url = queueFlag("rediss://cache.example:6380/2");
+    expect(loadConfig({ env: {}, overrides: { queue: { url } } }).queue.url).toBe(url);
   });
 
   it("an empty query or question is an error that says so", () => {

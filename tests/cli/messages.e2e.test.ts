@@ -41,6 +41,13 @@ describe("what the CLI tells a user", () => {
     const mode = await genera("ask", "tea?", "--mode", "fuzzy");
     expect(mode.stderr).toContain("--mode must be one of hybrid, keyword, dense");
     expect(mode.stderr).not.toContain("retrieval.mode");
+    // Flags added since: the queue URL, and the agent's limits (once silently replaced by the defaults).
+    const queue = await genera("index", join(dir, "docs"), "--queue", "localhost:6379");
+    expect(queue.stderr).toContain('--queue must be a redis:// or rediss:// URL, got "localhost:6379"');
+    expect(queue.stderr).not.toContain("queue.url");
+    const steps = await genera("agent", "what is 2 + 2?", "--max-steps", "many");
+    expect(steps.code).toBe(1);
+    expect(steps.stderr).toContain('--max-steps must be an integer ≥ 1, got "many"');
   });
 
   it("says an empty query is empty", async () => {

@@ -7,6 +7,7 @@ import { shippedImageGenerators } from "../../agents/tools/imageTool.js";
 import type { GeneraConfig } from "../../config.js";
 import { isExtractiveChatModel } from "../../llms/ExtractiveChatModel.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
+import { numberFlag } from "../flags.js";
 import { addLlmOptions, llmOverrides, openAnswerModel, printSources } from "./llmOptions.js";
 
 /** One line per step, as it happens: "→ tool {args}", "← result…", "· thought". */
@@ -90,8 +91,12 @@ export function register(program: Command): void {
         list,
       )
       .option("--image-dir <dir>", "where generate_image writes its PNGs (default <tmp>/genera-images)")
-      .option("--max-steps <n>", "tool turns before the agent stops", Number)
-      .option("--timeout <seconds>", "time before the agent stops", Number)
+      .option(
+        "--max-steps <n>",
+        "tool turns before the agent stops",
+        numberFlag("--max-steps", { integer: true, min: 1 }),
+      )
+      .option("--timeout <seconds>", "time before the agent stops", numberFlag("--timeout", { min: 1 }))
       .option("--store <dir>", "index folder (default <dataDir>/index)")
       .option("--json", 'print one JSON object { "answer", "steps", "sources" }'),
   ).action(async (task: string, opts, command: Command) => {

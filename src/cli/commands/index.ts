@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { GeneraConfig } from "../../config.js";
 import { GeneraError } from "../../errors.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
-import { numberFlag } from "../flags.js";
+import { numberFlag, queueFlag } from "../flags.js";
 
 /** Exit code for a run that indexed what it could but reported unreadable files. */
 export const EXIT_PARTIAL = 3;
@@ -28,7 +28,11 @@ export function register(program: Command): void {
     .option("--no-cleanup", "keep chunks of files that were deleted")
     .option("--prune", "also remove stored files outside these paths and filters (the store mirrors this run)")
     .option("--json", "print the summary as one JSON object")
-    .option("--queue <url>", "enqueue the files on this Redis (redis://…) for `genera worker` processes instead")
+    .option(
+      "--queue <url>",
+      "enqueue the files on this Redis (redis://…) for `genera worker` processes instead",
+      queueFlag,
+    )
     .option("--no-wait", "with --queue: return once the jobs are queued, without following them")
     .action(async (paths: string[], opts, command: Command) => {
       const config = loadCliConfig(command, {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { ImageIndex } from "../../multimodal/ImageIndex.js";
 import type { RunningServer } from "../../server/startServer.js";
 import { indexWithProgress, loadCliConfig, openKnowledgeBase } from "../context.js";
-import { portFlag } from "../flags.js";
+import { portFlag, queueFlag } from "../flags.js";
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,11 @@ export function register(program: Command): void {
     .option("--store <dir>", "index folder (default <dataDir>/index)")
     .option("--folder <dir...>", "folders to index at start-up (default examples/knowledge)")
     .option("--no-index", "serve the existing index without refreshing it")
-    .option("--queue <url>", "hand uploads to `genera worker` processes on this Redis (default GENERA_QUEUE_URL)")
+    .option(
+      "--queue <url>",
+      "hand uploads to `genera worker` processes on this Redis (default GENERA_QUEUE_URL)",
+      queueFlag,
+    )
     .action(async (opts, command: Command) => {
       const config = loadCliConfig(command, {
         server: { host: opts.host, port: opts.port, folders: opts.folder },

@@ -2,13 +2,13 @@ import type { Command } from "commander";
 import { GeneraError } from "../../errors.js";
 import type { IndexWorker as Worker } from "../../queue/IndexWorker.js";
 import { loadCliConfig, openKnowledgeBase } from "../context.js";
-import { numberFlag } from "../flags.js";
+import { numberFlag, queueFlag } from "../flags.js";
 
 export function register(program: Command): void {
   program
     .command("worker")
     .description("index files from the queue into the shared store (`genera index --queue` and uploads add them)")
-    .option("--queue <url>", "the queue's Redis, redis://host:port (default GENERA_QUEUE_URL)")
+    .option("--queue <url>", "the queue's Redis, redis://host:port (default GENERA_QUEUE_URL)", queueFlag)
     .option(
       "--concurrency <n>",
       "jobs at once in this process, each on its own store connection: one job embeds while another commits (default 1)",
