@@ -14,6 +14,8 @@ export { AUDIO_EXTENSIONS };
 export interface AudioLoadOptions extends TranscribeTimedOptions {
   /** The speech model; without one, audio files are reported as unsupported. */
   transcriber?: SpeechTranscriber;
+  /** Seconds of audio a file may decode to (LoadLimits.maxAudioSeconds); longer ones are TOO_LARGE. */
+  maxSeconds?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function loadAudio(
       "audio needs a speech model (set multimodal.speechModel to a transformers.js Whisper model)",
     );
   }
-  const samples = await decodeAudio(bytes, ctx.absPath, options.transcriber.sampleRate);
+  const samples = await decodeAudio(bytes, ctx.absPath, options.transcriber.sampleRate, options.maxSeconds);
   const segments = await transcribeTimed(options.transcriber, samples, options);
   const title = fileTitle(ctx);
   return segments.map(

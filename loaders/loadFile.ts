@@ -214,7 +214,7 @@ async function parseBytes(
     case "image":
       return loadImage(ctx, bytes, limits, options.image);
     case "audio":
-      return loadAudio(ctx, bytes, options.audio);
+      return loadAudio(ctx, bytes, { ...options.audio, maxSeconds: limits.maxAudioSeconds });
     case "gzip": {
       const inner = formatPath.slice(0, -extname(formatPath).length);
       if (formatForPath(inner) === "gzip" || /\.tar$/i.test(inner)) {

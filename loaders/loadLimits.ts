@@ -19,6 +19,11 @@ export interface LoadLimits {
    * are left out, as is any image over maxImagePixels. Their bytes count against maxInflatedBytes. Default 32.
    */
   maxEmbeddedImages: number;
+  /**
+   * Seconds of audio one file may decode to (decoded audio is held whole: an hour at 48 kHz is
+   * ~700 MB, and compressed audio inflates far past its size). Default 3,600.
+   */
+  maxAudioSeconds: number;
   /** Heap, in MiB, of the thread that parses DOCX, PDF, CSV, JSON and compressed files. Default 1024. */
   parseMemoryMb: number;
   /** Milliseconds one file may take in that thread before it is stopped. Default 120,000. */
@@ -31,6 +36,7 @@ export const DEFAULT_LOAD_LIMITS: Readonly<LoadLimits> = {
   maxDocuments: 100_000,
   maxImagePixels: 50_000_000,
   maxEmbeddedImages: 32,
+  maxAudioSeconds: 3600,
   parseMemoryMb: 1024,
   parseTimeoutMs: 120_000,
 };

@@ -13,6 +13,7 @@ import {
 } from "../../src/multimodal/TransformersJsTranscriber.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { concat, tone, wav } from "./fixtures/audio.js";
+import { flacBomb } from "./fixtures/flacBomb.js";
 import { type TinyWhisperModel, writeTinyWhisperModel } from "./fixtures/tinyWhisperModel.js";
 
 let root: string;
@@ -69,6 +70,27 @@ describe("audio files", () => {
     await expect(decodeAudio(Buffer.from("not audio at all"), "x.mp3", 16000)).rejects.toMatchObject({
       code: "FILE_UNREADABLE",
       details: { path: "x.mp3" },
+    });
+  });
+
+  // Issue 13 item 1 for audio: compressed audio inflates far past its size (FLAC silence: ~12
+  // bytes per 85 ms), and decoded audio is held whole, so a small file could fill the memory.
+  it("stop decoding past the time limit (a FLAC bomb), and read a short FLAC whole", async () => {
+    const short = await decodeAudio(flacBomb(200), "short.flac", 16000);
+    expect(short.length / 16000).toBeCloseTo((200 * 4096) / 48000, 0);
+    const bomb = flacBomb(3_000); // 36 KB, 256 s
+    await expect(decodeAudio(bomb, "bomb.flac", 16000, 60)).rejects.toMatchObject({
+      code: "TOO_LARGE",
+      details: { path: "bomb.flac", reason: "decodes to more than 60 seconds of audio" },
+    });
+    await expect(decodeAudio(wav(tone(3, 8000, 0.5), 8000), "long.wav", 16000, 2)).rejects.toMatchObject({
+      code: "TOO_LARGE",
+    });
+    // Through the loader: LoadLimits.maxAudioSeconds, that file alone failing.
+    const path = join(root, "bomb.flac");
+    writeFileSync(path, bomb);
+    await expect(loadFile(path, { audio: { transcriber }, limits: { maxAudioSeconds: 60 } })).rejects.toMatchObject({
+      code: "TOO_LARGE",
     });
   });
 
