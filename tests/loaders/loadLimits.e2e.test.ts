@@ -35,9 +35,11 @@ describe("bounded loaders", () => {
     const big = join(dir, "big.json");
     const records = Array.from({ length: 120_000 }, (_, i) => ({ id: i, name: `record ${i}`, tags: ["a", "b", "c"] }));
     writeFileSync(big, JSON.stringify(records));
-    const memory = await failure(loadFile(big, { limits: { parseMemoryMb: 96 } }));
+    // 120,000 records now parse within 96 MiB (the test passed the document cap first and failed);
+    // 48 MiB is too little, and the document cap is lifted so that only the heap can stop it.
+    const memory = await failure(loadFile(big, { limits: { parseMemoryMb: 48, maxDocuments: 1_000_000 } }));
     expect(memory).toMatchObject({ code: "TOO_LARGE" });
-    expect(memory.reason).toMatch(/more than 96 MiB of memory/);
+    expect(memory.reason).toMatch(/more than 48 MiB of memory/);
     const slow = await failure(loadFile(big, { limits: { parseTimeoutMs: 5 } }));
     expect(slow.code).toBe("TOO_LARGE");
     expect(slow.reason).toMatch(/took longer than/);
