@@ -277,7 +277,7 @@ describe("text-to-image captions and prompts", () => {
     const rng = new SeededRng(3);
     const reader = new PromptReader({ hidden: 16 }, () => rng.next());
     const augmentation = { fillers, maxFillers: 2, dropWord: 0.1 };
-    trainPromptReader(reader, { templates, words, augmentation, steps: 150, batchSize: 32, lr: 1e-2 });
+    trainPromptReader(reader, { templates, words, augmentation, steps: 100, batchSize: 32, lr: 1e-2 });
     const prompts = held.flatMap((t) => digits.map((_, d) => captionWords(t, d, () => 0)));
     const probs = reader.probabilities(words.batch(prompts));
     let right = 0;
