@@ -13,7 +13,10 @@
  *    BullMQ queue (a redis-server started here), indexed by one, then two `genera worker`
  *    processes, then one worker with `--concurrency 2` (the built CLI, USE-lite with
  *    SCALE_WORKER_THREADS threads each, default 1; each worker its own empty embedding cache);
- *    chunks/s, the ratio to one worker, and the CPU each side used per chunk.
+ *    chunks/s, the ratio to one worker, and the CPU each side used per chunk (SCALE_WORKER_RUNS
+ *    picks the runs, e.g. 1x1,2x1).
+ *
+ * The 100k goal in one command: SCALE_CHUNKS=100000 SCALE_WORKER_CHUNKS=100000 npm run bench:scale
  *
  * Postgres here is PGlite (pgvector 0.8) over the wire protocol, reached with `pg`: one session
  * runs every query in turn, so its latencies are a single-process Postgres's, not a server's.
@@ -327,11 +330,11 @@ async function workers(url: string): Promise<void> {
     writeFileSync(join(corpus, `doc-${f}.md`), `# Document ${f}\n\n${paragraphs.join("\n\n")}\n`);
   }
   const files = Math.ceil(total / perFile);
-  const runs = [
-    { workers: 1, concurrency: 1 },
-    { workers: 2, concurrency: 1 },
-    { workers: 1, concurrency: 2 },
-  ];
+  // SCALE_WORKER_RUNS=1x1,2x1,1x2: workers × jobs each, in that order (the first is the baseline).
+  const runs = (process.env.SCALE_WORKER_RUNS ?? "1x1,2x1,1x2").split(",").map((run) => {
+    const [workers, concurrency] = run.split("x").map(Number);
+    return { workers: workers || 1, concurrency: concurrency || 1 };
+  });
   const rows: Array<(typeof runs)[number] & { chunks: number; seconds: number; workerCpu: number; storeCpu: number }> =
     [];
   for (const run of runs) {

@@ -92,7 +92,7 @@ const SHORT_OPTION = /(?:^|[\s([,'"`])-([\p{L}\p{N}])(?=$|[\s)\],.:;'"`=])/gu;
  * A capital letter standing alone ("the symbol O", "Symbol: U"): a name, which the word tokens
  * would drop as too short. "A" and "I" are words; initials ("C.G. Mosander") are not matched.
  */
-const LETTER_NAME = /(?<![\p{L}\p{N}_'’.\-])([B-HJ-Z])(?![\p{L}\p{N}_'’-]|\.\p{L})/gu;
+const LETTER_NAME = /(?<![\p{L}\p{N}_'’.-])([B-HJ-Z])(?![\p{L}\p{N}_'’-]|\.\p{L})/gu;
 
 /**
  * Content terms: stemmed tokens without stopwords (numbers are kept: they name things), plus
