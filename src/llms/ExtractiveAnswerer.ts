@@ -534,8 +534,13 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // says them itself, so "The default is 4MB." beats "Sets the size …" on a page whose title
     // says "Defaults"; but for "default" they weigh GENERIC_SHARE, as do verbs any question uses
     // ("set", "take"): "If this value is …" is no answer to "what value does it have?".
+    // A name in the frame ("Safari" of "Since which Safari version …") is matched in full.
+    const questionNames = new Set(nameTerms(question));
     const lexicalWeight = (t: string) =>
-      idf(t) * (GENERIC_VERBS.has(wordOf(question, t)) || (frame.has(t) && t !== DEFAULT_TERM) ? GENERIC_SHARE : 1);
+      idf(t) *
+      (GENERIC_VERBS.has(wordOf(question, t)) || (frame.has(t) && t !== DEFAULT_TERM && !questionNames.has(t))
+        ? GENERIC_SHARE
+        : 1);
     const lexicalTotal = questionTerms.reduce((sum, t) => sum + lexicalWeight(t), 0);
     const lexical = (c: Candidate) =>
       lexicalTotal > 0
@@ -599,9 +604,13 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const missing = documents.map((doc, i) =>
       names.filter((t) => !passageTerms[i]?.has(t) && !spellsOut(t, `${scopeText(doc)}\n${passageText(doc)}`)),
     );
-    // Such a passage is judged on the question's focus and its names together.
+    // Such a passage is judged on the question's focus and its names together; one that lacks a
+    // name of the kind of answer asked for ("Which Windows command …", "Which W3C editor …")
+    // cannot give that answer at all.
     const named = coverageOf([...new Set([...(focusTerms.length > 0 ? focusTerms : questionTerms), ...names])]);
-    const namedContext = missing.map((m, i) => (m.length === 0 ? undefined : named(passageTerms[i] as Set<string>)));
+    const namedContext = missing.map((m, i) =>
+      m.length === 0 ? undefined : m.some((t) => frame.has(t)) ? 0 : named(passageTerms[i] as Set<string>),
+    );
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty, namedContext };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>
@@ -758,7 +767,7 @@ export function nameTerms(question: string): string[] {
  * question's focus otherwise ("Which activation multiplies its input by the standard normal
  * CDF?" is answered by a passage that spells out "cumulative distribution function").
  */
-const NAMELESS_COVERAGE = 0.75;
+const NAMELESS_COVERAGE = 0.6;
 
 /** Whether `text` spells out the acronym `term` ("llm" in "large language models"). */
 function spellsOut(term: string, text: string): boolean {
@@ -780,7 +789,7 @@ const NAME_SHARE = 0.05;
 
 /** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
 const GENERIC_VERBS = new Set(
-  "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts".split(
+  "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts stand stands stood arrive arrives arrived appear appears appeared".split(
     " ",
   ),
 );
@@ -799,7 +808,7 @@ function questionFrame(question: string): string {
   // verb names the answer's kind.
   // "If I never change X, what value does it have?": the question proper is its last clause.
   const clause = q.split(/[,;:]\s*/).pop() ?? q;
-  const words = wordTokens(clause.replace(/^(?:in|on|at|from) /, ""));
+  const words = wordTokens(clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, ""));
   if ((words[0] === "what" || words[0] === "which") && words[1] && !AUXILIARY.test(words[1])) {
     const phrase = [];
     for (const w of words.slice(1, 4)) {

@@ -255,6 +255,15 @@ describe("ExtractiveAnswerer answers the question asked", () => {
       (await answerer.answer({ question: "Who proposed the Lion optimizer?", documents: [adam], corpus: stats }))
         .answer,
     ).toBe(NO_ANSWER_TEXT);
+    // A name in the kind of answer asked for ("Windows command") must be there, however close the rest.
+    const cp = new Document({
+      pageContent: "# cp\n\ncp - copy files and directories\n\nThe cp command is equivalent to install without modes.",
+      metadata: { source: "cp.md", title: "cp(1)", startChar: 0 },
+    });
+    const commands = statistics([cp.pageContent, ...others]);
+    const ask = (question: string) => answerer.answer({ question, documents: [cp], corpus: commands });
+    expect((await ask("Which command is equivalent to install?")).answer).not.toBe(NO_ANSWER_TEXT);
+    expect((await ask("Which Windows command is equivalent to install?")).answer).toBe(NO_ANSWER_TEXT);
   });
 
   it("answers from a lower-ranked passage that covers the question rather than decline", async () => {
