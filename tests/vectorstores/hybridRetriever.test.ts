@@ -279,7 +279,8 @@ describe("HybridRetriever fusion options", () => {
     ];
     const { make: makeDefault } = await setup(docs);
     const make = (options: Partial<HybridRetrieverOptions>) =>
-      makeDefault({ normalization: "minmax", keywordWeight: 0.6, ...options });
+      // No whole-document evidence: this isolates MMR.
+      makeDefault({ normalization: "minmax", keywordWeight: 0.6, documentWeight: 0, ...options });
     const question = "car engine maintenance";
     const plain = await make({ k: 2, aggregate: "none" }).invoke(question);
     expect(ids(plain).every((id) => id!.startsWith("dup"))).toBe(true);
