@@ -88,6 +88,10 @@ describe("plans", () => {
   it("never grow a path or document id over a neighbouring unknown word", () => {
     expect(repairTags(["O", "B-P"], [true, false])).toEqual(["O", "B-P"]);
     expect(repairTags(["O", "B-Q", "I-Q"], [true, false, false])).toEqual(["B-Q", "I-Q", "I-Q"]);
+    // A query never ends on "of": the unknown word after it is its end.
+    expect(
+      repairTags(["B-Q", "I-Q", "O", "O"], [false, false, true, false], ["layers", "of", "BERT-Large", "in"]),
+    ).toEqual(["B-Q", "I-Q", "I-Q", "O"]);
   });
 
   it("begin a span the intent needs at the likeliest token when the tags hold none", () => {

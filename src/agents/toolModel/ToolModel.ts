@@ -11,6 +11,7 @@ import {
   decodeSpans,
   INTENTS,
   type Intent,
+  intentTags,
   planCalls,
   repairTags,
   TAGS,
@@ -114,7 +115,11 @@ export class ToolModel {
         const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
         const repaired = constrainSpans(
           intent,
-          repairTags(tags, unknown),
+          repairTags(
+            intentTags(intent, tags),
+            unknown,
+            row.tokens.map((t) => t.text),
+          ),
           scores,
           row.tokens.map((t) => t.text),
         );

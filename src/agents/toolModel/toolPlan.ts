@@ -117,6 +117,11 @@ const INTENT_KINDS: Record<Intent, SpanKind[]> = {
   generate_image: ["M", "N", "K"],
 };
 
+/** A tag of a kind the intent's tools never take is no argument at all: "O". */
+export function intentTags(intent: Intent, tags: Tag[]): Tag[] {
+  return tags.map((t) => (t !== "O" && !INTENT_KINDS[intent].includes(t.slice(2) as SpanKind) ? "O" : t));
+}
+
 /** The arguments an intent cannot do without (list_files falls back to the root, generate_image to defaults). */
 const REQUIRED: Partial<Record<Intent, SpanKind[]>> = {
   search: ["Q"],
@@ -145,8 +150,7 @@ const SINGLE: Partial<Record<Intent, SpanKind[]>> = {
  * tag logits in TAGS order.
  */
 export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<number>[], tokens?: string[]): Tag[] {
-  // A tag of a kind the intent's tools never take is no argument at all.
-  const out = tags.map((t) => (t !== "O" && !INTENT_KINDS[intent].includes(t.slice(2) as SpanKind) ? "O" : t));
+  const out = intentTags(intent, tags);
   const fits = argumentFits(intent, tokens);
   const logp = scores.map((row) => {
     const max = Math.max(...Array.from(row));
@@ -168,12 +172,18 @@ export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<nu
   const required = REQUIRED[intent] ?? [];
   const hasKind = (kind: SpanKind) => out.some((t) => t !== "O" && t.slice(2) === kind);
   const wanted = [...new Set([...single, ...required])].filter((k) => hasKind(k) || required.includes(k));
+  // One run of the kind already (the tags, as repaired, satisfy "once"): kept as it is.
+  const runs = (kind: SpanKind) =>
+    out.filter((t, i) => t === `B-${kind}` || (t === `I-${kind}` && out[i - 1]?.slice(2) !== kind)).length;
+  const settled = new Set(
+    wanted.filter((kind) => runs(kind) === 1 && out.every((t, i) => t === "O" || t.slice(2) !== kind || fits(kind, i))),
+  );
   for (const kind of wanted) {
-    if (!single.includes(kind) && hasKind(kind)) continue;
+    if ((!single.includes(kind) && hasKind(kind)) || settled.has(kind)) continue;
     for (let i = 0; i < out.length; i++) if (out[i] !== "O" && out[i]?.slice(2) === kind) out[i] = "O";
   }
   for (const kind of wanted) {
-    if (!single.includes(kind) && hasKind(kind)) continue;
+    if ((!single.includes(kind) && hasKind(kind)) || settled.has(kind)) continue;
     let best: { start: number; end: number; score: number } | undefined;
     for (let i = 0; i < out.length; i++) {
       if (out[i] !== "O" || !fits(kind, i)) continue;
@@ -212,7 +222,7 @@ function argumentFits(intent: Intent, tokens?: string[]): (kind: SpanKind, i: nu
   };
 }
 
-export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
+export function repairTags(tags: Tag[], unknown: boolean[], words?: string[]): Tag[] {
   const out = [...tags];
   const kindOf = (t: Tag | undefined) => (t && t !== "O" ? (t.slice(2) as SpanKind) : undefined);
   for (let i = 0; i < out.length; i++) {
@@ -221,7 +231,9 @@ export function repairTags(tags: Tag[], unknown: boolean[]): Tag[] {
     while (j < out.length && out[j] === "O" && unknown[j]) j++;
     const before = kindOf(out[i - 1]);
     const after = kindOf(out[j]);
-    if (before && before === after && GROWS.has(before)) {
+    // A text argument never ends on "of" or "the": the unknown words after one are its end.
+    const dangling = before && GROWS.has(before) && words && FUNCTION_WORDS.has((words[i - 1] ?? "").toLowerCase());
+    if ((before && before === after && GROWS.has(before)) || dangling) {
       for (let k = i; k < j; k++) out[k] = `I-${before}` as Tag;
     } else if (after && GROWS.has(after) && out[j]?.startsWith("B-") && !before) {
       out[i] = `B-${after}` as Tag;
