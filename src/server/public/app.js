@@ -98,6 +98,11 @@ function openPassage(source) {
   $("passage").showModal();
 }
 
+/** What names a conversation: its first message, on one line, as the server names a session. */
+function firstLine(message) {
+  return message.replace(/\s+/g, " ").trim().slice(0, 80);
+}
+
 /** The header names the chat; the window title follows it. */
 function setTitle(title) {
   $("chat-title").textContent = title;
@@ -218,7 +223,7 @@ async function* readEvents(response) {
 async function ask(message) {
   showError("");
   // A new chat is named after its first question (as the server names the session), from the moment it is asked.
-  if (!state.sessionId) setTitle(message.replace(/\s+/g, " ").trim().slice(0, 80));
+  if (!state.sessionId) setTitle(firstLine(message));
   addMessage("user", message);
   const box = addMessage("assistant");
   box.classList.add("streaming");
@@ -411,6 +416,9 @@ function setupComposer() {
     input.style.height = "";
     try {
       if ($("agent-mode")?.checked) {
+        // An agent run is not a saved chat, but the page now holds a conversation: name it by its
+        // first task, as a chat is named by its first question.
+        if (!state.sessionId && $("messages")?.querySelector(".message") === null) setTitle(firstLine(message));
         await askAgent(message, { addMessage, renderAnswer, renderSources, readEvents, headers, showError });
       } else await ask(message);
     } finally {
