@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { binaryCrossEntropyWithLogits, crossEntropy, SeededRng, Tensor } from "../../src/engine/index.js";
-import { ConditionalGAN, digitsInTurn, type GANConfig, ganRecipe } from "../../src/images/ConditionalGAN.js";
+import {
+  ConditionalGAN,
+  digitsInTurn,
+  type GANConfig,
+  ganRecipe,
+  minibatchStd,
+} from "../../src/images/ConditionalGAN.js";
 import { digitBatch } from "../../src/images/MnistBatches.js";
 import { loadMnist } from "../../src/images/mnist.js";
 import { gradcheck } from "../engine/gradcheck.js";
@@ -30,6 +36,18 @@ describe("conditional DCGAN", () => {
     expect(c).not.toEqual(a);
   });
 
+  it("a sampling temperature scales z for sampling only; 1 is the default, and it must be positive", () => {
+    const plain = new ConditionalGAN(TINY, 3);
+    const cool = new ConditionalGAN({ ...TINY, sampleTemperature: 0.5 }, 3);
+    const digits = digitsInTurn(4);
+    const z = Tensor.randn([4, TINY.latent], 0.5, () => new SeededRng(8).next());
+    const expected = cool.average.forward({ z, digits }).add(1).mul(0.5);
+    const drawn = cool.sample(digits, () => new SeededRng(8).next());
+    expect(Math.max(...drawn.data.map((v, i) => Math.abs(v - expected.data[i])))).toBeLessThan(1e-6);
+    expect(plain.sample(digits, () => new SeededRng(8).next()).data).not.toEqual(drawn.data);
+    expect(() => new ConditionalGAN({ ...TINY, sampleTemperature: 0 })).toThrow(/positive/);
+  });
+
   it("D's gradient (both heads) matches finite differences", () => {
     // G's chain is not checked this way: its ReLUs sit after group norm, where many units are
     // near 0 and any finite step crosses some kinks; its ops are checked one by one
@@ -42,6 +60,30 @@ describe("conditional DCGAN", () => {
     // A small step, as LeakyReLU's kinks are within reach of a larger one.
     gradcheck(([xx]) => gan.discriminator.forward({ images: xx }).source, [x], { samples: 40, eps: 1e-3 });
     gradcheck(([xx]) => gan.discriminator.forward({ images: xx }).digit, [x], { samples: 40, eps: 1e-3 });
+  });
+
+  it("the minibatch standard deviation is the mean over features of each feature's spread over the batch", () => {
+    const rng = new SeededRng(6);
+    const h = Tensor.randn([5, 7], 1.5, () => rng.next(), true);
+    let expected = 0;
+    for (let f = 0; f < 7; f++) {
+      const column = Array.from({ length: 5 }, (_, n) => h.data[n * 7 + f]);
+      const m = column.reduce((a, b) => a + b, 0) / 5;
+      expected += Math.sqrt(column.reduce((a, v) => a + (v - m) ** 2, 0) / 5) / 7;
+    }
+    const out = minibatchStd(h);
+    expect(out.shape).toEqual([5, 1]);
+    for (const v of out.data) expect(v).toBeCloseTo(expected, 5);
+    // Copies of one image (a collapsed G) have no spread at all.
+    const same = new Tensor(new Float32Array(5 * 7).fill(0.3), [5, 7]);
+    expect(minibatchStd(same).data[0]).toBeLessThan(1e-3);
+    gradcheck(([x]) => minibatchStd(x), [h], { samples: 20, eps: 1e-3 });
+    // D with it: the real/generated logit reads the batch's spread, the digit head does not.
+    const gan = new ConditionalGAN({ ...TINY, minibatchStd: true }, 2);
+    for (const p of gan.parameters()) if (p.shape.length > 1) for (let i = 0; i < p.size; i++) p.data[i] *= 5;
+    const x = Tensor.randn([3, 1, 28, 28], 0.5, () => rng.next(), true);
+    expect(gan.discriminator.source.weight.shape[1]).toBe(8 * 49 + 1);
+    gradcheck(([xx]) => gan.discriminator.forward({ images: xx }).source, [x], { samples: 40, eps: 1e-3 });
   });
 
   it("each player's update lowers its own loss; each moves only its own weights", () => {
