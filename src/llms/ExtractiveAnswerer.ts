@@ -592,7 +592,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const generic = new Set(contentTerms([...GENERIC_VERBS].join(" ")));
     const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t)));
     const explicit = subject !== undefined && defined === undefined && asked.size > 0;
-    for (const c of all) c.addresses = !explicit || [...asked].some((t) => c.own.has(t));
+    // A field whose name the question uses (the option it asks about) addresses it.
+    for (const c of all) c.addresses = !explicit || c.keyed === 1 || [...asked].some((t) => c.own.has(t));
     // The names a question uses ("Lion optimizer", "SQL Server", "Windows") that the corpus uses
     // rarely or never: a passage without them is about something else, however close.
     const names = nameTerms(question).filter(

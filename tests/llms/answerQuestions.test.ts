@@ -231,6 +231,19 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     expect(initial.answer).toContain("black");
   });
 
+  it("answers what an option does from its own line", async () => {
+    const page = new Document({
+      pageContent:
+        "# sdiff\n\nsdiff - side-by-side merge of file differences\n\n## OPTIONS\n\n-l, --left-column: output only the left column of common lines\n-s, --suppress-common-lines: do not output common lines\n",
+      metadata: { source: "sdiff.md", title: "sdiff(1)", startChar: 0 },
+    });
+    const result = await answerer.answer({
+      question: "What is the effect of sdiff --suppress-common-lines?",
+      documents: [page],
+    });
+    expect(result.citations[0]?.sentence).toBe("-s, --suppress-common-lines: do not output common lines");
+  });
+
   it("answers with a single-letter name and declines when a rare name is missing", async () => {
     const oxygen = profile("Oxygen", "O", "15.9994", "Colourless odourless gaseous element.");
     const uranium = profile("Uranium", "U", "238.03", "Discovered by Martin H. Klaproth in 1789.");
