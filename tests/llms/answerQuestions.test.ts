@@ -16,6 +16,10 @@ const profile = (name: string, symbol: string, weight: string, description: stri
     metadata: { source: `${name.toLowerCase()}.md`, title: name, headings: [name], startChar: 0 },
   });
 
+/** A page of one source and title, read from its start. */
+const pageOf = (source: string, title: string, pageContent: string) =>
+  new Document({ pageContent, metadata: { source, title, startChar: 0 } });
+
 const iron = profile("Iron", "Fe", "55.847", "Silvery malleable metal. It rusts in moist air.");
 const copper = profile("Copper", "Cu", "63.546", "Red metal. Iron and copper were both known in antiquity.");
 const numeric = new Document({
@@ -163,11 +167,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
   });
 
   it("keeps a sentence that repeats under another term line: it states another fact there", async () => {
-    const planner = new Document({
-      pageContent:
-        "enable_bitmapscan (boolean)\n\nEnables bitmap scans. The default is on.\n\nenable_hashagg (boolean)\n\nEnables hashed aggregation. The default is off.\n\nenable_sort (boolean)\n\nEnables sorts. The default is on.",
-      metadata: { source: "planner.html", title: "Planner Method Configuration", startChar: 0 },
-    });
+    const planner = pageOf(
+      "planner.html",
+      "Planner Method Configuration",
+      "enable_bitmapscan (boolean)\n\nEnables bitmap scans. The default is on.\n\nenable_hashagg (boolean)\n\nEnables hashed aggregation. The default is off.\n\nenable_sort (boolean)\n\nEnables sorts. The default is on.",
+    );
     const result = await answerer.answer({
       question: "What is the default value of enable_sort?",
       documents: [planner],
@@ -179,11 +183,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
   });
 
   it("answers a definition question with the sentence that has its subject as subject", async () => {
-    const page = new Document({
-      pageContent:
-        "# base64\n\n## NAME\n\nbase64 - encode or decode data and print to standard output\n\n## DESCRIPTION\n\nWith no FILE, read standard input. Use base64 -d to decode data in a file.",
-      metadata: { source: "base64.md", title: "base64(1)", startChar: 0 },
-    });
+    const page = pageOf(
+      "base64.md",
+      "base64(1)",
+      "# base64\n\n## NAME\n\nbase64 - encode or decode data and print to standard output\n\n## DESCRIPTION\n\nWith no FILE, read standard input. Use base64 -d to decode data in a file.",
+    );
     // Forty pages that call their command a utility, so the word is common and base64 rare.
     const pages = statistics([page.pageContent, ...Array.from({ length: 40 }, (_, i) => `The c${i} utility.`)]);
     for (const question of ["What is base64 used for?", "In a few words, what's the purpose of the base64 utility?"]) {
@@ -198,11 +202,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
 
   it("answers a default asked for in other words with the sentence that states it", async () => {
     // The page's title says "Defaults", so every unit shares that word through it.
-    const page = new Document({
-      pageContent:
-        "gin_pending_list_limit (integer)\n\nSets the maximum size of a GIN index's pending list. If this value is specified without units, it is taken as kilobytes. The default is four megabytes (4MB).\n\nrow_security (boolean)\n\nChange this to off where limited row visibility could cause incorrect results. The default is on.",
-      metadata: { source: "client.html", title: "19.11. Client Connection Defaults", startChar: 0 },
-    });
+    const page = pageOf(
+      "client.html",
+      "19.11. Client Connection Defaults",
+      "gin_pending_list_limit (integer)\n\nSets the maximum size of a GIN index's pending list. If this value is specified without units, it is taken as kilobytes. The default is four megabytes (4MB).\n\nrow_security (boolean)\n\nChange this to off where limited row visibility could cause incorrect results. The default is on.",
+    );
     for (const [question, expected] of [
       ["What is gin_pending_list_limit set to by default?", "The default is four megabytes (4MB)."],
       ["If I never change gin_pending_list_limit, what value does it have?", "The default is four megabytes (4MB)."],
@@ -214,11 +218,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
   });
 
   it("prefers a field whose name the question uses", async () => {
-    const page = new Document({
-      pageContent:
-        "# flood-color\n\nIt applies to feFlood elements in svg, it is not inherited, and its initial value is black.\n\n## Formal definition\n\n- Initial value: black\n- Applies to: feFlood elements in svg\n- Inherited: no\n",
-      metadata: { source: "flood-color.md", title: "flood-color (CSS property)", startChar: 0 },
-    });
+    const page = pageOf(
+      "flood-color.md",
+      "flood-color (CSS property)",
+      "# flood-color\n\nIt applies to feFlood elements in svg, it is not inherited, and its initial value is black.\n\n## Formal definition\n\n- Initial value: black\n- Applies to: feFlood elements in svg\n- Inherited: no\n",
+    );
     const inherited = await answerer.answer({
       question: "Is the flood-color property inherited by child elements?",
       documents: [page],
@@ -232,11 +236,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
   });
 
   it("answers what an option does from its own line", async () => {
-    const page = new Document({
-      pageContent:
-        "# sdiff\n\nsdiff - side-by-side merge of file differences\n\n## OPTIONS\n\n-l, --left-column: output only the left column of common lines\n-s, --suppress-common-lines: do not output common lines\n",
-      metadata: { source: "sdiff.md", title: "sdiff(1)", startChar: 0 },
-    });
+    const page = pageOf(
+      "sdiff.md",
+      "sdiff(1)",
+      "# sdiff\n\nsdiff - side-by-side merge of file differences\n\n## OPTIONS\n\n-l, --left-column: output only the left column of common lines\n-s, --suppress-common-lines: do not output common lines\n",
+    );
     const result = await answerer.answer({
       question: "What is the effect of sdiff --suppress-common-lines?",
       documents: [page],
@@ -254,11 +258,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
       corpus: withOxygen,
     });
     expect(symbol.answer.startsWith("Oxygen: Symbol: O")).toBe(true);
-    const adam = new Document({
-      pageContent:
-        "# Optimizers\n\nAdam was proposed by Kingma and Ba in 2014. The optimizer keeps running averages of the gradient.",
-      metadata: { source: "optimizers.md", title: "Optimizers", startChar: 0 },
-    });
+    const adam = pageOf(
+      "optimizers.md",
+      "Optimizers",
+      "# Optimizers\n\nAdam was proposed by Kingma and Ba in 2014. The optimizer keeps running averages of the gradient.",
+    );
     const stats = statistics([adam.pageContent, ...others]);
     expect(
       (await answerer.answer({ question: "Who proposed the Adam optimizer?", documents: [adam], corpus: stats }))
@@ -269,10 +273,11 @@ describe("ExtractiveAnswerer answers the question asked", () => {
         .answer,
     ).toBe(NO_ANSWER_TEXT);
     // A name in the kind of answer asked for ("Windows command") must be there, however close the rest.
-    const cp = new Document({
-      pageContent: "# cp\n\ncp - copy files and directories\n\nThe cp command is equivalent to install without modes.",
-      metadata: { source: "cp.md", title: "cp(1)", startChar: 0 },
-    });
+    const cp = pageOf(
+      "cp.md",
+      "cp(1)",
+      "# cp\n\ncp - copy files and directories\n\nThe cp command is equivalent to install without modes.",
+    );
     const commands = statistics([cp.pageContent, ...others]);
     const ask = (question: string) => answerer.answer({ question, documents: [cp], corpus: commands });
     expect((await ask("Which command is equivalent to install?")).answer).not.toBe(NO_ANSWER_TEXT);
