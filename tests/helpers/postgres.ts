@@ -15,7 +15,9 @@ export interface TestPostgres {
  */
 export async function startPostgres(): Promise<TestPostgres> {
   const db = await PGlite.create({ extensions: { vector } });
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
+  // Room for two replicas (a store pool of 10 and a session pool of 5 each) and the workers: the
+  // socket server resets a connection beyond its limit, which a replica reports as a failed request.
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   return {
