@@ -296,16 +296,15 @@ export class PostgresSessionStore implements ChatSessions {
       params,
     );
     return rows.map((r) => {
-      const intact = SessionSigner.same(this.signer.session(signedSession(r)), r.mac);
-      if (!intact) this.tampered.add(r.id);
-      return {
+      const { summary, intact } = this.signer.listed(signedSession(r), r.mac, {
         id: r.id,
-        title: intact ? r.title : "",
+        title: r.title,
         createdAt: r.created_at.toISOString(),
         updatedAt: r.updated_at.toISOString(),
         messages: Number(r.messages),
-        ...(intact ? {} : { damaged: "its record fails the signature check; its history is refused" }),
-      };
+      });
+      if (!intact) this.tampered.add(r.id);
+      return summary;
     });
   }
 }

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { GeneraError } from "../errors.js";
 import { atomicWriteFileSync } from "../util/atomicWrite.js";
+import type { SessionSummary } from "./ChatSessions.js";
 
 /** The fields of a stored message that its signature covers (its row id and the signature before it included). */
 export interface SignedMessage {
@@ -126,6 +127,23 @@ export class SessionSigner {
 
   session(s: SignedSession): string {
     return this.sign(["session", s.id, s.title, s.createdAt, s.updatedAt, s.head]);
+  }
+
+  /**
+   * A session as a store lists it. One whose record fails its signature keeps its id, but its
+   * title is withheld and it is marked `damaged`; `intact` tells the store to remember it.
+   */
+  listed(
+    signed: SignedSession,
+    mac: string | null,
+    summary: SessionSummary,
+  ): { summary: SessionSummary; intact: boolean } {
+    const intact = SessionSigner.same(this.session(signed), mac);
+    if (intact) return { summary, intact };
+    return {
+      summary: { ...summary, title: "", damaged: "its record fails the signature check; its history is refused" },
+      intact,
+    };
   }
 
   /** Constant-time comparison (a stored value of the wrong length simply fails). */

@@ -274,16 +274,15 @@ export class SessionStore implements ChatSessions {
       )
       .all() as Array<SessionRow & { messages: number }>;
     return rows.map((r) => {
-      const intact = SessionSigner.same(this.signer.session(signedSession(r)), r.mac);
-      if (!intact) this.tampered.add(r.id);
-      return {
+      const { summary, intact } = this.signer.listed(signedSession(r), r.mac, {
         id: r.id,
-        title: intact ? r.title : "",
+        title: r.title,
         createdAt: r.created_at,
         updatedAt: r.updated_at,
         messages: r.messages,
-        ...(intact ? {} : { damaged: "its record fails the signature check; its history is refused" }),
-      };
+      });
+      if (!intact) this.tampered.add(r.id);
+      return summary;
     });
   }
 
