@@ -126,6 +126,24 @@ export interface IndexSummary {
   seconds: number;
 }
 
+/** A run that has done nothing yet: the counters an index run adds to. */
+export function emptyIndexSummary(): IndexSummary {
+  return {
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    removed: [],
+    failed: 0,
+    failures: [],
+    skipped: [],
+    chunksAdded: 0,
+    chunksDeleted: 0,
+    aborted: false,
+    seconds: 0,
+  };
+}
+
 export interface KnowledgeBaseStats {
   documents: number;
   chunks: number;
@@ -276,20 +294,7 @@ export class KnowledgeBase {
 
   private async indexNow(paths: string[], options: IndexOptions): Promise<IndexSummary> {
     const started = performance.now();
-    const summary: IndexSummary = {
-      added: 0,
-      updated: 0,
-      unchanged: 0,
-      deleted: 0,
-      removed: [],
-      failed: 0,
-      failures: [],
-      skipped: [],
-      chunksAdded: 0,
-      chunksDeleted: 0,
-      aborted: false,
-      seconds: 0,
-    };
+    const summary = emptyIndexSummary();
     const emit = options.onProgress ?? (() => {});
     const progress: IndexProgress = {
       phase: "scan",

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { IndexSummary } from "../../src/knowledge/KnowledgeBase.js";
+import { emptyIndexSummary, type IndexSummary } from "../../src/knowledge/KnowledgeBase.js";
 import { jobSummary } from "../../src/queue/IndexWorker.js";
 
 const dir = mkdtempSync(join(tmpdir(), "genera-jobsummary-"));
@@ -13,21 +13,7 @@ const [a, b, c, d] = ["a.md", "b.md", "c.md", "d.md"].map((name) => {
 }) as [string, string, string, string];
 
 function attempt(over: Partial<IndexSummary>): IndexSummary {
-  return {
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    deleted: 0,
-    removed: [],
-    failed: 0,
-    failures: [],
-    skipped: [],
-    chunksAdded: 0,
-    chunksDeleted: 0,
-    aborted: false,
-    seconds: 1,
-    ...over,
-  };
+  return { ...emptyIndexSummary(), seconds: 1, ...over };
 }
 
 describe("jobSummary", () => {
