@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkQaFile, shippedSets } from "../../examples/eval/check.js";
 import * as elements from "../../examples/eval/elements/build.js";
 import * as postgresql from "../../examples/eval/postgresql/build.js";
+import * as pythonFaq from "../../examples/eval/python-faq/build.js";
+import * as valgrind from "../../examples/eval/valgrind/build.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "genera-evalsets-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -40,6 +42,25 @@ describe("shipped evaluation sets", () => {
     const result = await checkQaFile(join(import.meta.dirname, "../../examples/eval/postgresql/qa.jsonl"), dir);
     expect(result.errors.slice(0, 3)).toEqual([]);
     expect(result.items - result.unanswerable).toBeGreaterThanOrEqual(150);
+    expect(result.unanswerable / result.items).toBeGreaterThanOrEqual(0.15);
+  });
+
+  // Hand-written sets over a package's pages copied as they are: a manual and an FAQ.
+  it.runIf(existsSync(valgrind.MANUAL_DIR))("valgrind: the manual pages back every answer", async () => {
+    const dir = join(scratch, "valgrind");
+    expect(valgrind.buildCorpus(dir).length).toBeGreaterThan(30);
+    const result = await checkQaFile(join(import.meta.dirname, "../../examples/eval/valgrind/qa.jsonl"), dir);
+    expect(result.errors.slice(0, 3)).toEqual([]);
+    expect(result.items - result.unanswerable).toBeGreaterThanOrEqual(60);
+    expect(result.unanswerable / result.items).toBeGreaterThanOrEqual(0.15);
+  });
+
+  it.runIf(existsSync(pythonFaq.FAQ_DIR))("python-faq: the FAQ pages back every answer", async () => {
+    const dir = join(scratch, "python-faq");
+    expect(pythonFaq.buildCorpus(dir).length).toBeGreaterThan(5);
+    const result = await checkQaFile(join(import.meta.dirname, "../../examples/eval/python-faq/qa.jsonl"), dir);
+    expect(result.errors.slice(0, 3)).toEqual([]);
+    expect(result.items - result.unanswerable).toBeGreaterThanOrEqual(60);
     expect(result.unanswerable / result.items).toBeGreaterThanOrEqual(0.15);
   });
 });

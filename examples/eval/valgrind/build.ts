@@ -1,0 +1,33 @@
+/**
+ * Builds the "valgrind" evaluation set's corpus: Valgrind's HTML manual (user manual, FAQ,
+ * quick-start guide, distribution documents, licences) as Debian's `valgrind` package ships it
+ * (`apt-get install -y valgrind`), every page copied unmodified into corpus/, the way a user
+ * would index the folder. The questions (qa.jsonl) are hand-written and committed; this script
+ * only rebuilds the corpus the package provides. Licence of the manual: GNU GPL / GFDL
+ * (/usr/share/doc/valgrind/copyright).
+ *
+ * Run: npx tsx examples/eval/valgrind/build.ts
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const MANUAL_DIR = "/usr/share/doc/valgrind/html";
+
+export function buildCorpus(outDir = join(here, "corpus")): string[] {
+  if (!existsSync(MANUAL_DIR)) {
+    throw new Error(`${MANUAL_DIR} is missing: install the Debian package valgrind`);
+  }
+  const pages = readdirSync(MANUAL_DIR)
+    .filter((f) => f.endsWith(".html"))
+    .sort();
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const page of pages) copyFileSync(join(MANUAL_DIR, page), join(outDir, page));
+  return pages;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(`corpus: ${buildCorpus().length} pages`);
+}
