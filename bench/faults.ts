@@ -10,7 +10,8 @@
 //    splitter and 512-d hash embeddings, so only storage differs): bytes on disk and peak
 //    RSS while indexing, each pipeline in its own process.
 //    Goal: disk ≤ 1.3× and peak memory ≤ 1.3× LangChain's. Then that store's start-up, with the
-//    keyword snapshot and with the postings rebuilt from text.
+//    keyword snapshot and with the postings rebuilt from text. @langchain/community is not a
+//    dependency: without it only genera's row is measured (bench/communityHnswlib.ts says how to add it).
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +25,7 @@ import {
   upload,
   waitForJob,
 } from "../tests/server/fixtures/serverProcess.js";
+import { COMMUNITY_INSTALL, type CommunityHnswlib, loadCommunityHnswlib } from "./communityHnswlib.js";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const flag = (name: string) => process.argv.includes(`--${name}`);
@@ -207,7 +209,6 @@ async function storeChild(pipeline: "genera" | "langchain", corpus: string, out:
   const { splitDocuments } = await import("../loaders/splitter.js");
   const { embeddingText } = await import("../src/knowledge/embeddingText.js");
   const { KnowledgeBase } = await import("../src/knowledge/KnowledgeBase.js");
-  const { HNSWLib } = await import("@langchain/community/vectorstores/hnswlib");
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   let chunks = 0;
@@ -219,7 +220,9 @@ async function storeChild(pipeline: "genera" | "langchain", corpus: string, out:
     await kb.close();
   } else {
     // The same chunks and embedded text, added in the same batches, then saved.
-    let store: InstanceType<typeof HNSWLib> | undefined;
+    const HNSWLib = await loadCommunityHnswlib();
+    if (!HNSWLib) throw new Error(`@langchain/community is not installed: ${COMMUNITY_INSTALL}`);
+    let store: CommunityHnswlib | undefined;
     let pending: Awaited<ReturnType<typeof splitDocuments>> = [];
     const flush = async () => {
       if (!pending.length) return;
@@ -315,9 +318,12 @@ async function storeComparison(files: number): Promise<void> {
     const corpusBytes = dirBytes(corpus);
     const runs: StoreRun[] = [];
     const startups: Array<{ mode: string; ms: number; chunks: number }> = [];
+    const pipelines = (await loadCommunityHnswlib()) ? ["langchain", "genera"] : ["genera"];
+    if (pipelines.length === 1)
+      console.error(`@langchain/community is not installed: genera alone (${COMMUNITY_INSTALL})`);
     // Rounds with the pipelines taking turns; the lower peak of each is kept (the machine is shared).
     for (let round = 0; round < ROUNDS; round++) {
-      for (const pipeline of ["langchain", "genera"]) {
+      for (const pipeline of pipelines) {
         const out = join(work, `${pipeline}-${round}`);
         runs.push(await runStoreChild(pipeline, corpus, out));
         if (pipeline === "genera" && round === 0) {
@@ -335,20 +341,22 @@ async function storeComparison(files: number): Promise<void> {
       const mine = runs.filter((r) => r.pipeline === p);
       return mine.reduce((a, b) => (b.peakRssMiB < a.peakRssMiB ? b : a));
     };
-    const base = best("langchain");
+    // Without the baseline the ratios are left blank.
+    const base = pipelines.includes("langchain") ? best("langchain") : undefined;
+    const ratio = (x: number, of: number | undefined) => (of ? `${(x / of).toFixed(2)}×` : "—");
     console.log(
-      `\n## Store size and peak memory: ${copied} real text files (${mib(corpusBytes)} MiB), ${base.chunks} chunks, ${DIMENSION}-d\n`,
+      `\n## Store size and peak memory: ${copied} real text files (${mib(corpusBytes)} MiB), ${best("genera").chunks} chunks, ${DIMENSION}-d\n`,
     );
     console.log(
       "| pipeline | chunks | on disk (MiB) | disk ratio | peak RSS (MiB) | growth while indexing (MiB) | peak ratio | seconds | goal |",
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
-    for (const p of ["langchain", "genera"]) {
+    for (const p of pipelines) {
       const r = best(p);
       console.log(
         `| ${p === "langchain" ? "LangChain HNSWLib (docstore.json + index)" : "genera store (SQLite + graph file)"} | ${r.chunks} | ${mib(r.bytes)} | ` +
-          `${(r.bytes / base.bytes).toFixed(2)}× | ${r.peakRssMiB.toFixed(0)} | ${r.growthMiB.toFixed(0)} | ` +
-          `${(r.peakRssMiB / base.peakRssMiB).toFixed(2)}× | ${r.seconds.toFixed(1)} | ${p === "genera" ? "≤ 1.3× / ≤ 1.3×" : "baseline"} |`,
+          `${ratio(r.bytes, base?.bytes)} | ${r.peakRssMiB.toFixed(0)} | ${r.growthMiB.toFixed(0)} | ` +
+          `${ratio(r.peakRssMiB, base?.peakRssMiB)} | ${r.seconds.toFixed(1)} | ${p === "genera" ? "≤ 1.3× / ≤ 1.3×" : "baseline"} |`,
       );
     }
     console.log("\nStart-up of that store (`KnowledgeBase.open`, its own process):\n");

@@ -2,7 +2,8 @@
  * HNSW benchmark: raw hnswlib-node vs genera's HNSWVectorStore vs @langchain/community's HNSWLib, side by side on
  * the same seeded clustered unit vectors (Gaussian centroids + noise). Raw hnswlib and ours use our defaults (M=16,
  * efConstruction=64); the community wrapper cannot be configured and always builds with hnswlib's M=16,
- * efConstruction=200, so each store is measured as a user gets it.
+ * efConstruction=200, so each store is measured as a user gets it. @langchain/community is not a dependency: without
+ * it the community columns are left out (bench/communityHnswlib.ts says how to add them).
  *
  *   npx tsx bench/hnsw.ts                 # 100,000 × 384, 1,000 queries, 10,000 one-at-a-time adds (several minutes)
  *   npx tsx bench/hnsw.ts --n 10000       # quick check
@@ -14,12 +15,12 @@
  * (see `seconds`), so QPS = queries per CPU-second on one thread.
  */
 
-import { HNSWLib } from "@langchain/community/vectorstores/hnswlib";
 import { Document } from "@langchain/core/documents";
 import { Embeddings } from "@langchain/core/embeddings";
 import hnswlib from "hnswlib-node";
 import { seededRandom as mulberry32 } from "../src/engine/random.js";
 import { HNSW_DEFAULTS, HNSWVectorStore } from "../vectorstores/index.js";
+import { COMMUNITY_INSTALL, loadCommunityHnswlib } from "./communityHnswlib.js";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -124,10 +125,14 @@ function recall(results: number[][], truth: number[][]): number {
   return hits / (results.length * K);
 }
 
+/** NaN is a baseline that was not run (community not installed). */
 const fmt = (x: number, digits = 0) =>
-  x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  Number.isNaN(x) ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
+  const HNSWLib = await loadCommunityHnswlib();
+  if (!HNSWLib)
+    console.error(`@langchain/community is not installed: no community columns (${COMMUNITY_INSTALL} adds them)`);
   console.log(
     `# HNSW benchmark: ${fmt(N)} × ${DIM} clustered unit vectors (${CLUSTERS} centroids, seed ${SEED}), ${QUERIES} queries, k=${K}, M=${M}, efConstruction=${EF_CONSTRUCTION} (community: 16, 200), node ${process.version}; times are single-thread CPU seconds\n`,
   );
@@ -176,7 +181,8 @@ async function main(): Promise<void> {
   const raw = new hnswlib.HierarchicalNSW("cosine", DIM);
   raw.initIndex(N, M, EF_CONSTRUCTION, 100);
   const ours = new HNSWVectorStore(new NoEmbeddings(), { dimension: DIM });
-  const community = new HNSWLib(new NoEmbeddings(), { space: "cosine", numDimensions: DIM });
+  const newCommunity = () => HNSWLib && new HNSWLib(new NoEmbeddings(), { space: "cosine", numDimensions: DIM });
+  const community = newCommunity();
   for (let from = 0; from < N; from += CHUNK) {
     const to = Math.min(N, from + CHUNK);
     const vectors = rows(base, from, to);
@@ -191,7 +197,7 @@ async function main(): Promise<void> {
     await ours.addVectors(vectors, docs, { ids });
     build.ours += seconds(t);
     t = process.cpuUsage();
-    await community.addVectors(vectors, docs);
+    await community?.addVectors(vectors, docs);
     build.community += seconds(t);
     console.error(
       `built ${to}/${N}: raw ${build.raw.toFixed(1)} s, ours ${build.ours.toFixed(1)} s, community ${build.community.toFixed(1)} s`,
@@ -204,16 +210,16 @@ async function main(): Promise<void> {
     raw: async (q) => raw.searchKnn(q, K).neighbors,
     ours: async (q) => (await ours.similaritySearchVectorWithScore(q, K)).map(([d]) => Number(d.id)),
     community: async (q) =>
-      (await community.similaritySearchVectorWithScore(q, K)).map(([d]) => d.metadata.i as number),
+      (await community?.similaritySearchVectorWithScore(q, K))?.map(([d]) => d.metadata.i as number) ?? [],
   };
   const setEf: Record<Impl, (ef: number) => void> = {
     raw: (ef) => raw.setEf(ef),
     ours: (ef) => {
       ours.efSearch = ef;
     },
-    community: (ef) => community.index.setEf(ef),
+    community: (ef) => community?.index.setEf(ef),
   };
-  const impls: Impl[] = ["raw", "ours", "community"];
+  const impls: Impl[] = community ? ["raw", "ours", "community"] : ["raw", "ours"];
   const results: Record<number, Record<Impl, { qps: number; recall: number }>> = {};
   for (const ef of EFS) {
     results[ef] = {} as Record<Impl, { qps: number; recall: number }>;
@@ -241,7 +247,8 @@ async function main(): Promise<void> {
   // and scans its whole docstore on every add, so its cost per add grows with the store.
   const addDocs = Array.from({ length: ADDS }, (_, i) => new Document({ pageContent: `added ${i}` }));
   const addVectors = rows(adds, 0, ADDS);
-  const oneByOne = async (store: { addVectors(v: number[][], d: Document[]): Promise<unknown> }) => {
+  const oneByOne = async (store: { addVectors(v: number[][], d: Document[]): Promise<unknown> } | undefined) => {
+    if (!store) return Number.NaN;
     const start = process.cpuUsage();
     for (let i = 0; i < ADDS; i++) await store.addVectors([addVectors[i]], [addDocs[i]]);
     return seconds(start);
@@ -249,7 +256,7 @@ async function main(): Promise<void> {
   const addTimes = {
     fresh: {
       ours: await oneByOne(new HNSWVectorStore(new NoEmbeddings())),
-      community: await oneByOne(new HNSWLib(new NoEmbeddings(), { space: "cosine", numDimensions: DIM })),
+      community: await oneByOne(newCommunity()),
     },
     built: { ours: await oneByOne(ours), community: await oneByOne(community) },
   };
@@ -263,20 +270,21 @@ async function main(): Promise<void> {
   console.log(
     `\n## Search (k=${K}, best of ${ROUNDS} rounds; ours' default efSearch = ${HNSW_DEFAULTS.efSearch}; the community wrapper never changes hnswlib's ef = 10)\n`,
   );
-  console.log(
-    "| ef | raw QPS | raw recall | ours QPS | ours recall | ours/raw | community QPS | community recall | community/raw |",
-  );
-  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const compared = impls.filter((impl) => impl !== "raw");
+  console.log(`| ef | raw QPS | raw recall |${compared.map((i) => ` ${i} QPS | ${i} recall | ${i}/raw |`).join("")}`);
+  console.log(`|---:|---:|---:|${compared.map(() => "---:|---:|---:|").join("")}`);
   for (const ef of EFS) {
     const r = results[ef];
     const mark = ef === HNSW_DEFAULTS.efSearch ? " (default)" : "";
-    console.log(
-      `| ${ef}${mark} | ${fmt(r.raw.qps)} | ${fmt(r.raw.recall, 4)} | ${fmt(r.ours.qps)} | ${fmt(r.ours.recall, 4)} | ${fmt(r.ours.qps / r.raw.qps, 2)}× | ${fmt(r.community.qps)} | ${fmt(r.community.recall, 4)} | ${fmt(r.community.qps / r.raw.qps, 2)}× |`,
+    const cells = compared.map(
+      (i) => ` ${fmt(r[i].qps)} | ${fmt(r[i].recall, 4)} | ${fmt(r[i].qps / r.raw.qps, 2)}× |`,
     );
+    console.log(`| ${ef}${mark} | ${fmt(r.raw.qps)} | ${fmt(r.raw.recall, 4)} |${cells.join("")}`);
   }
-  console.log(`| exact (hnswlib BruteforceSearch) | ${fmt(bruteQps, 1)} | 1.0000 | | | | | | |`);
+  const blank = compared.map(() => " | | |").join("");
+  console.log(`| exact (hnswlib BruteforceSearch) | ${fmt(bruteQps, 1)} | 1.0000 |${blank}`);
   console.log(
-    `| exact (plain JS, ${EXACT_QUERIES} queries, extrapolated) | ${fmt(jsExactQps, 1)} | ${fmt(jsExactRecall, 4)} | | | | | | |`,
+    `| exact (plain JS, ${EXACT_QUERIES} queries, extrapolated) | ${fmt(jsExactQps, 1)} | ${fmt(jsExactRecall, 4)} |${blank}`,
   );
 
   console.log(`\n## ${fmt(ADDS)} documents added one call at a time\n`);
@@ -287,7 +295,7 @@ async function main(): Promise<void> {
     [`the ${fmt(N)}-document store`, addTimes.built],
   ] as const) {
     console.log(
-      `| ${onto} | ${fmt(times.community, 1)} | ${fmt(ADDS / times.community)} | ${fmt(times.ours, 1)} | ${fmt(ADDS / times.ours)} | ${fmt(times.community / times.ours, 1)}× |`,
+      `| ${onto} | ${fmt(times.community, 1)} | ${fmt(ADDS / times.community)} | ${fmt(times.ours, 1)} | ${fmt(ADDS / times.ours)} | ${fmt(times.community / times.ours, 1).replace(/\d$/, "$&×")} |`,
     );
   }
 }

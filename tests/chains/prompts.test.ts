@@ -1,5 +1,5 @@
-import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { FakeVectorStore } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import {
   CHAIN_OF_THOUGHT_PROMPT,
@@ -51,7 +51,7 @@ describe("prompt library", () => {
         { input: "translate dog into French", output: "chien" },
       ],
       embeddings,
-      vectorStore: new MemoryVectorStore(embeddings),
+      vectorStore: new FakeVectorStore(embeddings),
       k: 2,
     });
     const text = await prompt.format({ input: "translate bird into French" });
@@ -67,7 +67,7 @@ describe("prompt library", () => {
       createFewShotPrompt({
         examples: [{ question: "x" }],
         embeddings,
-        vectorStore: new MemoryVectorStore(embeddings),
+        vectorStore: new FakeVectorStore(embeddings),
       }),
     ).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });

@@ -1,21 +1,52 @@
-import { InMemoryRecordManager } from "@langchain/community/indexes/memory";
 import { Document } from "@langchain/core/documents";
-import { index } from "@langchain/core/indexing";
+import { index, type ListKeyOptions, RecordManager, type UpdateOptions } from "@langchain/core/indexing";
 import { describe, expect, it } from "vitest";
 import { HNSWVectorStore } from "../../vectorstores/index.js";
 import { BagOfWordsEmbeddings } from "./fakeEmbeddings.js";
 
 /**
- * InMemoryRecordManager stamps records with Date.now(), and `index()` cleans up keys stamped at
- * or before the run's start: two runs within one millisecond would delete what the second one
- * just wrote. A clock that ticks on every read keeps the runs ordered however fast they are.
+ * An in-memory record manager on core's `RecordManager`, behaving as @langchain/community's
+ * InMemoryRecordManager does, except for its clock: that one stamps records with Date.now(), and
+ * `index()` cleans up keys stamped at or before the run's start, so two runs within one
+ * millisecond would delete what the second one just wrote. This clock ticks on every read, which
+ * keeps the runs ordered however fast they are.
  */
-class TickingRecordManager extends InMemoryRecordManager {
+class TickingRecordManager extends RecordManager {
+  override lc_namespace = ["genera", "tests", "recordmanagers"];
+  private readonly records = new Map<string, { updatedAt: number; groupId: string | null }>();
   private now = 0;
 
-  override async getTime(): Promise<number> {
+  async createSchema(): Promise<void> {}
+
+  async getTime(): Promise<number> {
     this.now += 1;
     return this.now;
+  }
+
+  async update(keys: string[], options: UpdateOptions = {}): Promise<void> {
+    const updatedAt = await this.getTime();
+    const groupIds = options.groupIds ?? keys.map(() => null);
+    keys.forEach((key, i) => {
+      const old = this.records.get(key);
+      if (old) old.updatedAt = updatedAt;
+      else this.records.set(key, { updatedAt, groupId: groupIds[i] ?? null });
+    });
+  }
+
+  async exists(keys: string[]): Promise<boolean[]> {
+    return keys.map((key) => this.records.has(key));
+  }
+
+  async listKeys({ before, after, limit, groupIds }: ListKeyOptions = {}): Promise<string[]> {
+    const keys = [...this.records]
+      .filter(([, r]) => (!before || r.updatedAt <= before) && (!after || r.updatedAt >= after))
+      .filter(([, r]) => !groupIds || groupIds.includes(r.groupId))
+      .map(([key]) => key);
+    return keys.slice(0, limit ?? keys.length);
+  }
+
+  async deleteKeys(keys: string[]): Promise<void> {
+    for (const key of keys) this.records.delete(key);
   }
 }
 

@@ -1,5 +1,5 @@
-import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import type { Document } from "@langchain/core/documents";
+import { FakeVectorStore } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import { GeneraError } from "../../src/errors.js";
 import { HYBRID_DEFAULTS, HybridRetriever, type HybridRetrieverOptions } from "../../vectorstores/HybridRetriever.js";
@@ -115,13 +115,13 @@ describe("HybridRetriever modes", () => {
     expect(plain.find((d) => d.id === "gadget#0")!.metadata.denseScore).toBeNull();
   });
 
-  it("works with a store that cannot return vectors (MemoryVectorStore)", async () => {
+  it("works with a store that cannot return vectors (core's in-memory FakeVectorStore)", async () => {
     const fillers = [1, 2, 3, 4].map((i) =>
       chunk(`filler${i}#0`, `Soup recipe number ${i} needs slow cooking.`, { title: `Recipe ${i}` }),
     );
     const docs = [...corpus(), ...fillers];
     const embeddings = new ConceptEmbeddings(CONCEPTS);
-    const store = new MemoryVectorStore(embeddings);
+    const store = new FakeVectorStore(embeddings);
     await store.addDocuments(docs);
     const keywordIndex = KeywordIndex.rebuildFrom(docs);
     const retriever = new HybridRetriever({
