@@ -4,15 +4,16 @@
  * The source uses a tiny Markdown subset ("# " title, "## " headings, "- " bullets,
  * blank-line-separated paragraphs) so that the text the eval set checks against is the
  * same text a PDF loader will extract. Standard Helvetica is used because it needs no
- * embedded font file; that limits the source to the WinAnsi character set, which is
- * checked up front rather than letting pdf-lib fail halfway through a page.
+ * embedded font file; that limits the source to printable ASCII, which is checked up
+ * front rather than failing halfway through a page. The PDF is written by the tests' small
+ * writer (tests/helpers/pdfWriter.ts).
  *
  * Run: npx tsx examples/knowledge-src/build-pdf.ts
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PDFDocument, type PDFFont, type PDFPage, rgb, StandardFonts } from "pdf-lib";
+import { type PdfPage, PdfWriter, type StandardFont, textWidth } from "../../tests/helpers/pdfWriter.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sourcePath = join(here, "word-embeddings.txt");
@@ -46,12 +47,12 @@ function parseBlocks(source: string): Block[] {
   return blocks;
 }
 
-function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
+function wrap(text: string, font: StandardFont, size: number, width: number): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/)) {
     const candidate = line === "" ? word : `${line} ${word}`;
-    if (line !== "" && font.widthOfTextAtSize(candidate, size) > width) {
+    if (line !== "" && textWidth(candidate, font, size) > width) {
       lines.push(line);
       line = word;
     } else {
@@ -72,58 +73,59 @@ async function build(): Promise<void> {
   const blocks = parseBlocks(source);
   const title = blocks.find((b) => b.kind === "title")?.text ?? "Untitled";
 
-  const doc = await PDFDocument.create();
-  doc.setTitle(title);
-  doc.setAuthor("genera examples");
-  doc.setSubject("A short history of word embeddings");
-  doc.setKeywords(["word embeddings", "word2vec", "GloVe", "fastText"]);
-  doc.setProducer("genera build-pdf.ts (pdf-lib)");
-  doc.setCreator("genera build-pdf.ts");
-  doc.setCreationDate(FIXED_DATE);
-  doc.setModificationDate(FIXED_DATE);
+  const doc = new PdfWriter({
+    title,
+    author: "genera examples",
+    subject: "A short history of word embeddings",
+    keywords: ["word embeddings", "word2vec", "GloVe", "fastText"],
+    producer: "genera build-pdf.ts",
+    creator: "genera build-pdf.ts",
+    creationDate: FIXED_DATE,
+    modificationDate: FIXED_DATE,
+  });
 
-  const regular = await doc.embedFont(StandardFonts.Helvetica);
-  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
-  const textWidth = PAGE_WIDTH - 2 * MARGIN;
+  const regular: StandardFont = "Helvetica";
+  const bold: StandardFont = "Helvetica-Bold";
+  const lineWidth = PAGE_WIDTH - 2 * MARGIN;
 
-  let page: PDFPage = doc.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+  let page: PdfPage = doc.addPage(PAGE_WIDTH, PAGE_HEIGHT);
   let y = PAGE_HEIGHT - MARGIN;
 
   const ensureRoom = (needed: number) => {
     if (y - needed < MARGIN + 20) {
-      page = doc.addPage([PAGE_WIDTH, PAGE_HEIGHT]);
+      page = doc.addPage(PAGE_WIDTH, PAGE_HEIGHT);
       y = PAGE_HEIGHT - MARGIN;
     }
   };
-  const drawLines = (lines: string[], font: PDFFont, size: number, x: number) => {
+  const drawLines = (lines: string[], font: StandardFont, size: number, x: number) => {
     for (const line of lines) {
       ensureRoom(size * LEADING);
       y -= size * LEADING;
-      page.drawText(line, { x, y, size, font, color: rgb(0, 0, 0) });
+      page.text(line, { x, y, size, font });
     }
   };
 
   for (const block of blocks) {
     switch (block.kind) {
       case "title":
-        drawLines(wrap(block.text, bold, 18, textWidth), bold, 18, MARGIN);
+        drawLines(wrap(block.text, bold, 18, lineWidth), bold, 18, MARGIN);
         y -= 10;
         break;
       case "heading":
         // Keep a heading together with at least two lines of what follows it.
         ensureRoom(14 * LEADING + 3 * BODY_SIZE * LEADING);
         y -= 8;
-        drawLines(wrap(block.text, bold, 14, textWidth), bold, 14, MARGIN);
+        drawLines(wrap(block.text, bold, 14, lineWidth), bold, 14, MARGIN);
         y -= 2;
         break;
       case "paragraph":
-        drawLines(wrap(block.text, regular, BODY_SIZE, textWidth), regular, BODY_SIZE, MARGIN);
+        drawLines(wrap(block.text, regular, BODY_SIZE, lineWidth), regular, BODY_SIZE, MARGIN);
         y -= BODY_SIZE * 0.6;
         break;
       case "bullet": {
-        const lines = wrap(block.text, regular, BODY_SIZE, textWidth - 14);
+        const lines = wrap(block.text, regular, BODY_SIZE, lineWidth - 14);
         ensureRoom(BODY_SIZE * LEADING);
-        page.drawText("-", { x: MARGIN + 2, y: y - BODY_SIZE * LEADING, size: BODY_SIZE, font: regular });
+        page.text("-", { x: MARGIN + 2, y: y - BODY_SIZE * LEADING, size: BODY_SIZE, font: regular });
         drawLines(lines, regular, BODY_SIZE, MARGIN + 14);
         y -= BODY_SIZE * 0.3;
         break;
@@ -134,11 +136,11 @@ async function build(): Promise<void> {
   const pages = doc.getPages();
   pages.forEach((p, i) => {
     const label = `Page ${i + 1} of ${pages.length}`;
-    const w = regular.widthOfTextAtSize(label, 9);
-    p.drawText(label, { x: (PAGE_WIDTH - w) / 2, y: MARGIN / 2, size: 9, font: regular, color: rgb(0.3, 0.3, 0.3) });
+    const w = textWidth(label, regular, 9);
+    p.text(label, { x: (PAGE_WIDTH - w) / 2, y: MARGIN / 2, size: 9, font: regular, color: [0.3, 0.3, 0.3] });
   });
 
-  const bytes = await doc.save({ useObjectStreams: false });
+  const bytes = await doc.save();
   writeFileSync(outputPath, bytes);
   console.log(`wrote ${outputPath}: ${pages.length} pages, ${bytes.length} bytes`);
 }

@@ -2,33 +2,18 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32, deflateRawSync } from "node:zlib";
 import JSZip from "jszip";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { isGeneraError } from "../../src/errors.js";
-
-/** Builds a PDF from object bodies, computing the xref table so pdf.js takes the file as well-formed. */
-export function handWrittenPdf(objects: string[], trailerExtra: string): Buffer {
-  let body = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((obj, i) => {
-    offsets.push(Buffer.byteLength(body, "latin1"));
-    body += `${i + 1} 0 obj\n${obj}\nendobj\n`;
-  });
-  const xrefAt = Buffer.byteLength(body, "latin1");
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) body += `${String(off).padStart(10, "0")} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R ${trailerExtra} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
-  return Buffer.from(body, "latin1");
-}
+import { PdfWriter, pdfFromObjects, pngSize } from "../helpers/pdfWriter.js";
 
 /**
  * A PDF whose trailer has a Standard-security /Encrypt dictionary (RC4, revision 2)
  * with an owner/user password hash that the empty password does not open: a reader
- * must ask for a password. pdf-lib cannot encrypt, so the file is written by hand.
+ * must ask for a password. The writer cannot encrypt, so the objects are written by hand.
  */
 export function encryptedPdf(): Buffer {
   const hex32 = (seed: number) =>
     Array.from({ length: 32 }, (_, i) => ((seed * 31 + i * 17) & 0xff).toString(16).padStart(2, "0")).join("");
-  return handWrittenPdf(
+  return pdfFromObjects(
     [
       "<< /Type /Catalog /Pages 2 0 R >>",
       "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -40,17 +25,15 @@ export function encryptedPdf(): Buffer {
 }
 
 export async function twoPagePdf(): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  pdf.setTitle("Quarterly Report");
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const pdf = new PdfWriter({ title: "Quarterly Report" });
   const pages = [
     ["Page one talks about revenue growth.", "Revenue grew by twelve percent."],
     ["Page two covers the hiring plan.", "We will hire five engineers."],
   ];
   for (const lines of pages) {
-    const page = pdf.addPage([400, 300]);
+    const page = pdf.addPage(400, 300);
     lines.forEach((line, i) => {
-      page.drawText(line, { x: 30, y: 250 - i * 20, size: 12, font });
+      page.text(line, { x: 30, y: 250 - i * 20, size: 12 });
     });
   }
   return pdf.save();
@@ -58,12 +41,11 @@ export async function twoPagePdf(): Promise<Uint8Array> {
 
 /** A PDF whose second page is only an image of text (a scan): no text layer to extract. */
 export async function scannedPdf(png: Buffer): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  pdf.addPage([600, 200]).drawText("This first page has a real text layer.", { x: 30, y: 150, size: 14, font });
-  const image = await pdf.embedPng(png);
-  const height = (600 * image.height) / image.width;
-  pdf.addPage([600, height]).drawImage(image, { x: 0, y: 0, width: 600, height });
+  const pdf = new PdfWriter();
+  pdf.addPage(600, 200).text("This first page has a real text layer.", { x: 30, y: 150, size: 14 });
+  const size = pngSize(png);
+  const height = (600 * size.height) / size.width;
+  pdf.addPage(600, height).image(png, { x: 0, y: 0, width: 600, height });
   return pdf.save();
 }
 

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import JSZip from "jszip";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRagChain } from "../../chains/createRagChain.js";
@@ -14,6 +13,7 @@ import { ImageIndex } from "../../src/multimodal/ImageIndex.js";
 import { imageDescriber, rememberingCaptioner } from "../../src/multimodal/imageDescriber.js";
 import { TransformersJsCaptioner } from "../../src/multimodal/TransformersJsCaptioner.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { PdfWriter } from "../helpers/pdfWriter.js";
 import { loadFailure, minimalDocx } from "../loaders/fixtures.js";
 import { writeTinyCaptionModel } from "./fixtures/tinyCaptionModel.js";
 
@@ -24,14 +24,12 @@ const solid = (colour: string, size = 64) =>
 
 /** A one-page report: text, then a dark picture and a bright one (and a 10-pixel icon, too small to read). */
 async function reportPdf(pictures: Buffer[]): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  const page = pdf.addPage([400, 300]);
-  page.drawText("The quarterly report covers revenue and hiring.", { x: 20, y: 270, size: 11, font });
+  const pdf = new PdfWriter();
+  const page = pdf.addPage(400, 300);
+  page.text("The quarterly report covers revenue and hiring.", { x: 20, y: 270, size: 11 });
   let x = 20;
   for (const png of pictures) {
-    const image = await pdf.embedPng(png);
-    page.drawImage(image, { x, y: 40, width: 64, height: 64 });
+    page.image(png, { x, y: 40, width: 64, height: 64 });
     x += 80;
   }
   return pdf.save();

@@ -2,7 +2,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { type Browser, chromium } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { TransformersJsCaptioner } from "../../src/multimodal/TransformersJsCapt
 import { TransformersJsTranscriber } from "../../src/multimodal/TransformersJsTranscriber.js";
 import { type RunningServer, startServer } from "../../src/server/startServer.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
+import { PdfWriter } from "../helpers/pdfWriter.js";
 import { concat, tone, wav } from "../multimodal/fixtures/audio.js";
 import { writeTinyCaptionModel } from "../multimodal/fixtures/tinyCaptionModel.js";
 import { writeTinyWhisperModel } from "../multimodal/fixtures/tinyWhisperModel.js";
@@ -30,14 +30,13 @@ let transcriber: TransformersJsTranscriber;
 
 /** A report whose one page has a line of text and a dark picture. */
 async function reportPdf(): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  const page = pdf.addPage([400, 300]);
-  page.drawText("The field report lists the lighthouse keepers.", { x: 20, y: 270, size: 11, font });
+  const pdf = new PdfWriter();
+  const page = pdf.addPage(400, 300);
+  page.text("The field report lists the lighthouse keepers.", { x: 20, y: 270, size: 11 });
   const dark = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#050505" } })
     .png()
     .toBuffer();
-  page.drawImage(await pdf.embedPng(dark), { x: 20, y: 40, width: 64, height: 64 });
+  page.image(dark, { x: 20, y: 40, width: 64, height: 64 });
   return pdf.save();
 }
 
