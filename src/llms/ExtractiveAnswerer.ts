@@ -8,8 +8,8 @@ import {
   answerUnits,
   contentTerms,
   cosineSimilarity,
+  greekSpelling,
   isOptionTerm,
-  lightStem,
   wordTokens,
 } from "./textUnits.js";
 
@@ -131,6 +131,8 @@ interface Candidate {
   addresses: boolean;
   /** The unit's own terms: `terms` without its document's title. */
   own: Set<string>;
+  /** For a field of a record ("parameters: 175B" under "model: GPT-3"), the terms of the field alone. */
+  said?: Set<string>;
   dense: number;
   score: number;
   vector?: number[];
@@ -142,6 +144,11 @@ export interface QuestionShape {
   type: "which" | "who" | "when" | "where" | "quantity" | "definition" | "how" | "why" | "yesno" | "other";
   /** Short-answer types are answered with fewer sentences. */
   factoid: boolean;
+  /**
+   * What the answer must state, when the question says: a number ("How many …", "Which version
+   * …") or a year ("What year …"). A unit that states none cannot answer, however well it matches.
+   */
+  expects?: "number" | "year";
 }
 
 const AUXILIARY =
@@ -153,6 +160,55 @@ const VERB_AFTER_WH =
 
 /** The question's type from its wording (English). */
 export function questionShape(question: string): QuestionShape {
+  const shape = shapeOf(question);
+  const expects = expectedAnswer(question);
+  return expects === undefined ? shape : { ...shape, expects };
+}
+
+/** Nouns that name a number when a question asks "what/which <noun>": "Which Chrome version …", "What share of …". */
+const NUMBER_NOUNS = /^(?:number|numbers|version|versions|percentage|percent|fraction|share|count|ratio|factor|port)$/;
+
+/** Quantities asked with "how": "How many …", "How long …" (not "How do I …"). */
+const HOW_QUANTITY = /^how (?:many|much|long|big|large|heavy|old|often|tall|wide|fast|far)\b/;
+
+/** What kind of value the answer must state, when the question's opening says (see QuestionShape.expects). */
+export function expectedAnswer(question: string): QuestionShape["expects"] {
+  // "If I never change X, how many …": the question proper is its last clause.
+  const clause = (
+    question
+      .trim()
+      .toLowerCase()
+      .split(/[,;:]\s*/)
+      .pop() ?? ""
+  ).replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, "");
+  if (HOW_QUANTITY.test(clause)) return "number";
+  const words = wordTokens(clause);
+  if (words[0] !== "what" && words[0] !== "which") return undefined;
+  // The noun phrase after "what"/"which", up to its verb: "which Chrome version", "what year".
+  const phrase: string[] = [];
+  for (const w of words.slice(1, 4)) {
+    if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
+    phrase.push(w);
+  }
+  if (phrase.some((w) => w === "year" || w === "years")) return "year";
+  return phrase.some((w) => NUMBER_NOUNS.test(w)) ? "number" : undefined;
+}
+
+/** Words that state a number without digits. */
+const NUMBER_WORDS =
+  /\b(?:zero|none|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|halve|halving|quarter|third|thirds|twice|double|doubles|triple|single|once|every|daily|hourly|weekly|monthly|yearly|annually)\b/i;
+
+/** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
+const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
+
+/** Whether a unit states the kind of value a question expects (see QuestionShape.expects). */
+export function statesExpected(text: string, expects: QuestionShape["expects"]): boolean {
+  if (expects === "year") return YEAR_LIKE.test(text);
+  if (expects === "number") return /\d/.test(text) || NUMBER_WORDS.test(text);
+  return true;
+}
+
+function shapeOf(question: string): QuestionShape {
   const q = question.trim().toLowerCase();
   const words = wordTokens(q);
   const [first = "", second = ""] = words;
@@ -360,6 +416,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // passage that does not answer ranked higher.
     const answers = (c: Candidate) =>
       c.addresses &&
+      statesExpected(c.sentence, shape.expects) &&
       c.context >= this.minCoverage &&
       (namedContext?.[c.docIndex] ?? 1) >= NAMELESS_COVERAGE &&
       this.coversSubject(c, documents, subject);
@@ -454,6 +511,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
           sentence: unit.text,
           kind: unit.kind,
           ...(unit.topic !== undefined ? { topic: unit.topic } : {}),
+          ...(unit.record ? { said: new Set(contentTerms(unit.text)) } : {}),
           docIndex,
           position: unit.position,
           // A section's opening sentence also matches its heading's words; a row, its column names;
@@ -593,7 +651,13 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t)));
     const explicit = subject !== undefined && defined === undefined && asked.size > 0;
     // A field whose name the question uses (the option it asks about) addresses it.
-    for (const c of all) c.addresses = !explicit || c.keyed === 1 || [...asked].some((t) => c.own.has(t));
+    // A record's field ("year: 2022" under "model: Whisper large") answers only what it says itself,
+    // not every question about its record ("How many layers does Whisper large have?").
+    for (const c of all) {
+      c.addresses =
+        (!explicit || c.keyed === 1 || [...asked].some((t) => c.own.has(t))) &&
+        (c.said === undefined || questionTerms.some((t) => c.said?.has(t)));
+    }
     // The names a question uses ("Lion optimizer", "SQL Server", "Windows") that the corpus uses
     // rarely or never: a passage without them is about something else, however close.
     const names = nameTerms(question).filter(
@@ -601,16 +665,36 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         corpus === undefined ||
         corpus.documentFrequency(wordOf(question, t)) < NAME_SHARE * Math.max(1, corpus.documentCount),
     );
-    // "LLM" is named by a passage that says "large language model".
-    const missing = documents.map((doc, i) =>
-      names.filter((t) => !passageTerms[i]?.has(t) && !spellsOut(t, `${scopeText(doc)}\n${passageText(doc)}`)),
-    );
+    // "LLM" is named by a passage that says "large language model", "KV-cache" by one that says "KV cache".
+    const missing = documents.map((doc, i) => {
+      const terms = passageTerms[i] as Set<string>;
+      return names.filter(
+        (t) =>
+          !terms.has(t) &&
+          !(t.includes("-") && contentTerms(t.replace(/-/g, " ")).every((part) => terms.has(part))) &&
+          !spellsOut(t, `${scopeText(doc)}\n${passageText(doc)}`),
+      );
+    });
+    // A name the corpus never uses ("Pinecone", "German-to-Czech") is something it says nothing
+    // about: no passage answers for it, however much else it shares with the question.
+    // An acronym may stand for words the corpus spells out its own way ("CDF"), and a compound is
+    // known when its parts are ("65B-parameter").
+    const unknownName = (t: string) =>
+      corpus !== undefined &&
+      !/^[\p{Lu}\d]{2,6}$/u.test(wordOf(question, t, true)) &&
+      wordOf(question, t)
+        .split("-")
+        .some((part) => !/^[a-z]$/.test(part) && !STOP_PARTS.has(part) && !usedBy(corpus, part));
     // Such a passage is judged on the question's focus and its names together; one that lacks a
     // name of the kind of answer asked for ("Which Windows command …", "Which W3C editor …")
     // cannot give that answer at all.
     const named = coverageOf([...new Set([...(focusTerms.length > 0 ? focusTerms : questionTerms), ...names])]);
     const namedContext = missing.map((m, i) =>
-      m.length === 0 ? undefined : m.some((t) => frame.has(t)) ? 0 : named(passageTerms[i] as Set<string>),
+      m.length === 0
+        ? undefined
+        : m.some((t) => frame.has(t) || unknownName(t))
+          ? 0
+          : named(passageTerms[i] as Set<string>),
     );
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty, namedContext };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
@@ -831,9 +915,19 @@ function questionFrame(question: string): string {
 const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\b.*\bwork\s*\??\s*$/i;
 
 /** The question's own spelling of one of its content terms (the corpus analyses words its own way). */
-function wordOf(question: string, term: string): string {
-  return wordTokens(question).find((w) => lightStem(w.replace(/['’]s$/, "")) === term) ?? term;
+function wordOf(question: string, term: string, cased = false): string {
+  const words = question.match(/[\p{L}\p{N}_]+(?:['’-][\p{L}\p{N}_]+)*/gu) ?? [];
+  const word = words.find((w) => contentTerms(w.replace(/['’]s$/, "")).includes(term));
+  return word === undefined ? term : cased ? word : word.toLowerCase();
 }
+
+/** Whether the corpus uses a word, spelt with Latin letters or Greek ("beta2" or "β2"). */
+function usedBy(corpus: CorpusStatistics, word: string): boolean {
+  return corpus.documentFrequency(word) > 0 || corpus.documentFrequency(greekSpelling(word)) > 0;
+}
+
+/** Parts of a compound name that are no names ("German-to-Czech"). */
+const STOP_PARTS = new Set(["to", "of", "and", "or", "in", "on", "for", "the", "a", "an", "vs", "per", "by"]);
 
 /** Short options ("-n") are taken to occur in one passage in this many (see idfFor). */
 const OPTION_SHARE = 20;

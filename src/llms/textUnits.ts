@@ -94,13 +94,51 @@ const SHORT_OPTION = /(?:^|[\s([,'"`])-([\p{L}\p{N}])(?=$|[\s)\],.:;'"`=])/gu;
  */
 const LETTER_NAME = /(?<![\p{L}\p{N}_'’.-])([B-HJ-Z])(?![\p{L}\p{N}_'’-]|\.\p{L})/gu;
 
+/** Greek letters by name: "β-VAE" and "beta-VAE", "β2" and "beta2" are the same term. */
+const GREEK: Record<string, string> = {
+  α: "alpha",
+  β: "beta",
+  γ: "gamma",
+  δ: "delta",
+  ε: "epsilon",
+  ζ: "zeta",
+  η: "eta",
+  θ: "theta",
+  ι: "iota",
+  κ: "kappa",
+  λ: "lambda",
+  μ: "mu",
+  ν: "nu",
+  ξ: "xi",
+  π: "pi",
+  ρ: "rho",
+  σ: "sigma",
+  τ: "tau",
+  υ: "upsilon",
+  φ: "phi",
+  χ: "chi",
+  ψ: "psi",
+  ω: "omega",
+};
+const GREEK_NAME = new RegExp(`(?<![a-z])(${Object.values(GREEK).join("|")})(?=\\d|-|$)`, "g");
+
+/** A word with its Greek letters spelt as names ("β2" → "beta2"). */
+function latinGreek(token: string): string {
+  return /[α-ω]/.test(token) ? token.replace(/[α-ω]/g, (c) => GREEK[c] ?? c) : token;
+}
+
+/** A word with its Greek letter names written as letters ("beta2" → "β2"), as a corpus may spell it. */
+export function greekSpelling(word: string): string {
+  return word.toLowerCase().replace(GREEK_NAME, (name) => Object.keys(GREEK).find((c) => GREEK[c] === name) ?? name);
+}
+
 /**
  * Content terms: stemmed tokens without stopwords (numbers are kept: they name things), plus
  * short command-line options as "-x" (see SHORT_OPTION).
  */
 export function contentTerms(text: string): string[] {
   const terms = wordTokens(text)
-    .map((t) => t.replace(/['’]s$/, "")) // "what's" is "what", "BERT's" is "bert"
+    .map((t) => latinGreek(t.replace(/['’]s$/, ""))) // "what's" is "what", "BERT's" is "bert"
     .filter((t) => !STOPWORDS.has(t) && (t.length > 1 || /\d/.test(t)))
     .map((t) => IRREGULAR[t] ?? lightStem(t));
   for (const match of text.matchAll(SHORT_OPTION)) terms.push(`-${match[1]}`);
@@ -193,10 +231,10 @@ export function splitSentences(block: string): string[] {
     const s = segment.trim();
     if (s === "") continue;
     const previous = out[out.length - 1];
-    // "Martin H. Klaproth": an initial does not end a sentence.
+    // "Martin H. Klaproth", "A.F. Cronstedt": an initial does not end a sentence.
     if (
       previous !== undefined &&
-      (ABBREVIATION.test(previous) || /(?:^|\s)\p{Lu}\.$/u.test(previous) || /^[a-z]/.test(s))
+      (ABBREVIATION.test(previous) || /(?:^|[\s.])\p{Lu}\.$/u.test(previous) || /^[a-z]/.test(s))
     ) {
       out[out.length - 1] = `${previous} ${s}`;
     } else {
@@ -249,6 +287,8 @@ export interface AnswerUnit {
    * unit is about when it does not say so itself.
    */
   topic?: string;
+  /** True when `topic` is the first field of this field's record ("model: GPT-3" above "parameters: 175B"). */
+  record?: boolean;
   /** Position in the passage, in reading order. */
   position: number;
 }
@@ -256,6 +296,8 @@ export interface AnswerUnit {
 /** "Default: 100", "- Initial value: `normal`": a short key, a colon, a value, on one line. */
 const FIELD_LINE = /^(?:[-*+•]\s+)?([^\s:|`][^:|]{0,40}?):\s+(\S.*)$/;
 const MAX_FIELD_LINE = 160;
+/** A block of fields is a record when its first field's value is a name of at most this many words. */
+const RECORD_NAME_WORDS = 5;
 
 function tableCells(line: string): string[] | undefined {
   const trimmed = line.trim().replace(/^\|/, "").replace(/\|$/, "");
@@ -287,11 +329,17 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
   let header: string[] | undefined;
   let previousRow: string[] | undefined;
   let topic: string | undefined;
+  // The first field of a block of fields names the record the others describe ("model: GPT-3"
+  // above "parameters: 175B"): a record's fields are about it, as a paragraph is about its term line.
+  let record: string | undefined;
+  let inRecord = false;
   const push = (unit: Omit<AnswerUnit, "position">) => {
+    const about = unit.kind === "field" && inRecord && record !== undefined && unit.text !== record ? record : topic;
     units.push({
       ...unit,
       ...(heading !== undefined ? { heading } : {}),
-      ...(topic !== undefined && unit.text !== topic ? { topic } : {}),
+      ...(about !== undefined && unit.text !== about ? { topic: about } : {}),
+      ...(about !== undefined && about === record && about !== topic ? { record: true } : {}),
       ...(section !== undefined ? { section } : {}),
       position: units.length,
     });
@@ -309,6 +357,8 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   for (const [i, rawLine] of lines.entries()) {
     const line = rawLine.trim();
+    const wasRecord = inRecord;
+    inRecord = false;
     if (/^(```|~~~)/.test(line)) {
       flushProse();
       inFence = !inFence;
@@ -365,7 +415,11 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     const field = line.length <= MAX_FIELD_LINE ? FIELD_LINE.exec(line) : null;
     if (field && wordTokens(field[1] as string).length <= 5 && !/[.!?]\s/.test(field[1] as string)) {
       flushProse();
-      push({ text: stripInlineMarkdown(line.replace(/^[-*+•]\s+/, "")).trim(), kind: "field" });
+      const text = stripInlineMarkdown(line.replace(/^[-*+•]\s+/, "")).trim();
+      // Only a name heads a record: "alphabetic: supported since Chrome 1, …" heads a list of its peers.
+      if (!wasRecord) record = wordTokens(field[2] as string).length <= RECORD_NAME_WORDS ? text : undefined;
+      inRecord = true;
+      push({ text, kind: "field" });
       continue;
     }
     // A short list item on a line of its own ("- Edge 12" under "Browser compatibility") is a fact.

@@ -4,11 +4,13 @@ import {
   type CorpusStatistics,
   definitionSubject,
   ExtractiveAnswerer,
+  expectedAnswer,
   NO_ANSWER_TEXT,
   nameTerms,
   questionShape,
+  statesExpected,
 } from "../../src/llms/ExtractiveAnswerer.js";
-import { answerUnits, contentTerms, splitSentences } from "../../src/llms/textUnits.js";
+import { answerUnits, contentTerms, greekSpelling, splitSentences } from "../../src/llms/textUnits.js";
 
 const profile = (name: string, symbol: string, weight: string, description: string) =>
   new Document({
@@ -95,6 +97,51 @@ describe("answer units", () => {
       "Discovered by Martin H. Klaproth in 1789.",
       "Isolated later.",
     ]);
+  });
+
+  it("does not end a sentence at run-together initials", () => {
+    expect(splitSentences("Discovered by A.F. Cronstedt in 1751. Named after a goblin.")).toEqual([
+      "Discovered by A.F. Cronstedt in 1751.",
+      "Named after a goblin.",
+    ]);
+  });
+
+  it("reads what kind of value a question expects", () => {
+    expect(expectedAnswer("How many layers does BERT-Large have?")).toBe("number");
+    expect(expectedAnswer("If I pass no flag, how often does watch re-run its command?")).toBe("number");
+    expect(expectedAnswer("In which Chrome version did the ease-in value arrive?")).toBe("number");
+    expect(expectedAnswer("What share of input tokens does BERT mask?")).toBe("number");
+    expect(expectedAnswer("What year was pstree first released?")).toBe("year");
+    expect(questionShape("In which year was nickel discovered?").expects).toBe("year");
+    expect(expectedAnswer("What is dropout?")).toBeUndefined();
+    expect(expectedAnswer("Which element has the symbol Fe?")).toBeUndefined();
+    expect(expectedAnswer("How do I list files?")).toBeUndefined();
+    expect(statesExpected("It has 12 layers.", "number")).toBe(true);
+    expect(statesExpected("It is run every two seconds.", "number")).toBe(true);
+    expect(statesExpected("PIDs are shown first.", "number")).toBe(false);
+    expect(statesExpected("Known since antiquity.", "year")).toBe(true);
+    expect(statesExpected("Discovered by A.F. Cronstedt in 1751.", "year")).toBe(true);
+    expect(statesExpected("Version 12 of the tool.", "year")).toBe(false);
+  });
+
+  it("spells Greek letters by name", () => {
+    expect(contentTerms("GPT-3 lowered β2 for stability")).toContain("beta2");
+    expect(contentTerms("the β-VAE objective")).toEqual(contentTerms("the beta-VAE objective"));
+    expect(greekSpelling("beta2")).toBe("β2");
+    expect(greekSpelling("alphabet")).toBe("alphabet");
+  });
+
+  it("reads a block of fields headed by a name as one record", () => {
+    const units = answerUnits(
+      "model: GPT-3\nyear: 2020\nparameters: 175B\n\nmodel: Chinchilla\nparameters: 70B\n\n" +
+        "auto: supported since Chrome 1, Edge 12, Firefox 1\nnone: supported since Chrome 2, Edge 12, Firefox 3",
+    );
+    const field = (text: string) => units.find((u) => u.text === text);
+    expect(field("parameters: 175B")).toMatchObject({ topic: "model: GPT-3", record: true });
+    expect(field("parameters: 70B")).toMatchObject({ topic: "model: Chinchilla", record: true });
+    expect(field("model: Chinchilla")?.topic).toBeUndefined();
+    // A list of peers ("auto: supported since …") is no record: its first line names no thing.
+    expect(field("none: supported since Chrome 2, Edge 12, Firefox 3")?.topic).toBeUndefined();
   });
 
   it("makes a short list item a unit", () => {
@@ -282,6 +329,52 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     const ask = (question: string) => answerer.answer({ question, documents: [cp], corpus: commands });
     expect((await ask("Which command is equivalent to install?")).answer).not.toBe(NO_ANSWER_TEXT);
     expect((await ask("Which Windows command is equivalent to install?")).answer).toBe(NO_ANSWER_TEXT);
+  });
+
+  it("declines when no unit states the kind of value asked for, and prefers one that does", async () => {
+    const pstree = pageOf(
+      "pstree.1",
+      "pstree(1)",
+      "# pstree\n\npstree shows running processes as a tree. If both PIDs and PGIDs are displayed then PIDs are shown first.",
+    );
+    const stats = statistics([pstree.pageContent, ...others]);
+    const ask = (question: string, documents = [pstree]) => answerer.answer({ question, documents, corpus: stats });
+    expect((await ask("What year was pstree first released?")).answer).toBe(NO_ANSWER_TEXT);
+    expect((await ask("How many PIDs does pstree show first?")).answer).toBe(NO_ANSWER_TEXT);
+    const released = pageOf(
+      "pstree.1",
+      "pstree(1)",
+      "# pstree\n\nIf both PIDs and PGIDs are displayed then PIDs are shown first. pstree was released in 1993 by Fred Hucht.",
+    );
+    expect((await ask("What year was pstree first released?", [released])).answer).toContain("1993");
+  });
+
+  it("declines a name the corpus never uses, unless it is an acronym or a compound of known words", async () => {
+    const hnsw = pageOf(
+      "hnsw.md",
+      "HNSW",
+      "# HNSW\n\nThe default ef value of HNSW is 10 in most libraries. The KV cache and the CDF are unrelated.",
+    );
+    const stats = statistics([hnsw.pageContent, ...others]);
+    const ask = (question: string) => answerer.answer({ question, documents: [hnsw], corpus: stats });
+    expect((await ask("What is the default HNSW ef value?")).answer).toContain("is 10");
+    expect((await ask("What is the default HNSW ef value in Pinecone?")).answer).toBe(NO_ANSWER_TEXT);
+    expect((await ask("What is the default HNSW ef value in the CDF sense?")).answer).toContain("is 10");
+  });
+
+  it("answers a record's field for its record only", async () => {
+    const table = pageOf(
+      "models.csv",
+      "models",
+      "model: Megatron-Turing NLG\nyear: 2021\nparameters: 530B\n\nmodel: Whisper large\nyear: 2022\nparameters: 1.55B",
+    );
+    const stats = statistics([table.pageContent, ...others]);
+    const ask = (question: string) => answerer.answer({ question, documents: [table], corpus: stats });
+    expect((await ask("How many parameters does Megatron-Turing NLG have?")).citations[0]?.sentence).toBe(
+      "parameters: 530B",
+    );
+    // "year: 2022" is Whisper's and states a number, but it says nothing of layers.
+    expect((await ask("How many layers does the large variant of Whisper have?")).answer).toBe(NO_ANSWER_TEXT);
   });
 
   it("answers from a lower-ranked passage that covers the question rather than decline", async () => {
