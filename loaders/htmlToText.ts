@@ -137,15 +137,110 @@ function clean(text: string): string {
 const NAVIGATION_ROLES = new Set(["navigation", "banner", "contentinfo"]);
 const NAVIGATION_CLASSES = /(?:^|\s)(?:navheader|navfooter)(?:\s|$)/;
 
+/**
+ * A page's own table of contents (DocBook's `toc` blocks, `role="doc-toc"`) repeats every heading
+ * of the page without its text: a chunk of it matches any question about the page better than the
+ * section that answers it.
+ */
+const TOC_CLASSES = /(?:^|\s)toc(?:\s|$)/;
+
 /** Page-level header/footer are chrome; a header inside an article usually holds its title. */
 function isChrome(node: DomNode): boolean {
   if (NAVIGATION_ROLES.has(node.attribs?.role ?? "") || NAVIGATION_CLASSES.test(node.attribs?.class ?? "")) return true;
+  if (TOC_CLASSES.test(node.attribs?.class ?? "") || node.attribs?.role === "doc-toc") return true;
+  if (isAnchorIndex(node)) return true;
   if (node.name !== "header" && node.name !== "footer") return false;
   for (let p = node.parent; p; p = p.parent) {
     if (p.name === "article" || p.name === "main" || p.attribs?.role === "main") return false;
   }
   return true;
 }
+
+/**
+ * A list that is nothing but links to places on a page (an FAQ's list of its questions, a
+ * chapter's contents): every item is one link to a `#fragment`, and the links are the text.
+ */
+function isAnchorIndex(node: DomNode): boolean {
+  if (node.name !== "ul" && node.name !== "ol" && node.name !== "dl") return false;
+  const links = findAll(node, (n) => n.name === "a" && (n.attribs?.href ?? "").includes("#"));
+  if (links.length < 2) return false;
+  const linked = links.reduce((sum, a) => sum + clean(textOf(a)).length, 0);
+  const all = clean(textOf(node)).replace(/[\d.\s]+/g, " ").length;
+  // Item numbers ("1.1.") are not text of their own.
+  return linked >= 0.8 * all;
+}
+
+/** A heading's permalink ("¶" in Sphinx, "§", "#") is not part of its text. */
+const PERMALINK_MARKS = new Set(["¶", "§", "#", "🔗", "⚓"]);
+function isPermalink(node: DomNode): boolean {
+  if (node.name !== "a") return false;
+  const text = (node.children ?? []).map((c) => (c.type === "text" ? (c.data ?? "") : "")).join("");
+  return PERMALINK_MARKS.has(clean(text));
+}
+
+const BLOCK_CONTENT = new Set([
+  "p",
+  "pre",
+  "div",
+  "ul",
+  "ol",
+  "dl",
+  "table",
+  "blockquote",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+]);
+
+/** Whether an element holds paragraphs or other blocks (a layout table's cell does, a data cell does not). */
+function holdsBlocks(node: DomNode): boolean {
+  return findFirst(node, (n) => BLOCK_CONTENT.has(n.name ?? "")) !== undefined;
+}
+
+const cellsOf = (row: DomNode): DomNode[] => (row.children ?? []).filter((c) => c.name === "td" || c.name === "th");
+
+/** The header cells of a data table: its `<thead>` row, else a first row of `<th>` only. */
+function headerOf(table: DomNode): string[] | undefined {
+  const rows = findAll(table, (n) => n.name === "tr").filter((r) => enclosingTable(r) === table);
+  const first = rows[0];
+  if (!first) return undefined;
+  const cells = cellsOf(first);
+  const inHead = first.parent?.name === "thead";
+  if (!inHead && !(cells.length > 1 && cells.every((c) => c.name === "th"))) return undefined;
+  return cells.map((c) => clean(textOf(c)));
+}
+
+function enclosingTable(node: DomNode): DomNode | undefined {
+  for (let p = node.parent; p; p = p.parent) if (p.name === "table") return p;
+  return undefined;
+}
+
+/**
+ * A data row as it reads on its own: "Field: value" for each cell under a header ("Name: bigint |
+ * Storage Size: 8 bytes"), "Field: value" for a row that names its field in a `<th>` ("Symbol: Fe"),
+ * else the cells joined by " | ". A chunk holding the row then keeps what each value is.
+ */
+function rowText(row: DomNode, header: string[] | undefined): string {
+  const cells = cellsOf(row);
+  const texts = cells.map((c) => clean(textOf(c)));
+  if (cells.length === 2 && cells[0]?.name === "th" && cells[1]?.name === "td" && texts[0] && texts[1]) {
+    return `${texts[0].replace(/:$/, "")}: ${texts[1]}`;
+  }
+  const isHeaderRow = header !== undefined && (row.parent?.name === "thead" || cells.every((c) => c.name === "th"));
+  if (header && !isHeaderRow && header.length === cells.length && header.length <= MAX_LABELLED_COLUMNS) {
+    return texts
+      .map((t, i) => (t && header[i] ? `${header[i]}: ${t}` : t))
+      .filter(Boolean)
+      .join(" | ");
+  }
+  return texts.filter(Boolean).join(" | ");
+}
+
+/** Wider tables keep plain " | " rows: labelling every cell would bury the values. */
+const MAX_LABELLED_COLUMNS = 6;
 
 function render(node: DomNode, out: TextBuilder): void {
   if (node.type === "text") {
@@ -157,10 +252,11 @@ function render(node: DomNode, out: TextBuilder): void {
   if (DROPPED.has(name) || isChrome(node) || node.attribs?.hidden !== undefined) return;
   if (node.attribs?.["aria-hidden"] === "true") return;
 
+  if (isPermalink(node)) return;
   const heading = /^h([1-6])$/.exec(name);
   if (heading) {
     const text = clean(textOf(node));
-    if (text) out.block(`${"#".repeat(Number(heading[1]))} ${text}`);
+    if (text) out.heading(Number(heading[1]), text);
     return;
   }
   if (name === "pre") {
@@ -176,9 +272,11 @@ function render(node: DomNode, out: TextBuilder): void {
     return;
   }
   if (name === "tr") {
-    const cells = (node.children ?? []).filter((c) => c.name === "td" || c.name === "th");
-    const row = cells.map((c) => clean(textOf(c))).filter(Boolean);
-    if (row.length) out.line(row.join(" | "));
+    renderRow(node, out);
+    return;
+  }
+  if (name === "dd" && node.parent?.name === "dl") {
+    renderDefinition(node, out);
     return;
   }
   if (name === "br") {
@@ -189,10 +287,65 @@ function render(node: DomNode, out: TextBuilder): void {
   const isLine = LINES.has(name);
   if (isBlock) out.breakParagraph();
   else if (isLine) out.newline();
-  if (name === "li") out.inline("- ");
+  if (name === "li") out.bullet();
   for (const child of node.children ?? []) render(child, out);
   if (isBlock) out.breakParagraph();
+  else if (name === "dt") out.endTerm();
   else if (isLine) out.newline();
+}
+
+/**
+ * A table row. A question row of a DocBook Q&A set ("1.1. | How do you pronounce …?") becomes a
+ * heading one level under the current one, so every chunk of its answer carries the question; a
+ * row whose cells hold paragraphs (a table used for layout) is rendered as those blocks; a data
+ * row is one line (see rowText).
+ */
+function renderRow(row: DomNode, out: TextBuilder): void {
+  const cells = cellsOf(row);
+  if (/(?:^|\s)question(?:\s|$)/.test(row.attribs?.class ?? "")) {
+    const text = clean(cells.map((c) => textOf(c)).join(" "));
+    if (text) out.block(`${"#".repeat(Math.min(6, out.headingLevel + 1))} ${text}`);
+    return;
+  }
+  if (cells.some(holdsBlocks)) {
+    for (const cell of cells) {
+      out.breakParagraph();
+      for (const child of cell.children ?? []) render(child, out);
+      out.breakParagraph();
+    }
+    return;
+  }
+  const table = enclosingTable(row);
+  const text = rowText(row, table ? out.headerFor(table) : undefined);
+  if (text) out.line(text);
+}
+
+/**
+ * A definition under its term. A short one-line definition joins its term as "term: definition"
+ * (a glossary's "Field: value"); a longer one stays on lines of its own below the term, which
+ * keeps the term a line of its own that the answerer reads as the heading of what follows.
+ */
+function renderDefinition(dd: DomNode, out: TextBuilder): void {
+  const text = clean(textOf(dd));
+  if (!text) return;
+  const term = previousElement(dd);
+  if (term?.name === "dt" && !holdsBlocks(dd) && text.length <= 120 && out.endsWithTerm()) {
+    out.appendToLine(`: ${text}`);
+    return;
+  }
+  out.newline();
+  for (const child of dd.children ?? []) render(child, out);
+  out.newline();
+}
+
+function previousElement(node: DomNode): DomNode | undefined {
+  const siblings = node.parent?.children ?? [];
+  for (let i = siblings.indexOf(node) - 1; i >= 0; i--) {
+    const s = siblings[i] as DomNode;
+    if (s.type === "tag") return s;
+    if (s.type === "text" && (s.data ?? "").trim()) return undefined;
+  }
+  return undefined;
 }
 
 function findChild(node: DomNode, name: string): DomNode | undefined {
@@ -208,6 +361,7 @@ function findChild(node: DomNode, name: string): DomNode | undefined {
 function textOf(node: DomNode, all = false): string {
   if (node.type === "text") return node.data ?? "";
   if (!all && node.name && DROPPED.has(node.name)) return "";
+  if (isPermalink(node)) return "";
   if (node.name === "br") return "\n";
   return (node.children ?? []).map((child) => textOf(child, all)).join("");
 }
@@ -222,6 +376,13 @@ class TextBuilder {
   /** The last two characters written: enough to decide on newlines. */
   private tail = "";
   private pendingSpace = false;
+  /** A list item's "- " waits for its text: a paragraph opening the item must not detach it. */
+  private bulletOpen = false;
+  /** The last line written is a definition list's term. */
+  private termEnded = false;
+  /** Level of the last `<h1>`–`<h6>` written (0 before any), so a question row can nest under it. */
+  headingLevel = 0;
+  private headers = new Map<DomNode, string[] | undefined>();
 
   inline(raw: string): void {
     const text = raw.replace(/[\s\u00a0]+/g, " ");
@@ -237,12 +398,52 @@ class TextBuilder {
 
   newline(): void {
     this.pendingSpace = false;
+    if (this.bulletOpen) return;
     if (this.tail && !this.tail.endsWith("\n")) this.push("\n");
   }
 
   breakParagraph(): void {
     this.newline();
+    if (this.bulletOpen) return;
     if (this.tail && !this.tail.endsWith("\n\n")) this.push("\n");
+  }
+
+  bullet(): void {
+    if (this.bulletOpen) return;
+    this.newline();
+    this.push("- ");
+    this.bulletOpen = true;
+  }
+
+  heading(level: number, text: string): void {
+    this.block(`${"#".repeat(level)} ${text}`);
+    this.headingLevel = level;
+  }
+
+  /** Marks the line just ended as a definition term (see endsWithTerm). */
+  endTerm(): void {
+    this.newline();
+    this.termEnded = true;
+  }
+
+  endsWithTerm(): boolean {
+    return this.termEnded;
+  }
+
+  /** Continues the line just ended (its line break is taken back). */
+  appendToLine(text: string): void {
+    if (this.parts.at(-1) === "\n") {
+      this.parts.pop();
+      this.tail = this.parts.slice(-2).join("").slice(-2);
+    }
+    this.push(text);
+    this.newline();
+  }
+
+  /** A table's header cells, read once per table. */
+  headerFor(table: DomNode): string[] | undefined {
+    if (!this.headers.has(table)) this.headers.set(table, headerOf(table));
+    return this.headers.get(table);
   }
 
   line(text: string): void {
@@ -265,6 +466,10 @@ class TextBuilder {
   }
 
   private push(text: string): void {
+    if (text.trim()) {
+      this.bulletOpen = false;
+    }
+    this.termEnded = false;
     this.parts.push(text);
     this.tail = (this.tail + text).slice(-2);
   }

@@ -123,7 +123,7 @@ describe("loadFile", () => {
     expect(text).toContain("Run the installer and wait.");
     expect(text).toContain("- Node 20");
     expect(text).toContain("```bash\nnpm install genera\ngenera index ./docs\n```");
-    expect(text).toContain("--watch | re-index on change");
+    expect(text).toContain("Flag: --watch | Meaning: re-index on change");
     for (const dropped of [
       "secretScript",
       "inlineScript",
