@@ -280,7 +280,9 @@ async function dense(url: string): Promise<void> {
     );
     await kb.close();
   }
-  console.log(`\n${N} chunks × ${DIM}-d clustered vectors, ${QUERIES} queries (HNSW M 16, efConstruction 200):\n`);
+  console.log(
+    `\n${N} chunks × ${DIM}-d clustered vectors, ${QUERIES} queries (HNSW M 16, efConstruction 64 on both; pgvector ef_search 100, hnswlib efSearch 64):\n`,
+  );
   console.log(
     "| store | chunks/s committed | recall@10 vs exact | dense p50 / p99 ms | keyword p50 / p99 ms | hybrid p50 / p99 ms |",
   );

@@ -130,8 +130,17 @@ export class PostgresKeywordIndex {
     });
   }
 
-  /** Inserts the postings of rows just inserted (their keys, parallel to `analysed`). */
-  async write(client: PoolClient, labels: string[], analysed: ChunkPostings[]): Promise<void> {
+  /**
+   * Inserts the postings of rows just inserted (their keys, parallel to `analysed`). `first`, a
+   * data-modifying statement with its parameters, runs in the same statement ahead of them (one
+   * round trip instead of two: the owner row and its postings).
+   */
+  async write(
+    client: PoolClient,
+    labels: string[],
+    analysed: ChunkPostings[],
+    first?: { sql: string; params: unknown[] },
+  ): Promise<void> {
     const cols: unknown[][] = [[], [], [], [], [], [], [], []];
     analysed.forEach(({ terms, lengths }, i) => {
       for (const [term, tf] of terms) {
@@ -145,11 +154,17 @@ export class PostgresKeywordIndex {
         cols[7]?.push(lengths[2]);
       }
     });
-    if (!cols[0]?.length) return;
+    if (!cols[0]?.length) {
+      if (first) await client.query(first.sql, first.params);
+      return;
+    }
+    const at = first?.params.length ?? 0;
+    const p = (n: number) => `$${at + n}`;
     await client.query(
-      `INSERT INTO ${this.postings} (term, ${this.key}, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[])`,
-      cols,
+      `${first ? `WITH first AS (${first.sql}) ` : ""}
+       INSERT INTO ${this.postings} (term, ${this.key}, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
+       SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::bigint[], ${p(3)}::int[], ${p(4)}::int[], ${p(5)}::int[], ${p(6)}::int[], ${p(7)}::int[], ${p(8)}::int[])`,
+      [...(first?.params ?? []), ...cols],
     );
   }
 

@@ -1,5 +1,6 @@
 import { Document } from "@langchain/core/documents";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
+import { HNSW_DEFAULTS } from "../../vectorstores/hnsw.js";
 import { type DocumentFilter, matchesFilter } from "../../vectorstores/KeywordIndex.js";
 import { assembleSource } from "../../vectorstores/WholeDocumentIndex.js";
 import { GeneraError } from "../errors.js";
@@ -32,7 +33,10 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** HNSW candidate list per search (pgvector's `hnsw.ef_search`; default 100, raised to k when k is larger). */
   efSearch?: number;
-  /** pgvector HNSW build parameters (default m 16, ef_construction 200: the embedded graph's). */
+  /**
+   * pgvector HNSW build parameters (default m 16, ef_construction 64: the embedded graph's, and
+   * pgvector's own). The first opening of a store records them; the index is built with those.
+   */
   hnsw?: { M?: number; efConstruction?: number };
 }
 
@@ -137,7 +141,13 @@ export class PostgresStore implements KnowledgeStore {
       await client.query(
         `INSERT INTO ${t.meta} (key, value) VALUES ('format', $1), ('version', $2), ('modelId', $3), ('M', $4), ('efConstruction', $5)
          ON CONFLICT (key) DO NOTHING`,
-        [FORMAT, String(VERSION), options.modelId, String(hnsw.M ?? 16), String(hnsw.efConstruction ?? 200)],
+        [
+          FORMAT,
+          String(VERSION),
+          options.modelId,
+          String(hnsw.M ?? HNSW_DEFAULTS.M),
+          String(hnsw.efConstruction ?? HNSW_DEFAULTS.efConstruction),
+        ],
       );
       const keywords = new PostgresKeywordIndex(t.chunkPostings);
       const documents = new PostgresKeywordIndex(t.documentPostings);
@@ -280,11 +290,11 @@ export class PostgresStore implements KnowledgeStore {
       `SELECT id, text, metadata, 1 - (embedding <=> $1::vector) AS score
        FROM ${this.t.chunks} WHERE true ${where} ORDER BY embedding <=> $1::vector LIMIT ${limit}`;
     const ef = this.options.efSearch ?? 100;
-    if (options.k <= ef) return this.search(run, [JSON.stringify(vector)], options);
+    if (options.k <= ef) return this.search(run, [vectorLiteral(vector)], options);
     // The HNSW scan returns at most ef_search rows: widen it for this search only.
     return transaction(this.pool, async (client) => {
       await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(Math.floor(options.k), 1000)}`);
-      return this.search(run, [JSON.stringify(vector)], options, client);
+      return this.search(run, [vectorLiteral(vector)], options, client);
     });
   }
 
@@ -296,9 +306,15 @@ export class PostgresStore implements KnowledgeStore {
     const t = this.t;
     await transaction(this.pool, async (client) => {
       // One writer at a time across every process sharing the store: id checks and the first
-      // vector's dimension are then decided against a table no one else is changing.
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [t.chunks]);
-      const stored = (await readMeta(client, t.meta)).get("dimension");
+      // vector's dimension are then decided against a table no one else is changing. The commit
+      // takes few round trips (each costs a parse, a plan and a wait): lock and meta in one, the
+      // id check of every put in one, a source's replacement in one, its chunks in one statement
+      // per INSERT_ROWS, their postings in one, its whole document with its postings in one.
+      const { rows: locked } = await client.query<{ value: string | null }>(
+        `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = 'dimension') AS value`,
+        [t.chunks],
+      );
+      const stored = locked[0]?.value ?? undefined;
       if (stored !== undefined && dimension !== undefined && Number(stored) !== dimension) {
         throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
       }
@@ -306,16 +322,18 @@ export class PostgresStore implements KnowledgeStore {
         await this.createVectorIndex(client, dimension);
       }
       // Ids are checked against the store as it was before this batch, as the embedded store does.
-      for (const put of puts) {
-        const { rows: taken } = await client.query<{ id: string }>(
-          `SELECT c.id FROM ${t.chunks} c JOIN ${t.sources} s USING (sid) WHERE c.id = ANY($1::text[]) AND s.path <> $2 LIMIT 1`,
-          [put.chunks.map((c) => c.id as string), put.record.path],
+      const asked = puts.flatMap((put) => put.chunks.map((c) => [c.id as string, put.record.path] as const));
+      if (asked.length) {
+        const { rows: taken } = await client.query<{ id: string; path: string }>(
+          `SELECT a.id, a.path FROM unnest($1::text[], $2::text[]) AS a(id, path)
+           JOIN ${t.chunks} c ON c.id = a.id JOIN ${t.sources} s USING (sid) WHERE s.path <> a.path LIMIT 1`,
+          [asked.map(([id]) => id), asked.map(([, path]) => path)],
         );
         if (taken[0]) {
           throw new GeneraError(
             "CONFLICT",
-            `Chunk id ${taken[0].id} of ${put.record.path} is already stored for another chunk`,
-            { details: { id: taken[0].id, path: put.record.path } },
+            `Chunk id ${taken[0].id} of ${taken[0].path} is already stored for another chunk`,
+            { details: { id: taken[0].id, path: taken[0].path } },
           );
         }
       }
@@ -324,15 +342,22 @@ export class PostgresStore implements KnowledgeStore {
       }
       for (const put of puts) {
         const r = put.record;
+        // The source row, with its old chunks and whole document gone (their postings cascade).
         const { rows } = await client.query<{ sid: string }>(
-          `INSERT INTO ${t.sources} (path, root, source, hash, size, mtime_ms, indexed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
-             size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
-           RETURNING sid`,
+          `WITH s AS (
+             INSERT INTO ${t.sources} (path, root, source, hash, size, mtime_ms, indexed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
+               size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
+             RETURNING sid
+           ), old_chunks AS (
+             DELETE FROM ${t.chunks} WHERE sid = (SELECT sid FROM s)
+           ), old_document AS (
+             DELETE FROM ${t.documents} WHERE sid = (SELECT sid FROM s)
+           )
+           SELECT sid FROM s`,
           [r.path, r.root, r.source, r.hash, r.size, r.mtimeMs, r.indexedAt],
         );
-        const sid = rows[0]?.sid;
-        await client.query(`DELETE FROM ${t.chunks} WHERE sid = $1`, [sid]);
+        const sid = rows[0]?.sid as string;
         for (let start = 0; start < put.chunks.length; start += INSERT_ROWS) {
           const slice = put.chunks.slice(start, start + INSERT_ROWS);
           const analysed = this.keywords.analyse(slice);
@@ -348,7 +373,7 @@ export class PostgresStore implements KnowledgeStore {
               slice.map((c) => c.id as string),
               slice.map((c) => withoutNul(c.pageContent)),
               slice.map((c) => JSON.stringify(c.metadata ?? {}).replaceAll("\\u0000", "")),
-              put.vectors.slice(start, start + INSERT_ROWS).map((v) => JSON.stringify(v)),
+              put.vectors.slice(start, start + INSERT_ROWS).map(vectorLiteral),
               analysed.map((a) => a.lengths[0]),
               analysed.map((a) => a.lengths[1]),
               analysed.map((a) => a.lengths[2]),
@@ -361,7 +386,7 @@ export class PostgresStore implements KnowledgeStore {
             analysed,
           );
         }
-        await writeDocument(client, t, this.documents, sid as string, r.source, put.chunks);
+        await writeDocument(client, t, this.documents, sid, r.source, put.chunks);
       }
       for (const touched of batch.touch ?? []) {
         await client.query(`UPDATE ${t.sources} SET mtime_ms = $1 WHERE path = $2`, [touched.mtimeMs, touched.path]);
@@ -400,15 +425,19 @@ export class PostgresStore implements KnowledgeStore {
     await this.pool.end();
   }
 
-  /** Fixes the vector column's length (HNSW needs one) and builds the index: the first vector decides. */
+  /**
+   * Fixes the vector column's length (HNSW needs one) and builds the index with the parameters the
+   * store recorded when it was created: the first vector decides.
+   */
   private async createVectorIndex(client: PoolClient, dimension: number): Promise<void> {
     const t = this.t;
-    const m = this.options.hnsw?.M ?? 16;
-    const efConstruction = this.options.hnsw?.efConstruction ?? 200;
+    const meta = await readMeta(client, t.meta);
+    const m = Math.floor(Number(meta.get("M") ?? HNSW_DEFAULTS.M));
+    const efConstruction = Math.floor(Number(meta.get("efConstruction") ?? HNSW_DEFAULTS.efConstruction));
     await client.query(`ALTER TABLE ${t.chunks} ALTER COLUMN embedding TYPE vector(${dimension})`);
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${t.chunks}_embedding ON ${t.chunks}
-       USING hnsw (embedding vector_cosine_ops) WITH (m = ${Math.floor(m)}, ef_construction = ${Math.floor(efConstruction)})`,
+       USING hnsw (embedding vector_cosine_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
     );
     await client.query(`INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1)`, [String(dimension)]);
   }
@@ -518,8 +547,9 @@ function tables(prefix = "genera") {
 }
 
 /**
- * Replaces a source's whole document: its chunks put together as WholeDocumentIndex puts them
- * (grouped by their `source`, as there), analysed, with its postings. No chunks, no document.
+ * Writes a source's whole document (its old one already deleted): its chunks put together as
+ * WholeDocumentIndex puts them (grouped by their `source`, as there), analysed, with its postings.
+ * No chunks, no document.
  */
 async function writeDocument(
   client: PoolClient,
@@ -529,7 +559,6 @@ async function writeDocument(
   recordSource: string,
   chunks: Document[],
 ): Promise<void> {
-  await client.query(`DELETE FROM ${t.documents} WHERE sid = $1`, [sid]);
   if (!chunks.length) return;
   const named = chunks[0]?.metadata?.source;
   const source = typeof named === "string" && named !== "" ? named : recordSource;
@@ -539,15 +568,17 @@ async function writeDocument(
   );
   const [analysed] = documents.analyse([whole.document]);
   const lengths = analysed?.lengths ?? [0, 0, 0];
-  await client.query(
-    `INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [sid, source, whole.chunkIds, ...lengths],
-  );
-  if (analysed) await documents.write(client, [sid], [analysed]);
+  // The document row and its postings in one statement.
+  await documents.write(client, [sid], analysed ? [analysed] : [], {
+    sql: `INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body) VALUES ($1, $2, $3, $4, $5, $6)`,
+    params: [sid, source, whole.chunkIds, ...lengths],
+  });
 }
 
 /** Version 2 had no whole documents: each source's gets built from its stored chunks (in the opening transaction). */
 async function writeAllDocuments(client: PoolClient, t: Tables, documents: PostgresKeywordIndex): Promise<void> {
+  // Whatever an older store kept there is rebuilt (their postings cascade).
+  await client.query(`DELETE FROM ${t.documents}`);
   const { rows: sources } = await client.query<{ sid: string; source: string }>(
     `SELECT sid, source FROM ${t.sources} ORDER BY sid`,
   );
@@ -563,6 +594,15 @@ async function writeAllDocuments(client: PoolClient, t: Tables, documents: Postg
 async function readMeta(client: PoolClient, table: string): Promise<Map<string, string>> {
   const { rows } = await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${table}`);
   return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+/**
+ * A vector as pgvector's text input, at the single precision pgvector stores: nine significant
+ * digits give back the same float, and the text is about a third shorter than a double's (less
+ * to send and to parse, per chunk).
+ */
+function vectorLiteral(vector: number[]): string {
+  return `[${vector.map((x) => Number(Math.fround(x).toPrecision(9))).join(",")}]`;
 }
 
 function toDocument(row: ChunkRow): Document {

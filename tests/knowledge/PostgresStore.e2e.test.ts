@@ -43,6 +43,51 @@ describe("PostgresStore", () => {
     ).rejects.toMatchObject({ code: "MODEL_MISMATCH" });
   });
 
+  it("builds its HNSW index with the parameters recorded when the store was created (default m 16, ef_construction 64)", async () => {
+    const vectors = (n: number) => Array.from({ length: n }, (_, i) => [1, i + 1, 0.5]);
+    const write = (path: string) => ({
+      record: { path, root: "/r", source: path, hash: path, size: 1, mtimeMs: 0, indexedAt: new Date(0).toISOString() },
+      chunks: [new Document({ id: `${path}#0`, pageContent: "alpha" })],
+      vectors: vectors(1),
+    });
+    const indexDef = async (prefix: string) => {
+      const { default: pgClient } = await import("pg");
+      const client = new pgClient.Client({ connectionString: pg.url });
+      await client.connect();
+      const { rows } = await client.query<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = $1",
+        [`${prefix}_chunks_embedding`],
+      );
+      await client.end();
+      return rows[0]?.indexdef ?? "";
+    };
+    const plain = await PostgresStore.open({
+      url: pg.url,
+      modelId: "m",
+      tablePrefix: "hnsw_default",
+      maxConnections: 1,
+    });
+    await plain.commit({ put: [write("/r/a.md")] });
+    await plain.close();
+    expect(await indexDef("hnsw_default")).toMatch(/m='?16'?, ef_construction='?64'?/);
+    // A store created with its own parameters keeps them, whoever opens it first with a vector.
+    const first = await PostgresStore.open({
+      url: pg.url,
+      modelId: "m",
+      tablePrefix: "hnsw_own",
+      maxConnections: 1,
+      hnsw: { M: 8, efConstruction: 40 },
+    });
+    await first.close();
+    const second = await PostgresStore.open({ url: pg.url, modelId: "m", tablePrefix: "hnsw_own", maxConnections: 1 });
+    await second.commit({ put: [write("/r/b.md")] });
+    expect(await indexDef("hnsw_own")).toMatch(/m='?8'?, ef_construction='?40'?/);
+    // Vectors go over the wire at single precision, which is what pgvector keeps: the scores agree.
+    const hits = await second.denseSearch([1, 1, 0.5], { k: 1 });
+    expect(hits[0]?.score).toBeCloseTo(1, 6);
+    await second.close();
+  });
+
   it("names the server it cannot reach, without the password", async () => {
     const error = await PostgresStore.open({
       url: "postgres://genera:secret@127.0.0.1:1/none",
