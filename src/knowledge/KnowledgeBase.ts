@@ -226,7 +226,11 @@ export class KnowledgeBase {
     } else if (options.databaseUrl) {
       // Loaded only when configured: the embedded default never loads the Postgres client.
       const { PostgresStore } = await import("./PostgresStore.js");
-      store = await PostgresStore.open({ url: options.databaseUrl, modelId });
+      store = await PostgresStore.open({
+        url: options.databaseUrl,
+        modelId,
+        contextualHeaders: options.contextualHeaders,
+      });
     } else {
       store = await EmbeddedStore.open({
         dir,

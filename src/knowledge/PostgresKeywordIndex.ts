@@ -4,6 +4,7 @@ import {
   BM25_PARAMETERS,
   bm25Idf,
   DEFAULT_KEYWORD_BOOSTS,
+  type KeywordFieldBoosts,
   KeywordIndex,
   selectiveTerms,
 } from "../../vectorstores/KeywordIndex.js";
@@ -55,8 +56,11 @@ export class PostgresKeywordIndex {
   readonly totals: string;
   private readonly owner: string;
   private readonly key: string;
+  private readonly boosts: Readonly<KeywordFieldBoosts>;
 
-  constructor(tables: PostingsTables) {
+  /** `boosts`: the field weights (default DEFAULT_KEYWORD_BOOSTS), as KeywordIndex's option. */
+  constructor(tables: PostingsTables, boosts: Readonly<KeywordFieldBoosts> = DEFAULT_KEYWORD_BOOSTS) {
+    this.boosts = boosts;
     this.owner = tables.owner;
     this.key = tables.key;
     this.postings = tables.postings;
@@ -215,12 +219,19 @@ export class PostgresKeywordIndex {
     // An empty field everywhere has no average; no row has a term there, so any positive value does.
     const avg = lengths.map((sum) => sum / n || 1);
     const { k, b, d } = BM25_PARAMETERS;
-    const boost = DEFAULT_KEYWORD_BOOSTS;
+    const boost = this.boosts;
+    // A field weighted 0 is left out, as KeywordIndex leaves it out: a term found only there
+    // neither brings a row in nor counts as matched.
+    const weighted = FIELDS.filter((field) => boost[field] > 0);
+    const held = (row: string) =>
+      weighted.length === FIELDS.length
+        ? ""
+        : `AND (${weighted.map((f) => `${row}tf_${f} > 0`).join(" OR ") || "false"})`;
     const share = (field: string, f: number, weight: number) =>
       weight > 0
         ? `CASE WHEN p.tf_${field} > 0 THEN ${weight} * q.idf_${field} * (${d} + p.tf_${field} * ${k + 1} /
              (p.tf_${field} + ${k} * (${1 - b} + ${b} * p.len_${field} / $${5 + f}::float8))) ELSE 0 END`
-        : "0";
+        : `0 * $${5 + f}::float8`; // the parameter still needs its type
     const ranked = `WITH q AS (
          SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[]) AS q(term, idf_title, idf_headings, idf_body)
        ), s AS (
@@ -228,7 +239,8 @@ export class PostgresKeywordIndex {
            sum(${share("title", 0, boost.title)} + ${share("headings", 1, boost.headings)} + ${share("body", 2, boost.body)})
              * count(*) AS score
          FROM ${this.postings} p JOIN q USING (term)
-         ${restricted ? `WHERE p.${this.key} IN (SELECT ${this.key} FROM ${this.postings} WHERE term = ANY($8::text[]))` : ""}
+         WHERE true ${held("p.")}
+         ${restricted ? `AND p.${this.key} IN (SELECT ${this.key} FROM ${this.postings} WHERE term = ANY($8::text[]) ${held("")})` : ""}
          GROUP BY p.${this.key}
        )`;
     const params: unknown[] = [terms, idf[0], idf[1], idf[2], avg[0], avg[1], avg[2]];

@@ -13,6 +13,7 @@ import {
   withoutNul,
 } from "../util/postgres.js";
 import { checkBatch } from "./checkBatch.js";
+import { BODY_ONLY_BOOSTS } from "./embeddingText.js";
 import type {
   ChunkWindow,
   DocumentHit,
@@ -31,6 +32,11 @@ export interface PostgresStoreOptions {
   tablePrefix?: string;
   /** Pool size (default 10). A PGlite socket server runs every connection in one session: use 1 there. */
   maxConnections?: number;
+  /**
+   * Contextual chunk headers (default true), as KnowledgeBase's option: off, the title and
+   * heading fields count for nothing in keyword scores (BODY_ONLY_BOOSTS, as the embedded store).
+   */
+  contextualHeaders?: boolean;
   /** HNSW candidate list per search (pgvector's `hnsw.ef_search`; default 100, raised to k when k is larger). */
   efSearch?: number;
   /**
@@ -74,7 +80,10 @@ export class PostgresStore implements KnowledgeStore {
     this.modelId = options.modelId;
     this.dim = dimension;
     this.t = tables(options.tablePrefix);
-    this.keywords = new PostgresKeywordIndex(this.t.chunkPostings);
+    this.keywords = new PostgresKeywordIndex(
+      this.t.chunkPostings,
+      options.contextualHeaders === false ? BODY_ONLY_BOOSTS : undefined,
+    );
     this.documents = new PostgresKeywordIndex(this.t.documentPostings);
   }
 
