@@ -4,7 +4,7 @@
  * loop that recounts every pair of every word after each merge. Same corpus, same
  * merges (checked), so the ratio is the algorithmic gain.
  *
- *   npx tsx bench/bpe-train.ts [--kb 1000] [--vocab 2048]
+ *   node --import ./scripts/ts.mjs bench/bpe-train.ts [--kb 1000] [--vocab 2048]
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

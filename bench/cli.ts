@@ -2,8 +2,8 @@
  * Start-up cost of the `genera` command and of `import "genera"`, against Node's own start in
  * the same run (issue goal: each command within 0.5 s of `node -e 0`).
  *
- *   npm run build && npx tsx bench/cli.ts        (npm run bench:cli)
- *   GENERA_ROOT=/path/to/other/checkout npx tsx bench/cli.ts   (the same cases on another build)
+ *   npm run build && node --import ./scripts/ts.mjs bench/cli.ts        (npm run bench:cli)
+ *   GENERA_ROOT=/path/to/other/checkout node --import ./scripts/ts.mjs bench/cli.ts   (the same cases on another build)
  *
  * Each command runs ROUNDS times, alternating with the baseline, so a busy machine slows both
  * alike; the table shows medians and the difference to the baseline's median. `stats` runs on a

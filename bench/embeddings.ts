@@ -3,7 +3,7 @@
  * versus the pool, at several batch sizes, with each configuration's peak RSS; then
  * the two runtimes (onnxruntime, genera's engine) on one worker.
  *
- *   npx tsx bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32] [--repeat 1]
+ *   node --import ./scripts/ts.mjs bench/embeddings.ts [--n 192] [--pool 2] [--batches 8,16,32] [--repeat 1]
  *
  * Every configuration runs in its own child process so that peak RSS belongs to it
  * alone; model loading is excluded from the timing (one warm-up call first).
@@ -17,6 +17,7 @@ import type { UseLiteRuntime } from "../src/embeddings/loadUseLiteModel.js";
 import { SentencePieceTokenizer, type SentencePieceVocabulary } from "../src/embeddings/SentencePieceTokenizer.js";
 import { UniversalSentenceEncoderEmbeddings } from "../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { defaultUseModelDir } from "../src/embeddings/useLiteAssets.js";
+import { TS_NODE_FLAGS } from "../tests/helpers/tsNode.js";
 
 const SUBJECTS = [
   "the committee",
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     for (const [mode, workers, batch, runtime] of configs) {
       const out = spawnSync(
         process.execPath,
-        ["--import", "tsx", self, "--child", mode, String(workers), String(batch), String(n), runtime],
+        [...TS_NODE_FLAGS, self, "--child", mode, String(workers), String(batch), String(n), runtime],
         { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
       );
       const line = out.stdout.trim().split("\n").pop() ?? "";

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seededRandom } from "../src/engine/random.js";
+import { TS_NODE_FLAGS } from "../tests/helpers/tsNode.js";
 import {
   listDocuments,
   type ServerProcess,
@@ -280,7 +281,7 @@ async function openChild(mode: "snapshot" | "rebuild", out: string): Promise<voi
 
 function runJsonChild<T>(args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...TS_NODE_FLAGS, SELF, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
@@ -295,7 +296,7 @@ function runJsonChild<T>(args: string[]): Promise<T> {
 
 function runStoreChild(pipeline: string, corpus: string, out: string): Promise<StoreRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", SELF, `--store-child=${pipeline}`, corpus, out], {
+    const child = spawn(process.execPath, [...TS_NODE_FLAGS, SELF, `--store-child=${pipeline}`, corpus, out], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let stdout = "";

@@ -5,8 +5,8 @@
  * efConstruction=200, so each store is measured as a user gets it. @langchain/community is not a dependency: without
  * it the community columns are left out (bench/communityHnswlib.ts says how to add them).
  *
- *   npx tsx bench/hnsw.ts                 # 100,000 × 384, 1,000 queries, 10,000 one-at-a-time adds (several minutes)
- *   npx tsx bench/hnsw.ts --n 10000       # quick check
+ *   node --import ./scripts/ts.mjs bench/hnsw.ts                 # 100,000 × 384, 1,000 queries, 10,000 one-at-a-time adds (several minutes)
+ *   node --import ./scripts/ts.mjs bench/hnsw.ts --n 10000       # quick check
  *
  * Flags: --n, --dim, --clusters, --queries, --k, --adds, --exact-queries, --rounds, --seed.
  * Recall@k is measured against hnswlib's exact BruteforceSearch over all queries; the plain-JS exact scan runs on

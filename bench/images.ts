@@ -8,7 +8,7 @@
  * table; the parts are shown
  * as shares of the whole step measured in the same run.
  *
- *   npx tsx bench/images.ts
+ *   node --import ./scripts/ts.mjs bench/images.ts
  */
 import { AdamW, conv2d, gemm, maxPool2d, SeededRng, Tensor } from "../src/engine/index.js";
 import { ConditionalGAN, ganRecipe } from "../src/images/ConditionalGAN.js";

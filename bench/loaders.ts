@@ -3,7 +3,7 @@
  * readdir (the floor: no binary sniff, no realpath, no patterns), then loading and
  * splitting each text format, reported per file and per MiB.
  *
- *   npx tsx bench/loaders.ts [files=5000]
+ *   node --import ./scripts/ts.mjs bench/loaders.ts [files=5000]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";

@@ -4,10 +4,10 @@
  *   - examples/eval/knowledge-qa.jsonl over examples/knowledge/
  *   - examples/eval/<name>/qa.jsonl over examples/eval/<name>/corpus/
  *
- * Run: npx tsx bench/retrieval-eval.ts            (first run embeds the corpora, later runs reuse them)
- *      npx tsx bench/retrieval-eval.ts --defaults  (baselines and the shipped defaults only, no grid)
- *      npx tsx bench/retrieval-eval.ts --finalists (baselines, the finalists table and the defaults)
- *      npx tsx bench/retrieval-eval.ts --compare   (defaults vs BM25 per chunk vs BM25 per whole file only)
+ * Run: node --import ./scripts/ts.mjs bench/retrieval-eval.ts            (first run embeds the corpora, later runs reuse them)
+ *      node --import ./scripts/ts.mjs bench/retrieval-eval.ts --defaults  (baselines and the shipped defaults only, no grid)
+ *      node --import ./scripts/ts.mjs bench/retrieval-eval.ts --finalists (baselines, the finalists table and the defaults)
+ *      node --import ./scripts/ts.mjs bench/retrieval-eval.ts --compare   (defaults vs BM25 per chunk vs BM25 per whole file only)
  *      … --answers [--lexical-answers]             (also the answer table of the default chain; see answerTable)
  *      GENERA_BENCH_RETRIEVER='{"documentWeight":0.5}'  to try other retriever settings as "defaults"
  *      GENERA_BENCH_CACHE=/some/dir  to move the cache (default: <os tmp>/genera-retrieval-eval)

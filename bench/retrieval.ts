@@ -2,7 +2,7 @@
  * Query latency of keyword-only, dense-only and hybrid retrieval over 10,000 chunks,
  * and the size of both indexes on disk.
  *
- * Run: npx tsx bench/retrieval.ts   (npm run bench:retrieval)
+ * Run: node --import ./scripts/ts.mjs bench/retrieval.ts   (npm run bench:retrieval)
  *      GENERA_BENCH_CHUNKS=2000 for a quicker run; GENERA_BENCH_QUERIES (default 200)
  *
  * The corpus is generated (Zipf-distributed words, names and numbers, 1,000 files × 10

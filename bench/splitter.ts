@@ -4,7 +4,7 @@
  * Reports speed and structure quality: chunks that cut a fenced code block, chunks
  * with no text besides a heading, and whether offsets map back to the source.
  *
- *   npx tsx bench/splitter.ts [megabytes=4]
+ *   node --import ./scripts/ts.mjs bench/splitter.ts [megabytes=4]
  */
 import { Document } from "@langchain/core/documents";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";

@@ -1,7 +1,7 @@
 /**
  * Speed of the from-scratch transformer engine, against onnxruntime in the same run.
  *
- *   npx tsx bench/transformer.ts            (npm run bench:transformer)
+ *   node --import ./scripts/ts.mjs bench/transformer.ts            (npm run bench:transformer)
  *
  * 1. GEMM GFLOP/s at the shapes training the default preset uses: our scalar
  *    JS kernel, our wasm SIMD kernel on one thread, the same over the worker

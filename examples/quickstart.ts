@@ -1,5 +1,5 @@
 // The README's library example: index the bundled knowledge base and print the
-// best matches for a question. Run: npx tsx examples/quickstart.ts "your question"
+// best matches for a question. Run: node --import ./scripts/ts.mjs examples/quickstart.ts "your question"
 import { join } from "node:path";
 import { KnowledgeBase, UniversalSentenceEncoderEmbeddings } from "genera";
 

@@ -5,7 +5,7 @@
  * loss of the best predictor that ignores context. Writes a checkpoint folder with
  * metrics.jsonl and loss.svg, and prints the curve as a table plus a sample.
  *
- *   npx tsx examples/train-gpt.ts [--minutes 9.5] [--out .genera/gpt-knowledge]
+ *   node --import ./scripts/ts.mjs examples/train-gpt.ts [--minutes 9.5] [--out .genera/gpt-knowledge]
  *
  * Then: npx genera generate --model .genera/gpt-knowledge "Attention is"
  *

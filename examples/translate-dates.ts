@@ -9,7 +9,7 @@
  * Characters in, characters out; training pairs are generated on the fly (never
  * repeating a held-out pair) and accuracy is exact match on a held-out set.
  *
- *   npx tsx examples/translate-dates.ts [--minutes 9] [--out .genera/dates] [--test 1000]
+ *   node --import ./scripts/ts.mjs examples/translate-dates.ts [--minutes 9] [--out .genera/dates] [--test 1000]
  *
  * The checkpoint it writes works with TransformerLLM / `genera generate --model .genera/dates "Dec 25, 2023"`.
  *

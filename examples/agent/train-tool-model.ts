@@ -2,7 +2,7 @@
  * Trains the offline tool model from scratch with genera's engine on the generated
  * dataset, checks it on held-out requests, and writes the checkpoint genera ships:
  *
- *   nice -n 10 npx tsx examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500]
+ *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500]
  *
  * Writes config.json, vocab.json, model.safetensors, metrics.jsonl and loss.svg.
  */

@@ -5,8 +5,8 @@
  * is the guard that keeps hand-edited sets honest.
  *
  * Usage:
- *   npx tsx examples/eval/check.ts                      # every shipped set
- *   npx tsx examples/eval/check.ts <qa.jsonl> <corpus>  # one set
+ *   node --import ./scripts/ts.mjs examples/eval/check.ts                      # every shipped set
+ *   node --import ./scripts/ts.mjs examples/eval/check.ts <qa.jsonl> <corpus>  # one set
  *
  * Text per source kind:
  *   .md .txt .csv .json       the file itself
@@ -203,7 +203,7 @@ export function shippedSets(): Array<[string, string]> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.length !== 0 && args.length !== 2) {
-    console.error("usage: npx tsx examples/eval/check.ts [<qa.jsonl> <corpus-dir>]");
+    console.error("usage: node --import ./scripts/ts.mjs examples/eval/check.ts [<qa.jsonl> <corpus-dir>]");
     process.exit(2);
   }
   const sets: Array<[string, string]> = args.length === 2 ? [[resolve(args[0]), resolve(args[1])]] : shippedSets();

@@ -5,7 +5,7 @@
  * Source format: first line is the slide title, second line a formula, then "- " bullets.
  * Large black DejaVu Sans on white keeps the text within what PaddleOCR reads reliably.
  *
- * Run: npx tsx examples/knowledge-src/build-image.ts
+ * Run: node --import ./scripts/ts.mjs examples/knowledge-src/build-image.ts
  * Needs /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf (Debian: apt-get install fonts-dejavu-core).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";

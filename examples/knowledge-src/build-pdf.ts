@@ -8,7 +8,7 @@
  * front rather than failing halfway through a page. The PDF is written by the tests' small
  * writer (tests/helpers/pdfWriter.ts).
  *
- * Run: npx tsx examples/knowledge-src/build-pdf.ts
+ * Run: node --import ./scripts/ts.mjs examples/knowledge-src/build-pdf.ts
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 
 /**
  * The folder `models/<name>` at the package root, found by walking up from this file so
- * it holds from src/ (tsx) and from the compiled copy in dist/; undefined when absent.
+ * it holds from src/ (TypeScript) and from the compiled copy in dist/; undefined when absent.
  */
 export function shippedModelDir(name: string): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -10,6 +10,7 @@ import {
   USE_MAX_TOKENS,
 } from "../../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { isGeneraError } from "../../src/errors.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 
 const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * (b[i] as number), 0);
 const norm = (a: number[]) => Math.sqrt(dot(a, a));
@@ -149,7 +150,7 @@ describe("UniversalSentenceEncoderEmbeddings in the calling thread", () => {
 });
 
 describe("a script that never calls close()", () => {
-  it("exits by itself under tsx", () => {
+  it("exits by itself when run from its TypeScript source", () => {
     const dir = mkdtempSync(join(tmpdir(), "genera-use-exit-"));
     try {
       const script = join(dir, "embed.mts");
@@ -162,7 +163,7 @@ const vectors = await use.embedDocuments(["one sentence", "another sentence", "a
 console.log("embedded", vectors.length, vectors[0].length);
 `,
       );
-      const run = spawnSync(process.execPath, ["--import", "tsx", script], {
+      const run = spawnSync(process.execPath, [...TS_NODE_FLAGS, script], {
         cwd: resolve("."),
         encoding: "utf8",
         timeout: 60_000,

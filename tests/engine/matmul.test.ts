@@ -11,6 +11,7 @@ import {
   setMatmulThreads,
 } from "../../src/engine/kernels/matmul.js";
 import { seededRandom } from "../../src/engine/random.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 
 const rng = seededRandom(17);
 const rand = (n: number) => Float32Array.from({ length: n }, () => rng() * 2 - 1);
@@ -114,7 +115,7 @@ describe("matmul kernels", () => {
         if (s !== c[i * N + j]) bad++;
       }
       console.log(matmulKernelName(), bad);`;
-    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    const out = execFileSync(process.execPath, [...TS_NODE_FLAGS, "--input-type=module", "-e", script], {
       cwd: root,
       env: { ...process.env, GENERA_MATMUL_FMA: "0" },
       encoding: "utf8",

@@ -9,6 +9,7 @@ import { loadSafetensors } from "../../src/engine/checkpoints/safetensors.js";
 import { GPT } from "../../src/engine/models/gpt.js";
 import { CharTokenizer } from "../../src/engine/tokenizers/index.js";
 import { readMetrics, trainGPT } from "../../src/engine/training/trainGPT.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 import { syntheticCorpus, TINY_CONFIG } from "./helpers/corpus.js";
 
 const dir = mkdtempSync(join(tmpdir(), "genera-train-"));
@@ -101,7 +102,7 @@ describe("trainGPT", () => {
     const out = join(dir, "killed");
     // Start a real child process and SIGKILL it mid-run.
     const killedAt = await new Promise<number>((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], {
+      const p = spawn(process.execPath, [...TS_NODE_FLAGS, child, out, String(steps)], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let buf = "";
@@ -127,7 +128,7 @@ describe("trainGPT", () => {
     expect(saved.trainerState.step % 3).toBe(0);
     expect(saved.trainerState.step).toBeLessThanOrEqual(killedAt);
     const resumed = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", child, out, String(steps)], {
+      const p = spawn(process.execPath, [...TS_NODE_FLAGS, child, out, String(steps)], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let s = "";

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 
 const run = promisify(execFile);
 
@@ -12,7 +13,7 @@ describe("README library example (examples/quickstart.ts)", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "genera-quickstart-"));
     try {
       const env = { ...process.env, GENERA_DATA_DIR: dataDir };
-      const args = ["--import", "tsx", "examples/quickstart.ts", "How many heads does the base Transformer use?"];
+      const args = [...TS_NODE_FLAGS, "examples/quickstart.ts", "How many heads does the base Transformer use?"];
       const first = await run(process.execPath, args, { env, maxBuffer: 8 << 20 });
       expect(first.stdout).toMatch(/^Q: How many heads/m);
       expect(first.stdout).toMatch(/^1\. \(\d\.\d{3}\) \S+\.md/m);

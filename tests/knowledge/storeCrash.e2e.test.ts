@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { assertConsistent, writeNotesCorpus } from "../helpers/notesCorpus.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -31,7 +32,7 @@ function killChild(
   kill: { afterCommits?: number; afterMs?: number },
   checkpointEvery?: number,
 ) {
-  const args = ["--import", "tsx", "tests/ingest/fixtures/indexChild.ts", store, root];
+  const args = [...TS_NODE_FLAGS, "tests/ingest/fixtures/indexChild.ts", store, root];
   if (checkpointEvery) args.push(String(checkpointEvery));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let committed = 0;

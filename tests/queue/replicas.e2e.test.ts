@@ -10,6 +10,7 @@ import { IndexQueue } from "../../src/queue/IndexQueue.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 
 // Issue 18: workers on a BullMQ queue and server replicas sharing one Postgres and one Redis,
 // all real processes on loopback; SIGKILL of a worker or a replica loses nothing acknowledged.
@@ -40,7 +41,7 @@ afterAll(async () => {
 
 /** Starts queueChild.ts and resolves with what it printed on its ready line. */
 function spawnChild(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TS_NODE_FLAGS, CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Document } from "@langchain/core/documents";
 import { afterAll, describe, expect, it } from "vitest";
 import { HNSWVectorStore } from "../../vectorstores/index.js";
+import { TS_NODE_FLAGS } from "../helpers/tsNode.js";
 import { clusteredVectors } from "./clustered.js";
 import { BagOfWordsEmbeddings } from "./fakeEmbeddings.js";
 
@@ -19,7 +20,7 @@ const COUNT = 8_000;
 /** Runs the save loop, SIGKILLs it `delayMs` after it is ready, and reports how far it got. */
 function killDuringSaves(dir: string, delayMs: number): Promise<{ started: number[]; finished: number[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", childScript, dir, String(DIMENSION)], {
+    const child = spawn(process.execPath, [...TS_NODE_FLAGS, childScript, dir, String(DIMENSION)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const started: number[] = [];

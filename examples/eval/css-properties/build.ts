@@ -10,7 +10,7 @@
  * The packages are fetched with `npm pack` into a temporary folder (never installed into the
  * project) and only the generated pages are committed.
  *
- * Run: npx tsx examples/eval/css-properties/build.ts
+ * Run: node --import ./scripts/ts.mjs examples/eval/css-properties/build.ts
  */
 
 import { execFileSync } from "node:child_process";
@@ -341,7 +341,7 @@ function build(
     "the properties that Chrome, Firefox and Safari all ship, oldest first (by Chrome's first version).",
     "",
     "Each line of `qa.jsonl` is `{ question, answer, sources }`; `answer` occurs verbatim in every",
-    "file of `sources` (paths relative to `corpus/`). Verify with `npx tsx examples/eval/check.ts`.",
+    "file of `sources` (paths relative to `corpus/`). Verify with `node --import ./scripts/ts.mjs examples/eval/check.ts`.",
     "",
     "## Provenance and licence",
     "",

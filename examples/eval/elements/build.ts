@@ -9,8 +9,8 @@
  * public domain by its author; see /usr/share/doc/dict-elements/copyright). The corpus is not
  * committed: this script rebuilds it from the package (`apt-get install -y dict-elements`).
  *
- * Run: npx tsx examples/eval/elements/build.ts            # corpus/ and qa.jsonl
- *      npx tsx examples/eval/elements/build.ts --corpus   # corpus/ only (what the bench and tests need)
+ * Run: node --import ./scripts/ts.mjs examples/eval/elements/build.ts            # corpus/ and qa.jsonl
+ *      node --import ./scripts/ts.mjs examples/eval/elements/build.ts --corpus   # corpus/ only (what the bench and tests need)
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

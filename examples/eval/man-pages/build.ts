@@ -16,7 +16,7 @@
  * their man pages installed, and rewrites corpus/, qa.jsonl and README.md deterministically for
  * the same package versions.
  *
- * Run: npx tsx examples/eval/man-pages/build.ts
+ * Run: node --import ./scripts/ts.mjs examples/eval/man-pages/build.ts
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -586,7 +586,7 @@ function main(): void {
     `${handwritten.length} hand-written paraphrases in \`handwritten.jsonl\`. Corpus size: ${(totalBytes / 1024).toFixed(0)} KiB.`,
     "",
     "Each line of `qa.jsonl` is `{ question, answer, sources }`; `answer` occurs verbatim in every",
-    "file of `sources` (paths relative to `corpus/`). Verify with `npx tsx examples/eval/check.ts`.",
+    "file of `sources` (paths relative to `corpus/`). Verify with `node --import ./scripts/ts.mjs examples/eval/check.ts`.",
     "",
     "## Provenance and licences",
     "",

@@ -13,8 +13,8 @@
  * not committed (the package provides it): this script rebuilds it. The questions are committed.
  * Licence of the manual: the PostgreSQL Licence (/usr/share/doc/postgresql-doc-15/copyright).
  *
- * Run: npx tsx examples/eval/postgresql/build.ts            # corpus/ and qa.jsonl
- *      npx tsx examples/eval/postgresql/build.ts --corpus   # corpus/ only
+ * Run: node --import ./scripts/ts.mjs examples/eval/postgresql/build.ts            # corpus/ and qa.jsonl
+ *      node --import ./scripts/ts.mjs examples/eval/postgresql/build.ts --corpus   # corpus/ only
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

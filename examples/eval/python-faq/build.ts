@@ -7,7 +7,7 @@
  * committed; this script only rebuilds the corpus the package provides. Licence of the
  * documentation: PSF License (/usr/share/doc/python3.11-doc/copyright).
  *
- * Run: npx tsx examples/eval/python-faq/build.ts
+ * Run: node --import ./scripts/ts.mjs examples/eval/python-faq/build.ts
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -6,7 +6,7 @@
  * only rebuilds the corpus the package provides. Licence of the manual: GNU GPL / GFDL
  * (/usr/share/doc/valgrind/copyright).
  *
- * Run: npx tsx examples/eval/valgrind/build.ts
+ * Run: node --import ./scripts/ts.mjs examples/eval/valgrind/build.ts
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

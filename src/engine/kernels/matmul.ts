@@ -180,7 +180,7 @@ function pool(k: WasmKernel): Pool {
   for (let t = 1; t < threadsWanted; t++) {
     const w = new Worker(new URL("./matmulWorker.mjs", import.meta.url), {
       workerData: { module: k.module, memory: k.memory, ctrl },
-      // Plain .mjs: skip the parent's loaders (tsx, vitest), which cost start-up time per thread.
+      // Plain .mjs: skip the parent's loaders (scripts/ts.mjs, vitest), which cost start-up time per thread.
       execArgv: [],
     });
     w.unref();

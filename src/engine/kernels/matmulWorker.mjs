@@ -1,5 +1,5 @@
 // A matmul pool thread (see the protocol at CTRL in matmul.ts and matmulPool.mjs).
-// Plain JavaScript so it starts without a TypeScript loader under vitest, tsx and
+// Plain JavaScript so it starts without a TypeScript loader under vitest, scripts/ts.mjs and
 // bin/genera.js alike. It instantiates the main thread's wasm kernel over the
 // same shared memory, sleeps on the control block until a job is published,
 // and claims row blocks until none are left. It never returns to its event
