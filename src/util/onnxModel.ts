@@ -1,28 +1,20 @@
-import { createRequire } from "node:module";
-import type protobuf from "protobufjs";
-
-// protobufjs loads with the first model built, not when genera is imported.
-const require = createRequire(import.meta.url);
-
 /**
- * Encodes small ONNX models in memory (for onnxruntime's InferenceSession.create),
- * from the slice of onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto)
- * that plain graphs of standard ops with float initializers need.
+ * Encodes small ONNX models in memory (for onnxruntime's InferenceSession.create), from the
+ * slice of onnx.proto (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto) that plain graphs
+ * of standard ops with float initializers need. The protobuf wire format is written directly
+ * (varints, length-delimited fields, fixed32 floats): these few messages
+ * did not need a protobuf library and its eleven packages. Field numbers, as in onnx.proto:
+ *
+ *   ModelProto { ir_version 1, producer_name 2, graph 7, opset_import 8 }
+ *   OperatorSetIdProto { domain 1, version 2 }
+ *   GraphProto { node 1, name 2, initializer 5, input 11, output 12 }
+ *   NodeProto { input 1, output 2, name 3, op_type 4, attribute 5 }
+ *   AttributeProto { name 1, f 2, i 3, ints 8, type 20 }
+ *   TensorProto { dims 1, data_type 2, name 8, raw_data 9 }
+ *   ValueInfoProto { name 1, type 2 }  TypeProto { tensor_type 1 }
+ *   TensorTypeProto { elem_type 1, shape 2 }  TensorShapeProto { dim 1 }
+ *   Dimension { dim_value 1, dim_param 2 }
  */
-const ONNX_SCHEMA = `syntax = "proto3"; package onnx;
-message OperatorSetIdProto { string domain = 1; int64 version = 2; }
-message Dimension { int64 dim_value = 1; string dim_param = 2; }
-message TensorShapeProto { repeated Dimension dim = 1; }
-message TensorTypeProto { int32 elem_type = 1; TensorShapeProto shape = 2; }
-message TypeProto { TensorTypeProto tensor_type = 1; }
-message ValueInfoProto { string name = 1; TypeProto type = 2; }
-message TensorProto { repeated int64 dims = 1; int32 data_type = 2; string name = 8; bytes raw_data = 9; }
-message AttributeProto { string name = 1; float f = 2; int64 i = 3; repeated int64 ints = 8; int32 type = 20; }
-message NodeProto { repeated string input = 1; repeated string output = 2; string name = 3; string op_type = 4; repeated AttributeProto attribute = 5; string domain = 7; }
-message GraphProto { repeated NodeProto node = 1; string name = 2; repeated TensorProto initializer = 5; repeated ValueInfoProto input = 11; repeated ValueInfoProto output = 12; }
-message ModelProto { int64 ir_version = 1; string producer_name = 2; GraphProto graph = 7; repeated OperatorSetIdProto opset_import = 8; }`;
-
-let modelProto: protobuf.Type | undefined;
 
 // TensorProto.DataType and AttributeProto.AttributeType values.
 const FLOAT = 1;
@@ -55,49 +47,117 @@ export interface OnnxGraph {
   initializers?: Array<{ name: string; dims: number[]; data: Float32Array | BigInt64Array }>;
 }
 
-function attribute(name: string, value: OnnxAttribute) {
-  if (Array.isArray(value)) return { name, ints: value, type: ATTRIBUTE.INTS };
-  if (typeof value === "number") return { name, i: value, type: ATTRIBUTE.INT };
-  return { name, f: value.float, type: ATTRIBUTE.FLOAT };
+/** One message being written: fields in the order they are added, as protobuf encoders write them. */
+class Message {
+  private readonly parts: Uint8Array[] = [];
+
+  private tag(field: number, wireType: number): void {
+    this.varint((field << 3) | wireType);
+  }
+
+  private varint(value: number | bigint): void {
+    // int64 on the wire: a negative number is its 64-bit two's complement (ten bytes).
+    let v = BigInt.asUintN(64, BigInt(value));
+    const bytes: number[] = [];
+    while (v >= 0x80n) {
+      bytes.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    bytes.push(Number(v));
+    this.parts.push(Uint8Array.from(bytes));
+  }
+
+  int(field: number, value: number): this {
+    this.tag(field, 0);
+    this.varint(value);
+    return this;
+  }
+
+  float(field: number, value: number): this {
+    this.tag(field, 5);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    this.parts.push(bytes);
+    return this;
+  }
+
+  bytes(field: number, value: Uint8Array): this {
+    this.tag(field, 2);
+    this.varint(value.length);
+    this.parts.push(value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytes(field, new TextEncoder().encode(value));
+  }
+
+  message(field: number, value: Message): this {
+    return this.bytes(field, value.finish());
+  }
+
+  /** A repeated integer field, one tag per value (unpacked, as protobufjs wrote these models). */
+  ints(field: number, values: ArrayLike<number | bigint>): this {
+    for (let i = 0; i < values.length; i++) {
+      this.tag(field, 0);
+      this.varint(values[i]);
+    }
+    return this;
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const part of this.parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+}
+
+function attribute(name: string, value: OnnxAttribute): Message {
+  const m = new Message().string(1, name);
+  if (Array.isArray(value)) return m.ints(8, value).int(20, ATTRIBUTE.INTS);
+  if (typeof value === "number") return m.int(3, value).int(20, ATTRIBUTE.INT);
+  return m.float(2, value.float).int(20, ATTRIBUTE.FLOAT);
+}
+
+function valueInfo({ name, dims, int64 }: OnnxValue): Message {
+  const shape = new Message();
+  for (const d of dims) shape.message(1, typeof d === "number" ? new Message().int(1, d) : new Message().string(2, d));
+  const tensorType = new Message().int(1, int64 ? INT64 : FLOAT).message(2, shape);
+  return new Message().string(1, name).message(2, new Message().message(1, tensorType));
 }
 
 /** The model's bytes: IR version 8, default opset 17. */
 export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
-  modelProto ??= (require("protobufjs") as typeof protobuf).parse(ONNX_SCHEMA).root.lookupType("onnx.ModelProto");
-  const value = ({ name, dims, int64 }: OnnxValue) => ({
-    name,
-    type: {
-      tensorType: {
-        elemType: int64 ? INT64 : FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
+  const g = new Message();
+  graph.nodes.forEach((n, i) => {
+    const node = new Message();
+    for (const input of n.inputs) node.string(1, input);
+    for (const output of n.outputs) node.string(2, output);
+    node.string(3, `${n.op}_${i}`).string(4, n.op);
+    for (const [key, v] of Object.entries(n.attributes ?? {})) node.message(5, attribute(key, v));
+    g.message(1, node);
   });
-  return modelProto
-    .encode(
-      modelProto.fromObject({
-        irVersion: 8,
-        producerName: "genera",
-        opsetImport: [{ domain: "", version: 17 }],
-        graph: {
-          name: graph.name,
-          node: graph.nodes.map((n, i) => ({
-            input: n.inputs,
-            output: n.outputs,
-            opType: n.op,
-            name: `${n.op}_${i}`,
-            attribute: Object.entries(n.attributes ?? {}).map(([key, v]) => attribute(key, v)),
-          })),
-          initializer: (graph.initializers ?? []).map((t) => ({
-            name: t.name,
-            dims: t.dims,
-            dataType: t.data instanceof BigInt64Array ? INT64 : FLOAT,
-            rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-          })),
-          input: graph.inputs.map(value),
-          output: graph.outputs.map(value),
-        },
-      }),
-    )
+  g.string(2, graph.name);
+  for (const t of graph.initializers ?? []) {
+    g.message(
+      5,
+      new Message()
+        .ints(1, t.dims)
+        .int(2, t.data instanceof BigInt64Array ? INT64 : FLOAT)
+        .string(8, t.name)
+        .bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+    );
+  }
+  for (const input of graph.inputs) g.message(11, valueInfo(input));
+  for (const output of graph.outputs) g.message(12, valueInfo(output));
+  return new Message()
+    .int(1, 8)
+    .string(2, "genera")
+    .message(7, g)
+    .message(8, new Message().string(1, "").int(2, 17))
     .finish();
 }
