@@ -81,6 +81,57 @@ const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 const NOT_PARAGRAPH = /^(?: {4,}|\t| {0,3}(?:[-*+>|]|\d+[.)]\s|<))/;
 
 /**
+ * Headings of plain text (reStructuredText, Sphinx's and other text renderings of manuals, many
+ * README.txt files): a one-line paragraph underlined, and perhaps also overlined, with one
+ * punctuation character repeated (`Title` over `=====`, `~~~~~`, `*****`…). As in
+ * reStructuredText, levels follow the order in which the styles first appear (an overlined style
+ * differs from the same character underlined only). A line of dashes under a paragraph's last
+ * line, or under a line that opens a list or a table, is not a heading.
+ */
+export function underlinedHeadings(text: string): MarkdownHeading[] {
+  type Line = { start: number; end: number; text: string };
+  const lines: Line[] = [];
+  for (let pos = 0; pos < text.length; ) {
+    const nl = text.indexOf("\n", pos);
+    const end = nl === -1 ? text.length : nl + 1;
+    lines.push({ start: pos, end, text: text.slice(pos, nl === -1 ? text.length : nl).replace(/\r$/, "") });
+    pos = end;
+  }
+  const line = (i: number) => lines[i] as Line;
+  const blank = (i: number) => i < 0 || !line(i).text.trim();
+  const headings: MarkdownHeading[] = [];
+  const styles = new Map<string, number>();
+  for (let i = 1; i < lines.length; i++) {
+    const rule = line(i).text.trim();
+    const char = UNDERLINE.exec(line(i).text)?.[1];
+    const title = line(i - 1).text;
+    const words = title.trim();
+    if (!char || !words || words.length > MAX_UNDERLINED_TITLE || UNDERLINE.test(title) || TEXT_NOT_TITLE.test(title)) {
+      continue;
+    }
+    if (rule.length < Math.min(3, words.length) || rule.length < 0.75 * words.length) continue;
+    const over = i >= 2 && line(i - 2).text.trim() === rule;
+    if (!(over ? blank(i - 3) : blank(i - 2))) continue;
+    const style = `${char}${over ? "+over" : ""}`;
+    if (!styles.has(style)) styles.set(style, Math.min(6, styles.size + 1));
+    headings.push({
+      start: line(over ? i - 2 : i - 1).start,
+      end: line(i).end,
+      level: styles.get(style) as number,
+      text: words,
+    });
+  }
+  return headings;
+}
+
+/** One punctuation character repeated at least three times, alone on its line. */
+const UNDERLINE = /^([!-/:-@[-`{-~])\1{2,}[ \t]*$/;
+/** Longer lines are prose that happens to sit above a rule. */
+const MAX_UNDERLINED_TITLE = 120;
+/** Indented lines, list items, quotes and table rows. */
+const TEXT_NOT_TITLE = /^(?: {4,}|\t| {0,3}(?:[-*+>|]\s|\d+[.)]\s))|\|/;
+
+/**
  * Heading text without inline Markdown: `**Bold** [link](url) \`code\`` → `Bold link code`.
  * Only paired emphasis markers go, and `_` only at word edges (CommonMark: `d_k`,
  * `snake_case` and `__init__` in code keep their underscores); code spans are kept verbatim.

@@ -5,7 +5,13 @@ import {
   SupportedTextSplitterLanguages,
 } from "@langchain/textsplitters";
 import { GeneraError } from "../src/errors.js";
-import { headingPaths, type MarkdownFence, type MarkdownHeading, markdownStructure } from "./markdownStructure.js";
+import {
+  headingPaths,
+  type MarkdownFence,
+  type MarkdownHeading,
+  markdownStructure,
+  underlinedHeadings,
+} from "./markdownStructure.js";
 
 export interface SplitOptions {
   /** Largest chunk, in `unit`s. Default 800. */
@@ -70,7 +76,8 @@ const MARKDOWN_FORMATS = new Set(["markdown", "html", "docx"]);
  * (the file line where the chunk starts, for text, Markdown and code; CSV/JSON rows keep
  * the row's line; PDF chunks keep their `page`).
  *
- * Markdown is split by heading sections first (a chunk never spans two sections; a
+ * Markdown, and plain text whose headings are underlined (reStructuredText, text renderings of
+ * manuals and FAQs), is split by heading sections first (a chunk never spans two sections; a
  * heading with no text of its own stays with the next section), then paragraphs, with
  * fenced code blocks kept whole unless one alone exceeds `chunkSize`, then sentences,
  * lines, words. Code uses LangChain's language separators (declarations first).
@@ -106,7 +113,9 @@ export async function splitDocuments(docs: Document[], options: SplitOptions = {
         startChar: chunk.start,
         endChar: chunk.end,
       };
-      if (markdown) chunkMetadata.headings = chunk.headings?.length ? chunk.headings : (parentHeadings ?? []);
+      if (markdown || chunk.headings) {
+        chunkMetadata.headings = chunk.headings?.length ? chunk.headings : (parentHeadings ?? []);
+      }
       if (lineAt && parentLine !== undefined) chunkMetadata.line = parentLine + lineAt(chunk.start);
       out.push(new Document({ pageContent: chunk.text, metadata: chunkMetadata }));
     }
@@ -140,8 +149,12 @@ export function splitText(text: string, options: TextSplitOptions = {}): TextChu
   const counter = options.unit === "tokens" ? (options.tokenCounter ?? estimateTokens) : undefined;
   const measure = counter ? (s: number, e: number) => counter(text.slice(s, e)) : charLength;
 
-  const structure = options.markdown ? markdownStructure(text) : { headings: [], fences: [] };
-  const levels = options.markdown
+  // Prose that is not Markdown may still have headings: underlined ones (reStructuredText, text manuals).
+  const structure = options.markdown
+    ? markdownStructure(text)
+    : { headings: options.language ? [] : underlinedHeadings(text), fences: [] };
+  const sectioned = options.markdown || structure.headings.length > 0;
+  const levels = sectioned
     ? markdownLevels(structure.fences, structure.headings)
     : options.language
       ? codeLevels(options.language)
@@ -149,7 +162,7 @@ export function splitText(text: string, options: TextSplitOptions = {}): TextChu
   const splitter = new SpanSplitter(text, chunkSize, chunkOverlap, measure, levels, structure.fences);
 
   const spans: Array<[number, number]> = [];
-  for (const [start, end] of options.markdown ? sections(text, structure.headings) : [[0, text.length]]) {
+  for (const [start, end] of sectioned ? sections(text, structure.headings) : [[0, text.length]]) {
     spans.push(...splitter.split(start as number, end as number, 0));
   }
 
@@ -162,7 +175,7 @@ export function splitText(text: string, options: TextSplitOptions = {}): TextChu
     while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
     if (start === end) continue;
     const chunk: TextChunk = { text: text.slice(start, end), start, end };
-    if (options.markdown) chunk.headings = headingsAt(text, structure.headings, paths, start, end);
+    if (sectioned) chunk.headings = headingsAt(text, structure.headings, paths, start, end);
     chunks.push(chunk);
   }
   return chunks;

@@ -277,6 +277,16 @@ describe("loadFile", () => {
     expect(doc?.metadata).toMatchObject({ title: "Win", line: 4 });
   });
 
+  it("plain text: the title is the first top-level underlined heading, else the file's name", async () => {
+    writeFileSync(
+      join(dir, "faq.rst"),
+      ":tocdepth: 2\n\n===========\nGeneral FAQ\n===========\n\nWhat is it?\n-----------\n\nA language.\n",
+    );
+    writeFileSync(join(dir, "notes.txt"), "Some notes.\n\nMore notes.\n");
+    expect((await load("faq.rst"))[0]?.metadata.title).toBe("General FAQ");
+    expect((await load("notes.txt"))[0]?.metadata.title).toBe("notes");
+  });
+
   it("HTML without <main>: a single <article> is the main text and keeps its own header", async () => {
     writeFileSync(
       join(dir, "post.html"),

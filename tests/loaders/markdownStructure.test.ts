@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanHeadingText, markdownStructure } from "../../loaders/markdownStructure.js";
+import { cleanHeadingText, markdownStructure, underlinedHeadings } from "../../loaders/markdownStructure.js";
 
 describe("heading text", () => {
   it("keeps underscores inside words and code; removes paired emphasis, links and tags", () => {
@@ -13,5 +13,60 @@ describe("heading text", () => {
   it("is what markdownStructure reports for ATX and setext headings", () => {
     const { headings } = markdownStructure("# Attention\n\n## Scaling by √d_k\n\nText.\n\nQ_i and K_j\n---\n");
     expect(headings.map((h) => h.text)).toEqual(["Attention", "Scaling by √d_k", "Q_i and K_j"]);
+  });
+});
+
+describe("underlinedHeadings (plain text)", () => {
+  it("reads reStructuredText-style headings, levels in the order their styles appear", () => {
+    const text = [
+      "===============",
+      "Programming FAQ",
+      "===============",
+      "",
+      "General Questions",
+      "=================",
+      "",
+      "Is there a debugger?",
+      "--------------------",
+      "",
+      "Yes.",
+      "",
+      "Core Language",
+      "=============",
+      "",
+      "Why am I getting an UnboundLocalError?",
+      "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
+      "It can be a surprise.",
+    ].join("\n");
+    const headings = underlinedHeadings(text);
+    expect(headings.map((h) => [h.level, h.text])).toEqual([
+      [1, "Programming FAQ"],
+      [2, "General Questions"],
+      [3, "Is there a debugger?"],
+      [2, "Core Language"],
+      [4, "Why am I getting an UnboundLocalError?"],
+    ]);
+    // A heading spans its overline and underline, so the splitter keeps it whole.
+    expect(text.slice(headings[0]?.start, headings[0]?.end)).toBe(
+      "===============\nProgramming FAQ\n===============\n",
+    );
+  });
+
+  it("a rule under a paragraph's last line, a list item or a table row, or a short rule under a long line, is no heading", () => {
+    const text = [
+      "A paragraph of two",
+      "lines above a rule.",
+      "-------------------",
+      "",
+      "- a list item",
+      "-------------",
+      "",
+      "name | size",
+      "-----------",
+      "",
+      "A long line of prose that a short rule follows.",
+      "-----",
+    ].join("\n");
+    expect(underlinedHeadings(text)).toEqual([]);
   });
 });

@@ -82,6 +82,39 @@ describe("splitDocuments", () => {
     ]);
   });
 
+  it("plain text with underlined headings is split by its sections, each chunk under its heading path", async () => {
+    const answer = "Use the reversed() built-in function. It does not touch the original sequence. ".repeat(3);
+    const text = [
+      "Programming FAQ",
+      "===============",
+      "",
+      "How do I iterate over a sequence in reverse order?",
+      "--------------------------------------------------",
+      "",
+      answer,
+      "",
+      "How do you remove duplicates from a list?",
+      "-----------------------------------------",
+      "",
+      "Sort it, then delete the repeats.",
+    ].join("\n");
+    const doc = new Document({ pageContent: text, metadata: { source: "faq.txt", format: "text", line: 1 } });
+    const chunks = await splitDocuments([doc], { chunkSize: 200, chunkOverlap: 20 });
+    // Every chunk of a long answer carries its question; no chunk holds two questions' answers.
+    for (const c of chunks.filter((c) => c.pageContent.includes("reversed"))) {
+      expect(c.metadata.headings).toEqual(["Programming FAQ", "How do I iterate over a sequence in reverse order?"]);
+    }
+    expect(chunks.filter((c) => c.pageContent.includes("reversed")).length).toBeGreaterThan(1);
+    expect(chunks.some((c) => c.pageContent.includes("reversed") && c.pageContent.includes("Sort it"))).toBe(false);
+    expect(chunks.at(-1)?.metadata).toMatchObject({
+      headings: ["Programming FAQ", "How do you remove duplicates from a list?"],
+      line: 9,
+    });
+    // Text without such headings keeps no heading path, as before.
+    const [plain] = await splitDocuments([new Document({ pageContent: "Just prose.", metadata: { format: "text" } })]);
+    expect(plain?.metadata.headings).toBeUndefined();
+  });
+
   it("keeps fenced code blocks whole unless one alone is too big", async () => {
     const code = `\`\`\`ts\n${Array.from({ length: 8 }, (_, i) => `const value${i} = compute(${i}); // step ${i}.`).join("\n")}\n\`\`\``;
     const prose = Array.from(
