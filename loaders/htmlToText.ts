@@ -178,26 +178,16 @@ function isPermalink(node: DomNode): boolean {
   return PERMALINK_MARKS.has(clean(text));
 }
 
-const BLOCK_CONTENT = new Set([
-  "p",
-  "pre",
-  "div",
-  "ul",
-  "ol",
-  "dl",
-  "table",
-  "blockquote",
-  "h1",
-  "h2",
-  "h3",
-  "h4",
-  "h5",
-  "h6",
-]);
+/** Blocks that a data cell never holds; paragraphs are counted instead (Word's cells each wrap their text in one). */
+const BLOCK_CONTENT = new Set(["pre", "ul", "ol", "dl", "table", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"]);
 
-/** Whether an element holds paragraphs or other blocks (a layout table's cell does, a data cell does not). */
+/**
+ * Whether an element holds more than a line of text: a code block, a list, a table, a heading, or
+ * several paragraphs (a layout table's cell does; a data cell, even one wrapped in a `<p>`, does not).
+ */
 function holdsBlocks(node: DomNode): boolean {
-  return findFirst(node, (n) => BLOCK_CONTENT.has(n.name ?? "")) !== undefined;
+  if (findFirst(node, (n) => BLOCK_CONTENT.has(n.name ?? ""))) return true;
+  return findAll(node, (n) => n.name === "p").length > 1;
 }
 
 const cellsOf = (row: DomNode): DomNode[] => (row.children ?? []).filter((c) => c.name === "td" || c.name === "th");
@@ -321,15 +311,17 @@ function renderRow(row: DomNode, out: TextBuilder): void {
 }
 
 /**
- * A definition under its term. A short one-line definition joins its term as "term: definition"
- * (a glossary's "Field: value"); a longer one stays on lines of its own below the term, which
- * keeps the term a line of its own that the answerer reads as the heading of what follows.
+ * A definition under its term. A short definition of inline text joins its term as "term:
+ * definition" (a glossary's "Field: value"); one with paragraphs stays on lines of its own below
+ * the term, which keeps the term a line of its own that the answerer reads as the heading of what
+ * follows.
  */
 function renderDefinition(dd: DomNode, out: TextBuilder): void {
   const text = clean(textOf(dd));
   if (!text) return;
   const term = previousElement(dd);
-  if (term?.name === "dt" && !holdsBlocks(dd) && text.length <= 120 && out.endsWithTerm()) {
+  const inline = !findFirst(dd, (n) => n.name === "p" || BLOCK_CONTENT.has(n.name ?? ""));
+  if (term?.name === "dt" && inline && text.length <= 120 && out.endsWithTerm()) {
     out.appendToLine(`: ${text}`);
     return;
   }

@@ -77,6 +77,12 @@ describe("htmlToText: structure that keeps a chunk readable on its own", () => {
     expect(page("<table><tr><td><p>First.</p><pre>make check</pre></td><td><p>Second.</p></td></tr></table>")).toBe(
       "First.\n\n```\nmake check\n```\n\nSecond.",
     );
+    // A data cell that wraps its text in one paragraph (as Word's tables do) is still a data cell.
+    expect(
+      page(
+        "<table><tr><td><p>Name</p></td><td><p>Size</p></td></tr><tr><td><p>bigint</p></td><td><p>8 bytes</p></td></tr></table>",
+      ),
+    ).toBe("Name | Size\nbigint | 8 bytes");
   });
 
   it("definition lists: a short definition joins its term, a longer one stays below it", () => {
