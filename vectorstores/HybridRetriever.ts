@@ -5,6 +5,7 @@ import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrieve
 import { GeneraError } from "../src/errors.js";
 import type { Reranker } from "./CrossEncoderReranker.js";
 import { type DocumentFilter, documentTitle, KeywordIndex, titleName } from "./KeywordIndex.js";
+import { KeywordScores } from "./KeywordScores.js";
 import {
   aggregateByDocument,
   convexFusion,
@@ -44,7 +45,7 @@ export interface HybridKeywordSide {
   scores(
     query: string,
     options: { filter?: DocumentFilter; limit?: number },
-  ): Map<string, number> | Promise<Map<string, number>>;
+  ): ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>;
   getDocument(id: string): DocumentInterface | undefined;
   analyze(text: string): string[];
   titleTerms(title: string): string[];
@@ -225,6 +226,11 @@ function checkEnum<T extends string>(name: string, value: T, allowed: readonly T
       },
     );
   }
+}
+
+/** The k best ids of a side's scores: a KeywordScores ranks itself without a Map of every match. */
+function bestIds(scores: ReadonlyMap<string, number>, k: number): string[] {
+  return scores instanceof KeywordScores ? scores.top(k) : topIds(scores, k);
 }
 
 function chunkId(doc: DocumentInterface): string | undefined {
@@ -439,7 +445,7 @@ export class HybridRetriever extends BaseRetriever {
   private async collectCandidates(
     query: string,
     whole: WholeDocumentSide | undefined,
-    pendingDocumentScores: Promise<Map<string, number>> | undefined,
+    pendingDocumentScores: Promise<ReadonlyMap<string, number>> | undefined,
   ): Promise<Map<string, Candidate>> {
     const useDense = this.mode !== "keyword";
     const useKeyword = this.mode !== "dense";
@@ -453,10 +459,10 @@ export class HybridRetriever extends BaseRetriever {
 
     // Exact BM25 scores of every matching chunk: the keyword side's top fetchK are
     // candidates, and dense candidates absent from the map truly have score 0.
-    const keywordScores = useKeyword
+    const keywordScores: ReadonlyMap<string, number> = useKeyword
       ? await this.keywordIndex.scores(query, { filter: this.filter, limit: fetchK })
       : new Map<string, number>();
-    for (const id of topIds(keywordScores, fetchK)) {
+    for (const id of bestIds(keywordScores, fetchK)) {
       const doc = this.keywordIndex.getDocument(id);
       if (doc) candidates.set(id, { id, doc, dense: null, keyword: keywordScores.get(id)!, fused: 0 });
     }
@@ -464,7 +470,7 @@ export class HybridRetriever extends BaseRetriever {
     // question names may hold the answer in a chunk that never repeats the name.
     const documentScores = await pendingDocumentScores;
     if (whole && documentScores) {
-      for (const source of topIds(documentScores, Math.max(this.k, 10))) {
+      for (const source of bestIds(documentScores, Math.max(this.k, 10))) {
         let best: string | undefined;
         for (const id of await whole.chunksOf(source)) {
           const score = keywordScores.get(id);
@@ -545,7 +551,7 @@ export class HybridRetriever extends BaseRetriever {
   /** documentWeight × the z-scored whole-document BM25 score of a chunk's document, over the candidates' documents. */
   private documentBonus(
     candidates: Map<string, Candidate>,
-    documentScores: Map<string, number> | undefined,
+    documentScores: ReadonlyMap<string, number> | undefined,
   ): (doc: DocumentInterface) => number {
     if (!documentScores || documentScores.size === 0) return () => 0;
     const sourceOf = (doc: DocumentInterface) => {

@@ -2,6 +2,8 @@ import { basename, extname } from "node:path";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import MiniSearch from "minisearch";
 import { GeneraError } from "../src/errors.js";
+import { KeywordPostings } from "./KeywordPostings.js";
+import { KeywordScores } from "./KeywordScores.js";
 import { porterStem } from "./porterStem.js";
 
 /**
@@ -85,6 +87,7 @@ interface MiniSearchInternals {
   };
   _storedFields: Map<number, unknown>;
   _documentIds: Map<number, string>;
+  _idToShortId: Map<string, number>;
   _fieldIds: Record<string, number>;
   _fieldLength: Map<number, number[]>;
   _avgFieldLength: number[];
@@ -101,6 +104,10 @@ interface ScoreScratch {
   total: Float64Array;
   partial: Float64Array;
   matched: Uint32Array;
+  /** The documents a search scores, in the order it reached them. */
+  docs: Int32Array;
+  /** The documents one term reached. */
+  termDocs: Int32Array;
 }
 
 /** MiniSearch's default BM25+ parameters (k1, b, δ): what every keyword side of genera scores with. */
@@ -122,6 +129,8 @@ const DEFAULT_BOOSTS = DEFAULT_KEYWORD_BOOSTS;
 const FIELDS = ["title", "headings", "body"] as const;
 /** Ids the change journal remembers (see `changedSince`); older changes mean a full rebuild downstream. */
 const JOURNAL_IDS = 200_000;
+/** Titles whose terms a KeywordIndex remembers for the retriever's title boost (see titleTerms). */
+const TITLE_CACHE_SIZE = 100_000;
 /** Above this share of discarded entries the postings are vacuumed (see `remove`). */
 const COMPACT_DIRT_RATIO = 0.2;
 
@@ -216,6 +225,25 @@ function wordTerms(word: string, stem: boolean, out: string[]): void {
 export function analyzeText(text: string, options: { stem?: boolean; compounds?: boolean } = {}): string[] {
   const stem = options.stem ?? true;
   const compounds = options.compounds ?? true;
+  if (text.length > RECENT_TEXT_CHARS) return analyze(text, stem, compounds);
+  // One search analyses its query several times (the chunk index, the whole-document index, the
+  // retriever's title boost), and every chunk of a document repeats its title and headings.
+  const key = `${stem ? 1 : 0}${compounds ? 1 : 0}${text}`;
+  let terms = recentAnalyses.get(key);
+  if (!terms) {
+    terms = analyze(text, stem, compounds);
+    if (recentAnalyses.size >= RECENT_ANALYSES) recentAnalyses.delete(recentAnalyses.keys().next().value!);
+    recentAnalyses.set(key, terms);
+  }
+  return terms.slice();
+}
+
+/** Short texts analysed lately, and their terms (see analyzeText). */
+const recentAnalyses = new Map<string, string[]>();
+const RECENT_ANALYSES = 64;
+const RECENT_TEXT_CHARS = 300;
+
+function analyze(text: string, stem: boolean, compounds: boolean): string[] {
   const folded = foldText(text)
     .replace(/(\p{L})['’](\p{L})/gu, "$1$2")
     .replace(/(\d),(?=\d{3}(?!\d))/g, "$1");
@@ -319,21 +347,12 @@ function validBoosts(boosts: Partial<KeywordFieldBoosts> | undefined): KeywordFi
   return merged;
 }
 
-/** Terms whose BM25 shares a KeywordIndex keeps (a common term's arrays hold one entry per matching chunk). */
-const TERM_SCORE_CACHE_SIZE = 1024;
-
 export class KeywordIndex {
   private readonly stem: boolean;
   private readonly boosts: KeywordFieldBoosts;
   private scratch?: ScoreScratch;
-  /**
-   * Term → each matching document's BM25 share for it (summed over fields, boosts
-   * applied), as flat arrays in MiniSearch's posting order. A term's shares depend only on
-   * the index, so searches reuse them until it changes (every change clears this); adding
-   * arrays is several times cheaper than walking a posting Map and redoing the formula.
-   * Least recently used terms go first past TERM_SCORE_CACHE_SIZE.
-   */
-  private readonly termScores = new Map<string, { docs: Int32Array; scores: Float64Array }>();
+  /** The postings as flat arrays for scoring, made on the first search and kept in step with the index. */
+  private postings?: KeywordPostings;
   /** Title → its distinct terms; a retriever is made per search, so the cache lives here. */
   private readonly titleTermCache = new Map<string, string[]>();
   /** The index's own copies of its documents, unless `options.documents` provides them. */
@@ -377,7 +396,9 @@ export class KeywordIndex {
     let terms = this.titleTermCache.get(title);
     if (!terms) {
       terms = [...new Set(this.analyze(title, { compounds: false }))];
-      if (this.titleTermCache.size >= 10_000) this.titleTermCache.clear();
+      // The oldest title goes first: a corpus with more titles than this keeps most of them.
+      if (this.titleTermCache.size >= TITLE_CACHE_SIZE)
+        this.titleTermCache.delete(this.titleTermCache.keys().next().value!);
       this.titleTermCache.set(title, terms);
     }
     return terms;
@@ -494,7 +515,6 @@ export class KeywordIndex {
    * how a store reopens the index. With its own documents the index needs each `document` too.
    */
   addAnalyzed(entries: Iterable<{ id: string; terms: KeywordTerms; document?: DocumentInterface }>): void {
-    this.termScores.clear();
     const added: string[] = [];
     try {
       for (const { id, terms, document } of entries) {
@@ -505,7 +525,7 @@ export class KeywordIndex {
           if (!document) throw new GeneraError("INVALID_INPUT", `addAnalyzed: document "${id}" has no text`);
           this.ownDocs.set(id, copyDocument(document, id));
         }
-        this.mini.add({ id, ...terms });
+        this.addToMini(id, terms);
         added.push(id);
       }
     } finally {
@@ -572,7 +592,7 @@ export class KeywordIndex {
 
   /** Forgets everything indexed. */
   clear(): void {
-    this.termScores.clear();
+    this.postings = undefined;
     this.changes++;
     // Nothing before this revision can be followed change by change.
     this.journal.length = 0;
@@ -601,11 +621,7 @@ export class KeywordIndex {
   replace(docs: DocumentInterface[], terms?: KeywordTerms[]): void {
     const ids = this.validate(docs, "replace");
     for (const id of ids) {
-      if (this.mini.has(id)) {
-        this.mini.discard(id);
-        this.ownDocs?.delete(id);
-        this.termScores.clear();
-      }
+      if (this.mini.has(id)) this.discard(id);
     }
     this.insert(docs, ids, terms);
     this.vacuumIfDirty();
@@ -616,9 +632,7 @@ export class KeywordIndex {
     const removed: string[] = [];
     for (const id of ids) {
       if (this.mini.has(id)) {
-        this.mini.discard(id);
-        this.ownDocs?.delete(id);
-        this.termScores.clear();
+        this.discard(id);
         removed.push(id);
       }
     }
@@ -634,7 +648,7 @@ export class KeywordIndex {
   async compact(): Promise<void> {
     if (this.mini.dirtCount > 0) await this.mini.vacuum({ batchSize: 1000, batchWait: 0 });
     await this.vacuuming;
-    this.termScores.clear();
+    this.postings?.compact();
   }
 
   /** Resolves once no vacuum runs in the background (it rewrites the postings `snapshotParts` reads). */
@@ -647,12 +661,31 @@ export class KeywordIndex {
     // Runs in batches between searches; a search meanwhile skips discarded entries as always.
     this.vacuuming = this.mini.vacuum({ batchSize: 1000, batchWait: 1 }).finally(() => {
       this.vacuuming = undefined;
-      this.termScores.clear();
+      this.postings?.compact();
     });
   }
 
-  /** BM25 scores of every matching document that passes the filter (id → score, unsorted). */
-  scores(query: string, options: Omit<KeywordSearchOptions, "k"> = {}): Map<string, number> {
+  private discard(id: string): void {
+    const mini = this.mini as unknown as MiniSearchInternals;
+    this.postings?.removed(mini._idToShortId.get(id) as number);
+    this.mini.discard(id);
+    this.ownDocs?.delete(id);
+  }
+
+  private addToMini(id: string, terms: KeywordTerms): void {
+    this.mini.add({ id, ...terms });
+    const mini = this.mini as unknown as MiniSearchInternals;
+    if (!this.postings) return;
+    const byFieldId: string[] = [];
+    for (const field of FIELDS) byFieldId[mini._fieldIds[field] as number] = terms[field];
+    this.postings.added(mini._idToShortId.get(id) as number, byFieldId);
+  }
+
+  /**
+   * BM25 scores of every matching document that passes the filter (id → score, unsorted; see
+   * KeywordScores for how to read the best of them cheaply).
+   */
+  scores(query: string, options: Omit<KeywordSearchOptions, "k"> = {}): ReadonlyMap<string, number> {
     if (typeof query !== "string") {
       throw new GeneraError("INVALID_INPUT", "Keyword search query must be a string", { details: { query } });
     }
@@ -706,94 +739,92 @@ export class KeywordIndex {
     terms: string[],
     keep: ((id: string) => boolean) | undefined,
     selective: string[] = terms,
-  ): Map<string, number> {
+  ): KeywordScores {
     const mini = this.mini as unknown as MiniSearchInternals;
-    const live = mini._documentIds;
+    this.postings ??= new KeywordPostings(mini, FIELDS.length);
+    const postings = this.postings;
+    const clean = postings.clean;
     const s = this.scratchFor(mini._nextId, terms.length + 1);
     const query = ++s.stamp;
-    const docs: number[] = [];
+    let opened = 0;
     const start = (doc: number) => {
       s.queryOf[doc] = query;
       s.total[doc] = 0;
       s.matched[doc] = 0;
-      docs.push(doc);
+      s.docs[opened++] = doc;
     };
     // With common terms in the query, the selective ones say which chunks are scored at all.
     const everyTermOpens = selective.length === terms.length;
     if (!everyTermOpens) {
       for (const term of selective) {
-        const shares = this.termShares(term, s);
-        for (const doc of shares?.docs ?? []) if (s.queryOf[doc] !== query) start(doc);
+        for (const { data, count } of postings.get(term) ?? []) {
+          for (let i = 0; i < 2 * count; i += 2) {
+            const doc = data[i] as number;
+            if (s.queryOf[doc] !== query && (clean || postings.isLive(doc))) start(doc);
+          }
+        }
       }
     }
-    // Then every term adds its share in query order, as MiniSearch adds them up.
+    // Then every term adds its share in query order, as MiniSearch adds them up: a term's share in
+    // a document is its BM25 summed over the fields first (the same additions in the same order,
+    // so the same numbers to the last bit).
+    const { k, b, d } = { ...DEFAULT_BM25, ...mini._options.searchOptions?.bm25 };
     for (const term of terms) {
-      const shares = this.termShares(term, s);
-      if (!shares) continue;
-      for (let i = 0; i < shares.docs.length; i++) {
-        const doc = shares.docs[i] as number;
+      const lists = postings.get(term);
+      if (!lists) continue;
+      const t = ++s.stamp;
+      let termDocs = 0;
+      for (const field of FIELDS) {
+        const boost = this.boosts[field];
+        const fieldId = mini._fieldIds[field]!;
+        const { data, count } = lists[fieldId]!;
+        if (boost <= 0 || count === 0) continue;
+        // calcBM25Score, term by term as MiniSearch writes it, times the field boost.
+        const idf = bm25Idf(mini._documentCount, postings.liveCount(lists[fieldId]!));
+        const avgLength = mini._avgFieldLength[fieldId]!;
+        for (let i = 0; i < 2 * count; i += 2) {
+          const doc = data[i] as number;
+          // A document no selective term opened is never scored (opened ones are live).
+          if (everyTermOpens ? !clean && !postings.isLive(doc) : s.queryOf[doc] !== query) continue;
+          const tf = data[i + 1] as number;
+          const length = postings.length(doc, fieldId);
+          const score = boost * (idf * (d + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / avgLength))));
+          if (s.termOf[doc] === t) s.partial[doc]! += score;
+          else {
+            s.termOf[doc] = t;
+            s.partial[doc] = score;
+            s.termDocs[termDocs++] = doc;
+          }
+        }
+      }
+      for (let i = 0; i < termDocs; i++) {
+        const doc = s.termDocs[i] as number;
         if (s.queryOf[doc] !== query) {
           if (!everyTermOpens) continue;
           start(doc);
         }
-        s.total[doc]! += shares.scores[i] as number;
+        s.total[doc]! += s.partial[doc]!;
         s.matched[doc]!++;
       }
     }
-    const out = new Map<string, number>();
-    for (const doc of docs) {
-      const id = live.get(doc)!;
-      // MiniSearch multiplies by the number of query terms the document matched.
-      if (!keep || keep(id)) out.set(id, s.total[doc]! * s.matched[doc]!);
-    }
-    return out;
-  }
-
-  /** A term's BM25 share per matching live document (see termScores), computed on first use. */
-  private termShares(term: string, s: ScoreScratch): { docs: Int32Array; scores: Float64Array } | undefined {
-    const cached = this.termScores.get(term);
-    if (cached) {
-      this.termScores.delete(term); // re-inserted as the most recently used
-      this.termScores.set(term, cached);
-      return cached;
-    }
-    const mini = this.mini as unknown as MiniSearchInternals;
-    const fieldData = mini._index.get(term);
-    if (!fieldData) return undefined;
-    const { k, b, d } = { ...DEFAULT_BM25, ...mini._options.searchOptions?.bm25 };
     const live = mini._documentIds;
-    const dirty = mini._dirtCount > 0;
-    const t = ++s.stamp;
-    const termDocs: number[] = [];
-    for (const field of FIELDS) {
-      const boost = this.boosts[field];
-      const fieldId = mini._fieldIds[field]!;
-      const freqs = boost > 0 ? fieldData.get(fieldId) : undefined;
-      if (!freqs) continue;
-      let df = freqs.size;
-      if (dirty) {
-        df = 0;
-        for (const doc of freqs.keys()) if (live.has(doc)) df++;
-      }
-      const avgLength = mini._avgFieldLength[fieldId]!;
-      for (const [doc, tf] of freqs) {
-        if (dirty && !live.has(doc)) continue;
-        const length = mini._fieldLength.get(doc)![fieldId]!;
-        // calcBM25Score, term by term as MiniSearch writes it, times the field boost.
-        const idf = bm25Idf(mini._documentCount, df);
-        const score = boost * (idf * (d + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / avgLength))));
-        if (s.termOf[doc] === t) s.partial[doc]! += score;
-        else {
-          s.termOf[doc] = t;
-          s.partial[doc] = score;
-          termDocs.push(doc);
-        }
-      }
+    const matches = new Int32Array(opened);
+    const scoreOf = new Float64Array(mini._nextId);
+    let n = 0;
+    for (let i = 0; i < opened; i++) {
+      const doc = s.docs[i] as number;
+      if (keep && !keep(live.get(doc)!)) continue;
+      matches[n++] = doc;
+      // MiniSearch multiplies by the number of query terms the document matched.
+      scoreOf[doc] = s.total[doc]! * s.matched[doc]!;
     }
-    const shares = { docs: Int32Array.from(termDocs), scores: Float64Array.from(termDocs, (doc) => s.partial[doc]!) };
-    if (this.termScores.size >= TERM_SCORE_CACHE_SIZE) this.termScores.delete(this.termScores.keys().next().value!);
-    this.termScores.set(term, shares);
-    return shares;
+    const idToNumber = mini._idToShortId;
+    return new KeywordScores(
+      matches.subarray(0, n),
+      scoreOf,
+      (doc) => live.get(doc),
+      (id) => idToNumber.get(id),
+    );
   }
 
   /**
@@ -812,6 +843,8 @@ export class KeywordIndex {
         total: new Float64Array(size),
         partial: new Float64Array(size),
         matched: new Uint32Array(size),
+        docs: new Int32Array(size),
+        termDocs: new Int32Array(size),
       };
       this.scratch = s;
     }
@@ -849,12 +882,21 @@ export class KeywordIndex {
         details: { k },
       });
     }
-    const ranked = [...this.scores(query, options)].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const scores = this.scores(query, options);
     const results: KeywordSearchResult[] = [];
-    for (const [id, score] of ranked) {
-      if (results.length === k) break;
-      const document = this.getDocument(id);
-      if (document) results.push({ id, score, document });
+    // The best k, unless some have no document (a shared docstore that lost it): then all, in order.
+    for (const wanted of [k, scores.size]) {
+      const ranked =
+        scores instanceof KeywordScores
+          ? scores.top(wanted)
+          : [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+      results.length = 0;
+      for (const id of ranked) {
+        if (results.length === k) break;
+        const document = this.getDocument(id);
+        if (document) results.push({ id, score: scores.get(id)!, document });
+      }
+      if (results.length === k || ranked.length === scores.size) break;
     }
     return results;
   }
@@ -887,10 +929,9 @@ export class KeywordIndex {
   }
 
   private insert(docs: DocumentInterface[], ids: string[], terms?: KeywordTerms[]): void {
-    this.termScores.clear();
     this.changed(ids);
     docs.forEach((doc, i) => {
-      this.mini.add({ id: ids[i], ...(terms?.[i] ?? this.termsOf(doc)) });
+      this.addToMini(ids[i] as string, terms?.[i] ?? this.termsOf(doc));
       this.ownDocs?.set(ids[i], copyDocument(doc, ids[i]));
     });
   }

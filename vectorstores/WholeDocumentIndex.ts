@@ -273,7 +273,7 @@ export class WholeDocumentIndex {
   }
 
   /** BM25 scores of whole documents (source → score) for a query. */
-  scores(query: string, filter?: Parameters<KeywordIndex["scores"]>[1]): Map<string, number> {
+  scores(query: string, filter?: Parameters<KeywordIndex["scores"]>[1]): ReadonlyMap<string, number> {
     return this.keywordIndex.scores(query, filter);
   }
 
@@ -307,7 +307,7 @@ export interface Neighbourhood {
  */
 export interface WholeDocumentSide {
   /** BM25 scores of whole documents (source → score); a side may return only the best matches. */
-  scores(query: string): Map<string, number> | Promise<Map<string, number>>;
+  scores(query: string): ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>;
   /** The chunk ids of a source that `scores` returned, in reading order. */
   chunksOf(source: string): readonly string[] | Promise<readonly string[]>;
   neighbourhood(

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/engine/random.js";
 import { GeneraError } from "../../src/errors.js";
 import { analyzeText, foldText, KeywordIndex, titleName } from "../../vectorstores/KeywordIndex.js";
+import type { KeywordScores } from "../../vectorstores/KeywordScores.js";
 import { porterStem } from "../../vectorstores/porterStem.js";
+import { topIds } from "../../vectorstores/scoreFusion.js";
 import { chunk } from "./hybridFixtures.js";
 
 const corpus = () => [
@@ -239,22 +241,27 @@ describe("KeywordIndex search", () => {
     for (const query of ["attention layer", "quokka scale 2023", "gpt-4 müller", "token token norm", "absent words"]) {
       const want = reference(query);
       for (let repeat = 0; repeat < 2; repeat++) {
-        expect(index.scores(query, { maxDocFrequency: 1 })).toEqual(want);
+        expect(new Map(index.scores(query, { maxDocFrequency: 1 }))).toEqual(want);
       }
       const even = (id: string) => Number(id.slice(1, -2)) % 4 === 0;
-      expect(index.scores(query, { maxDocFrequency: 1, filter: { group: 0 } })).toEqual(reference(query, even));
+      expect(new Map(index.scores(query, { maxDocFrequency: 1, filter: { group: 0 } }))).toEqual(
+        reference(query, even),
+      );
     }
-    // Term scores are reused between searches: every change to the index must drop them,
-    // so a search right after one equals a search with nothing reused.
-    const queries = ["attention layer", "quokka scale 2023", "token norm"];
-    const cache = (index as unknown as { termScores: Map<string, unknown> }).termScores;
+    // The postings a search copies out of MiniSearch are kept in step with every later change,
+    // so a search right after one equals a search on postings copied afresh.
+    const queries = ["attention layer", "quokka scale 2023", "token norm", "müller norm"];
+    const internals = index as unknown as { postings?: unknown };
     const check = () => {
-      const reused = queries.map((q) => index.scores(q, { maxDocFrequency: 1 }));
-      cache.clear();
-      expect(reused).toEqual(queries.map((q) => index.scores(q, { maxDocFrequency: 1 })));
+      const kept = queries.map((q) => new Map(index.scores(q, { maxDocFrequency: 1 })));
+      internals.postings = undefined;
+      expect(kept).toEqual(queries.map((q) => new Map(index.scores(q, { maxDocFrequency: 1 }))));
     };
     for (const query of queries) index.scores(query, { maxDocFrequency: 1 });
-    index.add([chunk("new#0", "attention attention quokka token"), chunk("new#1", "layer scale norm")]);
+    index.add([
+      chunk("new#0", "attention attention quokka token"),
+      chunk("new#1", "layer scale norm", { title: "Quokka norm", headings: ["attention"] }),
+    ]);
     check();
     index.remove(["d3#0", "d10#0", "new#1"]);
     check();
@@ -262,6 +269,29 @@ describe("KeywordIndex search", () => {
     check();
     await index.compact(); // drops discarded postings
     check();
+  });
+
+  it("ranks its matches as topIds ranks them and reads a score by id without a Map of every match", () => {
+    // Many equal scores, so ties must fall back to the id as topIds does.
+    const docs = Array.from({ length: 400 }, (_, i) =>
+      chunk(`c${String(i).padStart(3, "0")}#0`, i % 5 ? `quokka walrus ${i % 7 ? "" : "quokka"}` : "walrus"),
+    );
+    const index = KeywordIndex.rebuildFrom(docs);
+    const scores = index.scores("quokka walrus", { maxDocFrequency: 1 });
+    const asMap = new Map(scores);
+    expect(scores.size).toBe(400);
+    expect(asMap.size).toBe(400);
+    for (const k of [1, 7, 50, 400, 1000]) {
+      expect((scores as KeywordScores).top(k)).toEqual(topIds(asMap, k));
+    }
+    expect(scores.get("c001#0")).toBe(asMap.get("c001#0"));
+    expect(scores.get("absent")).toBeUndefined();
+    expect(scores.has("c000#0")).toBe(true);
+    // A chunk removed after the search is left out of what the scores list, and not found by id.
+    index.remove(["c001#0"]);
+    expect(scores.get("c001#0")).toBeUndefined();
+    expect([...scores.keys()]).not.toContain("c001#0");
+    expect((scores as KeywordScores).top(3)).not.toContain("c001#0");
   });
 
   it("rejects bad k and filters", () => {
