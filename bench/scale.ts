@@ -2,7 +2,7 @@
  * `npm run bench:scale`: the Postgres store against the embedded one.
  *
  * 1. Parity: every shipped QA set with a corpus (examples/knowledge + knowledge-qa.jsonl,
- *    examples/eval/<set>/corpus + qa.jsonl; elements and postgresql are built by their build.ts)
+ *    examples/eval/<set>/corpus + qa.jsonl; the sets made from Debian packages are built by their build.ts)
  *    indexed into both stores with the default offline encoder; `genera eval`'s figures (runEval:
  *    retrieval at the configured k and mode, the configured answerer's answers) side by side.
  * 2. Dense search: N clustered vectors (SCALE_CHUNKS, default 20,000, dimension 384) in both
@@ -23,7 +23,7 @@
  * SCALE_PARTS=parity,dense,workers picks parts; SCALE_SETS=a,b picks QA sets.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
@@ -71,16 +71,21 @@ function shippedSets(): QaSet[] {
       qa: readJsonl(join(ROOT, "examples/eval/knowledge-qa.jsonl")),
     },
   ];
-  for (const name of ["css-properties", "man-pages", "elements", "postgresql"]) {
-    const dir = join(ROOT, "examples/eval", name);
-    if (existsSync(join(dir, "corpus")) && existsSync(join(dir, "qa.jsonl"))) {
-      sets.push({
-        name,
-        corpus: join(dir, "corpus"),
-        qaFile: join(dir, "qa.jsonl"),
-        qa: readJsonl(join(dir, "qa.jsonl")),
-      });
+  // Every set under examples/eval (a folder with qa.jsonl): the ones built from Debian packages need their corpus built first.
+  const evalDir = join(ROOT, "examples/eval");
+  for (const name of readdirSync(evalDir).sort()) {
+    const dir = join(evalDir, name);
+    if (!existsSync(join(dir, "qa.jsonl"))) continue;
+    if (!existsSync(join(dir, "corpus"))) {
+      console.error(`${name}: no corpus, skipped (build it: npx tsx examples/eval/${name}/build.ts --corpus)`);
+      continue;
     }
+    sets.push({
+      name,
+      corpus: join(dir, "corpus"),
+      qaFile: join(dir, "qa.jsonl"),
+      qa: readJsonl(join(dir, "qa.jsonl")),
+    });
   }
   return sets;
 }

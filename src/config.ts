@@ -184,6 +184,9 @@ const ENV_MAP: Array<[string, string[], "string" | "number" | "list" | "boolean"
   ["GENERA_SPEECH_MODEL", ["multimodal", "speechModel"], "string"],
 ];
 
+/** Every environment variable the configuration reads (GENERA_CONFIG names the file). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = ["GENERA_CONFIG", ...ENV_MAP.map(([name]) => name)];
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
