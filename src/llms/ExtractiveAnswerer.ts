@@ -196,7 +196,7 @@ export function expectedAnswer(question: string): QuestionShape["expects"] {
 
 /** Words that state a number without digits. */
 const NUMBER_WORDS =
-  /\b(?:zero|none|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|halve|halving|quarter|third|thirds|twice|double|doubles|triple|single|once|every|daily|hourly|weekly|monthly|yearly|annually)\b/i;
+  /\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|halve|halving|quarter|third|thirds|twice|double|doubles|triple|daily|hourly|weekly|monthly|yearly|annually)\b/i;
 
 /** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
 const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
@@ -204,7 +204,8 @@ const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|
 /** Whether a unit states the kind of value a question expects (see QuestionShape.expects). */
 export function statesExpected(text: string, expects: QuestionShape["expects"]): boolean {
   if (expects === "year") return YEAR_LIKE.test(text);
-  if (expects === "number") return /\d/.test(text) || NUMBER_WORDS.test(text);
+  // A manual section ("regex(3)") is a name, not a number.
+  if (expects === "number") return /\d/.test(text.replace(/\w\(\d\w*\)/g, "")) || NUMBER_WORDS.test(text);
   return true;
 }
 
@@ -414,17 +415,23 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // name with it; and "What is the thermal conductivity of plutonium?" is answered from
     // plutonium's passage or not at all. The best unit of such a passage leads, even when a
     // passage that does not answer ranked higher.
-    const answers = (c: Candidate) =>
+    const onTopic = (c: Candidate) =>
       c.addresses &&
-      statesExpected(c.sentence, shape.expects) &&
       c.context >= this.minCoverage &&
       (namedContext?.[c.docIndex] ?? 1) >= NAMELESS_COVERAGE &&
       this.coversSubject(c, documents, subject);
-    const best = candidates.find(answers);
+    // A question that asks for a number or a year is answered by a unit that states one (its term
+    // line counts: "--freelist-vol=<number> [default: 20000000]" above "This option specifies …").
+    const best = candidates.find((c) => onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects));
     if (best === undefined) return noAnswer();
+    // It is as relevant as the best unit next to it, which may repeat the question's words without the value.
+    const lead =
+      candidates.find(
+        (c) => c.docIndex === best.docIndex && Math.abs(c.position - best.position) <= NEIGHBOUR_UNITS && onTopic(c),
+      ) ?? best;
     // A low score with a passage that covers the question fully still answers: the top passage
     // plainly holds the answer even when no single sentence repeats the question's words.
-    if (best.score < this.minScore && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0)) return noAnswer();
+    if (lead.score < this.minScore && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0)) return noAnswer();
 
     const limit = shape.factoid ? Math.min(2, this.maxSentences) : this.maxSentences;
     const chosen: Candidate[] = [best];
@@ -959,6 +966,9 @@ const INITIAL_TERMS = new Set(contentTerms("initial initially"));
  */
 const ASKS_DEFAULT =
   /\b(?:never (?:change|changes|set|sets|touch|specify|configure)|(?:don['’]t|do not|doesn['’]t|does not|didn['’]t|did not) (?:give|set|specify|say|change|pass|provide|configure|choose)|(?:isn['’]t|is not|aren['’]t|are not|not|wasn['’]t|left) (?:specified|set|given|configured|chosen|changed)|unless (?:set|specified|given|configured)|out of the box)\b/i;
+
+/** Units this close in a passage are one place: a value and the sentence that says what it is the value of. */
+const NEIGHBOUR_UNITS = 2;
 
 /** A passage covering this share of the question answers it even when no sentence scores minScore. */
 const PLAIN_ANSWER_COVERAGE = 0.85;

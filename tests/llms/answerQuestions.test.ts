@@ -118,6 +118,8 @@ describe("answer units", () => {
     expect(expectedAnswer("How do I list files?")).toBeUndefined();
     expect(statesExpected("It has 12 layers.", "number")).toBe(true);
     expect(statesExpected("It is run every two seconds.", "number")).toBe(true);
+    expect(statesExpected("The signal is sent once per group.", "number")).toBe(false);
+    expect(statesExpected("Interpret the pattern as in regex(3).", "number")).toBe(false);
     expect(statesExpected("PIDs are shown first.", "number")).toBe(false);
     expect(statesExpected("Known since antiquity.", "year")).toBe(true);
     expect(statesExpected("Discovered by A.F. Cronstedt in 1751.", "year")).toBe(true);
