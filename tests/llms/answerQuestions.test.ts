@@ -351,6 +351,23 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     expect((await ask("What year was pstree first released?", [released])).answer).toContain("1993");
   });
 
+  it("quotes the value next to the unit that best matches a question asking for a number", async () => {
+    const memcheck = pageOf(
+      "mc-manual.html",
+      "Memcheck options",
+      "# Memcheck options\n\n--freelist-vol=<number> [default: 20000000]\n\n" +
+        "When the client frees memory, the block is placed in a queue of freed blocks. " +
+        "This option specifies the maximum total size, in bytes, of the blocks in the queue.",
+    );
+    const stats = statistics([memcheck.pageContent, ...others]);
+    const result = await answerer.answer({
+      question: "How big is the queue of freed blocks by default?",
+      documents: [memcheck],
+      corpus: stats,
+    });
+    expect(result.answer).toContain("20000000");
+  });
+
   it("declines a name the corpus never uses, unless it is an acronym or a compound of known words", async () => {
     const hnsw = pageOf(
       "hnsw.md",
