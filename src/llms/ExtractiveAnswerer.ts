@@ -518,7 +518,10 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
           sentence: unit.text,
           kind: unit.kind,
           ...(unit.topic !== undefined ? { topic: unit.topic } : {}),
-          ...(unit.record ? { said: new Set(contentTerms(unit.text)) } : {}),
+          // What the field says beyond its record's name ("organisation: Mistral AI" under "model: Mistral 7B").
+          ...(unit.record
+            ? { said: new Set(contentTerms(unit.text).filter((t) => !contentTerms(unit.topic ?? "").includes(t))) }
+            : {}),
           docIndex,
           position: unit.position,
           // A section's opening sentence also matches its heading's words; a row, its column names;
@@ -696,12 +699,44 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // name of the kind of answer asked for ("Which Windows command …", "Which W3C editor …")
     // cannot give that answer at all.
     const named = coverageOf([...new Set([...(focusTerms.length > 0 ? focusTerms : questionTerms), ...names])]);
+    // "Stable Diffusion 3", "Llama 4", "WMT 2019": a name with its version is another thing than the
+    // name alone or with another version, so a passage must write the two together.
+    const versions = versionedNames(question);
+    // "What vocabulary size does the tokenizer use?": the words that say which value of the subject
+    // is asked ("vocabulary") must be the passage's, when the corpus uses them rarely (a size of
+    // something else does not answer). A passage may write them longer ("drop" in "dropout").
+    const modifiers =
+      corpus === undefined
+        ? []
+        : attributeModifiers(question).filter((t) => {
+            const df = corpus.documentFrequency(wordOf(question, t));
+            return df > 0 && df < NAME_SHARE * corpus.documentCount && !names.includes(t);
+          });
+    const saysModifiers = (terms: Set<string>) =>
+      modifiers.every((t) => terms.has(t) || [...terms].some((u) => u.length > t.length && u.startsWith(t)));
+    const phrases = namePhrases(question);
     const namedContext = missing.map((m, i) =>
-      m.length === 0
-        ? undefined
-        : m.some((t) => frame.has(t) || unknownName(t))
-          ? 0
-          : named(passageTerms[i] as Set<string>),
+      !saysModifiers(passageTerms[i] as Set<string>) ||
+      phrases.some(
+        (p) =>
+          !writesPhrase(
+            `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`,
+            p,
+          ),
+      ) ||
+      versions.some(
+        (v) =>
+          !writesVersion(
+            `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`,
+            v,
+          ),
+      )
+        ? 0
+        : m.length === 0
+          ? undefined
+          : m.some((t) => frame.has(t) || unknownName(t))
+            ? 0
+            : named(passageTerms[i] as Set<string>),
     );
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty, namedContext };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
@@ -916,6 +951,30 @@ function questionFrame(question: string): string {
 }
 
 /**
+ * The words before the head of "What <A B> does/did <subject> <verb>?": "vocabulary" of "What
+ * vocabulary size does the tokenizer use?", "dropout" of "What dropout rate did GPT-4 use?". The
+ * head ("size", "rate") names the kind of value; these say which one.
+ */
+export function attributeModifiers(question: string): string[] {
+  const clause =
+    question
+      .trim()
+      .toLowerCase()
+      .split(/[,;:]\s*/)
+      .pop() ?? "";
+  const words = wordTokens(clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, ""));
+  if (words[0] !== "what" && words[0] !== "which") return [];
+  const phrase: string[] = [];
+  for (const w of words.slice(1, 5)) {
+    if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
+    phrase.push(w);
+  }
+  const next = words[1 + phrase.length];
+  if (phrase.length < 2 || !(next === "do" || next === "does" || next === "did")) return [];
+  return contentTerms(phrase.slice(0, -1).join(" "));
+}
+
+/**
  * "How does X work?" asks about X: its "work" is the question's frame, not a term to
  * match (it otherwise favoured any sentence that "works", or a section on "a worked example").
  */
@@ -923,9 +982,54 @@ const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\
 
 /** The question's own spelling of one of its content terms (the corpus analyses words its own way). */
 function wordOf(question: string, term: string, cased = false): string {
-  const words = question.match(/[\p{L}\p{N}_]+(?:['’-][\p{L}\p{N}_]+)*/gu) ?? [];
+  const words = question.match(/[\p{L}\p{N}_]+(?:(?:['’-]|(?<=\d)[.,](?=\d))[\p{L}\p{N}_]+)*/gu) ?? [];
   const word = words.find((w) => contentTerms(w.replace(/['’]s$/, "")).includes(term));
   return word === undefined ? term : cased ? word : word.toLowerCase();
+}
+
+/**
+ * Names with a version in a question: a capitalised word followed by a short number ("Stable
+ * Diffusion 3", "Llama 2 70B", "WMT 2019"), as [name, version] in lower case. Not at the
+ * question's start, where every word is capitalised.
+ */
+export function versionedNames(question: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const m of question.matchAll(
+    /(?<=\s)(\p{Lu}[\p{L}\p{N}-]*)\s+(\d{1,4}(?:\.\d{1,2})?[A-Za-z]?)(?![\p{L}\p{N}]|[.,-]\p{N})/gu,
+  )) {
+    pairs.push([(m[1] as string).toLowerCase(), (m[2] as string).toLowerCase()]);
+  }
+  return pairs;
+}
+
+/**
+ * Names of several capitalised words in a question ("SHOW TABLES", "SQL Server", "Stable
+ * Diffusion"), as their words: each word alone may be common, but together they name one thing.
+ */
+export function namePhrases(question: string): string[][] {
+  const phrases: string[][] = [];
+  for (const m of question.matchAll(/(?<=\s)\p{Lu}[\p{L}\p{N}_'’-]*(?:\s+\p{Lu}[\p{L}\p{N}_'’-]*)+/gu)) {
+    // "EleutherAI's Pile" is two names: the possessive ends one.
+    for (const run of m[0].split(/(?<=['’]s)\s+/)) {
+      const words = wordTokens(run.replace(/['’]s$/, ""));
+      if (words.length >= 2) phrases.push(words);
+    }
+  }
+  return phrases;
+}
+
+/** Whether `text` writes the words of a name together, in order. */
+function writesPhrase(text: string, words: string[]): boolean {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![\\p{L}\\p{N}])${words.map(escape).join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(text);
+}
+
+/** Whether `text` writes a name with its version ("Stable Diffusion 3", "Llama-2", "GPT3"). */
+function writesVersion(text: string, [name, version]: [string, string]): boolean {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escape(name)}[\\s-]?${escape(version)}(?![\\p{N}.]\\p{N}|\\p{N})`, "iu").test(
+    text,
+  );
 }
 
 /** Whether the corpus uses a word, spelt with Latin letters or Greek ("beta2" or "β2"). */

@@ -1,14 +1,17 @@
 import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import {
+  attributeModifiers,
   type CorpusStatistics,
   definitionSubject,
   ExtractiveAnswerer,
   expectedAnswer,
   NO_ANSWER_TEXT,
+  namePhrases,
   nameTerms,
   questionShape,
   statesExpected,
+  versionedNames,
 } from "../../src/llms/ExtractiveAnswerer.js";
 import { answerUnits, contentTerms, greekSpelling, splitSentences } from "../../src/llms/textUnits.js";
 
@@ -124,6 +127,25 @@ describe("answer units", () => {
     expect(statesExpected("Known since antiquity.", "year")).toBe(true);
     expect(statesExpected("Discovered by A.F. Cronstedt in 1751.", "year")).toBe(true);
     expect(statesExpected("Version 12 of the tool.", "year")).toBe(false);
+  });
+
+  it("reads names with versions, names of several words and the words that say which value is asked", () => {
+    expect(versionedNames("What learning rate did Stable Diffusion 3 use?")).toEqual([["diffusion", "3"]]);
+    expect(versionedNames("How many heads does Llama 2 70B have?")).toEqual([["llama", "2"]]);
+    expect(versionedNames("In Python 3.8, what changed?")).toEqual([["python", "3.8"]]);
+    expect(versionedNames("Which element has atomic number 11?")).toEqual([]);
+    expect(namePhrases("What does the SQL command SHOW TABLES do?")).toEqual([["show", "tables"]]);
+    expect(namePhrases("What is the default isolation level in SQL Server?")).toEqual([["sql", "server"]]);
+    expect(namePhrases("How big is EleutherAI's Pile data set?")).toEqual([]);
+    expect(attributeModifiers("What vocabulary size does the Mistral 7B tokenizer use?")).toEqual(["vocabulary"]);
+    expect(attributeModifiers("What dropout rate did GPT-4 use?")).toEqual(["dropout"]);
+    expect(attributeModifiers("What size does the tokenizer use?")).toEqual([]);
+    expect(attributeModifiers("Which single-letter option of cut is the same as --bytes?")).toEqual([]);
+  });
+
+  it("keeps a number whole: 140 is not 140.907, 10,000 is 10000", () => {
+    expect(contentTerms("Atomic weight: 140.907")).not.toContain("140");
+    expect(contentTerms("10,000 steps")).toEqual(contentTerms("10000 steps"));
   });
 
   it("spells Greek letters by name", () => {
@@ -379,6 +401,24 @@ describe("ExtractiveAnswerer answers the question asked", () => {
     expect((await ask("What is the default HNSW ef value?")).answer).toContain("is 10");
     expect((await ask("What is the default HNSW ef value in Pinecone?")).answer).toBe(NO_ANSWER_TEXT);
     expect((await ask("What is the default HNSW ef value in the CDF sense?")).answer).toContain("is 10");
+  });
+
+  it("declines a passage that has a name's words apart, another version of it, or another value of the subject", async () => {
+    const alter = pageOf(
+      "sql-altertable.html",
+      "ALTER TABLE",
+      "# ALTER TABLE\n\nThe RENAME forms of this SQL command change the name of a table or of a column in a table. " +
+        "The SHOW command displays a setting. Stable Diffusion 1 used a learning rate of 1e-4. " +
+        "The Mistral 7B tokenizer splits digits and uses a window of 4,096 tokens.",
+    );
+    const stats = statistics([alter.pageContent, "vocabulary of words", ...others]);
+    const ask = (question: string) => answerer.answer({ question, documents: [alter], corpus: stats });
+    expect((await ask("What do the RENAME forms of the command change?")).answer).toContain("RENAME forms");
+    expect((await ask("What does the SQL command RENAME TABLE do?")).answer).toBe(NO_ANSWER_TEXT);
+    expect((await ask("What learning rate did Stable Diffusion 1 use?")).answer).toContain("1e-4");
+    expect((await ask("What learning rate did Stable Diffusion 3 use?")).answer).toBe(NO_ANSWER_TEXT);
+    expect((await ask("What window size does the Mistral 7B tokenizer use?")).answer).toContain("4,096");
+    expect((await ask("What vocabulary size does the Mistral 7B tokenizer use?")).answer).toBe(NO_ANSWER_TEXT);
   });
 
   it("answers a record's field for its record only", async () => {
