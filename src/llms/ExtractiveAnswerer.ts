@@ -1018,18 +1018,22 @@ export function namePhrases(question: string): string[][] {
   return phrases;
 }
 
+/** `text` as a regular expression that matches it literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** Whether `text` writes the words of a name together, in order. */
 function writesPhrase(text: string, words: string[]): boolean {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(?<![\\p{L}\\p{N}])${words.map(escape).join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(text);
+  return new RegExp(`(?<![\\p{L}\\p{N}])${words.map(literal).join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(text);
 }
 
 /** Whether `text` writes a name with its version ("Stable Diffusion 3", "Llama-2", "GPT3"). */
 function writesVersion(text: string, [name, version]: [string, string]): boolean {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(?<![\\p{L}\\p{N}])${escape(name)}[\\s-]?${escape(version)}(?![\\p{N}.]\\p{N}|\\p{N})`, "iu").test(
-    text,
-  );
+  return new RegExp(
+    `(?<![\\p{L}\\p{N}])${literal(name)}[\\s-]?${literal(version)}(?![\\p{N}.]\\p{N}|\\p{N})`,
+    "iu",
+  ).test(text);
 }
 
 /** Whether the corpus uses a word, spelt with Latin letters or Greek ("beta2" or "β2"). */
