@@ -269,6 +269,10 @@ function render(node: DomNode, out: TextBuilder): void {
     renderDefinition(node, out);
     return;
   }
+  if (name === "dt" && isQuestionTerm(node)) {
+    out.subheading(clean(textOf(node)));
+    return;
+  }
   if (name === "br") {
     out.newline();
     return;
@@ -285,6 +289,16 @@ function render(node: DomNode, out: TextBuilder): void {
 }
 
 /**
+ * An FAQ written as a definition list: a term that asks a question ("How do I …?") over an answer of
+ * paragraphs or blocks is the heading of that answer, as a DocBook question row is.
+ */
+function isQuestionTerm(dt: DomNode): boolean {
+  if (!clean(textOf(dt)).endsWith("?")) return false;
+  const answer = siblingElement(dt, 1);
+  return answer?.name === "dd" && (holdsBlocks(answer) || findFirst(answer, (n) => n.name === "p") !== undefined);
+}
+
+/**
  * A table row. A question row of a DocBook Q&A set ("1.1. | How do you pronounce …?") becomes a
  * heading one level under the current one, so every chunk of its answer carries the question; a
  * row whose cells hold paragraphs (a table used for layout) is rendered as those blocks; a data
@@ -293,8 +307,7 @@ function render(node: DomNode, out: TextBuilder): void {
 function renderRow(row: DomNode, out: TextBuilder): void {
   const cells = cellsOf(row);
   if (/(?:^|\s)question(?:\s|$)/.test(row.attribs?.class ?? "")) {
-    const text = clean(cells.map((c) => textOf(c)).join(" "));
-    if (text) out.block(`${"#".repeat(Math.min(6, out.headingLevel + 1))} ${text}`);
+    out.subheading(clean(cells.map((c) => textOf(c)).join(" ")));
     return;
   }
   if (cells.some(holdsBlocks)) {
@@ -319,7 +332,7 @@ function renderRow(row: DomNode, out: TextBuilder): void {
 function renderDefinition(dd: DomNode, out: TextBuilder): void {
   const text = clean(textOf(dd));
   if (!text) return;
-  const term = previousElement(dd);
+  const term = siblingElement(dd, -1);
   const inline = !findFirst(dd, (n) => n.name === "p" || BLOCK_CONTENT.has(n.name ?? ""));
   if (term?.name === "dt" && inline && text.length <= 120 && out.endsWithTerm()) {
     out.appendToLine(`: ${text}`);
@@ -330,9 +343,10 @@ function renderDefinition(dd: DomNode, out: TextBuilder): void {
   out.newline();
 }
 
-function previousElement(node: DomNode): DomNode | undefined {
+/** The element next to `node` (step 1) or before it (step -1), across whitespace only. */
+function siblingElement(node: DomNode, step: 1 | -1): DomNode | undefined {
   const siblings = node.parent?.children ?? [];
-  for (let i = siblings.indexOf(node) - 1; i >= 0; i--) {
+  for (let i = siblings.indexOf(node) + step; i >= 0 && i < siblings.length; i += step) {
     const s = siblings[i] as DomNode;
     if (s.type === "tag") return s;
     if (s.type === "text" && (s.data ?? "").trim()) return undefined;
@@ -410,6 +424,11 @@ class TextBuilder {
   heading(level: number, text: string): void {
     this.block(`${"#".repeat(level)} ${text}`);
     this.headingLevel = level;
+  }
+
+  /** A heading one level under the last `<h1>`–`<h6>` (an FAQ's question), which stays the level. */
+  subheading(text: string): void {
+    if (text) this.block(`${"#".repeat(Math.min(6, this.headingLevel + 1))} ${text}`);
   }
 
   /** Marks the line just ended as a definition term (see endsWithTerm). */

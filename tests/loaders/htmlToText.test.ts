@@ -37,6 +37,16 @@ describe("htmlToText: structure that keeps a chunk readable on its own", () => {
     expect(answer?.headings).toEqual(["Project FAQ", "1. Basics", "1.1. Where does the name come from?"]);
   });
 
+  it("an FAQ written as a definition list: a question term over an answer of paragraphs is its heading", () => {
+    const text = page(`<h2>Installing</h2><dl>
+      <dt>How do I install it?</dt><dd><p>Run the installer.</p><p>Then restart.</p></dd>
+      <dt>Is it free?</dt><dd><p>Yes.</p></dd>
+      <dt>Licence</dt><dd>MIT</dd></dl>`);
+    expect(text).toBe(
+      "## Installing\n\n### How do I install it?\n\nRun the installer.\n\nThen restart.\n\n### Is it free?\n\nYes.\n\nLicence: MIT",
+    );
+  });
+
   it("drops a page's table of contents and headings' permalink marks", () => {
     const text = page(`
       <div class="toc"><p><b>Table of Contents</b></p><dl><dt><a href="#a">1. Setup</a></dt></dl></div>
