@@ -38,7 +38,21 @@ import {
   SEARCH_FAMILIES,
 } from "./phrasingFamilies.js";
 
-export type Split = "train" | "test";
+/**
+ * "test" is the held-out set. "dev" exists only while `holdOutDev(true)`: a further quarter
+ * of every pool leaves training and makes a development set that is held out the same way,
+ * so training changes are chosen on it and the held-out set is only read at the end.
+ */
+export type Split = "train" | "dev" | "test";
+
+let devHeldOut = false;
+/** Moves a quarter of every training pool (frames, values, verbs) into the "dev" split, or back. */
+export function holdOutDev(on: boolean): void {
+  devHeldOut = on;
+  familyFrames = undefined;
+  trainingWords = undefined;
+  trainingActions = undefined;
+}
 
 export interface ToolExample {
   text: string;
@@ -54,9 +68,14 @@ export interface ToolExample {
 type Piece = string | { kind: SpanKind; text: string };
 type Rng = () => number;
 
-/** Every fourth item is held out; the rest train. */
+/** Every fourth item is held out; the rest train (less the dev quarter while it is held out). */
 function half<T>(items: T[], split: Split): T[] {
-  return items.filter((_x, i) => (i % 4 === 3) === (split === "test"));
+  if (split === "dev" && !devHeldOut) throw new Error("generator: the dev split needs holdOutDev(true)");
+  return items.filter((_x, i) => {
+    if (split === "test") return i % 4 === 3;
+    if (split === "dev") return i % 4 === 2;
+    return i % 4 !== 3 && !(devHeldOut && i % 4 === 2);
+  });
 }
 
 function pick<T>(rng: Rng, items: T[]): T {
@@ -468,7 +487,7 @@ function words(split: Split): string[] {
       .map((p) => p.slice(1))
       .filter((w) => !reserved.has(w));
   }
-  if (split === "test") return half(englishWords, split);
+  if (split !== "train") return half(englishWords, split);
   // Training values also avoid the phrasing families' words (the held-out pool is left as it was).
   trainingWords ??= (() => {
     const familyWords = new Set(
@@ -1142,7 +1161,7 @@ function checked(ex: Omit<ToolExample, "calls">, check?: string, operation_?: st
 function imagePieces(rng: Rng, split: Split, frame = pick(rng, half(IMAGE_FRAMES, split))): Piece[] {
   const count = () => {
     // Held-out counts are all new values (17–64); the words name small counts, so train only.
-    if (split === "test") return String(int(rng, 17, 64));
+    if (split !== "train") return String(int(rng, 17, 64));
     if (rng() < 0.3) return pick(rng, half(COUNT_WORDS, split));
     return String(int(rng, 2, 16));
   };
@@ -1255,7 +1274,7 @@ const trigrams = (tokens: string[]) => tokens.slice(2).map((_t, i) => tokens.sli
 
 /** Why a training frame comes too near the held-out frames, or undefined when it does not. */
 export function phrasingGuard(): (frame: string) => string | undefined {
-  const heldOut = poolFrames("test");
+  const heldOut = [...poolFrames("test"), ...(devHeldOut ? poolFrames("dev") : [])];
   const training = poolFrames("train");
   const trainingWords = new Set([...training.flat(), ...[...PREFIXES, ...SUFFIXES].flatMap(frameTokens), SLOT]);
   const heldOutOnly = new Set(heldOut.flat().filter((w) => !trainingWords.has(w)));
@@ -1275,10 +1294,10 @@ export function phrasingGuard(): (frame: string) => string | undefined {
 
 /** Greetings and date questions: the pools' own, plus (training) the families' that pass the guard. */
 function replies(split: Split): string[] {
-  return split === "test" ? half(GREETINGS, split) : [...half(GREETINGS, split), ...trainingFamilyFrames().reply];
+  return split !== "train" ? half(GREETINGS, split) : [...half(GREETINGS, split), ...trainingFamilyFrames().reply];
 }
 function dateTexts(split: Split): string[] {
-  return split === "test" ? half(DATE_TEXTS, split) : [...half(DATE_TEXTS, split), ...trainingFamilyFrames().date];
+  return split !== "train" ? half(DATE_TEXTS, split) : [...half(DATE_TEXTS, split), ...trainingFamilyFrames().date];
 }
 
 /** The families' frames that pass the guard, by pool (computed once, on first use). */
@@ -1306,7 +1325,9 @@ export function trainingFamilyFrames(): Record<string, string[]> {
 let trainingActions: Array<[string, string[]]> | undefined;
 function familyTask(rng: Rng): string {
   if (!trainingActions) {
-    const heldOutVerbs = new Set(half(ACTIONS, "test").map(([verb]) => verb));
+    const heldOutVerbs = new Set(
+      [...half(ACTIONS, "test"), ...(devHeldOut ? half(ACTIONS, "dev") : [])].map(([verb]) => verb),
+    );
     const known = new Set(ACTIONS.map(([verb]) => verb));
     const clean = ([verb, objects]: [string, string[]]) =>
       !known.has(verb) && ![verb, ...objects].some((t) => frameTokens(t).some((w) => heldOutVerbs.has(w)));

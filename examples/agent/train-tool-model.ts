@@ -2,7 +2,7 @@
  * Trains the offline tool model from scratch with genera's engine on the generated
  * dataset, checks it on held-out requests, and writes the checkpoint genera ships:
  *
- *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500]
+ *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500] [--dev]
  *
  * Writes config.json, vocab.json, model.safetensors, metrics.jsonl and loss.svg.
  */
@@ -18,7 +18,7 @@ import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
 import { UniversalSentenceEncoderEmbeddings } from "../../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { AdamW, clipGradNorm, cosineWithWarmup, lineChartSvg, seededRandom } from "../../src/engine/index.js";
 import { confusionMarkdown, scoreToolModel } from "./evaluateToolModel.js";
-import { generateToolDataset } from "./toolData.js";
+import { generateToolDataset, holdOutDev } from "./toolData.js";
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +32,11 @@ const { values } = parseArgs({
     layers: { type: "string", default: "2" },
     /** A folder that keeps the USE-lite vectors between runs (CachedEmbeddings). */
     "vector-cache": { type: "string" },
+    /**
+     * Hold a further quarter of every training pool out (toolData's "dev" split) and score on
+     * it instead of the held-out set: training and decoding changes are chosen on this.
+     */
+    dev: { type: "boolean", default: false },
   },
 });
 const steps = Number(values.steps);
@@ -49,9 +54,10 @@ const SPAN_WORD_DROPOUT = 0.25;
 /** How often a whole argument span is unknown words, as a held-out topic or path is. */
 const SPAN_DROPOUT = 0.35;
 
+holdOutDev(values.dev);
 const train = generateToolDataset("train", Number(values.train));
 const val = generateToolDataset("train", 500, 99);
-const test = generateToolDataset("test", Number(values.test));
+const test = generateToolDataset(values.dev ? "dev" : "test", Number(values.test));
 // Words seen fewer than 5 times (most made-up values) stay UNK: the pretrained vectors carry them.
 const vocab = RequestVocabulary.build(
   train.map((e) => e.text),
@@ -176,7 +182,7 @@ for (let step = 0; step < steps; step++) {
 const score = await scoreToolModel(model, test);
 const seconds = Math.round((Date.now() - started) / 1000);
 console.log(
-  `\nheld-out requests: exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
+  `\n${values.dev ? "dev" : "held-out"} requests: exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
 );
 console.log(confusionMarkdown(score.confusion));
 for (const e of score.errors.slice(0, 15)) console.log(JSON.stringify(e));
