@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { generateToolDataset, phrasingGuard, trainingFamilyFrames } from "../../examples/agent/toolData.js";
+import { generateToolDataset, holdOutDev, phrasingGuard, trainingFamilyFrames } from "../../examples/agent/toolData.js";
 import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
+  chooseIntent,
   constrainSpans,
   countFromWord,
   decodeSpans,
@@ -85,13 +86,23 @@ describe("plans", () => {
     ).toBe("* 12");
   });
 
-  it("never grow a path or document id over a neighbouring unknown word", () => {
-    expect(repairTags(["O", "B-P"], [true, false])).toEqual(["O", "B-P"]);
-    expect(repairTags(["O", "B-Q", "I-Q"], [true, false, false])).toEqual(["B-Q", "I-Q", "I-Q"]);
+  it("grow a text argument only over unknown words it leaves dangling on a function word", () => {
     // A query never ends on "of": the unknown word after it is its end.
     expect(
       repairTags(["B-Q", "I-Q", "O", "O"], [false, false, true, false], ["layers", "of", "BERT-Large", "in"]),
     ).toEqual(["B-Q", "I-Q", "I-Q", "O"]);
+    // Unknown words around a span are frame words as often as argument words: left as tagged.
+    expect(repairTags(["O", "B-Q", "I-Q"], [true, false, false], ["explain", "the", "planner"])).toEqual([
+      "O",
+      "B-Q",
+      "I-Q",
+    ]);
+    expect(repairTags(["B-Q", "O", "B-Q"], [false, true, false], ["cats", "versus", "dogs"])).toEqual([
+      "B-Q",
+      "O",
+      "B-Q",
+    ]);
+    expect(repairTags(["O", "B-P"], [true, false], ["load", "x.md"])).toEqual(["O", "B-P"]);
   });
 
   it("begin a span the intent needs at the likeliest token when the tags hold none", () => {
@@ -138,6 +149,59 @@ describe("plans", () => {
     expect(planCalls("generate_image", decodeSpans("draw a handwritten six", image.tokens, drawn), "").calls).toEqual([
       { name: "generate_image", args: { digit: 6 } },
     ]);
+  });
+
+  it("read a number as a count only before its plural noun; otherwise as its likeliest allowed tag", () => {
+    const plan = (text: string, likely: Record<string, Array<[Tag, number]>>) => {
+      const tokens = tokenizeRequest(text);
+      const scores = tokens.map((t) => {
+        const row = new Float32Array(TAGS.length);
+        row[TAGS.indexOf("O")] = 1;
+        for (const [tag, score] of likely[t.text] ?? []) row[TAGS.indexOf(tag)] = score;
+        return row;
+      });
+      const argmax = tokens.map((_t, i) => TAGS[scores[i]?.indexOf(Math.max(...(scores[i] ?? []))) ?? 0] as Tag);
+      const tags = constrainSpans(
+        "generate_image",
+        argmax,
+        scores,
+        tokens.map((t) => t.text),
+      );
+      return planCalls("generate_image", decodeSpans(text, tokens, tags), text).calls[0]?.args;
+    };
+    const number: Record<string, Array<[Tag, number]>> = {
+      eight: [
+        ["B-N", 3],
+        ["B-K", 2],
+      ],
+      gan: [["B-M", 3]],
+    };
+    expect(plan("an image of the number eight using the gan", number)).toEqual({ model: "gan", digit: 8 });
+    expect(plan("draw eight sevens using the gan", { ...number, sevens: [["B-K", 3]] })).toEqual({
+      model: "gan",
+      n: 8,
+      digit: 7,
+    });
+    expect(plan("make 20 neat 7s", { "20": [["B-N", 3]], "7s": [["B-K", 3]] })).toEqual({ n: 20, digit: 7 });
+  });
+
+  it("choose the intent together with the spans its tools can take", () => {
+    const text = "show me 33 samples from the vae";
+    const tokens = tokenizeRequest(text);
+    const scores = tokens.map((t) => {
+      const row = new Float32Array(TAGS.length);
+      row[TAGS.indexOf("O")] = 2;
+      if (t.text === "33") row[TAGS.indexOf("B-N")] = 6;
+      if (t.text === "vae") row[TAGS.indexOf("B-M")] = 6;
+      return row;
+    });
+    const words = tokens.map((t) => t.text);
+    // The intent head leans to read_document, but the tagger sees a count and a generator.
+    const logits = INTENTS.map((i) => (i === "read_document" ? 3 : i === "generate_image" ? 2 : 0));
+    expect(chooseIntent(logits, scores, words)).toBe("generate_image");
+    // Without argument evidence the head's choice stands.
+    const plain = tokens.map(() => Float32Array.from(TAGS, (t) => (t === "O" ? 2 : 0)));
+    expect(chooseIntent(logits, plain, words)).toBe("read_document");
   });
 
   it("read generate_image's model, count and digit from their spans", () => {
@@ -212,6 +276,25 @@ describe("the generated dataset", () => {
     const all = Object.values(families).flat();
     const train = generateToolDataset("train", 400);
     expect(train.some((e) => all.some((f) => e.text.toLowerCase().includes(f.split("{")[0] as string)))).toBe(true);
+  }, 30_000);
+
+  it("holds a dev quarter out of training on request, leaving the held-out set as it was", () => {
+    const heldOut = generateToolDataset("test", 200);
+    expect(() => generateToolDataset("dev", 10)).toThrow(/holdOutDev/);
+    holdOutDev(true);
+    try {
+      const dev = generateToolDataset("dev", 600);
+      const train = generateToolDataset("train", 3000);
+      const trainTexts = new Set(train.map((e) => e.text.toLowerCase()));
+      expect(dev.filter((e) => trainTexts.has(e.text.toLowerCase())).length).toBe(0);
+      expect(new Set(dev.map((e) => e.intent)).size).toBe(INTENTS.length);
+      // The dev frames' own words stay out of the training families too.
+      expect(phrasingGuard()("explain {q}")).toMatch(/"explain", a word only held-out frames use/);
+    } finally {
+      holdOutDev(false);
+    }
+    expect(phrasingGuard()("explain {q}") ?? "").not.toMatch(/only held-out frames use/);
+    expect(generateToolDataset("test", 200)).toEqual(heldOut);
   }, 30_000);
 
   it("is deterministic and covers every intent", () => {

@@ -7,10 +7,10 @@ import { RequestVectors } from "./RequestVectors.js";
 import { type EncodedRequest, encodeRequest, RequestVocabulary, UNK } from "./requestTokens.js";
 import { type TaggerBatch, ToolCallTagger, type ToolCallTaggerConfig } from "./ToolCallTagger.js";
 import {
+  chooseIntent,
   constrainSpans,
   decodeSpans,
   INTENTS,
-  type Intent,
   intentTags,
   planCalls,
   repairTags,
@@ -103,28 +103,19 @@ export class ToolModel {
       const nT = TAGS.length;
       return rows.map((row, b) => {
         const logits = intentLogits.data.subarray(b * nI, (b + 1) * nI);
-        const best = argmax(logits);
         const scores = row.tokens.map((_t, i) => {
           const at = (b * batch.T + i + 1) * nT;
           return tagLogits.data.subarray(at, at + nT);
         });
         const tags = scores.map((row) => TAGS[argmax(row)] as Tag);
         const text = texts[b] as string;
-        const intent = INTENTS[best] as Intent;
+        const words = row.tokens.map((t) => t.text);
+        const intent = chooseIntent(logits, scores, words);
         const unk = this.vocab.id(UNK);
         const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
-        const repaired = constrainSpans(
-          intent,
-          repairTags(
-            intentTags(intent, tags),
-            unknown,
-            row.tokens.map((t) => t.text),
-          ),
-          scores,
-          row.tokens.map((t) => t.text),
-        );
+        const repaired = constrainSpans(intent, repairTags(intentTags(intent, tags), unknown, words), scores, words);
         const plan = planCalls(intent, decodeSpans(text, row.tokens, repaired), text);
-        return { plan, confidence: softmaxAt(logits, best) };
+        return { plan, confidence: softmaxAt(logits, INTENTS.indexOf(intent)) };
       });
     } finally {
       this.tagger.train(wasTraining);

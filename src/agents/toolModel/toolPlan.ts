@@ -95,11 +95,12 @@ export function decodeSpans(text: string, tokens: RequestToken[], tags: Tag[]): 
 }
 
 /**
- * Words the model has never seen (UNK) are where it is least sure: an unknown word
- * between two pieces of one text argument, or just before one, belongs to it ("the
- * [backup] strategy"). Expressions are left alone: their unknown words are usually not
- * arithmetic ("847 come to"); so are paths and document ids, which the tokenizer keeps
- * whole, so a word next to one is never part of it ("load notes/todo.md").
+ * Text arguments (a query, a section) that may run on over words the model never saw when
+ * they are left dangling on a function word ("layers of [BERT-Large]"). Unknown words next
+ * to a span are otherwise left as the model tagged them: held-out frames bring unknown
+ * words of their own ("X [versus] Y", "[explain] X"), and growing spans over every unknown
+ * neighbour glued them to the arguments (measured on the dev split: 88.7% → 90.7% exact
+ * without that growth).
  */
 const GROWS = new Set<SpanKind>(["Q", "S"]);
 
@@ -150,21 +151,28 @@ const SINGLE: Partial<Record<Intent, SpanKind[]>> = {
  * tag logits in TAGS order.
  */
 export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<number>[], tokens?: string[]): Tag[] {
-  const out = intentTags(intent, tags);
   const fits = argumentFits(intent, tokens);
-  const logp = scores.map((row) => {
-    const max = Math.max(...Array.from(row));
-    let sum = 0;
-    for (let k = 0; k < row.length; k++) sum += Math.exp((row[k] as number) - max);
-    return Array.from(row, (x) => x - max - Math.log(sum));
+  // Tags the schema allows at token i: outside, or a kind the intent takes that fits there.
+  const allowed = (t: Tag, i: number) =>
+    t === "O" || (INTENT_KINDS[intent].includes(t.slice(2) as SpanKind) && fits(t.slice(2) as SpanKind, i));
+  // A token tagged as an argument it cannot be ("the number eight" is no count: no plural
+  // follows) takes its likeliest allowed tag instead (here the digit).
+  const out = intentTags(intent, tags).map((t, i) => {
+    if (allowed(t, i) || !scores[i]) return t;
+    let best: Tag = "O";
+    TAGS.forEach((u, k) => {
+      if (allowed(u, i) && (scores[i]?.[k] as number) > (scores[i]?.[TAGS.indexOf(best)] as number)) best = u;
+    });
+    return best;
   });
+  const logp = scores.map(logSoftmax);
   // A token's gain from joining a span: its log-probability as that tag over its best
-  // alternative outside the span's kind (a token sure to be an operation never joins a query).
+  // allowed alternative outside the span's kind (a token sure to be an operation never joins a query).
   const gain = (i: number, tag: Tag) => {
     const row = logp[i] as number[];
     let rival = Number.NEGATIVE_INFINITY;
     TAGS.forEach((t, k) => {
-      if (t === "O" || t.slice(2) !== tag.slice(2)) rival = Math.max(rival, row[k] as number);
+      if ((t === "O" || t.slice(2) !== tag.slice(2)) && allowed(t, i)) rival = Math.max(rival, row[k] as number);
     });
     return (row[TAGS.indexOf(tag)] as number) - rival;
   };
@@ -203,6 +211,52 @@ export function constrainSpans(intent: Intent, tags: Tag[], scores: ArrayLike<nu
 }
 
 /**
+ * The intent, read together with the spans. The intent head alone can be swayed by a
+ * frame word it never saw ("show me 33 samples from the vae" read as a document to open)
+ * while the tagger still sees a count and a generator: each candidate intent pays what
+ * its schema costs the tags (per token, the log-probability of its best allowed tag below
+ * that of its best tag), and the likeliest intent once paid for wins. Candidates are the
+ * intents the head gives at least MIN_INTENT_PROB.
+ */
+export function chooseIntent(intentLogits: ArrayLike<number>, scores: ArrayLike<number>[], tokens?: string[]): Intent {
+  const intentLogp = logSoftmax(intentLogits);
+  const tagLogp = scores.map(logSoftmax);
+  let best: { intent: Intent; score: number } | undefined;
+  INTENTS.forEach((intent, k) => {
+    const prior = intentLogp[k] as number;
+    if (prior < Math.log(MIN_INTENT_PROB)) return;
+    const fits = argumentFits(intent, tokens);
+    let score = prior;
+    for (const [i, row] of tagLogp.entries()) {
+      let top = Number.NEGATIVE_INFINITY;
+      let kept = Number.NEGATIVE_INFINITY;
+      TAGS.forEach((t, j) => {
+        const value = row[j] as number;
+        top = Math.max(top, value);
+        const kind = t.slice(2) as SpanKind;
+        if (t === "O" || (INTENT_KINDS[intent].includes(kind) && fits(kind, i))) kept = Math.max(kept, value);
+      });
+      score += kept - top;
+    }
+    if (!best || score > best.score) best = { intent, score };
+  });
+  return best?.intent ?? (INTENTS[argmaxOf(intentLogp)] as Intent);
+}
+
+const MIN_INTENT_PROB = 0.01;
+
+function logSoftmax(row: ArrayLike<number>): number[] {
+  const max = Math.max(...Array.from(row));
+  let sum = 0;
+  for (let k = 0; k < row.length; k++) sum += Math.exp((row[k] as number) - max);
+  return Array.from(row, (x) => x - max - Math.log(sum));
+}
+
+function argmaxOf(values: number[]): number {
+  return values.reduce((best, v, i) => (v > (values[best] as number) ? i : best), 0);
+}
+
+/**
  * Which tokens may make up an argument, from the tool's schema: a count or a digit must
  * read as one; a file to read or a document id is the request's file-like token when it
  * has one (the tokenizer keeps "notes/todo.md" whole), never a frame word beside it.
@@ -213,7 +267,10 @@ function argumentFits(intent: Intent, tokens?: string[]): (kind: SpanKind, i: nu
   const anyFile = fileLike.some(Boolean);
   return (kind, i) => {
     const token = tokens[i] as string;
-    if (intent === "generate_image" && kind === "N") return countFromWord(token) !== undefined;
+    // A count is a cardinal with its plural noun after it ("5 sevens", "20 neat images").
+    if (intent === "generate_image" && kind === "N") {
+      return countFromWord(token) !== undefined && tokens.slice(i + 1, i + 3).some((t) => /^(?:\d|\w{2,})s$/i.test(t));
+    }
     if (intent === "generate_image" && kind === "K") return digitFromWord(token) !== undefined;
     if ((intent === "read_file" && kind === "P") || (intent === "read_document" && kind === "D")) {
       return !anyFile || (fileLike[i] as boolean);
@@ -222,24 +279,15 @@ function argumentFits(intent: Intent, tokens?: string[]): (kind: SpanKind, i: nu
   };
 }
 
-export function repairTags(tags: Tag[], unknown: boolean[], words?: string[]): Tag[] {
+/** A text argument never ends on "of" or "the": the unknown words after one are its end. */
+export function repairTags(tags: Tag[], unknown: boolean[], words: string[]): Tag[] {
   const out = [...tags];
-  const kindOf = (t: Tag | undefined) => (t && t !== "O" ? (t.slice(2) as SpanKind) : undefined);
-  for (let i = 0; i < out.length; i++) {
-    if (out[i] !== "O" || !unknown[i]) continue;
-    let j = i;
-    while (j < out.length && out[j] === "O" && unknown[j]) j++;
-    const before = kindOf(out[i - 1]);
-    const after = kindOf(out[j]);
-    // A text argument never ends on "of" or "the": the unknown words after one are its end.
-    const dangling = before && GROWS.has(before) && words && FUNCTION_WORDS.has((words[i - 1] ?? "").toLowerCase());
-    if ((before && before === after && GROWS.has(before)) || dangling) {
-      for (let k = i; k < j; k++) out[k] = `I-${before}` as Tag;
-    } else if (after && GROWS.has(after) && out[j]?.startsWith("B-") && !before) {
-      out[i] = `B-${after}` as Tag;
-      for (let k = i + 1; k <= j; k++) out[k] = `I-${after}` as Tag;
-    }
-    i = j;
+  for (let i = 1; i < out.length; i++) {
+    const before = out[i - 1];
+    if (out[i] !== "O" || !unknown[i] || !before || before === "O") continue;
+    const kind = before.slice(2) as SpanKind;
+    if (!GROWS.has(kind) || !FUNCTION_WORDS.has((words[i - 1] ?? "").toLowerCase())) continue;
+    for (let j = i; j < out.length && out[j] === "O" && unknown[j]; j++) out[j] = `I-${kind}` as Tag;
   }
   return out;
 }
