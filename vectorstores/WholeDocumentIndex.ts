@@ -11,6 +11,8 @@ export interface SourceDocument {
   spans: Array<[number, number]>;
   /** Each chunk's `startChar` in the source, when known. */
   offsets: Array<number | undefined>;
+  /** Each chunk's heading path (metadata `headings`), when it has one: where its section lies. */
+  headings: Array<readonly string[] | undefined>;
   text: string;
 }
 
@@ -332,6 +334,7 @@ export function assembleSource(
   let unit = "";
   const spans: Array<[number, number]> = [];
   const offsets: Array<number | undefined> = [];
+  const headings: Array<readonly string[] | undefined> = [];
   for (const { doc } of list) {
     const m = doc.metadata ?? {};
     const own = unitOf(doc).join("/");
@@ -355,6 +358,7 @@ export function assembleSource(
     text += separator + piece;
     spans.push([at - (doc.pageContent.length - piece.length), text.length]);
     offsets.push(start);
+    headings.push(headingPath(m.headings));
     if (start !== undefined) end = Math.max(end, start + doc.pageContent.length);
   }
   const first = list[0]!.doc;
@@ -363,6 +367,7 @@ export function assembleSource(
     chunkIds: list.map((c) => c.id),
     spans,
     offsets,
+    headings,
     text,
     document: new Document({
       pageContent: text,
@@ -372,10 +377,34 @@ export function assembleSource(
   };
 }
 
+/** A chunk's heading path from its metadata; undefined when it has none (no section to keep to). */
+function headingPath(value: unknown): readonly string[] | undefined {
+  if (!Array.isArray(value) || !value.length || !value.every((h) => typeof h === "string")) return undefined;
+  return value as string[];
+}
+
+/**
+ * Whether a chunk with heading path `path` lies apart from the section `section`: outside it (not
+ * the same path nor one under it) and, where the two paths part, one of them under a question.
+ */
+function apart(section: readonly string[], path: readonly string[] | undefined): boolean {
+  const other = path ?? [];
+  let k = 0;
+  while (k < section.length && k < other.length && section[k] === other[k]) k++;
+  if (k === section.length) return false;
+  const asks = (h: string) => h.trimEnd().endsWith("?");
+  return section.slice(k).some(asks) || other.slice(k).some(asks);
+}
+
 /**
  * The chunk with up to `window` chunks either side in an assembled document (see
  * WholeDocumentIndex.neighbourhood): neighbours are taken nearest first, one before then one
- * after, while the text stays within `maxChars` (the chunk itself always comes whole).
+ * after, while the text stays within `maxChars` (the chunk itself always comes whole). A window
+ * does not cross from one question's section to another's: on each side it stops at the first
+ * chunk outside the chunk's section where either heading path asks a question below the part they
+ * share. On an FAQ (each question a section) the next answer is not this one's, and an answerer
+ * quoted it; a reference page's sections (Syntax, Values, Examples) still share a window, as the
+ * answer often lies next to the chunk retrieval found (stopping there too lost more answers).
  */
 export function neighbourhoodIn(
   doc: SourceDocument,
@@ -388,13 +417,16 @@ export function neighbourhoodIn(
   let first = i;
   let last = i;
   const fits = (a: number, b: number) => doc.spans[b]![1] - doc.spans[a]![0] <= maxChars;
+  // A chunk under no heading (plain text, CSV, a page's preamble) grows its window as far as it may.
+  const section = doc.headings[i];
+  const joins = (j: number) => section === undefined || !apart(section, doc.headings[j]);
   for (let grew = true; grew; ) {
     grew = false;
-    if (first > 0 && i - first < window && fits(first - 1, last)) {
+    if (first > 0 && i - first < window && fits(first - 1, last) && joins(first - 1)) {
       first--;
       grew = true;
     }
-    if (last < doc.spans.length - 1 && last - i < window && fits(first, last + 1)) {
+    if (last < doc.spans.length - 1 && last - i < window && fits(first, last + 1) && joins(last + 1)) {
       last++;
       grew = true;
     }

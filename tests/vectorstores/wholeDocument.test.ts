@@ -168,6 +168,54 @@ describe("WholeDocumentIndex", () => {
     expect(whole.neighbourhood("t#0", 3, 30)!.text).toBe(text.slice(0, 30));
   });
 
+  it("keeps a context window to an FAQ question's section: the next question stops it, a section under it joins", () => {
+    // An FAQ: each question a section. Chunks in reading order with their heading paths.
+    const faq = ["FAQ"];
+    const lists = [...faq, "How are lists implemented?"];
+    const dicts = [...faq, "How are dicts implemented?"];
+    const parts: Array<[string, string[] | undefined]> = [
+      ["Intro before any question.", undefined],
+      ["Lists are arrays of references.", lists],
+      ["Appending is amortised O(1).", lists],
+      ["Dicts are hash tables.", dicts],
+      ["Keys must be hashable.", dicts],
+      ["Resizing keeps them sparse.", [...dicts, "Resizing"]],
+      ["Sets are dicts without values.", [...faq, "How are sets implemented?"]],
+    ];
+    let at = 0;
+    const docs = parts.map(([text, headings], i) => {
+      const doc = chunk(`faq#${i}`, text, { source: "faq", title: "FAQ", startChar: at, headings: headings ?? [] });
+      at += text.length + 2;
+      return doc;
+    });
+    const whole = WholeDocumentIndex.of(KeywordIndex.rebuildFrom(docs));
+    const text = (id: string) => whole.neighbourhood(id, 4)!.text.split("\n\n");
+    // Neither the lists answer before it nor the sets answer after it; its subsection joins.
+    expect(text("faq#3")).toEqual(["Dicts are hash tables.", "Keys must be hashable.", "Resizing keeps them sparse."]);
+    expect(whole.neighbourhood("faq#4", 4)!.before).toBe("Dicts are hash tables.\n\n".length);
+    // A hit in the subsection reads its question's answer, still not the next question's.
+    expect(text("faq#5")).toEqual(["Dicts are hash tables.", "Keys must be hashable.", "Resizing keeps them sparse."]);
+    expect(text("faq#1")).toEqual(["Lists are arrays of references.", "Appending is amortised O(1)."]);
+    // A chunk under no heading grows its window as before.
+    expect(text("faq#0")).toEqual(parts.slice(0, 5).map(([t]) => t));
+  });
+
+  it("lets a context window cross between sections that ask no question (a reference page's parts)", () => {
+    const parts: Array<[string, string[]]> = [
+      ["The width property sets an element's width.", ["width"]],
+      ["width: auto | <length>", ["width", "Syntax"]],
+      ["Initial value: auto", ["width", "Formal definition"]],
+    ];
+    let at = 0;
+    const docs = parts.map(([text, headings], i) => {
+      const doc = chunk(`w#${i}`, text, { source: "w", title: "width", startChar: at, headings });
+      at += text.length + 2;
+      return doc;
+    });
+    const whole = WholeDocumentIndex.of(KeywordIndex.rebuildFrom(docs));
+    expect(whole.neighbourhood("w#1", 4)!.text.split("\n\n")).toEqual(parts.map(([t]) => t));
+  });
+
   it("keeps the whitespace a splitter trimmed between chunks, so a term line stays apart from its paragraph", () => {
     const text = "bgwriter_delay (integer)\n\nSpecifies the delay. The default is 200ms.";
     const cut = text.indexOf("Specifies");
