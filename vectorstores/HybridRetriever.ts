@@ -4,7 +4,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { GeneraError } from "../src/errors.js";
 import type { Reranker } from "./CrossEncoderReranker.js";
-import { type DocumentFilter, documentTitle, KeywordIndex, titleName } from "./KeywordIndex.js";
+import { type DocumentFilter, documentTitle, KeywordIndex } from "./KeywordIndex.js";
 import { KeywordScores } from "./KeywordScores.js";
 import {
   aggregateByDocument,
@@ -48,6 +48,7 @@ export interface HybridKeywordSide {
   ): ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>;
   getDocument(id: string): DocumentInterface | undefined;
   analyze(text: string): string[];
+  /** The distinct terms of what a title names (see KeywordIndex.titleTerms), for the title boost. */
   titleTerms(title: string): string[];
   /**
    * Whole-document evidence kept beside the chunks (a store's whole-document postings). A
@@ -569,7 +570,7 @@ export class HybridRetriever extends BaseRetriever {
 
   private titleBonus(doc: DocumentInterface, queryTerms: ReadonlySet<string>): number {
     if (this.titleBoost === 0) return 0;
-    const title = titleName(documentTitle(doc));
+    const title = documentTitle(doc);
     if (!title) return 0;
     const terms = this.keywordIndex.titleTerms(title);
     if (terms.length === 0) return 0;

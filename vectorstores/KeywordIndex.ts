@@ -391,11 +391,15 @@ export class KeywordIndex {
     return analyzeText(text, { stem: this.stem, compounds: options.compounds });
   }
 
-  /** The distinct terms of a title, compounds as parts only (cached: every chunk of a document repeats it). */
+  /**
+   * The distinct terms of what a title names (see `titleName`), compounds as parts only: what the
+   * retriever's title boost compares with a question. Cached by the title as given: every chunk of
+   * a document repeats it, and a search reads it for each candidate.
+   */
   titleTerms(title: string): string[] {
     let terms = this.titleTermCache.get(title);
     if (!terms) {
-      terms = [...new Set(this.analyze(title, { compounds: false }))];
+      terms = [...new Set(this.analyze(titleName(title), { compounds: false }))];
       // The oldest title goes first: a corpus with more titles than this keeps most of them.
       if (this.titleTermCache.size >= TITLE_CACHE_SIZE)
         this.titleTermCache.delete(this.titleTermCache.keys().next().value!);
@@ -809,18 +813,22 @@ export class KeywordIndex {
     }
     const live = mini._documentIds;
     const matches = new Int32Array(opened);
+    const scores = new Float64Array(opened);
     const scoreOf = new Float64Array(mini._nextId);
     let n = 0;
     for (let i = 0; i < opened; i++) {
       const doc = s.docs[i] as number;
       if (keep && !keep(live.get(doc)!)) continue;
-      matches[n++] = doc;
       // MiniSearch multiplies by the number of query terms the document matched.
-      scoreOf[doc] = s.total[doc]! * s.matched[doc]!;
+      const score = s.total[doc]! * s.matched[doc]!;
+      matches[n] = doc;
+      scores[n++] = score;
+      scoreOf[doc] = score;
     }
     const idToNumber = mini._idToShortId;
     return new KeywordScores(
       matches.subarray(0, n),
+      scores.subarray(0, n),
       scoreOf,
       (doc) => live.get(doc),
       (id) => idToNumber.get(id),

@@ -10,13 +10,14 @@
  */
 export class KeywordScores implements ReadonlyMap<string, number> {
   /**
-   * `docs`: the internal numbers of the matching documents; `scoreOf`: scores by internal number
-   * (0 for any other document); `idOf` and `numberOf`: the index's maps between ids and
-   * numbers (numbers are never reused for another document, so a document removed after the
-   * search is simply left out).
+   * `docs`: the internal numbers of the matching documents; `scores`: their scores, in the same
+   * order; `scoreOf`: the same scores by internal number (0 for any other document); `idOf` and
+   * `numberOf`: the index's maps between ids and numbers (numbers are never reused for another
+   * document, so a document removed after the search is simply left out).
    */
   constructor(
     private readonly docs: Int32Array,
+    private readonly scores: Float64Array,
     private readonly scoreOf: Float64Array,
     private readonly idOf: (doc: number) => string | undefined,
     private readonly numberOf: (id: string) => number | undefined,
@@ -38,42 +39,41 @@ export class KeywordScores implements ReadonlyMap<string, number> {
 
   /** The ids of the `k` best scores, best first, equal scores by id (as `topIds` ranks a Map). */
   top(k: number): string[] {
-    const scores = this.scoreOf;
-    const idOf = (doc: number) => this.idOf(doc) ?? "";
+    const { docs, scores } = this;
+    const idOf = (i: number) => this.idOf(docs[i] as number) ?? "";
     const better = (a: number, b: number) => scores[a]! > scores[b]! || (scores[a] === scores[b] && idOf(a) < idOf(b));
-    // A min-heap of the best k documents seen so far; its root is the worst of them.
+    // A min-heap of the positions of the best k seen so far; its root is the worst of them.
     const heap: number[] = [];
-    const siftDown = () => {
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && better(heap[m]!, heap[l]!)) m = l;
-        if (r < heap.length && better(heap[m]!, heap[r]!)) m = r;
-        if (m === i) return;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    };
-    for (const doc of k >= 1 ? this.docs : []) {
+    let worst = Number.NEGATIVE_INFINITY;
+    for (let p = 0; p < (k >= 1 ? scores.length : 0); p++) {
       // Most matches score below the worst of the k kept: one comparison turns them away.
-      if (heap.length === k && scores[doc]! < scores[heap[0]!]!) continue;
+      if (scores[p]! < worst) continue;
       if (heap.length < k) {
-        heap.push(doc);
+        heap.push(p);
         for (let i = heap.length - 1; i > 0; ) {
           const parent = (i - 1) >> 1;
           if (!better(heap[parent]!, heap[i]!)) break;
           [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
           i = parent;
         }
-      } else if (better(doc, heap[0]!)) {
-        heap[0] = doc;
-        siftDown();
+      } else if (better(p, heap[0]!)) {
+        heap[0] = p;
+        for (let i = 0; ; ) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let m = i;
+          if (l < heap.length && better(heap[m]!, heap[l]!)) m = l;
+          if (r < heap.length && better(heap[m]!, heap[r]!)) m = r;
+          if (m === i) break;
+          [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+          i = m;
+        }
       }
+      if (heap.length === k) worst = scores[heap[0]!]!;
     }
     const ids: string[] = [];
-    for (const doc of heap.sort((a, b) => (better(a, b) ? -1 : 1))) {
-      const id = this.idOf(doc);
+    for (const p of heap.sort((a, b) => (better(a, b) ? -1 : 1))) {
+      const id = this.idOf(docs[p] as number);
       if (id !== undefined) ids.push(id);
     }
     return ids;
