@@ -173,25 +173,39 @@ const HOW_QUANTITY = /^how (?:many|much|long|big|large|heavy|old|often|tall|wide
 
 /** What kind of value the answer must state, when the question's opening says (see QuestionShape.expects). */
 export function expectedAnswer(question: string): QuestionShape["expects"] {
-  // "If I never change X, how many …": the question proper is its last clause.
-  const clause = (
+  if (HOW_QUANTITY.test(lastClause(question))) return "number";
+  // "which Chrome version", "what year".
+  const phrase = whPhrase(question, 3)?.phrase ?? [];
+  if (phrase.some((w) => w === "year" || w === "years")) return "year";
+  return phrase.some((w) => NUMBER_NOUNS.test(w)) ? "number" : undefined;
+}
+
+/** A question's last clause, lower case, without a leading preposition ("If I never change X, what value …"). */
+function lastClause(question: string): string {
+  const clause =
     question
       .trim()
       .toLowerCase()
       .split(/[,;:]\s*/)
-      .pop() ?? ""
-  ).replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, "");
-  if (HOW_QUANTITY.test(clause)) return "number";
-  const words = wordTokens(clause);
+      .pop() ?? "";
+  return clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, "");
+}
+
+/**
+ * The noun phrase after "what"/"which" opening a question's last clause, up to its verb (at most
+ * `maxWords` words), and the word after it: "Chrome version" and "did" in "In which Chrome version
+ * did … arrive?".
+ */
+function whPhrase(question: string, maxWords: number): { phrase: string[]; next?: string } | undefined {
+  const words = wordTokens(lastClause(question));
   if (words[0] !== "what" && words[0] !== "which") return undefined;
-  // The noun phrase after "what"/"which", up to its verb: "which Chrome version", "what year".
   const phrase: string[] = [];
-  for (const w of words.slice(1, 4)) {
+  for (const w of words.slice(1, 1 + maxWords)) {
     if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
     phrase.push(w);
   }
-  if (phrase.some((w) => w === "year" || w === "years")) return "year";
-  return phrase.some((w) => NUMBER_NOUNS.test(w)) ? "number" : undefined;
+  const next = words[1 + phrase.length];
+  return next === undefined ? { phrase } : { phrase, next };
 }
 
 /** Words that state a number without digits. */
@@ -933,17 +947,10 @@ function questionFrame(question: string): string {
   if (how) frame.push(how[1] as string);
   // "Which Node version is…", "What command-line program is…": the noun phrase before the
   // verb names the answer's kind.
-  // "If I never change X, what value does it have?": the question proper is its last clause.
-  const clause = q.split(/[,;:]\s*/).pop() ?? q;
-  const words = wordTokens(clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, ""));
-  if ((words[0] === "what" || words[0] === "which") && words[1] && !AUXILIARY.test(words[1])) {
-    const phrase = [];
-    for (const w of words.slice(1, 4)) {
-      if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
-      phrase.push(w);
-    }
-    const next = words[1 + phrase.length];
-    frame.push(...(next && (AUXILIARY.test(next) || VERB_AFTER_WH.test(next)) ? phrase : [words[1]]));
+  const wh = whPhrase(question, 3);
+  if (wh && wh.phrase.length > 0) {
+    const { phrase, next } = wh;
+    frame.push(...(next && (AUXILIARY.test(next) || VERB_AFTER_WH.test(next)) ? phrase : [phrase[0] as string]));
   }
   if (HOW_DOES_IT_WORK.test(question)) frame.push("work");
   for (const w of wordTokens(q)) if (GENERIC_VERBS.has(w)) frame.push(w);
@@ -956,22 +963,9 @@ function questionFrame(question: string): string {
  * head ("size", "rate") names the kind of value; these say which one.
  */
 export function attributeModifiers(question: string): string[] {
-  const clause =
-    question
-      .trim()
-      .toLowerCase()
-      .split(/[,;:]\s*/)
-      .pop() ?? "";
-  const words = wordTokens(clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, ""));
-  if (words[0] !== "what" && words[0] !== "which") return [];
-  const phrase: string[] = [];
-  for (const w of words.slice(1, 5)) {
-    if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
-    phrase.push(w);
-  }
-  const next = words[1 + phrase.length];
-  if (phrase.length < 2 || !(next === "do" || next === "does" || next === "did")) return [];
-  return contentTerms(phrase.slice(0, -1).join(" "));
+  const wh = whPhrase(question, 4);
+  if (!wh || wh.phrase.length < 2 || !(wh.next === "do" || wh.next === "does" || wh.next === "did")) return [];
+  return contentTerms(wh.phrase.slice(0, -1).join(" "));
 }
 
 /**
