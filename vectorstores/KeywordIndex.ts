@@ -761,7 +761,11 @@ export class KeywordIndex {
     const everyTermOpens = selective.length === terms.length;
     if (!everyTermOpens) {
       for (const term of selective) {
-        for (const { data, count } of postings.get(term) ?? []) {
+        const lists = postings.get(term);
+        for (const field of lists ? FIELDS : []) {
+          // A field weighted 0 opens nothing, as it scores nothing (MiniSearch leaves it out).
+          if (this.boosts[field] <= 0) continue;
+          const { data, count } = (lists as NonNullable<typeof lists>)[mini._fieldIds[field]!]!;
           for (let i = 0; i < 2 * count; i += 2) {
             const doc = data[i] as number;
             if (s.queryOf[doc] !== query && (clean || postings.isLive(doc))) start(doc);

@@ -1,3 +1,4 @@
+import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../src/engine/random.js";
 import { GeneraError } from "../../src/errors.js";
@@ -421,5 +422,25 @@ describe("KeywordIndex persistence (through a store)", () => {
     expect(index.search("hash", { k: 3 }).map((r) => r.id)).toEqual(
       before.map((r) => r.id).filter((id) => index.has(id)),
     );
+  });
+});
+
+describe("KeywordIndex fields weighted 0", () => {
+  it("open no match with a common term in the query (a title-only hit is no hit)", () => {
+    // 300 chunks that all say "common" (unselective past 200 chunks); "rare" is in one body and in ten titles.
+    const docs = Array.from(
+      { length: 300 },
+      (_, i) =>
+        new Document({
+          id: `c${i}`,
+          pageContent: i === 0 ? "common rare words" : `common words ${i}`,
+          metadata: { title: i > 0 && i <= 10 ? "rare title" : `title ${i}` },
+        }),
+    );
+    const index = new KeywordIndex({ boosts: { title: 0, headings: 0, body: 1 } });
+    index.add(docs);
+    const scores = [...index.scores("common rare")];
+    expect(scores.map(([id]) => id)).toEqual(["c0"]);
+    expect(scores[0]?.[1]).toBeGreaterThan(0);
   });
 });
