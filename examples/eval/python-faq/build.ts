@@ -9,24 +9,15 @@
  *
  * Run: node --import ./scripts/ts.mjs examples/eval/python-faq/build.ts
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { copyHtmlPages } from "../copyHtmlPages.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FAQ_DIR = "/usr/share/doc/python3.11/html/faq";
 
 export function buildCorpus(outDir = join(here, "corpus")): string[] {
-  if (!existsSync(FAQ_DIR)) {
-    throw new Error(`${FAQ_DIR} is missing: install the Debian package python3.11-doc`);
-  }
-  const pages = readdirSync(FAQ_DIR)
-    .filter((f) => f.endsWith(".html"))
-    .sort();
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  for (const page of pages) copyFileSync(join(FAQ_DIR, page), join(outDir, page));
-  return pages;
+  return copyHtmlPages(FAQ_DIR, "python3.11-doc", outDir);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -8,24 +8,15 @@
  *
  * Run: node --import ./scripts/ts.mjs examples/eval/valgrind/build.ts
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { copyHtmlPages } from "../copyHtmlPages.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MANUAL_DIR = "/usr/share/doc/valgrind/html";
 
 export function buildCorpus(outDir = join(here, "corpus")): string[] {
-  if (!existsSync(MANUAL_DIR)) {
-    throw new Error(`${MANUAL_DIR} is missing: install the Debian package valgrind`);
-  }
-  const pages = readdirSync(MANUAL_DIR)
-    .filter((f) => f.endsWith(".html"))
-    .sort();
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  for (const page of pages) copyFileSync(join(MANUAL_DIR, page), join(outDir, page));
-  return pages;
+  return copyHtmlPages(MANUAL_DIR, "valgrind", outDir);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
