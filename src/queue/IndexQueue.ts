@@ -95,8 +95,13 @@ export class IndexQueue {
   }
 
   async status(id: string): Promise<IndexJobStatus | undefined> {
+    // The state first, the record after: a finished state is final, so the record read next holds
+    // the job's result. Read the other way round, a job that finished between the two reads came
+    // back "done" with the record of its running self (no summary), and the enqueuer counted it as
+    // 0 chunks (980 of 1,000 reported while the store held 1,000).
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    return job ? statusOf(job, await job.getState()) : undefined;
+    return job ? statusOf(job, state) : undefined;
   }
 
   /**
@@ -115,11 +120,18 @@ export class IndexQueue {
     const outstanding = new Set(ids);
     const finished = new Map<string, IndexJobStatus>();
     let wake: () => void = () => {};
-    const settle = async (id: string) => {
+    const settle = async (id: string, returned?: IndexSummary) => {
       if (!outstanding.has(id)) return;
       const status = await this.status(id);
-      // A job already removed (KEPT_JOBS) finished long ago: its event was missed, its outcome is gone.
-      const final = status ?? { id, state: "done" as const, data: { paths: [], root: "" }, attemptsMade: 0 };
+      // A job already removed (KEPT_JOBS) finished long ago: its outcome is what its "completed"
+      // event carried, or gone if that event was missed.
+      const final = status ?? {
+        id,
+        state: "done" as const,
+        data: { paths: [], root: "" },
+        ...(returned ? { summary: returned } : {}),
+        attemptsMade: 0,
+      };
       if (final.state !== "done" && final.state !== "failed") return;
       if (!outstanding.delete(id)) return;
       finished.set(id, final);
@@ -129,9 +141,11 @@ export class IndexQueue {
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
       if (outstanding.has(jobId)) handlers.onProgress?.(jobId, data as IndexJobProgress);
     };
+    const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+      void settle(jobId, typeof returnvalue === "object" && returnvalue ? (returnvalue as IndexSummary) : undefined);
     const onDone = ({ jobId }: { jobId: string }) => void settle(jobId);
     events.on("progress", onProgress);
-    events.on("completed", onDone);
+    events.on("completed", onCompleted);
     events.on("failed", onDone);
     const sweep = setInterval(() => {
       for (const id of [...outstanding].slice(0, 500)) void settle(id);
@@ -143,7 +157,7 @@ export class IndexQueue {
     } finally {
       clearInterval(sweep);
       events.off("progress", onProgress);
-      events.off("completed", onDone);
+      events.off("completed", onCompleted);
       events.off("failed", onDone);
     }
     return ids.map((id) => finished.get(id) as IndexJobStatus);
