@@ -4,6 +4,35 @@ import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
 import {
+  passageText,
+  scopeText,
+  spanOf,
+  spellsOut,
+  startSection,
+  titleOf,
+  writesPhrase,
+  writesVersion,
+} from "./passageScope.js";
+import {
+  ASKS_DEFAULT,
+  attributeModifiers,
+  DEFAULT_TERM,
+  definitionSubject,
+  GENERIC_VERBS,
+  HOW_DOES_IT_WORK,
+  INITIAL_TERMS,
+  namePhrases,
+  nameTerms,
+  optionsOf,
+  questionFrame,
+  questionParts,
+  questionShape,
+  questionSubject,
+  statesExpected,
+  versionedNames,
+  wordOf,
+} from "./questionAnalysis.js";
+import {
   type AnswerUnit,
   answerUnits,
   contentTerms,
@@ -12,6 +41,20 @@ import {
   isOptionTerm,
   wordTokens,
 } from "./textUnits.js";
+
+// The question analysis is part of the answerer's public surface (tests and users read a question's shape).
+export {
+  attributeModifiers,
+  definitionSubject,
+  expectedAnswer,
+  namePhrases,
+  nameTerms,
+  type QuestionShape,
+  questionShape,
+  questionSubject,
+  statesExpected,
+  versionedNames,
+} from "./questionAnalysis.js";
 
 /** The fixed sentence returned when no retrieved sentence is relevant enough. */
 export const NO_ANSWER_TEXT = "The indexed documents do not answer this question.";
@@ -136,140 +179,6 @@ interface Candidate {
   dense: number;
   score: number;
   vector?: number[];
-}
-
-/** What a question asks for, read from its first words. */
-export interface QuestionShape {
-  /** "which": the answer names a thing (a document's title when the documents are one per thing). */
-  type: "which" | "who" | "when" | "where" | "quantity" | "definition" | "how" | "why" | "yesno" | "other";
-  /** Short-answer types are answered with fewer sentences. */
-  factoid: boolean;
-  /**
-   * What the answer must state, when the question says: a number ("How many …", "Which version
-   * …") or a year ("What year …"). A unit that states none cannot answer, however well it matches.
-   */
-  expects?: "number" | "year";
-}
-
-const AUXILIARY =
-  /^(is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|of|one|ones|kind|way|ways|type|types|a|an|the|happens|happened)$/;
-
-/** Verbs that end a "which <noun phrase>" question opening. */
-const VERB_AFTER_WH =
-  /^(stands?|means?|makes?|gives?|uses?|takes?|sets?|gets?|holds?|contains?|did|does|won|came|comes|appears?)$/;
-
-/** The question's type from its wording (English). */
-export function questionShape(question: string): QuestionShape {
-  const shape = shapeOf(question);
-  const expects = expectedAnswer(question);
-  return expects === undefined ? shape : { ...shape, expects };
-}
-
-/** Nouns that name a number when a question asks "what/which <noun>": "Which Chrome version …", "What share of …". */
-const NUMBER_NOUNS = /^(?:number|numbers|version|versions|percentage|percent|fraction|share|count|ratio|factor|port)$/;
-
-/** Quantities asked with "how": "How many …", "How long …" (not "How do I …"). */
-const HOW_QUANTITY = /^how (?:many|much|long|big|large|heavy|old|often|tall|wide|fast|far)\b/;
-
-/** What kind of value the answer must state, when the question's opening says (see QuestionShape.expects). */
-export function expectedAnswer(question: string): QuestionShape["expects"] {
-  if (HOW_QUANTITY.test(lastClause(question))) return "number";
-  // "which Chrome version", "what year".
-  const phrase = whPhrase(question, 3)?.phrase ?? [];
-  if (phrase.some((w) => w === "year" || w === "years")) return "year";
-  return phrase.some((w) => NUMBER_NOUNS.test(w)) ? "number" : undefined;
-}
-
-/** A question's last clause, lower case, without a leading preposition ("If I never change X, what value …"). */
-function lastClause(question: string): string {
-  const clause =
-    question
-      .trim()
-      .toLowerCase()
-      .split(/[,;:]\s*/)
-      .pop() ?? "";
-  return clause.replace(/^(?:in|on|at|from|since|until|by|for|with|to) /, "");
-}
-
-/**
- * The noun phrase after "what"/"which" opening a question's last clause, up to its verb (at most
- * `maxWords` words), and the word after it: "Chrome version" and "did" in "In which Chrome version
- * did … arrive?".
- */
-function whPhrase(question: string, maxWords: number): { phrase: string[]; next?: string } | undefined {
-  const words = wordTokens(lastClause(question));
-  if (words[0] !== "what" && words[0] !== "which") return undefined;
-  const phrase: string[] = [];
-  for (const w of words.slice(1, 1 + maxWords)) {
-    if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
-    phrase.push(w);
-  }
-  const next = words[1 + phrase.length];
-  return next === undefined ? { phrase } : { phrase, next };
-}
-
-/** Words that state a number without digits. */
-const NUMBER_WORDS =
-  /\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|halve|halving|quarter|third|thirds|twice|double|doubles|triple|daily|hourly|weekly|monthly|yearly|annually)\b/i;
-
-/** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
-const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
-
-/** Whether a unit states the kind of value a question expects (see QuestionShape.expects). */
-export function statesExpected(text: string, expects: QuestionShape["expects"]): boolean {
-  if (expects === "year") return YEAR_LIKE.test(text);
-  // A manual section ("regex(3)") is a name, not a number.
-  if (expects === "number") return /\d/.test(text.replace(/\w\(\d\w*\)/g, "")) || NUMBER_WORDS.test(text);
-  return true;
-}
-
-function shapeOf(question: string): QuestionShape {
-  const q = question.trim().toLowerCase();
-  const words = wordTokens(q);
-  const [first = "", second = ""] = words;
-  if (definitionSubject(question) !== undefined) return { type: "definition", factoid: false };
-  // "Which element…", "What tool adds line numbers…": the answer names a thing.
-  if ((first === "which" || first === "what") && second && !AUXILIARY.test(second) && !/^what['’]s$/.test(second))
-    return { type: "which", factoid: true };
-  if (first === "who" || first === "whom" || first === "whose") return { type: "who", factoid: true };
-  if (first === "when" || /^(in )?what year\b/.test(q)) return { type: "when", factoid: true };
-  if (first === "where") return { type: "where", factoid: true };
-  if (/^how (many|much|long|big|large|heavy|old|often|tall|wide|fast)\b/.test(q))
-    return { type: "quantity", factoid: true };
-  if (first === "why") return { type: "why", factoid: false };
-  if (first === "how") return { type: "how", factoid: false };
-  if (/^(is|are|was|were|do|does|did|can|could|should|has|have)\b/.test(first)) return { type: "yesno", factoid: true };
-  return { type: "other", factoid: /\b(default|value|version|number|size|name|symbol|year)\b/.test(q) };
-}
-
-/** The title a chunk's document goes by: `title`, else its first heading, else its file name. */
-function titleOf(doc: DocumentInterface): string {
-  const m = (doc.metadata ?? {}) as Record<string, unknown>;
-  if (typeof m.title === "string" && m.title.trim()) return m.title.trim();
-  if (Array.isArray(m.headings) && typeof m.headings[0] === "string" && m.headings[0].trim()) return m.headings[0];
-  if (typeof m.source === "string") return (m.source.split(/[\\/]/).pop() ?? "").replace(/\.[^.]+$/, "");
-  return "";
-}
-
-/** Title and heading path: where a passage is, which its sentences need not repeat. */
-function scopeText(doc: DocumentInterface): string {
-  const m = (doc.metadata ?? {}) as Record<string, unknown>;
-  const headings = Array.isArray(m.headings) ? m.headings.filter((h) => typeof h === "string") : [];
-  return [titleOf(doc), ...headings].join("\n");
-}
-
-/** The section a chunk's text begins in (its last heading), unless it is read with wider context. */
-function startSection(doc: DocumentInterface): string | undefined {
-  const m = (doc.metadata ?? {}) as Record<string, unknown>;
-  if (typeof m.context === "string" && m.context.trim() !== "") return undefined;
-  const headings = Array.isArray(m.headings) ? m.headings.filter((h) => typeof h === "string") : [];
-  return headings.length > 1 ? headings[headings.length - 1] : undefined;
-}
-
-function passageText(doc: DocumentInterface): string {
-  const context = doc?.metadata?.context;
-  if (typeof context === "string" && context.trim() !== "") return context;
-  return typeof doc?.pageContent === "string" ? doc.pageContent : "";
 }
 
 /**
@@ -828,207 +737,14 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
 }
 
 /**
- * The X of a question that asks what X is or is for: "What is X?", "What does X do?", "What is
- * X used for?", "What's the purpose of X?" (also after a lead-in such as "In a few words,").
- * Such a question is answered by a unit that has X as its subject ("X is …", "X - …").
- */
-export function definitionSubject(question: string): string | undefined {
-  const q = question
-    .trim()
-    .toLowerCase()
-    .replace(/\bwhat['’]s\b/g, "what is")
-    .replace(/[?.!\s]+$/, "");
-  const clause = q.split(/[,;:]\s*/).pop() ?? q;
-  const article = "(?:the |an? )?";
-  const patterns = [
-    new RegExp(`^what (?:is|are) ${article}(?:purpose|use|job|role|point) of ${article}(.+)$`),
-    new RegExp(`^what (?:does|do|did) ${article}(.+?) do$`),
-    new RegExp(`^what (?:is|are) ${article}(.+?) (?:used |good |meant )?for$`),
-    // A bare noun phrase: "What is dropout?", not "What is X set to by default?".
-    new RegExp(`^what (?:is|are) ${article}((?:[\\w-]+ ){0,2}[\\w-]+)$`),
-  ];
-  for (const pattern of patterns) {
-    const subject = pattern.exec(clause)?.[1];
-    // "What is the default value of X?" asks for a property of X, not for X itself.
-    if (subject && !/\b(of|for|in|on|to|by|at|from|between|with|than|like)\b/.test(subject)) return subject;
-  }
-  return undefined;
-}
-
-/**
- * What a question is about, when its wording says so plainly: the Y of "What is the X of Y?",
- * "What is Y's X?", "Who discovered Y?". The answer must come from a passage about Y: one
- * that only shares X ("the lowest thermal conductivity of all the elements" in another
- * element's profile) does not answer "What is the thermal conductivity of plutonium?".
- */
-export function questionSubject(question: string): string[] {
-  return questionParts(question).subject;
-}
-
-/**
- * The parts of "What is the X of Y?" (and "What is Y's X?", "Who discovered Y?"): the
- * property X asked for and the subject Y it is asked about, as content terms.
- */
-function questionParts(question: string): { property: string[]; subject: string[] } {
-  const q = question
-    .trim()
-    .toLowerCase()
-    .replace(/\?+\s*$/, "");
-  // The copula is required: in "Which symbol stands for X?" the words before "for" are no property.
-  const of = /^(?:what|which) (?:is|are|was|were) (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
-  const possessive = /^(?:what|which) (?:is|are|was|were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
-  const who = /^who (?:discovered|invented|proposed|wrote|created|founded|introduced|designed) (.+)$/.exec(q);
-  const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
-  if (of) return { property: terms(of[1]), subject: terms(of[2]) };
-  if (possessive) return { property: terms(possessive[2]), subject: terms(possessive[1]) };
-  // "What does the SQL command CREATE SYNONYM do?" is answered from a passage that names it.
-  return { property: [], subject: terms(who?.[1] ?? definitionSubject(question)) };
-}
-
-/**
- * The names in a question, as content terms: words written with a capital inside the sentence
- * ("the Lion optimizer", "SQL Server", "LlamaIndex"), with digits ("GPT-4", "2019") or a single
- * capital letter ("the symbol O"). The first word of each sentence and "I" are not names.
- */
-export function nameTerms(question: string): string[] {
-  const names: string[] = [];
-  for (const match of question.matchAll(/[\p{L}\p{N}_]+(?:['’.-][\p{L}\p{N}_]+)*/gu)) {
-    const word = match[0];
-    const before = question.slice(0, match.index).trimEnd();
-    const opensSentence = before === "" || /[.!?:;]$/.test(before);
-    const named = /\p{N}/u.test(word) || /\p{L}\p{Lu}/u.test(word) || (/^\p{Lu}/u.test(word) && !opensSentence);
-    if (!named || word === "I") continue;
-    names.push(...contentTerms(word));
-  }
-  return [...new Set(names)];
-}
-
-/**
  * A passage without one of the question's names answers only when it covers this share of the
  * question's focus otherwise ("Which activation multiplies its input by the standard normal
  * CDF?" is answered by a passage that spells out "cumulative distribution function").
  */
 const NAMELESS_COVERAGE = 0.6;
 
-/** Whether `text` spells out the acronym `term` ("llm" in "large language models"). */
-function spellsOut(term: string, text: string): boolean {
-  if (!/^[a-z]{2,6}$/.test(term)) return false;
-  const initials = wordTokens(text)
-    .flatMap((w) => w.split("-"))
-    .map((w) => w[0])
-    .join("");
-  return initials.includes(term);
-}
-
-/** Command-line options as written ("-r", "--real"). */
-function optionsOf(text: string): string[] {
-  return text.match(/(?<![\w-])--?[\p{L}\p{N}][\w-]*/gu) ?? [];
-}
-
 /** A name more common than this share of the corpus's passages is not required of the answer's passage (see nameTerms). */
 const NAME_SHARE = 0.05;
-
-/** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
-const GENERIC_VERBS = new Set(
-  "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts stand stands stood arrive arrives arrived appear appears appeared".split(
-    " ",
-  ),
-);
-
-/**
- * Words that say what kind of answer is wanted rather than what it is about: the "long" of
- * "How long is the river?" (the answer says "820 kilometres"), the "year" of "In what year…",
- * the "work" of "How does X work?". They are not terms a sentence must share.
- */
-function questionFrame(question: string): string {
-  const q = question.trim().toLowerCase();
-  const frame: string[] = [];
-  const how = /^how (many|much|long|big|large|heavy|old|often|tall|wide|fast|far)\b/.exec(q);
-  if (how) frame.push(how[1] as string);
-  // "Which Node version is…", "What command-line program is…": the noun phrase before the
-  // verb names the answer's kind.
-  const wh = whPhrase(question, 3);
-  if (wh && wh.phrase.length > 0) {
-    const { phrase, next } = wh;
-    frame.push(...(next && (AUXILIARY.test(next) || VERB_AFTER_WH.test(next)) ? phrase : [phrase[0] as string]));
-  }
-  if (HOW_DOES_IT_WORK.test(question)) frame.push("work");
-  for (const w of wordTokens(q)) if (GENERIC_VERBS.has(w)) frame.push(w);
-  return frame.join(" ");
-}
-
-/**
- * The words before the head of "What <A B> does/did <subject> <verb>?": "vocabulary" of "What
- * vocabulary size does the tokenizer use?", "dropout" of "What dropout rate did GPT-4 use?". The
- * head ("size", "rate") names the kind of value; these say which one.
- */
-export function attributeModifiers(question: string): string[] {
-  const wh = whPhrase(question, 4);
-  if (!wh || wh.phrase.length < 2 || !(wh.next === "do" || wh.next === "does" || wh.next === "did")) return [];
-  return contentTerms(wh.phrase.slice(0, -1).join(" "));
-}
-
-/**
- * "How does X work?" asks about X: its "work" is the question's frame, not a term to
- * match (it otherwise favoured any sentence that "works", or a section on "a worked example").
- */
-const HOW_DOES_IT_WORK = /^\s*how\s+(?:does|do|did|can|could|would|will|should)\b.*\bwork\s*\??\s*$/i;
-
-/** The question's own spelling of one of its content terms (the corpus analyses words its own way). */
-function wordOf(question: string, term: string, cased = false): string {
-  const words = question.match(/[\p{L}\p{N}_]+(?:(?:['’-]|(?<=\d)[.,](?=\d))[\p{L}\p{N}_]+)*/gu) ?? [];
-  const word = words.find((w) => contentTerms(w.replace(/['’]s$/, "")).includes(term));
-  return word === undefined ? term : cased ? word : word.toLowerCase();
-}
-
-/**
- * Names with a version in a question: a capitalised word followed by a short number ("Stable
- * Diffusion 3", "Llama 2 70B", "WMT 2019"), as [name, version] in lower case. Not at the
- * question's start, where every word is capitalised.
- */
-export function versionedNames(question: string): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const m of question.matchAll(
-    /(?<=\s)(\p{Lu}[\p{L}\p{N}-]*)\s+(\d{1,4}(?:\.\d{1,2})?[A-Za-z]?)(?![\p{L}\p{N}]|[.,-]\p{N})/gu,
-  )) {
-    pairs.push([(m[1] as string).toLowerCase(), (m[2] as string).toLowerCase()]);
-  }
-  return pairs;
-}
-
-/**
- * Names of several capitalised words in a question ("SHOW TABLES", "SQL Server", "Stable
- * Diffusion"), as their words: each word alone may be common, but together they name one thing.
- */
-export function namePhrases(question: string): string[][] {
-  const phrases: string[][] = [];
-  for (const m of question.matchAll(/(?<=\s)\p{Lu}[\p{L}\p{N}_'’-]*(?:\s+\p{Lu}[\p{L}\p{N}_'’-]*)+/gu)) {
-    // "EleutherAI's Pile" is two names: the possessive ends one.
-    for (const run of m[0].split(/(?<=['’]s)\s+/)) {
-      const words = wordTokens(run.replace(/['’]s$/, ""));
-      if (words.length >= 2) phrases.push(words);
-    }
-  }
-  return phrases;
-}
-
-/** `text` as a regular expression that matches it literally. */
-function literal(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** Whether `text` writes the words of a name together, in order. */
-function writesPhrase(text: string, words: string[]): boolean {
-  return new RegExp(`(?<![\\p{L}\\p{N}])${words.map(literal).join("[\\s_-]+")}(?![\\p{L}\\p{N}])`, "iu").test(text);
-}
-
-/** Whether `text` writes a name with its version ("Stable Diffusion 3", "Llama-2", "GPT3"). */
-function writesVersion(text: string, [name, version]: [string, string]): boolean {
-  return new RegExp(
-    `(?<![\\p{L}\\p{N}])${literal(name)}[\\s-]?${literal(version)}(?![\\p{N}.]\\p{N}|\\p{N})`,
-    "iu",
-  ).test(text);
-}
 
 /** Whether the corpus uses a word, spelt with Latin letters or Greek ("beta2" or "β2"). */
 function usedBy(corpus: CorpusStatistics, word: string): boolean {
@@ -1056,35 +772,11 @@ const FIELD_KEY_WEIGHT = 0.5;
 /** What a verb any question may use ("set", "take"; GENERIC_VERBS) or a word naming the answer's kind ("value") weighs in the lexical score, against its idf. */
 const GENERIC_SHARE = 0.25;
 
-/** The term a question asking for a default value has or implies (see ASKS_DEFAULT). */
-const DEFAULT_TERM = "default";
-
-/** Words that state a default in other terms ("Initial value: auto"). */
-const INITIAL_TERMS = new Set(contentTerms("initial initially"));
-
-/**
- * A default asked for without the word: "If I never change X …", "… if I don't give one?",
- * "… when X isn't specified?", "… unless set?".
- */
-const ASKS_DEFAULT =
-  /\b(?:never (?:change|changes|set|sets|touch|specify|configure)|(?:don['’]t|do not|doesn['’]t|does not|didn['’]t|did not) (?:give|set|specify|say|change|pass|provide|configure|choose)|(?:isn['’]t|is not|aren['’]t|are not|not|wasn['’]t|left) (?:specified|set|given|configured|chosen|changed)|unless (?:set|specified|given|configured)|out of the box)\b/i;
-
 /** Units this close in a passage are one place: a value and the sentence that says what it is the value of. */
 const NEIGHBOUR_UNITS = 2;
 
 /** A passage covering this share of the question answers it even when no sentence scores minScore. */
 const PLAIN_ANSWER_COVERAGE = 0.85;
-
-/** The sentence's offsets in its source document, when the passage knows where it starts and the sentence is verbatim. */
-function spanOf(sentence: string, doc: DocumentInterface): { startChar?: number; endChar?: number } {
-  const m = (doc?.metadata ?? {}) as Record<string, unknown>;
-  const context = typeof m.context === "string" ? m.context : undefined;
-  const text = context ?? doc?.pageContent ?? "";
-  const base = context !== undefined ? m.contextStartChar : m.startChar;
-  if (typeof base !== "number") return {};
-  const at = text.indexOf(sentence);
-  return at < 0 ? {} : { startChar: base + at, endChar: base + at + sentence.length };
-}
 
 function noAnswer(): ExtractiveAnswer {
   return { answer: NO_ANSWER_TEXT, sources: [], citations: [] };
