@@ -83,6 +83,12 @@ export interface IndexOptions {
   root?: string;
   /** Stops the run between batches; what was committed stays, the rest is picked up next run. */
   signal?: AbortSignal;
+  /**
+   * The run ends a bulk load (default true): the store then builds what the load put off (see
+   * KnowledgeStore.finishLoad). False when more runs of the same load follow (a queue worker
+   * between jobs), which calls `finishLoad()` itself at the end.
+   */
+  finishLoad?: boolean;
 }
 
 export interface IndexProgress {
@@ -230,6 +236,8 @@ export class KnowledgeBase {
         url: options.databaseUrl,
         modelId,
         contextualHeaders: options.contextualHeaders,
+        // One search breadth for both stores (default HNSW_DEFAULTS.efSearch).
+        efSearch: options.hnsw?.efSearch,
       });
     } else {
       store = await EmbeddedStore.open({
@@ -288,6 +296,11 @@ export class KnowledgeBase {
    */
   save(): Promise<void> {
     return this.enqueue(() => this.store.checkpoint());
+  }
+
+  /** Ends a bulk load made of `index` runs with `finishLoad: false` (see IndexOptions.finishLoad). */
+  finishLoad(): Promise<void> {
+    return this.enqueue(async () => this.store.finishLoad?.());
   }
 
   /** Indexes files, folders or globs; unchanged files are skipped, changed ones replaced. */
@@ -461,6 +474,10 @@ export class KnowledgeBase {
       }
     }
     summary.aborted = signal?.aborted ?? false;
+    if (options.finishLoad !== false && !summary.aborted && this.store.finishLoad) {
+      emit({ ...progress, phase: "save" });
+      await this.store.finishLoad();
+    }
     summary.seconds = (performance.now() - started) / 1000;
     emit({ ...progress, phase: "done", etaSeconds: 0 });
     return summary;

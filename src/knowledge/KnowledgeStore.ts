@@ -52,6 +52,12 @@ export interface KnowledgeStore {
   chunkWindows(ids: string[], window: number): Promise<(ChunkWindow | undefined)[]>;
   /** Makes start-up cheap again (the embedded store writes its graph file); never needed for safety. */
   checkpoint(): Promise<void>;
+  /**
+   * Ends a bulk load: builds what the store put off while it was loaded (the Postgres store
+   * builds its vector index once after a first load into an empty store). Never needed for
+   * correctness: searches before it are exact.
+   */
+  finishLoad?(): Promise<void>;
   /** Bytes the store takes (files on disk, or the tables' size for a server). */
   sizeBytes(): Promise<number>;
   close(): Promise<void>;

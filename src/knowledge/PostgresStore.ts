@@ -37,13 +37,21 @@ export interface PostgresStoreOptions {
    * heading fields count for nothing in keyword scores (BODY_ONLY_BOOSTS, as the embedded store).
    */
   contextualHeaders?: boolean;
-  /** HNSW candidate list per search (pgvector's `hnsw.ef_search`; default 100, raised to k when k is larger). */
+  /**
+   * HNSW candidate list per search (pgvector's `hnsw.ef_search`, raised to k when k is larger);
+   * default HNSW_DEFAULTS.efSearch, the embedded graph's, so both stores search as broadly.
+   */
   efSearch?: number;
   /**
    * pgvector HNSW build parameters (default m 16, ef_construction 64: the embedded graph's, and
    * pgvector's own). The first opening of a store records them; the index is built with those.
    */
   hnsw?: { M?: number; efConstruction?: number };
+  /**
+   * A first load that has committed nothing for this long is over (its loader died before
+   * `finishLoad`): opening the store then builds the vector index the load deferred (default 2 min).
+   */
+  loadLeaseMs?: number;
 }
 
 const FORMAT = "genera-store";
@@ -54,6 +62,16 @@ const FORMAT = "genera-store";
 const VERSION = 3;
 /** Rows per INSERT: bounds one statement's parameters (a chunk's text can be large). */
 const INSERT_ROWS = 500;
+/**
+ * The meta key present while a first load defers the vector index: the server's time (ms) of the
+ * load's last commit. Inserting 100k rows into an HNSW index one commit at a time took 3,276 s,
+ * CREATE INDEX on the loaded rows 354 s (bench:scale, PGlite): so a store's first load goes in
+ * without the index and builds it once at `finishLoad`; later loads insert into the built index.
+ */
+const DEFERRED_INDEX = "vectorIndexDeferred";
+const LOAD_LEASE_MS = 120_000;
+/** The server's clock in ms: loaders on other machines agree on it. */
+const NOW_MS = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /**
  * The KnowledgeStore on Postgres: sources and chunks in tables, dense search by pgvector's
@@ -66,6 +84,8 @@ const INSERT_ROWS = 500;
  */
 export class PostgresStore implements KnowledgeStore {
   readonly modelId: string;
+  /** The HNSW candidate list of a search (hnsw.ef_search), the embedded graph's by default. */
+  readonly efSearch: number;
   private dim: number | undefined;
   private readonly keywords: PostgresKeywordIndex;
   private readonly documents: PostgresKeywordIndex;
@@ -78,6 +98,7 @@ export class PostgresStore implements KnowledgeStore {
     dimension: number | undefined,
   ) {
     this.modelId = options.modelId;
+    this.efSearch = efSearchOf(options);
     this.dim = dimension;
     this.t = tables(options.tablePrefix);
     this.keywords = new PostgresKeywordIndex(
@@ -93,14 +114,21 @@ export class PostgresStore implements KnowledgeStore {
     const where = redact(options.url);
     try {
       const { dimension, iterativeScan } = await PostgresStore.prepare(pool, options, where);
-      const ef = Math.max(1, Math.floor(options.efSearch ?? 100));
+      const ef = efSearchOf(options);
       // One statement, queued before any other on the client. pgvector 0.8+ keeps scanning the
       // graph when a filter drops candidates (strict order: results stay in distance order).
       const settings = `SET hnsw.ef_search = ${ef}${iterativeScan ? "; SET hnsw.iterative_scan = strict_order" : ""}`;
       pool.on("connect", (client) => {
         client.query(settings).catch(() => {});
       });
-      return new PostgresStore(pool, options, dimension);
+      // The connection `prepare` opened predates the listener: without this it searched with
+      // pgvector's ef_search 40 (widened to k), not the store's.
+      await pool.query(settings);
+      const store = new PostgresStore(pool, options, dimension);
+      // A first load whose loader died keeps its rows (each commit is its own) but not the
+      // deferred index: the first opening after the lease builds it.
+      await transaction(pool, (client) => store.buildDeferredIndex(client, options.loadLeaseMs ?? LOAD_LEASE_MS));
+      return store;
     } catch (error) {
       await pool.end().catch(() => {});
       throw unavailable("Postgres", options.url, error);
@@ -298,8 +326,7 @@ export class PostgresStore implements KnowledgeStore {
     const run = (where: string, limit: number) =>
       `SELECT id, text, metadata, 1 - (embedding <=> $1::vector) AS score
        FROM ${this.t.chunks} WHERE true ${where} ORDER BY embedding <=> $1::vector LIMIT ${limit}`;
-    const ef = this.options.efSearch ?? 100;
-    if (options.k <= ef) return this.search(run, [vectorLiteral(vector)], options);
+    if (options.k <= this.efSearch) return this.search(run, [vectorLiteral(vector)], options);
     // The HNSW scan returns at most ef_search rows: widen it for this search only.
     return transaction(this.pool, async (client) => {
       await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(Math.floor(options.k), 1000)}`);
@@ -319,16 +346,19 @@ export class PostgresStore implements KnowledgeStore {
       // takes few round trips (each costs a parse, a plan and a wait): lock and meta in one, the
       // id check of every put in one, a source's replacement in one, its chunks in one statement
       // per INSERT_ROWS, their postings in one, its whole document with its postings in one.
-      const { rows: locked } = await client.query<{ value: string | null }>(
-        `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = 'dimension') AS value`,
-        [t.chunks],
+      const { rows: locked } = await client.query<{ value: string | null; deferred: string | null }>(
+        `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = 'dimension') AS value,
+           (SELECT value FROM ${t.meta} WHERE key = $2) AS deferred`,
+        [t.chunks, DEFERRED_INDEX],
       );
       const stored = locked[0]?.value ?? undefined;
       if (stored !== undefined && dimension !== undefined && Number(stored) !== dimension) {
         throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
       }
       if (stored === undefined && dimension !== undefined && puts.some((p) => p.chunks.length)) {
-        await this.createVectorIndex(client, dimension);
+        await this.startFirstLoad(client, dimension);
+      } else if (locked[0]?.deferred != null && puts.length) {
+        await client.query(`UPDATE ${t.meta} SET value = ${NOW_MS}::text WHERE key = $1`, [DEFERRED_INDEX]);
       }
       // Ids are checked against the store as it was before this batch, as the embedded store does.
       const asked = puts.flatMap((put) => put.chunks.map((c) => [c.id as string, put.record.path] as const));
@@ -435,20 +465,52 @@ export class PostgresStore implements KnowledgeStore {
   }
 
   /**
-   * Fixes the vector column's length (HNSW needs one) and builds the index with the parameters the
-   * store recorded when it was created: the first vector decides.
+   * Ends a bulk load: builds the vector index a first load into an empty store deferred (once,
+   * over all its rows); nothing when the index exists. KnowledgeBase calls it at the end of an
+   * index run, a queue worker when the queue runs dry. Until then dense search scans exactly.
    */
-  private async createVectorIndex(client: PoolClient, dimension: number): Promise<void> {
+  async finishLoad(): Promise<void> {
+    this.assertOpen();
+    await transaction(this.pool, (client) => this.buildDeferredIndex(client));
+  }
+
+  /**
+   * The first vector fixes the column's length (HNSW needs one); the index waits for
+   * `finishLoad`, and the load's commits keep the time of the last one (see DEFERRED_INDEX).
+   */
+  private async startFirstLoad(client: PoolClient, dimension: number): Promise<void> {
     const t = this.t;
+    await client.query(`ALTER TABLE ${t.chunks} ALTER COLUMN embedding TYPE vector(${dimension})`);
+    await client.query(
+      `INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1), ($2, ${NOW_MS}::text)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [String(dimension), DEFERRED_INDEX],
+    );
+  }
+
+  /**
+   * Builds the deferred index with the parameters the store recorded when it was created, under
+   * the commits' lock (no row goes in meanwhile), and clears the mark in the same transaction: a
+   * crash during the build leaves the mark, and the next `finishLoad` or opening builds it again.
+   * With `idleMs`, only when the load's last commit is at least that old.
+   */
+  private async buildDeferredIndex(client: PoolClient, idleMs?: number): Promise<void> {
+    const t = this.t;
+    const { rows } = await client.query<{ since: string | null; now: string }>(
+      `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = $2) AS since, ${NOW_MS} AS now`,
+      [t.chunks, DEFERRED_INDEX],
+    );
+    const since = rows[0]?.since;
+    if (since == null) return;
+    if (idleMs !== undefined && Number(rows[0]?.now) - Number(since) < idleMs) return;
     const meta = await readMeta(client, t.meta);
     const m = Math.floor(Number(meta.get("M") ?? HNSW_DEFAULTS.M));
     const efConstruction = Math.floor(Number(meta.get("efConstruction") ?? HNSW_DEFAULTS.efConstruction));
-    await client.query(`ALTER TABLE ${t.chunks} ALTER COLUMN embedding TYPE vector(${dimension})`);
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${t.chunks}_embedding ON ${t.chunks}
        USING hnsw (embedding vector_cosine_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
     );
-    await client.query(`INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1)`, [String(dimension)]);
+    await client.query(`DELETE FROM ${t.meta} WHERE key = $1`, [DEFERRED_INDEX]);
   }
 
   private async refreshDimension(): Promise<void> {
@@ -681,4 +743,8 @@ async function migrateFromVersion1(
   );
   await client.query(`ALTER TABLE ${chunks} DROP COLUMN IF EXISTS terms`);
   await client.query(`UPDATE ${meta} SET value = '2' WHERE key = 'version'`);
+}
+
+function efSearchOf(options: PostgresStoreOptions): number {
+  return Math.max(1, Math.floor(options.efSearch ?? HNSW_DEFAULTS.efSearch));
 }

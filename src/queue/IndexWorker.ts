@@ -79,6 +79,11 @@ export class IndexWorker {
       ),
     );
     worker.on("failed", (job, error) => log(`job ${job?.id} failed (attempt ${job?.attemptsMade}): ${error.message}`));
+    // A load spread over many jobs (and workers) ends when the queue runs dry: the store then builds
+    // what the load put off (the Postgres store's vector index, once over all the rows).
+    worker.on("drained", () => {
+      (lanes[0] as KnowledgeBase).finishLoad().catch((error: Error) => log(`finishing the load: ${error.message}`));
+    });
     self = new IndexWorker(worker, connection);
     void worker.run();
     await worker.waitUntilReady();
@@ -115,6 +120,8 @@ async function runJob(
     include: [],
     exclude: [],
     cleanup: "none",
+    // More jobs of the same load may follow: the worker ends the load when the queue runs dry.
+    finishLoad: false,
     signal,
     onProgress: (e) => {
       // At most a few reports a second: each is a Redis round trip and an event for the enqueuer.

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KnowledgeBase } from "../../src/knowledge/KnowledgeBase.js";
 import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
+import { HNSW_DEFAULTS } from "../../vectorstores/hnsw.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 
@@ -74,5 +75,29 @@ describe("KnowledgeBase on the Postgres store", () => {
     expect((await kb.listSources()).map((s) => s.source)).toEqual(["bread.md"]);
     await other.close();
     await kb.close();
+  });
+
+  it("searches as broadly as the embedded store: one efSearch setting, one default", async () => {
+    const both = async (hnsw?: { efSearch: number }) => {
+      const embedded = await KnowledgeBase.open({
+        dir: join(root, `ef-${hnsw?.efSearch ?? "default"}`),
+        embeddings,
+        hnsw,
+      });
+      const postgres = await KnowledgeBase.open({ dir: join(root, "unused"), embeddings, databaseUrl: pg.url, hnsw });
+      const result = [embedded.vectorStore.efSearch, (postgres.store as PostgresStore).efSearch];
+      // PGlite runs every connection in one session: the store's setting is what the server searches with.
+      const { default: pgClient } = await import("pg");
+      const client = new pgClient.Client({ connectionString: pg.url });
+      await client.connect();
+      await postgres.store.denseSearch(await embeddings.embedQuery("tides"), { k: 1 });
+      const { rows } = await client.query<{ ef: string }>("SELECT current_setting('hnsw.ef_search') AS ef");
+      await client.end();
+      await embedded.close();
+      await postgres.close();
+      return [...result, Number(rows[0]?.ef)];
+    };
+    expect(await both()).toEqual([HNSW_DEFAULTS.efSearch, HNSW_DEFAULTS.efSearch, HNSW_DEFAULTS.efSearch]);
+    expect(await both({ efSearch: 37 })).toEqual([37, 37, 37]);
   });
 });

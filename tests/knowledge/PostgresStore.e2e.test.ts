@@ -68,6 +68,7 @@ describe("PostgresStore", () => {
       maxConnections: 1,
     });
     await plain.commit({ put: [write("/r/a.md")] });
+    await plain.finishLoad();
     await plain.close();
     expect(await indexDef("hnsw_default")).toMatch(/m='?16'?, ef_construction='?64'?/);
     // A store created with its own parameters keeps them, whoever opens it first with a vector.
@@ -81,6 +82,7 @@ describe("PostgresStore", () => {
     await first.close();
     const second = await PostgresStore.open({ url: pg.url, modelId: "m", tablePrefix: "hnsw_own", maxConnections: 1 });
     await second.commit({ put: [write("/r/b.md")] });
+    await second.finishLoad();
     expect(await indexDef("hnsw_own")).toMatch(/m='?8'?, ef_construction='?40'?/);
     // Vectors go over the wire at single precision, which is what pgvector keeps: the scores agree.
     const hits = await second.denseSearch([1, 1, 0.5], { k: 1 });
