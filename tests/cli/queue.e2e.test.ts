@@ -71,6 +71,19 @@ describe("genera worker and genera index --queue", () => {
     expect(result.jobs).toBe(3);
     expect(result.summary.added).toBe(2);
     expect(result.summary.failures.map((f) => f.path)).toEqual(["drinks/broken.pdf"]);
+    // The store's first load came in job by job without the vector index: the worker builds it
+    // once the queue runs dry.
+    const { default: pgClient } = await import("pg");
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    let indexed = false;
+    for (let tries = 0; tries < 100 && !indexed; tries++) {
+      const { rows } = await client.query("SELECT 1 FROM pg_indexes WHERE indexname = 'genera_chunks_embedding'");
+      indexed = rows.length > 0;
+      if (!indexed) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await client.end();
+    expect(indexed).toBe(true);
 
     // The same store answers a plain search: the sources are relative to the folder enqueued.
     const search = JSON.parse((await genera("search", "espresso pressure", "--json", "--k", "1")).stdout) as {
