@@ -1,6 +1,7 @@
 import type { DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
+import { porterStem } from "../../vectorstores/porterStem.js";
 import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
 import {
@@ -15,6 +16,7 @@ import {
 } from "./passageScope.js";
 import {
   ASKS_DEFAULT,
+  asksForOption,
   attributeModifiers,
   DEFAULT_TERM,
   definitionSubject,
@@ -391,7 +393,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // "Which element has the symbol Fe?": the thing is the document the fact is in, so say its name first.
     // "What <noun> …?" may also ask for something of a thing it names ("What BLEU score did the
     // Transformer reach?" over "Transformer architecture"): then the title is not the answer.
-    if (shape.type === "which") {
+    // "Which option …?" asks for a term line ("--log-file=<filename>" over "Specifies that …"), which
+    // the answer already leads with; the chapter's title would only stand in front of it. (A record's
+    // name is no such term, and "Which SQL command …?" still wants its page's title.)
+    const asksForTerm = best.topic !== undefined && best.said === undefined && asksForOption(question);
+    if (shape.type === "which" && !asksForTerm) {
       const title = titleOf(documents[best.docIndex] as DocumentInterface);
       const name = wordTokens(title)[0];
       const asked = wordTokens(question).map((w) => w.replace(/['’]s$/, ""));
@@ -544,6 +550,18 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         : 0;
     const focus = coverageOf(focusTerms.length > 0 ? focusTerms : questionTerms);
     const passageTerms = documents.map((doc) => new Set(contentTerms(`${scopeText(doc)}\n${passageText(doc)}`)));
+    // A passage that writes a question word in another form ("concatenating" for "concatenate",
+    // "replaced" for "replacement") covers it: the keyword index's Porter stems meet where the light
+    // stems do not. Only the passage's coverage widens; a unit still scores on its own words.
+    const stemmed = questionTerms.map((t) => [t, porterStem(wordOf(question, t))] as const);
+    documents.forEach((doc, i) => {
+      const terms = passageTerms[i] as Set<string>;
+      const absent = stemmed.filter(([t]) => !terms.has(t));
+      if (absent.length > 0) {
+        const stems = porterStems(`${scopeText(doc)}\n${passageText(doc)}`);
+        for (const [t, stem] of absent) if (stems.has(stem)) terms.add(t);
+      }
+    });
     const contextOf = passageTerms.map((terms) => focus(terms));
     // A unit under a label that names what the question is about ("autovacuum_max_workers
     // (integer)" above "The default is three.") beats one that mentions it in passing.
@@ -777,6 +795,11 @@ const NEIGHBOUR_UNITS = 2;
 
 /** A passage covering this share of the question answers it even when no sentence scores minScore. */
 const PLAIN_ANSWER_COVERAGE = 0.85;
+
+/** The Porter stems of a text's words, and of the parts of its compounds ("malloc-related"). */
+function porterStems(text: string): Set<string> {
+  return new Set(wordTokens(text).flatMap((w) => (w.includes("-") ? [w, ...w.split("-")] : [w]).map(porterStem)));
+}
 
 function noAnswer(): ExtractiveAnswer {
   return { answer: NO_ANSWER_TEXT, sources: [], citations: [] };

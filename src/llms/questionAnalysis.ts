@@ -286,3 +286,11 @@ export const INITIAL_TERMS = new Set(contentTerms("initial initially"));
  */
 export const ASKS_DEFAULT =
   /\b(?:never (?:change|changes|set|sets|touch|specify|configure)|(?:don['’]t|do not|doesn['’]t|does not|didn['’]t|did not) (?:give|set|specify|say|change|pass|provide|configure|choose)|(?:isn['’]t|is not|aren['’]t|are not|not|wasn['’]t|left) (?:specified|set|given|configured|chosen|changed)|unless (?:set|specified|given|configured)|out of the box)\b/i;
+
+/** Nouns for what a term line of a manual names: "Which option …?", "What setting …?". */
+const OPTION_NOUNS = /^(?:options?|flags?|switch(?:es)?|settings?|parameters?|arguments?|variables?|directives?)$/;
+
+/** Whether a "which/what …" question asks for an option or setting by its name ("Which Memcheck option …?"). */
+export function asksForOption(question: string): boolean {
+  return (whPhrase(question, 3)?.phrase ?? []).some((w) => OPTION_NOUNS.test(w));
+}

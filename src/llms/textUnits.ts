@@ -209,11 +209,20 @@ export function markdownToBlocks(text: string): string[] {
   return blocks.map((b) => b.replace(/\s+/g, " ").trim()).filter((b) => b.length > 0);
 }
 
+/**
+ * An HTML tag left in Markdown ("<br>", "<kbd>", "</span>", "<a href=…>"): only the names HTML
+ * has, so a placeholder written in angle brackets ("--alignment=<number>", "<file>") stays text.
+ */
+const HTML_TAG = new RegExp(
+  `</?(?:${"a abbr b big blockquote br cite code del details dfn div em font hr i img ins kbd mark p pre q s samp small span strike strong sub summary sup table tbody td th thead tr tt u var wbr".split(" ").join("|")})(?:\\s[^<>]*)?/?>`,
+  "gi",
+);
+
 function stripInlineMarkdown(line: string): string {
   return line
     .replace(/!\[[^\]]*\]\([^)]*\)/g, " ")
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
-    .replace(/<[^>]+>/g, " ")
+    .replace(HTML_TAG, " ")
     .replace(/(\*\*|__)(.+?)\1/g, "$2")
     .replace(/(^|[\s(])[*_]([^*_\s][^*_]*?)[*_](?=[\s).,;:!?]|$)/g, "$1$2")
     .replace(/`([^`]*)`/g, "$1")
@@ -302,14 +311,33 @@ const MAX_FIELD_LINE = 160;
 const RECORD_NAME_WORDS = 5;
 
 function tableCells(line: string): string[] | undefined {
+  // "--gen-suppressions=<yes|no|all>", "--free-is-write=no | yes": an option's alternatives, not cells.
+  if (OPTION_ASSIGNMENT.test(line.trim())) return undefined;
   const trimmed = line.trim().replace(/^\|/, "").replace(/\|$/, "");
-  const cells = trimmed.split(/\s\|\s|\s\||\|\s|\|/).map((c) => c.trim());
+  // Pipes inside brackets ("[a|b]", "<x|y>") separate alternatives within one cell.
+  const cells = splitOutsideBrackets(trimmed).map((c) => c.trim());
   return cells.length >= 2 && /\S\s*\|\s*\S/.test(line) ? cells : undefined;
+}
+
+/** A command-line option given a value ("--log-file=<filename>", "-Dname=value"): a term line, never a table row. */
+const OPTION_ASSIGNMENT = /^--?[\p{L}\p{N}][\w-]*=/u;
+
+/**
+ * `text` split at its pipes, except those inside a bracketed group ("[a|b]", "(x|y)", "<yes|no>";
+ * an angle group has no spaces, so "a < b | c > d" still splits).
+ */
+function splitOutsideBrackets(text: string): string[] {
+  const masked = text.replace(/\[[^[\]]*\]|\([^()]*\)|\{[^{}]*\}|<[^<>\s]*>/g, (group) =>
+    group.replace(/\|/g, "\u0000"),
+  );
+  return masked.split("|").map((cell) => cell.replace(/\u0000/g, "|"));
 }
 
 /** "max_connections (integer)", "-r, --regex": a few words, no sentence end. */
 function isTermLine(line: string): boolean {
-  return line.length <= 80 && wordTokens(line).length <= 8 && !/[.!?:;]$/.test(line) && !/[.!?]\s/.test(line);
+  // A bracketed annotation ("[default: 8 or 16, depending on the platform]", "<filename>") is part of the term.
+  const words = wordTokens(line.replace(/\[[^[\]]*\]|<[^<>\s]*>/g, " "));
+  return line.length <= 80 && words.length <= 8 && !/[.!?:;]$/.test(line) && !/[.!?]\s/.test(line);
 }
 
 const isTableSeparator = (line: string) => /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line.trim());
@@ -415,7 +443,9 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     }
     previousRow = undefined;
     const field = line.length <= MAX_FIELD_LINE ? FIELD_LINE.exec(line) : null;
-    if (field && wordTokens(field[1] as string).length <= 5 && !/[.!?]\s/.test(field[1] as string)) {
+    // "--alignment=<number> [default: 8]" is a term line: its colon is inside a bracket, not after a key.
+    const key = field?.[1] as string;
+    if (field && wordTokens(key).length <= 5 && !/[.!?]\s/.test(key) && !/[[(<{][^\])>}]*$/.test(key)) {
       flushProse();
       const text = stripInlineMarkdown(line.replace(/^[-*+•]\s+/, "")).trim();
       // Only a name heads a record: "alphabetic: supported since Chrome 1, …" heads a list of its peers.

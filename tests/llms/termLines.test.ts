@@ -1,0 +1,92 @@
+import { Document } from "@langchain/core/documents";
+import { describe, expect, it } from "vitest";
+import { type CorpusStatistics, ExtractiveAnswerer, NO_ANSWER_TEXT } from "../../src/llms/ExtractiveAnswerer.js";
+import { answerUnits, textToSentences } from "../../src/llms/textUnits.js";
+
+/** A manual's option list as the HTML loader writes a `<dl>`: each term line over its paragraphs. */
+const options = [
+  "### 3.2. Output options",
+  "",
+  "--log-target=<file> [default: stderr]",
+  "",
+  "Sends every message the tool prints to <file> instead of the terminal.",
+  "",
+  "--report-leaks=<yes|no|full> [default: yes]",
+  "",
+  "When set to full, the tool prints a report for every leaked block, without asking.",
+  "",
+  "--padding=<number> [default: 8 or 16, depending on the machine]",
+  "",
+  "Blocks get this many bytes of padding on each side.",
+].join("\n");
+
+const manual = new Document({
+  pageContent: options,
+  metadata: { source: "frob-manual.html", title: "3. Running frob", headings: ["3. Running frob"], startChar: 0 },
+});
+
+function statistics(texts: string[]): CorpusStatistics {
+  const lower = texts.map((t) => t.toLowerCase());
+  return {
+    documentCount: texts.length,
+    documentFrequency: (word) => lower.filter((t) => t.includes(word.toLowerCase())).length,
+  };
+}
+
+describe("term lines of option lists", () => {
+  it("keeps an option's alternatives and placeholders on its term line, not as table cells or a field", () => {
+    const units = answerUnits(options);
+    expect(units.some((u) => u.kind === "row" || u.kind === "field")).toBe(false);
+    expect(units.find((u) => u.text.startsWith("When set to full"))?.topic).toBe(
+      "--report-leaks=<yes|no|full> [default: yes]",
+    );
+    expect(units.find((u) => u.text.startsWith("Blocks get"))?.topic).toBe(
+      "--padding=<number> [default: 8 or 16, depending on the machine]",
+    );
+  });
+
+  it("still reads pipe-separated rows as table cells, a bracketed choice inside one cell", () => {
+    const units = answerUnits(
+      "Flag: --mode | Meaning: [fast|safe] picks the engine\nFlag: --quiet | Meaning: no output",
+    );
+    expect(units.map((u) => u.kind)).toEqual(["row", "row"]);
+    expect(units[0]?.text).toBe("Flag: --mode | Meaning: [fast|safe] picks the engine");
+  });
+
+  it("strips HTML tags from quotes but keeps text written in angle brackets", () => {
+    expect(textToSentences("Press <kbd>Tab</kbd> to complete <file> names.<br>")).toEqual([
+      "Press Tab to complete <file> names.",
+    ]);
+  });
+
+  it("answers 'Which option …?' with the option's term line first", async () => {
+    const llm = new ExtractiveAnswerer();
+    const r = await llm.invoke({
+      question: "Which option makes frob print a report for every leaked block?",
+      documents: [manual],
+    });
+    expect(r.answer.startsWith("--report-leaks=<yes|no|full> [default: yes]: When set to full")).toBe(true);
+  });
+});
+
+describe("coverage by word forms", () => {
+  // Twenty short pages, so the question's words are rare and weigh what rare words weigh.
+  const filler = Array.from({ length: 20 }, (_, i) => `Page ${i} lists the keyboard shortcuts of screen ${i}.`);
+  const passage = new Document({
+    pageContent:
+      "Concatenating many pieces one by one copies the text each time. Collect the pieces in a list and call join once.",
+    metadata: { source: "strings.md", title: "Text pieces", startChar: 0 },
+  });
+  const corpus = statistics([passage.pageContent, ...filler]);
+
+  it("counts a question word the passage writes in another form ('concatenate' / 'concatenating')", async () => {
+    const llm = new ExtractiveAnswerer();
+    const r = await llm.invoke({
+      question: "How should I concatenate lots of pieces?",
+      documents: [passage],
+      corpus,
+    });
+    expect(r.answer).not.toBe(NO_ANSWER_TEXT);
+    expect(r.answer).toContain("join once");
+  });
+});
