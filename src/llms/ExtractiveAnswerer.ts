@@ -399,7 +399,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const asksForTerm = best.topic !== undefined && best.said === undefined && asksForOption(question);
     if (shape.type === "which" && !asksForTerm) {
       const title = titleOf(documents[best.docIndex] as DocumentInterface);
-      const name = wordTokens(title)[0];
+      // A manual's chapter is named by its first word after the section number ("9. Massif: …").
+      const name = wordTokens(title.replace(/^\s*\d+(?:\.\d+)*\.?\s+/, ""))[0];
       const asked = wordTokens(question).map((w) => w.replace(/['’]s$/, ""));
       const named = asked[0] === "what" && name !== undefined && asked.includes(name);
       if (title && !named && !wordTokens(best.sentence).join(" ").includes(wordTokens(title).join(" "))) {

@@ -160,6 +160,41 @@ export function looksLikeFollowUp(question: string): boolean {
   return contentTerms(question).length < 2;
 }
 
+const FENCE = /^(```|~~~)/;
+
+/**
+ * Whether a passage begins inside a code block: a chunk or a window of chunks may be cut out of
+ * the middle of one (an ASCII graph, a listing), and then its first fence closes the block rather
+ * than opening one; read as an opening, it hides the prose after it and quotes the code before it.
+ * The first fence is taken to close a block when the fences are odd in number and the text before
+ * the first reads less like prose than the text after the last (one end of the passage is inside a
+ * block, and it is that one), or when the lines before it are mostly symbols (a graph or a table
+ * drawn in characters) and the lines after it read more like prose.
+ */
+export function startsInFence(lines: string[]): boolean {
+  const fences = lines.flatMap((line, i) => (FENCE.test(line.trim()) ? [i] : []));
+  const [first, second] = fences;
+  if (first === undefined) return false;
+  const before = lines.slice(0, first);
+  if (fences.length % 2 === 1) return proseShare(before) < proseShare(lines.slice((fences.at(-1) as number) + 1));
+  return symbolShare(before) >= 0.5 && proseShare(lines.slice(first + 1, second)) > proseShare(before);
+}
+
+/** The share of a text's non-blank lines that are mostly symbols rather than letters ("|    :#", "0 +----->ki"). */
+function symbolShare(lines: string[]): number {
+  const filled = lines.map((l) => l.replace(/\s/g, "")).filter((l) => l !== "");
+  if (filled.length === 0) return 0;
+  return filled.filter((l) => (l.match(/\p{L}/gu)?.length ?? 0) < l.length / 2).length / filled.length;
+}
+
+/** The share of a text's non-blank lines that read as prose (a few words ending a sentence). */
+function proseShare(lines: string[]): number {
+  const filled = lines.map((l) => l.trim()).filter((l) => l !== "");
+  if (filled.length === 0) return 1;
+  const prose = filled.filter((l) => wordTokens(l).length >= 4 && /[.!?:;,]$|[.!?]\s/.test(l));
+  return prose.length / filled.length;
+}
+
 /**
  * Markdown (and Markdown-ish PDF/HTML text) → prose blocks. Headings, table rows,
  * code blocks and images are dropped as answer material; list items become their own
@@ -168,12 +203,13 @@ export function looksLikeFollowUp(question: string): boolean {
 export function markdownToBlocks(text: string): string[] {
   const blocks: string[] = [];
   let current: string[] = [];
-  let inFence = false;
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  let inFence = startsInFence(lines);
   const flush = () => {
     if (current.length > 0) blocks.push(current.join(" "));
     current = [];
   };
-  for (const rawLine of text.replace(/\r\n?/g, "\n").split("\n")) {
+  for (const rawLine of lines) {
     const line = rawLine.trim();
     if (/^(```|~~~)/.test(line)) {
       inFence = !inFence;
@@ -385,6 +421,7 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     prose = [];
   };
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  inFence = startsInFence(lines);
   for (const [i, rawLine] of lines.entries()) {
     const line = rawLine.trim();
     const wasRecord = inRecord;

@@ -1,7 +1,7 @@
 import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
 import { type CorpusStatistics, ExtractiveAnswerer, NO_ANSWER_TEXT } from "../../src/llms/ExtractiveAnswerer.js";
-import { answerUnits, textToSentences } from "../../src/llms/textUnits.js";
+import { answerUnits, startsInFence, textToSentences } from "../../src/llms/textUnits.js";
 
 /** A manual's option list as the HTML loader writes a `<dl>`: each term line over its paragraphs. */
 const options = [
@@ -88,5 +88,47 @@ describe("coverage by word forms", () => {
     });
     expect(r.answer).not.toBe(NO_ANSWER_TEXT);
     expect(r.answer).toContain("join once");
+  });
+});
+
+describe("passages cut out of a code block", () => {
+  const graph = [
+    "    |                  #",
+    "    |                 :#",
+    "    |                @:#",
+    "  0 +------------------->ms",
+    "```",
+    "",
+    "Most of the graph is empty. By default, the profiler counts time in milliseconds of wall-clock time.",
+    "",
+    "```",
+    "frob --unit=ms ./prog",
+    "```",
+  ];
+
+  it("reads the prose after a block whose opening fence is in the previous chunk", () => {
+    expect(startsInFence(graph)).toBe(true);
+    const units = answerUnits(graph.join("\n")).map((u) => u.text);
+    expect(units).toContain("By default, the profiler counts time in milliseconds of wall-clock time.");
+    expect(units.some((u) => u.includes("#") || u.includes("frob --unit"))).toBe(false);
+  });
+
+  it("reads a passage that opens a block normally, also when its end is cut inside one", () => {
+    const lines = [
+      "Run the profiler like this:",
+      "",
+      "```",
+      "frob ./prog",
+      "```",
+      "",
+      "Then read the report.",
+      "```",
+      "frob",
+    ];
+    expect(startsInFence(lines)).toBe(false);
+    expect(answerUnits(lines.join("\n")).map((u) => u.text)).toEqual([
+      "Run the profiler like this:",
+      "Then read the report.",
+    ]);
   });
 });
