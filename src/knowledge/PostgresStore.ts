@@ -492,16 +492,29 @@ export class PostgresStore implements KnowledgeStore {
    * Builds the deferred index with the parameters the store recorded when it was created, under
    * the commits' lock (no row goes in meanwhile), and clears the mark in the same transaction: a
    * crash during the build leaves the mark, and the next `finishLoad` or opening builds it again.
-   * With `idleMs`, only when the load's last commit is at least that old.
+   * With `idleMs` (an opening), only when the load's last commit is at least that old and no one
+   * holds the lock: a commit or a build going on means the load is alive, and an opening must not
+   * wait minutes for someone else's build.
    */
   private async buildDeferredIndex(client: PoolClient, idleMs?: number): Promise<void> {
     const t = this.t;
-    const { rows } = await client.query<{ since: string | null; now: string }>(
-      `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = $2) AS since, ${NOW_MS} AS now`,
+    const mark = `(SELECT value FROM ${t.meta} WHERE key = $2) AS since, ${NOW_MS} AS now`;
+    const lock =
+      idleMs === undefined
+        ? "(SELECT true FROM pg_advisory_xact_lock(hashtext($1)))"
+        : "pg_try_advisory_xact_lock(hashtext($1))";
+    if (idleMs !== undefined) {
+      const { rows } = await client.query<{ since: string | null; now: string }>(`SELECT ${mark.replace("$2", "$1")}`, [
+        DEFERRED_INDEX,
+      ]);
+      if (rows[0]?.since == null || Number(rows[0].now) - Number(rows[0].since) < idleMs) return;
+    }
+    const { rows } = await client.query<{ locked: boolean | null; since: string | null; now: string }>(
+      `SELECT ${lock} AS locked, ${mark}`,
       [t.chunks, DEFERRED_INDEX],
     );
     const since = rows[0]?.since;
-    if (since == null) return;
+    if (!rows[0]?.locked || since == null) return;
     if (idleMs !== undefined && Number(rows[0]?.now) - Number(since) < idleMs) return;
     const meta = await readMeta(client, t.meta);
     const m = Math.floor(Number(meta.get("M") ?? HNSW_DEFAULTS.M));
