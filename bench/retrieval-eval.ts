@@ -332,13 +332,13 @@ async function main(): Promise<void> {
     };
 
     // Every knob is set explicitly so the tables do not shift when HYBRID_DEFAULTS change.
-    const plain = { aggregate: "none", titleBoost: 0, denseCompletion: true, documentWeight: 0 } as const;
+    const plain = { aggregate: "none", titleBoost: 0, termBoost: 0, denseCompletion: true, documentWeight: 0 } as const;
     const baselines: Config[] = [
       { mode: "keyword", ...plain },
       { mode: "dense", ...plain },
       { mode: "hybrid", fusion: "rrf", ...plain },
       { mode: "hybrid", fusion: "convex", keywordWeight: 0.5, normalization: "minmax", ...plain },
-      { mode: "keyword", aggregate: "document", aggregateBonus: 0.1, titleBoost: 0 },
+      { mode: "keyword", aggregate: "document", aggregateBonus: 0.1, titleBoost: 0, termBoost: 0 },
     ];
     const grid: Config[] = [];
     for (const keywordWeight of [0.3, 0.5, 0.6, 0.7, 0.8]) {

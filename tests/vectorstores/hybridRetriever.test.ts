@@ -247,6 +247,47 @@ describe("HybridRetriever fusion options", () => {
     expect(named.get("tar#0")).toBeCloseTo(plain.get("tar#0")!, 10);
   });
 
+  it("ranks the chunk whose term line names what the question asks above chunks that mention it", async () => {
+    const docs = [
+      chunk(
+        "widget#0",
+        "The default widget only spins. By default the widget spins and spins, the default way any widget spins.",
+        { source: "widget.md", title: "Widget overview" },
+      ),
+      chunk(
+        "widget#1",
+        "Tool selection.\n\n--widget=<name> [default: spinner]\n\nChooses which widget runs, e.g. spinner or hummer.",
+        { source: "widget.md", title: "Widget overview" },
+      ),
+      chunk("widget#2", "Speed.\n\n--spin-rate=<rpm> [default: 40]\n\nHow fast the widget turns.", {
+        source: "widget.md",
+        title: "Widget overview",
+      }),
+      chunk("hummer#0", "The hummer hums. Its default hum is low.", { source: "hummer.md", title: "Hummer" }),
+    ];
+    const { make } = await setup(docs);
+    const question = "What is the default widget?";
+    const options = { mode: "keyword", aggregate: "none", documentWeight: 0, titleBoost: 0 } as const;
+    const plain = await make({ ...options, termBoost: 0 }).retrieveWithScores(question);
+    expect(plain[0]![0].id).toBe("widget#0");
+    const owned = await make(options).retrieveWithScores(question);
+    expect(HYBRID_DEFAULTS.termBoost).toBe(1.5);
+    expect(owned[0]![0].id).toBe("widget#1");
+    const score = (results: Array<[Document, number]>, id: string) => results.find(([d]) => d.id === id)![1];
+    expect(score(owned, "widget#1") - score(plain, "widget#1")).toBeCloseTo(1.5, 10);
+    expect(score(owned, "widget#0")).toBeCloseTo(score(plain, "widget#0"), 10);
+    // Half of "--spin-rate" is below the default full coverage; a lower bar scales the boost by the share.
+    const spin = "How fast is the spin?";
+    const fullOnly = await make(options).retrieveWithScores(spin);
+    expect(score(fullOnly, "widget#2")).toBeCloseTo(
+      score(await make({ ...options, termBoost: 0 }).retrieveWithScores(spin), "widget#2"),
+      10,
+    );
+    const half = await make({ ...options, termMinCoverage: 0.5 }).retrieveWithScores(spin);
+    expect(score(half, "widget#2") - score(fullOnly, "widget#2")).toBeCloseTo(0.75, 10);
+    expect(() => make({ termBoost: -1 })).toThrow(GeneraError);
+  });
+
   it("applies one filter to both sides", async () => {
     const { store, keywordIndex, make } = await setup(corpus());
     const seen: unknown[] = [];
