@@ -402,7 +402,8 @@ export class HybridRetriever extends BaseRetriever {
 
     const queryWords = this.keywordIndex.analyze(query);
     if (this.termBoost > 0 && this.mode !== "dense") {
-      for (const c of candidates.values()) c.fused += this.termBonus(c, queryWords);
+      // A chunk that names what is asked shares words with the question: dense-only hits are skipped.
+      for (const c of candidates.values()) if (c.keyword) c.fused += this.termBonus(c, queryWords);
     }
     const queryTerms = new Set(queryWords);
     const documentBonus = this.documentBonus(candidates, documentScores);

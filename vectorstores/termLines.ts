@@ -7,12 +7,17 @@
  * term boost (see HybridRetriever's `termBoost`).
  */
 
-/** A term is a few words with no sentence end ("max_connections (integer)", "-r, --regex"). */
-/** Options list their choices on the term line ("--keep-stacktraces=alloc|free|alloc-and-free|… [default: …]"). */
+/**
+ * A term is a few words with no sentence end ("max_connections (integer)", "-r, --regex"); options
+ * list their choices on it ("--keep-stacktraces=alloc|free|alloc-and-free|… [default: …]").
+ */
 const MAX_TERM_CHARS = 120;
 const MAX_TERM_WORDS = 8;
-/** "- `--lines number`: Buffer at least number lines" (man pages, Markdown definition lists). */
-const LIST_TERM = /^[-*+•]\s+`([^`]{1,80})`\s*:\s+\S/;
+/** "- `-l, --lines number`: Buffer …": a list item whose quoted term comes before a colon (man pages, Markdown). */
+const LIST_TERM = /^[ \t]*[-*+•][ \t]+`([^`\n]{1,120})`[ \t]*:[ \t]+\S/gm;
+/** A fenced code block (to its closing fence, or to the end): it holds no terms. */
+const FENCED = /(?<=^|\n)[ \t]*(```|~~~)[^\n]*(?:\n[\s\S]*?\n[ \t]*\1[^\n]*|[\s\S]*)/g;
+const BLANK_LINE = /\n[ \t]*\n/;
 /** A name at the start of a term: an option, an identifier, a word ("--tool", "max_connections", "CASCADE"). */
 const NAME = /^-{0,2}[\p{L}\p{N}][\p{L}\p{N}_.-]*/u;
 
@@ -37,32 +42,34 @@ function looksLikeTerm(line: string): boolean {
  * the very end of a text explains nothing there (the next chunk has its paragraph).
  */
 export function termLineNames(text: string): string[] {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  let body = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+  const quoted = body.includes("`");
+  // Most chunks of prose have neither a paragraph of one line nor a quoted term: nothing to read.
+  if (!quoted && !BLANK_LINE.test(body)) return [];
+  // A code block becomes one line that names nothing, so the lines around it keep their neighbours.
+  if (body.includes("```") || body.includes("~~~")) body = body.replace(FENCED, "\u0000");
   const names: string[] = [];
-  let inFence = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (/^(```|~~~)/.test(line)) {
-      inFence = !inFence;
-      continue;
-    }
-    if (inFence || line === "") continue;
-    let term: string | undefined;
-    const listed = LIST_TERM.exec(line);
-    if (listed) term = listed[1];
-    else if (
-      (i === 0 || lines[i - 1]!.trim() === "") &&
-      lines[i + 1]?.trim() === "" &&
-      lines.slice(i + 2).some((l) => l.trim() !== "") &&
-      looksLikeTerm(line)
-    ) {
-      term = line;
-    }
-    if (term === undefined) continue;
+  const add = (term: string) => {
     for (const alternative of term.split(/,\s+/)) {
       const name = NAME.exec(alternative.trim())?.[0];
       if (name) names.push(name);
     }
+  };
+  const paragraphs = body.split(BLANK_LINE);
+  // The last paragraph has nothing after it to explain it.
+  let last = paragraphs.length - 1;
+  while (last > 0 && paragraphs[last]!.trim() === "") last--;
+  for (const [i, paragraph] of paragraphs.entries()) {
+    if (quoted && paragraph.includes("`")) {
+      let listed = false;
+      for (const match of paragraph.matchAll(LIST_TERM)) {
+        listed = true;
+        add(match[1]!);
+      }
+      if (listed) continue;
+    }
+    const line = paragraph.trim();
+    if (i < last && line !== "" && !line.includes("\n") && looksLikeTerm(line)) add(line);
   }
   return names;
 }
