@@ -580,7 +580,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         c.key.length > 0 &&
         c.key.every((t) => questionTerms.includes(t) || (asksDefault && INITIAL_TERMS.has(t))) &&
         !c.key.some((t) => scopeTerms[c.docIndex]?.has(t));
-      c.keyed = keyed || (c.keyText !== undefined && optionsOf(c.keyText).some((o) => askedOptions.has(o))) ? 1 : 0;
+      // So does a unit whose term line, or whose own opening ("--check-supported: Check if …"), names an
+      // option the question asks about: that unit is about the option, others merely mention it.
+      const lead = c.keyText ?? /^(.{1,60}?):\s/.exec(c.sentence)?.[1] ?? "";
+      const namesOption = [lead, c.topic ?? ""].some((text) => optionsOf(text).some((o) => askedOptions.has(o)));
+      c.keyed = keyed || namesOption ? 1 : 0;
       // "base64 - encode/decode data…", "Dropout is a regularization technique…": the thing asked
       // about opens the unit, as its subject.
       c.defines =
@@ -657,29 +661,18 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const saysModifiers = (terms: Set<string>) =>
       modifiers.every((t) => terms.has(t) || [...terms].some((u) => u.length > t.length && u.startsWith(t)));
     const phrases = namePhrases(question);
-    const namedContext = missing.map((m, i) =>
-      !saysModifiers(passageTerms[i] as Set<string>) ||
-      phrases.some(
-        (p) =>
-          !writesPhrase(
-            `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`,
-            p,
-          ),
-      ) ||
-      versions.some(
-        (v) =>
-          !writesVersion(
-            `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`,
-            v,
-          ),
-      )
+    const namedContext = missing.map((m, i) => {
+      const text = `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`;
+      return !saysModifiers(passageTerms[i] as Set<string>) ||
+        phrases.some((p) => !writesPhrase(text, p)) ||
+        versions.some((v) => !writesVersion(text, v))
         ? 0
         : m.length === 0
           ? undefined
           : m.some((t) => frame.has(t) || unknownName(t))
             ? 0
-            : named(passageTerms[i] as Set<string>),
-    );
+            : named(passageTerms[i] as Set<string>);
+    });
     if (all.length <= this.maxCandidates) return { candidates: all, subject, unknownProperty, namedContext };
     // Embedding every sentence of long chunks is the slow part; keep the lexically promising ones.
     const prescore = (c: Candidate) =>

@@ -132,3 +132,37 @@ describe("passages cut out of a code block", () => {
     ]);
   });
 });
+
+describe("units that name the option asked about", () => {
+  const page = (source: string, title: string, text: string) =>
+    new Document({ pageContent: text, metadata: { source, title, headings: [title], startChar: 0 } });
+  const docs = [
+    page(
+      "pack.md",
+      "pack(1): bundle files",
+      "## Options\n\n- `-q, --quiet`: Print nothing.\n\n- `--batch-size`: Process this many files per run before flushing. The default is one hundred, which suits most disks; raise it on fast storage and lower it when memory is short.\n\n- `-v, --verbose`: Print every file.",
+    ),
+    page(
+      "unpack.md",
+      "unpack(1): a tool to unbundle files",
+      "## Environment\n\nThe currently accepted flags are listed in the tool's debug option, but not all these flags have an effect.",
+    ),
+  ];
+  // "tools" is common, "accepts" and "flags" less so: the distractor shares three question words, the option line one.
+  const corpus = statistics([
+    ...docs.map((d) => d.pageContent),
+    ...Array.from(
+      { length: 30 },
+      (_, i) => `Page ${i}: one of the tools that ${i < 10 ? "accepts flags" : "prints files"}.`,
+    ),
+  ]);
+
+  it("quotes the option's own line, not a sentence that shares the question's other words", async () => {
+    const r = await new ExtractiveAnswerer().invoke({
+      question: "Which of these tools accepts the --batch-size flag?",
+      documents: docs,
+      corpus,
+    });
+    expect(r.citations[0]?.sentence).toBe("--batch-size: Process this many files per run before flushing.");
+  });
+});
