@@ -480,12 +480,22 @@ export class PostgresStore implements KnowledgeStore {
    */
   private async startFirstLoad(client: PoolClient, dimension: number): Promise<void> {
     const t = this.t;
+    // Read again now that the lock is held: the statement that took it read meta with a snapshot
+    // from before the wait, so another process may have stored the first vectors meanwhile.
+    const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${t.meta} WHERE key = 'dimension'`);
+    const stored = rows[0]?.value;
+    if (stored !== undefined) {
+      if (Number(stored) !== dimension) {
+        throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
+      }
+      await client.query(`UPDATE ${t.meta} SET value = ${NOW_MS}::text WHERE key = $1`, [DEFERRED_INDEX]);
+      return;
+    }
     await client.query(`ALTER TABLE ${t.chunks} ALTER COLUMN embedding TYPE vector(${dimension})`);
-    await client.query(
-      `INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1), ($2, ${NOW_MS}::text)
-       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      [String(dimension), DEFERRED_INDEX],
-    );
+    await client.query(`INSERT INTO ${t.meta} (key, value) VALUES ('dimension', $1), ($2, ${NOW_MS}::text)`, [
+      String(dimension),
+      DEFERRED_INDEX,
+    ]);
   }
 
   /**
