@@ -285,6 +285,11 @@ describe("HybridRetriever fusion options", () => {
     );
     const half = await make({ ...options, termMinCoverage: 0.5 }).retrieveWithScores(spin);
     expect(score(half, "widget#2") - score(fullOnly, "widget#2")).toBeCloseTo(0.75, 10);
+    // A question that writes the option whole asks for that entry: twice the boost.
+    const written = "What is the default of --spin-rate?";
+    const withName = score(await make(options).retrieveWithScores(written), "widget#2");
+    const without = score(await make({ ...options, termBoost: 0 }).retrieveWithScores(written), "widget#2");
+    expect(withName - without).toBeCloseTo(3, 10);
     expect(() => make({ termBoost: -1 })).toThrow(GeneraError);
   });
 
