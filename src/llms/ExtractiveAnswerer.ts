@@ -385,11 +385,17 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       }
       citations.push({ index: n, sentence: c.sentence, ...spanOf(c.sentence, doc), score: round(c.score) });
     }
-    let answer = citations.map((c) => `${c.sentence} [${c.index}]`).join(" ");
     // "The default is on." says little alone: lead with the term it explains ("enable_async_append (boolean)").
-    if (best.topic && !wordTokens(best.sentence).join(" ").includes(wordTokens(best.topic).join(" "))) {
-      answer = `${best.topic}: ${answer}`;
-    }
+    // So does every later sentence under another term ("--log-fd=…: Specifies …" then "--log-file=…: Specifies …").
+    let answer = ordered
+      .map((c, i) => {
+        const quote = `${c.sentence} [${citations[i]?.index}]`;
+        const term = c.topic;
+        const sameTerm = i > 0 && ordered[i - 1]?.topic === term && ordered[i - 1]?.docIndex === c.docIndex;
+        const says = term !== undefined && wordTokens(c.sentence).join(" ").includes(wordTokens(term).join(" "));
+        return term === undefined || says || sameTerm ? quote : `${term}: ${quote}`;
+      })
+      .join(" ");
     // "Which element has the symbol Fe?": the thing is the document the fact is in, so say its name first.
     // "What <noun> …?" may also ask for something of a thing it names ("What BLEU score did the
     // Transformer reach?" over "Transformer architecture"): then the title is not the answer.

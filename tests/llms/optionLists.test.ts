@@ -166,3 +166,29 @@ describe("units that name the option asked about", () => {
     expect(r.citations[0]?.sentence).toBe("--batch-size: Process this many files per run before flushing.");
   });
 });
+
+describe("several quoted options", () => {
+  it("leads every quoted sentence with its own term line", async () => {
+    const logging = new Document({
+      pageContent: [
+        "### Logging options",
+        "",
+        "--log-fd=<number> [default: 2, stderr]",
+        "",
+        "Sends all of frob's messages to the given file descriptor.",
+        "",
+        "--log-file=<filename>",
+        "",
+        "Sends all of frob's messages to the given file.",
+      ].join("\n"),
+      metadata: { source: "frob-logging.html", title: "4. Logging", startChar: 0 },
+    });
+    const r = await new ExtractiveAnswerer().invoke({
+      question: "Which option sends frob's messages to a file?",
+      documents: [logging],
+    });
+    expect(r.citations).toHaveLength(2);
+    expect(r.answer).toContain("--log-file=<filename>: Sends all of frob's messages to the given file. [1]");
+    expect(r.answer).toContain("--log-fd=<number> [default: 2, stderr]: Sends all of frob's messages");
+  });
+});
