@@ -392,8 +392,23 @@ function apart(section: readonly string[], path: readonly string[] | undefined):
   let k = 0;
   while (k < section.length && k < other.length && section[k] === other[k]) k++;
   if (k === section.length) return false;
-  const asks = (h: string) => h.trimEnd().endsWith("?");
-  return section.slice(k).some(asks) || other.slice(k).some(asks);
+  return section.slice(k).some(isQuestionHeading) || other.slice(k).some(isQuestionHeading);
+}
+
+/** A heading with at least this many words is a sentence (an FAQ entry), not a section's title. */
+const SENTENCE_HEADING_WORDS = 8;
+
+/**
+ * Whether a heading asks (or states) one FAQ entry rather than titling a section: it has a question
+ * mark ("How do I delete a file? (And other file questions…)"), ends as a sentence does once its
+ * section number is gone ("4.5. Memcheck doesn't report any errors and I know my program has
+ * errors."), or is as long as a sentence ("How do you remove multiple items from a list").
+ * "2.7.3. Error-related Options", "Syntax" and "Numbers and strings" title sections.
+ */
+export function isQuestionHeading(heading: string): boolean {
+  if (heading.includes("?")) return true;
+  const title = heading.replace(/^\s*(?:\d+(?:\.\d+)*\.?|[A-Z](?:\.\d+)+\.?)\s+/, "").trim();
+  return /[.!]$/.test(title) || title.split(/\s+/).length >= SENTENCE_HEADING_WORDS;
 }
 
 /**
@@ -401,8 +416,8 @@ function apart(section: readonly string[], path: readonly string[] | undefined):
  * WholeDocumentIndex.neighbourhood): neighbours are taken nearest first, one before then one
  * after, while the text stays within `maxChars` (the chunk itself always comes whole). A window
  * does not cross from one question's section to another's: on each side it stops at the first
- * chunk outside the chunk's section where either heading path asks a question below the part they
- * share. On an FAQ (each question a section) the next answer is not this one's, and an answerer
+ * chunk outside the chunk's section where either heading path has an FAQ entry's heading (see
+ * isQuestionHeading) below the part they share. On an FAQ (each question a section) the next answer is not this one's, and an answerer
  * quoted it; a reference page's sections (Syntax, Values, Examples) still share a window, as the
  * answer often lies next to the chunk retrieval found (stopping there too lost more answers).
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HybridRetriever } from "../../vectorstores/HybridRetriever.js";
 import { HNSWVectorStore } from "../../vectorstores/hnsw.js";
 import { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
-import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
+import { isQuestionHeading, WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { ConceptEmbeddings, chunk } from "./hybridFixtures.js";
 
 /** Chunks of one source with exact offsets (and a 6-character overlap between neighbours). */
@@ -198,6 +198,32 @@ describe("WholeDocumentIndex", () => {
     expect(text("faq#1")).toEqual(["Lists are arrays of references.", "Appending is amortised O(1)."]);
     // A chunk under no heading grows its window as before.
     expect(text("faq#0")).toEqual(parts.slice(0, 5).map(([t]) => t));
+  });
+
+  it("stops a context window at FAQ entries whose headings state a problem instead of asking", () => {
+    const faq = ["Widget FAQ", "3. Widget behaves oddly"];
+    const parts: Array<[string, string[]]> = [
+      ["Oil the spindle.", [...faq, "3.1. My widget squeaks when it spins at full speed."]],
+      ["Check the fuse first.", [...faq, "3.2. The widget will not start and the lamp stays dark"]],
+      ["Wait for it to cool.", [...faq, "3.3. Can I stop it mid-spin? (And other stopping questions)"]],
+      ["Its rating is 40 rpm.", [...faq, "3.3. Can I stop it mid-spin? (And other stopping questions)", "Speed"]],
+      ["Spin speed and noise are tested at the factory.", ["Widget FAQ", "4. Specifications"]],
+    ];
+    let at = 0;
+    const docs = parts.map(([text, headings], i) => {
+      const doc = chunk(`wf#${i}`, text, { source: "wf", title: "Widget FAQ", startChar: at, headings });
+      at += text.length + 2;
+      return doc;
+    });
+    const whole = WholeDocumentIndex.of(KeywordIndex.rebuildFrom(docs));
+    const text = (id: string) => whole.neighbourhood(id, 4)!.text.split("\n\n");
+    // A statement ending in a full stop, a sentence-long heading and a question mark inside all
+    // head one entry each; a subsection of an entry still joins it.
+    expect(text("wf#0")).toEqual(["Oil the spindle."]);
+    expect(text("wf#1")).toEqual(["Check the fuse first."]);
+    expect(text("wf#2")).toEqual(["Wait for it to cool.", "Its rating is 40 rpm."]);
+    expect(isQuestionHeading("3. Widget behaves oddly")).toBe(false);
+    expect(isQuestionHeading("2.7.3. Error-related Options")).toBe(false);
   });
 
   it("lets a context window cross between sections that ask no question (a reference page's parts)", () => {
