@@ -595,7 +595,9 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       // about opens the unit, as its subject.
       c.defines =
         defined !== undefined && key !== undefined && contentTerms(c.sentence).slice(0, DEFINER_WINDOW).includes(key)
-          ? 1
+          ? namesThenDefines(c.sentence, definedTerms, key)
+            ? 2
+            : 1
           : 0;
     }
     // A property the corpus never mentions ("the density of …" where no passage says "density")
@@ -795,6 +797,16 @@ const NEIGHBOUR_UNITS = 2;
 
 /** A passage covering this share of the question answers it even when no sentence scores minScore. */
 const PLAIN_ANSWER_COVERAGE = 0.85;
+
+/**
+ * A name line: the subject, a dash or colon, its one-line definition ("CREATE CAST — define a new
+ * cast", "gzexe(1): compress executable files in place"), where the name is the subject asked about.
+ */
+function namesThenDefines(text: string, subject: Set<string>, key: string): boolean {
+  const head = /^(.{1,60}?)\s*(?:\(\d\w*\))?\s*(?:—|–|-|:)\s+\S/u.exec(text)?.[1];
+  const terms = head === undefined ? [] : contentTerms(head);
+  return terms.includes(key) && terms.every((t) => subject.has(t));
+}
 
 /** The Porter stems of a text's words, and of the parts of its compounds ("malloc-related"). */
 function porterStems(text: string): Set<string> {

@@ -192,3 +192,31 @@ describe("several quoted options", () => {
     expect(r.answer).toContain("--log-fd=<number> [default: 2, stderr]: Sends all of frob's messages");
   });
 });
+
+describe("name lines", () => {
+  it("answers 'what is X for?' with X's one-line definition ('X — …') before sentences that merely start with X", async () => {
+    const page = new Document({
+      pageContent: [
+        "## FROB CAST",
+        "",
+        "FROB CAST — define a new cast between two frob types",
+        "",
+        "## Compatibility",
+        "",
+        "The FROB CAST command follows the frob standard, except for casts between binary-coercible types and the extra arguments of the cast functions.",
+      ].join("\n"),
+      metadata: { source: "frob-cast.html", title: "FROB CAST", startChar: 0 },
+    });
+    // "command" is a common word of the corpus, "frob" and "cast" are not.
+    const corpus = statistics([
+      page.pageContent,
+      ...Array.from({ length: 30 }, (_, i) => `The command number ${i} prints a report.`),
+    ]);
+    const r = await new ExtractiveAnswerer().invoke({
+      question: "What does the command FROB CAST do?",
+      documents: [page],
+      corpus,
+    });
+    expect(r.citations[0]?.sentence).toBe("FROB CAST — define a new cast between two frob types");
+  });
+});
