@@ -70,6 +70,15 @@ export const SEARCH_FAMILIES = [
   `{q}(:|,|?) (what do we know|what do the ${SRC} say|anything on that|tell me more|explain|any details)`,
   `(define|summarise|summarize|outline|clarify|elaborate on|go over|walk me through|break down) {q}`,
   `{q} (explained|in a nutshell|in short|in the ${SRC}|basics|overview)`,
+  // A verb of saying in the progressive, a verb after the topic, "show me what you've got":
+  // frame words around a topic, not part of it.
+  `what (are|were) (the|our) ${SRC} (telling us|reporting|stating|mentioning) (about|on|regarding) {q}`,
+  `(how|why|when|where) {q} (works|worked|operates|functions|fails|matters|helps|scales|breaks)`,
+  `(explain|describe|show me|tell me|find out|look up) (how|why|where|when) {q} (works|operates|functions|is built|is used|behaves|fails|matters)`,
+  `(will|would|can|could|did) {q} (work|scale|help|matter|apply|fail) (here|for us|in practice|at all|)`,
+  `(what|how) (exactly|really|actually) (does|do|did) {q} (do|achieve|involve|mean|change)`,
+  `(show|give) me (whatever|everything) (you've got|you can find|there is|we hold) ${ABOUT} {q}`,
+  `(whatever|everything|anything) (you've got|you can find|there is|we hold) ${ABOUT} {q}(, please|, show me|)`,
 ];
 
 /** Two topics searched in one request. */
@@ -81,6 +90,9 @@ export const COMPARE_FAMILIES = [
   "(search|look up|find|check) {a}, (and also|and then|then|plus|and) {b}",
   "(tell me about|explain|describe|look up) {a} (as well as|together with|along with|plus|and then) {b}",
   "(how does|why does|where does) {a} (differ from|compare with|compare to|relate to|beat) {b}",
+  // A bare connective between two topics.
+  "{a} (vs|vs.|over|instead of|rather than|next to|and not|beside) {b}(: which is better|, which is better|: what's the difference|, how do they differ|?|)",
+  "(search|look up|find|explain|compare) {a} (vs|vs.|over|rather than|instead of) {b}",
 ];
 
 export const SEARCH_CALC_FAMILIES = [
@@ -267,4 +279,32 @@ export const MORE_ACTIONS: Array<[string, string[]]> = [
   ["enroll", ["me in the course", "the kids in swimming", "in the programme"]],
   ["register", ["my car", "for the marathon", "the new domain"]],
   ["check in", ["for my flight", "at the hotel", "on grandma"]],
+  // Errands whose object is a named thing, as a search topic is: the verb decides.
+  ["repaint", ["the hallway", "the shed", "the kitchen cabinets"]],
+  ["replace", ["the light bulb", "my phone screen", "the car battery"]],
+  ["return", ["these shoes", "the rental car", "my library loan"]],
+  ["exchange", ["this sweater", "dollars for euros", "the faulty charger"]],
+  ["collect", ["my prescription", "the kids from school", "the parcel at the depot"]],
+  ["drop off", ["the keys", "my laundry", "the kids at practice"]],
+  ["fetch", ["my coat", "the newspaper", "a ladder"]],
+  ["hand in", ["my notice", "the assignment", "the keys"]],
+  ["turn down", ["the volume", "the heat", "the music"]],
+  ["turn up", ["the volume", "the radio", "the heating"]],
+  ["speed up", ["my internet", "the fan", "the treadmill"]],
+  ["cool", ["the room", "the drinks", "the engine"]],
+  ["warm", ["the car", "up the milk", "the bedroom"]],
+  ["wrap", ["the present", "the sandwiches", "the gift for Lucy"]],
+  ["decorate", ["the tree", "the cake", "the living room"]],
+  ["babysit", ["the twins", "my nephew", "the kids tonight"]],
+  ["shovel", ["the driveway", "the snow", "the path"]],
+  ["rake", ["the leaves", "the lawn", "the garden beds"]],
+  ["prune", ["the roses", "the apple tree", "the hedge"]],
+  ["harvest", ["the tomatoes", "the apples", "the wheat"]],
+  ["milk", ["the cows", "the goat", "the cow"]],
+  ["polish", ["my shoes", "the silver", "the car"]],
+  ["sharpen", ["the knives", "my pencil", "the blade"]],
+  ["assemble", ["the bookcase", "the crib", "the new desk"]],
+  ["haul", ["the trash", "the firewood", "the boxes"]],
+  ["escort", ["the guests out", "me home", "the visitor upstairs"]],
+  ["applaud", ["the speaker", "the band", "the team"]],
 ];

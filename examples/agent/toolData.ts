@@ -37,6 +37,7 @@ import {
   SEARCH_CALC_FAMILIES,
   SEARCH_FAMILIES,
 } from "./phrasingFamilies.js";
+import { wordNetClasses } from "./wordClasses.js";
 
 /**
  * "test" is the held-out set. "dev" exists only while `holdOutDev(true)`: a further quarter
@@ -51,6 +52,8 @@ export function holdOutDev(on: boolean): void {
   devHeldOut = on;
   familyFrames = undefined;
   trainingWords = undefined;
+  trainingModifiers = undefined;
+  trainingFrameWords = undefined;
   trainingActions = undefined;
 }
 
@@ -86,7 +89,7 @@ function int(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));
 }
 
-const TOPICS = [
+export const TOPICS = [
   "multi-head attention",
   "positional encoding",
   "layer normalization",
@@ -468,41 +471,64 @@ const IMAGE_FRAMES = [
 
 /**
  * Made-up values, so the model learns an argument's extent from the words around it rather
- * than from the few topics and names listed above: plain English words from the
- * sentencepiece vocabulary of USE-lite (it ships with genera), minus every word of the
- * frames and value lists, and split in two like everything else.
+ * than from the few topics and names listed above: English nouns (WordNet's, that are never
+ * verbs or adverbs) from the sentencepiece vocabulary of USE-lite (it ships with genera),
+ * minus every word of the frames and value lists, and split in two like everything else.
+ * Values are named things, as real topics, paths and documents are; a frame's verbs and
+ * connectives ("explain", "saying", "versus") never stand inside one, so the model can learn
+ * them as frame words. Adjectives ({@link modifier}) only come before a noun.
  */
 let englishWords: string[] | undefined;
-function words(split: Split): string[] {
-  if (!englishWords) {
+let englishModifiers: string[] | undefined;
+let englishFrameWords: string[] | undefined;
+function vocabularyWords(): { nouns: string[]; modifiers: string[]; frameWords: string[] } {
+  if (!englishWords || !englishModifiers || !englishFrameWords) {
     const vocab = JSON.parse(readFileSync(join(defaultUseModelDir(), "vocab.json"), "utf8")) as Array<[string, number]>;
     const reserved = new Set(
       reservedTexts()
         .flatMap((t) => tokenizeRequest(t.toLowerCase()))
         .map((t) => t.text),
     );
-    englishWords = vocab
+    const plain = vocab
       .map(([piece]) => piece)
       .filter((p) => /^▁[a-z]{4,}$/.test(p))
       .map((p) => p.slice(1))
       .filter((w) => !reserved.has(w));
+    const classes = wordNetClasses();
+    englishWords = plain.filter(classes.isTopicNoun);
+    englishModifiers = plain.filter(classes.isModifier);
+    englishFrameWords = plain.filter(classes.isFrameWord);
   }
-  if (split !== "train") return half(englishWords, split);
-  // Training values also avoid the phrasing families' words (the held-out pool is left as it was).
-  trainingWords ??= (() => {
-    const familyWords = new Set(
-      [
-        ...[SEARCH_FAMILIES, COMPARE_FAMILIES, SEARCH_CALC_FAMILIES, READ_DOC_FAMILIES, READ_FILE_FAMILIES]
-          .flat()
-          .flatMap(expand),
-        ...[LIST_FAMILIES, REFUSE_FAMILIES, IMAGE_FAMILIES, REPLY_FAMILIES, DATE_FAMILIES].flat().flatMap(expand),
-        ...MORE_ACTIONS.flatMap(([verb, objects]) => [verb, ...objects]),
-      ].flatMap((t) => tokenizeRequest(t.toLowerCase()).map((w) => w.text)),
-    );
-    return half(englishWords as string[], "train").filter((w) => !familyWords.has(w));
-  })();
+  return { nouns: englishWords, modifiers: englishModifiers, frameWords: englishFrameWords };
+}
+function modifier(rng: Rng, split: Split): string {
+  const modifiers = vocabularyWords().modifiers;
+  if (split !== "train") return pick(rng, half(modifiers, split));
+  trainingModifiers ??= withoutFamilyWords(modifiers);
+  return pick(rng, trainingModifiers);
+}
+function words(split: Split): string[] {
+  const nouns = vocabularyWords().nouns;
+  if (split !== "train") return half(nouns, split);
+  trainingWords ??= withoutFamilyWords(nouns);
   return trainingWords;
 }
+/** Training values also avoid the phrasing families' words (the held-out pool is left as it was). */
+function withoutFamilyWords(pool: string[]): string[] {
+  familyWords ??= new Set(
+    [
+      ...[SEARCH_FAMILIES, COMPARE_FAMILIES, SEARCH_CALC_FAMILIES, READ_DOC_FAMILIES, READ_FILE_FAMILIES]
+        .flat()
+        .flatMap(expand),
+      ...[LIST_FAMILIES, REFUSE_FAMILIES, IMAGE_FAMILIES, REPLY_FAMILIES, DATE_FAMILIES].flat().flatMap(expand),
+      ...MORE_ACTIONS.flatMap(([verb, objects]) => [verb, ...objects]),
+    ].flatMap((t) => tokenizeRequest(t.toLowerCase()).map((w) => w.text)),
+  );
+  const family = familyWords;
+  return half(pool, "train").filter((w) => !family.has(w));
+}
+let familyWords: Set<string> | undefined;
+let trainingModifiers: string[] | undefined;
 let trainingWords: string[] | undefined;
 
 function reservedTexts(): string[] {
@@ -546,7 +572,7 @@ function capital(w: string): string {
 const SYNTHETIC_RATE = 0.5;
 
 /** Words the families use around arguments, which a topic may still contain ("meeting notes"). */
-const FRAME_NOUNS = [
+export const FRAME_NOUNS = [
   "documents",
   "docs",
   "notes",
@@ -564,7 +590,9 @@ function topic(rng: Rng, split: Split): string {
   // the frame's words are not taken for the edge of a topic.
   if (split === "train" && rng() < 0.08) return `${word(rng, split)} ${pick(rng, FRAME_NOUNS)}`;
   if (rng() >= SYNTHETIC_RATE) return pick(rng, half(TOPICS, split));
+  // Noun phrases, names and acronyms, as real topics are.
   const w = () => word(rng, split);
+  const a = () => modifier(rng, split);
   return pick(rng, [
     () => w(),
     () => `${w()} ${w()}`,
@@ -576,6 +604,10 @@ function topic(rng: Rng, split: Split): string {
     () => capital(w()),
     () => `${capital(w())} ${w()}`,
     () => Array.from({ length: int(rng, 2, 4) }, () => w().charAt(0).toUpperCase()).join(""),
+    () => `${a()} ${w()}`,
+    () => `the ${a()} ${w()}`,
+    () => `${a()} ${w()} ${w()}`,
+    () => `the ${w()} of the ${w()}`,
   ])();
 }
 
@@ -1030,11 +1062,43 @@ function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = 
   return { text, intent, tags, spans: spans.map((s) => ({ kind: s.kind, text: text.slice(s.start, s.end) })) };
 }
 
+/**
+ * Training only: now and then a made-up frame word (an adverb or a verb form that is never
+ * a noun, never in any held-out frame: "reportedly", "mentioned") beside an argument or at
+ * the end, tagged outside it. Held-out frames bring their own words the model has never
+ * seen ("X described", "what's written about X"); this teaches that such a word is frame,
+ * not topic, as the noun-only made-up topics teach the converse.
+ */
+const FRAME_WORD_RATE = 0.15;
+const FRAME_WORD_INTENTS = new Set<Intent>([
+  "search",
+  "search_calculate",
+  "list_files",
+  "read_file",
+  "read_document",
+  "refuse",
+]);
+function withFrameWord(rng: Rng, intent: Intent, pieces: Piece[]): Piece[] {
+  if (!FRAME_WORD_INTENTS.has(intent) || rng() >= FRAME_WORD_RATE) return pieces;
+  trainingFrameWords ??= withoutFamilyWords(vocabularyWords().frameWords);
+  const w = pick(rng, trainingFrameWords);
+  const spans = pieces.flatMap((p, i) => (typeof p === "string" ? [] : [i]));
+  if (!spans.length) return [...pieces.filter((p) => p !== ""), ` ${w}`];
+  const at = pick(rng, spans);
+  const out = [...pieces];
+  if (rng() < 0.5) out.splice(at, 0, `${w} `);
+  else out.splice(at + 1, 0, ` ${w}`);
+  return out;
+}
+let trainingFrameWords: string[] | undefined;
+
 function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
   // Training requests also come from the phrasing families (the held-out path draws exactly as before).
   if (split === "train" && intent in FAMILY_INTENTS && rng() < FAMILY_RATE) return familyExample(rng, intent);
   const pre = () => pick(rng, half(PREFIXES, "train"));
   const post = () => pick(rng, SUFFIXES);
+  const built = (pieces: Piece[], prefix?: string, suffix?: string) =>
+    build(rng, intent, split === "train" ? withFrameWord(rng, intent, pieces) : pieces, prefix, suffix);
   let ex: Omit<ToolExample, "calls">;
   let check: string | undefined;
   let operation_: string | undefined;
@@ -1042,30 +1106,20 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
     case "search": {
       if (rng() < 0.2) {
         const [a, b] = [topic(rng, split), topic(rng, split)];
-        ex = build(
-          rng,
-          intent,
+        ex = built(
           pick(rng, half(COMPARE_FRAMES, split))({ kind: "Q", text: a }, { kind: "Q", text: b }),
           pre(),
           post(),
         );
       } else {
-        ex = build(
-          rng,
-          intent,
-          pick(rng, half(SEARCH_FRAMES, split))([{ kind: "Q", text: topic(rng, split) }]),
-          pre(),
-          post(),
-        );
+        ex = built(pick(rng, half(SEARCH_FRAMES, split))([{ kind: "Q", text: topic(rng, split) }]), pre(), post());
       }
       break;
     }
     case "calculate": {
       if (rng() < 0.2) {
         const [a, b] = [expression(rng, split), expression(rng, split)];
-        ex = build(
-          rng,
-          intent,
+        ex = built(
           pick(rng, half(TWO_CALC_FRAMES, split))({ kind: "E", text: a.words }, { kind: "E", text: b.words }),
           pre(),
           post(),
@@ -1073,7 +1127,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
         check = [a.symbols, b.symbols].map(spaceOperators).join(" | ");
       } else {
         const e = expression(rng, split);
-        ex = build(rng, intent, pick(rng, half(CALC_FRAMES, split))([{ kind: "E", text: e.words }]), pre(), post());
+        ex = built(pick(rng, half(CALC_FRAMES, split))([{ kind: "E", text: e.words }]), pre(), post());
         check = spaceOperators(e.symbols);
       }
       break;
@@ -1081,9 +1135,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
     case "search_calculate": {
       const op = operation(rng, split);
       const frame = pick(rng, half(SEARCH_CALC_FRAMES, split));
-      ex = build(
-        rng,
-        intent,
+      ex = built(
         frame({ kind: "Q", text: figure(rng, split) }, { kind: "E", text: op.words }),
         pre(),
         pick(rng, ["", ".", "", "!"]),
@@ -1092,28 +1144,16 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       break;
     }
     case "date":
-      ex = build(rng, intent, [pick(rng, dateTexts(split))], pre(), post());
+      ex = built([pick(rng, dateTexts(split))], pre(), post());
       break;
     case "list_files":
       ex =
         rng() < 0.2
-          ? build(rng, intent, [pick(rng, half(LIST_NO_PATH, split))], pre(), post())
-          : build(
-              rng,
-              intent,
-              pick(rng, half(LIST_FRAMES, split))([{ kind: "P", text: folder(rng, split) }]),
-              pre(),
-              post(),
-            );
+          ? built([pick(rng, half(LIST_NO_PATH, split))], pre(), post())
+          : built(pick(rng, half(LIST_FRAMES, split))([{ kind: "P", text: folder(rng, split) }]), pre(), post());
       break;
     case "read_file":
-      ex = build(
-        rng,
-        intent,
-        pick(rng, half(READ_FILE_FRAMES, split))([{ kind: "P", text: file(rng, split) }]),
-        pre(),
-        post(),
-      );
+      ex = built(pick(rng, half(READ_FILE_FRAMES, split))([{ kind: "P", text: file(rng, split) }]), pre(), post());
       break;
     case "read_document": {
       const frame = pick(rng, half(READ_DOC_FRAMES, split));
@@ -1122,9 +1162,7 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
         { kind: "D", text: documentId(rng, split) },
         sectionName ? { kind: "S", text: sectionName } : undefined,
       );
-      ex = build(
-        rng,
-        intent,
+      ex = built(
         pieces.filter((p) => p !== ""),
         pre(),
         post(),
@@ -1132,13 +1170,13 @@ function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
       break;
     }
     case "refuse":
-      ex = build(rng, intent, pick(rng, half(REFUSE_FRAMES, split))([unsupportedTask(rng, split)]), "", post());
+      ex = built(pick(rng, half(REFUSE_FRAMES, split))([unsupportedTask(rng, split)]), "", post());
       break;
     case "reply":
-      ex = build(rng, intent, [pick(rng, replies(split))], "", pick(rng, ["", "!", "?", "."]));
+      ex = built([pick(rng, replies(split))], "", pick(rng, ["", "!", "?", "."]));
       break;
     case "generate_image":
-      ex = build(rng, intent, imagePieces(rng, split), pre(), post());
+      ex = built(imagePieces(rng, split), pre(), post());
       break;
   }
   return checked(ex, check, operation_);
@@ -1377,5 +1415,5 @@ function familyExample(rng: Rng, intent: Intent): ToolExample {
   }
   const prefix = intent === "refuse" ? "" : pick(rng, half(PREFIXES, "train"));
   const suffix = intent === "search_calculate" ? pick(rng, ["", ".", "!"]) : pick(rng, SUFFIXES);
-  return checked(build(rng, intent, pieces, prefix, suffix), undefined, operation_);
+  return checked(build(rng, intent, withFrameWord(rng, intent, pieces), prefix, suffix), undefined, operation_);
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { generateToolDataset, holdOutDev, phrasingGuard, trainingFamilyFrames } from "../../examples/agent/toolData.js";
+import {
+  FRAME_NOUNS,
+  generateToolDataset,
+  holdOutDev,
+  phrasingGuard,
+  TOPICS,
+  trainingFamilyFrames,
+} from "../../examples/agent/toolData.js";
+import { wordNetClasses } from "../../examples/agent/wordClasses.js";
 import { encodeRequest, RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
   chooseIntent,
@@ -295,6 +303,28 @@ describe("the generated dataset", () => {
     }
     expect(phrasingGuard()("explain {q}") ?? "").not.toMatch(/only held-out frames use/);
     expect(generateToolDataset("test", 200)).toEqual(heldOut);
+  }, 30_000);
+
+  it("makes up topics as noun phrases, and frame words that stay outside the spans", () => {
+    const classes = wordNetClasses();
+    for (const w of ["attention", "kitchens", "pipeline"]) expect(classes.isTopicNoun(w), w).toBe(true);
+    // Frame words of every kind: verbs, their forms (regular and irregular), adverbs, prepositions.
+    for (const w of ["explain", "saying", "described", "written", "works", "hopefully", "versus", "according"]) {
+      expect(classes.isTopicNoun(w), w).toBe(false);
+    }
+    expect(classes.isModifier("strong")).toBe(true);
+    expect(classes.isModifier("said")).toBe(false);
+    expect(classes.isFrameWord("reportedly")).toBe(true);
+    expect(classes.isFrameWord("pipeline")).toBe(false);
+    // No made-up topic word (held-out or training) is a verb form or an adverb, and training
+    // rows with an extra frame word still tag exactly the value they were built from.
+    const searches = [...generateToolDataset("test", 600), ...generateToolDataset("train", 1500)].filter(
+      (e) => e.intent === "search",
+    );
+    const listed = new Set([...TOPICS, ...FRAME_NOUNS].flatMap((t) => t.toLowerCase().split(/[\s-]+/)));
+    const madeUp = searches.flatMap((e) => e.spans.flatMap((s) => s.text.toLowerCase().split(/[\s-]+/)));
+    expect(madeUp.filter((w) => !listed.has(w) && classes.isFrameWord(w))).toEqual([]);
+    for (const e of searches) expect(e.calls.map((c) => c.args.query)).toEqual(e.spans.map((s) => s.text));
   }, 30_000);
 
   it("is deterministic and covers every intent", () => {
