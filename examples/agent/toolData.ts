@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import {
   type Intent,
+  isFunctionWord,
   mathFromWords,
   type PlannedCall,
   planCalls,
@@ -53,7 +54,7 @@ export function holdOutDev(on: boolean): void {
   familyFrames = undefined;
   trainingWords = undefined;
   trainingModifiers = undefined;
-  trainingFrameWords = undefined;
+  trainingVerbs = undefined;
   trainingActions = undefined;
 }
 
@@ -480,9 +481,9 @@ const IMAGE_FRAMES = [
  */
 let englishWords: string[] | undefined;
 let englishModifiers: string[] | undefined;
-let englishFrameWords: string[] | undefined;
-function vocabularyWords(): { nouns: string[]; modifiers: string[]; frameWords: string[] } {
-  if (!englishWords || !englishModifiers || !englishFrameWords) {
+let englishVerbs: string[] | undefined;
+function vocabularyWords(): { nouns: string[]; modifiers: string[]; verbs: string[] } {
+  if (!englishWords || !englishModifiers || !englishVerbs) {
     const vocab = JSON.parse(readFileSync(join(defaultUseModelDir(), "vocab.json"), "utf8")) as Array<[string, number]>;
     const reserved = new Set(
       reservedTexts()
@@ -497,9 +498,9 @@ function vocabularyWords(): { nouns: string[]; modifiers: string[]; frameWords: 
     const classes = wordNetClasses();
     englishWords = plain.filter(classes.isTopicNoun);
     englishModifiers = plain.filter(classes.isModifier);
-    englishFrameWords = plain.filter(classes.isFrameWord);
+    englishVerbs = plain.filter((w) => classes.isVerb(w) && !INFORMATION_VERBS.has(w));
   }
-  return { nouns: englishWords, modifiers: englishModifiers, frameWords: englishFrameWords };
+  return { nouns: englishWords, modifiers: englishModifiers, verbs: englishVerbs };
 }
 function modifier(rng: Rng, split: Split): string {
   const modifiers = vocabularyWords().modifiers;
@@ -603,12 +604,20 @@ function topic(rng: Rng, split: Split): string {
     () => `${w()} ${w()} ${w()}`,
     () => capital(w()),
     () => `${capital(w())} ${w()}`,
-    () => Array.from({ length: int(rng, 2, 4) }, () => w().charAt(0).toUpperCase()).join(""),
+    () => acronym(rng, w),
     () => `${a()} ${w()}`,
     () => `the ${a()} ${w()}`,
     () => `${a()} ${w()} ${w()}`,
     () => `the ${w()} of the ${w()}`,
   ])();
+}
+
+/** Initials, as "HNSW" or "LTS"; never a function word ("IT" would be no query at all). */
+function acronym(rng: Rng, w: () => string): string {
+  for (;;) {
+    const initials = Array.from({ length: int(rng, 2, 4) }, () => w().charAt(0).toUpperCase()).join("");
+    if (!isFunctionWord(initials)) return initials;
+  }
 }
 
 function figure(rng: Rng, split: Split): string {
@@ -1062,43 +1071,12 @@ function build(rng: Rng, intent: Intent, pieces: Piece[], prefix = "", suffix = 
   return { text, intent, tags, spans: spans.map((s) => ({ kind: s.kind, text: text.slice(s.start, s.end) })) };
 }
 
-/**
- * Training only: now and then a made-up frame word (an adverb or a verb form that is never
- * a noun, never in any held-out frame: "reportedly", "mentioned") beside an argument or at
- * the end, tagged outside it. Held-out frames bring their own words the model has never
- * seen ("X described", "what's written about X"); this teaches that such a word is frame,
- * not topic, as the noun-only made-up topics teach the converse.
- */
-const FRAME_WORD_RATE = 0.15;
-const FRAME_WORD_INTENTS = new Set<Intent>([
-  "search",
-  "search_calculate",
-  "list_files",
-  "read_file",
-  "read_document",
-  "refuse",
-]);
-function withFrameWord(rng: Rng, intent: Intent, pieces: Piece[]): Piece[] {
-  if (!FRAME_WORD_INTENTS.has(intent) || rng() >= FRAME_WORD_RATE) return pieces;
-  trainingFrameWords ??= withoutFamilyWords(vocabularyWords().frameWords);
-  const w = pick(rng, trainingFrameWords);
-  const spans = pieces.flatMap((p, i) => (typeof p === "string" ? [] : [i]));
-  if (!spans.length) return [...pieces.filter((p) => p !== ""), ` ${w}`];
-  const at = pick(rng, spans);
-  const out = [...pieces];
-  if (rng() < 0.5) out.splice(at, 0, `${w} `);
-  else out.splice(at + 1, 0, ` ${w}`);
-  return out;
-}
-let trainingFrameWords: string[] | undefined;
-
 function oneExample(rng: Rng, split: Split, intent: Intent): ToolExample {
   // Training requests also come from the phrasing families (the held-out path draws exactly as before).
   if (split === "train" && intent in FAMILY_INTENTS && rng() < FAMILY_RATE) return familyExample(rng, intent);
   const pre = () => pick(rng, half(PREFIXES, "train"));
   const post = () => pick(rng, SUFFIXES);
-  const built = (pieces: Piece[], prefix?: string, suffix?: string) =>
-    build(rng, intent, split === "train" ? withFrameWord(rng, intent, pieces) : pieces, prefix, suffix);
+  const built = (pieces: Piece[], prefix?: string, suffix?: string) => build(rng, intent, pieces, prefix, suffix);
   let ex: Omit<ToolExample, "calls">;
   let check: string | undefined;
   let operation_: string | undefined;
@@ -1371,10 +1349,31 @@ function familyTask(rng: Rng): string {
       !known.has(verb) && ![verb, ...objects].some((t) => frameTokens(t).some((w) => heldOutVerbs.has(w)));
     trainingActions = [...half(ACTIONS, "train"), ...MORE_ACTIONS.filter(clean)];
   }
+  // Any other action verb on a named thing: what makes a request unsupported is its verb.
+  if (rng() < ACTION_VERB_RATE) {
+    trainingVerbs ??= withoutFamilyWords(vocabularyWords().verbs);
+    return `${pick(rng, trainingVerbs)} ${pick(rng, ["the", "my", "a", "our", "this", "these"])} ${word(rng, "train")}`;
+  }
   const [verb, objects] = pick(rng, trainingActions);
   if (rng() < 0.3) return `${verb} ${pick(rng, ["the", "my", "a", "our", "this"])} ${word(rng, "train")}`;
   return `${verb} ${pick(rng, objects)}`;
 }
+let trainingVerbs: string[] | undefined;
+const ACTION_VERB_RATE = 0.35;
+/**
+ * Verbs of finding out, reading or working out (a request made of one asks for something
+ * the tools do) and of small talk: they never make up an unsupported task.
+ */
+const INFORMATION_VERBS = new Set(
+  (
+    "investigate examine study review analyze analyse summarize summarise learn discover explore understand " +
+    "compare check consult scan browse read note mention cite quote recall remember know tell show find seek " +
+    "search look list open view display print fetch retrieve locate identify define describe explain clarify " +
+    "calculate compute count estimate measure evaluate solve multiply divide subtract sum total average " +
+    "answer ask inquire enquire research query lookup report outline detail inform teach brief assess " +
+    "discuss consider determine interpret verify confirm thank greet welcome"
+  ).split(" "),
+);
 
 /** A training request from a family frame: its slots filled with training values. */
 function familyExample(rng: Rng, intent: Intent): ToolExample {
@@ -1415,5 +1414,5 @@ function familyExample(rng: Rng, intent: Intent): ToolExample {
   }
   const prefix = intent === "refuse" ? "" : pick(rng, half(PREFIXES, "train"));
   const suffix = intent === "search_calculate" ? pick(rng, ["", ".", "!"]) : pick(rng, SUFFIXES);
-  return checked(build(rng, intent, withFrameWord(rng, intent, pieces), prefix, suffix), undefined, operation_);
+  return checked(build(rng, intent, pieces, prefix, suffix), undefined, operation_);
 }

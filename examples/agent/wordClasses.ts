@@ -18,6 +18,8 @@ export interface WordClasses {
   isModifier(word: string): boolean;
   /** Adverbs and verb forms that are never nouns: words that sit in a frame, around a topic. */
   isFrameWord(word: string): boolean;
+  /** Verbs in their base form that are never nouns or adjectives: an imperative's first word. */
+  isVerb(word: string): boolean;
 }
 
 /** The single-word lemmas of one WordNet index file (index.noun, index.verb, ...). */
@@ -67,5 +69,6 @@ export function wordNetClasses(dir = WORDNET_DIR): WordClasses {
         (/s$/.test(w) && (onlyNoun(w.slice(0, -1)) || onlyNoun(w.replace(/ies$/, "y"))) && !verbForm(w))),
     isModifier: (w) => adjectives.has(w) && !nouns.has(w) && !adverbs.has(w) && !verbForm(w) && !/(ly|ing|ed)$/.test(w),
     isFrameWord: (w) => (adverbs.has(w) || verbForm(w)) && !nouns.has(w) && !adjectives.has(w),
+    isVerb: (w) => verbs.has(w) && !nouns.has(w) && !adjectives.has(w) && !adverbs.has(w),
   };
 }

@@ -316,8 +316,10 @@ describe("the generated dataset", () => {
     expect(classes.isModifier("said")).toBe(false);
     expect(classes.isFrameWord("reportedly")).toBe(true);
     expect(classes.isFrameWord("pipeline")).toBe(false);
-    // No made-up topic word (held-out or training) is a verb form or an adverb, and training
-    // rows with an extra frame word still tag exactly the value they were built from.
+    expect(classes.isVerb("install")).toBe(true);
+    expect(classes.isVerb("ship")).toBe(false); // a noun too: the listed errands cover such verbs
+    // No made-up topic word (held-out or training) is a verb form or an adverb, and every
+    // query is exactly the value it was built from.
     const searches = [...generateToolDataset("test", 600), ...generateToolDataset("train", 1500)].filter(
       (e) => e.intent === "search",
     );

@@ -299,6 +299,11 @@ const FUNCTION_WORDS = new Set(
   ).split(" "),
 );
 
+/** A word no query is made of alone ("it", "the", "anything"). */
+export function isFunctionWord(word: string): boolean {
+  return FUNCTION_WORDS.has(word.toLowerCase());
+}
+
 export function planCalls(intent: Intent, spans: Span[], request: string): ToolPlan {
   const of = (kind: SpanKind) => spans.filter((s) => s.kind === kind).map((s) => trimSpan(s.text));
   // A query of function words alone ("the", "anything") searches for nothing: not a query.
