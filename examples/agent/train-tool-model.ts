@@ -206,7 +206,10 @@ const svg = lineChartSvg({
     },
   ],
 });
-// A <title> names the chart for screen readers (and the linter asks for one).
-writeFileSync(join(values.out, "loss.svg"), svg.replace(/(<svg[^>]*>)/, `$1<title>${title}</title>`));
+// A <title> names the chart for screen readers (and the linter asks for one); lineChartSvg may write it already.
+writeFileSync(
+  join(values.out, "loss.svg"),
+  svg.includes("<title>") ? svg : svg.replace(/(<svg[^>]*>)/, `$1<title>${title}</title>`),
+);
 console.log(`wrote ${values.out} in ${seconds} s`);
 await use.close();
