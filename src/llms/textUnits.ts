@@ -366,7 +366,7 @@ function splitOutsideBrackets(text: string): string[] {
   const masked = text.replace(/\[[^[\]]*\]|\([^()]*\)|\{[^{}]*\}|<[^<>\s]*>/g, (group) =>
     group.replace(/\|/g, "\u0000"),
   );
-  return masked.split("|").map((cell) => cell.replace(/\u0000/g, "|"));
+  return masked.split("|").map((cell) => cell.replaceAll("\u0000", "|"));
 }
 
 /** "max_connections (integer)", "-r, --regex": a few words, no sentence end. */
