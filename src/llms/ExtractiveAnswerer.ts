@@ -163,6 +163,8 @@ interface Candidate {
   keyText?: string;
   /** 1 when the unit is a field whose name the question uses (see FIELD_KEY_WEIGHT). */
   keyed: number;
+  /** True when the unit's term line or opening names a long option the question asks about ("--process-group"). */
+  namesOption?: boolean;
   /** Terms of what the unit sits under: its document's title, section heading and term line. */
   labels: Set<string>;
   /** 1 when the unit has the thing a "What is X?" question asks about as its subject (see definitionSubject). */
@@ -339,15 +341,19 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // The answer's passage must cover the question (its rare words above all), not just share a
     // name with it; and "What is the thermal conductivity of plutonium?" is answered from
     // plutonium's passage or not at all. The best unit of such a passage leads, even when a
-    // passage that does not answer ranked higher.
+    // passage that does not answer ranked higher. A unit that is the line of the long option the
+    // question names needs no more coverage: the option names one thing.
     const onTopic = (c: Candidate) =>
       c.addresses &&
-      c.context >= this.minCoverage &&
+      (c.context >= this.minCoverage || c.namesOption === true) &&
       (namedContext?.[c.docIndex] ?? 1) >= NAMELESS_COVERAGE &&
       this.coversSubject(c, documents, subject);
     // A question that asks for a number or a year is answered by a unit that states one (its term
     // line counts: "--freelist-vol=<number> [default: 20000000]" above "This option specifies …").
-    const best = candidates.find((c) => onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects));
+    const answers = (c: Candidate) => onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects);
+    // A unit whose term line or opening is the long option the question names ("-w, --equal-width: …")
+    // is about it, however many of the question's other words a passage that mentions flags shares.
+    const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(answers);
     if (best === undefined) return noAnswer();
     // It is as relevant as the best unit next to it, which may repeat the question's words without the value.
     const lead =
@@ -356,7 +362,9 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       ) ?? best;
     // A low score with a passage that covers the question fully still answers: the top passage
     // plainly holds the answer even when no single sentence repeats the question's words.
-    if (lead.score < this.minScore && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0)) return noAnswer();
+    // So does the line of the very option the question names ("-f, --filters: Display …").
+    if (lead.score < this.minScore && !best.namesOption && !(best.context >= PLAIN_ANSWER_COVERAGE && best.lexical > 0))
+      return noAnswer();
 
     const limit = shape.factoid ? Math.min(2, this.maxSentences) : this.maxSentences;
     const chosen: Candidate[] = [best];
@@ -591,6 +599,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       const lead = c.keyText ?? /^(.{1,60}?):\s/.exec(c.sentence)?.[1] ?? "";
       const namesOption = [lead, c.topic ?? ""].some((text) => optionsOf(text).some((o) => askedOptions.has(o)));
       c.keyed = keyed || namesOption ? 1 : 0;
+      if (namesOption && [...askedOptions].some((o) => o.startsWith("--"))) c.namesOption = true;
       // "base64 - encode/decode data…", "Dropout is a regularization technique…": the thing asked
       // about opens the unit, as its subject.
       c.defines =

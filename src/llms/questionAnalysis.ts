@@ -98,6 +98,8 @@ function shapeOf(question: string): QuestionShape {
   // "Which element…", "What tool adds line numbers…": the answer names a thing.
   if ((first === "which" || first === "what") && second && !AUXILIARY.test(second) && !/^what['’]s$/.test(second))
     return { type: "which", factoid: true };
+  // "Which of these tools …?" picks one of them, as "Which tool …?" does.
+  if (first === "which" && second === "of") return { type: "which", factoid: true };
   if (first === "who" || first === "whom" || first === "whose") return { type: "who", factoid: true };
   if (first === "when" || /^(in )?what year\b/.test(q)) return { type: "when", factoid: true };
   if (first === "where") return { type: "where", factoid: true };

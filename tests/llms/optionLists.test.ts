@@ -1,6 +1,11 @@
 import { Document } from "@langchain/core/documents";
 import { describe, expect, it } from "vitest";
-import { type CorpusStatistics, ExtractiveAnswerer, NO_ANSWER_TEXT } from "../../src/llms/ExtractiveAnswerer.js";
+import {
+  type CorpusStatistics,
+  ExtractiveAnswerer,
+  NO_ANSWER_TEXT,
+  questionShape,
+} from "../../src/llms/ExtractiveAnswerer.js";
 import { answerUnits, startsInFence, textToSentences } from "../../src/llms/textUnits.js";
 
 /** A manual's option list as the HTML loader writes a `<dl>`: each term line over its paragraphs. */
@@ -218,5 +223,43 @@ describe("name lines", () => {
       corpus,
     });
     expect(r.citations[0]?.sentence).toBe("FROB CAST — define a new cast between two frob types");
+  });
+});
+
+describe("questions that name a long option", () => {
+  const page = (source: string, title: string, text: string) =>
+    new Document({ pageContent: text, metadata: { source, title, headings: [title], startChar: 0 } });
+  const docs = [
+    page(
+      "count.md",
+      "count(1): print a sequence of numbers",
+      "## OPTIONS\n\n- `-w, --equal-width`: equalize width by padding with leading zeroes\n\n- `-s, --separator=STRING`: use STRING to separate numbers",
+    ),
+    page(
+      "pkg-query.md",
+      "pkg-query(1): a tool to query the package database",
+      "## ENVIRONMENT\n\nThe currently accepted flags are described in the pkg --debug option, but not all these flags might have an effect on this program.",
+    ),
+  ];
+  const corpus = statistics([
+    ...docs.map((d) => d.pageContent),
+    ...Array.from(
+      { length: 30 },
+      (_, i) => `Page ${i}: one of the tools that ${i < 3 ? "accepts flags" : "prints files"}.`,
+    ),
+  ]);
+
+  it("reads 'Which of these tools …?' as asking for one of them", () => {
+    expect(questionShape("Which of these tools accepts the --equal-width flag?").type).toBe("which");
+  });
+
+  it("answers with the option's own line and its page's title, however little else of the question it shares", async () => {
+    const r = await new ExtractiveAnswerer().invoke({
+      question: "Which of these tools accepts the --equal-width flag?",
+      documents: docs,
+      corpus,
+    });
+    expect(r.answer.startsWith("count(1): print a sequence of numbers: -w, --equal-width: equalize width")).toBe(true);
+    expect(r.sources[0]?.source).toBe("count.md");
   });
 });
