@@ -17,7 +17,7 @@ import {
   type ScoreNormalization,
   topIds,
 } from "./scoreFusion.js";
-import { nameCoverage, termLineNames } from "./termLines.js";
+import { mayHaveTermLines, nameCoverage, termLineNames } from "./termLines.js";
 import { WholeDocumentIndex, type WholeDocumentSide } from "./WholeDocumentIndex.js";
 
 /**
@@ -642,12 +642,13 @@ export class HybridRetriever extends BaseRetriever {
    * its text stays the same (a server makes a retriever per request; the chunks outlive it).
    */
   private termNamesOf(c: { id: string; doc: DocumentInterface }): string[][] {
+    const text = c.doc.pageContent;
+    if (!mayHaveTermLines(text)) return [];
     let cache = termNameCache.get(this.keywordIndex);
     if (!cache) {
       cache = new Map();
       termNameCache.set(this.keywordIndex, cache);
     }
-    const text = c.doc.pageContent;
     const cached = cache.get(c.id);
     if (cached && cached.text === text) return cached.names;
     const names = termLineNames(text).map((name) => this.keywordIndex.analyze(name));

@@ -407,9 +407,26 @@ const SENTENCE_HEADING_WORDS = 8;
  */
 export function isQuestionHeading(heading: string): boolean {
   if (heading.includes("?")) return true;
-  const title = heading.replace(/^\s*(?:\d+(?:\.\d+)*\.?|[A-Z](?:\.\d+)+\.?)\s+/, "").trim();
-  return /[.!]$/.test(title) || title.split(/\s+/).length >= SENTENCE_HEADING_WORDS;
+  // Read without allocating: a window asks this of every neighbour's headings on each search.
+  let words = 0;
+  let inWord = false;
+  let last = 0;
+  for (let i = 0; i < heading.length; i++) {
+    const code = heading.charCodeAt(i);
+    const space = code === 32 || code === 9 || code === 10 || code === 13;
+    if (!space) {
+      if (!inWord) words++;
+      last = code;
+    }
+    inWord = !space;
+  }
+  const titleWords = SECTION_NUMBER.test(heading) ? words - 1 : words;
+  const sentenceEnd = last === 46 || last === 33; // "." or "!"
+  return titleWords > 0 && (sentenceEnd || titleWords >= SENTENCE_HEADING_WORDS);
 }
+
+/** A leading section number ("4.5. ", "2.7.3 ", "F.1. "). */
+const SECTION_NUMBER = /^\s*(?:\d+(?:\.\d+)*\.?|[A-Z](?:\.\d+)+\.?)\s+\S/;
 
 /**
  * The chunk with up to `window` chunks either side in an assembled document (see

@@ -42,10 +42,9 @@ function looksLikeTerm(line: string): boolean {
  * the very end of a text explains nothing there (the next chunk has its paragraph).
  */
 export function termLineNames(text: string): string[] {
+  if (!mayHaveTermLines(text)) return [];
   let body = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
   const quoted = body.includes("`");
-  // Most chunks of prose have neither a paragraph of one line nor a quoted term: nothing to read.
-  if (!quoted && !BLANK_LINE.test(body)) return [];
   // A code block becomes one line that names nothing, so the lines around it keep their neighbours.
   if (body.includes("```") || body.includes("~~~")) body = body.replace(FENCED, "\u0000");
   const names: string[] = [];
@@ -73,6 +72,17 @@ export function termLineNames(text: string): string[] {
   }
   return names;
 }
+
+/**
+ * False for text that can have no term line: neither a blank line (so no paragraph of one line)
+ * nor a backquote (so no quoted list term), as most prose chunks; cheap, for callers on a hot path.
+ */
+export function mayHaveTermLines(text: string): boolean {
+  // indexOf is a plain scan; a regex over every prose chunk of every search cost more.
+  return text.indexOf("`") >= 0 || ((text.indexOf("\n") >= 0 || text.indexOf("\r") >= 0) && TERM_HINT.test(text));
+}
+
+const TERM_HINT = /\n[ \t]*\r?\n|\r[ \t]*\r/;
 
 /**
  * How much of a name a question's terms cover (0–1), both analysed by the same analyser: the
