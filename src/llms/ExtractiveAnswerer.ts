@@ -25,6 +25,7 @@ import {
   INITIAL_TERMS,
   namePhrases,
   nameTerms,
+  operatorsOf,
   optionsOf,
   questionFrame,
   questionParts,
@@ -678,10 +679,14 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const saysModifiers = (terms: Set<string>) =>
       modifiers.every((t) => terms.has(t) || [...terms].some((u) => u.length > t.length && u.startsWith(t)));
     const phrases = namePhrases(question);
+    // An operator the question names is what it asks about: a passage that never writes it answers
+    // about other operators, whatever words it shares ("Comma is not an operator" for "++").
+    const operators = operatorsOf(question);
     const namedContext = missing.map((m, i) => {
       const text = `${scopeText(documents[i] as DocumentInterface)}\n${passageText(documents[i] as DocumentInterface)}`;
       return !saysModifiers(passageTerms[i] as Set<string>) ||
         phrases.some((p) => !writesPhrase(text, p)) ||
+        operators.some((o) => !text.includes(o)) ||
         versions.some((v) => !writesVersion(text, v))
         ? 0
         : m.length === 0

@@ -192,6 +192,15 @@ export function optionsOf(text: string): string[] {
   return text.match(/(?<![\w-])--?[\p{L}\p{N}][\w-]*/gu) ?? [];
 }
 
+/**
+ * Operators a question names as a word of their own ("Why has X no ++ operator?", "What does //
+ * do?"): runs of two or three symbols between spaces. The word analyser drops them, so a passage
+ * would seem to cover such a question without ever writing the operator.
+ */
+export function operatorsOf(question: string): string[] {
+  return question.match(/(?<=^|\s)[-+*/%=<>!&|^~:@]{2,3}(?=[\s?.,]|$)/g) ?? [];
+}
+
 /** Verbs any question may use in any sense ("take", "need", "get"): a passage need not repeat them. */
 export const GENERIC_VERBS = new Set(
   "take takes taken took need needs needed use used uses using get gets got make makes made mean means meant happen happens happened start starts started change changes changed set sets give gives gave go goes went come comes came want wants keep keeps put puts stand stands stood arrive arrives arrived appear appears appeared".split(
