@@ -21,14 +21,22 @@ const BLANK_LINE = /\n[ \t]*\n/;
 /** A name at the start of a term: an option, an identifier, a word ("--tool", "max_connections", "CASCADE"). */
 const NAME = /^-{0,2}[\p{L}\p{N}][\p{L}\p{N}_.-]*/u;
 
-function looksLikeTerm(line: string): boolean {
+/**
+ * Whether a line reads as a term: a few words (a bracketed annotation such as "[default: 8 or 16,
+ * depending on the platform]" or "<filename>" counts as part of the term) with no sentence end, not a
+ * heading, not a table row ("| bigint | 8 bytes |"; an option's choices "--branch-sim=no|yes" are no row).
+ * The answerer reads the same lines as the units that head their paragraph (see textUnits).
+ */
+export function looksLikeTerm(line: string): boolean {
   return (
     line.length <= MAX_TERM_CHARS &&
-    line.split(/\s+/).length <= MAX_TERM_WORDS &&
+    line
+      .replace(/\[[^[\]]*\]|<[^<>\s]*>/g, " ")
+      .trim()
+      .split(/\s+/).length <= MAX_TERM_WORDS &&
     !/[.!?:;]$/.test(line) &&
     !/[.!?]\s/.test(line) &&
     !line.startsWith("#") &&
-    // A table row ("| bigint | 8 bytes |"), not an option's choices ("--branch-sim=no|yes").
     !/^\||\s\|\s/.test(line)
   );
 }

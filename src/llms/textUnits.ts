@@ -1,3 +1,5 @@
+import { looksLikeTerm } from "../../vectorstores/termLines.js";
+
 /**
  * Plain-text helpers shared by the extractive answerer and the chains: Markdown
  * stripping, sentence splitting and the light tokenisation used for lexical overlap.
@@ -369,13 +371,6 @@ function splitOutsideBrackets(text: string): string[] {
   return masked.split("|").map((cell) => cell.replaceAll("\u0000", "|"));
 }
 
-/** "max_connections (integer)", "-r, --regex": a few words, no sentence end. */
-function isTermLine(line: string): boolean {
-  // A bracketed annotation ("[default: 8 or 16, depending on the platform]", "<filename>") is part of the term.
-  const words = wordTokens(line.replace(/\[[^[\]]*\]|<[^<>\s]*>/g, " "));
-  return line.length <= 80 && words.length <= 8 && !/[.!?:;]$/.test(line) && !/[.!?]\s/.test(line);
-}
-
 const isTableSeparator = (line: string) => /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line.trim());
 
 /**
@@ -415,7 +410,7 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     if (prose.length === 0) return;
     const text = prose.join("\n");
     // A paragraph that is one short line without a full stop is a term the next paragraphs explain.
-    const term = prose.length === 1 && isTermLine(text.trim()) ? stripInlineMarkdown(text.trim()) : undefined;
+    const term = prose.length === 1 && looksLikeTerm(text.trim()) ? stripInlineMarkdown(text.trim()) : undefined;
     for (const sentence of textToSentences(text)) push({ text: sentence, kind: "sentence" });
     if (term !== undefined) topic = term;
     prose = [];
@@ -494,7 +489,7 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     // A short list item on a line of its own ("- Edge 12" under "Browser compatibility") is a fact.
     const item = /^[-*+•]\s+(.+)$/.exec(line);
     const after = lines[i + 1]?.trim() ?? "";
-    if (item && isTermLine(item[1] as string) && (after === "" || /^[-*+•]\s/.test(after))) {
+    if (item && looksLikeTerm(item[1] as string) && (after === "" || /^[-*+•]\s/.test(after))) {
       flushProse();
       push({ text: stripInlineMarkdown(item[1] as string).trim(), kind: "item" });
       continue;
