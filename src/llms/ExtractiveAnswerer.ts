@@ -17,13 +17,16 @@ import {
 import {
   ASKS_DEFAULT,
   asksForOption,
+  asksWhy,
   attributeModifiers,
   DEFAULT_TERM,
   definitionSubject,
   GENERIC_VERBS,
+  givesReason,
   HOW_DOES_IT_WORK,
   INITIAL_TERMS,
   namePhrases,
+  namesPerson,
   nameTerms,
   operatorsOf,
   optionsOf,
@@ -33,6 +36,7 @@ import {
   questionSubject,
   statesExpected,
   versionedNames,
+  whoRelation,
   wordOf,
 } from "./questionAnalysis.js";
 import {
@@ -168,8 +172,13 @@ interface Candidate {
   namesOption?: boolean;
   /** Terms of what the unit sits under: its document's title, section heading and term line. */
   labels: Set<string>;
+  /** The heading of the section the unit is in, and how many units of that section come before it in the passage. */
+  section?: string;
+  inSection: number;
   /** 1 when the unit has the thing a "What is X?" question asks about as its subject (see definitionSubject). */
   defines: number;
+  /** 1 when a definition question also asks why and the unit gives a reason ("…, so the network cannot rely on …"; see givesReason). */
+  reason: number;
   /**
    * Whether the unit (its words, table header, term line or section heading; not its document's
    * title) says something the question asks besides the name of what it is about: "Symbol: Ba"
@@ -326,6 +335,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     }
     // A definition question prefers units that define its subject, when there are any.
     const definesWeight = candidates.some((c) => c.defines) ? DEFINES_WEIGHT : 0;
+    // "What is X and why …?" prefers units that give a reason, when there are any.
+    const reasonWeight = candidates.some((c) => c.reason) ? REASON_WEIGHT : 0;
     // Likewise a field whose name the question uses.
     const keyedWeight = candidates.some((c) => c.keyed) ? FIELD_KEY_WEIGHT : 0;
     for (const c of candidates) {
@@ -334,7 +345,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         (((relevance * (1 + this.contextWeight * c.context)) / (1 + this.contextWeight)) *
           ((1 + ABOUT_WEIGHT * c.about) / (1 + ABOUT_WEIGHT)) *
           ((1 + keyedWeight * c.keyed) / (1 + keyedWeight)) *
-          ((1 + definesWeight * c.defines) / (1 + definesWeight))) /
+          ((1 + definesWeight * c.defines) / (1 + definesWeight)) *
+          ((1 + reasonWeight * c.reason) / (1 + reasonWeight))) /
         (1 + this.rankDecay * c.docIndex);
     }
     candidates.sort((a, b) => b.score - a.score || a.docIndex - b.docIndex || a.position - b.position);
@@ -349,9 +361,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       (c.context >= this.minCoverage || c.namesOption === true) &&
       (namedContext?.[c.docIndex] ?? 1) >= NAMELESS_COVERAGE &&
       this.coversSubject(c, documents, subject);
-    // A question that asks for a number or a year is answered by a unit that states one (its term
+    // A question that asks for a number, a year or a person is answered by a unit that states one (its term
     // line counts: "--freelist-vol=<number> [default: 20000000]" above "This option specifies …").
-    const answers = (c: Candidate) => onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects);
+    const about = questionSubject(question);
+    const answers = (c: Candidate) =>
+      onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects, about);
     // A unit whose term line or opening is the long option the question names ("-w, --equal-width: …")
     // is about it, however many of the question's other words a passage that mentions flags shares.
     const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(answers);
@@ -447,12 +461,16 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       const title = typeof doc.metadata?.title === "string" ? doc.metadata.title.trim() : "";
       const titleUnit: AnswerUnit[] =
         defined !== undefined && title ? [{ text: title, kind: "sentence", position: -1 }] : [];
+      let section: string | undefined;
+      let inSection = 0;
       for (const unit of [...titleUnit, ...answerUnits(passageText(doc), startSection(doc))]) {
         const tokens = wordTokens(unit.text);
         // Fields and table rows state a fact in a few words ("Symbol: Fe"), and so does a chunk
         // that is one short text of its own (a picture's caption); other prose needs minWords.
         const whole = unit.text === doc.pageContent.trim();
         if (tokens.length < (unit.kind === "sentence" && !whole ? this.minWords : 2)) continue;
+        inSection = unit.section === section ? inSection + 1 : 0;
+        section = unit.section;
         // Overlapping chunks repeat sentences; the first (best-ranked) copy wins. A sentence is
         // one fact only where it stands: "The default is on." under one parameter's term line, or
         // "Inherited: no" in one property's page, says nothing about the next one.
@@ -491,6 +509,8 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
             ...(unit.section ? contentTerms(unit.section) : []),
             ...(unit.topic ? contentTerms(unit.topic) : []),
           ]),
+          ...(unit.section !== undefined ? { section: unit.section } : {}),
+          inSection,
           lexical: 0,
           context: 0,
           about: 0,
@@ -499,6 +519,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
             : {}),
           keyed: 0,
           defines: 0,
+          reason: 0,
           addresses: false,
           dense: 0,
           score: 0,
@@ -583,6 +604,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // (integer)" above "The default is three.") beats one that mentions it in passing.
     const key = focusTerms.length > 0 ? focusTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
     const askedOptions = new Set(optionsOf(question));
+    // What the answer is about as its subject: the X of "What is X?" or of "Who proposed X?".
+    const answerSubject = new Set(contentTerms(defined ?? whoRelation(question)?.subject ?? ""));
+    // "What is X and why does it help?": among the units about X, those that give a reason answer both
+    // parts. (In a plain why-question every sentence of the entry that answers it is its reason.)
+    const why = defined !== undefined && asksWhy(question);
     for (const c of all) {
       c.lexical = lexical(c);
       c.context = contextOf[c.docIndex] ?? 0;
@@ -601,14 +627,27 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       const namesOption = [lead, c.topic ?? ""].some((text) => optionsOf(text).some((o) => askedOptions.has(o)));
       c.keyed = keyed || namesOption ? 1 : 0;
       if (namesOption && [...askedOptions].some((o) => o.startsWith("--"))) c.namesOption = true;
+      c.reason = why && givesReason(c.sentence) ? 1 : 0;
       // "base64 - encode/decode data…", "Dropout is a regularization technique…": the thing asked
       // about opens the unit, as its subject.
+      // So is every unit of the section headed by exactly that thing ("## Dropout"), which describes it
+      // without repeating its name ("During training, every unit is set to zero …"); its opening
+      // units say what the thing is, as a name line does.
+      // "Who proposed Adam?" likewise, when the unit names a person: "Adam (Kingma and Ba, 2014; …)" is
+      // about Adam, "… proposed AdamW" is not.
+      const opens =
+        answerSubject.size > 0 &&
+        key !== undefined &&
+        contentTerms(c.sentence).slice(0, DEFINER_WINDOW).includes(key) &&
+        (defined !== undefined || namesPerson(c.sentence, [...answerSubject]));
+      const headed = defined !== undefined && c.section !== undefined && sameTerms(c.section, answerSubject);
       c.defines =
-        defined !== undefined && key !== undefined && contentTerms(c.sentence).slice(0, DEFINER_WINDOW).includes(key)
-          ? namesThenDefines(c.sentence, definedTerms, key)
-            ? 2
-            : 1
-          : 0;
+        (opens && namesThenDefines(c.sentence, answerSubject, key as string)) ||
+        (headed && c.inSection < SECTION_OPENING)
+          ? 2
+          : opens || headed
+            ? 1
+            : 0;
     }
     // A property the corpus never mentions ("the density of …" where no passage says "density")
     // cannot be answered from it, whatever else matches.
@@ -620,9 +659,11 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     const subjectTerms = questionSubject(question);
     const subject = subjectTerms.length > 0 ? subjectTerms.reduce((a, b) => (idf(b) > idf(a) ? b : a)) : undefined;
     // What the question asks besides the name of its subject, where its wording names one
-    // ("… of Y", "Y's …", "Who discovered Y"); a definition question asks about its subject only.
+    // ("… of Y", "Y's …"); a definition question asks about its subject only, and "Who discovered
+    // Y?" asks for a person, whatever verb the source uses ("isolated by …").
     const generic = new Set(contentTerms([...GENERIC_VERBS].join(" ")));
-    const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t)));
+    const relation = new Set(contentTerms(whoRelation(question)?.verb ?? ""));
+    const asked = new Set(questionTerms.filter((t) => t !== subject && !generic.has(t) && !relation.has(t)));
     const explicit = subject !== undefined && defined === undefined && asked.size > 0;
     // A field whose name the question uses (the option it asks about) addresses it.
     // A record's field ("year: 2022" under "model: Whisper large") answers only what it says itself,
@@ -794,6 +835,12 @@ const OPTION_SHARE = 20;
 /** How much a unit that defines a definition question's subject is preferred (see Candidate.defines). */
 const DEFINES_WEIGHT = 1;
 
+/** The first this many units of a section headed by the thing a definition question asks about say what it is. */
+const SECTION_OPENING = 2;
+
+/** How much a unit that gives a reason is preferred when a definition question also asks why (see Candidate.reason). */
+const REASON_WEIGHT = 0.5;
+
 /** A unit defines X when X's key term is among its first this many content terms. */
 const DEFINER_WINDOW = 4;
 
@@ -820,6 +867,12 @@ function namesThenDefines(text: string, subject: Set<string>, key: string): bool
   const head = /^(.{1,60}?)\s*(?:\(\d\w*\))?\s*(?:—|–|-|:)\s+\S/u.exec(text)?.[1];
   const terms = head === undefined ? [] : contentTerms(head);
   return terms.includes(key) && terms.every((t) => subject.has(t));
+}
+
+/** Whether a heading names exactly the given terms ("Dropout" for "dropout", not "Monte Carlo dropout"). */
+function sameTerms(heading: string, terms: Set<string>): boolean {
+  const own = new Set(contentTerms(heading));
+  return own.size === terms.size && [...own].every((t) => terms.has(t));
 }
 
 /** The Porter stems of a text's words, and of the parts of its compounds ("malloc-related"). */

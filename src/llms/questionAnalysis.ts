@@ -13,9 +13,10 @@ export interface QuestionShape {
   factoid: boolean;
   /**
    * What the answer must state, when the question says: a number ("How many …", "Which version
-   * …") or a year ("What year …"). A unit that states none cannot answer, however well it matches.
+   * …"), a year ("What year …") or a person ("Who …?"). A unit that states none cannot answer,
+   * however well it matches.
    */
-  expects?: "number" | "year";
+  expects?: "number" | "year" | "person";
 }
 
 const AUXILIARY =
@@ -40,6 +41,7 @@ const HOW_QUANTITY = /^how (?:many|much|long|big|large|heavy|old|often|tall|wide
 
 /** What kind of value the answer must state, when the question's opening says (see QuestionShape.expects). */
 export function expectedAnswer(question: string): QuestionShape["expects"] {
+  if (/^\s*(?:who|whom)\b/i.test(question)) return "person";
   if (HOW_QUANTITY.test(lastClause(question))) return "number";
   // "which Chrome version", "what year".
   const phrase = whPhrase(question, 3)?.phrase ?? [];
@@ -82,9 +84,46 @@ const NUMBER_WORDS =
 /** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
 const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
 
-/** Whether a unit states the kind of value a question expects (see QuestionShape.expects). */
-export function statesExpected(text: string, expects: QuestionShape["expects"]): boolean {
+/**
+ * A person named as a source does it: "by Philip Gage", "due to Boris Polyak", an author–year
+ * citation ("Kingma and Ba, 2014", "Bahdanau, Cho and Bengio (2014", "Chen et al."), a full name
+ * ("Guido van Rossum", not "The Transformer") or a field that holds one ("Author: …").
+ */
+const PERSON = new RegExp(
+  [
+    String.raw`\b(?:by|due to)\s+(?:Sir |Dr\.? |Prof\.? )?\p{Lu}[\p{L}'’.-]*`,
+    String.raw`\p{Lu}[\p{L}'’-]+(?:,? (?:and|&) \p{Lu}[\p{L}'’-]+| et al\.?)?,? \(?(?:1[5-9]|20)\d\d\b`,
+    String.raw`\bet al\b`,
+    String.raw`\b(?:[Aa]uthors?|[Cc]reators?|[Ii]nventors?|[Dd]iscoverers?|[Mm]aintainers?|AUTHORS?)\s*:`,
+  ].join("|"),
+  "u",
+);
+
+/** A full name ("Guido van Rossum", "Harrison Chase"); not one that opens with a function word ("The Transformer"). */
+const FULL_NAME =
+  /(?<![\p{L}'’])(?!(?:The|A|An|In|On|At|Of|For|To|By|With|From|This|That|These|Those|It|Its|If|When|While|Each|Every|Some|All|Most|No|Not|Use|Using|See)\b)\p{Lu}\p{Ll}+ (?:(?:van|von|de|der|den|da|di|du|le|la) )*\p{Lu}\p{Ll}+/gu;
+
+/**
+ * Whether a unit names a person (see PERSON and FULL_NAME). A name that holds a word of what the
+ * question asks about is that thing's name, not its maker's ("the Standard Hydrogen Electrode" for
+ * "Who discovered hydrogen?").
+ */
+export function namesPerson(text: string, about: readonly string[] = []): boolean {
+  if (PERSON.test(text)) return true;
+  return [...text.matchAll(FULL_NAME)].some((m) => !contentTerms(m[0]).some((t) => about.includes(t)));
+}
+
+/**
+ * Whether a unit states the kind of value a question expects (see QuestionShape.expects); `about`
+ * holds the terms of what the question asks about (see namesPerson).
+ */
+export function statesExpected(
+  text: string,
+  expects: QuestionShape["expects"],
+  about: readonly string[] = [],
+): boolean {
   if (expects === "year") return YEAR_LIKE.test(text);
+  if (expects === "person") return namesPerson(text, about);
   // A manual section ("regex(3)") is a name, not a number.
   if (expects === "number") return /\d/.test(text.replace(/\w\(\d\w*\)/g, "")) || NUMBER_WORDS.test(text);
   return true;
@@ -111,6 +150,10 @@ function shapeOf(question: string): QuestionShape {
   return { type: "other", factoid: /\b(default|value|version|number|size|name|symbol|year)\b/.test(q) };
 }
 
+/** A second question joined to the first ("… and why does it help", ", and how is it computed"). */
+const COMPOUND_TAIL =
+  /,?\s+and (?:(?:in|on|at|for|since|from) )?(?:why|how|what|when|where|which|who|whom|whose|is|are|does|do|can)\b.*$/;
+
 /**
  * The X of a question that asks what X is or is for: "What is X?", "What does X do?", "What is
  * X used for?", "What's the purpose of X?" (also after a lead-in such as "In a few words,").
@@ -121,7 +164,9 @@ export function definitionSubject(question: string): string | undefined {
     .trim()
     .toLowerCase()
     .replace(/\bwhat['’]s\b/g, "what is")
-    .replace(/[?.!\s]+$/, "");
+    .replace(/[?.!\s]+$/, "")
+    // "What is X and why does it help?" asks first what X is: the definition leads the answer.
+    .replace(COMPOUND_TAIL, "");
   const clause = q.split(/[,;:]\s*/).pop() ?? q;
   const article = "(?:the |an? )?";
   const patterns = [
@@ -161,12 +206,31 @@ export function questionParts(question: string): { property: string[]; subject: 
   // The copula is required: in "Which symbol stands for X?" the words before "for" are no property.
   const of = /^(?:what|which) (?:is|are|was|were) (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
   const possessive = /^(?:what|which) (?:is|are|was|were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
-  const who = /^who (?:discovered|invented|proposed|wrote|created|founded|introduced|designed) (.+)$/.exec(q);
+  const who = WHO_RELATION.exec(q.replace(COMPOUND_TAIL, ""));
   const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
   if (of) return { property: terms(of[1]), subject: terms(of[2]) };
   if (possessive) return { property: terms(possessive[2]), subject: terms(possessive[1]) };
   // "What does the SQL command CREATE SYNONYM do?" is answered from a passage that names it.
-  return { property: [], subject: terms(who?.[1] ?? definitionSubject(question)) };
+  return { property: [], subject: terms(who?.[2] ?? definitionSubject(question)) };
+}
+
+/**
+ * "Who proposed X?", "Who originally invented X?": the verb names how a person relates to X, which
+ * a source may say in other words ("isolated by Moissan", "due to Boris Polyak", "Adam (Kingma and
+ * Ba, 2014)"). The answer names the person (QuestionShape.expects); the verb is its frame.
+ */
+const WHO_RELATION =
+  /^who (?:first |originally |actually )?(discovered|invented|proposed|wrote|created|founded|introduced|designed|developed|coined|started|isolated|identified|came up with) (.+)$/;
+
+/** The X of "Who <verb> X?" (see WHO_RELATION), as written, and the verb. */
+export function whoRelation(question: string): { verb: string; subject: string } | undefined {
+  const q = question
+    .trim()
+    .toLowerCase()
+    .replace(/[?.!\s]+$/, "")
+    .replace(COMPOUND_TAIL, "");
+  const m = WHO_RELATION.exec(q);
+  return m ? { verb: m[1] as string, subject: m[2] as string } : undefined;
 }
 
 /**
@@ -226,6 +290,8 @@ export function questionFrame(question: string): string {
     frame.push(...(next && (AUXILIARY.test(next) || VERB_AFTER_WH.test(next)) ? phrase : [phrase[0] as string]));
   }
   if (HOW_DOES_IT_WORK.test(question)) frame.push("work");
+  const who = whoRelation(question);
+  if (who) frame.push(who.verb);
   for (const w of wordTokens(q)) if (GENERIC_VERBS.has(w)) frame.push(w);
   return frame.join(" ");
 }
@@ -304,4 +370,18 @@ const OPTION_NOUNS = /^(?:options?|flags?|switch(?:es)?|settings?|parameters?|ar
 /** Whether a "which/what …" question asks for an option or setting by its name ("Which Memcheck option …?"). */
 export function asksForOption(question: string): boolean {
   return (whPhrase(question, 3)?.phrase ?? []).some((w) => OPTION_NOUNS.test(w));
+}
+
+/** Whether a question asks why, alone or after another question ("What is X and why does it help?"). */
+export function asksWhy(question: string): boolean {
+  return /^\s*why\b|\band why\b/i.test(question);
+}
+
+/** Words that give a reason or a purpose ("because", "so that", "…, so the network cannot …", "to avoid"). */
+const REASON =
+  /\b(?:because|since|so that|so as to|in order to|thus|therefore|hence|otherwise|prevents?|avoids?|to (?:avoid|prevent|keep|make sure|ensure)|the reason)\b|,\s+so\b/i;
+
+/** Whether a unit gives a reason or a purpose: what a why-question asks for. */
+export function givesReason(text: string): boolean {
+  return REASON.test(text);
 }
