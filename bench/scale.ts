@@ -14,7 +14,9 @@
  *    processes, then one worker with `--concurrency 2` (the built CLI, USE-lite with
  *    SCALE_WORKER_THREADS threads each, default 1; each worker its own empty embedding cache);
  *    chunks/s, the ratio to one worker, and the CPU each side used per chunk (SCALE_WORKER_RUNS
- *    picks the runs, e.g. 1x1,2x1).
+ *    picks the runs, e.g. 1x1,2x1); what no machine load changes: the workers' Postgres round trips
+ *    and Redis commands per job (counted by proxies in front of both), and where a job's time went
+ *    (its own timings per step). SCALE_PG_DELAY_MS=n holds each Postgres reply n ms, as a network would.
  *
  * The 100k goal in one command: SCALE_CHUNKS=100000 SCALE_WORKER_CHUNKS=100000 npm run bench:scale
  *
@@ -42,8 +44,10 @@ import type { KnowledgeStore } from "../src/knowledge/KnowledgeStore.js";
 import { PostgresStore } from "../src/knowledge/PostgresStore.js";
 import { createChatModel } from "../src/llms/createChatModel.js";
 import { IndexQueue } from "../src/queue/IndexQueue.js";
+import { connectRedis } from "../src/queue/redis.js";
 import { startPostgres } from "../tests/helpers/postgres.js";
 import { startRedis } from "../tests/helpers/redis.js";
+import { WireCounter } from "../tests/helpers/wireCounter.js";
 import { HNSW_DEFAULTS } from "../vectorstores/hnsw.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -506,10 +510,24 @@ async function workers(url: string): Promise<void> {
     return { workers: workers || 1, concurrency: concurrency || 1 };
   });
   const rows: Array<
-    (typeof runs)[number] & { chunks: number; stored: number; seconds: number; workerCpu: number; storeCpu: number }
+    (typeof runs)[number] & {
+      chunks: number;
+      stored: number;
+      seconds: number;
+      workerCpu: number;
+      storeCpu: number;
+      pgTrips: number;
+      redisCalls: number;
+      phases: Record<string, number>;
+    }
   > = [];
+  // The workers reach the store through a proxy that counts round trips (and adds SCALE_PG_DELAY_MS
+  // to each reply, as a network to a real Postgres would): counts that no machine load changes.
+  const wire = await WireCounter.start(url, "postgres", Number(process.env.SCALE_PG_DELAY_MS ?? 0));
   for (const run of runs) {
     const redis = await startRedis();
+    // The workers' Redis commands, counted on their way (the enqueuer's go straight to Redis).
+    const redisWire = await WireCounter.start(redis.url, "redis");
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -534,7 +552,12 @@ async function workers(url: string): Promise<void> {
             String(threads),
           ],
           {
-            env: { ...process.env, GENERA_DATABASE_URL: url, GENERA_QUEUE_URL: redis.url, GENERA_DATA_DIR: dataDir },
+            env: {
+              ...process.env,
+              GENERA_DATABASE_URL: wire.url,
+              GENERA_QUEUE_URL: redisWire.url,
+              GENERA_DATA_DIR: dataDir,
+            },
             stdio: ["ignore", "ignore", "pipe"],
           },
         );
@@ -550,6 +573,10 @@ async function workers(url: string): Promise<void> {
       }
       const queue = await IndexQueue.open(redis.url);
       await queue.listen();
+      const admin = await connectRedis(redis.url);
+      await admin.config("RESETSTAT");
+      wire.reset();
+      redisWire.reset();
       const workerCpu0 = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
       const storeCpu0 = process.cpuUsage();
       const started = performance.now();
@@ -558,9 +585,12 @@ async function workers(url: string): Promise<void> {
       );
       let chunks = 0;
       let done = 0;
+      const phases: Record<string, number> = {};
       await queue.follow(ids, {
         onFinished: (status) => {
           chunks += status.summary?.chunksAdded ?? 0;
+          for (const [phase, s] of Object.entries(status.summary?.timings ?? {}))
+            phases[phase] = (phases[phase] ?? 0) + s;
           if (++done % 10 === 0) process.stderr.write(`\r${label}: ${done}/${files} files, ${chunks} chunks`);
         },
       });
@@ -575,28 +605,62 @@ async function workers(url: string): Promise<void> {
       const stored = Number((await counter.query("SELECT count(*) AS n FROM genera_chunks")).rows[0]?.n ?? 0);
       await counter.end();
       const workerCpu = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0) - workerCpu0;
+      // Every command Redis ran in the load (the workers', and this process's enqueueing and following).
+      const commands = [...String(await admin.info("commandstats")).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+        .filter(([, name]) => name !== "info" && name !== "config")
+        .map(([, name, calls]) => [name as string, Number(calls)] as const)
+        .sort((a, b) => b[1] - a[1]);
+      process.stderr.write(`\r${label}: Redis ran ${commands.map(([name, calls]) => `${name} ${calls}`).join(", ")}\n`);
+      const redisCalls = redisWire.count;
+      admin.disconnect();
+      const pgTrips = wire.count;
       process.stderr.write(`\r${label}: ${chunks} chunks reported, ${stored} stored, in ${seconds.toFixed(0)} s\n`);
-      rows.push({ ...run, chunks, stored, seconds, workerCpu, storeCpu: (store.user + store.system) / 1e6 });
+      rows.push({
+        ...run,
+        chunks,
+        stored,
+        seconds,
+        workerCpu,
+        storeCpu: (store.user + store.system) / 1e6,
+        pgTrips,
+        redisCalls,
+        phases,
+      });
       await queue.close();
     } finally {
       for (const child of children) child.kill("SIGTERM");
       await Promise.all(children.map((c) => new Promise((resolve) => c.once("exit", resolve))));
+      await redisWire.stop();
       await redis.stop();
     }
   }
+  await wire.stop();
   const base = rows[0] as { chunks: number; seconds: number };
+  const delay = Number(process.env.SCALE_PG_DELAY_MS ?? 0);
   console.log(
-    `\nWorkers: ${files} files of ${perFile} chunks enqueued, USE-lite with ${threads} embedding thread(s) per worker, PGlite store (in this process):\n`,
+    `\nWorkers: ${files} files of ${perFile} chunks enqueued, USE-lite with ${threads} embedding thread(s) per worker, PGlite store (in this process)${delay ? `, ${delay} ms added to each Postgres reply` : ""}:\n`,
   );
   console.log(
-    "| workers × jobs each | chunks reported / stored | seconds | chunks/s | vs one worker | worker CPU s / chunk | store CPU s / chunk | cores busy |",
+    "| workers × jobs each | chunks reported / stored | seconds | chunks/s | vs one worker | worker CPU s / chunk | store CPU s / chunk | cores busy | Postgres round trips / job | workers' Redis commands / job |",
   );
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const rate = r.chunks / r.seconds;
     console.log(
-      `| ${r.workers} × ${r.concurrency} | ${r.chunks} / ${r.stored} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× | ${(r.workerCpu / r.chunks).toFixed(4)} | ${(r.storeCpu / r.chunks).toFixed(4)} | ${((r.workerCpu + r.storeCpu) / r.seconds).toFixed(2)} |`,
+      `| ${r.workers} × ${r.concurrency} | ${r.chunks} / ${r.stored} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× | ${(r.workerCpu / r.chunks).toFixed(4)} | ${(r.storeCpu / r.chunks).toFixed(4)} | ${((r.workerCpu + r.storeCpu) / r.seconds).toFixed(2)} | ${(r.pgTrips / files).toFixed(1)} | ${(r.redisCalls / files).toFixed(1)} |`,
     );
+  }
+  // Where a job's time went (wall clock, ms per job, summed over the jobs' own reports).
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.phases)))];
+  if (names.length) {
+    console.log(`\nA job's time by phase, ms per job (the jobs' own timings):\n`);
+    console.log(`| workers × jobs each | ${names.join(" | ")} |`);
+    console.log(`|---|${names.map(() => "---").join("|")}|`);
+    for (const r of rows) {
+      console.log(
+        `| ${r.workers} × ${r.concurrency} | ${names.map((n) => (((r.phases[n] ?? 0) * 1000) / files).toFixed(1)).join(" | ")} |`,
+      );
+    }
   }
 }
 

@@ -364,6 +364,13 @@ export class EmbeddedStore implements KnowledgeStore {
     return record && publicRecord(record);
   }
 
+  async getSources(paths: string[]): Promise<(SourceRecord | undefined)[]> {
+    return paths.map((path) => {
+      const record = this.sources.get(path);
+      return record && publicRecord(record);
+    });
+  }
+
   async listSources(): Promise<SourceRecord[]> {
     return [...this.sources.values()].map(publicRecord);
   }

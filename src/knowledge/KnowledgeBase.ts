@@ -89,6 +89,12 @@ export interface IndexOptions {
    * between jobs), which calls `finishLoad()` itself at the end.
    */
   finishLoad?: boolean;
+  /**
+   * Awaited before each of the run's commits (a queue worker records, meanwhile, what the store
+   * held for its files before the job's first attempt: that write then overlaps the loading and
+   * embedding instead of delaying them). A rejection stops the run before it commits anything more.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface IndexProgress {
@@ -130,6 +136,23 @@ export interface IndexSummary {
   /** True when `signal` stopped the run before it finished. */
   aborted: boolean;
   seconds: number;
+  /**
+   * Where the run's time went, wall-clock seconds per step summed over its files and batches (a
+   * queue worker adds its own steps): what to shorten first, and what a store's round trips cost.
+   */
+  timings?: IndexTimings;
+}
+
+/** The steps of an index run (see IndexSummary.timings), seconds each. */
+export interface IndexTimings {
+  /** Reading what the store holds for the files (is a file new, changed, unchanged?). */
+  reading: number;
+  /** Reading the files, loading (parsing) and splitting them. */
+  loading: number;
+  embedding: number;
+  /** Waiting for the store's commits (with another writer's commit ahead of them). */
+  committing: number;
+  [step: string]: number;
 }
 
 /** A run that has done nothing yet: the counters an index run adds to. */
@@ -187,7 +210,12 @@ interface PendingFile {
   hash: string;
   chunks: Document[];
   isUpdate: boolean;
+  /** Chunks its stored version had when the run read it (replaced by the commit). */
+  replaces: number;
 }
+
+/** Files whose stored records are read in one request (one round trip to a server store). */
+const RECORDS_READ_AHEAD = 256;
 
 /**
  * A knowledge base: files in, searchable chunks out. Storage is a KnowledgeStore (the embedded
@@ -312,6 +340,16 @@ export class KnowledgeBase {
   private async indexNow(paths: string[], options: IndexOptions): Promise<IndexSummary> {
     const started = performance.now();
     const summary = emptyIndexSummary();
+    const timings: IndexTimings = { reading: 0, loading: 0, embedding: 0, committing: 0 };
+    summary.timings = timings;
+    const timed = async <T>(step: keyof IndexTimings, work: () => Promise<T> | T): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[step] = (timings[step] ?? 0) + (performance.now() - t0) / 1000;
+      }
+    };
     const emit = options.onProgress ?? (() => {});
     const progress: IndexProgress = {
       phase: "scan",
@@ -356,7 +394,8 @@ export class KnowledgeBase {
       for (let i = 0; i < chunks.length; i += embedBatchSize) {
         if (signal?.aborted) return;
         const slice = chunks.slice(i, i + embedBatchSize);
-        vectors.push(...(await this.embeddings.embedDocuments(slice.map((d) => embeddingText(d, this.chunkText)))));
+        const texts = slice.map((d) => embeddingText(d, this.chunkText));
+        vectors.push(...(await timed("embedding", () => this.embeddings.embedDocuments(texts))));
         progress.chunksEmbedded += slice.length;
         emit({ ...progress });
       }
@@ -381,23 +420,32 @@ export class KnowledgeBase {
         offset += n;
       }
       if (!puts.length && !touched.length) return;
-      const previous = await Promise.all(batch.map((item) => this.store.getSource(item.file.absPath)));
-      await this.store.commit({ put: puts, touch: touched });
+      const batchTouched = touched;
+      await timed("committing", async () => {
+        await options.beforeCommit?.();
+        await this.store.commit({ put: puts, touch: batchTouched });
+      });
       touched = [];
-      batch.forEach((item, i) => {
+      for (const item of batch) {
         if (item.isUpdate) summary.updated++;
         else summary.added++;
         summary.chunksAdded += item.chunks.length;
-        summary.chunksDeleted += previous[i]?.chunkIds.length ?? 0;
+        summary.chunksDeleted += item.replaces;
         progress.chunksDone += item.chunks.length;
-      });
+      }
       emit({ ...progress, phase: "save" });
     };
 
-    for (const file of files) {
+    // What the store holds for the files, read ahead in groups: one request per group, not per file.
+    let records: (SourceRecord | undefined)[] = [];
+    for (const [at, file] of files.entries()) {
       if (signal?.aborted) break;
       progress.current = file.relPath;
-      const previous = await this.store.getSource(file.absPath);
+      if (at % RECORDS_READ_AHEAD === 0) {
+        const group = files.slice(at, at + RECORDS_READ_AHEAD).map((f) => f.absPath);
+        records = await timed("reading", () => this.store.getSources(group));
+      }
+      const previous = records[at % RECORDS_READ_AHEAD];
       try {
         if (previous && previous.size === file.size && previous.mtimeMs === file.mtimeMs) {
           summary.unchanged++;
@@ -412,6 +460,7 @@ export class KnowledgeBase {
               },
             );
           }
+          const loadStarted = performance.now();
           const bytes = readFileSync(file.absPath);
           const hash = sha256(bytes);
           if (previous && previous.hash === hash) {
@@ -434,10 +483,16 @@ export class KnowledgeBase {
             for (const chunk of chunks) {
               chunk.id = sha256(`${file.absPath}\0${chunk.metadata.chunkIndex}\0${chunk.pageContent}`).slice(0, 32);
             }
-            pending.push({ file, hash, chunks, isUpdate: previous !== undefined });
+            timings.loading += (performance.now() - loadStarted) / 1000;
+            pending.push({
+              file,
+              hash,
+              chunks,
+              isUpdate: previous !== undefined,
+              replaces: previous?.chunkIds.length ?? 0,
+            });
             pendingChunks += chunks.length;
             progress.chunksSplit += chunks.length;
-            if (pendingChunks >= embedBatchSize) await flush();
           }
         }
       } catch (error) {
@@ -451,6 +506,9 @@ export class KnowledgeBase {
             : (error as Error).message,
         });
       }
+      // Outside the file's try: a failed embedding or commit concerns the whole batch (files read
+      // before this one too), not this file; it ends the run, and what was committed stays.
+      if (pendingChunks >= embedBatchSize) await flush();
       progress.filesDone++;
       readBytes += file.size;
       const elapsed = (performance.now() - indexStarted) / 1000;
@@ -459,7 +517,10 @@ export class KnowledgeBase {
       emit({ ...progress });
     }
     if (!signal?.aborted) await flush();
-    else if (touched.length) await this.store.commit({ touch: touched });
+    else if (touched.length) {
+      const last = touched;
+      await timed("committing", () => this.store.commit({ touch: last }));
+    }
 
     const cleanup = options.cleanup ?? "scoped";
     if (cleanup !== "none" && !signal?.aborted) {

@@ -32,6 +32,8 @@ export interface KnowledgeStore {
   /** Reads are asynchronous because a server store answers them over the network. */
   counts(): Promise<{ sources: number; chunks: number }>;
   getSource(path: string): Promise<SourceRecord | undefined>;
+  /** Several at once, parallel to `paths` (one request to a server store, not one per path). */
+  getSources(paths: string[]): Promise<(SourceRecord | undefined)[]>;
   listSources(): Promise<SourceRecord[]>;
   /** Parallel to `ids`: undefined where an id is not stored. */
   getChunks(ids: string[]): Promise<(Document | undefined)[]>;

@@ -145,11 +145,24 @@ export class PostgresKeywordIndex {
     analysed: ChunkPostings[],
     first?: { sql: string; params: unknown[] },
   ): Promise<void> {
+    if (!first && !analysed.some((a) => a.terms.size)) return;
+    const at = (first?.params.length ?? 0) + 1;
+    await client.query(`${first ? `WITH first AS (${first.sql}) ` : ""}${this.insertSql(at, "bigint")}`, [
+      ...(first?.params ?? []),
+      ...this.columns(labels, analysed),
+    ]);
+  }
+
+  /**
+   * The postings of rows (`keys` parallel to `analysed`) as the eight parameters `insertSql`
+   * reads: key, term, occurrences in title, headings, body, the row's field lengths.
+   */
+  columns(keys: unknown[], analysed: ChunkPostings[]): unknown[][] {
     const cols: unknown[][] = [[], [], [], [], [], [], [], []];
     analysed.forEach(({ terms, lengths }, i) => {
       for (const [term, tf] of terms) {
-        cols[0]?.push(term);
-        cols[1]?.push(labels[i]);
+        cols[0]?.push(keys[i]);
+        cols[1]?.push(term);
         cols[2]?.push(tf[0]);
         cols[3]?.push(tf[1]);
         cols[4]?.push(tf[2]);
@@ -158,18 +171,20 @@ export class PostgresKeywordIndex {
         cols[7]?.push(lengths[2]);
       }
     });
-    if (!cols[0]?.length) {
-      if (first) await client.query(first.sql, first.params);
-      return;
-    }
-    const at = first?.params.length ?? 0;
-    const p = (n: number) => `$${at + n}`;
-    await client.query(
-      `${first ? `WITH first AS (${first.sql}) ` : ""}
-       INSERT INTO ${this.postings} (term, ${this.key}, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
-       SELECT * FROM unnest(${p(1)}::text[], ${p(2)}::bigint[], ${p(3)}::int[], ${p(4)}::int[], ${p(5)}::int[], ${p(6)}::int[], ${p(7)}::int[], ${p(8)}::int[])`,
-      [...(first?.params ?? []), ...cols],
-    );
+    return cols;
+  }
+
+  /**
+   * An INSERT of the postings in `columns`' parameters ($at…$at+7). The key column holds `keyType`
+   * values; `keyed` maps them to the stored keys when the rows get theirs in the same statement
+   * (a join on a data-modifying WITH: chunk ids to the labels their INSERT returned).
+   */
+  insertSql(at: number, keyType: "bigint" | "text", keyed?: { join: string; key: string }): string {
+    const p = (n: number, type: string) => `$${at + n}::${type}[]`;
+    return `INSERT INTO ${this.postings} (term, ${this.key}, tf_title, tf_headings, tf_body, len_title, len_headings, len_body)
+       SELECT p.term, ${keyed?.key ?? "p.k"}, p.tt, p.th, p.tb, p.lt, p.lh, p.lb
+       FROM unnest(${p(0, keyType)}, ${p(1, "text")}, ${[2, 3, 4, 5, 6, 7].map((n) => p(n, "int")).join(", ")})
+         AS p(k, term, tt, th, tb, lt, lh, lb) ${keyed?.join ?? ""}`;
   }
 
   /** The query's analysed terms as this index stores them (distinct, in query order). */

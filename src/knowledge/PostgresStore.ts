@@ -20,6 +20,7 @@ import type {
   KnowledgeStore,
   ScoredChunk,
   SourceRecord,
+  SourceWrite,
   StoreBatch,
 } from "./KnowledgeStore.js";
 import { PostgresKeywordIndex } from "./PostgresKeywordIndex.js";
@@ -240,6 +241,14 @@ export class PostgresStore implements KnowledgeStore {
     return (await this.sources("WHERE s.path = $1", [path]))[0];
   }
 
+  async getSources(paths: string[]): Promise<(SourceRecord | undefined)[]> {
+    if (!paths.length) return [];
+    const found = new Map(
+      (await this.sources("WHERE s.path = ANY($1::text[])", [paths])).map((record) => [record.path, record]),
+    );
+    return paths.map((path) => found.get(path));
+  }
+
   async listSources(): Promise<SourceRecord[]> {
     return this.sources("", []);
   }
@@ -336,102 +345,161 @@ export class PostgresStore implements KnowledgeStore {
 
   async commit(batch: StoreBatch): Promise<void> {
     this.assertOpen();
-    const puts = batch.put ?? [];
     // What can be checked without the database is checked first, so a refused batch changes nothing.
-    const dimension = checkBatch(puts, this.dim);
+    const dimension = checkBatch(batch.put ?? [], this.dim);
+    // A path put twice: the last put wins, as if they were committed one after the other.
+    const puts = [...new Map((batch.put ?? []).map((put) => [put.record.path, put])).values()];
     const t = this.t;
-    await transaction(this.pool, async (client) => {
-      // One writer at a time across every process sharing the store: id checks and the first
-      // vector's dimension are then decided against a table no one else is changing. The commit
-      // takes few round trips (each costs a parse, a plan and a wait): lock and meta in one, the
-      // id check of every put in one, a source's replacement in one, its chunks in one statement
-      // per INSERT_ROWS, their postings in one, its whole document with its postings in one.
-      const { rows: locked } = await client.query<{ value: string | null; deferred: string | null }>(
-        `SELECT pg_advisory_xact_lock(hashtext($1)), (SELECT value FROM ${t.meta} WHERE key = 'dimension') AS value,
-           (SELECT value FROM ${t.meta} WHERE key = $2) AS deferred`,
-        [t.chunks, DEFERRED_INDEX],
-      );
-      const stored = locked[0]?.value ?? undefined;
-      if (stored !== undefined && dimension !== undefined && Number(stored) !== dimension) {
-        throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
-      }
-      if (stored === undefined && dimension !== undefined && puts.some((p) => p.chunks.length)) {
-        await this.startFirstLoad(client, dimension);
-      } else if (locked[0]?.deferred != null && puts.length) {
-        await client.query(`UPDATE ${t.meta} SET value = ${NOW_MS}::text WHERE key = $1`, [DEFERRED_INDEX]);
-      }
-      // Ids are checked against the store as it was before this batch, as the embedded store does.
-      const asked = puts.flatMap((put) => put.chunks.map((c) => [c.id as string, put.record.path] as const));
-      if (asked.length) {
-        const { rows: taken } = await client.query<{ id: string; path: string }>(
-          `SELECT a.id, a.path FROM unnest($1::text[], $2::text[]) AS a(id, path)
-           JOIN ${t.chunks} c ON c.id = a.id JOIN ${t.sources} s USING (sid) WHERE s.path <> a.path LIMIT 1`,
-          [asked.map(([id]) => id), asked.map(([, path]) => path)],
-        );
-        if (taken[0]) {
-          throw new GeneraError(
-            "CONFLICT",
-            `Chunk id ${taken[0].id} of ${taken[0].path} is already stored for another chunk`,
-            { details: { id: taken[0].id, path: taken[0].path } },
+    // One writer at a time across every process sharing the store: id checks and the first
+    // vector's dimension are then decided against a table no one else is changing. A commit takes
+    // four round trips whatever its size (each is a wait, and over a network a latency): the lock
+    // with the BEGIN; the id check, the sources' replacement and the load's mark in one statement;
+    // the chunks, their postings and the whole documents in one (per INSERT_ROWS chunks); COMMIT.
+    const lock = `SELECT pg_advisory_xact_lock(hashtext('${t.chunks}')), (SELECT value FROM ${t.meta} WHERE key = 'dimension') AS value`;
+    await transaction(
+      this.pool,
+      async (client, locked) => {
+        const stored = (locked?.rows[0]?.value as string | null | undefined) ?? undefined;
+        if (stored !== undefined && dimension !== undefined && Number(stored) !== dimension) {
+          throw new GeneraError("INVALID_INPUT", `Vectors must have ${stored} numbers (the store's), got ${dimension}`);
+        }
+        if (stored === undefined && dimension !== undefined && puts.some((p) => p.chunks.length)) {
+          await this.startFirstLoad(client, dimension);
+        }
+        if (puts.length) await this.writeSources(client, puts);
+        // After the puts, whose id check sees the store as it was before this batch; a path both
+        // removed and put ends as put, as if removed first.
+        if (batch.remove?.length) {
+          await client.query(`DELETE FROM ${t.sources} WHERE path = ANY($1::text[]) AND NOT path = ANY($2::text[])`, [
+            batch.remove,
+            puts.map((put) => put.record.path),
+          ]);
+        }
+        const touched = batch.touch ?? [];
+        if (touched.length) {
+          await client.query(
+            `UPDATE ${t.sources} s SET mtime_ms = u.mtime FROM unnest($1::text[], $2::float8[]) AS u(path, mtime) WHERE s.path = u.path`,
+            [touched.map((u) => u.path), touched.map((u) => u.mtimeMs)],
           );
         }
-      }
-      if (batch.remove?.length) {
-        await client.query(`DELETE FROM ${t.sources} WHERE path = ANY($1::text[])`, [batch.remove]);
-      }
-      for (const put of puts) {
-        const r = put.record;
-        // The source row, with its old chunks and whole document gone (their postings cascade).
-        const { rows } = await client.query<{ sid: string }>(
-          `WITH s AS (
-             INSERT INTO ${t.sources} (path, root, source, hash, size, mtime_ms, indexed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
-               size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
-             RETURNING sid
-           ), old_chunks AS (
-             DELETE FROM ${t.chunks} WHERE sid = (SELECT sid FROM s)
-           ), old_document AS (
-             DELETE FROM ${t.documents} WHERE sid = (SELECT sid FROM s)
-           )
-           SELECT sid FROM s`,
-          [r.path, r.root, r.source, r.hash, r.size, r.mtimeMs, r.indexedAt],
-        );
-        const sid = rows[0]?.sid as string;
-        for (let start = 0; start < put.chunks.length; start += INSERT_ROWS) {
-          const slice = put.chunks.slice(start, start + INSERT_ROWS);
-          const analysed = this.keywords.analyse(slice);
-          const { rows: inserted } = await client.query<{ id: string; label: string }>(
-            `INSERT INTO ${t.chunks} (sid, id, text, metadata, embedding, len_title, len_headings, len_body)
-             SELECT $1, id, text, metadata::jsonb, embedding::vector, lt, lh, lb
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
-               AS c(id, text, metadata, embedding, lt, lh, lb, n)
-             ORDER BY n
-             RETURNING id, label`,
-            [
-              sid,
-              slice.map((c) => c.id as string),
-              slice.map((c) => withoutNul(c.pageContent)),
-              slice.map((c) => JSON.stringify(c.metadata ?? {}).replaceAll("\\u0000", "")),
-              put.vectors.slice(start, start + INSERT_ROWS).map(vectorLiteral),
-              analysed.map((a) => a.lengths[0]),
-              analysed.map((a) => a.lengths[1]),
-              analysed.map((a) => a.lengths[2]),
-            ],
-          );
-          const labels = new Map(inserted.map((r) => [r.id, r.label]));
-          await this.keywords.write(
-            client,
-            slice.map((c) => labels.get(c.id as string) as string),
-            analysed,
-          );
-        }
-        await writeDocument(client, t, this.documents, sid, r.source, put.chunks);
-      }
-      for (const touched of batch.touch ?? []) {
-        await client.query(`UPDATE ${t.sources} SET mtime_ms = $1 WHERE path = $2`, [touched.mtimeMs, touched.path]);
-      }
-    });
+      },
+      lock,
+    );
     if (dimension !== undefined && puts.some((p) => p.chunks.length)) this.dim = dimension;
+  }
+
+  /**
+   * Replaces the sources of `puts` (under the commit's lock): their rows upserted with the old
+   * chunks and whole documents gone (their postings cascade), then the new chunks with their
+   * postings and each source's whole document with its postings.
+   */
+  private async writeSources(client: PoolClient, puts: SourceWrite[]): Promise<void> {
+    const t = this.t;
+    const asked = puts.flatMap((put) => put.chunks.map((c) => [c.id as string, put.record.path] as const));
+    const records = puts.map((put) => put.record);
+    // One statement, one snapshot: the ids are checked against the store as it was before this
+    // batch (as the embedded store does); a taken one rolls the whole transaction back. A first
+    // load's mark takes the time of its latest commit (no row while no load is deferred).
+    const { rows } = await client.query<{ sid: string; path: string; taken_id: string | null; taken_path: string }>(
+      `WITH taken AS (
+         SELECT a.id, a.path FROM unnest($1::text[], $2::text[]) AS a(id, path)
+         JOIN ${t.chunks} c ON c.id = a.id JOIN ${t.sources} o USING (sid) WHERE o.path <> a.path LIMIT 1
+       ), mark AS (
+         UPDATE ${t.meta} SET value = ${NOW_MS}::text WHERE key = $3
+       ), s AS (
+         INSERT INTO ${t.sources} (path, root, source, hash, size, mtime_ms, indexed_at)
+         SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::float8[], $10::text[])
+         ON CONFLICT (path) DO UPDATE SET root = excluded.root, source = excluded.source, hash = excluded.hash,
+           size = excluded.size, mtime_ms = excluded.mtime_ms, indexed_at = excluded.indexed_at
+         RETURNING sid, path
+       ), old_chunks AS (
+         DELETE FROM ${t.chunks} WHERE sid IN (SELECT sid FROM s)
+       ), old_document AS (
+         DELETE FROM ${t.documents} WHERE sid IN (SELECT sid FROM s)
+       )
+       SELECT s.sid, s.path, taken.id AS taken_id, taken.path AS taken_path FROM s LEFT JOIN taken ON true`,
+      [
+        asked.map(([id]) => id),
+        asked.map(([, path]) => path),
+        DEFERRED_INDEX,
+        records.map((r) => r.path),
+        records.map((r) => r.root),
+        records.map((r) => r.source),
+        records.map((r) => r.hash),
+        records.map((r) => r.size),
+        records.map((r) => r.mtimeMs),
+        records.map((r) => r.indexedAt),
+      ],
+    );
+    const conflict = rows.find((row) => row.taken_id !== null);
+    if (conflict) {
+      throw new GeneraError(
+        "CONFLICT",
+        `Chunk id ${conflict.taken_id} of ${conflict.taken_path} is already stored for another chunk`,
+        { details: { id: conflict.taken_id, path: conflict.taken_path } },
+      );
+    }
+    const sids = new Map(rows.map((row) => [row.path, row.sid]));
+    const chunks = puts.flatMap((put) =>
+      put.chunks.map((chunk, i) => ({ sid: sids.get(put.record.path), chunk, vector: put.vectors[i] as number[] })),
+    );
+    // Whole documents go with the first statement (their rows need only the sources').
+    let documents = puts.flatMap((put) => {
+      const whole = wholeDocument(this.documents, put.record.source, put.chunks);
+      return whole ? [{ sid: sids.get(put.record.path), ...whole }] : [];
+    });
+    for (let start = 0; start < chunks.length || documents.length; start += INSERT_ROWS) {
+      const slice = chunks.slice(start, start + INSERT_ROWS);
+      const analysed = this.keywords.analyse(slice.map((c) => c.chunk));
+      const params: unknown[] = [
+        slice.map((c) => c.sid),
+        slice.map((c) => c.chunk.id as string),
+        slice.map((c) => withoutNul(c.chunk.pageContent)),
+        slice.map((c) => JSON.stringify(c.chunk.metadata ?? {}).replaceAll("\\u0000", "")),
+        slice.map((c) => vectorLiteral(c.vector)),
+        ...[0, 1, 2].map((f) => analysed.map((a) => a.lengths[f])),
+        ...this.keywords.columns(
+          slice.map((c) => c.chunk.id),
+          analysed,
+        ),
+      ];
+      let rest = "";
+      if (documents.length) {
+        const at = params.length + 1;
+        params.push(
+          documents.map((d) => d.sid),
+          documents.map((d) => d.source),
+          // A text[] per document: passed as one array literal each, unnested back below.
+          documents.map((d) => JSON.stringify(d.chunkIds)),
+          ...[0, 1, 2].map((f) => documents.map((d) => d.analysed?.lengths[f] ?? 0)),
+        );
+        const documentPostings = this.documents.columns(
+          documents.map((d) => d.sid),
+          documents.map((d) => d.analysed ?? { terms: new Map(), lengths: [0, 0, 0] }),
+        );
+        params.push(...documentPostings);
+        rest = `, d AS (
+           INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body)
+           SELECT sid, source, ARRAY(SELECT e FROM jsonb_array_elements_text(ids::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n), lt, lh, lb
+           FROM unnest($${at}::bigint[], $${at + 1}::text[], $${at + 2}::text[], $${at + 3}::int[], $${at + 4}::int[], $${at + 5}::int[])
+             AS d(sid, source, ids, lt, lh, lb)
+           RETURNING sid
+         ), dp AS (${this.documents.insertSql(at + 6, "bigint", { join: "JOIN d ON d.sid = p.k", key: "d.sid" })})`;
+        documents = [];
+      }
+      await client.query(
+        `WITH c AS (
+           INSERT INTO ${t.chunks} (sid, id, text, metadata, embedding, len_title, len_headings, len_body)
+           SELECT sid, id, text, metadata::jsonb, embedding::vector, lt, lh, lb
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+             AS c(sid, id, text, metadata, embedding, lt, lh, lb, n)
+           ORDER BY n
+           RETURNING id, label
+         ), cp AS (${this.keywords.insertSql(9, "text", { join: "JOIN c ON c.id = p.k", key: "c.label" })})${rest}
+         SELECT count(*) FROM c`,
+        params,
+      );
+    }
   }
 
   /** Postgres makes every commit durable itself: there is nothing to write ahead of time. */
@@ -641,10 +709,22 @@ function tables(prefix = "genera") {
 }
 
 /**
- * Writes a source's whole document (its old one already deleted): its chunks put together as
- * WholeDocumentIndex puts them (grouped by their `source`, as there), analysed, with its postings.
- * No chunks, no document.
+ * A source's whole document: its chunks put together as WholeDocumentIndex puts them (grouped by
+ * their `source`, as there), with its analysed terms. No chunks, no document.
  */
+function wholeDocument(documents: PostgresKeywordIndex, recordSource: string, chunks: Document[]) {
+  if (!chunks.length) return undefined;
+  const named = chunks[0]?.metadata?.source;
+  const source = typeof named === "string" && named !== "" ? named : recordSource;
+  const whole = assembleSource(
+    source,
+    chunks.map((doc) => ({ id: doc.id as string, doc })),
+  );
+  const [analysed] = documents.analyse([whole.document]);
+  return { source, chunkIds: whole.chunkIds, analysed };
+}
+
+/** Writes a source's whole document (its old one already deleted) with its postings, in one statement. */
 async function writeDocument(
   client: PoolClient,
   t: Tables,
@@ -653,19 +733,12 @@ async function writeDocument(
   recordSource: string,
   chunks: Document[],
 ): Promise<void> {
-  if (!chunks.length) return;
-  const named = chunks[0]?.metadata?.source;
-  const source = typeof named === "string" && named !== "" ? named : recordSource;
-  const whole = assembleSource(
-    source,
-    chunks.map((doc) => ({ id: doc.id as string, doc })),
-  );
-  const [analysed] = documents.analyse([whole.document]);
-  const lengths = analysed?.lengths ?? [0, 0, 0];
-  // The document row and its postings in one statement.
-  await documents.write(client, [sid], analysed ? [analysed] : [], {
+  const whole = wholeDocument(documents, recordSource, chunks);
+  if (!whole) return;
+  const lengths = whole.analysed?.lengths ?? [0, 0, 0];
+  await documents.write(client, [sid], whole.analysed ? [whole.analysed] : [], {
     sql: `INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body) VALUES ($1, $2, $3, $4, $5, $6)`,
-    params: [sid, source, whole.chunkIds, ...lengths],
+    params: [sid, whole.source, whole.chunkIds, ...lengths],
   });
 }
 

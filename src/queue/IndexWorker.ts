@@ -47,6 +47,9 @@ export class IndexWorker {
     const log = options.log ?? (() => {});
     const lanes = Array.isArray(options.kb) ? [...options.kb] : [options.kb];
     const free = [...lanes];
+    // When each lane last finished a job: the gap to its next is the queue's part of a job
+    // (BullMQ hands the next job over with the last one's completion, in one round trip).
+    const finished = new Map<KnowledgeBase, number>();
     let shared = 0;
     let self: IndexWorker | undefined;
     const worker = new Worker<IndexJobData, IndexSummary>(
@@ -55,9 +58,14 @@ export class IndexWorker {
         // More jobs than lanes (concurrency above the lanes) queue on a busy lane's own write queue.
         const own = free.shift();
         const kb = own ?? (lanes[shared++ % lanes.length] as KnowledgeBase);
+        const last = finished.get(kb);
+        const queued = last === undefined ? undefined : (performance.now() - last) / 1000;
         try {
-          return await runJob(kb, job, (self as IndexWorker).abort.signal);
+          const summary = await runJob(kb, job, (self as IndexWorker).abort.signal);
+          if (queued !== undefined && summary.timings) summary.timings.queue = queued;
+          return summary;
         } finally {
+          finished.set(kb, performance.now());
           if (own) free.push(own);
         }
       },
@@ -105,13 +113,23 @@ async function runJob(
 ): Promise<IndexSummary> {
   const { paths, root, chunkSize, chunkOverlap } = job.data;
   // Recorded once, before anything is committed: an earlier attempt may have committed some files
-  // before it was killed (or lost its lock), and this attempt then finds them unchanged.
+  // before it was killed (or lost its lock), and this attempt then finds them unchanged. The read
+  // and its write to Redis run while the files load and embed; the first commit waits for them.
   let before = job.data.before;
-  if (!before) {
-    before = await storedFiles(kb, paths);
-    await job.updateData({ ...job.data, before });
-  }
-  let reported = 0;
+  const started = performance.now();
+  const recorded = before
+    ? Promise.resolve()
+    : storedFiles(kb, paths).then(async (stored) => {
+        before = stored;
+        await job.updateData({ ...job.data, before });
+      });
+  // A failure there surfaces at the commit that awaits it (an error here and now would be unhandled).
+  recorded.catch(() => {});
+  let recordedSeconds = 0;
+  void recorded.then(() => (recordedSeconds = (performance.now() - started) / 1000)).catch(() => {});
+  // Progress for the enqueuer only once a job has run for a while: each report is a Redis round
+  // trip and an event, and a short job's completion says all of it.
+  let reported = Date.now();
   const summary = await kb.index(paths, {
     root,
     chunkSize,
@@ -123,10 +141,10 @@ async function runJob(
     // More jobs of the same load may follow: the worker ends the load when the queue runs dry.
     finishLoad: false,
     signal,
+    beforeCommit: () => recorded,
     onProgress: (e) => {
-      // At most a few reports a second: each is a Redis round trip and an event for the enqueuer.
       const now = Date.now();
-      if (e.phase !== "done" && now - reported < 250) return;
+      if (e.phase === "done" || now - reported < PROGRESS_MS) return;
       reported = now;
       const progress: IndexJobProgress = {
         filesTotal: e.filesTotal,
@@ -139,12 +157,23 @@ async function runJob(
     },
   });
   if (summary.aborted) throw new Error("the worker stopped before the job finished; it will be retried");
-  return jobSummary(summary, before, await storedFiles(kb, paths), root, paths);
+  // A job that committed nothing never waited for its record: it must still be there for the summary.
+  await recorded;
+  const afterStarted = performance.now();
+  const after = await storedFiles(kb, paths);
+  if (summary.timings) {
+    summary.timings.recording = recordedSeconds;
+    summary.timings.summing = (performance.now() - afterStarted) / 1000;
+  }
+  return jobSummary(summary, before ?? {}, after, root, paths);
 }
 
-/** What the store holds for each of `paths` (null: nothing). */
+/** How long a job runs before it reports progress, and then how often (each report is a Redis round trip). */
+const PROGRESS_MS = 250;
+
+/** What the store holds for each of `paths` (null: nothing), in one read. */
 async function storedFiles(kb: KnowledgeBase, paths: string[]): Promise<Record<string, StoredFile | null>> {
-  const records = await Promise.all(paths.map((path) => kb.store.getSource(resolve(path))));
+  const records = await kb.store.getSources(paths.map((path) => resolve(path)));
   return Object.fromEntries(
     paths.map((path, i) => {
       const record = records[i];

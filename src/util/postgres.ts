@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from "pg";
+import type { Pool, PoolClient, QueryResult } from "pg";
 import { GeneraError } from "../errors.js";
 import { redactUrl } from "./redactUrl.js";
 
@@ -15,12 +15,21 @@ export async function openPool(url: string, max: number): Promise<Pool> {
   return pool;
 }
 
-/** Runs `fn` in one transaction on one pooled client: committed if it resolves, rolled back if it throws. */
-export async function transaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one pooled client: committed if it resolves, rolled back if it
+ * throws. `first`, a statement without parameters, is sent with the BEGIN (one round trip for both,
+ * as each query waits for the server's answer) and its result handed to `fn`.
+ */
+export async function transaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient, first?: QueryResult) => Promise<T>,
+  first?: string,
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
-    const result = await fn(client);
+    // Several statements in one simple query: each still takes its own snapshot (read committed).
+    const begun = (await client.query(first ? `BEGIN; ${first}` : "BEGIN")) as QueryResult | QueryResult[];
+    const result = await fn(client, Array.isArray(begun) ? begun[1] : undefined);
     await client.query("COMMIT");
     return result;
   } catch (error) {

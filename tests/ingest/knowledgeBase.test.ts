@@ -117,6 +117,25 @@ describe("KnowledgeBase incremental indexing", () => {
     await kb.close();
   });
 
+  it("ends the run when a batch cannot be committed, without blaming the file read last", async () => {
+    const root = join(tempDir(), "docs");
+    writeNotesCorpus(root, 4);
+    const kb = await open(join(tempDir(), "store"));
+    const commit = kb.store.commit.bind(kb.store);
+    let commits = 0;
+    kb.store.commit = async (batch) => {
+      if (++commits === 2) throw new Error("the database went away");
+      return commit(batch);
+    };
+    // One chunk a batch: the second commit comes while files are still to be read.
+    await expect(kb.index([root], { embedBatchSize: 1 })).rejects.toThrow("the database went away");
+    kb.store.commit = commit;
+    // What the first commit stored stays; the rest is picked up by the next run.
+    expect((await kb.stats()).documents).toBe(1);
+    expect(await kb.index([root])).toMatchObject({ added: 3, unchanged: 1, failed: 0 });
+    await kb.close();
+  });
+
   it("reopens the keyword index from the stored terms with the same scores", async () => {
     const root = join(tempDir(), "docs");
     const store = join(tempDir(), "store");

@@ -7,6 +7,7 @@ import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
 import { HNSW_DEFAULTS } from "../../vectorstores/hnsw.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { WireCounter } from "../helpers/wireCounter.js";
 
 let pg: TestPostgres;
 let root = "";
@@ -20,9 +21,9 @@ afterAll(async () => {
 });
 
 const embeddings = new HashEmbeddings({ dimension: 48 });
-async function open(prefix: string): Promise<KnowledgeBase> {
+async function open(prefix: string, url = pg.url): Promise<KnowledgeBase> {
   const store = await PostgresStore.open({
-    url: pg.url,
+    url,
     modelId: embeddings.modelId,
     tablePrefix: prefix,
     maxConnections: 1,
@@ -99,5 +100,36 @@ describe("KnowledgeBase on the Postgres store", () => {
     };
     expect(await both()).toEqual([HNSW_DEFAULTS.efSearch, HNSW_DEFAULTS.efSearch, HNSW_DEFAULTS.efSearch]);
     expect(await both({ efSearch: 37 })).toEqual([37, 37, 37]);
+  });
+
+  it("reads its files' records in one round trip and commits a batch in four, however many files it holds", async () => {
+    const wire = await WireCounter.start(pg.url, "postgres");
+    const docs = join(root, "trips");
+    mkdirSync(docs, { recursive: true });
+    writeFileSync(join(docs, "first.md"), "# First\n\nThe first load fixes the vectors' length.");
+    const kb = await open("trips", wire.url);
+    try {
+      await kb.index([docs]);
+      for (const [name, text] of Object.entries(NOTES)) writeFileSync(join(docs, name), text);
+      wire.reset();
+      // Three new files, one batch: the records of all four files in one read, the three files in
+      // one commit, and the cleanup's one listing of the stored files.
+      const added = await kb.index([docs], { finishLoad: false });
+      expect(added).toMatchObject({ added: 3, unchanged: 1, failed: 0 });
+      expect(wire.count).toBe(1 + 4 + 1);
+      writeFileSync(join(docs, "bread.md"), "# Bread\n\nSourdough uses a starter instead of baker's yeast.");
+      wire.reset();
+      const updated = await kb.index([docs], { finishLoad: false });
+      expect(updated).toMatchObject({ updated: 1, unchanged: 3, chunksDeleted: 1 });
+      expect(wire.count).toBe(1 + 4 + 1);
+      // Where the time went, step by step.
+      expect(Object.keys(updated.timings ?? {}).sort()).toEqual(["committing", "embedding", "loading", "reading"]);
+      expect((await kb.asRetriever({ k: 1, mode: "keyword" }).invoke("sourdough starter"))[0]?.metadata.source).toBe(
+        "bread.md",
+      );
+    } finally {
+      await kb.close();
+      await wire.stop();
+    }
   });
 });
