@@ -19,6 +19,7 @@ import {
   asksForOption,
   asksWhy,
   attributeModifiers,
+  countedUnit,
   DEFAULT_TERM,
   definitionSubject,
   GENERIC_VERBS,
@@ -34,6 +35,7 @@ import {
   questionParts,
   questionShape,
   questionSubject,
+  statesCount,
   statesExpected,
   versionedNames,
   whoRelation,
@@ -364,11 +366,23 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // A question that asks for a number, a year or a person is answered by a unit that states one (its term
     // line counts: "--freelist-vol=<number> [default: 20000000]" above "This option specifies …").
     const about = questionSubject(question);
+    const named = nameTerms(question);
     const answers = (c: Candidate) =>
-      onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects, about);
+      onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects, about, named);
     // A unit whose term line or opening is the long option the question names ("-w, --equal-width: …")
     // is about it, however many of the question's other words a passage that mentions flags shares.
-    const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(answers);
+    // "How many bytes …?" is answered by a unit that counts in bytes ("Storage Size: 1 byte") rather than
+    // by one that merely has a digit ("written as 1, 0"), when it is nearly as relevant (as a further
+    // sentence would have to be).
+    const first = candidates.find(answers);
+    const unit = shape.expects === "number" ? countedUnit(question) : undefined;
+    const counts = (c: Candidate) =>
+      unit !== undefined &&
+      first !== undefined &&
+      c.score >= this.relativeCutoff * first.score &&
+      answers(c) &&
+      statesCount(`${c.topic ?? ""}\n${c.sentence}`, unit);
+    const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(counts) ?? first;
     if (best === undefined) return noAnswer();
     // It is as relevant as the best unit next to it, which may repeat the question's words without the value.
     const lead =
@@ -639,7 +653,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
         answerSubject.size > 0 &&
         key !== undefined &&
         contentTerms(c.sentence).slice(0, DEFINER_WINDOW).includes(key) &&
-        (defined !== undefined || namesPerson(c.sentence, [...answerSubject]));
+        (defined !== undefined || namesPerson(c.sentence, [...answerSubject], [...questionNames]));
       const headed = defined !== undefined && c.section !== undefined && sameTerms(c.section, answerSubject);
       c.defines =
         (opens && namesThenDefines(c.sentence, answerSubject, key as string)) ||

@@ -81,6 +81,37 @@ function whPhrase(question: string, maxWords: number): { phrase: string[]; next?
 const NUMBER_WORDS =
   /\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|halves|halve|halving|quarter|third|thirds|twice|double|doubles|triple|daily|hourly|weekly|monthly|yearly|annually)\b/i;
 
+/**
+ * The unit a "How many <unit> …?" question counts in, singular: "byte" of "How many bytes does a
+ * box value take?", "step" of "How many training steps …". The head of the noun phrase after "how
+ * many", up to its verb.
+ */
+export function countedUnit(question: string): string | undefined {
+  const after = /\bhow many ([^,;:?!]+)/i.exec(question)?.[1];
+  if (after === undefined) return undefined;
+  const phrase: string[] = [];
+  for (const w of wordTokens(after.toLowerCase()).slice(0, 3)) {
+    if (AUXILIARY.test(w) || VERB_AFTER_WH.test(w)) break;
+    phrase.push(w);
+  }
+  const head = phrase[phrase.length - 1];
+  if (head === undefined || head.length < 3 || !/^[a-z-]+$/.test(head)) return undefined;
+  if (head.endsWith("ies")) return `${head.slice(0, -3)}y`;
+  if (/(?:s|x|ch|sh)es$/.test(head)) return head.slice(0, -2);
+  return head.replace(/(?<!s)s$/, "");
+}
+
+/** Whether a unit states a count in the given unit: "1 byte", "16+16n bytes", "8 NVIDIA P100 GPUs", "two passes", "parameters: 530B". */
+export function statesCount(text: string, unit: string): boolean {
+  const stem = unit.endsWith("y") ? `${unit.slice(0, -1)}(?:y|ies)` : `${unit}(?:e?s)?`;
+  const number = String.raw`(?:\d[\w,.+]*|${NUMBER_WORDS.source})`;
+  // A field named after the unit counts in it too ("parameters: 530B").
+  return new RegExp(
+    String.raw`(?<![\w./-])${number}[ \t]+(?:[\w-]+[ \t]+){0,2}${stem}\b|\b${stem}[ \t]*:[ \t]*[^\s:]*\d`,
+    "i",
+  ).test(text);
+}
+
 /** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
 const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
 
@@ -96,7 +127,7 @@ const PERSON = new RegExp(
     String.raw`\bet al\b`,
     String.raw`\b(?:[Aa]uthors?|[Cc]reators?|[Ii]nventors?|[Dd]iscoverers?|[Mm]aintainers?|AUTHORS?)\s*:`,
   ].join("|"),
-  "u",
+  "gu",
 );
 
 /** A full name ("Guido van Rossum", "Harrison Chase"); not one that opens with a function word ("The Transformer"). */
@@ -104,26 +135,32 @@ const FULL_NAME =
   /(?<![\p{L}'’])(?!(?:The|A|An|In|On|At|Of|For|To|By|With|From|This|That|These|Those|It|Its|If|When|While|Each|Every|Some|All|Most|No|Not|Use|Using|See)\b)\p{Lu}\p{Ll}+ (?:(?:van|von|de|der|den|da|di|du|le|la) )*\p{Lu}\p{Ll}+/gu;
 
 /**
- * Whether a unit names a person (see PERSON and FULL_NAME). A name that holds a word of what the
- * question asks about is that thing's name, not its maker's ("the Standard Hydrogen Electrode" for
- * "Who discovered hydrogen?").
+ * Whether a unit names a person (see PERSON and FULL_NAME) other than those the question names
+ * (`named`: "Who took over after Guido van Rossum …?" is not answered by "… by Guido van Rossum").
+ * A name that holds a word of what the question asks about (`about`) is that thing's name, not
+ * its maker's ("the Standard Hydrogen Electrode" for "Who discovered hydrogen?").
  */
-export function namesPerson(text: string, about: readonly string[] = []): boolean {
-  if (PERSON.test(text)) return true;
-  return [...text.matchAll(FULL_NAME)].some((m) => !contentTerms(m[0]).some((t) => about.includes(t)));
+export function namesPerson(text: string, about: readonly string[] = [], named: readonly string[] = []): boolean {
+  const asked = (name: string) => {
+    const words = contentTerms(name).filter((t) => !/^\d+$/.test(t) && t !== "al");
+    return words.length > 0 && words.every((t) => named.includes(t));
+  };
+  if ([...text.matchAll(PERSON)].some((m) => !asked(m[0]))) return true;
+  return [...text.matchAll(FULL_NAME)].some((m) => !asked(m[0]) && !contentTerms(m[0]).some((t) => about.includes(t)));
 }
 
 /**
  * Whether a unit states the kind of value a question expects (see QuestionShape.expects); `about`
- * holds the terms of what the question asks about (see namesPerson).
+ * and `named` are the terms of what the question asks about and of the names it uses (see namesPerson).
  */
 export function statesExpected(
   text: string,
   expects: QuestionShape["expects"],
   about: readonly string[] = [],
+  named: readonly string[] = [],
 ): boolean {
   if (expects === "year") return YEAR_LIKE.test(text);
-  if (expects === "person") return namesPerson(text, about);
+  if (expects === "person") return namesPerson(text, about, named);
   // A manual section ("regex(3)") is a name, not a number.
   if (expects === "number") return /\d/.test(text.replace(/\w\(\d\w*\)/g, "")) || NUMBER_WORDS.test(text);
   return true;

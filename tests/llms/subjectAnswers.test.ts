@@ -4,6 +4,7 @@ import { ExtractiveAnswerer, NO_ANSWER_TEXT } from "../../src/llms/ExtractiveAns
 import {
   asksWhy,
   definitionSubject,
+  namesPerson,
   questionShape,
   statesExpected,
   whoRelation,
@@ -131,5 +132,14 @@ describe("compound definition questions", () => {
     expect(out.citations[0]?.sentence).toMatch(/^During training, each layer is frozen/);
     expect(out.answer).not.toContain("still valuable");
     expect(out.answer).not.toContain("Monte Carlo");
+  });
+});
+
+describe("who-questions that name a person", () => {
+  it("are not answered by that person's name", () => {
+    const named = ["quill", "ada", "vorn"];
+    expect(namesPerson("The language was written by Ada Vorn in 1990.", [], named)).toBe(false);
+    expect(namesPerson("Ada Vorn recommends short functions.", [], named)).toBe(false);
+    expect(namesPerson("Ada Vorn handed the project to Bram Olt.", [], named)).toBe(true);
   });
 });
