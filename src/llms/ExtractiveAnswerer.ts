@@ -174,6 +174,8 @@ interface Candidate {
   namesOption?: boolean;
   /** Terms of what the unit sits under: its document's title, section heading and term line. */
   labels: Set<string>;
+  /** The code line the unit's sentence introduces (see AnswerUnit.code): an example, which states no value asked for. */
+  code?: string;
   /** The heading of the section the unit is in, and how many units of that section come before it in the passage. */
   section?: string;
   inSection: number;
@@ -367,8 +369,9 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // line counts: "--freelist-vol=<number> [default: 20000000]" above "This option specifies …").
     const about = questionSubject(question);
     const named = nameTerms(question);
-    const answers = (c: Candidate) =>
-      onTopic(c) && statesExpected(`${c.topic ?? ""}\n${c.sentence}`, shape.expects, about, named);
+    const says = (c: Candidate) =>
+      `${c.topic ?? ""}\n${c.sentence.slice(0, c.sentence.length - (c.code?.length ?? 0))}`;
+    const answers = (c: Candidate) => onTopic(c) && statesExpected(says(c), shape.expects, about, named);
     // A unit whose term line or opening is the long option the question names ("-w, --equal-width: …")
     // is about it, however many of the question's other words a passage that mentions flags shares.
     // "How many bytes …?" is answered by a unit that counts in bytes ("Storage Size: 1 byte") rather than
@@ -381,7 +384,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       first !== undefined &&
       c.score >= this.relativeCutoff * first.score &&
       answers(c) &&
-      statesCount(`${c.topic ?? ""}\n${c.sentence}`, unit);
+      statesCount(says(c), unit);
     const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(counts) ?? first;
     if (best === undefined) return noAnswer();
     // It is as relevant as the best unit next to it, which may repeat the question's words without the value.
@@ -524,6 +527,7 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
             ...(unit.topic ? contentTerms(unit.topic) : []),
           ]),
           ...(unit.section !== undefined ? { section: unit.section } : {}),
+          ...(unit.code !== undefined ? { code: unit.code } : {}),
           inSection,
           lexical: 0,
           context: 0,

@@ -338,6 +338,8 @@ export interface AnswerUnit {
   topic?: string;
   /** True when `topic` is the first field of this field's record ("model: GPT-3" above "parameters: 175B"). */
   record?: boolean;
+  /** The code line a sentence ending in a colon introduces, quoted after it (see introduceCode); part of `text`. */
+  code?: string;
   /** Position in the passage, in reading order. */
   position: number;
 }
@@ -429,7 +431,7 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
       const body = lines[i + 1]?.trim() ?? "";
       if (inFence && /^(```|~~~)/.test(lines[i + 2]?.trim() ?? "") && /^[\w-]+\s*(?:=|::=)\s*\S/.test(body)) {
         push({ text: body, kind: "field" });
-      }
+      } else if (inFence) introduceCode(units, lines, i);
       continue;
     }
     if (inFence) continue;
@@ -499,6 +501,29 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
   }
   flushProse();
   return units;
+}
+
+/** The longest code line a sentence that introduces it may carry (see introduceCode). */
+const MAX_INTRODUCED_CODE = 80;
+
+/**
+ * A sentence that ends with a colon right above a code block introduces its first line ("The syntax
+ * is as follows:" above "[on_true] if [expression] else [on_false]", "you can observe execution
+ * with:" above "callgrind_control -b"): the line is what the sentence says, so the unit carries it.
+ * Other code is never quoted.
+ */
+function introduceCode(units: AnswerUnit[], lines: string[], fence: number): void {
+  const last = units[units.length - 1];
+  const before =
+    lines
+      .slice(0, fence)
+      .findLast((l) => l.trim() !== "")
+      ?.trim() ?? "";
+  const code = lines[fence + 1]?.trim() ?? "";
+  if (last?.kind !== "sentence" || !last.text.endsWith(":") || !before.endsWith(":")) return;
+  if (code === "" || /^(```|~~~)/.test(code) || code.length > MAX_INTRODUCED_CODE) return;
+  last.text = `${last.text} ${code}`;
+  last.code = code;
 }
 
 export { cosineSimilarity } from "../util/cosineSimilarity.js";

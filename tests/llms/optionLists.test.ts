@@ -131,8 +131,9 @@ describe("passages cut out of a code block", () => {
       "frob",
     ];
     expect(startsInFence(lines)).toBe(false);
+    // The sentence ending in a colon carries the one code line it introduces (see introduceCode).
     expect(answerUnits(lines.join("\n")).map((u) => u.text)).toEqual([
-      "Run the profiler like this:",
+      "Run the profiler like this: frob ./prog",
       "Then read the report.",
     ]);
   });
