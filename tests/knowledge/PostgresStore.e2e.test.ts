@@ -178,6 +178,47 @@ describe("PostgresStore keyword scores", () => {
     }
   });
 
+  it("drops the postings of replaced and removed rows; a store with foreign keys on its postings gets the trigger", async () => {
+    const open = () => PostgresStore.open({ url: pg.url, modelId: "hash-32", tablePrefix: "fk", maxConnections: 1 });
+    let store = await open();
+    await store.commit({ put: corpus().slice(0, 6) });
+    await store.close();
+    const { default: pgClient } = await import("pg");
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    // The shape before: each posting checked against its row by a foreign key that cascades.
+    await client.query(`
+      DROP TRIGGER fk_postings_on_owner_delete ON fk_chunks;
+      DROP TRIGGER fk_document_postings_on_owner_delete ON fk_documents;
+      ALTER TABLE fk_postings ADD FOREIGN KEY (label) REFERENCES fk_chunks(label) ON DELETE CASCADE;
+      ALTER TABLE fk_document_postings ADD FOREIGN KEY (sid) REFERENCES fk_documents(sid) ON DELETE CASCADE;`);
+    const orphans = async () => {
+      const { rows } = await client.query<{ chunks: string; documents: string; keys: string }>(`SELECT
+        (SELECT count(*) FROM fk_postings p WHERE NOT EXISTS (SELECT 1 FROM fk_chunks c WHERE c.label = p.label)) AS chunks,
+        (SELECT count(*) FROM fk_document_postings p WHERE NOT EXISTS (SELECT 1 FROM fk_documents d WHERE d.sid = p.sid)) AS documents,
+        (SELECT count(*) FROM pg_constraint WHERE conrelid IN ('fk_postings'::regclass, 'fk_document_postings'::regclass) AND contype = 'f') AS keys`);
+      return rows[0];
+    };
+    store = await open();
+    try {
+      const changed = corpus().slice(0, 1);
+      (changed[0] as SourceWrite).chunks = (changed[0] as SourceWrite).chunks.slice(0, 3);
+      (changed[0] as SourceWrite).vectors = (changed[0] as SourceWrite).vectors.slice(0, 3);
+      await store.commit({ put: changed, remove: ["/corpus/doc5.md"] });
+      await store.commit({ remove: ["/corpus/doc4.md"] });
+      expect(await orphans()).toEqual({ chunks: "0", documents: "0", keys: "0" });
+      const index = new KeywordIndex();
+      index.add([...changed, ...corpus().slice(1, 4)].flatMap((w) => w.chunks));
+      for (const query of ["alpha rare", "gamma delta common"]) {
+        const actual = await store.keywordSearch(query, { k: 10 });
+        expect(actual.map((h) => h.document.id)).toEqual(index.search(query, { k: 10 }).map((h) => h.id));
+      }
+    } finally {
+      await store.close();
+      await client.end();
+    }
+  });
+
   it("a version 2 store (no whole documents) gets them on open", async () => {
     const open = () => PostgresStore.open({ url: pg.url, modelId: "hash-32", tablePrefix: "v2", maxConnections: 1 });
     let store = await open();
