@@ -47,8 +47,8 @@ import { IndexQueue } from "../src/queue/IndexQueue.js";
 import { connectRedis } from "../src/queue/redis.js";
 import { startPostgres } from "../tests/helpers/postgres.js";
 import { startRedis } from "../tests/helpers/redis.js";
-import { WireCounter } from "../tests/helpers/wireCounter.js";
 import { HNSW_DEFAULTS } from "../vectorstores/hnsw.js";
+import { WireCounters } from "./wireCounters.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WORK = process.env.GENERA_BENCH_CACHE ?? join(tmpdir(), "genera-bench-scale");
@@ -523,11 +523,13 @@ async function workers(url: string): Promise<void> {
   > = [];
   // The workers reach the store through a proxy that counts round trips (and adds SCALE_PG_DELAY_MS
   // to each reply, as a network to a real Postgres would): counts that no machine load changes.
-  const wire = await WireCounter.start(url, "postgres", Number(process.env.SCALE_PG_DELAY_MS ?? 0));
+  // The proxies run in a process of their own, so that the store's queries here never hold them.
+  const counters = WireCounters.start();
+  const pgUrl = await counters.proxy(url, "postgres", Number(process.env.SCALE_PG_DELAY_MS ?? 0));
   for (const run of runs) {
     const redis = await startRedis();
     // The workers' Redis commands, counted on their way (the enqueuer's go straight to Redis).
-    const redisWire = await WireCounter.start(redis.url, "redis");
+    const redisUrl = await counters.proxy(redis.url, "redis");
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -554,8 +556,8 @@ async function workers(url: string): Promise<void> {
           {
             env: {
               ...process.env,
-              GENERA_DATABASE_URL: wire.url,
-              GENERA_QUEUE_URL: redisWire.url,
+              GENERA_DATABASE_URL: pgUrl,
+              GENERA_QUEUE_URL: redisUrl,
               GENERA_DATA_DIR: dataDir,
             },
             stdio: ["ignore", "ignore", "pipe"],
@@ -575,8 +577,8 @@ async function workers(url: string): Promise<void> {
       await queue.listen();
       const admin = await connectRedis(redis.url);
       await admin.config("RESETSTAT");
-      wire.reset();
-      redisWire.reset();
+      await counters.reset(pgUrl);
+      await counters.reset(redisUrl);
       const workerCpu0 = children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
       const storeCpu0 = process.cpuUsage();
       const started = performance.now();
@@ -611,9 +613,9 @@ async function workers(url: string): Promise<void> {
         .map(([, name, calls]) => [name as string, Number(calls)] as const)
         .sort((a, b) => b[1] - a[1]);
       process.stderr.write(`\r${label}: Redis ran ${commands.map(([name, calls]) => `${name} ${calls}`).join(", ")}\n`);
-      const redisCalls = redisWire.count;
+      const redisCalls = await counters.count(redisUrl);
       admin.disconnect();
-      const pgTrips = wire.count;
+      const pgTrips = await counters.count(pgUrl);
       process.stderr.write(`\r${label}: ${chunks} chunks reported, ${stored} stored, in ${seconds.toFixed(0)} s\n`);
       rows.push({
         ...run,
@@ -630,11 +632,11 @@ async function workers(url: string): Promise<void> {
     } finally {
       for (const child of children) child.kill("SIGTERM");
       await Promise.all(children.map((c) => new Promise((resolve) => c.once("exit", resolve))));
-      await redisWire.stop();
+      await counters.unproxy(redisUrl);
       await redis.stop();
     }
   }
-  await wire.stop();
+  counters.stop();
   const base = rows[0] as { chunks: number; seconds: number };
   const delay = Number(process.env.SCALE_PG_DELAY_MS ?? 0);
   console.log(

@@ -95,6 +95,18 @@ export interface IndexOptions {
    * embedding instead of delaying them). A rejection stops the run before it commits anything more.
    */
   beforeCommit?: () => Promise<void>;
+  /**
+   * What the store holds for a file (undefined: nothing), as the run reads it and again once it
+   * has committed the file: a queue worker learns from it what its job found and left, without
+   * reading the store again.
+   */
+  onStored?: (path: string, stored: StoredFile | undefined) => void;
+}
+
+/** A stored file as IndexOptions.onStored tells it. */
+export interface StoredFile {
+  hash: string;
+  chunks: number;
 }
 
 export interface IndexProgress {
@@ -432,6 +444,7 @@ export class KnowledgeBase {
         summary.chunksAdded += item.chunks.length;
         summary.chunksDeleted += item.replaces;
         progress.chunksDone += item.chunks.length;
+        options.onStored?.(item.file.absPath, { hash: item.hash, chunks: item.chunks.length });
       }
       emit({ ...progress, phase: "save" });
     };
@@ -444,6 +457,9 @@ export class KnowledgeBase {
       if (at % RECORDS_READ_AHEAD === 0) {
         const group = files.slice(at, at + RECORDS_READ_AHEAD).map((f) => f.absPath);
         records = await timed("reading", () => this.store.getSources(group));
+        for (const [i, record] of records.entries()) {
+          options.onStored?.(group[i] as string, record && { hash: record.hash, chunks: record.chunkIds.length });
+        }
       }
       const previous = records[at % RECORDS_READ_AHEAD];
       try {

@@ -1,6 +1,6 @@
 import type { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import type { IndexProgress, IndexSummary } from "../knowledge/KnowledgeBase.js";
+import type { IndexProgress, IndexSummary, StoredFile } from "../knowledge/KnowledgeBase.js";
 import { connectRedis } from "./redis.js";
 
 /** The BullMQ queue every enqueuer and worker of one deployment shares. */
@@ -23,10 +23,7 @@ export interface IndexJobData {
 }
 
 /** A stored file as a job's summary needs it. */
-export interface StoredFile {
-  hash: string;
-  chunks: number;
-}
+export type { StoredFile } from "../knowledge/KnowledgeBase.js";
 
 /** The part of IndexProgress a job reports while it runs. */
 export type IndexJobProgress = Pick<

@@ -112,21 +112,19 @@ async function runJob(
   signal: AbortSignal,
 ): Promise<IndexSummary> {
   const { paths, root, chunkSize, chunkOverlap } = job.data;
-  // Recorded once, before anything is committed: an earlier attempt may have committed some files
-  // before it was killed (or lost its lock), and this attempt then finds them unchanged. The read
-  // and its write to Redis run while the files load and embed; the first commit waits for them.
-  let before = job.data.before;
-  const started = performance.now();
-  const recorded = before
-    ? Promise.resolve()
-    : storedFiles(kb, paths).then(async (stored) => {
-        before = stored;
-        await job.updateData({ ...job.data, before });
-      });
-  // A failure there surfaces at the commit that awaits it (an error here and now would be unhandled).
-  recorded.catch(() => {});
+  // What the store held for each file before the job's first attempt, recorded in the job before
+  // this attempt commits anything: an earlier attempt may have committed some files before it was
+  // killed (or lost its lock), and this one then finds them unchanged. The first attempt takes it
+  // from the index run's own read of the files' records; its write to Redis runs while the files
+  // load and embed, and the first commit waits for it. `after`: what the job leaves, as the run
+  // read and committed it (no read of the store at the end).
+  const given = new Map(paths.map((path) => [resolve(path), path]));
+  const before: Record<string, StoredFile | null> = { ...job.data.before };
+  const after: Record<string, StoredFile | null> = {};
+  let recording = Promise.resolve();
+  let unwritten = false;
   let recordedSeconds = 0;
-  void recorded.then(() => (recordedSeconds = (performance.now() - started) / 1000)).catch(() => {});
+  const started = performance.now();
   // Progress for the enqueuer only once a job has run for a while: each report is a Redis round
   // trip and an event, and a short job's completion says all of it.
   let reported = Date.now();
@@ -141,7 +139,24 @@ async function runJob(
     // More jobs of the same load may follow: the worker ends the load when the queue runs dry.
     finishLoad: false,
     signal,
-    beforeCommit: () => recorded,
+    onStored: (absPath, stored) => {
+      const path = given.get(absPath);
+      if (path === undefined) return;
+      after[path] = stored ?? null;
+      if (path in before) return;
+      before[path] = stored ?? null;
+      // One write for the records read together (they arrive in one go), chained after the last.
+      if (unwritten) return;
+      unwritten = true;
+      recording = recording.then(async () => {
+        unwritten = false;
+        await job.updateData({ ...job.data, before: { ...before } });
+        recordedSeconds = (performance.now() - started) / 1000;
+      });
+      // A failure surfaces at the commit that waits for it.
+      recording.catch(() => {});
+    },
+    beforeCommit: () => recording,
     onProgress: (e) => {
       const now = Date.now();
       if (e.phase === "done" || now - reported < PROGRESS_MS) return;
@@ -157,30 +172,14 @@ async function runJob(
     },
   });
   if (summary.aborted) throw new Error("the worker stopped before the job finished; it will be retried");
-  // A job that committed nothing never waited for its record: it must still be there for the summary.
-  await recorded;
-  const afterStarted = performance.now();
-  const after = await storedFiles(kb, paths);
-  if (summary.timings) {
-    summary.timings.recording = recordedSeconds;
-    summary.timings.summing = (performance.now() - afterStarted) / 1000;
-  }
-  return jobSummary(summary, before ?? {}, after, root, paths);
+  // A job that committed nothing never waited for its record; a retry needs it all the same.
+  await recording;
+  if (summary.timings) summary.timings.recording = recordedSeconds;
+  return jobSummary(summary, before, after, root, paths);
 }
 
 /** How long a job runs before it reports progress, and then how often (each report is a Redis round trip). */
 const PROGRESS_MS = 250;
-
-/** What the store holds for each of `paths` (null: nothing), in one read. */
-async function storedFiles(kb: KnowledgeBase, paths: string[]): Promise<Record<string, StoredFile | null>> {
-  const records = await kb.store.getSources(paths.map((path) => resolve(path)));
-  return Object.fromEntries(
-    paths.map((path, i) => {
-      const record = records[i];
-      return [path, record ? { hash: record.hash, chunks: record.chunkIds.length } : null];
-    }),
-  );
-}
 
 /**
  * The job's summary from what its files were before its first attempt and are now: the same as
