@@ -408,13 +408,24 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     });
     heading = undefined;
   };
+  // The line of a one-line code block just read: "This will print out the current backtrace." right
+  // below "callgrind_control -b" is about that line, as a paragraph is about its term line.
+  let shown: string | undefined;
   const flushProse = () => {
     if (prose.length === 0) return;
     const text = prose.join("\n");
     // A paragraph that is one short line without a full stop is a term the next paragraphs explain.
     const term = prose.length === 1 && looksLikeTerm(text.trim()) ? stripInlineMarkdown(text.trim()) : undefined;
-    for (const sentence of textToSentences(text)) push({ text: sentence, kind: "sentence" });
+    for (const [k, sentence] of textToSentences(text).entries()) {
+      if (k === 0 && shown !== undefined && REFERS_BACK.test(sentence)) {
+        const own = topic;
+        topic = shown;
+        push({ text: sentence, kind: "sentence" });
+        topic = own;
+      } else push({ text: sentence, kind: "sentence" });
+    }
     if (term !== undefined) topic = term;
+    shown = undefined;
     prose = [];
   };
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
@@ -432,6 +443,8 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
       if (inFence && /^(```|~~~)/.test(lines[i + 2]?.trim() ?? "") && /^[\w-]+\s*(?:=|::=)\s*\S/.test(body)) {
         push({ text: body, kind: "field" });
       } else if (inFence) introduceCode(units, lines, i);
+      const oneLine = inFence && /^(```|~~~)/.test(lines[i + 2]?.trim() ?? "") && body.length <= MAX_INTRODUCED_CODE;
+      if (inFence) shown = oneLine && body !== "" ? body : undefined;
       continue;
     }
     if (inFence) continue;
@@ -439,6 +452,7 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
     if (headingMatch) {
       flushProse();
       topic = undefined;
+      shown = undefined;
       heading = stripInlineMarkdown(headingMatch[1] as string);
       section = heading;
       header = undefined;
@@ -502,6 +516,9 @@ export function answerUnits(text: string, section?: string): AnswerUnit[] {
   flushProse();
   return units;
 }
+
+/** A sentence that opens by referring to what was just shown ("This will print …", "It prints …"). */
+const REFERS_BACK = /^(?:This|It|That|These|Here)\b/;
 
 /** The longest code line a sentence that introduces it may carry (see introduceCode). */
 const MAX_INTRODUCED_CODE = 80;

@@ -47,4 +47,36 @@ describe("a sentence that introduces a code line", () => {
     });
     expect(out.answer).toContain("<then> when <test> otherwise <else>");
   });
+
+  it("reads a sentence that refers back to a one-line block as being about that line", async () => {
+    const text = [
+      "While the run goes on, you can watch it with:",
+      "",
+      "```",
+      "quill-watch --stack",
+      "```",
+      "",
+      "This will print out the current call stack. Other options exist.",
+      "",
+      "```",
+      "quill-watch --heap",
+      "```",
+      "",
+      "The heap view is slower.",
+    ].join("\n");
+    const units = answerUnits(text);
+    expect(units.find((u) => u.text.startsWith("This will print"))?.topic).toBe("quill-watch --stack");
+    expect(units.find((u) => u.text.startsWith("Other options"))?.topic).toBeUndefined();
+    // A sentence that does not refer back is not about the block.
+    expect(units.find((u) => u.text.startsWith("The heap view"))?.topic).toBeUndefined();
+    const doc = new Document({
+      pageContent: text,
+      metadata: { source: "watch.md", title: "Watching a run", headings: ["Watching a run"], startChar: 0 },
+    });
+    const out = await new ExtractiveAnswerer().invoke({
+      question: "Which command prints the current call stack of a run?",
+      documents: [doc],
+    });
+    expect(out.answer).toContain("quill-watch --stack: This will print out the current call stack.");
+  });
 });
