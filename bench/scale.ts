@@ -16,7 +16,8 @@
  *    chunks/s, the ratio to one worker, and the CPU each side used per chunk (SCALE_WORKER_RUNS
  *    picks the runs, e.g. 1x1,2x1); what no machine load changes: the workers' Postgres round trips
  *    and Redis commands per job (counted by proxies in front of both), and where a job's time went
- *    (its own timings per step). SCALE_PG_DELAY_MS=n holds each Postgres reply n ms, as a network would.
+ *    (its own timings per step). SCALE_PG_DELAY_MS=n holds each Postgres reply n ms, as a network would;
+ *    SCALE_COUNT=0 leaves the counting proxies out.
  *
  * The 100k goal in one command: SCALE_CHUNKS=100000 SCALE_WORKER_CHUNKS=100000 npm run bench:scale
  *
@@ -524,7 +525,8 @@ async function workers(url: string): Promise<void> {
   // The workers reach the store through a proxy that counts round trips (and adds SCALE_PG_DELAY_MS
   // to each reply, as a network to a real Postgres would): counts that no machine load changes.
   // The proxies run in a process of their own, so that the store's queries here never hold them.
-  const counters = WireCounters.start();
+  // SCALE_COUNT=0: no proxies, the workers reach both servers directly (timings only).
+  const counters = WireCounters.start(process.env.SCALE_COUNT !== "0");
   const pgUrl = await counters.proxy(url, "postgres", Number(process.env.SCALE_PG_DELAY_MS ?? 0));
   for (const run of runs) {
     const redis = await startRedis();
@@ -638,6 +640,7 @@ async function workers(url: string): Promise<void> {
   }
   counters.stop();
   const base = rows[0] as { chunks: number; seconds: number };
+  const perJob = (count: number) => (Number.isNaN(count) ? "–" : (count / files).toFixed(1));
   const delay = Number(process.env.SCALE_PG_DELAY_MS ?? 0);
   console.log(
     `\nWorkers: ${files} files of ${perFile} chunks enqueued, USE-lite with ${threads} embedding thread(s) per worker, PGlite store (in this process)${delay ? `, ${delay} ms added to each Postgres reply` : ""}:\n`,
@@ -649,7 +652,7 @@ async function workers(url: string): Promise<void> {
   for (const r of rows) {
     const rate = r.chunks / r.seconds;
     console.log(
-      `| ${r.workers} × ${r.concurrency} | ${r.chunks} / ${r.stored} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× | ${(r.workerCpu / r.chunks).toFixed(4)} | ${(r.storeCpu / r.chunks).toFixed(4)} | ${((r.workerCpu + r.storeCpu) / r.seconds).toFixed(2)} | ${(r.pgTrips / files).toFixed(1)} | ${(r.redisCalls / files).toFixed(1)} |`,
+      `| ${r.workers} × ${r.concurrency} | ${r.chunks} / ${r.stored} | ${r.seconds.toFixed(1)} | ${rate.toFixed(1)} | ${(rate / (base.chunks / base.seconds)).toFixed(2)}× | ${(r.workerCpu / r.chunks).toFixed(4)} | ${(r.storeCpu / r.chunks).toFixed(4)} | ${((r.workerCpu + r.storeCpu) / r.seconds).toFixed(2)} | ${perJob(r.pgTrips)} | ${perJob(r.redisCalls)} |`,
     );
   }
   // Where a job's time went (wall clock, ms per job, summed over the jobs' own reports).

@@ -14,14 +14,16 @@ export class WireCounters {
   private next = 0;
   private readonly waiting = new Map<number, (reply: { url?: string; count?: number }) => void>();
 
-  private constructor(private readonly child: ChildProcess) {
-    child.on("message", (reply: { id: number; url?: string; count?: number }) => {
+  private constructor(private readonly child?: ChildProcess) {
+    child?.on("message", (reply: { id: number; url?: string; count?: number }) => {
       this.waiting.get(reply.id)?.(reply);
       this.waiting.delete(reply.id);
     });
   }
 
-  static start(): WireCounters {
+  /** `enabled` false: no proxies (the clients reach the servers directly) and no counts (NaN). */
+  static start(enabled = true): WireCounters {
+    if (!enabled) return new WireCounters();
     // The same loader flags as this process (TypeScript), and the IPC channel.
     return new WireCounters(
       fork(import.meta.filename, ["--serve"], { stdio: ["ignore", "inherit", "inherit", "ipc"] }),
@@ -30,6 +32,7 @@ export class WireCounters {
 
   /** A counting proxy in front of `target`; resolves to the URL to give the clients instead. */
   async proxy(target: string, protocol: "postgres" | "redis", delayMs = 0): Promise<string> {
+    if (!this.child) return target;
     return (await this.ask({ op: "start", target, protocol, delayMs })).url as string;
   }
 
@@ -38,7 +41,7 @@ export class WireCounters {
   }
 
   async count(url: string): Promise<number> {
-    return (await this.ask({ op: "count", url })).count as number;
+    return this.child ? ((await this.ask({ op: "count", url })).count as number) : Number.NaN;
   }
 
   async unproxy(url: string): Promise<void> {
@@ -46,14 +49,16 @@ export class WireCounters {
   }
 
   stop(): void {
-    this.child.kill();
+    this.child?.kill();
   }
 
   private ask(request: Record<string, unknown>): Promise<{ url?: string; count?: number }> {
+    const child = this.child;
+    if (!child) return Promise.resolve({});
     const id = ++this.next;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.child.send({ ...request, id });
+      child.send({ ...request, id });
     });
   }
 }
