@@ -244,12 +244,21 @@ export function questionParts(question: string): { property: string[]; subject: 
   const of = /^(?:what|which) (?:is|are|was|were) (?:the |an? )?([\w\s-]{2,40}?) (?:of|for) (.+)$/.exec(q);
   const possessive = /^(?:what|which) (?:is|are|was|were) ([\w-]+)['’]s ([\w\s-]{2,40})$/.exec(q);
   const who = WHO_RELATION.exec(q.replace(COMPOUND_TAIL, ""));
-  const terms = (text: string | undefined) => (text ? contentTerms(text) : []);
-  if (of) return { property: terms(of[1]), subject: terms(of[2]) };
+  // "… of a model that spreads its probability evenly …", "Who proposed sharing a single key …?": a
+  // subject that says what something does describes it rather than naming it; any of its words
+  // ("across") may be missing from the passage that answers, so it names no subject.
+  const terms = (text: string | undefined) => (text && !DESCRIPTION.test(text) ? contentTerms(text) : []);
+  if (of) return { property: contentTerms(of[1] as string), subject: terms(of[2]) };
   if (possessive) return { property: terms(possessive[2]), subject: terms(possessive[1]) };
   // "What does the SQL command CREATE SYNONYM do?" is answered from a passage that names it.
   return { property: [], subject: terms(who?.[2] ?? definitionSubject(question)) };
 }
+
+/**
+ * A subject that opens with a verb's -ing form and its object ("sharing a single key …"; not a noun
+ * such as "padding" or "string type") or holds a relative clause ("a model that …").
+ */
+const DESCRIPTION = /^(?:the |an? )?[a-z]{2,}ing(?: [\w-]+){2,}|\b(?:that|which|who|whose|where)\b/;
 
 /**
  * "Who proposed X?", "Who originally invented X?": the verb names how a person relates to X, which

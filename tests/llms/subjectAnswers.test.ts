@@ -6,6 +6,7 @@ import {
   definitionSubject,
   namesPerson,
   questionShape,
+  questionSubject,
   statesExpected,
   whoRelation,
 } from "../../src/llms/questionAnalysis.js";
@@ -141,5 +142,32 @@ describe("who-questions that name a person", () => {
     expect(namesPerson("The language was written by Ada Vorn in 1990.", [], named)).toBe(false);
     expect(namesPerson("Ada Vorn recommends short functions.", [], named)).toBe(false);
     expect(namesPerson("Ada Vorn handed the project to Bram Olt.", [], named)).toBe(true);
+  });
+});
+
+describe("a subject that describes rather than names", () => {
+  it("names no subject a passage must write", () => {
+    expect(questionSubject("Who proposed sharing one lantern across all night watches?")).toEqual([]);
+    expect(questionSubject("What is the cost of a watch that shares its lantern with others?")).toEqual([]);
+    expect(questionSubject("What is the default value of the Harbour registry key for Quarry?").length).toBe(4);
+    expect(questionSubject("What is the initial value of padding?").length).toBe(1);
+  });
+
+  it("is answered by the passage that covers it in other words", async () => {
+    const watches = new Document({
+      pageContent: [
+        "# Night watches",
+        "",
+        "## Shared lanterns",
+        "",
+        "Proposed by Orla Fenwick in 1821, the single-lantern rota lets every night watch use one shared lantern, which saves oil at a small cost in light.",
+      ].join("\n"),
+      metadata: { source: "watches.md", title: "Night watches", headings: ["Night watches"], startChar: 0 },
+    });
+    const out = await new ExtractiveAnswerer().invoke({
+      question: "Who proposed sharing one lantern across all night watches?",
+      documents: [watches],
+    });
+    expect(out.answer).toContain("Orla Fenwick");
   });
 });
