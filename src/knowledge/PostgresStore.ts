@@ -349,6 +349,9 @@ export class PostgresStore implements KnowledgeStore {
     const dimension = checkBatch(batch.put ?? [], this.dim);
     // A path put twice: the last put wins, as if they were committed one after the other.
     const puts = [...new Map((batch.put ?? []).map((put) => [put.record.path, put])).values()];
+    // The rows' text (vectors, terms, whole documents) is made before the lock is taken: no other
+    // writer waits while this process analyses and formats.
+    const rows = puts.length ? this.rowsOf(puts) : undefined;
     const t = this.t;
     // One writer at a time across every process sharing the store: id checks and the first
     // vector's dimension are then decided against a table no one else is changing. A commit takes
@@ -366,7 +369,7 @@ export class PostgresStore implements KnowledgeStore {
         if (stored === undefined && dimension !== undefined && puts.some((p) => p.chunks.length)) {
           await this.startFirstLoad(client, dimension);
         }
-        if (puts.length) await this.writeSources(client, puts);
+        if (rows) await this.writeSources(client, puts, rows);
         // After the puts, whose id check sees the store as it was before this batch; a path both
         // removed and put ends as put, as if removed first.
         if (batch.remove?.length) {
@@ -388,19 +391,60 @@ export class PostgresStore implements KnowledgeStore {
     if (dimension !== undefined && puts.some((p) => p.chunks.length)) this.dim = dimension;
   }
 
+  /** What `writeSources` inserts, as statement parameters, but for the sources' keys (known once upserted). */
+  private rowsOf(puts: SourceWrite[]) {
+    const chunks = puts.flatMap((put) =>
+      put.chunks.map((chunk, i) => ({ path: put.record.path, chunk, vector: put.vectors[i] as number[] })),
+    );
+    const slices: Array<{ paths: string[]; params: unknown[] }> = [];
+    for (let start = 0; start < chunks.length; start += INSERT_ROWS) {
+      const slice = chunks.slice(start, start + INSERT_ROWS);
+      const analysed = this.keywords.analyse(slice.map((c) => c.chunk));
+      slices.push({
+        paths: slice.map((c) => c.path),
+        // $2…$16 of the chunks' statement ($1: their sources' keys).
+        params: [
+          slice.map((c) => c.chunk.id as string),
+          slice.map((c) => withoutNul(c.chunk.pageContent)),
+          slice.map((c) => JSON.stringify(c.chunk.metadata ?? {}).replaceAll("\\u0000", "")),
+          slice.map((c) => vectorLiteral(c.vector)),
+          ...[0, 1, 2].map((f) => analysed.map((a) => a.lengths[f])),
+          ...this.keywords.columns(
+            slice.map((c) => c.chunk.id),
+            analysed,
+          ),
+        ],
+      });
+    }
+    const documents = puts.flatMap((put) => {
+      const whole = wholeDocument(this.documents, put.record.source, put.chunks);
+      return whole ? [{ path: put.record.path, ...whole }] : [];
+    });
+    return { slices, documents };
+  }
+
   /**
    * Replaces the sources of `puts` (under the commit's lock): their rows upserted with the old
    * chunks and whole documents gone (their postings cascade), then the new chunks with their
-   * postings and each source's whole document with its postings.
+   * postings and each source's whole document with its postings (`rows`, made beforehand).
    */
-  private async writeSources(client: PoolClient, puts: SourceWrite[]): Promise<void> {
+  private async writeSources(
+    client: PoolClient,
+    puts: SourceWrite[],
+    rows: ReturnType<PostgresStore["rowsOf"]>,
+  ): Promise<void> {
     const t = this.t;
     const asked = puts.flatMap((put) => put.chunks.map((c) => [c.id as string, put.record.path] as const));
     const records = puts.map((put) => put.record);
     // One statement, one snapshot: the ids are checked against the store as it was before this
     // batch (as the embedded store does); a taken one rolls the whole transaction back. A first
     // load's mark takes the time of its latest commit (no row while no load is deferred).
-    const { rows } = await client.query<{ sid: string; path: string; taken_id: string | null; taken_path: string }>(
+    const { rows: upserted } = await client.query<{
+      sid: string;
+      path: string;
+      taken_id: string | null;
+      taken_path: string;
+    }>(
       `WITH taken AS (
          SELECT a.id, a.path FROM unnest($1::text[], $2::text[]) AS a(id, path)
          JOIN ${t.chunks} c ON c.id = a.id JOIN ${t.sources} o USING (sid) WHERE o.path <> a.path LIMIT 1
@@ -431,7 +475,7 @@ export class PostgresStore implements KnowledgeStore {
         records.map((r) => r.indexedAt),
       ],
     );
-    const conflict = rows.find((row) => row.taken_id !== null);
+    const conflict = upserted.find((row) => row.taken_id !== null);
     if (conflict) {
       throw new GeneraError(
         "CONFLICT",
@@ -439,30 +483,11 @@ export class PostgresStore implements KnowledgeStore {
         { details: { id: conflict.taken_id, path: conflict.taken_path } },
       );
     }
-    const sids = new Map(rows.map((row) => [row.path, row.sid]));
-    const chunks = puts.flatMap((put) =>
-      put.chunks.map((chunk, i) => ({ sid: sids.get(put.record.path), chunk, vector: put.vectors[i] as number[] })),
-    );
+    const sids = new Map(upserted.map((row) => [row.path, row.sid]));
     // Whole documents go with the first statement (their rows need only the sources').
-    let documents = puts.flatMap((put) => {
-      const whole = wholeDocument(this.documents, put.record.source, put.chunks);
-      return whole ? [{ sid: sids.get(put.record.path), ...whole }] : [];
-    });
-    for (let start = 0; start < chunks.length || documents.length; start += INSERT_ROWS) {
-      const slice = chunks.slice(start, start + INSERT_ROWS);
-      const analysed = this.keywords.analyse(slice.map((c) => c.chunk));
-      const params: unknown[] = [
-        slice.map((c) => c.sid),
-        slice.map((c) => c.chunk.id as string),
-        slice.map((c) => withoutNul(c.chunk.pageContent)),
-        slice.map((c) => JSON.stringify(c.chunk.metadata ?? {}).replaceAll("\\u0000", "")),
-        slice.map((c) => vectorLiteral(c.vector)),
-        ...[0, 1, 2].map((f) => analysed.map((a) => a.lengths[f])),
-        ...this.keywords.columns(
-          slice.map((c) => c.chunk.id),
-          analysed,
-        ),
-      ];
+    let documents = rows.documents.map((d) => ({ ...d, sid: sids.get(d.path) }));
+    for (const slice of rows.slices) {
+      const params: unknown[] = [slice.paths.map((path) => sids.get(path)), ...slice.params];
       let rest = "";
       if (documents.length) {
         const at = params.length + 1;
@@ -472,12 +497,11 @@ export class PostgresStore implements KnowledgeStore {
           // A text[] per document: passed as one array literal each, unnested back below.
           documents.map((d) => JSON.stringify(d.chunkIds)),
           ...[0, 1, 2].map((f) => documents.map((d) => d.analysed?.lengths[f] ?? 0)),
+          ...this.documents.columns(
+            documents.map((d) => d.sid),
+            documents.map((d) => d.analysed ?? { terms: new Map(), lengths: [0, 0, 0] }),
+          ),
         );
-        const documentPostings = this.documents.columns(
-          documents.map((d) => d.sid),
-          documents.map((d) => d.analysed ?? { terms: new Map(), lengths: [0, 0, 0] }),
-        );
-        params.push(...documentPostings);
         rest = `, d AS (
            INSERT INTO ${t.documents} (sid, source, chunk_ids, len_title, len_headings, len_body)
            SELECT sid, source, ARRAY(SELECT e FROM jsonb_array_elements_text(ids::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n), lt, lh, lb
