@@ -91,12 +91,13 @@ export class IndexQueue {
     return added.map((job) => job.id as string);
   }
 
-  async status(id: string): Promise<IndexJobStatus | undefined> {
+  /** `completed`: the caller saw the job's "completed" event (a final state): only its record is read. */
+  async status(id: string, completed = false): Promise<IndexJobStatus | undefined> {
     // The state first, the record after: a finished state is final, so the record read next holds
     // the job's result. Read the other way round, a job that finished between the two reads came
     // back "done" with the record of its running self (no summary), and the enqueuer counted it as
     // 0 chunks (980 of 1,000 reported while the store held 1,000).
-    const state = await this.queue.getJobState(id);
+    const state = completed ? "completed" : await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     return job ? statusOf(job, state) : undefined;
   }
@@ -117,9 +118,10 @@ export class IndexQueue {
     const outstanding = new Set(ids);
     const finished = new Map<string, IndexJobStatus>();
     let wake: () => void = () => {};
+    let heard = Date.now();
     const settle = async (id: string, returned?: IndexSummary) => {
       if (!outstanding.has(id)) return;
-      const status = await this.status(id);
+      const status = await this.status(id, returned !== undefined);
       // A job already removed (KEPT_JOBS) finished long ago: its outcome is what its "completed"
       // event carried, or gone if that event was missed.
       const final = status ?? {
@@ -136,15 +138,24 @@ export class IndexQueue {
       if (!outstanding.size) wake();
     };
     const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      heard = Date.now();
       if (outstanding.has(jobId)) handlers.onProgress?.(jobId, data as IndexJobProgress);
     };
-    const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+    const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+      heard = Date.now();
       void settle(jobId, typeof returnvalue === "object" && returnvalue ? (returnvalue as IndexSummary) : undefined);
-    const onDone = ({ jobId }: { jobId: string }) => void settle(jobId);
+    };
+    const onDone = ({ jobId }: { jobId: string }) => {
+      heard = Date.now();
+      void settle(jobId);
+    };
     events.on("progress", onProgress);
     events.on("completed", onCompleted);
     events.on("failed", onDone);
+    // While events flow the subscription is alive; a sweep (two Redis reads per outstanding job) is
+    // for when they have been quiet a while: a missed event, or workers that are all busy or gone.
     const sweep = setInterval(() => {
+      if (Date.now() - heard < SWEEP_MS) return;
       for (const id of [...outstanding].slice(0, 500)) void settle(id);
     }, SWEEP_MS);
     try {
