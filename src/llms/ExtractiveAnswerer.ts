@@ -376,13 +376,15 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // is about it, however many of the question's other words a passage that mentions flags shares.
     // "How many bytes …?" is answered by a unit that counts in bytes ("Storage Size: 1 byte") rather than
     // by one that merely has a digit ("written as 1, 0"), when it is nearly as relevant (as a further
-    // sentence would have to be).
+    // sentence would have to be) and its passage covers the question as well ("about 64 bytes" in
+    // another setting's page does not answer for a real value).
     const first = candidates.find(answers);
     const unit = shape.expects === "number" ? countedUnit(question) : undefined;
     const counts = (c: Candidate) =>
       unit !== undefined &&
       first !== undefined &&
       c.score >= this.relativeCutoff * first.score &&
+      c.context >= first.context &&
       answers(c) &&
       statesCount(says(c), unit);
     const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(counts) ?? first;
@@ -857,7 +859,7 @@ const DEFINES_WEIGHT = 1;
 const SECTION_OPENING = 2;
 
 /** How much a unit that gives a reason is preferred when a definition question also asks why (see Candidate.reason). */
-const REASON_WEIGHT = 0.5;
+const REASON_WEIGHT = 0.25;
 
 /** A unit defines X when X's key term is among its first this many content terms. */
 const DEFINER_WINDOW = 4;

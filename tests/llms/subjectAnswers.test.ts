@@ -134,6 +134,27 @@ describe("compound definition questions", () => {
     expect(out.answer).not.toContain("still valuable");
     expect(out.answer).not.toContain("Monte Carlo");
   });
+
+  it("lead with what X is, then the reason, when no one sentence says both", async () => {
+    const search = new Document({
+      pageContent: [
+        "# Searching for paths",
+        "",
+        "## Glide search",
+        "",
+        "Glide search keeps the K best partial paths at each step. Every path is extended by each possible next move.",
+        "",
+        "Because scores only fall as paths grow, glide search favours short paths, so its scores are divided by a length penalty.",
+      ].join("\n"),
+      metadata: { source: "search.md", title: "Searching for paths", headings: ["Searching for paths"], startChar: 0 },
+    });
+    const out = await new ExtractiveAnswerer().invoke({
+      question: "What is glide search and why is it used?",
+      documents: [search],
+    });
+    expect(out.citations[0]?.sentence).toMatch(/^Glide search keeps the K best/);
+    expect(out.answer).toContain("Because scores only fall");
+  });
 });
 
 describe("who-questions that name a person", () => {
