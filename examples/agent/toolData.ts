@@ -24,6 +24,7 @@ import {
 import { IMAGE_GENERATOR_NAMES } from "../../src/agents/tools/imageTool.js";
 import { defaultUseModelDir } from "../../src/embeddings/useLiteAssets.js";
 import { seededRandom } from "../../src/engine/index.js";
+import { type SynonymLookup, wordNetSynonyms } from "./frameSynonyms.js";
 import {
   COMPARE_FAMILIES,
   DATE_FAMILIES,
@@ -56,6 +57,7 @@ export function holdOutDev(on: boolean): void {
   trainingModifiers = undefined;
   trainingVerbs = undefined;
   trainingActions = undefined;
+  synonymBlocked = undefined;
 }
 
 export interface ToolExample {
@@ -1210,7 +1212,12 @@ const MIX: Array<[Intent, number]> = [
   ["generate_image", 2],
 ];
 
-export function generateToolDataset(split: Split, count: number, seed = split === "train" ? 1 : 2): ToolExample[] {
+export function generateToolDataset(
+  split: Split,
+  count: number,
+  seed = split === "train" ? 1 : 2,
+  options: { frameSynonyms?: boolean } = {},
+): ToolExample[] {
   const rng = seededRandom(seed);
   const total = MIX.reduce((s, [, w]) => s + w, 0);
   const out: ToolExample[] = [];
@@ -1224,7 +1231,76 @@ export function generateToolDataset(split: Split, count: number, seed = split ==
     }
     out.push(oneExample(rng, split, intent));
   }
+  if (split === "train" && options.frameSynonyms !== false) {
+    // Its own stream, so the requests drawn above stay the same with or without synonyms.
+    const swapRng = seededRandom(seed + 7919);
+    return out.map((ex) => (swapRng() < SYNONYM_RATE ? withFrameSynonyms(swapRng, ex) : ex));
+  }
   return out;
+}
+
+/*
+ * Frame-word synonyms (training only; frameSynonyms.ts): a share of the training rows have
+ * some of their frame words (never an argument's) swapped for a WordNet synonym, so the
+ * model meets frame words it cannot have memorised, as every held-out frame brings some.
+ * Refusals keep their verbs (a synonym of an errand may be a verb the tools serve), a row
+ * whose calls would change keeps its words, and no synonym is a word of the held-out
+ * frames, verbs or values (nor of the dev ones while they are held out).
+ */
+const SYNONYM_RATE = 0.3;
+const SYNONYM_WORD_RATE = 0.5;
+/** Question words and auxiliaries: swapping them ("what do we have" → "what make we have") only garbles the frame. */
+const KEPT_WORDS = new Set(
+  (
+    "what which who whom whose how why where when whether do does did done is are was were be been being am " +
+    "have has had can could would will should shall may might must let get got give make need want like " +
+    "there here i we you us they them he she him her up out one not no yes just more much many very too"
+  ).split(" "),
+);
+let synonyms: SynonymLookup | undefined;
+let synonymBlocked: Set<string> | undefined;
+
+function withFrameSynonyms(rng: Rng, ex: ToolExample): ToolExample {
+  if (ex.intent === "refuse") return ex;
+  synonyms ??= wordNetSynonyms();
+  synonymBlocked ??= blockedSynonyms();
+  const lookup = synonyms;
+  const blocked = synonymBlocked;
+  const tokens = tokenizeRequest(ex.text);
+  let text = "";
+  let at = 0;
+  let swapped = false;
+  tokens.forEach((t, i) => {
+    const lower = t.text.toLowerCase();
+    if (ex.tags[i] !== "O" || !/^[a-z]{3,}$/i.test(t.text) || KEPT_WORDS.has(lower) || isFunctionWord(lower)) return;
+    const options = lookup(lower).filter((w) => !blocked.has(w) && !KEPT_WORDS.has(w) && !isFunctionWord(w));
+    if (options.length === 0 || rng() >= SYNONYM_WORD_RATE) return;
+    const synonym = pick(rng, options);
+    text += ex.text.slice(at, t.start) + (/^[A-Z]/.test(t.text) ? capital(synonym) : synonym);
+    at = t.end;
+    swapped = true;
+  });
+  if (!swapped) return ex;
+  text += ex.text.slice(at);
+  // Single-word synonyms keep the token count, so each token keeps its tag.
+  if (tokenizeRequest(text).length !== tokens.length) return ex;
+  const plan = planCalls(ex.intent, ex.spans, text);
+  const same =
+    JSON.stringify(plan.calls) === JSON.stringify(ex.calls) && (plan.operation ?? undefined) === ex.operation;
+  return same ? { ...ex, text } : ex;
+}
+
+/** Words no synonym may be: the held-out (and dev) frames' own words, their unsupported verbs, every made-up value word. */
+function blockedSynonyms(): Set<string> {
+  const heldOutActions = [...half(ACTIONS, "test"), ...(devHeldOut ? half(ACTIONS, "dev") : [])];
+  const { nouns, modifiers, verbs } = vocabularyWords();
+  return new Set([
+    ...heldOutOnlyWords(),
+    ...heldOutActions.flatMap(([verb, objects]) => [verb, ...objects].flatMap(frameTokens)),
+    ...nouns,
+    ...modifiers,
+    ...verbs,
+  ]);
 }
 
 /*
@@ -1288,12 +1364,19 @@ function withinOneEdit(a: string[], b: string[]): boolean {
 
 const trigrams = (tokens: string[]) => tokens.slice(2).map((_t, i) => tokens.slice(i, i + 3).join(" "));
 
+/** Words that only the held-out (and, while it is held out, the dev) frames use. */
+export function heldOutOnlyWords(): Set<string> {
+  const heldOut = [...poolFrames("test"), ...(devHeldOut ? poolFrames("dev") : [])];
+  const training = poolFrames("train");
+  const trainingWords = new Set([...training.flat(), ...[...PREFIXES, ...SUFFIXES].flatMap(frameTokens), SLOT]);
+  return new Set(heldOut.flat().filter((w) => !trainingWords.has(w)));
+}
+
 /** Why a training frame comes too near the held-out frames, or undefined when it does not. */
 export function phrasingGuard(): (frame: string) => string | undefined {
   const heldOut = [...poolFrames("test"), ...(devHeldOut ? poolFrames("dev") : [])];
   const training = poolFrames("train");
-  const trainingWords = new Set([...training.flat(), ...[...PREFIXES, ...SUFFIXES].flatMap(frameTokens), SLOT]);
-  const heldOutOnly = new Set(heldOut.flat().filter((w) => !trainingWords.has(w)));
+  const heldOutOnly = heldOutOnlyWords();
   const trainingTrigrams = new Set(training.flatMap(trigrams));
   const heldOutTrigrams = new Set(heldOut.flatMap(trigrams).filter((g) => !trainingTrigrams.has(g)));
   return (frame) => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { wordNetSynonyms } from "../../examples/agent/frameSynonyms.js";
 import {
   FRAME_NOUNS,
   generateToolDataset,
+  heldOutOnlyWords,
   holdOutDev,
   phrasingGuard,
   TOPICS,
@@ -328,6 +330,46 @@ describe("the generated dataset", () => {
     expect(madeUp.filter((w) => !listed.has(w) && classes.isFrameWord(w))).toEqual([]);
     for (const e of searches) expect(e.calls.map((c) => c.args.query)).toEqual(e.spans.map((s) => s.text));
   }, 30_000);
+
+  it("swaps some training frame words for WordNet synonyms, never an argument, never a held-out word", () => {
+    const synonyms = wordNetSynonyms();
+    expect(synonyms("show")).toEqual(expect.arrayContaining(["demonstrate", "exhibit"]));
+    expect(synonyms("pictures")).toContain("images"); // a plural noun keeps its number
+    expect(synonyms("xyzzy")).toEqual([]);
+    for (const dev of [false, true]) {
+      holdOutDev(dev);
+      try {
+        const plain = generateToolDataset("train", 800, 1, { frameSynonyms: false });
+        const swapped = generateToolDataset("train", 800);
+        const blocked = heldOutOnlyWords();
+        const heldOutValues = new Set(
+          [...generateToolDataset("test", 400), ...(dev ? generateToolDataset("dev", 400) : [])].flatMap((e) =>
+            e.spans.flatMap((s) => tokenizeRequest(s.text.toLowerCase()).map((t) => t.text)),
+          ),
+        );
+        let changed = 0;
+        swapped.forEach((e, i) => {
+          const p = plain[i] as (typeof plain)[number];
+          // Same request, spans, tags and calls; only frame words may differ.
+          expect({ ...e, text: "" }).toEqual({ ...p, text: "" });
+          const [a, b] = [tokenizeRequest(e.text), tokenizeRequest(p.text)];
+          expect(a.length).toBe(e.tags.length);
+          a.forEach((t, j) => {
+            if (t.text === b[j]?.text) return;
+            changed++;
+            expect(e.tags[j]).toBe("O");
+            expect(e.intent).not.toBe("refuse");
+            expect(blocked.has(t.text.toLowerCase()), t.text).toBe(false);
+            expect(heldOutValues.has(t.text.toLowerCase()), t.text).toBe(false);
+          });
+          expect(planCalls(e.intent, e.spans, e.text).calls).toEqual(e.calls);
+        });
+        expect(changed).toBeGreaterThan(50);
+      } finally {
+        holdOutDev(false);
+      }
+    }
+  }, 60_000);
 
   it("is deterministic and covers every intent", () => {
     const a = generateToolDataset("train", 500);
