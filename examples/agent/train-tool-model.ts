@@ -33,12 +33,6 @@ const { values } = parseArgs({
     /** A folder that keeps the USE-lite vectors between runs (CachedEmbeddings). */
     "vector-cache": { type: "string" },
     /**
-     * Decay of an exponential moving average of the weights over the second half of training
-     * (0: off). The average is what gets saved: it sits in a flatter part of the loss surface
-     * than the last step's weights, which memorise the last batches' frames.
-     */
-    ema: { type: "string", default: "0" },
-    /**
      * Hold a further quarter of every training pool out (toolData's "dev" split) and score on
      * it instead of the held-out set: training and decoding changes are chosen on this.
      */
@@ -126,32 +120,6 @@ function vectorBlock(e: (typeof encoded)[number]): Float32Array {
   });
   return block;
 }
-/** An exponential moving average of the model's weights, swapped in once training ends. */
-class WeightAverage {
-  private readonly average: Float32Array[];
-  constructor(
-    private readonly params: Array<[string, { data: Float32Array }]>,
-    private readonly decay: number,
-  ) {
-    this.average = params.map(([, p]) => Float32Array.from(p.data));
-  }
-  update(): void {
-    const d = this.decay;
-    this.params.forEach(([, p], i) => {
-      const a = this.average[i] as Float32Array;
-      for (let j = 0; j < a.length; j++) a[j] = d * (a[j] as number) + (1 - d) * (p.data[j] as number);
-    });
-  }
-  /** Puts the average into the model. */
-  apply(): void {
-    this.params.forEach(([, p], i) => {
-      p.data.set(this.average[i] as Float32Array);
-    });
-  }
-}
-const emaDecay = Number(values.ema);
-let weightAverage: WeightAverage | undefined;
-
 const optimizer = new AdamW(tagger.namedParameters(), { lr: Number(values.lr), weightDecay: 0.01 });
 const schedule = cosineWithWarmup({
   lr: Number(values.lr),
@@ -195,10 +163,6 @@ for (let step = 0; step < steps; step++) {
   loss.backward();
   clipGradNorm(optimizer.params, 1);
   optimizer.step();
-  if (emaDecay > 0 && step >= steps / 2) {
-    if (weightAverage) weightAverage.update();
-    else weightAverage = new WeightAverage(tagger.namedParameters(), emaDecay);
-  }
   const value = loss.data[0] as number;
   smooth = step === 0 ? value : 0.95 * smooth + 0.05 * value;
   if (step % 25 === 0 || step === steps - 1) metrics.push({ step, loss: value });
@@ -215,19 +179,10 @@ for (let step = 0; step < steps; step++) {
   }
 }
 
-const seconds = Math.round((Date.now() - started) / 1000);
-const split = values.dev ? "dev" : "held-out";
-if (weightAverage) {
-  // Both, for the record: the last step's weights, then the average that is saved.
-  const last = await scoreToolModel(model, test);
-  console.log(
-    `\n${split} requests, last step's weights: exact ${(last.exact * 100).toFixed(2)}%, intent ${(last.intent * 100).toFixed(2)}%`,
-  );
-  weightAverage.apply();
-}
 const score = await scoreToolModel(model, test);
+const seconds = Math.round((Date.now() - started) / 1000);
 console.log(
-  `\n${split} requests${weightAverage ? ` (weights averaged, decay ${emaDecay})` : ""}: exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
+  `\n${values.dev ? "dev" : "held-out"} requests: exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
 );
 console.log(confusionMarkdown(score.confusion));
 for (const e of score.errors.slice(0, 15)) console.log(JSON.stringify(e));
