@@ -2,7 +2,7 @@
  * Trains the offline tool model from scratch with genera's engine on the generated
  * dataset, checks it on held-out requests, and writes the checkpoint genera ships:
  *
- *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500] [--dev]
+ *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500] [--dev] [--frame-synonyms]
  *
  * Writes config.json, vocab.json, model.safetensors, metrics.jsonl and loss.svg.
  */
@@ -37,6 +37,8 @@ const { values } = parseArgs({
      * it instead of the held-out set: training and decoding changes are chosen on this.
      */
     dev: { type: "boolean", default: false },
+    /** Swap some training frame words for WordNet synonyms (toolData's frameSynonyms option). */
+    "frame-synonyms": { type: "boolean", default: false },
   },
 });
 const steps = Number(values.steps);
@@ -55,8 +57,9 @@ const SPAN_WORD_DROPOUT = 0.25;
 const SPAN_DROPOUT = 0.35;
 
 holdOutDev(values.dev);
-const train = generateToolDataset("train", Number(values.train));
-const val = generateToolDataset("train", 500, 99);
+const dataOptions = { frameSynonyms: values["frame-synonyms"] };
+const train = generateToolDataset("train", Number(values.train), 1, dataOptions);
+const val = generateToolDataset("train", 500, 99, dataOptions);
 const test = generateToolDataset(values.dev ? "dev" : "test", Number(values.test));
 // Words seen fewer than 5 times (most made-up values) stay UNK: the pretrained vectors carry them.
 const vocab = RequestVocabulary.build(
