@@ -409,6 +409,9 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
       // Nothing off-topic: a further sentence comes from the best one's passage or one that covers the question too.
       if (c.docIndex !== best.docIndex && c.context < this.minCoverage) continue;
       if (chosen.some((d) => this.similarity(c, d) > this.redundancyThreshold)) continue;
+      // "Who proposed AdamW?": a further sentence names its subject itself, not another thing's maker
+      // ("RMSProp, proposed by Geoffrey Hinton …" on the same page).
+      if (shape.expects === "person" && subject !== undefined && !c.own.has(subject)) continue;
       chosen.push(c);
     }
     // Best first; the rest in reading order (passage by passage), so sentences of one place read as written.

@@ -104,6 +104,25 @@ describe("who-questions", () => {
     expect(out.answer.startsWith("Zest (Quorra and Tamsin, 2019")).toBe(true);
     expect(out.answer).not.toContain("ZestW");
     expect(out.answer).not.toContain("RMSGlide");
+    // Nor does a further sentence about another thing's maker follow the answer.
+    // (The page's title names both, so every unit of it matches "ZestW" through the title.)
+    const titled = new Document({
+      pageContent: [
+        "# Optimisers: Zest and ZestW",
+        "",
+        "## ZestW",
+        "",
+        "Ilka Borrow and Pim Weyland proposed ZestW, which applies the decay to the weights directly.",
+        "",
+        "## Momentum and friends",
+        "",
+        "RMSGlide, proposed by Arno Vell in his 2012 lecture, replaces the sum with a moving average.",
+      ].join("\n"),
+      metadata: { source: "zest.md", title: "Optimisers: Zest and ZestW", headings: ["Optimisers: Zest and ZestW"] },
+    });
+    const compound = await answerer.invoke({ question: "Who proposed ZestW?", documents: [titled] });
+    expect(compound.answer).toContain("Ilka Borrow and Pim Weyland proposed ZestW");
+    expect(compound.answer).not.toContain("RMSGlide");
   });
 
   it("take a source's own verb for the one asked, and decline when no person is named", async () => {
