@@ -380,14 +380,18 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // another setting's page does not answer for a real value).
     const first = candidates.find(answers);
     const unit = shape.expects === "number" ? countedUnit(question) : undefined;
-    const counts = (c: Candidate) =>
-      unit !== undefined &&
-      first !== undefined &&
-      c.score >= this.relativeCutoff * first.score &&
-      c.context >= first.context &&
-      answers(c) &&
-      statesCount(says(c), unit);
-    const best = candidates.find((c) => c.namesOption === true && answers(c)) ?? candidates.find(counts) ?? first;
+    const close = (c: Candidate) =>
+      first !== undefined && c.score >= this.relativeCutoff * first.score && c.context >= first.context && answers(c);
+    const counts = (c: Candidate) => unit !== undefined && close(c) && statesCount(says(c), unit);
+    // Likewise "Who proposed AdamW?" by a unit that names AdamW itself rather than through its page's
+    // title ("RMSProp, proposed by Geoffrey Hinton …" on a page titled "… Adam and AdamW").
+    const ownSubject = (c: Candidate) =>
+      shape.expects === "person" && subject !== undefined && close(c) && c.own.has(subject);
+    const best =
+      candidates.find((c) => c.namesOption === true && answers(c)) ??
+      candidates.find(counts) ??
+      candidates.find(ownSubject) ??
+      first;
     if (best === undefined) return noAnswer();
     // It is as relevant as the best unit next to it, which may repeat the question's words without the value.
     const lead =

@@ -115,6 +115,9 @@ export function statesCount(text: string, unit: string): boolean {
 /** A year, a decade or an era ("1782", "the 1990s", "antiquity"). */
 const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|centur(?:y|ies)|BCE?|AD)\b/;
 
+/** Month names: "September 2022" is a date, not an author and a year. */
+const MONTHS = "(?:January|February|March|April|May|June|July|August|September|October|November|December)";
+
 /**
  * A person named as a source does it: "by Philip Gage", "due to Boris Polyak", an author–year
  * citation ("Kingma and Ba, 2014", "Bahdanau, Cho and Bengio (2014", "Chen et al."), a full name
@@ -123,7 +126,7 @@ const YEAR_LIKE = /\b(?:1\d{3}|20\d{2})s?\b|\b(?:ancient|antiquity|prehistor\w*|
 const PERSON = new RegExp(
   [
     String.raw`\b(?:by|due to)\s+(?:Sir |Dr\.? |Prof\.? )?\p{Lu}[\p{L}'’.-]*`,
-    String.raw`\p{Lu}[\p{L}'’-]+(?:,? (?:and|&) \p{Lu}[\p{L}'’-]+| et al\.?)?,? \(?(?:1[5-9]|20)\d\d\b`,
+    String.raw`(?!${MONTHS}\b)\p{Lu}[\p{L}'’-]+(?:,? (?:and|&) \p{Lu}[\p{L}'’-]+| et al\.?)?,? \(?(?:1[5-9]|20)\d\d\b`,
     String.raw`\bet al\b`,
     String.raw`\b(?:[Aa]uthors?|[Cc]reators?|[Ii]nventors?|[Dd]iscoverers?|[Mm]aintainers?|AUTHORS?)\s*:`,
   ].join("|"),

@@ -123,6 +123,23 @@ describe("who-questions", () => {
     const compound = await answerer.invoke({ question: "Who proposed ZestW?", documents: [titled] });
     expect(compound.answer).toContain("Ilka Borrow and Pim Weyland proposed ZestW");
     expect(compound.answer).not.toContain("RMSGlide");
+    // The unit that names ZestW itself answers, even where a sentence naming another maker comes first.
+    const reversed = new Document({
+      pageContent: [
+        "# Optimisers: Zest and ZestW",
+        "",
+        "## Momentum and friends",
+        "",
+        "RMSGlide, proposed by Arno Vell in his 2012 lecture, replaces the sum with a moving average.",
+        "",
+        "## ZestW",
+        "",
+        "Ilka Borrow and Pim Weyland proposed ZestW, which applies the decay to the weights directly.",
+      ].join("\n"),
+      metadata: titled.metadata,
+    });
+    const own = await answerer.invoke({ question: "Who proposed ZestW?", documents: [reversed] });
+    expect(own.citations[0]?.sentence).toMatch(/proposed ZestW/);
   });
 
   it("take a source's own verb for the one asked, and decline when no person is named", async () => {
@@ -182,6 +199,9 @@ describe("who-questions that name a person", () => {
     expect(namesPerson("The language was written by Ada Vorn in 1990.", [], named)).toBe(false);
     expect(namesPerson("Ada Vorn recommends short functions.", [], named)).toBe(false);
     expect(namesPerson("Ada Vorn handed the project to Bram Olt.", [], named)).toBe(true);
+    // A month and a year are a date, not an author and a year.
+    expect(namesPerson("Manual page from Quill tools 2.1, September 2022.")).toBe(false);
+    expect(namesPerson("Glide (Orr and Vale, 2022) keeps a beam.")).toBe(true);
   });
 });
 
