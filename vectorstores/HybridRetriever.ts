@@ -486,6 +486,7 @@ export class HybridRetriever extends BaseRetriever {
       if (around && around.text.length > c.doc.pageContent.length) {
         metadata.context = around.text;
         if (around.startChar !== undefined) metadata.contextStartChar = around.startChar;
+        metadata.contextParts = around.parts;
       }
       const doc = new Document({ pageContent: c.doc.pageContent, metadata, id: c.id });
       return [doc, score] as [Document, number];

@@ -301,6 +301,16 @@ export interface Neighbourhood {
   text: string;
   before: number;
   startChar?: number;
+  /** The chunks the text is made of, in reading order: where each lies in `text`, and its section. */
+  parts: NeighbourPart[];
+}
+
+/** One chunk of a Neighbourhood: a quote found in the window is cited as the chunk it lies in. */
+export interface NeighbourPart {
+  id: string;
+  start: number;
+  end: number;
+  headings?: readonly string[];
 }
 
 /**
@@ -470,5 +480,11 @@ export function neighbourhoodIn(
   const lastLength = doc.spans[last]![1] - doc.spans[last]![0];
   const contiguous =
     firstStart !== undefined && lastStart !== undefined && lastStart + lastLength - firstStart === text.length;
-  return { text, before: doc.spans[i]![0] - from, ...(contiguous ? { startChar: firstStart } : {}) };
+  const parts: NeighbourPart[] = [];
+  for (let j = first; j <= last; j++) {
+    const [start, end] = doc.spans[j]!;
+    const headings = doc.headings[j];
+    parts.push({ id: doc.chunkIds[j]!, start: start - from, end: end - from, ...(headings ? { headings } : {}) });
+  }
+  return { text, before: doc.spans[i]![0] - from, ...(contiguous ? { startChar: firstStart } : {}), parts };
 }

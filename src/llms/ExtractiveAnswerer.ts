@@ -6,6 +6,7 @@ import { GeneraError } from "../errors.js";
 import { type CitedSource, toCitedSource } from "./citedSource.js";
 import {
   passageText,
+  quotedChunk,
   scopeText,
   spanOf,
   spellsOut,
@@ -421,16 +422,19 @@ export class ExtractiveAnswerer extends Runnable<ExtractiveAnswererInput, Extrac
     // Best first; the rest in reading order (passage by passage), so sentences of one place read as written.
     const ordered = [best, ...chosen.slice(1).sort((a, b) => a.docIndex - b.docIndex || a.position - b.position)];
 
-    const numberOf = new Map<number, number>();
+    // One source per chunk quoted: a sentence from a neighbour in the passage's window cites that chunk.
+    const numberOf = new Map<string, number>();
     const sources: CitedSource[] = [];
     const citations: Citation[] = [];
     for (const c of ordered) {
-      let n = numberOf.get(c.docIndex);
       const doc = documents[c.docIndex] as DocumentInterface;
+      const neighbour = quotedChunk(c.sentence, doc);
+      const key = `${c.docIndex} ${neighbour?.id ?? ""}`;
+      let n = numberOf.get(key);
       if (n === undefined) {
         n = sources.length + 1;
-        numberOf.set(c.docIndex, n);
-        sources.push(toCitedSource(doc, n));
+        numberOf.set(key, n);
+        sources.push({ ...toCitedSource(doc, n), ...neighbour });
       }
       citations.push({ index: n, sentence: c.sentence, ...spanOf(c.sentence, doc), score: round(c.score) });
     }

@@ -71,6 +71,55 @@ export function spanOf(sentence: string, doc: DocumentInterface): { startChar?: 
   const text = context ?? doc?.pageContent ?? "";
   const base = context !== undefined ? m.contextStartChar : m.startChar;
   if (typeof base !== "number") return {};
+  const at = locate(sentence, text);
+  return at === undefined ? {} : { startChar: base + at[0], endChar: base + at[1] };
+}
+
+/**
+ * Where a quoted sentence lies in the text it was read from: verbatim, or with the markup and
+ * spacing the answerer left out ("*adaptive moment estimation*", a line break) between its words.
+ */
+export function locate(sentence: string, text: string): [number, number] | undefined {
   const at = text.indexOf(sentence);
-  return at < 0 ? {} : { startChar: base + at, endChar: base + at + sentence.length };
+  if (at >= 0) return [at, at + sentence.length];
+  const words = sentence.match(/[\p{L}\p{N}]+/gu);
+  if (!words) return undefined;
+  const match = new RegExp(words.map(literal).join("[^\\p{L}\\p{N}]+"), "u").exec(text);
+  if (!match) return undefined;
+  // The sentence's own closing punctuation, when the text has it there too.
+  const last = sentence.at(-1) ?? "";
+  const end = match.index + match[0].length;
+  return [match.index, /[.!?:;)]/.test(last) && text[end] === last ? end + 1 : end];
+}
+
+/** A neighbouring chunk of a passage's context window, as the retriever lists it (`contextParts`). */
+export interface QuotedChunk {
+  id: string;
+  text: string;
+  headings: string[];
+}
+
+/**
+ * The neighbouring chunk a sentence quoted from a passage's context window lies in, so the quote
+ * is cited with that chunk's own text and section ("› Adam", not the retrieved chunk's "› AdamW");
+ * undefined when the sentence lies in the retrieved chunk itself, or its window is not known.
+ */
+export function quotedChunk(sentence: string, doc: DocumentInterface): QuotedChunk | undefined {
+  const m = (doc?.metadata ?? {}) as Record<string, unknown>;
+  if (typeof m.context !== "string" || !Array.isArray(m.contextParts)) return undefined;
+  if (locate(sentence, doc.pageContent) !== undefined) return undefined;
+  const span = locate(sentence, m.context);
+  if (span === undefined) return undefined;
+  const [at, end] = span;
+  // Chunks may overlap: the first one holding the whole sentence, else the one it begins in.
+  const parts = m.contextParts.filter(isPart);
+  const part = parts.find((p) => p.start <= at && end <= p.end) ?? parts.find((p) => p.start <= at && at < p.end);
+  if (part === undefined || part.id === doc.id || part.id === m.id) return undefined;
+  const headings = Array.isArray(part.headings) ? part.headings.filter((h): h is string => typeof h === "string") : [];
+  return { id: part.id, text: m.context.slice(part.start, part.end), headings };
+}
+
+function isPart(value: unknown): value is { id: string; start: number; end: number; headings?: unknown } {
+  const p = value as Record<string, unknown> | null;
+  return typeof p?.id === "string" && typeof p.start === "number" && typeof p.end === "number";
 }
