@@ -16,8 +16,9 @@
  *    chunks/s, the ratio to one worker, and the CPU each side used per chunk (SCALE_WORKER_RUNS
  *    picks the runs, e.g. 1x1,2x1); what no machine load changes: the workers' Postgres round trips
  *    and Redis commands per job (counted by proxies in front of both), and where a job's time went
- *    (its own timings per step). SCALE_PG_DELAY_MS=n holds each Postgres reply n ms, as a network would;
- *    SCALE_COUNT=0 leaves the counting proxies out.
+ *    (its own timings per step). SCALE_COUNT=1 puts the counting proxies in (one more loopback hop
+ *    per message and a process of their own, so that run's timings are not comparable with one
+ *    without them); SCALE_PG_DELAY_MS=n holds each Postgres reply n ms, as a network would (proxies too).
  *
  * The 100k goal in one command: SCALE_CHUNKS=100000 SCALE_WORKER_CHUNKS=100000 npm run bench:scale
  *
@@ -525,9 +526,10 @@ async function workers(url: string): Promise<void> {
   // The workers reach the store through a proxy that counts round trips (and adds SCALE_PG_DELAY_MS
   // to each reply, as a network to a real Postgres would): counts that no machine load changes.
   // The proxies run in a process of their own, so that the store's queries here never hold them.
-  // SCALE_COUNT=0: no proxies, the workers reach both servers directly (timings only).
-  const counters = WireCounters.start(process.env.SCALE_COUNT !== "0");
-  const pgUrl = await counters.proxy(url, "postgres", Number(process.env.SCALE_PG_DELAY_MS ?? 0));
+  // By default no proxies: the workers reach both servers directly, so the timings are the workers' own.
+  const delayMs = Number(process.env.SCALE_PG_DELAY_MS ?? 0);
+  const counters = WireCounters.start(process.env.SCALE_COUNT === "1" || delayMs > 0);
+  const pgUrl = await counters.proxy(url, "postgres", delayMs);
   for (const run of runs) {
     const redis = await startRedis();
     // The workers' Redis commands, counted on their way (the enqueuer's go straight to Redis).
