@@ -58,7 +58,20 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program;
 }
 
+/**
+ * A reader that stops early (`genera search … | head`) closes the pipe: the command then ends
+ * quietly, as Unix tools do, instead of dying on an unhandled EPIPE with a stack trace. Nothing is
+ * lost by it: every store write is crash-safe. Other write errors still surface.
+ */
+export function endOnClosedPipe(stream: NodeJS.WritableStream, exit: (code: number) => void = process.exit): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endOnClosedPipe(process.stdout);
   const program = await buildProgram(argv);
   program.exitOverride();
   try {

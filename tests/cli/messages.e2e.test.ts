@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,18 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("what the CLI tells a user", () => {
+  it("ends quietly when the reader closes the pipe (`genera ask … | head`)", async () => {
+    const child = spawn(process.execPath, ["bin/genera.js", "ask", "How hot is green tea steeped?"], { env });
+    child.stdout.destroy(); // every write of the answer now fails with EPIPE
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
+  });
+
   it("names the flag that was typed", async () => {
     const k = await genera("search", "tea", "--k", "abc");
     expect(k.code).toBe(1);
