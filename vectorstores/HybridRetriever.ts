@@ -190,8 +190,9 @@ export interface HybridRetrieverOptions extends BaseRetrieverInput {
   /**
    * Small-to-big: put the chunk with this many neighbouring chunks either side in
    * `metadata.context` (and its offset in `metadata.contextStartChar` when contiguous), for an
-   * answerer or a prompt to read around the hit. The chunk itself is unchanged, so citations
-   * still point at it. Default 4 (within maxContextChars); 0 adds nothing.
+   * answerer or a prompt to read around the hit; `metadata.contextParts` lists the window's
+   * chunks (id, place in the text, heading path), so a quote from a neighbour is cited as that
+   * chunk. The chunk itself is unchanged. Default 4 (within maxContextChars); 0 adds nothing.
    */
   expandWindow?: number;
   /**
