@@ -1,5 +1,5 @@
 import { Document } from "@langchain/core/documents";
-import type { Pool, PoolClient, QueryResultRow } from "pg";
+import type { ClientBase, Pool, PoolClient, QueryResultRow } from "pg";
 import { HNSW_DEFAULTS } from "../../vectorstores/hnsw.js";
 import { type DocumentFilter, matchesFilter } from "../../vectorstores/KeywordIndex.js";
 import { assembleSource } from "../../vectorstores/WholeDocumentIndex.js";
@@ -53,6 +53,13 @@ export interface PostgresStoreOptions {
    * `finishLoad`): opening the store then builds the vector index the load deferred (default 2 min).
    */
   loadLeaseMs?: number;
+  /**
+   * The most memory (MB) the deferred index's build may take (default 1024; 0 leaves the server's
+   * setting). pgvector builds three times faster when the graph fits in `maintenance_work_mem`
+   * (60k chunks on PGlite: 41 s against 128 s at Postgres's default 64 MB), so the build raises
+   * the setting for its own transaction to what its rows need (`hnswBuildMemoryKB`), never lowers it.
+   */
+  indexBuildMemoryMB?: number;
 }
 
 const FORMAT = "genera-store";
@@ -71,6 +78,7 @@ const INSERT_ROWS = 500;
  */
 const DEFERRED_INDEX = "vectorIndexDeferred";
 const LOAD_LEASE_MS = 120_000;
+const INDEX_BUILD_MEMORY_MB = 1024;
 /** The server's clock in ms: loaders on other machines agree on it. */
 const NOW_MS = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -87,6 +95,7 @@ export class PostgresStore implements KnowledgeStore {
   readonly modelId: string;
   /** The HNSW candidate list of a search (hnsw.ef_search), the embedded graph's by default. */
   readonly efSearch: number;
+  private readonly indexBuildMemoryMB: number;
   private dim: number | undefined;
   private readonly keywords: PostgresKeywordIndex;
   private readonly documents: PostgresKeywordIndex;
@@ -100,6 +109,7 @@ export class PostgresStore implements KnowledgeStore {
   ) {
     this.modelId = options.modelId;
     this.efSearch = efSearchOf(options);
+    this.indexBuildMemoryMB = options.indexBuildMemoryMB ?? INDEX_BUILD_MEMORY_MB;
     this.dim = dimension;
     this.t = tables(options.tablePrefix);
     this.keywords = new PostgresKeywordIndex(
@@ -621,6 +631,9 @@ export class PostgresStore implements KnowledgeStore {
     const meta = await readMeta(client, t.meta);
     const m = Math.floor(Number(meta.get("M") ?? HNSW_DEFAULTS.M));
     const efConstruction = Math.floor(Number(meta.get("efConstruction") ?? HNSW_DEFAULTS.efConstruction));
+    const { rows: count } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${t.chunks}`);
+    const needKB = hnswBuildMemoryKB(Number(count[0]?.n ?? 0), Number(meta.get("dimension") ?? 0), m);
+    await raiseBuildMemory(client, needKB, this.indexBuildMemoryMB);
     await client.query(
       `CREATE INDEX IF NOT EXISTS ${t.chunks}_embedding ON ${t.chunks}
        USING hnsw (embedding vector_cosine_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
@@ -863,6 +876,29 @@ async function migrateFromVersion1(
   );
   await client.query(`ALTER TABLE ${chunks} DROP COLUMN IF EXISTS terms`);
   await client.query(`UPDATE ${meta} SET value = '2' WHERE key = 'version'`);
+}
+
+/**
+ * What pgvector's HNSW build keeps in memory for `rows` vectors: per row the vector (4 bytes a
+ * dimension), its layer-0 neighbour list (2m candidates of 16 bytes) and the element itself,
+ * about 2.2 KB at 384 dimensions and m 16, with a quarter to spare.
+ */
+export function hnswBuildMemoryKB(rows: number, dimension: number, m: number): number {
+  return Math.ceil((rows * (dimension * 4 + m * 2 * 16 + 128) * 1.25) / 1024);
+}
+
+/**
+ * Raises `maintenance_work_mem` for the client's transaction (SET LOCAL: the commit restores it)
+ * to `needKB`, at most `capMB`; a server already set higher keeps its setting.
+ */
+export async function raiseBuildMemory(client: ClientBase, needKB: number, capMB: number): Promise<void> {
+  const kb = Math.min(Math.ceil(needKB), Math.floor(capMB * 1024));
+  if (!(kb > 0)) return;
+  await client.query(
+    `SELECT set_config('maintenance_work_mem', $1, true)
+     WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < $2::bigint * 1024`,
+    [`${kb}kB`, kb],
+  );
 }
 
 function efSearchOf(options: PostgresStoreOptions): number {

@@ -1,7 +1,7 @@
 import { Document } from "@langchain/core/documents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceWrite } from "../../src/knowledge/KnowledgeStore.js";
-import { PostgresStore } from "../../src/knowledge/PostgresStore.js";
+import { hnswBuildMemoryKB, PostgresStore, raiseBuildMemory } from "../../src/knowledge/PostgresStore.js";
 import { KeywordIndex } from "../../vectorstores/KeywordIndex.js";
 import { WholeDocumentIndex } from "../../vectorstores/WholeDocumentIndex.js";
 import { HashEmbeddings } from "../helpers/HashEmbeddings.js";
@@ -41,6 +41,39 @@ describe("PostgresStore", () => {
     await expect(
       PostgresStore.open({ url: pg.url, modelId: "model-b", tablePrefix: "models", maxConnections: 1 }),
     ).rejects.toMatchObject({ code: "MODEL_MISMATCH" });
+  });
+
+  it("gives its index build the memory its rows need, for the build's transaction only, never less than the server's", async () => {
+    // About 2.2 KB a row at 384 dimensions and m 16 (pgvector's graph), with a quarter to spare.
+    expect(hnswBuildMemoryKB(100_000, 384, 16) / 100_000).toBeGreaterThan(2);
+    expect(hnswBuildMemoryKB(100_000, 384, 16) / 100_000).toBeLessThan(3.5);
+    expect(hnswBuildMemoryKB(200_000, 384, 16)).toBeGreaterThan(hnswBuildMemoryKB(100_000, 384, 16));
+    const { default: pgClient } = await import("pg");
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    const setting = async () =>
+      (await client.query<{ maintenance_work_mem: string }>("SHOW maintenance_work_mem")).rows[0]?.maintenance_work_mem;
+    const during = async (needKB: number, capMB: number) => {
+      await client.query("BEGIN");
+      await raiseBuildMemory(client, needKB, capMB);
+      const value = await setting();
+      await client.query("COMMIT");
+      return value;
+    };
+    try {
+      const before = await setting();
+      expect(before).toBe("64MB");
+      expect(await during(200 * 1024, 1024)).toBe("200MB");
+      expect(await setting()).toBe(before);
+      expect(await during(200 * 1024, 100)).toBe("100MB");
+      expect(await during(200 * 1024, 0)).toBe(before);
+      expect(await during(1024, 1024)).toBe(before);
+      await client.query("SET maintenance_work_mem = '512MB'");
+      expect(await during(200 * 1024, 1024)).toBe("512MB");
+    } finally {
+      await client.query("RESET maintenance_work_mem");
+      await client.end();
+    }
   });
 
   it("builds its HNSW index with the parameters recorded when the store was created (default m 16, ef_construction 64)", async () => {
