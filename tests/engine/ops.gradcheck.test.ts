@@ -120,6 +120,11 @@ describe("gradcheck of every op", () => {
     expect(Array.from(x.grad!.subarray(5, 10)).every((v) => v === 0)).toBe(true);
   });
 
+  it("cross-entropy with label smoothing", () => {
+    const targets = Int32Array.from([2, -100, 0, 4, 1, 3]);
+    gradcheck(([x]) => crossEntropy(x, targets, -100, { labelSmoothing: 0.2 }), [rand([2, 3, 5], 2)]);
+  });
+
   it("softmax of a fully masked row is zero, not NaN", () => {
     const x = new Tensor(Float32Array.of(Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY), [1, 2]);
     expect(Array.from(x.softmax().data)).toEqual([0, 0]);

@@ -36,6 +36,46 @@ describe("op values", () => {
     expect(() => crossEntropy(logits, Int32Array.from([3, 0, 0]))).toThrow(/outside the vocabulary/);
   });
 
+  it("label smoothing ε: the loss against (1 − ε)·onehot + ε/V, its gradient softmax − that target", () => {
+    const rows = [
+      [1, 2, 3],
+      [0, 0, 0],
+      [5, -1, 2],
+    ];
+    const t = Int32Array.from([2, -100, 0]);
+    const eps = 0.1;
+    const logSoftmax = (r: number[]) => {
+      const lse = Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
+      return r.map((v) => v - lse);
+    };
+    const target = (k: number) => [0, 1, 2].map((j) => (j === k ? 1 - eps : 0) + eps / 3);
+    const rowLoss = (r: number[], k: number) =>
+      -logSoftmax(r).reduce((s, lp, j) => s + (target(k)[j] as number) * lp, 0);
+    const want = (rowLoss(rows[0] as number[], 2) + rowLoss(rows[2] as number[], 0)) / 2;
+    const logits = Tensor.fromArray(rows, [3, 3], true);
+    const loss = crossEntropy(logits, t, -100, { labelSmoothing: eps });
+    expect(loss.item()).toBeCloseTo(want, 5);
+    // ε = 0 is plain cross-entropy.
+    expect(crossEntropy(Tensor.fromArray(rows), t, -100, { labelSmoothing: 0 }).item()).toBeCloseTo(
+      crossEntropy(Tensor.fromArray(rows), t).item(),
+      6,
+    );
+    loss.backward();
+    const grad = Array.from(logits.grad as Float32Array);
+    for (const [r, k] of [
+      [0, 2],
+      [2, 0],
+    ] as const) {
+      const p = logSoftmax(rows[r] as number[]).map(Math.exp);
+      for (let j = 0; j < 3; j++)
+        expect(grad[r * 3 + j]).toBeCloseTo(((p[j] as number) - (target(k)[j] as number)) / 2, 5);
+    }
+    expect(grad.slice(3, 6)).toEqual([0, 0, 0]);
+    for (const bad of [-0.1, 1, Number.NaN]) {
+      expect(() => crossEntropy(Tensor.fromArray(rows), t, -100, { labelSmoothing: bad })).toThrow(/labelSmoothing/);
+    }
+  });
+
   it("layer norm output has zero mean and unit variance per row", () => {
     const x = Tensor.randn([4, 32], 3, seededRandom(1));
     const y = layerNorm(x, Tensor.ones([32]), Tensor.zeros([32])).data;

@@ -25,6 +25,8 @@ export interface ToolCallTaggerConfig {
   dropout: number;
   /** Width of the pretrained vectors each position also reads (RequestVectors); 0: none. */
   vectorDim?: number;
+  /** Training only: label smoothing ε of both heads' cross-entropy (engine `crossEntropy`); default 0. */
+  labelSmoothing?: number;
 }
 
 /** A batch of encoded requests, row-major [B, T], padded with id 0; targets only when training. */
@@ -117,7 +119,10 @@ export class ToolCallTagger extends Module {
     const tagLogits = this.tagHead.forward(x);
     if (!batch.intents || !batch.tags) return { intentLogits, tagLogits };
     // Spans are what the calls are made of: their loss counts as much as the intent's.
-    const loss = crossEntropy(intentLogits, batch.intents).add(crossEntropy(tagLogits, batch.tags, -100));
+    const smoothing = { labelSmoothing: this.config.labelSmoothing ?? 0 };
+    const loss = crossEntropy(intentLogits, batch.intents, -100, smoothing).add(
+      crossEntropy(tagLogits, batch.tags, -100, smoothing),
+    );
     return { intentLogits, tagLogits, loss };
   }
 }

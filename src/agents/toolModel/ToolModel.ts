@@ -64,16 +64,44 @@ export function batchRequests(
   };
 }
 
-/** The trained tagger with its vocabulary: request text in, tool plan out. */
+/**
+ * The trained tagger with its vocabulary: request text in, tool plan out. It may hold several
+ * taggers trained alike from different seeds (an ensemble): their intent and tag
+ * log-probabilities are averaged before decoding, which evens out what one seed's run
+ * happens to get wrong (runs of one recipe differ by up to 3 points on the dev split).
+ */
 export class ToolModel {
+  readonly members: ToolCallTagger[];
   private vectorSource?: RequestVectors;
 
   constructor(
-    readonly tagger: ToolCallTagger,
+    taggers: ToolCallTagger | ToolCallTagger[],
     readonly vocab: RequestVocabulary,
     vectors?: RequestVectors,
   ) {
+    this.members = Array.isArray(taggers) ? [...taggers] : [taggers];
+    const first = this.members[0];
+    if (!first) throw new GeneraError("INVALID_INPUT", "a tool model needs at least one tagger");
+    for (const [i, m] of this.members.entries()) {
+      for (const key of ["vocabSize", "maxLen", "vectorDim"] as const) {
+        if ((m.config[key] ?? 0) !== (first.config[key] ?? 0)) {
+          throw new GeneraError(
+            "MODEL_MISMATCH",
+            `tool model member ${i} has ${key} ${m.config[key]}, member 0 has ${first.config[key]}: members must share vocabulary and inputs`,
+          );
+        }
+      }
+    }
     this.vectorSource = vectors;
+  }
+
+  /** The first (for a single model, the only) tagger. */
+  get tagger(): ToolCallTagger {
+    return this.members[0] as ToolCallTagger;
+  }
+
+  numParameters(): number {
+    return this.members.reduce((n, m) => n + m.numParameters(), 0);
   }
 
   /** The sentence encoder behind the model's pretrained vectors (started on first use). */
@@ -95,43 +123,76 @@ export class ToolModel {
       ? await this.vectors.encode(rows.map((r, i) => ({ text: inputs[i] as string, tokens: r.tokens })))
       : undefined;
     const batch = batchRequests(rows, undefined, blocks ? { blocks, dim } : undefined);
-    const wasTraining = this.tagger.training;
-    this.tagger.eval();
-    try {
-      const { intentLogits, tagLogits } = noGrad(() => this.tagger.forward(batch));
-      const nI = INTENTS.length;
-      const nT = TAGS.length;
-      return rows.map((row, b) => {
-        const logits = intentLogits.data.subarray(b * nI, (b + 1) * nI);
-        const scores = row.tokens.map((_t, i) => {
-          const at = (b * batch.T + i + 1) * nT;
-          return tagLogits.data.subarray(at, at + nT);
-        });
-        const tags = scores.map((row) => TAGS[argmax(row)] as Tag);
-        const text = texts[b] as string;
-        const words = row.tokens.map((t) => t.text);
-        const intent = chooseIntent(logits, scores, words);
-        const unk = this.vocab.id(UNK);
-        const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
-        const repaired = constrainSpans(intent, repairTags(intentTags(intent, tags), unknown, words), scores, words);
-        const plan = planCalls(intent, decodeSpans(text, row.tokens, repaired), text);
-        return { plan, confidence: softmaxAt(logits, INTENTS.indexOf(intent)) };
+    const { intentLogp, tagLogp } = this.meanLogProbs(batch);
+    const nI = INTENTS.length;
+    const nT = TAGS.length;
+    return rows.map((row, b) => {
+      const logits = intentLogp.subarray(b * nI, (b + 1) * nI);
+      const scores = row.tokens.map((_t, i) => {
+        const at = (b * batch.T + i + 1) * nT;
+        return tagLogp.subarray(at, at + nT);
       });
-    } finally {
-      this.tagger.train(wasTraining);
+      const tags = scores.map((row) => TAGS[argmax(row)] as Tag);
+      const text = texts[b] as string;
+      const words = row.tokens.map((t) => t.text);
+      const intent = chooseIntent(logits, scores, words);
+      const unk = this.vocab.id(UNK);
+      const unknown = row.tokens.map((_t, i) => row.words[i + 1] === unk);
+      const repaired = constrainSpans(intent, repairTags(intentTags(intent, tags), unknown, words), scores, words);
+      const plan = planCalls(intent, decodeSpans(text, row.tokens, repaired), text);
+      return { plan, confidence: softmaxAt(logits, INTENTS.indexOf(intent)) };
+    });
+  }
+
+  /**
+   * Every member's intent and tag log-probabilities, averaged (a product of experts: the
+   * decoding reads them as logits, as it reads one model's). One member: its log-softmax,
+   * which decodes exactly as its logits do.
+   */
+  private meanLogProbs(batch: TaggerBatch): { intentLogp: Float32Array; tagLogp: Float32Array } {
+    let intentLogp: Float32Array | undefined;
+    let tagLogp: Float32Array | undefined;
+    for (const member of this.members) {
+      const wasTraining = member.training;
+      member.eval();
+      try {
+        const { intentLogits, tagLogits } = noGrad(() => member.forward(batch));
+        intentLogp = addLogSoftmax(intentLogp, intentLogits.data, INTENTS.length);
+        tagLogp = addLogSoftmax(tagLogp, tagLogits.data, TAGS.length);
+      } finally {
+        member.train(wasTraining);
+      }
     }
+    const k = this.members.length;
+    for (const sums of [intentLogp, tagLogp]) if (sums && k > 1) for (let i = 0; i < sums.length; i++) sums[i] /= k;
+    return { intentLogp: intentLogp as Float32Array, tagLogp: tagLogp as Float32Array };
   }
 
   async predict(text: string): Promise<ToolPrediction> {
     return (await this.predictBatch([text]))[0] as ToolPrediction;
   }
 
+  /**
+   * Writes config.json, vocab.json and model.safetensors; an ensemble's further members go
+   * to model-1.safetensors, model-2.safetensors, … (config.json's `members` counts them).
+   */
   save(dir: string, metadata: Record<string, unknown> = {}): void {
     mkdirSync(dir, { recursive: true });
-    const config = { format: FORMAT, version: 1, ...this.tagger.config, intents: INTENTS, tags: TAGS, ...metadata };
+    const members = this.members.length > 1 ? { members: this.members.length } : {};
+    const config = {
+      format: FORMAT,
+      version: 1,
+      ...this.tagger.config,
+      intents: INTENTS,
+      tags: TAGS,
+      ...members,
+      ...metadata,
+    };
     writeFileSync(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
     writeFileSync(join(dir, "vocab.json"), `${JSON.stringify(this.vocab.words)}\n`);
-    saveSafetensors(join(dir, "model.safetensors"), this.tagger.stateDict(), { format: FORMAT });
+    for (const [i, member] of this.members.entries()) {
+      saveSafetensors(join(dir, memberFile(i)), member.stateDict(), { format: FORMAT });
+    }
   }
 
   /**
@@ -152,6 +213,7 @@ export class ToolModel {
     }
     const config = JSON.parse(readFileSync(configPath, "utf8")) as ToolCallTaggerConfig & {
       format?: string;
+      members?: number;
       intents?: string[];
       tags?: string[];
     };
@@ -165,11 +227,45 @@ export class ToolModel {
       });
     }
     const vocab = new RequestVocabulary(JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")) as string[]);
-    const tagger = new ToolCallTagger({ ...config, vocabSize: vocab.size, dropout: 0 });
-    tagger.loadStateDict(loadSafetensors(join(dir, "model.safetensors")).tensors);
-    tagger.eval();
-    return new ToolModel(tagger, vocab, vectors);
+    const count = config.members ?? 1;
+    if (!(Number.isInteger(count) && count >= 1)) {
+      throw new GeneraError("MODEL_MISMATCH", `${dir}/config.json: members must be a positive integer, got ${count}`, {
+        details: { dir },
+      });
+    }
+    const taggers = Array.from({ length: count }, (_, i) => {
+      const file = join(dir, memberFile(i));
+      if (!existsSync(file)) {
+        throw new GeneraError("MODEL_NOT_FOUND", `${dir} lists ${count} members but ${memberFile(i)} is missing`, {
+          details: { dir, file },
+        });
+      }
+      const tagger = new ToolCallTagger({ ...config, vocabSize: vocab.size, dropout: 0 });
+      tagger.loadStateDict(loadSafetensors(file).tensors);
+      tagger.eval();
+      return tagger;
+    });
+    return new ToolModel(taggers, vocab, vectors);
   }
+}
+
+/** Member i's weights: model.safetensors for the first (as a single model's), model-i.safetensors after. */
+function memberFile(i: number): string {
+  return i === 0 ? "model.safetensors" : `model-${i}.safetensors`;
+}
+
+/** Adds each row's log-softmax of `logits` (rows of `width`) into `sums` (allocated on the first call). */
+function addLogSoftmax(sums: Float32Array | undefined, logits: Float32Array, width: number): Float32Array {
+  const out = sums ?? new Float32Array(logits.length);
+  for (let at = 0; at < logits.length; at += width) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < width; j++) max = Math.max(max, logits[at + j] as number);
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += Math.exp((logits[at + j] as number) - max);
+    const norm = max + Math.log(sum);
+    for (let j = 0; j < width; j++) out[at + j] = (out[at + j] as number) + (logits[at + j] as number) - norm;
+  }
+  return out;
 }
 
 function argmax(values: ArrayLike<number>): number {

@@ -2,18 +2,36 @@ import { gradOf, record } from "../autograd/graph.js";
 import { invalid } from "../autograd/shape.js";
 import { Tensor } from "../autograd/Tensor.js";
 
+export interface CrossEntropyOptions {
+  /**
+   * ε in [0, 1): the target is (1 − ε)·onehot + ε/V instead of onehot (label smoothing,
+   * Szegedy et al. 2016; the Transformer paper's §5.4 uses 0.1), so the model is never
+   * pushed to make one class infinitely likelier than the rest. Default 0 (plain
+   * cross-entropy).
+   */
+  labelSmoothing?: number;
+}
+
 /**
  * Mean cross-entropy of logits [..., V] against integer targets, fused with
  * log-softmax so the [N, V] probability matrix is never stored twice.
  * Targets equal to `ignoreIndex` (padding) count neither in the sum nor in the mean.
- * Backward: dlogits = (softmax − onehot) / count.
+ * With label smoothing ε: ℓ = logZ − (1 − ε)·x_t − (ε/V)·Σ_j x_j.
+ * Backward: dlogits = (softmax − (1 − ε)·onehot − ε/V) / count.
  */
-export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = -100): Tensor {
+export function crossEntropy(
+  logits: Tensor,
+  targets: Int32Array,
+  ignoreIndex = -100,
+  options: CrossEntropyOptions = {},
+): Tensor {
   const V = logits.shape[logits.ndim - 1];
   const rows = logits.size / V;
   if (targets.length !== rows) {
     throw invalid(`crossEntropy: ${targets.length} targets for ${rows} rows of logits [${logits.shape}]`);
   }
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps < 1)) throw invalid(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
   const xd = logits.data;
   const probs = new Float32Array(logits.size);
   let loss = 0;
@@ -26,27 +44,30 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, ignoreIndex = 
     let max = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < V; j++) if (xd[off + j] > max) max = xd[off + j];
     let s = 0;
+    let sumX = 0;
     for (let j = 0; j < V; j++) {
       const e = Math.exp(xd[off + j] - max);
       probs[off + j] = e;
       s += e;
+      sumX += xd[off + j];
     }
     const inv = 1 / s;
     for (let j = 0; j < V; j++) probs[off + j] *= inv;
-    loss += max + Math.log(s) - xd[off + t];
+    loss += max + Math.log(s) - (1 - eps) * xd[off + t] - (eps ? (eps / V) * sumX : 0);
     count++;
   }
   const out = new Tensor(Float32Array.of(count ? loss / count : 0), []);
   return record(out, "crossEntropy", [logits], () => {
     if (!count) return;
     const scale = out.grad![0] / count;
+    const uniform = (eps / V) * scale;
     const gx = gradOf(logits);
     for (let r = 0; r < rows; r++) {
       const t = targets[r];
       if (t === ignoreIndex) continue;
       const off = r * V;
-      for (let j = 0; j < V; j++) gx[off + j] += probs[off + j] * scale;
-      gx[off + t] -= scale;
+      for (let j = 0; j < V; j++) gx[off + j] += probs[off + j] * scale - uniform;
+      gx[off + t] -= (1 - eps) * scale;
     }
   });
 }
