@@ -71,6 +71,8 @@ const configs = positionals.map(
   (dir) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>,
 );
 model.save(values.out, {
+  // The members' training dropout (a loaded model runs with none).
+  dropout: configs[0]?.dropout,
   trainedSteps: configs[0]?.trainedSteps,
   trainSeconds: configs.reduce((s, c) => s + Number(c.trainSeconds ?? 0), 0),
   heldOutExact: Number(score.exact.toFixed(4)),

@@ -13,18 +13,20 @@ const TITLE = "Offline tool model: training loss (intent + tags) and validation 
 export function writeTrainingChart(dir: string, runs: TrainingMetric[][]): void {
   const rows = runs.flatMap((metrics, member) => metrics.map((m) => (runs.length > 1 ? { ...m, member } : m)));
   writeFileSync(join(dir, "metrics.jsonl"), `${rows.map((m) => JSON.stringify(m)).join("\n")}\n`);
-  const name = (what: string, member: number) => (runs.length > 1 ? `${what}, member ${member + 1}` : what);
+  // Short names for an ensemble's members: the legend is narrow.
+  const name = (what: string, short: string, member: number) =>
+    runs.length > 1 ? `${short}, member ${member + 1}` : what;
   const svg = lineChartSvg({
     title: TITLE,
     xLabel: "step",
     yLabel: "loss / accuracy",
     series: runs.flatMap((metrics, member) => [
       {
-        name: name("training loss", member),
+        name: name("training loss", "loss", member),
         points: metrics.filter((m) => m.loss !== undefined).map((m) => [m.step, m.loss as number] as [number, number]),
       },
       {
-        name: name("validation exact calls", member),
+        name: name("validation exact calls", "val. exact", member),
         points: metrics
           .filter((m) => m.valExact !== undefined)
           .map((m) => [m.step, m.valExact as number] as [number, number]),
