@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadSafetensors, noGrad, saveSafetensors } from "../../engine/index.js";
+import { loadSafetensors, logSoftmax, noGrad, saveSafetensors } from "../../engine/index.js";
 import { GeneraError } from "../../errors.js";
 import { shippedModelDir } from "../../util/shippedModelDir.js";
 import { RequestVectors } from "./RequestVectors.js";
@@ -156,9 +156,12 @@ export class ToolModel {
       const wasTraining = member.training;
       member.eval();
       try {
-        const { intentLogits, tagLogits } = noGrad(() => member.forward(batch));
-        intentLogp = addLogSoftmax(intentLogp, intentLogits.data, INTENTS.length);
-        tagLogp = addLogSoftmax(tagLogp, tagLogits.data, TAGS.length);
+        const { intent, tags } = noGrad(() => {
+          const { intentLogits, tagLogits } = member.forward(batch);
+          return { intent: logSoftmax(intentLogits), tags: logSoftmax(tagLogits) };
+        });
+        intentLogp = addInto(intentLogp, intent.data);
+        tagLogp = addInto(tagLogp, tags.data);
       } finally {
         member.train(wasTraining);
       }
@@ -254,18 +257,11 @@ function memberFile(i: number): string {
   return i === 0 ? "model.safetensors" : `model-${i}.safetensors`;
 }
 
-/** Adds each row's log-softmax of `logits` (rows of `width`) into `sums` (allocated on the first call). */
-function addLogSoftmax(sums: Float32Array | undefined, logits: Float32Array, width: number): Float32Array {
-  const out = sums ?? new Float32Array(logits.length);
-  for (let at = 0; at < logits.length; at += width) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < width; j++) max = Math.max(max, logits[at + j] as number);
-    let sum = 0;
-    for (let j = 0; j < width; j++) sum += Math.exp((logits[at + j] as number) - max);
-    const norm = max + Math.log(sum);
-    for (let j = 0; j < width; j++) out[at + j] = (out[at + j] as number) + (logits[at + j] as number) - norm;
-  }
-  return out;
+/** Adds `values` into `sums` element by element (a copy of `values` on the first call). */
+function addInto(sums: Float32Array | undefined, values: Float32Array): Float32Array {
+  if (!sums) return Float32Array.from(values);
+  for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) + (values[i] as number);
+  return sums;
 }
 
 function argmax(values: ArrayLike<number>): number {
