@@ -6,10 +6,9 @@
  *   npm run bench:agent [-- --model models/tool-model --count 2000]
  */
 import { parseArgs } from "node:util";
-import { confusionMarkdown, scoreToolModel } from "../examples/agent/evaluateToolModel.js";
+import { confusionMarkdown, refusalScores, scoreToolModel } from "../examples/agent/evaluateToolModel.js";
 import { generateToolDataset } from "../examples/agent/toolData.js";
 import { ToolModel } from "../src/agents/toolModel/ToolModel.js";
-import { INTENTS } from "../src/agents/toolModel/toolPlan.js";
 
 const { values } = parseArgs({
   options: { model: { type: "string" }, count: { type: "string", default: "2000" }, errors: { type: "boolean" } },
@@ -38,21 +37,15 @@ const ms = performance.now() - started;
 const inDist = await scoreToolModel(model, seen);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-console.log(`tool model: ${model.tagger.numParameters().toLocaleString()} parameters\n`);
+console.log(`tool model: ${model.numParameters().toLocaleString()} parameters\n`);
 console.log("| requests | exact calls | intent | count |");
 console.log("|---|---:|---:|---:|");
 console.log(`| held-out phrasings and values | ${pct(held.exact)} | ${pct(held.intent)} | ${held.count} |`);
 console.log(
   `| training phrasings, new draws (baseline) | ${pct(inDist.exact)} | ${pct(inDist.intent)} | ${inDist.count} |`,
 );
-// Refusal: of the requests no tool serves, how many were refused (recall), and of the
-// refusals made, how many were right (precision).
-const refused = INTENTS.reduce((n, gold) => n + held.confusion[gold].refuse, 0);
-const toRefuse = INTENTS.reduce((n, p) => n + held.confusion.refuse[p], 0);
-console.log(
-  `\nheld-out refusals: recall ${(held.confusion.refuse.refuse / toRefuse).toFixed(3)}, ` +
-    `precision ${(held.confusion.refuse.refuse / Math.max(1, refused)).toFixed(3)}`,
-);
+const refusals = refusalScores(held.confusion);
+console.log(`\nheld-out refusals: recall ${refusals.recall.toFixed(3)}, precision ${refusals.precision.toFixed(3)}`);
 console.log(`${(held.count / (ms / 1000)).toFixed(0)} requests/s in batches of 64 (USE-lite vectors included)`);
 console.log(
   `first request of a process (load + USE-lite start + plan): ${firstMs.toFixed(0)} ms; ` +

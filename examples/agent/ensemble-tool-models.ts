@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { RequestVectors } from "../../src/agents/toolModel/RequestVectors.js";
 import { ToolModel } from "../../src/agents/toolModel/ToolModel.js";
-import { INTENTS } from "../../src/agents/toolModel/toolPlan.js";
 import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
 import { UniversalSentenceEncoderEmbeddings } from "../../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { GeneraError } from "../../src/errors.js";
-import { confusionMarkdown, scoreToolModel } from "./evaluateToolModel.js";
+import { confusionMarkdown, refusalScores, scoreToolModel } from "./evaluateToolModel.js";
 import { generateToolDataset, holdOutDev } from "./toolData.js";
 import { readTrainingMetrics, writeTrainingChart } from "./trainingChart.js";
 
@@ -63,9 +62,7 @@ console.log(
     `${values.dev ? "dev" : "held-out"} exact ${(score.exact * 100).toFixed(2)}%, intent ${(score.intent * 100).toFixed(2)}% of ${score.count}`,
 );
 console.log(confusionMarkdown(score.confusion));
-// Refusals: of the requests no tool serves, how many were refused (recall); of the refusals made, how many were right.
-const toRefuse = INTENTS.reduce((n, p) => n + score.confusion.refuse[p], 0);
-const refused = INTENTS.reduce((n, gold) => n + score.confusion[gold].refuse, 0);
+const refusals = refusalScores(score.confusion);
 
 const configs = positionals.map(
   (dir) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>,
@@ -77,8 +74,8 @@ model.save(values.out, {
   trainSeconds: configs.reduce((s, c) => s + Number(c.trainSeconds ?? 0), 0),
   heldOutExact: Number(score.exact.toFixed(4)),
   heldOutIntent: Number(score.intent.toFixed(4)),
-  heldOutRefusalRecall: Number((score.confusion.refuse.refuse / Math.max(1, toRefuse)).toFixed(3)),
-  heldOutRefusalPrecision: Number((score.confusion.refuse.refuse / Math.max(1, refused)).toFixed(3)),
+  heldOutRefusalRecall: Number(refusals.recall.toFixed(3)),
+  heldOutRefusalPrecision: Number(refusals.precision.toFixed(3)),
   memberHeldOutExact: configs.map((c) => c.heldOutExact),
 });
 writeTrainingChart(

@@ -72,3 +72,16 @@ export function confusionMarkdown(confusion: ToolModelScore["confusion"]): strin
   });
   return [header, rule, ...rows].join("\n");
 }
+
+/**
+ * Refusals: of the requests no tool serves, the share refused (recall); of the refusals
+ * made, the share that were right (precision).
+ */
+export function refusalScores(confusion: ToolModelScore["confusion"]): { recall: number; precision: number } {
+  const toRefuse = INTENTS.reduce((n, p) => n + confusion.refuse[p], 0);
+  const refused = INTENTS.reduce((n, gold) => n + confusion[gold].refuse, 0);
+  return {
+    recall: confusion.refuse.refuse / Math.max(1, toRefuse),
+    precision: confusion.refuse.refuse / Math.max(1, refused),
+  };
+}
