@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { WORDNET_DIR } from "../../src/agents/toolModel/WordLexicon.js";
 import { GeneraError } from "../../src/errors.js";
-import { WORDNET_DIR } from "./wordClasses.js";
 
 export type SynonymLookup = (word: string) => string[];
 

@@ -2,9 +2,10 @@
  * Trains the offline tool model from scratch with genera's engine on the generated
  * dataset, checks it on held-out requests, and writes the checkpoint genera ships:
  *
- *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500] [--dev] [--frame-synonyms]
+ *   nice -n 10 node --import ./scripts/ts.mjs examples/agent/train-tool-model.ts [--out models/tool-model] [--steps 1500] [--dev] [--seed N] [--no-word-classes]
  *
- * Writes config.json, vocab.json, model.safetensors, metrics.jsonl and loss.svg.
+ * Writes config.json, vocab.json, word-classes.json.gz, model.safetensors, metrics.jsonl and
+ * loss.svg; examples/agent/ensemble-tool-models.ts joins several seeds' runs into one model.
  */
 import { parseArgs } from "node:util";
 import { REQUEST_VECTOR_DIM, RequestVectors, wordKey } from "../../src/agents/toolModel/RequestVectors.js";
@@ -12,6 +13,7 @@ import { encodeRequest, RequestVocabulary, UNK } from "../../src/agents/toolMode
 import { ToolCallTagger } from "../../src/agents/toolModel/ToolCallTagger.js";
 import { batchRequests, ToolModel } from "../../src/agents/toolModel/ToolModel.js";
 import { INTENTS, TAGS } from "../../src/agents/toolModel/toolPlan.js";
+import { WordLexicon } from "../../src/agents/toolModel/WordLexicon.js";
 import { CachedEmbeddings } from "../../src/embeddings/CachedEmbeddings.js";
 import { UniversalSentenceEncoderEmbeddings } from "../../src/embeddings/UniversalSentenceEncoderEmbeddings.js";
 import { AdamW, clipGradNorm, cosineWithWarmup, seededRandom } from "../../src/engine/index.js";
@@ -20,6 +22,7 @@ import { generateToolDataset, holdOutDev } from "./toolData.js";
 import { type TrainingMetric, writeTrainingChart } from "./trainingChart.js";
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     out: { type: "string", default: "models/tool-model" },
     steps: { type: "string", default: "3000" },
@@ -47,6 +50,11 @@ const { values } = parseArgs({
     dropout: { type: "string", default: "0.1" },
     /** Swap some training frame words for WordNet synonyms (toolData's frameSynonyms option). */
     "frame-synonyms": { type: "boolean", default: false },
+    /**
+     * Each token also enters with its WordNet word classes (WordLexicon, saved in the checkpoint);
+     * the shipped recipe since the eighth round. `--no-word-classes` trains without them.
+     */
+    "word-classes": { type: "boolean", default: true },
   },
 });
 const steps = Number(values.steps);
@@ -73,6 +81,7 @@ const test = generateToolDataset(values.dev ? "dev" : "test", Number(values.test
 const vocab = RequestVocabulary.build(
   train.map((e) => e.text),
   5,
+  values["word-classes"] ? WordLexicon.fromWordNet() : undefined,
 );
 const d = Number(values.d);
 const tagger = new ToolCallTagger(
@@ -86,6 +95,7 @@ const tagger = new ToolCallTagger(
     dropout: Number(values.dropout),
     vectorDim: REQUEST_VECTOR_DIM,
     labelSmoothing: Number(values["label-smoothing"]),
+    wordClasses: values["word-classes"],
   },
   7 + Number(values.seed),
 );

@@ -14,6 +14,7 @@ import {
 import { GeneraError } from "../../errors.js";
 import { SHAPES, SUFFIX_BUCKETS } from "./requestTokens.js";
 import { INTENTS, TAGS } from "./toolPlan.js";
+import { WORD_CLASS_IDS } from "./WordLexicon.js";
 
 export interface ToolCallTaggerConfig {
   vocabSize: number;
@@ -25,6 +26,8 @@ export interface ToolCallTaggerConfig {
   dropout: number;
   /** Width of the pretrained vectors each position also reads (RequestVectors); 0: none. */
   vectorDim?: number;
+  /** Whether each token also enters with its word classes (WordLexicon); default false. */
+  wordClasses?: boolean;
   /** Training only: label smoothing ε of both heads' cross-entropy (engine `crossEntropy`); default 0. */
   labelSmoothing?: number;
 }
@@ -36,6 +39,8 @@ export interface TaggerBatch {
   words: Int32Array;
   shapes: Int32Array;
   suffixes: Int32Array;
+  /** [B, T] word-class ids (WordLexicon), when the model reads them. */
+  classes?: Int32Array;
   /** [B] intent ids. */
   intents?: Int32Array;
   /** [B, T, vectorDim] pretrained vectors (zeros on padding), when the model reads them. */
@@ -56,8 +61,9 @@ export interface TaggerOutput {
  * The offline tool model: a transformer encoder (the paper's encoder layers, §3.1) over
  * the request, with two heads — the intent from the first position (a [CLS] token, as in
  * BERT) and a BIO tag per token for the argument spans (joint intent detection and slot
- * filling). Each token enters as the sum of its word, shape and suffix embeddings and a
- * projection of its pretrained vector (the request's own vector in the [CLS] slot).
+ * filling). Each token enters as the sum of its word, shape and suffix embeddings, a
+ * projection of its pretrained vector (the request's own vector in the [CLS] slot) and,
+ * when configured, an embedding of its word classes (WordLexicon).
  */
 export class ToolCallTagger extends Module {
   readonly config: ToolCallTaggerConfig;
@@ -65,6 +71,7 @@ export class ToolCallTagger extends Module {
   shapeEmb: Embedding;
   suffixEmb: Embedding;
   vectorProj?: Linear;
+  classEmb?: Embedding;
   pos: PositionalEncoding;
   layers: EncoderLayer[];
   intentHead: Linear;
@@ -95,6 +102,8 @@ export class ToolCallTagger extends Module {
     );
     this.intentHead = new Linear(d, INTENTS.length, { rng });
     this.tagHead = new Linear(d, TAGS.length, { rng });
+    // Last, so the other weights start as a model without word classes would.
+    if (config.wordClasses) this.classEmb = new Embedding(WORD_CLASS_IDS, d, { rng, std });
   }
 
   forward(batch: TaggerBatch): TaggerOutput {
@@ -111,6 +120,12 @@ export class ToolCallTagger extends Module {
         throw new GeneraError("INVALID_INPUT", `the tool model needs [${B}, ${T}, ${dim}] pretrained vectors`);
       }
       x = x.add(this.vectorProj.forward(new Tensor(batch.vectors, [B, T, dim])));
+    }
+    if (this.classEmb) {
+      if (batch.classes?.length !== B * T) {
+        throw new GeneraError("INVALID_INPUT", `the tool model needs [${B}, ${T}] word-class ids`);
+      }
+      x = x.add(this.classEmb.forward(batch.classes, shape));
     }
     const mask = paddingMask(batch.words, B, T, 0);
     for (const layer of this.layers) x = layer.forward(x, mask);

@@ -18,6 +18,7 @@ import {
   type Tag,
   type ToolPlan,
 } from "./toolPlan.js";
+import { WordLexicon } from "./WordLexicon.js";
 
 const FORMAT = "genera-tool-model";
 
@@ -41,6 +42,7 @@ export function batchRequests(
   const words = new Int32Array(B * T);
   const shapes = new Int32Array(B * T);
   const suffixes = new Int32Array(B * T);
+  const classes = rows[0]?.classes ? new Int32Array(B * T) : undefined;
   const tags = targets ? new Int32Array(B * T).fill(-100) : undefined;
   const packed = vectors ? new Float32Array(B * T * vectors.dim) : undefined;
   rows.forEach((r, b) => {
@@ -48,6 +50,7 @@ export function batchRequests(
     words.set(r.words, b * T);
     shapes.set(r.shapes, b * T);
     suffixes.set(r.suffixes, b * T);
+    if (classes) classes.set(r.classes ?? [], b * T);
     // Position 0 is [CLS]: the tag of token i sits at position i + 1.
     if (tags && targets) {
       for (const [i, tag] of (targets.tags[b] ?? []).entries()) tags[b * T + i + 1] = tag;
@@ -59,6 +62,7 @@ export function batchRequests(
     words,
     shapes,
     suffixes,
+    ...(classes ? { classes } : {}),
     ...(packed ? { vectors: packed } : {}),
     ...(targets ? { intents: Int32Array.from(targets.intents), tags } : {}),
   };
@@ -83,7 +87,7 @@ export class ToolModel {
     const first = this.members[0];
     if (!first) throw new GeneraError("INVALID_INPUT", "a tool model needs at least one tagger");
     for (const [i, m] of this.members.entries()) {
-      for (const key of ["vocabSize", "maxLen", "vectorDim"] as const) {
+      for (const key of ["vocabSize", "maxLen", "vectorDim", "wordClasses"] as const) {
         if ((m.config[key] ?? 0) !== (first.config[key] ?? 0)) {
           throw new GeneraError(
             "MODEL_MISMATCH",
@@ -91,6 +95,12 @@ export class ToolModel {
           );
         }
       }
+    }
+    if (Boolean(first.config.wordClasses) !== Boolean(vocab.lexicon)) {
+      throw new GeneraError(
+        "MODEL_MISMATCH",
+        `the tool model ${first.config.wordClasses ? "reads word classes but has no lexicon" : "has a lexicon it does not read"}`,
+      );
     }
     this.vectorSource = vectors;
   }
@@ -193,6 +203,7 @@ export class ToolModel {
     };
     writeFileSync(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
     writeFileSync(join(dir, "vocab.json"), `${JSON.stringify(this.vocab.words)}\n`);
+    this.vocab.lexicon?.save(join(dir, LEXICON_FILE));
     for (const [i, member] of this.members.entries()) {
       saveSafetensors(join(dir, memberFile(i)), member.stateDict(), { format: FORMAT });
     }
@@ -229,7 +240,10 @@ export class ToolModel {
         details: { dir },
       });
     }
-    const vocab = new RequestVocabulary(JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")) as string[]);
+    const vocab = new RequestVocabulary(
+      JSON.parse(readFileSync(join(dir, "vocab.json"), "utf8")) as string[],
+      config.wordClasses ? WordLexicon.load(join(dir, LEXICON_FILE)) : undefined,
+    );
     const count = config.members ?? 1;
     if (!(Number.isInteger(count) && count >= 1)) {
       throw new GeneraError("MODEL_MISMATCH", `${dir}/config.json: members must be a positive integer, got ${count}`, {
@@ -251,6 +265,9 @@ export class ToolModel {
     return new ToolModel(taggers, vocab, vectors);
   }
 }
+
+/** The word classes (WordLexicon) of a model that reads them, gzipped JSON. */
+const LEXICON_FILE = "word-classes.json.gz";
 
 /** Member i's weights: model.safetensors for the first (as a single model's), model-i.safetensors after. */
 function memberFile(i: number): string {

@@ -1,3 +1,5 @@
+import type { WordLexicon } from "./WordLexicon.js";
+
 /**
  * How the offline tool model reads a request: word and symbol tokens with their character
  * offsets (a predicted span is cut from the original text, so arguments are copied exactly,
@@ -66,15 +68,21 @@ export const PAD = "<pad>";
 export const CLS = "<cls>";
 export const UNK = "<unk>";
 
-/** Word ids: the special tokens first, then words in the order the vocabulary was built. */
+/**
+ * Word ids: the special tokens first, then words in the order the vocabulary was built; and,
+ * for models that read them, the lexicon that gives every word (known or not) its classes.
+ */
 export class RequestVocabulary {
   readonly ids: Map<string, number>;
 
-  constructor(readonly words: string[]) {
+  constructor(
+    readonly words: string[],
+    readonly lexicon?: WordLexicon,
+  ) {
     this.ids = new Map(words.map((w, i) => [w, i]));
   }
 
-  static build(texts: Iterable<string>, minCount = 2): RequestVocabulary {
+  static build(texts: Iterable<string>, minCount = 2, lexicon?: WordLexicon): RequestVocabulary {
     const counts = new Map<string, number>();
     for (const text of texts) {
       for (const t of tokenizeRequest(text))
@@ -84,7 +92,7 @@ export class RequestVocabulary {
       .filter(([, n]) => n >= minCount)
       .map(([w]) => w)
       .sort();
-    return new RequestVocabulary([PAD, CLS, UNK, ...words]);
+    return new RequestVocabulary([PAD, CLS, UNK, ...words], lexicon);
   }
 
   get size(): number {
@@ -107,6 +115,8 @@ export interface EncodedRequest {
   words: number[];
   shapes: number[];
   suffixes: number[];
+  /** Word-class ids (WordLexicon), when the vocabulary has a lexicon. */
+  classes?: number[];
 }
 
 export function encodeRequest(text: string, vocab: RequestVocabulary, maxLen: number): EncodedRequest {
@@ -116,5 +126,6 @@ export function encodeRequest(text: string, vocab: RequestVocabulary, maxLen: nu
     words: [vocab.id(CLS), ...tokens.map((t) => vocab.id(t.text))],
     shapes: [SHAPES.indexOf("cls"), ...tokens.map((t) => tokenShape(t.text))],
     suffixes: [0, ...tokens.map((t) => suffixBucket(t.text))],
+    ...(vocab.lexicon ? { classes: vocab.lexicon.classIds(tokens) } : {}),
   };
 }
