@@ -16,6 +16,8 @@ export interface WordClasses {
   isFrameWord(word: string): boolean;
   /** Verbs in their base form that are never nouns or adjectives: an imperative's first word. */
   isVerb(word: string): boolean;
+  /** Nouns that are also verbs ("label", "review", "design"), as the first words of real topics often are. */
+  isVerbalNoun(word: string): boolean;
 }
 
 export function wordNetClasses(dir = WORDNET_DIR): WordClasses {
@@ -34,5 +36,6 @@ export function wordNetClasses(dir = WORDNET_DIR): WordClasses {
     isModifier: (w) => adjectives(w) && !nouns(w) && !adverbs(w) && !verbForm(w) && !/(ly|ing|ed)$/.test(w),
     isFrameWord: (w) => (adverbs(w) || verbForm(w)) && !nouns(w) && !adjectives(w),
     isVerb: (w) => verbs(w) && !nouns(w) && !adjectives(w) && !adverbs(w),
+    isVerbalNoun: (w) => nouns(w) && verbs(w) && !adverbs(w) && !/(ly|ing|ed|s)$/.test(w),
   };
 }

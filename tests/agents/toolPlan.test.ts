@@ -326,9 +326,22 @@ describe("the generated dataset", () => {
       (e) => e.intent === "search",
     );
     const listed = new Set([...TOPICS, ...FRAME_NOUNS].flatMap((t) => t.toLowerCase().split(/[\s-]+/)));
-    const madeUp = searches.flatMap((e) => e.spans.flatMap((s) => s.text.toLowerCase().split(/[\s-]+/)));
+    // Acronyms ("HAS") are initials, not the words they happen to spell.
+    const madeUp = searches.flatMap((e) =>
+      e.spans.flatMap((s) => s.text.split(/[\s-]+/).filter((w) => !/^[A-Z]{2,}$/.test(w))).map((w) => w.toLowerCase()),
+    );
     expect(madeUp.filter((w) => !listed.has(w) && classes.isFrameWord(w))).toEqual([]);
     for (const e of searches) expect(e.calls.map((c) => c.args.query)).toEqual(e.spans.map((s) => s.text));
+    // Training topics may hold nouns that are also verbs ("design review"), never a held-out value's word.
+    const heldOutWords = new Set(
+      generateToolDataset("test", 600).flatMap((e) => e.spans.flatMap((s) => s.text.toLowerCase().split(/[\s-]+/))),
+    );
+    const verbal = generateToolDataset("train", 1500)
+      .filter((e) => e.intent === "search")
+      .flatMap((e) => e.spans.flatMap((s) => s.text.toLowerCase().split(/[\s-]+/)))
+      .filter((w) => !listed.has(w) && classes.isVerbalNoun(w));
+    expect(verbal.length).toBeGreaterThan(10);
+    expect(verbal.filter((w) => heldOutWords.has(w))).toEqual([]);
   }, 30_000);
 
   it("swaps some training frame words for WordNet synonyms, never an argument or a held-out word", () => {
