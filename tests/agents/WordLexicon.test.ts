@@ -100,6 +100,6 @@ describe("WordLexicon", () => {
       /reads word classes but has no lexicon/,
     );
     writeFileSync(join(dir, "word-classes.json.gz"), "");
-    expect(() => ToolModel.load(dir)).toThrow();
+    expect(() => ToolModel.load(dir)).toThrow(expect.objectContaining({ code: "MODEL_MISMATCH" }) as GeneraError);
   });
 });

@@ -88,7 +88,7 @@ export class ToolModel {
     if (!first) throw new GeneraError("INVALID_INPUT", "a tool model needs at least one tagger");
     for (const [i, m] of this.members.entries()) {
       for (const key of ["vocabSize", "maxLen", "vectorDim", "wordClasses"] as const) {
-        if ((m.config[key] ?? 0) !== (first.config[key] ?? 0)) {
+        if (Number(m.config[key] ?? 0) !== Number(first.config[key] ?? 0)) {
           throw new GeneraError(
             "MODEL_MISMATCH",
             `tool model member ${i} has ${key} ${m.config[key]}, member 0 has ${first.config[key]}: members must share vocabulary and inputs`,

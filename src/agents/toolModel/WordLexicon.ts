@@ -94,7 +94,19 @@ export class WordLexicon {
 
   static load(file: string): WordLexicon {
     if (!existsSync(file)) throw new GeneraError("MODEL_NOT_FOUND", `the tool model's word lexicon ${file} is missing`);
-    return new WordLexicon(JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as WordLexiconData);
+    let data: WordLexiconData;
+    try {
+      data = JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as WordLexiconData;
+    } catch (err) {
+      throw new GeneraError("MODEL_MISMATCH", `${file} is not a word lexicon: ${(err as Error).message}`);
+    }
+    if (![...PARTS, "verbForms"].every((key) => typeof data[key as keyof WordLexiconData] === "string")) {
+      throw new GeneraError(
+        "MODEL_MISMATCH",
+        `${file} is not a word lexicon: it lacks ${PARTS.join(", ")} or verbForms`,
+      );
+    }
+    return new WordLexicon(data);
   }
 
   /** The gzipped lexicon, and WordNet's notice beside it. */
