@@ -5,7 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RequestVocabulary, tokenizeRequest } from "../../src/agents/toolModel/requestTokens.js";
 import { ToolCallTagger } from "../../src/agents/toolModel/ToolCallTagger.js";
 import { batchRequests, ToolModel } from "../../src/agents/toolModel/ToolModel.js";
-import { WORD_CLASS_IDS, WORDNET_LICENSE_FILE, WordLexicon } from "../../src/agents/toolModel/WordLexicon.js";
+import {
+  CLASS_BITS,
+  WORD_CLASS_IDS,
+  WORDNET_LICENSE_FILE,
+  WordLexicon,
+} from "../../src/agents/toolModel/WordLexicon.js";
 import { GeneraError } from "../../src/errors.js";
 
 // A handful of lemmas stand in for WordNet, except where WordNet itself is the point.
@@ -16,10 +21,7 @@ const lexicon = new WordLexicon({
   adv: "also quickly",
   verbForms: "written wrote",
 });
-const NOUN = 1;
-const VERB = 2;
-const ADJ = 4;
-const ADV = 8;
+const { noun: NOUN, verb: VERB, adj: ADJ, adv: ADV } = CLASS_BITS;
 const id = (bits: number) => 2 + bits;
 
 const dirs: string[] = [];

@@ -43,6 +43,9 @@ software, database and any associated documentation shall at all times remain wi
 Princeton University and LICENSEE agrees to preserve same.
 `;
 
+/** A word's classes as bits of its class id (a word may be several). */
+export const CLASS_BITS: Record<PartOfSpeech, number> = { noun: 1, verb: 2, adj: 4, adv: 8 };
+
 /** Ids of the tool model's word-class input: padding, [CLS], then 2 + the token's class bits. */
 export const WORD_CLASS_IDS = 2 + 16;
 const CLS_CLASS = 1;
@@ -145,10 +148,10 @@ export class WordLexicon {
     const word = token.toLowerCase().split("-").pop() ?? "";
     if (!/^[a-z]+$/.test(word)) return NO_CLASS;
     const bits =
-      (this.isNoun(word) ? 1 : 0) |
-      (this.isVerbForm(word) ? 2 : 0) |
-      (this.has("adj", word) ? 4 : 0) |
-      (this.has("adv", word) ? 8 : 0);
+      (this.isNoun(word) ? CLASS_BITS.noun : 0) |
+      (this.isVerbForm(word) ? CLASS_BITS.verb : 0) |
+      (this.has("adj", word) ? CLASS_BITS.adj : 0) |
+      (this.has("adv", word) ? CLASS_BITS.adv : 0);
     return NO_CLASS + bits;
   }
 
